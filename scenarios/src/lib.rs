@@ -1,0 +1,1 @@
+//! Scripted scenarios (filled by the scenarios issue).
