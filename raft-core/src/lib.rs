@@ -1,8 +1,93 @@
-//! raft-core (crate docs written with the node).
+//! # raft-core: a sans-IO Raft node
+//!
+//! A [`Node`] is a pure state machine. It never touches a disk, a socket, a clock or a
+//! thread. Its host feeds it inputs and carries out the [`Action`]s it returns, in order:
+//!
+//! | input                       | when                                                  |
+//! |-----------------------------|-------------------------------------------------------|
+//! | [`Node::tick`]              | one unit of logical time has passed                   |
+//! | [`Node::receive`]           | a [`Message`] arrived from a peer                     |
+//! | [`Node::propose`]           | the application wants an entry replicated (leader)    |
+//! | [`Node::propose_batch`]     | several entries as one contiguous run (NRG ProposeMulti) |
+//! | [`Node::forward`]           | a follower hands a proposal to its leader             |
+//! | [`Node::persisted`]         | an [`Action::Persist`] is durable                     |
+//! | [`Node::applied`]           | entries from an [`Action::Apply`] are applied         |
+//!
+//! ## The host's contract: durable before attested
+//!
+//! 1. Execute actions in the order returned.
+//! 2. For [`Action::Persist`], write the hard state (term and vote) and then the log write,
+//!    make both durable (fsync), and only then call [`Node::persisted`] with its id. Complete
+//!    persists in the order issued; reporting an id reports every earlier one too.
+//! 3. Never fake a completion. The node holds back every message that attests state — a vote
+//!    grant, an append acknowledgement, its own vote request — until the persist it depends on
+//!    is reported, and a leader counts its own entries toward commit only once they are
+//!    durable. Reporting early is the one way a host can break Raft's safety, so the API makes
+//!    it an explicit call with an id only the node hands out; an id it never issued is a
+//!    [`ContractError`].
+//! 4. Messages may be lost, duplicated, delayed or reordered; the protocol repairs all of it.
+//! 5. After a crash, rebuild the node from what storage holds ([`Recovered`], decoded with
+//!    [`storage`]); the node restarts as a follower and re-learns the commit index.
+//!
+//! ## Determinism
+//!
+//! The only randomness is the election jitter, drawn from a ChaCha stream seeded by
+//! [`Config::seed`]. Peers are kept in ordered maps. Two nodes fed the same inputs return the
+//! same actions, byte for byte.
+//!
+//! ## Walk-through: a single-voter cluster commits on its own
+//!
+//! ```
+//! use raft_core::{Action, Config, Node, NodeId, Recovered, Role};
+//!
+//! let id = NodeId(1);
+//! let mut node = Node::new(Config::new(id, vec![id], 7), Recovered::default()).unwrap();
+//!
+//! // Campaign: the node asks to persist term 1 and its own vote first.
+//! let actions = node.campaign();
+//! let persist = actions.iter().find_map(|a| match a {
+//!     Action::Persist { id, hard_state: Some(hs), .. } => Some((*id, *hs)),
+//!     _ => None,
+//! });
+//! let (persist_id, hard_state) = persist.expect("term and vote are persisted first");
+//! assert_eq!((hard_state.term, hard_state.vote), (1, Some(id)));
+//! assert_eq!(node.role(), Role::Candidate);
+//!
+//! // Once the vote is durable it counts: the node leads and appends its no-op entry.
+//! let actions = node.persisted(persist_id).unwrap();
+//! assert_eq!(node.role(), Role::Leader);
+//! let noop_persist = actions.iter().find_map(|a| match a {
+//!     Action::Persist { id, log: Some(_), .. } => Some(*id),
+//!     _ => None,
+//! }).unwrap();
+//!
+//! // The no-op becomes durable; with one voter that is a quorum, so it commits and the
+//! // application learns it may use this leader.
+//! let actions = node.persisted(noop_persist).unwrap();
+//! assert!(actions.contains(&Action::LeaderChanged { term: 1, leader: Some(id) }));
+//!
+//! // A proposal is term-fenced: it names the term the application saw.
+//! let proposed = node.propose(1, &b"hello"[..]).unwrap();
+//! assert_eq!(proposed.first_index, 2);
+//! assert!(node.propose(0, &b"stale"[..]).is_err());
+//! ```
+//!
+//! A multi-node cluster works the same way: deliver each [`Action::Send`] to the named peer
+//! with [`Node::receive`]. The `sim` crate of this workspace is a complete host.
+
+pub mod action;
 pub mod codec;
+pub mod config;
+pub mod log;
 pub mod message;
+pub mod node;
+pub mod progress;
+pub mod quorum;
 pub mod storage;
 pub mod types;
 
+pub use action::{Action, LogWrite, PersistId, Role};
+pub use config::{Config, ConfigError, Recovered};
 pub use message::*;
+pub use node::{ContractError, Node, ProposeError, Proposed};
 pub use types::*;

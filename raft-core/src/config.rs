@@ -1,0 +1,145 @@
+//! Node configuration and the state a host recovered from storage.
+
+use crate::types::{Entry, HardState, NodeId};
+use std::fmt;
+
+/// Static configuration of one node. Timing is in ticks: the host decides how long a tick is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// This node's id.
+    pub id: NodeId,
+    /// The voting members, including this node if it votes. A node that is not listed here
+    /// replicates but never campaigns.
+    pub voters: Vec<NodeId>,
+    /// Election timeout is drawn uniformly from `[election_timeout_min, election_timeout_max)`.
+    pub election_timeout_min: u32,
+    pub election_timeout_max: u32,
+    /// A leader sends heartbeats (and retransmits unacknowledged entries) this often.
+    pub heartbeat_interval: u32,
+    /// Seeds the election jitter; the only randomness in the node.
+    pub seed: u64,
+    /// Most entries carried by one AppendEntries message.
+    pub max_entries_per_message: usize,
+    /// Most AppendEntries messages in flight (sent, not acknowledged) per follower.
+    pub max_inflight_messages: usize,
+}
+
+impl Config {
+    /// A configuration with sensible defaults: election timeout 10..20 ticks, heartbeat every 3.
+    pub fn new(id: NodeId, voters: Vec<NodeId>, seed: u64) -> Config {
+        Config {
+            id,
+            voters,
+            election_timeout_min: 10,
+            election_timeout_max: 20,
+            heartbeat_interval: 3,
+            seed,
+            max_entries_per_message: 64,
+            max_inflight_messages: 8,
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if self.election_timeout_min == 0 || self.election_timeout_min >= self.election_timeout_max
+        {
+            return Err(ConfigError::ElectionTimeout {
+                min: self.election_timeout_min,
+                max: self.election_timeout_max,
+            });
+        }
+        if self.heartbeat_interval == 0 || self.heartbeat_interval >= self.election_timeout_min {
+            return Err(ConfigError::HeartbeatInterval {
+                heartbeat: self.heartbeat_interval,
+                election_min: self.election_timeout_min,
+            });
+        }
+        if self.max_entries_per_message == 0 || self.max_entries_per_message > u16::MAX as usize {
+            return Err(ConfigError::Limit {
+                name: "max_entries_per_message",
+            });
+        }
+        if self.max_inflight_messages == 0 {
+            return Err(ConfigError::Limit {
+                name: "max_inflight_messages",
+            });
+        }
+        let mut sorted = self.voters.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted.len() != self.voters.len() {
+            return Err(ConfigError::DuplicateVoter);
+        }
+        Ok(())
+    }
+}
+
+/// What a host recovered from durable storage (see [`crate::storage`] for the formats).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovered {
+    pub hard_state: HardState,
+    /// The log, in index order, starting at index 1.
+    pub log: Vec<Entry>,
+}
+
+/// A configuration or recovered state that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    ElectionTimeout {
+        min: u32,
+        max: u32,
+    },
+    HeartbeatInterval {
+        heartbeat: u32,
+        election_min: u32,
+    },
+    Limit {
+        name: &'static str,
+    },
+    DuplicateVoter,
+    /// The recovered log is not a run of consecutive indexes starting at 1.
+    LogGap {
+        position: usize,
+        expected_index: u64,
+        found_index: u64,
+    },
+    /// The recovered log has a term that goes down.
+    LogTermDecreases {
+        index: u64,
+    },
+    /// A recovered entry has a term above the recovered current term.
+    LogTermAboveCurrent {
+        index: u64,
+        entry_term: u64,
+        current_term: u64,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::ElectionTimeout { min, max } => write!(
+                f,
+                "election timeout range [{min}, {max}) ticks is empty or starts at 0"
+            ),
+            ConfigError::HeartbeatInterval { heartbeat, election_min } => write!(
+                f,
+                "heartbeat interval {heartbeat} must be at least 1 and below the minimum election timeout {election_min}"
+            ),
+            ConfigError::Limit { name } => write!(f, "limit {name} is out of range"),
+            ConfigError::DuplicateVoter => write!(f, "a voter is listed twice"),
+            ConfigError::LogGap { position, expected_index, found_index } => write!(
+                f,
+                "recovered log entry #{position} has index {found_index}, expected {expected_index}"
+            ),
+            ConfigError::LogTermDecreases { index } => {
+                write!(f, "recovered log term decreases at index {index}")
+            }
+            ConfigError::LogTermAboveCurrent { index, entry_term, current_term } => write!(
+                f,
+                "recovered entry at index {index} has term {entry_term} above the recovered term {current_term}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}

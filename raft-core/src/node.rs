@@ -1,0 +1,1097 @@
+//! The Raft node: inputs in, ordered [`Action`]s out. Each Raft rule lives in one function
+//! below, named after the rule.
+
+use crate::action::{Action, LogWrite, PersistId, Role};
+use crate::config::{Config, ConfigError, Recovered};
+use crate::log::Log;
+use crate::message::{
+    AppendEntries, AppendResponse, ForwardProposal, Message, VoteRequest, VoteResponse,
+};
+use crate::progress::Progress;
+use crate::quorum;
+use crate::types::{Entry, EntryKind, HardState, NodeId, PeerState};
+use bytes::Bytes;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+
+/// Why a proposal was refused. Nothing was appended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProposeError {
+    /// This node is not the leader; `leader` is the leader it knows of, if any.
+    NotLeader { leader: Option<NodeId> },
+    /// The proposal was made for a leadership term that is not the current one (term fencing:
+    /// a stale leadership epoch cannot inject entries).
+    WrongTerm {
+        proposal_term: u64,
+        current_term: u64,
+    },
+    /// A batch must contain at least one entry.
+    EmptyBatch,
+}
+
+impl fmt::Display for ProposeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProposeError::NotLeader { leader: Some(l) } => write!(f, "not the leader; {l} is"),
+            ProposeError::NotLeader { leader: None } => write!(f, "not the leader; none known"),
+            ProposeError::WrongTerm {
+                proposal_term,
+                current_term,
+            } => write!(
+                f,
+                "proposal made for term {proposal_term} but the current term is {current_term}"
+            ),
+            ProposeError::EmptyBatch => write!(f, "a batch proposal must contain an entry"),
+        }
+    }
+}
+
+impl std::error::Error for ProposeError {}
+
+/// The host broke the contract of [`Action::Persist`] or [`Action::Apply`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContractError {
+    /// `persisted` was called with an id the node never issued.
+    UnknownPersist {
+        id: PersistId,
+        last_issued: PersistId,
+    },
+    /// `applied` was called beyond what the node asked to apply.
+    AppliedBeyondCommitted { index: u64, handed_out: u64 },
+}
+
+impl fmt::Display for ContractError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ContractError::UnknownPersist { id, last_issued } => write!(
+                f,
+                "persist {} reported complete but the last issued is {}",
+                id.0, last_issued.0
+            ),
+            ContractError::AppliedBeyondCommitted { index, handed_out } => write!(
+                f,
+                "applied index {index} reported but only {handed_out} was handed out to apply"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ContractError {}
+
+/// Indexes of a successful proposal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proposed {
+    pub first_index: u64,
+    pub last_index: u64,
+    pub actions: Vec<Action>,
+}
+
+/// A Persist issued and not yet reported complete.
+#[derive(Clone, Debug)]
+struct InFlightPersist {
+    id: PersistId,
+    hard_state: Option<HardState>,
+    /// Log length once this request is durable.
+    last_index_after: u64,
+    /// Set when the request truncates: durable entries after this index are replaced.
+    truncates_to: Option<u64>,
+}
+
+/// State that exists only while campaigning.
+#[derive(Clone, Debug, Default)]
+struct Campaign {
+    granted: BTreeSet<NodeId>,
+    rejected: BTreeSet<NodeId>,
+}
+
+/// State that exists only while leading.
+#[derive(Clone, Debug)]
+struct Leadership {
+    /// Every member except this node, in id order (stable, so sends are deterministic).
+    progress: BTreeMap<NodeId, Progress>,
+    /// Index of this term's no-op entry; the application hears of the leadership once it is
+    /// committed.
+    noop_index: u64,
+    ready: bool,
+}
+
+/// A sans-IO Raft node. See the crate documentation for how to drive it.
+#[derive(Clone, Debug)]
+pub struct Node {
+    config: Config,
+    voters: BTreeSet<NodeId>,
+    rng: ChaCha8Rng,
+
+    /// Current term and vote, as last changed in memory (durable once its persist completes).
+    hard_state: HardState,
+    /// The (term, vote) known durable.
+    durable_hard_state: HardState,
+    role: Role,
+    /// The (role, term) last reported with [`Action::RoleChanged`].
+    reported_role: (Role, u64),
+    leader: Option<NodeId>,
+    /// The leader last announced to the application with [`Action::LeaderChanged`].
+    announced_leader: Option<NodeId>,
+    log: Log,
+    /// Highest index known committed. Invariant: `commit_index <= log.last_index()` and it
+    /// never decreases while the node runs.
+    commit_index: u64,
+    /// Highest index handed to the host in [`Action::Apply`].
+    apply_handed_out: u64,
+    /// Highest index the host reported applied.
+    applied_index: u64,
+    /// Highest log index durable on this node and identical to the in-memory log.
+    durable_index: u64,
+
+    election_elapsed: u32,
+    election_timeout: u32,
+    heartbeat_elapsed: u32,
+
+    campaign: Option<Campaign>,
+    leadership: Option<Leadership>,
+
+    next_persist_id: u64,
+    last_completed_persist: PersistId,
+    in_flight_persists: VecDeque<InFlightPersist>,
+    /// Changes not yet turned into a Persist action.
+    dirty_hard_state: bool,
+    pending_log_write: Option<LogWrite>,
+    /// Messages waiting for a persist to complete before they may be sent.
+    held_messages: VecDeque<(PersistId, NodeId, Message)>,
+    actions: Vec<Action>,
+}
+
+impl Node {
+    /// Builds a node from its configuration and what its storage recovered. The node starts
+    /// as a follower with commit index 0: committed entries are re-learnt from the leader and
+    /// re-applied (NRG does not persist the commit index either).
+    pub fn new(config: Config, recovered: Recovered) -> Result<Node, ConfigError> {
+        config.validate()?;
+        validate_recovered_log(&recovered)?;
+        let rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let voters = config.voters.iter().copied().collect();
+        let log = Log::new(recovered.log);
+        let durable_index = log.last_index();
+        let mut node = Node {
+            voters,
+            rng,
+            hard_state: recovered.hard_state,
+            durable_hard_state: recovered.hard_state,
+            role: Role::Follower,
+            reported_role: (Role::Follower, recovered.hard_state.term),
+            leader: None,
+            announced_leader: None,
+            log,
+            commit_index: 0,
+            apply_handed_out: 0,
+            applied_index: 0,
+            durable_index,
+            election_elapsed: 0,
+            election_timeout: 0,
+            heartbeat_elapsed: 0,
+            campaign: None,
+            leadership: None,
+            next_persist_id: 1,
+            last_completed_persist: PersistId(0),
+            in_flight_persists: VecDeque::new(),
+            dirty_hard_state: false,
+            pending_log_write: None,
+            held_messages: VecDeque::new(),
+            actions: Vec::new(),
+            config,
+        };
+        node.reset_election_timer();
+        Ok(node)
+    }
+
+    // ----- accessors -------------------------------------------------------------------
+
+    pub fn id(&self) -> NodeId {
+        self.config.id
+    }
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    pub fn term(&self) -> u64 {
+        self.hard_state.term
+    }
+    pub fn vote(&self) -> Option<NodeId> {
+        self.hard_state.vote
+    }
+    pub fn hard_state(&self) -> HardState {
+        self.hard_state
+    }
+    /// The leader this node knows of (itself when leading, even before it is ready).
+    pub fn leader(&self) -> Option<NodeId> {
+        self.leader
+    }
+    /// Leading and the no-op of this term is committed: the node may serve.
+    pub fn is_ready_leader(&self) -> bool {
+        self.leadership.as_ref().is_some_and(|l| l.ready)
+    }
+    pub fn commit_index(&self) -> u64 {
+        self.commit_index
+    }
+    pub fn applied_index(&self) -> u64 {
+        self.applied_index
+    }
+    pub fn last_index(&self) -> u64 {
+        self.log.last_index()
+    }
+    pub fn last_term(&self) -> u64 {
+        self.log.last_term()
+    }
+    pub fn durable_index(&self) -> u64 {
+        self.durable_index
+    }
+    pub fn log(&self) -> &[Entry] {
+        self.log.entries()
+    }
+    pub fn entry(&self, index: u64) -> Option<&Entry> {
+        self.log.get(index)
+    }
+    pub fn voters(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.voters.iter().copied()
+    }
+    /// The leader's recorded match index for `peer` (None when not leading or unknown peer).
+    pub fn match_index(&self, peer: NodeId) -> Option<u64> {
+        self.leadership
+            .as_ref()?
+            .progress
+            .get(&peer)
+            .map(|p| p.match_index)
+    }
+    /// The election timeout drawn for the current wait, in ticks.
+    pub fn election_timeout(&self) -> u32 {
+        self.election_timeout
+    }
+    /// Persists issued and not yet reported complete.
+    pub fn persists_in_flight(&self) -> usize {
+        self.in_flight_persists.len()
+    }
+    /// Messages held back until a persist completes.
+    pub fn held_messages(&self) -> usize {
+        self.held_messages.len()
+    }
+
+    // ----- inputs ----------------------------------------------------------------------
+
+    /// One unit of logical time.
+    pub fn tick(&mut self) -> Vec<Action> {
+        match self.role {
+            Role::Leader => {
+                self.heartbeat_elapsed += 1;
+                if self.heartbeat_elapsed >= self.config.heartbeat_interval {
+                    self.heartbeat_elapsed = 0;
+                    self.broadcast_heartbeat();
+                }
+            }
+            Role::Follower | Role::Candidate => {
+                self.election_elapsed += 1;
+                if self.election_elapsed >= self.election_timeout {
+                    self.start_election();
+                }
+            }
+        }
+        self.finish()
+    }
+
+    /// Starts an election now, as if the election timeout fired (NATS `Campaign`).
+    pub fn campaign(&mut self) -> Vec<Action> {
+        if self.role != Role::Leader {
+            self.start_election();
+        }
+        self.finish()
+    }
+
+    /// A message from a peer.
+    pub fn receive(&mut self, from: NodeId, message: Message) -> Vec<Action> {
+        if message.term() > self.hard_state.term {
+            self.observe_higher_term(from, &message);
+        }
+        match message {
+            Message::VoteRequest(m) => self.handle_vote_request(m),
+            Message::VoteResponse(m) => self.handle_vote_response(from, m),
+            Message::AppendEntries(m) => self.handle_append_entries(m),
+            Message::AppendResponse(m) => self.handle_append_response(from, m),
+            Message::ForwardProposal(m) => self.handle_forwarded_proposal(m),
+        }
+        self.finish()
+    }
+
+    /// Proposes one entry for the leadership term `term` (term-fenced: refused in any other
+    /// term, so an application acting on a stale leadership cannot inject entries).
+    pub fn propose(&mut self, term: u64, data: impl Into<Bytes>) -> Result<Proposed, ProposeError> {
+        self.propose_batch(term, vec![data.into()])
+    }
+
+    /// Proposes entries as one contiguous run of log indexes (NRG `ProposeMulti`): no other
+    /// proposal can land between them.
+    pub fn propose_batch(
+        &mut self,
+        term: u64,
+        batch: Vec<Bytes>,
+    ) -> Result<Proposed, ProposeError> {
+        self.check_can_propose(term)?;
+        if batch.is_empty() {
+            return Err(ProposeError::EmptyBatch);
+        }
+        let first_index = self.log.last_index() + 1;
+        for data in batch {
+            self.append_as_leader(EntryKind::Normal, data);
+        }
+        let last_index = self.log.last_index();
+        self.replicate_to_all();
+        Ok(Proposed {
+            first_index,
+            last_index,
+            actions: self.finish(),
+        })
+    }
+
+    /// From a follower: hands the proposal to the known leader (NRG `ForwardProposal`). The
+    /// leader appends it in its current term; if leadership changes on the way the proposal
+    /// is dropped and the client must retry, as with any message loss.
+    pub fn forward(&mut self, data: impl Into<Bytes>) -> Result<Vec<Action>, ProposeError> {
+        match (self.role, self.leader) {
+            (Role::Leader, _) => {
+                let term = self.hard_state.term;
+                self.propose(term, data).map(|p| p.actions)
+            }
+            (_, Some(leader)) => {
+                let message = Message::ForwardProposal(ForwardProposal { data: data.into() });
+                self.actions.push(Action::Send {
+                    to: leader,
+                    message,
+                });
+                Ok(self.finish())
+            }
+            (_, None) => Err(ProposeError::NotLeader { leader: None }),
+        }
+    }
+
+    /// The host reports [`Action::Persist`] `id` (and every earlier one) durable.
+    pub fn persisted(&mut self, id: PersistId) -> Result<Vec<Action>, ContractError> {
+        let last_issued = PersistId(self.next_persist_id - 1);
+        if id > last_issued {
+            return Err(ContractError::UnknownPersist { id, last_issued });
+        }
+        if id <= self.last_completed_persist {
+            return Ok(self.finish());
+        }
+        self.last_completed_persist = id;
+        let mut completed = None;
+        while self.in_flight_persists.front().is_some_and(|p| p.id <= id) {
+            let done = self
+                .in_flight_persists
+                .pop_front()
+                .expect("checked non-empty");
+            if let Some(hard_state) = done.hard_state {
+                self.durable_hard_state = hard_state;
+            }
+            completed = Some(done);
+        }
+        if let Some(done) = completed {
+            self.durable_index = done.last_index_after;
+            // A later request that truncates makes part of what is durable stale.
+            for later in &self.in_flight_persists {
+                if let Some(to) = later.truncates_to {
+                    self.durable_index = self.durable_index.min(to);
+                }
+            }
+        }
+        while self
+            .held_messages
+            .front()
+            .is_some_and(|(after, _, _)| *after <= id)
+        {
+            let (_, to, message) = self.held_messages.pop_front().expect("checked non-empty");
+            self.actions.push(Action::Send { to, message });
+        }
+        match self.role {
+            Role::Candidate => self.count_own_vote_once_durable(),
+            Role::Leader => self.advance_leader_commit(),
+            Role::Follower => {}
+        }
+        Ok(self.finish())
+    }
+
+    /// The host reports entries up to `index` applied.
+    pub fn applied(&mut self, index: u64) -> Result<Vec<Action>, ContractError> {
+        if index > self.apply_handed_out {
+            return Err(ContractError::AppliedBeyondCommitted {
+                index,
+                handed_out: self.apply_handed_out,
+            });
+        }
+        self.applied_index = self.applied_index.max(index);
+        Ok(self.finish())
+    }
+
+    // ----- elections -------------------------------------------------------------------
+
+    fn reset_election_timer(&mut self) {
+        self.election_elapsed = 0;
+        let min = self.config.election_timeout_min;
+        let max = self.config.election_timeout_max;
+        self.election_timeout = self.rng.gen_range(min..max);
+    }
+
+    /// Rule: on election timeout a voter becomes candidate, increments its term, votes for
+    /// itself and persists term and vote before any vote request leaves.
+    fn start_election(&mut self) {
+        self.reset_election_timer();
+        if !self.voters.contains(&self.config.id) {
+            return;
+        }
+        let term = self.hard_state.term + 1;
+        self.set_hard_state(HardState {
+            term,
+            vote: Some(self.config.id),
+        });
+        self.leadership = None;
+        self.set_role(Role::Candidate);
+        self.set_leader(None);
+        self.campaign = Some(Campaign::default());
+        let request = VoteRequest {
+            term,
+            last_term: self.log.last_term(),
+            last_index: self.log.last_index(),
+            candidate: self.config.id,
+        };
+        let peers: Vec<NodeId> = self.other_voters().collect();
+        for peer in peers {
+            self.send_attesting(peer, Message::VoteRequest(request.clone()));
+        }
+        // A single voter has no one to ask; its own durable vote may already decide.
+        self.count_own_vote_once_durable();
+    }
+
+    /// Rule: a candidate counts its own vote only once that vote is durable.
+    fn count_own_vote_once_durable(&mut self) {
+        let own = HardState {
+            term: self.hard_state.term,
+            vote: Some(self.config.id),
+        };
+        if self.role != Role::Candidate || self.durable_hard_state != own {
+            return;
+        }
+        let id = self.config.id;
+        if let Some(campaign) = self.campaign.as_mut() {
+            campaign.granted.insert(id);
+        }
+        self.check_election_result();
+    }
+
+    /// Rule: grant a vote only for the current term, to at most one candidate per term, and
+    /// only to a candidate whose log is at least as up to date (compared on (last term, last
+    /// index) lexicographically). The grant leaves after the vote is durable.
+    fn handle_vote_request(&mut self, request: VoteRequest) {
+        let term = self.hard_state.term;
+        let granted = request.term == term
+            && self.hard_state.vote.is_none_or(|v| v == request.candidate)
+            && candidate_log_is_up_to_date(&request, self.log.last_term(), self.log.last_index());
+        if granted {
+            if self.hard_state.vote.is_none() {
+                self.set_hard_state(HardState {
+                    term,
+                    vote: Some(request.candidate),
+                });
+            }
+            // Granting a vote defers our own candidacy, so elections converge.
+            self.reset_election_timer();
+        }
+        let response = VoteResponse {
+            term,
+            peer: self.config.id,
+            granted,
+            empty_log: self.log.last_index() == 0,
+        };
+        self.send_attesting(request.candidate, Message::VoteResponse(response));
+    }
+
+    /// Rule: a candidate counts each voter once, only responses for its current term, and
+    /// becomes leader at a quorum of grants.
+    fn handle_vote_response(&mut self, from: NodeId, response: VoteResponse) {
+        if self.role != Role::Candidate
+            || response.term != self.hard_state.term
+            || response.peer != from
+            || !self.voters.contains(&from)
+        {
+            return;
+        }
+        let Some(campaign) = self.campaign.as_mut() else {
+            return;
+        };
+        if response.granted {
+            campaign.granted.insert(from);
+        } else {
+            campaign.rejected.insert(from);
+        }
+        self.check_election_result();
+    }
+
+    fn check_election_result(&mut self) {
+        let Some(campaign) = self.campaign.as_ref() else {
+            return;
+        };
+        let needed = quorum::quorum(self.voters.len());
+        if campaign.granted.len() >= needed {
+            self.become_leader();
+        } else if campaign.rejected.len() >= needed {
+            // Lost: wait as a follower in the same term; the vote for ourselves stays.
+            self.campaign = None;
+            self.set_role(Role::Follower);
+        }
+    }
+
+    /// Rule: a new leader appends a no-op (its peer state) and tells the application it leads
+    /// only once that entry is committed.
+    fn become_leader(&mut self) {
+        self.campaign = None;
+        self.set_role(Role::Leader);
+        self.leader = Some(self.config.id);
+        self.heartbeat_elapsed = 0;
+        let next = self.log.last_index() + 1;
+        let progress = self
+            .voters
+            .iter()
+            .filter(|&&v| v != self.config.id)
+            .map(|&v| (v, Progress::new(next)))
+            .collect();
+        self.leadership = Some(Leadership {
+            progress,
+            noop_index: next,
+            ready: false,
+        });
+        let peer_state = PeerState {
+            cluster_size: self.voters.len() as u32,
+            peers: self.voters.iter().copied().collect(),
+            domain_ext: 0,
+        };
+        self.append_as_leader(
+            EntryKind::PeerState,
+            crate::codec::encode_peer_state(&peer_state).into(),
+        );
+        self.replicate_to_all();
+        // A single voter may already be able to commit (once the no-op is durable).
+        self.advance_leader_commit();
+    }
+
+    // ----- terms -----------------------------------------------------------------------
+
+    /// Rule: any message with a higher term makes this node a follower in that term, with no
+    /// vote yet. Terms never decrease.
+    fn observe_higher_term(&mut self, from: NodeId, message: &Message) {
+        let term = message.term();
+        debug_assert!(term > self.hard_state.term);
+        self.set_hard_state(HardState { term, vote: None });
+        if self.role != Role::Follower {
+            self.reset_election_timer();
+        }
+        self.campaign = None;
+        self.leadership = None;
+        self.set_role(Role::Follower);
+        let leader = match message {
+            Message::AppendEntries(m) if m.leader == from => Some(from),
+            _ => None,
+        };
+        self.set_leader(leader);
+    }
+
+    fn set_hard_state(&mut self, hard_state: HardState) {
+        assert!(
+            hard_state.term >= self.hard_state.term,
+            "term must never decrease"
+        );
+        if hard_state.term == self.hard_state.term && self.hard_state.vote.is_some() {
+            assert_eq!(
+                hard_state.vote, self.hard_state.vote,
+                "a vote is never changed within a term"
+            );
+        }
+        if hard_state != self.hard_state {
+            self.hard_state = hard_state;
+            self.dirty_hard_state = true;
+        }
+    }
+
+    fn set_role(&mut self, role: Role) {
+        self.role = role;
+        self.report_role();
+    }
+
+    /// Emits [`Action::RoleChanged`] when the (role, term) pair differs from the last report,
+    /// so the application can fence its own work by term.
+    fn report_role(&mut self) {
+        let now = (self.role, self.hard_state.term);
+        if self.reported_role != now {
+            self.reported_role = now;
+            self.actions.push(Action::RoleChanged {
+                role: now.0,
+                term: now.1,
+            });
+        }
+    }
+
+    /// Records the leader of the current term and tells the application when the one it
+    /// should use changes (itself only once ready).
+    fn set_leader(&mut self, leader: Option<NodeId>) {
+        self.leader = leader;
+        let visible = match leader {
+            Some(id) if id == self.config.id => None,
+            other => other,
+        };
+        self.announce_leader(visible);
+    }
+
+    fn announce_leader(&mut self, leader: Option<NodeId>) {
+        if self.announced_leader != leader {
+            self.announced_leader = leader;
+            self.actions.push(Action::LeaderChanged {
+                term: self.hard_state.term,
+                leader,
+            });
+        }
+    }
+
+    // ----- replication: follower side --------------------------------------------------
+
+    /// Rules for a received AppendEntries:
+    /// - reject a lower term (reply with our term so the stale leader steps down);
+    /// - a candidate in the same term steps down; the vote stays;
+    /// - consistency check on (prev_term, prev_index), with a hint on rejection;
+    /// - entries that match are kept: a stale or duplicated append never truncates;
+    /// - only a real conflict truncates, and only from the first conflicting index;
+    /// - commit index = min(leader commit, last index verified by this append);
+    /// - the acknowledgement leaves after the entries are durable.
+    fn handle_append_entries(&mut self, request: AppendEntries) {
+        let term = self.hard_state.term;
+        if request.term < term {
+            let response = self.append_response(false, self.log.last_index());
+            self.send_attesting(request.leader, response);
+            return;
+        }
+        if self.role == Role::Leader {
+            // Two leaders in one term cannot happen; ignore rather than act on it.
+            return;
+        }
+        if self.role == Role::Candidate {
+            self.campaign = None;
+            self.set_role(Role::Follower);
+        }
+        if self.leader != Some(request.leader) {
+            self.set_leader(Some(request.leader));
+        }
+        self.reset_election_timer();
+        if !append_is_well_formed(&request) {
+            return;
+        }
+
+        // Consistency check.
+        match self.log.term_at(request.prev_index) {
+            Some(t) if t == request.prev_term => {}
+            _ => {
+                let hint = self.rejection_hint(request.prev_index, request.prev_term);
+                let response = self.append_response(false, hint);
+                self.send_attesting(request.leader, response);
+                return;
+            }
+        }
+
+        let last_verified = request.prev_index + request.entries.len() as u64;
+        let mut new_entries = request.entries.as_slice();
+        // Skip what we already have; find the first conflict, if any.
+        while let Some(entry) = new_entries.first() {
+            match self.log.term_at(entry.index) {
+                Some(t) if t == entry.term => new_entries = &new_entries[1..],
+                Some(_) => {
+                    if entry.index <= self.commit_index {
+                        // A leader never conflicts with committed entries; refuse to lose them.
+                        return;
+                    }
+                    self.truncate_and_append(new_entries);
+                    break;
+                }
+                None => {
+                    self.truncate_and_append(new_entries);
+                    break;
+                }
+            }
+        }
+
+        let new_commit = request.commit.min(last_verified);
+        if new_commit > self.commit_index {
+            self.commit_index = new_commit;
+            self.hand_out_committed();
+        }
+        let response = self.append_response(true, last_verified);
+        self.send_attesting(request.leader, response);
+    }
+
+    /// Where a rejected leader should retry: the follower's last index if the leader is past
+    /// it, else the last index at or before `prev_index` whose term is at most `prev_term`
+    /// (entries with a higher term cannot be on the leader's log there), so a run of
+    /// conflicting entries is skipped in one round trip.
+    fn rejection_hint(&self, prev_index: u64, prev_term: u64) -> u64 {
+        if prev_index > self.log.last_index() {
+            return self.log.last_index();
+        }
+        let mut index = prev_index.saturating_sub(1);
+        while index > self.commit_index {
+            match self.log.term_at(index) {
+                Some(t) if t > prev_term => index -= 1,
+                _ => break,
+            }
+        }
+        index
+    }
+
+    fn truncate_and_append(&mut self, entries: &[Entry]) {
+        let Some(first) = entries.first() else { return };
+        let prev_index = first.index - 1;
+        let truncates = prev_index < self.log.last_index();
+        self.log.truncate_after(prev_index);
+        if truncates {
+            self.durable_index = self.durable_index.min(prev_index);
+        }
+        for entry in entries {
+            self.log.append(entry.clone());
+        }
+        self.record_log_write(prev_index, entries);
+    }
+
+    fn append_response(&self, success: bool, index: u64) -> Message {
+        Message::AppendResponse(AppendResponse {
+            term: self.hard_state.term,
+            index,
+            peer: self.config.id,
+            success,
+        })
+    }
+
+    // ----- replication: leader side ----------------------------------------------------
+
+    fn check_can_propose(&self, term: u64) -> Result<(), ProposeError> {
+        if self.role != Role::Leader {
+            return Err(ProposeError::NotLeader {
+                leader: self.leader,
+            });
+        }
+        if term != self.hard_state.term {
+            return Err(ProposeError::WrongTerm {
+                proposal_term: term,
+                current_term: self.hard_state.term,
+            });
+        }
+        Ok(())
+    }
+
+    fn append_as_leader(&mut self, kind: EntryKind, data: Bytes) {
+        let entry = Entry {
+            term: self.hard_state.term,
+            index: self.log.last_index() + 1,
+            kind,
+            data,
+        };
+        self.log.append(entry.clone());
+        self.record_log_write(entry.index - 1, std::slice::from_ref(&entry));
+    }
+
+    fn handle_forwarded_proposal(&mut self, proposal: ForwardProposal) {
+        if self.role == Role::Leader {
+            self.append_as_leader(EntryKind::Normal, proposal.data);
+            self.replicate_to_all();
+        }
+    }
+
+    /// Rules for an AppendEntries response at the leader:
+    /// - responses from another term are ignored (a higher term already stepped us down);
+    /// - the match index is what the acknowledged request contained, never the leader's own
+    ///   bookkeeping, and never moves back;
+    /// - a rejection moves the next index back to the follower's hint, unless it is stale.
+    fn handle_append_response(&mut self, from: NodeId, response: AppendResponse) {
+        if self.role != Role::Leader
+            || response.term != self.hard_state.term
+            || response.peer != from
+        {
+            return;
+        }
+        let last_index = self.log.last_index();
+        let Some(leadership) = self.leadership.as_mut() else {
+            return;
+        };
+        let Some(progress) = leadership.progress.get_mut(&from) else {
+            return;
+        };
+        if response.success {
+            if response.index > last_index {
+                return; // acknowledges entries we never sent: malformed
+            }
+            if progress.acknowledge(response.index) {
+                self.advance_leader_commit();
+            }
+        } else {
+            progress.reject(response.index);
+        }
+        self.send_append(from);
+    }
+
+    /// Rule: the leader advances its commit index only to an entry of its current term that
+    /// a quorum of voters (itself counted only for durable entries) holds (Raft Figure 8);
+    /// earlier-term entries become committed with it.
+    fn advance_leader_commit(&mut self) {
+        let Some(leadership) = self.leadership.as_ref() else {
+            return;
+        };
+        let mut matches = Vec::with_capacity(self.voters.len());
+        for voter in &self.voters {
+            if *voter == self.config.id {
+                matches.push(self.durable_index);
+            } else if let Some(p) = leadership.progress.get(voter) {
+                matches.push(p.match_index);
+            } else {
+                matches.push(0);
+            }
+        }
+        let candidate = quorum::committed_index(&matches);
+        if candidate <= self.commit_index
+            || self.log.term_at(candidate) != Some(self.hard_state.term)
+        {
+            return;
+        }
+        self.commit_index = candidate;
+        self.hand_out_committed();
+        let leadership = self.leadership.as_mut().expect("checked above");
+        if !leadership.ready && self.commit_index >= leadership.noop_index {
+            leadership.ready = true;
+            self.announce_leader(Some(self.config.id));
+        }
+    }
+
+    fn replicate_to_all(&mut self) {
+        let peers: Vec<NodeId> = match &self.leadership {
+            Some(l) => l.progress.keys().copied().collect(),
+            None => return,
+        };
+        for peer in peers {
+            self.send_append(peer);
+        }
+    }
+
+    /// Sends `peer` what it is missing, as far as its flow-control window allows. One message
+    /// carries entries of a single term (the NRG layout has one entry term per message).
+    fn send_append(&mut self, peer: NodeId) {
+        loop {
+            let last_index = self.log.last_index();
+            let Some(progress) = self.leadership.as_ref().and_then(|l| l.progress.get(&peer))
+            else {
+                return;
+            };
+            if progress.next_index > last_index
+                || !progress.can_send(self.config.max_inflight_messages)
+            {
+                return;
+            }
+            let from = progress.next_index;
+            let message = self.build_append(from, true);
+            let sent_last = match &message {
+                Message::AppendEntries(m) => m.prev_index + m.entries.len() as u64,
+                _ => unreachable!("build_append builds AppendEntries"),
+            };
+            let progress = self
+                .leadership
+                .as_mut()
+                .and_then(|l| l.progress.get_mut(&peer))
+                .expect("checked above");
+            progress.sent(sent_last);
+            self.actions.push(Action::Send { to: peer, message });
+        }
+    }
+
+    fn build_append(&self, from: u64, with_entries: bool) -> Message {
+        let prev_index = from - 1;
+        let prev_term = self
+            .log
+            .term_at(prev_index)
+            .expect("next index within the log");
+        let mut entries = Vec::new();
+        if with_entries {
+            let limit = from + self.config.max_entries_per_message as u64 - 1;
+            for entry in self.log.slice(from, limit) {
+                if entries
+                    .first()
+                    .is_some_and(|first: &Entry| first.term != entry.term)
+                {
+                    break;
+                }
+                entries.push(entry.clone());
+            }
+        }
+        Message::AppendEntries(AppendEntries {
+            leader: self.config.id,
+            term: self.hard_state.term,
+            commit: self.commit_index,
+            prev_term,
+            prev_index,
+            entries,
+        })
+    }
+
+    /// Rule: every heartbeat interval the leader tells each follower its commit index and
+    /// resends whatever is not acknowledged, so lost messages are repaired within one interval.
+    fn broadcast_heartbeat(&mut self) {
+        let peers: Vec<NodeId> = match &self.leadership {
+            Some(l) => l.progress.keys().copied().collect(),
+            None => return,
+        };
+        let last_index = self.log.last_index();
+        for peer in peers {
+            let progress = self
+                .leadership
+                .as_mut()
+                .and_then(|l| l.progress.get_mut(&peer))
+                .expect("peer listed");
+            progress.retransmit();
+            let next_index = progress.next_index;
+            if next_index <= last_index {
+                self.send_append(peer);
+            } else {
+                let heartbeat = self.build_append(next_index, false);
+                self.actions.push(Action::Send {
+                    to: peer,
+                    message: heartbeat,
+                });
+            }
+        }
+    }
+
+    // ----- commit and apply ------------------------------------------------------------
+
+    fn hand_out_committed(&mut self) {
+        debug_assert!(self.commit_index <= self.log.last_index());
+        if self.commit_index > self.apply_handed_out {
+            let entries = self
+                .log
+                .slice(self.apply_handed_out + 1, self.commit_index)
+                .to_vec();
+            self.apply_handed_out = self.commit_index;
+            self.actions.push(Action::Apply { entries });
+        }
+    }
+
+    // ----- durability plumbing ---------------------------------------------------------
+
+    fn record_log_write(&mut self, prev_index: u64, entries: &[Entry]) {
+        match self.pending_log_write.as_mut() {
+            Some(write) if prev_index >= write.prev_index => {
+                let keep = (prev_index - write.prev_index) as usize;
+                write.entries.truncate(keep);
+                write.entries.extend_from_slice(entries);
+            }
+            _ => {
+                let prev_term = self.log.term_at(prev_index).expect("prev within log");
+                self.pending_log_write = Some(LogWrite {
+                    prev_index,
+                    prev_term,
+                    entries: entries.to_vec(),
+                });
+            }
+        }
+    }
+
+    /// Turns pending changes into one Persist action. Returns the id that a message attesting
+    /// the current state must wait for (None when everything is already durable).
+    fn flush_persist(&mut self) -> Option<PersistId> {
+        if self.dirty_hard_state || self.pending_log_write.is_some() {
+            let id = PersistId(self.next_persist_id);
+            self.next_persist_id += 1;
+            let hard_state = self.dirty_hard_state.then_some(self.hard_state);
+            let log = self.pending_log_write.take();
+            self.dirty_hard_state = false;
+            let truncates_to = log.as_ref().map(|w| w.prev_index);
+            self.in_flight_persists.push_back(InFlightPersist {
+                id,
+                hard_state,
+                last_index_after: self.log.last_index(),
+                truncates_to,
+            });
+            self.actions.push(Action::Persist {
+                id,
+                hard_state,
+                log,
+            });
+        }
+        self.in_flight_persists.back().map(|p| p.id)
+    }
+
+    /// Sends a message that attests this node's state (a vote, an acknowledgement, a vote
+    /// request carrying our own vote): it waits for every persist issued so far.
+    fn send_attesting(&mut self, to: NodeId, message: Message) {
+        match self.flush_persist() {
+            Some(after) => self.held_messages.push_back((after, to, message)),
+            None => self.actions.push(Action::Send { to, message }),
+        }
+    }
+
+    fn finish(&mut self) -> Vec<Action> {
+        self.flush_persist();
+        std::mem::take(&mut self.actions)
+    }
+
+    fn other_voters(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.voters
+            .iter()
+            .copied()
+            .filter(move |&v| v != self.config.id)
+    }
+}
+
+/// Raft §5.4.1: the candidate's log is at least as up to date as ours.
+fn candidate_log_is_up_to_date(request: &VoteRequest, last_term: u64, last_index: u64) -> bool {
+    (request.last_term, request.last_index) >= (last_term, last_index)
+}
+
+fn append_is_well_formed(request: &AppendEntries) -> bool {
+    let Some(first) = request.entries.first() else {
+        return true;
+    };
+    first.term >= request.prev_term
+        && first.term <= request.term
+        && request
+            .entries
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.term == first.term && e.index == request.prev_index + 1 + i as u64)
+}
+
+fn validate_recovered_log(recovered: &Recovered) -> Result<(), ConfigError> {
+    let mut last_term = 0;
+    for (position, entry) in recovered.log.iter().enumerate() {
+        let expected_index = position as u64 + 1;
+        if entry.index != expected_index {
+            return Err(ConfigError::LogGap {
+                position,
+                expected_index,
+                found_index: entry.index,
+            });
+        }
+        if entry.term < last_term {
+            return Err(ConfigError::LogTermDecreases { index: entry.index });
+        }
+        if entry.term > recovered.hard_state.term {
+            return Err(ConfigError::LogTermAboveCurrent {
+                index: entry.index,
+                entry_term: entry.term,
+                current_term: recovered.hard_state.term,
+            });
+        }
+        last_term = entry.term;
+    }
+    Ok(())
+}
