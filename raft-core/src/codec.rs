@@ -1,0 +1,1363 @@
+//! NRG wire formats for every [`Message`], plus a tagged envelope for hosts that carry all
+//! messages on one channel.
+//!
+//! All integers are little-endian. NRG tells message types apart by NATS subject, so each type
+//! has its own `encode_*` / `decode_*` pair producing exactly the NRG body; hosts with a single
+//! channel use [`encode_envelope`] / [`decode_envelope`] (one tag byte + the NRG body).
+//!
+//! | message | layout |
+//! |---|---|
+//! | [`AppendEntries`] | `leader [8] · term u64 · commit u64 · pterm u64 · pindex u64 · count u16` (42 bytes), then per entry `len u32 (= 1 + data len) · type u8 · data`, then a uvarint `lterm` trailer |
+//! | [`AppendResponse`] | `term u64 · index u64 · peer [8] · success u8` (25 bytes) |
+//! | [`VoteRequest`] | `term u64 · lastTerm u64 · lastIndex u64 · candidate [8]` (32 bytes) |
+//! | [`VoteResponse`] | `term u64 · peer [8] · flags u8` (17 bytes; bit0 granted, bit1 empty log) |
+//! | [`ForwardProposal`] | the raw data |
+//! | [`PeerState`] | `clusterSize u32 · nPeers u32 · n × peer [8] · domainExt u16` |
+//!
+//! ## AppendEntries term mapping
+//!
+//! On the wire, `term` is the term of the entries and the optional `lterm` trailer carries the
+//! sender's current term when it differs (NRG catch-up re-sends). Our [`AppendEntries`] carries
+//! the sender's term in `term` and a term in every entry. The encoder writes wire `term` = the
+//! entries' term (or the message term for a heartbeat) and `lterm` = the message term when it
+//! differs from wire `term`, else 0. The encoder always writes the trailer (a single `0x00` when
+//! zero). The decoder accepts a missing trailer (= 0) and sets the message term to `lterm` when it
+//! is non-zero, else to wire `term`; entry `i` gets term = wire `term` and index `pindex + 1 + i`.
+//!
+//! Decoders never panic, never allocate from an untrusted count before checking the input is
+//! long enough for it, and reject trailing bytes. Every [`DecodeError`] names what is wrong and
+//! the byte offset where it was found.
+
+use crate::message::{
+    AppendEntries, AppendResponse, ForwardProposal, Message, VoteRequest, VoteResponse,
+};
+use crate::types::{Entry, EntryKind, NodeId, PeerState};
+use bytes::Bytes;
+use std::fmt;
+
+/// Length of the fixed AppendEntries header (NRG `appendEntryBaseLen`).
+pub const APPEND_ENTRIES_HEADER_LEN: usize = 42;
+/// Exact length of an encoded [`AppendResponse`].
+pub const APPEND_RESPONSE_LEN: usize = 25;
+/// Exact length of an encoded [`VoteRequest`].
+pub const VOTE_REQUEST_LEN: usize = 32;
+/// Exact length of an encoded [`VoteResponse`].
+pub const VOTE_RESPONSE_LEN: usize = 17;
+/// Maximum number of entries in one AppendEntries (the count is a `u16`).
+pub const MAX_ENTRIES_PER_MESSAGE: usize = u16::MAX as usize;
+/// Maximum data length of one entry (NRG: `MaxInt32`).
+pub const MAX_ENTRY_DATA_LEN: usize = i32::MAX as usize;
+
+/// [`VoteResponse`] flag: the vote was granted.
+pub const VOTE_FLAG_GRANTED: u8 = 0b01;
+/// [`VoteResponse`] flag: the voter's log is empty.
+pub const VOTE_FLAG_EMPTY_LOG: u8 = 0b10;
+
+/// Envelope tag of [`Message::AppendEntries`].
+pub const TAG_APPEND_ENTRIES: u8 = 1;
+/// Envelope tag of [`Message::AppendResponse`].
+pub const TAG_APPEND_RESPONSE: u8 = 2;
+/// Envelope tag of [`Message::VoteRequest`].
+pub const TAG_VOTE_REQUEST: u8 = 3;
+/// Envelope tag of [`Message::VoteResponse`].
+pub const TAG_VOTE_RESPONSE: u8 = 4;
+/// Envelope tag of [`Message::ForwardProposal`].
+pub const TAG_FORWARD_PROPOSAL: u8 = 5;
+
+/// Maximum length of a uvarint encoding a `u64`.
+const MAX_UVARINT_LEN: usize = 10;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// Why bytes could not be decoded. Every variant names what was being decoded and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The input ends before a fixed-size part is complete.
+    TooShort {
+        what: &'static str,
+        offset: usize,
+        need: usize,
+        got: usize,
+    },
+    /// A fixed-size message has the wrong total length.
+    BadLength {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    /// An AppendEntries entry is malformed (truncated length prefix, zero length, runs past the
+    /// end of the input, or its index would overflow `u64`). `offset` is where the entry starts.
+    BadEntry {
+        index_in_message: usize,
+        offset: usize,
+        reason: &'static str,
+    },
+    /// An AppendEntries entry has a type byte that is not an NRG wire entry type.
+    UnknownEntryType {
+        index_in_message: usize,
+        offset: usize,
+        value: u8,
+    },
+    /// A flag or boolean byte has a value outside its domain.
+    BadFlag {
+        what: &'static str,
+        offset: usize,
+        value: u8,
+    },
+    /// The AppendEntries `lterm` uvarint trailer is malformed.
+    BadTrailer { offset: usize, reason: &'static str },
+    /// Bytes remain after a complete message.
+    TrailingBytes {
+        what: &'static str,
+        offset: usize,
+        count: usize,
+    },
+    /// The envelope is empty (no tag byte).
+    EmptyEnvelope,
+    /// The envelope tag is not one of the `TAG_*` values.
+    UnknownTag { tag: u8 },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::TooShort { what, offset, need, got } => write!(
+                f,
+                "{what}: truncated at byte {offset}: need {need} bytes, only {got} remain"
+            ),
+            DecodeError::BadLength { what, expected, got } => {
+                write!(f, "{what}: wrong length: expected {expected} bytes, got {got}")
+            }
+            DecodeError::BadEntry { index_in_message, offset, reason } => {
+                write!(f, "append entries: entry #{index_in_message} at byte {offset}: {reason}")
+            }
+            DecodeError::UnknownEntryType { index_in_message, offset, value } => write!(
+                f,
+                "append entries: entry #{index_in_message}: unknown entry type {value} at byte {offset}"
+            ),
+            DecodeError::BadFlag { what, offset, value } => {
+                write!(f, "{what}: invalid value {value:#04x} at byte {offset}")
+            }
+            DecodeError::BadTrailer { offset, reason } => {
+                write!(f, "append entries: lterm trailer at byte {offset}: {reason}")
+            }
+            DecodeError::TrailingBytes { what, offset, count } => {
+                write!(f, "{what}: {count} unexpected trailing bytes at byte {offset}")
+            }
+            DecodeError::EmptyEnvelope => write!(f, "envelope: empty input, no tag byte"),
+            DecodeError::UnknownTag { tag } => write!(f, "envelope: unknown tag {tag} at byte 0"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Why a value could not be encoded. These are programming errors of the caller (the value
+/// does not satisfy the invariants of its type), reported instead of panicking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EncodeError {
+    /// An AppendEntries carries entries of different terms; NRG has one term per message.
+    MixedTerms {
+        index_in_message: usize,
+        expected: u64,
+        got: u64,
+    },
+    /// An AppendEntries entry does not have index `prev_index + 1 + i` (or that index overflows
+    /// `u64`, in which case `expected` is `None`).
+    NonConsecutiveIndex {
+        index_in_message: usize,
+        expected: Option<u64>,
+        got: u64,
+    },
+    /// The entries' term is above the message term (a sender cannot send entries from a term
+    /// it has not reached; it would also not survive the `lterm` mapping).
+    EntryTermAboveMessageTerm { entry_term: u64, message_term: u64 },
+    /// More than [`MAX_ENTRIES_PER_MESSAGE`] entries.
+    TooManyEntries { count: usize },
+    /// An entry's data is longer than [`MAX_ENTRY_DATA_LEN`].
+    EntryTooLarge { index_in_message: usize, len: usize },
+    /// A WAL record's entries have a term below its `prev_term` (log terms never decrease;
+    /// recovery would reject the record as corrupt).
+    TermBelowPrevTerm { entry_term: u64, prev_term: u64 },
+    /// A WAL record payload does not fit the `u32` length field.
+    RecordTooLarge { len: usize },
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::MixedTerms { index_in_message, expected, got } => write!(
+                f,
+                "append entries: entry #{index_in_message} has term {got}, but entry #0 has term {expected}; one message carries one term"
+            ),
+            EncodeError::NonConsecutiveIndex { index_in_message, expected: Some(e), got } => {
+                write!(f, "append entries: entry #{index_in_message} has index {got}, expected {e}")
+            }
+            EncodeError::NonConsecutiveIndex { index_in_message, expected: None, got } => write!(
+                f,
+                "append entries: entry #{index_in_message} has index {got}, but prev_index + 1 + {index_in_message} overflows u64"
+            ),
+            EncodeError::EntryTermAboveMessageTerm { entry_term, message_term } => write!(
+                f,
+                "append entries: entry term {entry_term} is above the message term {message_term}"
+            ),
+            EncodeError::TooManyEntries { count } => write!(
+                f,
+                "append entries: {count} entries, at most {MAX_ENTRIES_PER_MESSAGE} fit in one message"
+            ),
+            EncodeError::EntryTooLarge { index_in_message, len } => write!(
+                f,
+                "append entries: entry #{index_in_message} has {len} data bytes, at most {MAX_ENTRY_DATA_LEN} allowed"
+            ),
+            EncodeError::TermBelowPrevTerm { entry_term, prev_term } => write!(
+                f,
+                "WAL record: entry term {entry_term} is below prev_term {prev_term}"
+            ),
+            EncodeError::RecordTooLarge { len } => {
+                write!(f, "WAL record payload of {len} bytes does not fit a u32 length")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+// ---------------------------------------------------------------------------------------------
+// A bounds-checked reader
+// ---------------------------------------------------------------------------------------------
+
+/// Cursor over an input; every read is bounds-checked and reports `what` on failure.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    fn new(buf: &'a [u8], what: &'static str) -> Self {
+        Reader { buf, pos: 0, what }
+    }
+
+    fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        if self.remaining() < n {
+            return Err(DecodeError::TooShort {
+                what: self.what,
+                offset: self.pos,
+                need: n,
+                got: self.remaining(),
+            });
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, DecodeError> {
+        Ok(u16::from_le_bytes(self.array()?))
+    }
+
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    fn u64(&mut self) -> Result<u64, DecodeError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    fn node(&mut self) -> Result<NodeId, DecodeError> {
+        Ok(NodeId::from_bytes(self.array()?))
+    }
+
+    fn finish(&self) -> Result<(), DecodeError> {
+        if self.remaining() != 0 {
+            return Err(DecodeError::TrailingBytes {
+                what: self.what,
+                offset: self.pos,
+                count: self.remaining(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn check_exact_len(what: &'static str, buf: &[u8], expected: usize) -> Result<(), DecodeError> {
+    if buf.len() != expected {
+        return Err(DecodeError::BadLength {
+            what,
+            expected,
+            got: buf.len(),
+        });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// uvarint (Go encoding/binary)
+// ---------------------------------------------------------------------------------------------
+
+/// Appends `v` as a Go `binary.PutUvarint` uvarint (7 bits per byte, low group first).
+pub fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a uvarint at the start of `buf`; returns the value and the number of bytes used.
+///
+/// Stricter than Go's `binary.Uvarint` in one respect: a non-minimal encoding (a final group
+/// of zero after the first byte, e.g. `80 00`) is rejected. No encoder produces one.
+/// `offset` is only used to report errors.
+fn read_uvarint(buf: &[u8], offset: usize) -> Result<(u64, usize), DecodeError> {
+    let mut value: u64 = 0;
+    for (i, &b) in buf.iter().take(MAX_UVARINT_LEN).enumerate() {
+        // The 10th byte holds bit 63 only; anything more overflows (or makes it too long).
+        if i == MAX_UVARINT_LEN - 1 && b > 1 {
+            return Err(DecodeError::BadTrailer {
+                offset,
+                reason: "uvarint overflows u64",
+            });
+        }
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            if b == 0 && i > 0 {
+                return Err(DecodeError::BadTrailer {
+                    offset,
+                    reason: "uvarint is not minimally encoded",
+                });
+            }
+            return Ok((value, i + 1));
+        }
+    }
+    // Every byte had its continuation bit set and the input ended (10th byte returns above).
+    Err(DecodeError::BadTrailer {
+        offset,
+        reason: "uvarint truncated (continuation bit set on the last byte)",
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// AppendEntries
+// ---------------------------------------------------------------------------------------------
+
+/// Checks the invariants NRG's layout relies on and returns the wire `(term, lterm)`.
+fn append_entries_wire_terms(m: &AppendEntries) -> Result<(u64, u64), EncodeError> {
+    if m.entries.len() > MAX_ENTRIES_PER_MESSAGE {
+        return Err(EncodeError::TooManyEntries {
+            count: m.entries.len(),
+        });
+    }
+    let wire_term = match m.entries.first() {
+        Some(e) => e.term,
+        None => m.term,
+    };
+    for (i, e) in m.entries.iter().enumerate() {
+        if e.term != wire_term {
+            return Err(EncodeError::MixedTerms {
+                index_in_message: i,
+                expected: wire_term,
+                got: e.term,
+            });
+        }
+        let expected = m.prev_index.checked_add(i as u64 + 1);
+        if expected != Some(e.index) {
+            return Err(EncodeError::NonConsecutiveIndex {
+                index_in_message: i,
+                expected,
+                got: e.index,
+            });
+        }
+        if e.data.len() > MAX_ENTRY_DATA_LEN {
+            return Err(EncodeError::EntryTooLarge {
+                index_in_message: i,
+                len: e.data.len(),
+            });
+        }
+    }
+    if wire_term > m.term {
+        return Err(EncodeError::EntryTermAboveMessageTerm {
+            entry_term: wire_term,
+            message_term: m.term,
+        });
+    }
+    let lterm = if m.term != wire_term { m.term } else { 0 };
+    Ok((wire_term, lterm))
+}
+
+/// The exact encoded length of `m` (assuming it is encodable).
+pub fn append_entries_encoded_len(m: &AppendEntries) -> usize {
+    let entries: usize = m.entries.iter().map(|e| 5 + e.data.len()).sum();
+    // The trailer is at most 10 bytes; compute it exactly.
+    let wire_term = m.entries.first().map_or(m.term, |e| e.term);
+    let lterm = if m.term != wire_term { m.term } else { 0 };
+    let mut trailer = 1;
+    let mut v = lterm;
+    while v >= 0x80 {
+        trailer += 1;
+        v >>= 7;
+    }
+    APPEND_ENTRIES_HEADER_LEN + entries + trailer
+}
+
+/// Appends the NRG encoding of `m` to `out`. On error nothing is appended.
+pub fn encode_append_entries_into(m: &AppendEntries, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let (wire_term, lterm) = append_entries_wire_terms(m)?;
+    out.reserve(append_entries_encoded_len(m));
+    out.extend_from_slice(&m.leader.to_bytes());
+    out.extend_from_slice(&wire_term.to_le_bytes());
+    out.extend_from_slice(&m.commit.to_le_bytes());
+    out.extend_from_slice(&m.prev_term.to_le_bytes());
+    out.extend_from_slice(&m.prev_index.to_le_bytes());
+    out.extend_from_slice(&(m.entries.len() as u16).to_le_bytes());
+    for e in &m.entries {
+        // data.len() <= i32::MAX was checked, so 1 + len fits a u32.
+        out.extend_from_slice(&(1 + e.data.len() as u32).to_le_bytes());
+        out.push(e.kind as u8);
+        out.extend_from_slice(&e.data);
+    }
+    put_uvarint(out, lterm);
+    Ok(())
+}
+
+/// Encodes `m` in the NRG `appendEntry` layout (always with the `lterm` trailer).
+///
+/// Fails if the entries have mixed terms, non-consecutive indexes, a term above `m.term`, more
+/// than 65,535 entries, or an entry longer than `i32::MAX` bytes.
+pub fn encode_append_entries(m: &AppendEntries) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::new();
+    encode_append_entries_into(m, &mut out)?;
+    Ok(out)
+}
+
+/// Decodes the NRG `appendEntry` layout (the `lterm` trailer is optional).
+pub fn decode_append_entries(buf: &[u8]) -> Result<AppendEntries, DecodeError> {
+    const WHAT: &str = "append entries header";
+    if buf.len() < APPEND_ENTRIES_HEADER_LEN {
+        return Err(DecodeError::TooShort {
+            what: WHAT,
+            offset: 0,
+            need: APPEND_ENTRIES_HEADER_LEN,
+            got: buf.len(),
+        });
+    }
+    let mut r = Reader::new(buf, WHAT);
+    let leader = r.node()?;
+    let wire_term = r.u64()?;
+    let commit = r.u64()?;
+    let prev_term = r.u64()?;
+    let prev_index = r.u64()?;
+    let count = usize::from(r.u16()?);
+
+    // Each entry needs at least 5 bytes; never reserve more than the input can hold.
+    let mut entries = Vec::with_capacity(count.min(r.remaining() / 5));
+    for i in 0..count {
+        let start = r.pos;
+        let bad = |reason| DecodeError::BadEntry {
+            index_in_message: i,
+            offset: start,
+            reason,
+        };
+        if r.remaining() < 4 {
+            return Err(bad("length prefix truncated"));
+        }
+        let len = r.u32()? as usize;
+        if len == 0 {
+            return Err(bad("length is zero (it must count the type byte)"));
+        }
+        if len > r.remaining() {
+            return Err(bad("entry extends beyond the end of the input"));
+        }
+        let body = r.take(len)?;
+        let kind = EntryKind::from_u8(body[0]).ok_or(DecodeError::UnknownEntryType {
+            index_in_message: i,
+            offset: start + 4,
+            value: body[0],
+        })?;
+        let index = prev_index
+            .checked_add(i as u64 + 1)
+            .ok_or_else(|| bad("entry index overflows u64"))?;
+        entries.push(Entry {
+            term: wire_term,
+            index,
+            kind,
+            data: Bytes::copy_from_slice(&body[1..]),
+        });
+    }
+
+    let mut lterm = 0;
+    if r.remaining() > 0 {
+        let (v, n) = read_uvarint(&buf[r.pos..], r.pos)?;
+        lterm = v;
+        r.pos += n;
+        r.what = "append entries";
+        r.finish()?;
+    }
+
+    Ok(AppendEntries {
+        leader,
+        term: if lterm != 0 { lterm } else { wire_term },
+        commit,
+        prev_term,
+        prev_index,
+        entries,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// AppendResponse
+// ---------------------------------------------------------------------------------------------
+
+/// Encodes the 25-byte NRG `appendEntryResponse`.
+pub fn encode_append_response(m: &AppendResponse) -> Vec<u8> {
+    let mut out = Vec::with_capacity(APPEND_RESPONSE_LEN);
+    out.extend_from_slice(&m.term.to_le_bytes());
+    out.extend_from_slice(&m.index.to_le_bytes());
+    out.extend_from_slice(&m.peer.to_bytes());
+    out.push(u8::from(m.success));
+    out
+}
+
+/// Decodes the 25-byte NRG `appendEntryResponse`; the success byte must be 0 or 1.
+pub fn decode_append_response(buf: &[u8]) -> Result<AppendResponse, DecodeError> {
+    const WHAT: &str = "append response";
+    check_exact_len(WHAT, buf, APPEND_RESPONSE_LEN)?;
+    let mut r = Reader::new(buf, WHAT);
+    let term = r.u64()?;
+    let index = r.u64()?;
+    let peer = r.node()?;
+    let success = match r.u8()? {
+        0 => false,
+        1 => true,
+        value => {
+            return Err(DecodeError::BadFlag {
+                what: "append response success byte",
+                offset: 24,
+                value,
+            })
+        }
+    };
+    Ok(AppendResponse {
+        term,
+        index,
+        peer,
+        success,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// VoteRequest / VoteResponse
+// ---------------------------------------------------------------------------------------------
+
+/// Encodes the 32-byte NRG `voteRequest`.
+pub fn encode_vote_request(m: &VoteRequest) -> Vec<u8> {
+    let mut out = Vec::with_capacity(VOTE_REQUEST_LEN);
+    out.extend_from_slice(&m.term.to_le_bytes());
+    out.extend_from_slice(&m.last_term.to_le_bytes());
+    out.extend_from_slice(&m.last_index.to_le_bytes());
+    out.extend_from_slice(&m.candidate.to_bytes());
+    out
+}
+
+/// Decodes the 32-byte NRG `voteRequest`.
+pub fn decode_vote_request(buf: &[u8]) -> Result<VoteRequest, DecodeError> {
+    const WHAT: &str = "vote request";
+    check_exact_len(WHAT, buf, VOTE_REQUEST_LEN)?;
+    let mut r = Reader::new(buf, WHAT);
+    Ok(VoteRequest {
+        term: r.u64()?,
+        last_term: r.u64()?,
+        last_index: r.u64()?,
+        candidate: r.node()?,
+    })
+}
+
+/// Encodes the 17-byte NRG `voteResponse`.
+pub fn encode_vote_response(m: &VoteResponse) -> Vec<u8> {
+    let mut out = Vec::with_capacity(VOTE_RESPONSE_LEN);
+    out.extend_from_slice(&m.term.to_le_bytes());
+    out.extend_from_slice(&m.peer.to_bytes());
+    let mut flags = 0;
+    if m.granted {
+        flags |= VOTE_FLAG_GRANTED;
+    }
+    if m.empty_log {
+        flags |= VOTE_FLAG_EMPTY_LOG;
+    }
+    out.push(flags);
+    out
+}
+
+/// Decodes the 17-byte NRG `voteResponse`; flag bits other than bit0 and bit1 are rejected.
+pub fn decode_vote_response(buf: &[u8]) -> Result<VoteResponse, DecodeError> {
+    const WHAT: &str = "vote response";
+    check_exact_len(WHAT, buf, VOTE_RESPONSE_LEN)?;
+    let mut r = Reader::new(buf, WHAT);
+    let term = r.u64()?;
+    let peer = r.node()?;
+    let flags = r.u8()?;
+    if flags & !(VOTE_FLAG_GRANTED | VOTE_FLAG_EMPTY_LOG) != 0 {
+        return Err(DecodeError::BadFlag {
+            what: "vote response flags",
+            offset: 16,
+            value: flags,
+        });
+    }
+    Ok(VoteResponse {
+        term,
+        peer,
+        granted: flags & VOTE_FLAG_GRANTED != 0,
+        empty_log: flags & VOTE_FLAG_EMPTY_LOG != 0,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// ForwardProposal
+// ---------------------------------------------------------------------------------------------
+
+/// Encodes a forwarded proposal: the raw data.
+pub fn encode_forward_proposal(m: &ForwardProposal) -> Vec<u8> {
+    m.data.to_vec()
+}
+
+/// Decodes a forwarded proposal: any bytes (including none) are valid data.
+pub fn decode_forward_proposal(buf: &[u8]) -> Result<ForwardProposal, DecodeError> {
+    Ok(ForwardProposal {
+        data: Bytes::copy_from_slice(buf),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// PeerState
+// ---------------------------------------------------------------------------------------------
+
+/// Appends the NRG `peerState` encoding of `ps` to `out`.
+///
+/// # Panics
+/// If `ps.peers` has more than `u32::MAX` entries (32 GiB of ids; not a real configuration).
+pub fn encode_peer_state_into(ps: &PeerState, out: &mut Vec<u8>) {
+    let n = u32::try_from(ps.peers.len()).expect("more than u32::MAX peers");
+    out.reserve(4 + 4 + 8 * ps.peers.len() + 2);
+    out.extend_from_slice(&ps.cluster_size.to_le_bytes());
+    out.extend_from_slice(&n.to_le_bytes());
+    for p in &ps.peers {
+        out.extend_from_slice(&p.to_bytes());
+    }
+    out.extend_from_slice(&ps.domain_ext.to_le_bytes());
+}
+
+/// Encodes `ps` in the NRG `peerState` layout (`4 + 4 + 8n + 2` bytes). This is also the data
+/// of an [`EntryKind::PeerState`] entry.
+///
+/// # Panics
+/// If `ps.peers` has more than `u32::MAX` entries.
+pub fn encode_peer_state(ps: &PeerState) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_peer_state_into(ps, &mut out);
+    out
+}
+
+/// Decodes the NRG `peerState` layout. The trailing `domainExt` is optional (default 0); fewer
+/// than `nPeers` complete ids, a partial `domainExt`, or extra bytes are errors.
+pub fn decode_peer_state(buf: &[u8]) -> Result<PeerState, DecodeError> {
+    let mut r = Reader::new(buf, "peer state header");
+    let cluster_size = r.u32()?;
+    let n = r.u32()?;
+    // Check the length before allocating anything from the untrusted count.
+    let need = (n as usize).checked_mul(8);
+    match need {
+        Some(need) if need <= r.remaining() => {}
+        _ => {
+            return Err(DecodeError::TooShort {
+                what: "peer state peer ids",
+                offset: r.pos,
+                need: need.unwrap_or(usize::MAX),
+                got: r.remaining(),
+            })
+        }
+    }
+    r.what = "peer state peer ids";
+    let mut peers = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        peers.push(r.node()?);
+    }
+    let domain_ext = match r.remaining() {
+        0 => 0,
+        1 => {
+            return Err(DecodeError::TooShort {
+                what: "peer state domain extension",
+                offset: r.pos,
+                need: 2,
+                got: 1,
+            })
+        }
+        _ => {
+            r.what = "peer state domain extension";
+            let v = r.u16()?;
+            r.what = "peer state";
+            r.finish()?;
+            v
+        }
+    };
+    Ok(PeerState {
+        cluster_size,
+        peers,
+        domain_ext,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Envelope
+// ---------------------------------------------------------------------------------------------
+
+/// The envelope tag of a message.
+pub fn envelope_tag(m: &Message) -> u8 {
+    match m {
+        Message::AppendEntries(_) => TAG_APPEND_ENTRIES,
+        Message::AppendResponse(_) => TAG_APPEND_RESPONSE,
+        Message::VoteRequest(_) => TAG_VOTE_REQUEST,
+        Message::VoteResponse(_) => TAG_VOTE_RESPONSE,
+        Message::ForwardProposal(_) => TAG_FORWARD_PROPOSAL,
+    }
+}
+
+/// Encodes any message as one tag byte followed by its NRG body, for hosts that carry all
+/// messages on one channel. Fails only for an AppendEntries that [`encode_append_entries`]
+/// rejects.
+pub fn encode_envelope(m: &Message) -> Result<Vec<u8>, EncodeError> {
+    let mut out = vec![envelope_tag(m)];
+    match m {
+        Message::AppendEntries(ae) => encode_append_entries_into(ae, &mut out)?,
+        Message::AppendResponse(x) => out.extend_from_slice(&encode_append_response(x)),
+        Message::VoteRequest(x) => out.extend_from_slice(&encode_vote_request(x)),
+        Message::VoteResponse(x) => out.extend_from_slice(&encode_vote_response(x)),
+        Message::ForwardProposal(x) => out.extend_from_slice(&x.data),
+    }
+    Ok(out)
+}
+
+/// Decodes an envelope made by [`encode_envelope`]. Offsets in errors are relative to the body
+/// (the byte after the tag).
+pub fn decode_envelope(buf: &[u8]) -> Result<Message, DecodeError> {
+    let (&tag, body) = buf.split_first().ok_or(DecodeError::EmptyEnvelope)?;
+    Ok(match tag {
+        TAG_APPEND_ENTRIES => Message::AppendEntries(decode_append_entries(body)?),
+        TAG_APPEND_RESPONSE => Message::AppendResponse(decode_append_response(body)?),
+        TAG_VOTE_REQUEST => Message::VoteRequest(decode_vote_request(body)?),
+        TAG_VOTE_RESPONSE => Message::VoteResponse(decode_vote_response(body)?),
+        TAG_FORWARD_PROPOSAL => Message::ForwardProposal(decode_forward_proposal(body)?),
+        tag => return Err(DecodeError::UnknownTag { tag }),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests: golden bytes pin the layouts
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn le8(v: u64) -> [u8; 8] {
+        v.to_le_bytes()
+    }
+
+    fn cat(parts: &[&[u8]]) -> Vec<u8> {
+        parts.concat()
+    }
+
+    fn ae(term: u64, prev_index: u64, entries: Vec<Entry>) -> AppendEntries {
+        AppendEntries {
+            leader: NodeId(0x0807060504030201),
+            term,
+            commit: 5,
+            prev_term: 2,
+            prev_index,
+            entries,
+        }
+    }
+
+    #[test]
+    fn append_entries_heartbeat_golden() {
+        let m = ae(3, 7, vec![]);
+        let bytes = encode_append_entries(&m).unwrap();
+        let golden = cat(&[
+            &[1, 2, 3, 4, 5, 6, 7, 8], // leader
+            &le8(3),                   // term
+            &le8(5),                   // commit
+            &le8(2),                   // pterm
+            &le8(7),                   // pindex
+            &[0, 0],                   // count
+            &[0x00],                   // lterm trailer = 0
+        ]);
+        assert_eq!(bytes, golden);
+        assert_eq!(bytes.len(), 43);
+        assert_eq!(append_entries_encoded_len(&m), 43);
+        assert_eq!(decode_append_entries(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn append_entries_with_entries_golden() {
+        let m = ae(
+            4,
+            7,
+            vec![
+                Entry {
+                    term: 4,
+                    index: 8,
+                    kind: EntryKind::Normal,
+                    data: Bytes::from_static(b"hi"),
+                },
+                Entry {
+                    term: 4,
+                    index: 9,
+                    kind: EntryKind::AddPeer,
+                    data: Bytes::from_static(&[9; 8]),
+                },
+                Entry {
+                    term: 4,
+                    index: 10,
+                    kind: EntryKind::PeerState,
+                    data: Bytes::new(),
+                },
+            ],
+        );
+        let bytes = encode_append_entries(&m).unwrap();
+        let golden = cat(&[
+            &[1, 2, 3, 4, 5, 6, 7, 8],
+            &le8(4),
+            &le8(5),
+            &le8(2),
+            &le8(7),
+            &[3, 0],
+            &[3, 0, 0, 0, 0, b'h', b'i'],
+            &[9, 0, 0, 0, 3, 9, 9, 9, 9, 9, 9, 9, 9],
+            &[1, 0, 0, 0, 2],
+            &[0x00],
+        ]);
+        assert_eq!(bytes, golden);
+        assert_eq!(append_entries_encoded_len(&m), golden.len());
+        assert_eq!(decode_append_entries(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn append_entries_lterm_trailer_golden() {
+        // Catch-up re-send: entries of term 2 sent by a leader in term 300.
+        let m = ae(300, 0, vec![Entry::normal(2, 1, &b"x"[..])]);
+        let bytes = encode_append_entries(&m).unwrap();
+        let golden = cat(&[
+            &[1, 2, 3, 4, 5, 6, 7, 8],
+            &le8(2), // wire term = entries' term
+            &le8(5),
+            &le8(2),
+            &le8(0),
+            &[1, 0],
+            &[2, 0, 0, 0, 0, b'x'],
+            &[0xAC, 0x02], // uvarint 300
+        ]);
+        assert_eq!(bytes, golden);
+        assert_eq!(append_entries_encoded_len(&m), golden.len());
+        assert_eq!(decode_append_entries(&bytes).unwrap(), m);
+
+        // Maximum trailer: u64::MAX is 10 bytes.
+        let m = ae(u64::MAX, 0, vec![Entry::normal(1, 1, &b""[..])]);
+        let bytes = encode_append_entries(&m).unwrap();
+        assert_eq!(
+            &bytes[bytes.len() - 10..],
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
+        );
+        assert_eq!(append_entries_encoded_len(&m), bytes.len());
+        assert_eq!(decode_append_entries(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn append_entries_missing_trailer_means_zero() {
+        let m = ae(4, 1, vec![Entry::normal(4, 2, &b"ab"[..])]);
+        let mut bytes = encode_append_entries(&m).unwrap();
+        assert_eq!(bytes.pop(), Some(0));
+        assert_eq!(decode_append_entries(&bytes).unwrap(), m);
+        // An lterm equal to the wire term decodes to the same message.
+        bytes.push(4);
+        assert_eq!(decode_append_entries(&bytes).unwrap(), m);
+        // A heartbeat with a trailer: lterm wins.
+        let mut hb = encode_append_entries(&ae(4, 1, vec![])).unwrap();
+        hb.pop();
+        hb.push(9);
+        assert_eq!(decode_append_entries(&hb).unwrap().term, 9);
+    }
+
+    #[test]
+    fn append_entries_decode_errors() {
+        let m = ae(4, 1, vec![Entry::normal(4, 2, &b"ab"[..])]);
+        let good = encode_append_entries(&m).unwrap();
+
+        assert_eq!(
+            decode_append_entries(&good[..41]),
+            Err(DecodeError::TooShort {
+                what: "append entries header",
+                offset: 0,
+                need: 42,
+                got: 41
+            })
+        );
+        // Truncated length prefix.
+        assert!(matches!(
+            decode_append_entries(&good[..44]),
+            Err(DecodeError::BadEntry {
+                index_in_message: 0,
+                offset: 42,
+                ..
+            })
+        ));
+        // Zero length.
+        let mut b = good.clone();
+        b[42..46].copy_from_slice(&0u32.to_le_bytes());
+        assert!(matches!(
+            decode_append_entries(&b),
+            Err(DecodeError::BadEntry { index_in_message: 0, offset: 42, reason }) if reason.contains("zero")
+        ));
+        // Entry beyond buffer.
+        let mut b = good.clone();
+        b[42..46].copy_from_slice(&100u32.to_le_bytes());
+        assert!(matches!(
+            decode_append_entries(&b),
+            Err(DecodeError::BadEntry { index_in_message: 0, offset: 42, reason }) if reason.contains("beyond")
+        ));
+        // Huge count with no entries: error, no huge allocation.
+        let mut b = good[..42].to_vec();
+        b[40..42].copy_from_slice(&u16::MAX.to_le_bytes());
+        assert!(matches!(
+            decode_append_entries(&b),
+            Err(DecodeError::BadEntry {
+                index_in_message: 0,
+                ..
+            })
+        ));
+        // Unknown entry type.
+        let mut b = good.clone();
+        b[46] = 7;
+        assert_eq!(
+            decode_append_entries(&b),
+            Err(DecodeError::UnknownEntryType {
+                index_in_message: 0,
+                offset: 46,
+                value: 7
+            })
+        );
+        // Truncated trailer.
+        let mut b = good.clone();
+        *b.last_mut().unwrap() = 0x80;
+        assert!(matches!(
+            decode_append_entries(&b),
+            Err(DecodeError::BadTrailer { offset: 49, reason }) if reason.contains("truncated")
+        ));
+        // Non-minimal trailer.
+        let mut b = good.clone();
+        b.pop();
+        b.extend_from_slice(&[0x80, 0x00]);
+        assert!(matches!(
+            decode_append_entries(&b),
+            Err(DecodeError::BadTrailer { offset: 49, reason }) if reason.contains("minimal")
+        ));
+        // Overflowing trailer (10th byte > 1) and overlong trailer (11 bytes).
+        let mut b = good.clone();
+        b.pop();
+        b.extend_from_slice(&[0xff; 9]);
+        b.push(0x02);
+        assert!(matches!(
+            decode_append_entries(&b),
+            Err(DecodeError::BadTrailer { reason, .. }) if reason.contains("overflows")
+        ));
+        let mut b = good.clone();
+        b.pop();
+        b.extend_from_slice(&[0x80; 10]);
+        b.push(0x01);
+        assert!(matches!(
+            decode_append_entries(&b),
+            Err(DecodeError::BadTrailer { .. })
+        ));
+        // Trailing garbage after the trailer.
+        let mut b = good.clone();
+        b.push(0x00);
+        assert_eq!(
+            decode_append_entries(&b),
+            Err(DecodeError::TrailingBytes {
+                what: "append entries",
+                offset: 50,
+                count: 1
+            })
+        );
+        // Index overflow.
+        let mut b = good.clone();
+        b[32..40].copy_from_slice(&le8(u64::MAX));
+        assert!(matches!(
+            decode_append_entries(&b),
+            Err(DecodeError::BadEntry { reason, .. }) if reason.contains("overflow")
+        ));
+    }
+
+    #[test]
+    fn append_entries_encode_errors() {
+        let mixed = ae(
+            5,
+            0,
+            vec![Entry::normal(4, 1, &b""[..]), Entry::normal(5, 2, &b""[..])],
+        );
+        assert_eq!(
+            encode_append_entries(&mixed),
+            Err(EncodeError::MixedTerms {
+                index_in_message: 1,
+                expected: 4,
+                got: 5
+            })
+        );
+        let gap = ae(
+            5,
+            0,
+            vec![Entry::normal(5, 1, &b""[..]), Entry::normal(5, 3, &b""[..])],
+        );
+        assert_eq!(
+            encode_append_entries(&gap),
+            Err(EncodeError::NonConsecutiveIndex {
+                index_in_message: 1,
+                expected: Some(2),
+                got: 3
+            })
+        );
+        let wrong_start = ae(5, 3, vec![Entry::normal(5, 1, &b""[..])]);
+        assert!(matches!(
+            encode_append_entries(&wrong_start),
+            Err(EncodeError::NonConsecutiveIndex { .. })
+        ));
+        let overflow = ae(5, u64::MAX, vec![Entry::normal(5, 0, &b""[..])]);
+        assert_eq!(
+            encode_append_entries(&overflow),
+            Err(EncodeError::NonConsecutiveIndex {
+                index_in_message: 0,
+                expected: None,
+                got: 0
+            })
+        );
+        let future = ae(3, 0, vec![Entry::normal(4, 1, &b""[..])]);
+        assert_eq!(
+            encode_append_entries(&future),
+            Err(EncodeError::EntryTermAboveMessageTerm {
+                entry_term: 4,
+                message_term: 3
+            })
+        );
+        let many: Vec<Entry> = (1..=65_536)
+            .map(|i| Entry::normal(1, i, Bytes::new()))
+            .collect();
+        assert_eq!(
+            encode_append_entries(&ae(1, 0, many)),
+            Err(EncodeError::TooManyEntries { count: 65_536 })
+        );
+        let max: Vec<Entry> = (1..=65_535)
+            .map(|i| Entry::normal(1, i, Bytes::new()))
+            .collect();
+        let m = ae(1, 0, max);
+        let bytes = encode_append_entries(&m).unwrap();
+        assert_eq!(&bytes[40..42], &[0xff, 0xff]);
+        assert_eq!(decode_append_entries(&bytes).unwrap(), m);
+        // Errors do not leave partial output behind.
+        let mut out = vec![7];
+        assert!(encode_append_entries_into(&mixed, &mut out).is_err());
+        assert_eq!(out, vec![7]);
+    }
+
+    #[test]
+    fn append_response_golden() {
+        let m = AppendResponse {
+            term: 9,
+            index: 0x0102,
+            peer: NodeId(0x11),
+            success: true,
+        };
+        let bytes = encode_append_response(&m);
+        let golden = cat(&[&le8(9), &le8(0x0102), &[0x11, 0, 0, 0, 0, 0, 0, 0], &[1]]);
+        assert_eq!(bytes, golden);
+        assert_eq!(decode_append_response(&bytes).unwrap(), m);
+        let mut no = golden.clone();
+        no[24] = 0;
+        assert!(!decode_append_response(&no).unwrap().success);
+        no[24] = 2;
+        assert_eq!(
+            decode_append_response(&no),
+            Err(DecodeError::BadFlag {
+                what: "append response success byte",
+                offset: 24,
+                value: 2
+            })
+        );
+        assert_eq!(
+            decode_append_response(&golden[..24]),
+            Err(DecodeError::BadLength {
+                what: "append response",
+                expected: 25,
+                got: 24
+            })
+        );
+        let mut long = golden.clone();
+        long.push(0);
+        assert!(matches!(
+            decode_append_response(&long),
+            Err(DecodeError::BadLength { got: 26, .. })
+        ));
+    }
+
+    #[test]
+    fn vote_request_golden() {
+        let m = VoteRequest {
+            term: 7,
+            last_term: 6,
+            last_index: 300,
+            candidate: NodeId(0xAABB),
+        };
+        let bytes = encode_vote_request(&m);
+        let golden = cat(&[&le8(7), &le8(6), &le8(300), &[0xBB, 0xAA, 0, 0, 0, 0, 0, 0]]);
+        assert_eq!(bytes, golden);
+        assert_eq!(decode_vote_request(&bytes).unwrap(), m);
+        assert!(matches!(
+            decode_vote_request(&golden[..31]),
+            Err(DecodeError::BadLength {
+                expected: 32,
+                got: 31,
+                ..
+            })
+        ));
+        assert!(matches!(
+            decode_vote_request(&[golden.clone(), vec![0]].concat()),
+            Err(DecodeError::BadLength { got: 33, .. })
+        ));
+    }
+
+    #[test]
+    fn vote_response_golden() {
+        let m = VoteResponse {
+            term: 7,
+            peer: NodeId(3),
+            granted: true,
+            empty_log: false,
+        };
+        let bytes = encode_vote_response(&m);
+        assert_eq!(bytes, cat(&[&le8(7), &[3, 0, 0, 0, 0, 0, 0, 0], &[0b01]]));
+        assert_eq!(decode_vote_response(&bytes).unwrap(), m);
+        let m2 = VoteResponse {
+            granted: false,
+            empty_log: true,
+            ..m.clone()
+        };
+        assert_eq!(encode_vote_response(&m2)[16], 0b10);
+        let m3 = VoteResponse {
+            granted: true,
+            empty_log: true,
+            ..m
+        };
+        assert_eq!(encode_vote_response(&m3)[16], 0b11);
+        assert_eq!(
+            decode_vote_response(&encode_vote_response(&m3)).unwrap(),
+            m3
+        );
+        let mut bad = bytes.clone();
+        bad[16] = 0b100;
+        assert_eq!(
+            decode_vote_response(&bad),
+            Err(DecodeError::BadFlag {
+                what: "vote response flags",
+                offset: 16,
+                value: 4
+            })
+        );
+        assert!(matches!(
+            decode_vote_response(&bytes[..16]),
+            Err(DecodeError::BadLength { expected: 17, .. })
+        ));
+    }
+
+    #[test]
+    fn forward_proposal_golden() {
+        let m = ForwardProposal {
+            data: Bytes::from_static(b"abc"),
+        };
+        assert_eq!(encode_forward_proposal(&m), b"abc".to_vec());
+        assert_eq!(decode_forward_proposal(b"abc").unwrap(), m);
+        assert_eq!(
+            decode_forward_proposal(b"").unwrap(),
+            ForwardProposal { data: Bytes::new() }
+        );
+    }
+
+    #[test]
+    fn peer_state_golden() {
+        let ps = PeerState {
+            cluster_size: 3,
+            peers: vec![NodeId(1), NodeId(0x0200)],
+            domain_ext: 2,
+        };
+        let bytes = encode_peer_state(&ps);
+        let golden = cat(&[
+            &[3, 0, 0, 0],
+            &[2, 0, 0, 0],
+            &[1, 0, 0, 0, 0, 0, 0, 0],
+            &[0, 2, 0, 0, 0, 0, 0, 0],
+            &[2, 0],
+        ]);
+        assert_eq!(bytes, golden);
+        assert_eq!(decode_peer_state(&bytes).unwrap(), ps);
+        // domainExt is optional.
+        assert_eq!(
+            decode_peer_state(&golden[..golden.len() - 2]).unwrap(),
+            PeerState {
+                domain_ext: 0,
+                ..ps.clone()
+            }
+        );
+        // Partial domainExt, missing ids, trailing bytes.
+        assert!(matches!(
+            decode_peer_state(&golden[..golden.len() - 1]),
+            Err(DecodeError::TooShort {
+                what: "peer state domain extension",
+                offset: 24,
+                ..
+            })
+        ));
+        assert!(matches!(
+            decode_peer_state(&golden[..20]),
+            Err(DecodeError::TooShort {
+                what: "peer state peer ids",
+                offset: 8,
+                need: 16,
+                got: 12
+            })
+        ));
+        assert!(matches!(
+            decode_peer_state(&[golden.clone(), vec![0]].concat()),
+            Err(DecodeError::TrailingBytes {
+                offset: 26,
+                count: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            decode_peer_state(&golden[..7]),
+            Err(DecodeError::TooShort { .. })
+        ));
+        // A huge count is rejected before any allocation.
+        let huge = cat(&[&[3, 0, 0, 0], &u32::MAX.to_le_bytes()]);
+        assert!(matches!(
+            decode_peer_state(&huge),
+            Err(DecodeError::TooShort {
+                what: "peer state peer ids",
+                ..
+            })
+        ));
+        // Empty peer list.
+        let empty = PeerState::default();
+        assert_eq!(encode_peer_state(&empty), vec![0; 10]);
+        assert_eq!(decode_peer_state(&[0; 10]).unwrap(), empty);
+    }
+
+    #[test]
+    fn envelope_golden() {
+        let vr = VoteRequest {
+            term: 1,
+            last_term: 0,
+            last_index: 0,
+            candidate: NodeId(2),
+        };
+        let bytes = encode_envelope(&Message::VoteRequest(vr.clone())).unwrap();
+        assert_eq!(bytes[0], 3);
+        assert_eq!(&bytes[1..], &encode_vote_request(&vr)[..]);
+        assert_eq!(decode_envelope(&bytes).unwrap(), Message::VoteRequest(vr));
+
+        let hb = ae(2, 0, vec![]);
+        let bytes = encode_envelope(&Message::AppendEntries(hb.clone())).unwrap();
+        assert_eq!(bytes[0], 1);
+        assert_eq!(decode_envelope(&bytes).unwrap(), Message::AppendEntries(hb));
+
+        let ar = AppendResponse {
+            term: 1,
+            index: 2,
+            peer: NodeId(3),
+            success: false,
+        };
+        let bytes = encode_envelope(&Message::AppendResponse(ar.clone())).unwrap();
+        assert_eq!(bytes[0], 2);
+        assert_eq!(
+            decode_envelope(&bytes).unwrap(),
+            Message::AppendResponse(ar)
+        );
+
+        let vresp = VoteResponse {
+            term: 1,
+            peer: NodeId(3),
+            granted: true,
+            empty_log: true,
+        };
+        let bytes = encode_envelope(&Message::VoteResponse(vresp.clone())).unwrap();
+        assert_eq!(bytes[0], 4);
+        assert_eq!(
+            decode_envelope(&bytes).unwrap(),
+            Message::VoteResponse(vresp)
+        );
+
+        assert_eq!(
+            decode_envelope(&[5, b'z']).unwrap(),
+            Message::ForwardProposal(ForwardProposal {
+                data: Bytes::from_static(b"z")
+            })
+        );
+        assert_eq!(
+            decode_envelope(&[5]).unwrap(),
+            Message::ForwardProposal(ForwardProposal { data: Bytes::new() })
+        );
+        assert_eq!(decode_envelope(&[]), Err(DecodeError::EmptyEnvelope));
+        assert_eq!(
+            decode_envelope(&[0]),
+            Err(DecodeError::UnknownTag { tag: 0 })
+        );
+        assert_eq!(
+            decode_envelope(&[6, 1, 2]),
+            Err(DecodeError::UnknownTag { tag: 6 })
+        );
+    }
+
+    #[test]
+    fn errors_display_what_and_where() {
+        let e = DecodeError::BadEntry {
+            index_in_message: 2,
+            offset: 57,
+            reason: "length is zero",
+        };
+        assert_eq!(
+            e.to_string(),
+            "append entries: entry #2 at byte 57: length is zero"
+        );
+        let e = DecodeError::TooShort {
+            what: "vote request",
+            offset: 0,
+            need: 32,
+            got: 3,
+        };
+        assert!(e.to_string().contains("vote request"));
+        let e: Box<dyn std::error::Error> = Box::new(EncodeError::TooManyEntries { count: 70_000 });
+        assert!(e.to_string().contains("70000"));
+    }
+}

@@ -39,7 +39,8 @@ impl Config {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks the configuration; [`crate::Node::new`] does this too.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.election_timeout_min == 0 || self.election_timeout_min >= self.election_timeout_max
         {
             return Err(ConfigError::ElectionTimeout {

@@ -78,7 +78,12 @@ pub struct Entry {
 
 impl Entry {
     pub fn normal(term: u64, index: u64, data: impl Into<Bytes>) -> Entry {
-        Entry { term, index, kind: EntryKind::Normal, data: data.into() }
+        Entry {
+            term,
+            index,
+            kind: EntryKind::Normal,
+            data: data.into(),
+        }
     }
 }
 

@@ -1,0 +1,293 @@
+//! Property tests for the NRG wire codecs: round trips, and no panics on arbitrary or truncated
+//! input.
+
+use bytes::Bytes;
+use proptest::prelude::*;
+use raft_core::codec::*;
+use raft_core::{
+    AppendEntries, AppendResponse, Entry, EntryKind, ForwardProposal, Message, NodeId, PeerState,
+    VoteRequest, VoteResponse,
+};
+
+fn node_id() -> impl Strategy<Value = NodeId> {
+    prop_oneof![(0u64..8).prop_map(NodeId), any::<u64>().prop_map(NodeId)]
+}
+
+/// Terms and indexes: mostly small, sometimes near the top of the range.
+fn number() -> impl Strategy<Value = u64> {
+    prop_oneof![3 => 0u64..1_000, 1 => any::<u64>(), 1 => (u64::MAX - 300)..=u64::MAX]
+}
+
+fn kind() -> impl Strategy<Value = EntryKind> {
+    prop_oneof![
+        Just(EntryKind::Normal),
+        Just(EntryKind::OldSnapshot),
+        Just(EntryKind::PeerState),
+        Just(EntryKind::AddPeer),
+        Just(EntryKind::RemovePeer),
+        Just(EntryKind::LeaderTransfer),
+        Just(EntryKind::Snapshot),
+    ]
+}
+
+fn data(max: usize) -> impl Strategy<Value = Bytes> {
+    proptest::collection::vec(any::<u8>(), 0..max).prop_map(Bytes::from)
+}
+
+/// A valid AppendEntries: one entry term, consecutive indexes, message term >= entry term.
+fn append_entries() -> impl Strategy<Value = AppendEntries> {
+    (
+        node_id(),
+        number(),
+        number(),
+        number(),
+        number(),
+        proptest::collection::vec((kind(), data(300)), 0..6),
+        any::<bool>(),
+    )
+        .prop_flat_map(|(leader, t1, t2, commit, prev_term, raw, same_term)| {
+            let (entry_term, term) = (t1.min(t2), t1.max(t2));
+            let term = if same_term { entry_term } else { term };
+            // Leave room for the indexes so they do not overflow.
+            let max_prev = u64::MAX - raw.len() as u64;
+            (0..=max_prev).prop_map(move |prev_index| {
+                let prev_index = if prev_index % 2 == 0 {
+                    prev_index % 1000
+                } else {
+                    prev_index
+                };
+                AppendEntries {
+                    leader,
+                    term,
+                    commit,
+                    prev_term,
+                    prev_index,
+                    entries: raw
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (kind, data))| Entry {
+                            term: entry_term,
+                            index: prev_index + 1 + i as u64,
+                            kind: *kind,
+                            data: data.clone(),
+                        })
+                        .collect(),
+                }
+            })
+        })
+}
+
+fn append_response() -> impl Strategy<Value = AppendResponse> {
+    (number(), number(), node_id(), any::<bool>()).prop_map(|(term, index, peer, success)| {
+        AppendResponse {
+            term,
+            index,
+            peer,
+            success,
+        }
+    })
+}
+
+fn vote_request() -> impl Strategy<Value = VoteRequest> {
+    (number(), number(), number(), node_id()).prop_map(
+        |(term, last_term, last_index, candidate)| VoteRequest {
+            term,
+            last_term,
+            last_index,
+            candidate,
+        },
+    )
+}
+
+fn vote_response() -> impl Strategy<Value = VoteResponse> {
+    (number(), node_id(), any::<bool>(), any::<bool>()).prop_map(
+        |(term, peer, granted, empty_log)| VoteResponse {
+            term,
+            peer,
+            granted,
+            empty_log,
+        },
+    )
+}
+
+fn forward() -> impl Strategy<Value = ForwardProposal> {
+    data(300).prop_map(|data| ForwardProposal { data })
+}
+
+fn peer_state() -> impl Strategy<Value = PeerState> {
+    (
+        any::<u32>(),
+        proptest::collection::vec(node_id(), 0..9),
+        any::<u16>(),
+    )
+        .prop_map(|(cluster_size, peers, domain_ext)| PeerState {
+            cluster_size,
+            peers,
+            domain_ext,
+        })
+}
+
+fn message() -> impl Strategy<Value = Message> {
+    prop_oneof![
+        append_entries().prop_map(Message::AppendEntries),
+        append_response().prop_map(Message::AppendResponse),
+        vote_request().prop_map(Message::VoteRequest),
+        vote_response().prop_map(Message::VoteResponse),
+        forward().prop_map(Message::ForwardProposal),
+    ]
+}
+
+/// Runs every decoder on `bytes`; they may fail but must not panic.
+fn decode_all(bytes: &[u8]) {
+    let _ = decode_append_entries(bytes);
+    let _ = decode_append_response(bytes);
+    let _ = decode_vote_request(bytes);
+    let _ = decode_vote_response(bytes);
+    let _ = decode_forward_proposal(bytes);
+    let _ = decode_peer_state(bytes);
+    let _ = decode_envelope(bytes);
+}
+
+/// Every prefix of `bytes` decodes to Ok or Err without panicking, and errors display.
+fn decode_all_prefixes(bytes: &[u8]) {
+    for cut in 0..=bytes.len() {
+        decode_all(&bytes[..cut]);
+        if let Err(e) = decode_envelope(&bytes[..cut]) {
+            assert!(!e.to_string().is_empty());
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn append_entries_round_trip(m in append_entries()) {
+        let bytes = encode_append_entries(&m).unwrap();
+        prop_assert_eq!(bytes.len(), append_entries_encoded_len(&m));
+        prop_assert_eq!(decode_append_entries(&bytes).unwrap(), m.clone());
+        // The header length is fixed and the count is pinned.
+        prop_assert_eq!(u16::from_le_bytes([bytes[40], bytes[41]]) as usize, m.entries.len());
+        // Without a trailer only messages whose term equals the wire term survive.
+        if m.entries.iter().all(|e| e.term == m.term) {
+            prop_assert_eq!(bytes.last(), Some(&0u8));
+            let dropped = &bytes[..bytes.len() - 1];
+            prop_assert_eq!(decode_append_entries(dropped).unwrap(), m);
+        }
+    }
+
+    #[test]
+    fn append_entries_prefixes_fail_cleanly(m in append_entries()) {
+        let bytes = encode_append_entries(&m).unwrap();
+        for cut in 0..bytes.len() {
+            let r = decode_append_entries(&bytes[..cut]);
+            // A prefix decodes only if it lost nothing but the trailer (and the trailer was 0).
+            if let Ok(d) = r {
+                prop_assert!(cut >= bytes.len() - 10);
+                prop_assert_eq!(&d.entries, &m.entries);
+            }
+        }
+        decode_all_prefixes(&bytes);
+    }
+
+    #[test]
+    fn append_response_round_trip(m in append_response()) {
+        let bytes = encode_append_response(&m);
+        prop_assert_eq!(bytes.len(), APPEND_RESPONSE_LEN);
+        prop_assert_eq!(decode_append_response(&bytes).unwrap(), m);
+        decode_all_prefixes(&bytes);
+    }
+
+    #[test]
+    fn vote_request_round_trip(m in vote_request()) {
+        let bytes = encode_vote_request(&m);
+        prop_assert_eq!(bytes.len(), VOTE_REQUEST_LEN);
+        prop_assert_eq!(decode_vote_request(&bytes).unwrap(), m);
+        decode_all_prefixes(&bytes);
+    }
+
+    #[test]
+    fn vote_response_round_trip(m in vote_response()) {
+        let bytes = encode_vote_response(&m);
+        prop_assert_eq!(bytes.len(), VOTE_RESPONSE_LEN);
+        prop_assert_eq!(decode_vote_response(&bytes).unwrap(), m);
+        decode_all_prefixes(&bytes);
+    }
+
+    #[test]
+    fn forward_proposal_round_trip(m in forward()) {
+        let bytes = encode_forward_proposal(&m);
+        prop_assert_eq!(decode_forward_proposal(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn peer_state_round_trip(ps in peer_state()) {
+        let bytes = encode_peer_state(&ps);
+        prop_assert_eq!(bytes.len(), 4 + 4 + 8 * ps.peers.len() + 2);
+        prop_assert_eq!(decode_peer_state(&bytes).unwrap(), ps.clone());
+        for cut in 0..bytes.len() {
+            match decode_peer_state(&bytes[..cut]) {
+                // Only dropping the whole optional domainExt is accepted.
+                Ok(d) => {
+                    prop_assert_eq!(cut, bytes.len() - 2);
+                    prop_assert_eq!(d, PeerState { domain_ext: 0, ..ps.clone() });
+                }
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        prop_assert!(decode_peer_state(&long).is_err());
+    }
+
+    #[test]
+    fn envelope_round_trip(m in message()) {
+        let bytes = encode_envelope(&m).unwrap();
+        prop_assert_eq!(bytes[0], envelope_tag(&m));
+        prop_assert_eq!(decode_envelope(&bytes).unwrap(), m);
+        decode_all_prefixes(&bytes);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
+        decode_all(&bytes);
+    }
+
+    #[test]
+    fn arbitrary_envelopes_never_panic(
+        tag in 0u8..7,
+        body in proptest::collection::vec(any::<u8>(), 0..120),
+    ) {
+        let mut bytes = vec![tag];
+        bytes.extend_from_slice(&body);
+        decode_all(&bytes);
+        decode_all(&body);
+    }
+
+    /// Bytes that look like an AppendEntries header with random counts and entry lengths.
+    #[test]
+    fn structured_garbage_never_panics(
+        header in proptest::collection::vec(any::<u8>(), 40),
+        count in any::<u16>(),
+        tail in proptest::collection::vec(any::<u8>(), 0..80),
+        pindex in prop_oneof![Just(u64::MAX), Just(u64::MAX - 1), any::<u64>()],
+    ) {
+        let mut bytes = header;
+        bytes[32..40].copy_from_slice(&pindex.to_le_bytes());
+        bytes.extend_from_slice(&count.to_le_bytes());
+        bytes.extend_from_slice(&tail);
+        decode_all(&bytes);
+        // Huge peer counts are rejected without allocating.
+        let mut ps = vec![1, 0, 0, 0];
+        ps.extend_from_slice(&(u32::from(count) << 16 | 0xffff).to_le_bytes());
+        ps.extend_from_slice(&tail);
+        prop_assert!(decode_peer_state(&ps).is_err());
+    }
+
+    /// Valid encodings with one byte mutated decode to Ok or Err, never panic.
+    #[test]
+    fn mutated_encodings_never_panic(m in message(), pos in any::<prop::sample::Index>(), x in any::<u8>()) {
+        let mut bytes = encode_envelope(&m).unwrap();
+        let i = pos.index(bytes.len());
+        bytes[i] ^= x;
+        decode_all(&bytes);
+    }
+}
