@@ -1,0 +1,517 @@
+//! Raft's safety properties, checked incrementally after every event. Each property lives in
+//! one function here. Per-event cost does not grow with the length of the history: checks
+//! touch only the entries an event changed, using prefix hashes for whole-log comparisons.
+
+use crate::config::Micros;
+use raft_core::{Entry, HardState, LogWrite, Message, NodeId, Role};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+
+/// The properties the simulator checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Property {
+    /// At most one leader per term, ever, across crashes.
+    ElectionSafety,
+    /// A leader never overwrites or deletes entries in its log during its term.
+    LeaderAppendOnly,
+    /// Two logs with an entry of the same index and term are identical up to it.
+    LogMatching,
+    /// A new leader holds every entry committed before its term.
+    LeaderCompleteness,
+    /// The entry applied at an index is the same on every node in every lifetime.
+    StateMachineSafety,
+    /// Every committed entry is on the durable logs of a quorum: it survives if every node
+    /// crashes now.
+    CommittedDurableOnQuorum,
+    /// A node's durable term never decreases, across restarts.
+    TermMonotonic,
+    /// A node grants at most one vote per term, across restarts.
+    OneVotePerTerm,
+    /// The commit index never exceeds the log.
+    CommitWithinLog,
+    /// Every vote grant or acknowledgement attests only durable state.
+    PersistBeforeSend,
+    /// The client history is linearizable.
+    Linearizability,
+    /// After the faults stop, a stable leader appears and new writes commit in time.
+    Liveness,
+}
+
+impl Property {
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::ElectionSafety => "election-safety",
+            Property::LeaderAppendOnly => "leader-append-only",
+            Property::LogMatching => "log-matching",
+            Property::LeaderCompleteness => "leader-completeness",
+            Property::StateMachineSafety => "state-machine-safety",
+            Property::CommittedDurableOnQuorum => "committed-durable-on-quorum",
+            Property::TermMonotonic => "term-monotonic",
+            Property::OneVotePerTerm => "one-vote-per-term",
+            Property::CommitWithinLog => "commit-within-log",
+            Property::PersistBeforeSend => "persist-before-send",
+            Property::Linearizability => "linearizability",
+            Property::Liveness => "liveness",
+        }
+    }
+
+    pub fn is_safety(self) -> bool {
+        self != Property::Liveness
+    }
+}
+
+impl fmt::Display for Property {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A property that failed, where and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    pub property: Property,
+    pub time: Micros,
+    pub node: Option<usize>,
+    pub detail: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at t={}us", self.property, self.time)?;
+        if let Some(n) = self.node {
+            write!(f, " on n{n}")?;
+        }
+        write!(f, ": {}", self.detail)
+    }
+}
+
+fn fnv(bytes: &[u8], mut hash: u64) -> u64 {
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// Hash of one entry's identity and content.
+pub fn entry_hash(entry: &Entry) -> u64 {
+    let mut h = fnv(&entry.term.to_le_bytes(), 0xcbf2_9ce4_8422_2325);
+    h = fnv(&entry.index.to_le_bytes(), h);
+    h = fnv(&[entry.kind as u8], h);
+    fnv(&entry.data, h)
+}
+
+fn chain(prev: u64, entry: u64) -> u64 {
+    fnv(&entry.to_le_bytes(), fnv(&prev.to_le_bytes(), 0x1000_0000_01b3))
+}
+
+/// Prefix hashes of one log: `prefix[i]` covers entries 1..=i+1.
+#[derive(Clone, Debug, Default)]
+struct PrefixLog {
+    prefix: Vec<u64>,
+    terms: Vec<u64>,
+}
+
+impl PrefixLog {
+    fn at(&self, index: u64) -> Option<u64> {
+        if index == 0 {
+            return Some(0);
+        }
+        self.prefix.get(index as usize - 1).copied()
+    }
+    fn term_at(&self, index: u64) -> Option<u64> {
+        if index == 0 {
+            return Some(0);
+        }
+        self.terms.get(index as usize - 1).copied()
+    }
+    fn len(&self) -> u64 {
+        self.prefix.len() as u64
+    }
+    fn write(&mut self, prev_index: u64, entries: &[Entry]) {
+        self.prefix.truncate(prev_index as usize);
+        self.terms.truncate(prev_index as usize);
+        for entry in entries {
+            let prev = self.prefix.last().copied().unwrap_or(0);
+            self.prefix.push(chain(prev, entry_hash(entry)));
+            self.terms.push(entry.term);
+        }
+    }
+    fn reset(&mut self, entries: &[Entry]) {
+        self.prefix.clear();
+        self.write(0, entries);
+    }
+}
+
+/// The incremental safety checkers for one run.
+#[derive(Clone, Debug)]
+pub struct Checkers {
+    quorum: usize,
+    leader_of_term: HashMap<u64, usize>,
+    roles: Vec<(Role, u64)>,
+    /// (index, term) -> prefix hash, over every log ever seen.
+    seen: HashMap<(u64, u64), u64>,
+    memory: Vec<PrefixLog>,
+    durable: Vec<PrefixLog>,
+    durable_hard_state: Vec<HardState>,
+    max_durable_term: Vec<u64>,
+    /// Highest committed index seen anywhere, and the prefix hash there.
+    committed: Vec<u64>,
+    applied: Vec<u64>,
+    votes: HashMap<(usize, u64), NodeId>,
+    pub first_violation: Option<Violation>,
+}
+
+impl Checkers {
+    pub fn new(nodes: usize) -> Checkers {
+        Checkers {
+            quorum: nodes / 2 + 1,
+            leader_of_term: HashMap::new(),
+            roles: vec![(Role::Follower, 0); nodes],
+            seen: HashMap::new(),
+            memory: vec![PrefixLog::default(); nodes],
+            durable: vec![PrefixLog::default(); nodes],
+            durable_hard_state: vec![HardState::default(); nodes],
+            max_durable_term: vec![0; nodes],
+            committed: Vec::new(),
+            applied: Vec::new(),
+            votes: HashMap::new(),
+            first_violation: None,
+        }
+    }
+
+    fn fail(&mut self, property: Property, time: Micros, node: Option<usize>, detail: String) {
+        if self.first_violation.is_none() {
+            self.first_violation = Some(Violation { property, time, node, detail });
+        }
+    }
+
+    pub fn violated(&self) -> bool {
+        self.first_violation.is_some()
+    }
+
+    /// Election safety (history form) and leader completeness, at every role change.
+    pub fn on_role(&mut self, now: Micros, node: usize, role: Role, term: u64) {
+        self.roles[node] = (role, term);
+        if role != Role::Leader {
+            return;
+        }
+        match self.leader_of_term.get(&term) {
+            Some(&other) if other != node => self.fail(
+                Property::ElectionSafety,
+                now,
+                Some(node),
+                format!("n{node} became leader of term {term}, which n{other} already led"),
+            ),
+            _ => {
+                self.leader_of_term.insert(term, node);
+            }
+        }
+        let commit = self.committed.len() as u64;
+        if commit > 0 && self.memory[node].at(commit) != self.committed.last().copied() {
+            self.fail(
+                Property::LeaderCompleteness,
+                now,
+                Some(node),
+                format!(
+                    "n{node} leads term {term} without the committed prefix up to index {commit} (its log ends at {})",
+                    self.memory[node].len()
+                ),
+            );
+        }
+    }
+
+    /// Leader append-only and log matching, at every change to a node's in-memory log.
+    pub fn on_log_write(&mut self, now: Micros, node: usize, write: &LogWrite) {
+        let log = &self.memory[node];
+        if self.roles[node].0 == Role::Leader && write.prev_index < log.len() {
+            let len = log.len();
+            self.fail(
+                Property::LeaderAppendOnly,
+                now,
+                Some(node),
+                format!("leader n{node} rewrote its log after index {} (it ended at {len})", write.prev_index),
+            );
+        }
+        self.memory[node].write(write.prev_index, &write.entries);
+        for entry in &write.entries {
+            let prefix = self.memory[node].at(entry.index).expect("just written");
+            match self.seen.get(&(entry.index, entry.term)) {
+                Some(&other) if other != prefix => {
+                    self.fail(
+                        Property::LogMatching,
+                        now,
+                        Some(node),
+                        format!(
+                            "entry {}/{} on n{node} has a different log prefix than another log with the same index and term",
+                            entry.term, entry.index
+                        ),
+                    );
+                    return;
+                }
+                Some(_) => {}
+                None => {
+                    self.seen.insert((entry.index, entry.term), prefix);
+                }
+            }
+        }
+    }
+
+    /// A node handed these entries to its state machine: they are committed. Records the
+    /// committed prefix and checks state-machine safety (same entry at an index everywhere).
+    pub fn on_committed(&mut self, now: Micros, node: usize, entries: &[Entry]) {
+        for entry in entries {
+            let i = entry.index as usize;
+            let hash = entry_hash(entry);
+            if i <= self.applied.len() {
+                if self.applied[i - 1] != hash {
+                    self.fail(
+                        Property::StateMachineSafety,
+                        now,
+                        Some(node),
+                        format!("n{node} applies {entry:?} at index {i}, another node applied a different entry there"),
+                    );
+                    return;
+                }
+            } else if i == self.applied.len() + 1 {
+                self.applied.push(hash);
+                let prefix = self.memory[node].at(entry.index).unwrap_or(0);
+                self.committed.push(prefix);
+            }
+        }
+        self.check_committed_durable(now);
+    }
+
+    /// Every committed entry is durable on a quorum: checked at the highest committed index
+    /// (the prefix hash covers everything before it).
+    pub fn check_committed_durable(&mut self, now: Micros) {
+        let Some(&prefix) = self.committed.last() else { return };
+        let index = self.committed.len() as u64;
+        let holders = self.durable.iter().filter(|log| log.at(index) == Some(prefix)).count();
+        if holders < self.quorum {
+            self.fail(
+                Property::CommittedDurableOnQuorum,
+                now,
+                None,
+                format!("committed index {index} is durable on {holders} nodes, a quorum is {}", self.quorum),
+            );
+        }
+    }
+
+    /// A persist completed: the durable state moved forward.
+    pub fn on_durable(&mut self, now: Micros, node: usize, hard_state: Option<HardState>, log: Option<&LogWrite>) {
+        if let Some(hs) = hard_state {
+            self.record_durable_hard_state(now, node, hs);
+        }
+        if let Some(write) = log {
+            self.durable[node].write(write.prev_index, &write.entries);
+        }
+        self.check_committed_durable(now);
+    }
+
+    /// Term monotonic and one vote per term, on durable state.
+    fn record_durable_hard_state(&mut self, now: Micros, node: usize, hs: HardState) {
+        if hs.term < self.max_durable_term[node] {
+            self.fail(
+                Property::TermMonotonic,
+                now,
+                Some(node),
+                format!("durable term went from {} down to {}", self.max_durable_term[node], hs.term),
+            );
+        }
+        self.max_durable_term[node] = self.max_durable_term[node].max(hs.term);
+        if let Some(vote) = hs.vote {
+            self.record_vote(now, node, hs.term, vote);
+        }
+        self.durable_hard_state[node] = hs;
+    }
+
+    fn record_vote(&mut self, now: Micros, node: usize, term: u64, vote: NodeId) {
+        match self.votes.get(&(node, term)) {
+            Some(&earlier) if earlier != vote => self.fail(
+                Property::OneVotePerTerm,
+                now,
+                Some(node),
+                format!("n{node} voted for {earlier} and then for {vote} in term {term}"),
+            ),
+            Some(_) => {}
+            None => {
+                self.votes.insert((node, term), vote);
+            }
+        }
+    }
+
+    /// A node restarted from what its disk held.
+    pub fn on_recovered(&mut self, now: Micros, node: usize, hs: HardState, log: &[Entry]) {
+        if hs.term < self.max_durable_term[node] {
+            self.fail(
+                Property::TermMonotonic,
+                now,
+                Some(node),
+                format!("recovered term {} is below the durable term {} seen before the crash", hs.term, self.max_durable_term[node]),
+            );
+        }
+        if let Some(vote) = hs.vote {
+            self.record_vote(now, node, hs.term, vote);
+        }
+        self.durable_hard_state[node] = hs;
+        self.max_durable_term[node] = self.max_durable_term[node].max(hs.term);
+        self.durable[node].reset(log);
+        self.memory[node].reset(log);
+        self.roles[node] = (Role::Follower, hs.term);
+        self.check_committed_durable(now);
+    }
+
+    /// A node's disk lost data in a crash (unsynced bytes): refresh its durable view.
+    pub fn on_crash(&mut self, node: usize) {
+        self.roles[node] = (Role::Follower, self.roles[node].1);
+    }
+
+    /// Persist-before-send: a message that attests state may leave only once that state is
+    /// durable. Also records vote grants, so two grants in one term are caught even when the
+    /// durable record was lost.
+    pub fn on_send(&mut self, now: Micros, node: usize, self_id: NodeId, to: NodeId, message: &Message) {
+        let durable = self.durable_hard_state[node];
+        match message {
+            Message::VoteResponse(m) if m.granted => {
+                if durable.term != m.term || durable.vote != Some(to) {
+                    self.fail(
+                        Property::PersistBeforeSend,
+                        now,
+                        Some(node),
+                        format!("vote for {to} in term {} sent while the durable term/vote is {}/{:?}", m.term, durable.term, durable.vote),
+                    );
+                }
+                self.record_vote(now, node, m.term, to);
+            }
+            Message::VoteRequest(m) => {
+                if durable.term != m.term || durable.vote != Some(self_id) {
+                    self.fail(
+                        Property::PersistBeforeSend,
+                        now,
+                        Some(node),
+                        format!("vote request for term {} sent before its own vote was durable", m.term),
+                    );
+                }
+            }
+            Message::AppendResponse(m) if m.success => {
+                // The acknowledgement says: through m.index my log holds what the leader of
+                // m.term sent. The node's memory may have moved on since it created the message
+                // (a later leader replaced the tail), so compare with the durable log only:
+                // it must reach m.index with an entry no newer than m.term.
+                let durable_term = self.durable[node].term_at(m.index);
+                if durable.term < m.term || durable_term.is_none_or(|t| t > m.term) {
+                    self.fail(
+                        Property::PersistBeforeSend,
+                        now,
+                        Some(node),
+                        format!(
+                            "acknowledged index {} in term {} before it was durable (durable log ends at {}, durable term {})",
+                            m.index,
+                            m.term,
+                            self.durable[node].len(),
+                            durable.term
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Commit index within the log, after every step of a node.
+    pub fn check_commit_within_log(&mut self, now: Micros, node: usize, commit: u64, last_index: u64) {
+        if commit > last_index {
+            self.fail(
+                Property::CommitWithinLog,
+                now,
+                Some(node),
+                format!("commit index {commit} beyond the last log index {last_index}"),
+            );
+        }
+    }
+
+    pub fn highest_committed(&self) -> u64 {
+        self.committed.len() as u64
+    }
+
+    pub fn leaders_elected(&self) -> usize {
+        self.leader_of_term.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use raft_core::EntryKind;
+
+    fn entry(term: u64, index: u64, data: &str) -> Entry {
+        Entry { term, index, kind: EntryKind::Normal, data: data.as_bytes().to_vec().into() }
+    }
+
+    #[test]
+    fn two_leaders_in_one_term_violate_election_safety() {
+        let mut c = Checkers::new(3);
+        c.on_role(1, 0, Role::Leader, 5);
+        c.on_role(2, 0, Role::Leader, 5);
+        assert!(!c.violated());
+        c.on_role(3, 1, Role::Leader, 5);
+        assert_eq!(c.first_violation.unwrap().property, Property::ElectionSafety);
+    }
+
+    #[test]
+    fn same_index_and_term_with_different_prefix_violates_log_matching() {
+        let mut c = Checkers::new(3);
+        let w = |entries: Vec<Entry>| LogWrite { prev_index: 0, prev_term: 0, entries };
+        c.on_log_write(1, 0, &w(vec![entry(1, 1, "a"), entry(2, 2, "x")]));
+        c.on_log_write(1, 1, &w(vec![entry(1, 1, "b"), entry(2, 2, "x")]));
+        assert_eq!(c.first_violation.unwrap().property, Property::LogMatching);
+    }
+
+    #[test]
+    fn different_entries_applied_at_one_index_violate_state_machine_safety() {
+        let mut c = Checkers::new(1);
+        let log = LogWrite { prev_index: 0, prev_term: 0, entries: vec![entry(1, 1, "a")] };
+        c.on_log_write(1, 0, &log);
+        c.on_durable(1, 0, None, Some(&log));
+        c.on_committed(2, 0, &[entry(1, 1, "a")]);
+        assert!(!c.violated());
+        c.on_committed(3, 0, &[entry(1, 1, "b")]);
+        assert_eq!(c.first_violation.unwrap().property, Property::StateMachineSafety);
+    }
+
+    #[test]
+    fn committed_entry_missing_from_durable_quorum_is_caught() {
+        let mut c = Checkers::new(3);
+        let log = LogWrite { prev_index: 0, prev_term: 0, entries: vec![entry(1, 1, "a")] };
+        c.on_log_write(1, 0, &log);
+        c.on_durable(1, 0, None, Some(&log));
+        c.on_committed(2, 0, &log.entries);
+        assert_eq!(c.first_violation.unwrap().property, Property::CommittedDurableOnQuorum);
+    }
+
+    #[test]
+    fn second_vote_in_a_term_is_caught_across_restarts() {
+        let mut c = Checkers::new(3);
+        c.on_durable(1, 0, Some(HardState { term: 2, vote: Some(NodeId(1)) }), None);
+        c.on_recovered(2, 0, HardState { term: 2, vote: None }, &[]);
+        let grant = Message::VoteResponse(raft_core::VoteResponse {
+            term: 2,
+            peer: NodeId(0),
+            granted: true,
+            empty_log: true,
+        });
+        c.on_send(3, 0, NodeId(0), NodeId(2), &grant);
+        let v = c.first_violation.unwrap();
+        assert!(matches!(v.property, Property::PersistBeforeSend | Property::OneVotePerTerm));
+    }
+
+    #[test]
+    fn recovered_term_below_durable_term_is_caught() {
+        let mut c = Checkers::new(3);
+        c.on_durable(1, 0, Some(HardState { term: 4, vote: None }), None);
+        c.on_recovered(2, 0, HardState { term: 3, vote: None }, &[]);
+        assert_eq!(c.first_violation.unwrap().property, Property::TermMonotonic);
+    }
+}

@@ -1,0 +1,232 @@
+//! A node's virtual disk. It holds bytes, not Raft state: raft-core's storage code encodes what
+//! is written and decides what the bytes mean on recovery, exactly as it would on real files.
+//!
+//! Fault model:
+//! - writes are volatile until fsync; a crash loses unsynced bytes, except that the disk may
+//!   already have written a sector-aligned prefix of them (a torn write) or all of them;
+//! - the term/vote file is replaced atomically (write temp, fsync, rename, fsync directory); a
+//!   crash after the rename but before the directory fsync may or may not keep the new file;
+//! - synced data can be damaged later: a flipped bit or a zeroed 512-byte sector;
+//! - reading the disk at recovery can fail (a transient read error).
+
+use crate::rng::{Ppm, Stream};
+
+pub const SECTOR: usize = 512;
+
+/// An append-only file (the WAL).
+#[derive(Clone, Debug, Default)]
+pub struct AppendFile {
+    data: Vec<u8>,
+    synced_len: usize,
+}
+
+impl AppendFile {
+    /// Appends bytes (volatile until synced); returns the new end offset.
+    pub fn append(&mut self, bytes: &[u8]) -> usize {
+        self.data.extend_from_slice(bytes);
+        self.data.len()
+    }
+
+    /// fsync up to `offset` (writes are ordered, so this syncs everything before it).
+    pub fn sync_to(&mut self, offset: usize) {
+        self.synced_len = self.synced_len.max(offset.min(self.data.len()));
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    pub fn synced_len(&self) -> usize {
+        self.synced_len
+    }
+
+    /// Drops everything after `len` (the host cutting off a torn tail after recovery).
+    pub fn truncate(&mut self, len: usize) {
+        self.data.truncate(len);
+        self.synced_len = self.synced_len.min(len);
+    }
+}
+
+/// A small file replaced atomically (term/vote, peer state).
+#[derive(Clone, Debug, Default)]
+pub struct AtomicFile {
+    durable: Vec<u8>,
+    /// A replacement in progress: the temp file is written; `renamed` once the rename happened
+    /// (but the directory is not yet synced).
+    pending: Option<(Vec<u8>, bool)>,
+}
+
+impl AtomicFile {
+    pub fn begin_replace(&mut self, bytes: Vec<u8>) {
+        self.pending = Some((bytes, false));
+    }
+
+    /// The rename step (temp over the real name); not durable until [`AtomicFile::complete`].
+    pub fn rename(&mut self) {
+        if let Some(pending) = self.pending.as_mut() {
+            pending.1 = true;
+        }
+    }
+
+    /// The directory fsync: the new content is durable.
+    pub fn complete(&mut self) {
+        if let Some((bytes, _)) = self.pending.take() {
+            self.durable = bytes;
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.durable
+    }
+}
+
+/// What a crash did to the disk, for the trace.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CrashEffect {
+    pub unsynced_bytes: usize,
+    pub kept_bytes: usize,
+    pub torn: bool,
+    pub rename_survived: Option<bool>,
+}
+
+/// One node's disk.
+#[derive(Clone, Debug, Default)]
+pub struct Disk {
+    pub wal: AppendFile,
+    pub term_vote: AtomicFile,
+    /// Set by a read-error fault: the next recovery read fails.
+    pub read_error_armed: bool,
+}
+
+impl Disk {
+    /// Power loss. Unsynced WAL bytes are lost, except possibly a sector-aligned prefix (torn
+    /// write, with probability `torn_ppm`) or all of them (the disk wrote them before dying).
+    pub fn crash(&mut self, rng: &mut Stream, torn_ppm: Ppm) -> CrashEffect {
+        let wal = &mut self.wal;
+        let unsynced = wal.data.len() - wal.synced_len;
+        let mut effect = CrashEffect { unsynced_bytes: unsynced, ..CrashEffect::default() };
+        if unsynced > 0 {
+            let keep_to = if rng.chance(torn_ppm) {
+                // Sector boundaries strictly inside the unsynced region.
+                let first = wal.synced_len / SECTOR + 1;
+                let last = (wal.data.len() - 1) / SECTOR;
+                if first <= last {
+                    effect.torn = true;
+                    rng.between(first as u64, last as u64) as usize * SECTOR
+                } else {
+                    wal.synced_len
+                }
+            } else if rng.chance(250_000) {
+                wal.data.len()
+            } else {
+                wal.synced_len
+            };
+            wal.data.truncate(keep_to);
+            effect.kept_bytes = keep_to - wal.synced_len;
+        }
+        wal.synced_len = wal.data.len();
+        if let Some((bytes, renamed)) = self.term_vote.pending.take() {
+            if renamed {
+                let survived = rng.chance(500_000);
+                if survived {
+                    self.term_vote.durable = bytes;
+                }
+                effect.rename_survived = Some(survived);
+            }
+        }
+        effect
+    }
+
+    /// Damages synced WAL data: a flipped bit, or a zeroed sector. Returns a description, or
+    /// None when nothing is synced yet.
+    pub fn corrupt_synced(&mut self, rng: &mut Stream) -> Option<String> {
+        let synced = self.wal.synced_len;
+        if synced == 0 {
+            return None;
+        }
+        if rng.chance(500_000) {
+            let offset = rng.below(synced);
+            let bit = rng.below(8);
+            self.wal.data[offset] ^= 1 << bit;
+            Some(format!("bit-flip@{offset}.{bit}"))
+        } else {
+            let sector = rng.below(synced.div_ceil(SECTOR));
+            let start = sector * SECTOR;
+            let end = (start + SECTOR).min(synced);
+            self.wal.data[start..end].fill(0);
+            Some(format!("zero-sector@{start}..{end}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crash_keeps_synced_bytes() {
+        let mut disk = Disk::default();
+        let end = disk.wal.append(&[1; 100]);
+        disk.wal.sync_to(end);
+        disk.wal.append(&[2; 2000]);
+        let mut rng = Stream::new(1, "t");
+        disk.crash(&mut rng, 0);
+        assert!(disk.wal.len() == 100 || disk.wal.len() == 2100);
+        assert_eq!(&disk.wal.bytes()[..100], &[1; 100]);
+    }
+
+    #[test]
+    fn torn_write_keeps_a_sector_aligned_prefix() {
+        let mut torn_seen = false;
+        for seed in 0..50 {
+            let mut disk = Disk::default();
+            let end = disk.wal.append(&[1; 100]);
+            disk.wal.sync_to(end);
+            disk.wal.append(&[2; 3000]);
+            let effect = disk.crash(&mut Stream::new(seed, "t"), 1_000_000);
+            assert!(effect.torn);
+            assert_eq!(disk.wal.len() % SECTOR, 0);
+            assert!(disk.wal.len() > 100 && disk.wal.len() < 3100);
+            torn_seen = true;
+        }
+        assert!(torn_seen);
+    }
+
+    #[test]
+    fn rename_before_directory_sync_may_be_lost() {
+        let mut outcomes = std::collections::BTreeSet::new();
+        for seed in 0..40 {
+            let mut disk = Disk::default();
+            disk.term_vote.begin_replace(vec![1]);
+            disk.term_vote.complete();
+            disk.term_vote.begin_replace(vec![2]);
+            disk.term_vote.rename();
+            disk.crash(&mut Stream::new(seed, "t"), 0);
+            outcomes.insert(disk.term_vote.bytes().to_vec());
+        }
+        assert_eq!(outcomes.into_iter().collect::<Vec<_>>(), vec![vec![1], vec![2]]);
+    }
+
+    #[test]
+    fn corruption_only_touches_synced_data() {
+        let mut disk = Disk::default();
+        assert!(disk.corrupt_synced(&mut Stream::new(1, "t")).is_none());
+        let end = disk.wal.append(&[7; 600]);
+        disk.wal.sync_to(end);
+        disk.wal.append(&[9; 600]);
+        for seed in 0..20 {
+            let mut copy = disk.clone();
+            copy.corrupt_synced(&mut Stream::new(seed, "t")).unwrap();
+            assert_eq!(&copy.wal.bytes()[600..], &[9; 600]);
+            assert_ne!(&copy.wal.bytes()[..600], &[7; 600][..]);
+        }
+    }
+}

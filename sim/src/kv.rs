@@ -1,0 +1,180 @@
+//! The replicated key-value state machine the simulated host applies committed entries to,
+//! and the encoding of client operations inside log entries.
+
+use std::collections::BTreeMap;
+
+/// A client operation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KvOp {
+    Put { key: String, value: String },
+    Append { key: String, value: String },
+    /// Swap in `new` if the current value is `expected` (None: the key is absent).
+    Cas { key: String, expected: Option<String>, new: String },
+    Get { key: String },
+}
+
+impl KvOp {
+    pub fn key(&self) -> &str {
+        match self {
+            KvOp::Put { key, .. }
+            | KvOp::Append { key, .. }
+            | KvOp::Cas { key, .. }
+            | KvOp::Get { key } => key,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            KvOp::Put { .. } => "put",
+            KvOp::Append { .. } => "append",
+            KvOp::Cas { .. } => "cas",
+            KvOp::Get { .. } => "get",
+        }
+    }
+}
+
+/// What applying an operation returned.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KvResult {
+    Done,
+    /// Get: the value read (None: absent).
+    Value(Option<String>),
+    /// Cas: true if it swapped.
+    Swapped(bool),
+}
+
+/// A command in a log entry: operation plus the client session it belongs to, so a retried
+/// command (same client, same sequence number) is applied once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    pub client: u32,
+    pub seq: u64,
+    pub op: KvOp,
+}
+
+impl Command {
+    /// Space-separated text; keys and values never contain spaces, `-` stands for "absent".
+    pub fn encode(&self) -> Vec<u8> {
+        let body = match &self.op {
+            KvOp::Put { key, value } => format!("put {key} {value}"),
+            KvOp::Append { key, value } => format!("append {key} {value}"),
+            KvOp::Cas { key, expected, new } => {
+                format!("cas {key} {} {new}", expected.as_deref().unwrap_or("-"))
+            }
+            KvOp::Get { key } => format!("get {key}"),
+        };
+        format!("{} {} {body}", self.client, self.seq).into_bytes()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<Command> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let parts: Vec<&str> = text.split(' ').collect();
+        let client = parts.first()?.parse().ok()?;
+        let seq = parts.get(1)?.parse().ok()?;
+        let key = parts.get(3)?.to_string();
+        let op = match (*parts.get(2)?, parts.len()) {
+            ("put", 5) => KvOp::Put { key, value: parts[4].to_string() },
+            ("append", 5) => KvOp::Append { key, value: parts[4].to_string() },
+            ("cas", 6) => KvOp::Cas {
+                key,
+                expected: (parts[4] != "-").then(|| parts[4].to_string()),
+                new: parts[5].to_string(),
+            },
+            ("get", 4) => KvOp::Get { key },
+            _ => return None,
+        };
+        Some(Command { client, seq, op })
+    }
+}
+
+/// The state machine: data plus, per client, the last applied sequence number and its result.
+#[derive(Clone, Debug, Default)]
+pub struct KvStore {
+    data: BTreeMap<String, String>,
+    sessions: BTreeMap<u32, (u64, KvResult)>,
+}
+
+impl KvStore {
+    /// Applies a command, or returns the remembered result of a duplicate.
+    pub fn apply(&mut self, command: &Command) -> KvResult {
+        if let Some((seq, result)) = self.sessions.get(&command.client) {
+            if command.seq == *seq {
+                return result.clone();
+            }
+            if command.seq < *seq {
+                // An older retry arriving late: already applied, and the client moved on.
+                return KvResult::Done;
+            }
+        }
+        let result = match &command.op {
+            KvOp::Put { key, value } => {
+                self.data.insert(key.clone(), value.clone());
+                KvResult::Done
+            }
+            KvOp::Append { key, value } => {
+                self.data.entry(key.clone()).or_default().push_str(value);
+                KvResult::Done
+            }
+            KvOp::Cas { key, expected, new } => {
+                let current = self.data.get(key);
+                if current == expected.as_ref() {
+                    self.data.insert(key.clone(), new.clone());
+                    KvResult::Swapped(true)
+                } else {
+                    KvResult::Swapped(false)
+                }
+            }
+            KvOp::Get { key } => KvResult::Value(self.data.get(key).cloned()),
+        };
+        self.sessions.insert(command.client, (command.seq, result.clone()));
+        result
+    }
+
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.data.get(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_round_trip() {
+        let ops = [
+            KvOp::Put { key: "k0".into(), value: "v1".into() },
+            KvOp::Append { key: "k1".into(), value: "a,".into() },
+            KvOp::Cas { key: "k0".into(), expected: None, new: "v2".into() },
+            KvOp::Cas { key: "k0".into(), expected: Some("v1".into()), new: "v2".into() },
+            KvOp::Get { key: "k2".into() },
+        ];
+        for (i, op) in ops.into_iter().enumerate() {
+            let command = Command { client: 3, seq: i as u64, op };
+            assert_eq!(Command::decode(&command.encode()), Some(command));
+        }
+        assert_eq!(Command::decode(b"garbage"), None);
+        assert_eq!(Command::decode(&[0xff, 0xfe]), None);
+    }
+
+    #[test]
+    fn a_retried_command_applies_once() {
+        let mut kv = KvStore::default();
+        let append = Command { client: 1, seq: 1, op: KvOp::Append { key: "k".into(), value: "x".into() } };
+        kv.apply(&append);
+        kv.apply(&append);
+        assert_eq!(kv.get("k").map(String::as_str), Some("x"));
+    }
+
+    #[test]
+    fn cas_compares_against_absent() {
+        let mut kv = KvStore::default();
+        let cas = |seq, expected: Option<&str>| Command {
+            client: 1,
+            seq,
+            op: KvOp::Cas { key: "k".into(), expected: expected.map(String::from), new: format!("v{seq}") },
+        };
+        assert_eq!(kv.apply(&cas(1, None)), KvResult::Swapped(true));
+        assert_eq!(kv.apply(&cas(2, None)), KvResult::Swapped(false));
+        assert_eq!(kv.apply(&cas(3, Some("v1"))), KvResult::Swapped(true));
+    }
+}

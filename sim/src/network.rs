@@ -1,0 +1,220 @@
+//! The virtual network between nodes: latency, loss, duplication, reordering (through latency),
+//! partitions of every shape, and clogged links. One module owns every network fault.
+
+use crate::config::{Latency, Micros};
+use crate::rng::{Ppm, Stream};
+use std::fmt;
+
+/// A connectivity shape imposed by the nemesis.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Topology {
+    /// Everyone reaches everyone.
+    Full,
+    /// Two sides that cannot talk to each other.
+    Split { side_a: Vec<usize> },
+    /// One node cut off from all others, both ways.
+    Isolate { node: usize },
+    /// Messages from `from` to `to` are lost; the reverse direction works.
+    OneWay { from: usize, to: usize },
+    /// Two sides that cannot talk, and a bridge node that talks to both (the Cloudflare 2020
+    /// etcd outage shape).
+    Bridge { side_a: Vec<usize>, bridge: usize },
+}
+
+impl fmt::Display for Topology {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |v: &[usize]| v.iter().map(|n| format!("n{n}")).collect::<Vec<_>>().join(",");
+        match self {
+            Topology::Full => write!(f, "full"),
+            Topology::Split { side_a } => write!(f, "split[{}]", list(side_a)),
+            Topology::Isolate { node } => write!(f, "isolate[n{node}]"),
+            Topology::OneWay { from, to } => write!(f, "one-way[n{from}->n{to}]"),
+            Topology::Bridge { side_a, bridge } => {
+                write!(f, "bridge[{}|n{bridge}]", list(side_a))
+            }
+        }
+    }
+}
+
+/// What happened to one sent message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Delivered once or more, after these delays.
+    Deliver(Vec<Micros>),
+    /// Lost on the wire.
+    Dropped,
+    /// The link is partitioned.
+    Partitioned,
+}
+
+/// The network model. It decides fates; the world schedules the deliveries.
+#[derive(Clone, Debug)]
+pub struct Network {
+    nodes: usize,
+    /// `reachable[from * nodes + to]`.
+    reachable: Vec<bool>,
+    /// Clogged links hold messages until this time.
+    clogged_until: Vec<Micros>,
+    pub topology: Topology,
+    pub latency: Latency,
+    pub drop_ppm: Ppm,
+    pub duplicate_ppm: Ppm,
+    rng: Stream,
+}
+
+impl Network {
+    pub fn new(nodes: usize, latency: Latency, drop_ppm: Ppm, duplicate_ppm: Ppm, rng: Stream) -> Network {
+        Network {
+            nodes,
+            reachable: vec![true; nodes * nodes],
+            clogged_until: vec![0; nodes * nodes],
+            topology: Topology::Full,
+            latency,
+            drop_ppm,
+            duplicate_ppm,
+            rng,
+        }
+    }
+
+    pub fn set_topology(&mut self, topology: Topology) {
+        let n = self.nodes;
+        let mut reachable = vec![true; n * n];
+        let mut cut = |a: usize, b: usize| {
+            if a < n && b < n && a != b {
+                reachable[a * n + b] = false;
+            }
+        };
+        match &topology {
+            Topology::Full => {}
+            Topology::Split { side_a } => {
+                for a in 0..n {
+                    for b in 0..n {
+                        if side_a.contains(&a) != side_a.contains(&b) {
+                            cut(a, b);
+                        }
+                    }
+                }
+            }
+            Topology::Isolate { node } => {
+                for other in 0..n {
+                    cut(*node, other);
+                    cut(other, *node);
+                }
+            }
+            Topology::OneWay { from, to } => cut(*from, *to),
+            Topology::Bridge { side_a, bridge } => {
+                for a in 0..n {
+                    for b in 0..n {
+                        let crossing = side_a.contains(&a) != side_a.contains(&b);
+                        if crossing && a != *bridge && b != *bridge {
+                            cut(a, b);
+                        }
+                    }
+                }
+            }
+        }
+        self.reachable = reachable;
+        self.topology = topology;
+    }
+
+    pub fn heal(&mut self) {
+        self.set_topology(Topology::Full);
+        self.clogged_until.fill(0);
+    }
+
+    /// Holds every message on the link `from -> to` until `until`, then releases them.
+    pub fn clog(&mut self, from: usize, to: usize, until: Micros) {
+        self.clogged_until[from * self.nodes + to] = until;
+    }
+
+    pub fn is_reachable(&self, from: usize, to: usize) -> bool {
+        self.reachable[from * self.nodes + to]
+    }
+
+    /// Decides what happens to a message sent now on `from -> to`.
+    pub fn fate(&mut self, from: usize, to: usize, now: Micros) -> Fate {
+        if !self.is_reachable(from, to) {
+            return Fate::Partitioned;
+        }
+        if self.rng.chance(self.drop_ppm) {
+            return Fate::Dropped;
+        }
+        let release = self.clogged_until[from * self.nodes + to].saturating_sub(now);
+        let mut delays = vec![release + self.sample_latency()];
+        if self.rng.chance(self.duplicate_ppm) {
+            delays.push(release + self.sample_latency());
+        }
+        Fate::Deliver(delays)
+    }
+
+    /// A client <-> node hop: latency only (clients sit next to the cluster).
+    pub fn client_latency(&mut self) -> Micros {
+        self.sample_latency()
+    }
+
+    fn sample_latency(&mut self) -> Micros {
+        let l = &self.latency;
+        if self.rng.chance(l.tail_ppm) {
+            self.rng.between(l.max_us, l.tail_max_us.max(l.max_us))
+        } else {
+            self.rng.between(l.min_us, l.max_us)
+        }
+    }
+
+    /// Switches message loss and duplication off (the faults stop before the liveness check).
+    pub fn calm(&mut self) {
+        self.drop_ppm = 0;
+        self.duplicate_ppm = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn network(n: usize) -> Network {
+        let latency = Latency { min_us: 10, max_us: 20, tail_ppm: 0, tail_max_us: 0 };
+        Network::new(n, latency, 0, 0, Stream::new(1, "network"))
+    }
+
+    #[test]
+    fn bridge_node_sees_both_sides() {
+        let mut net = network(5);
+        net.set_topology(Topology::Bridge { side_a: vec![0, 1], bridge: 2 });
+        assert!(net.is_reachable(0, 2) && net.is_reachable(2, 4) && net.is_reachable(4, 2));
+        assert!(!net.is_reachable(0, 3) && !net.is_reachable(4, 1));
+        assert!(net.is_reachable(3, 4) && net.is_reachable(0, 1));
+    }
+
+    #[test]
+    fn one_way_partition_cuts_one_direction() {
+        let mut net = network(3);
+        net.set_topology(Topology::OneWay { from: 0, to: 1 });
+        assert!(!net.is_reachable(0, 1));
+        assert!(net.is_reachable(1, 0));
+        assert_eq!(net.fate(0, 1, 0), Fate::Partitioned);
+    }
+
+    #[test]
+    fn clogged_link_holds_until_release() {
+        let mut net = network(2);
+        net.clog(0, 1, 1_000);
+        match net.fate(0, 1, 100) {
+            Fate::Deliver(delays) => assert!(delays[0] >= 900),
+            other => panic!("unexpected {other:?}"),
+        }
+        net.heal();
+        match net.fate(0, 1, 100) {
+            Fate::Deliver(delays) => assert!(delays[0] <= 20),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn split_cuts_across_sides_only() {
+        let mut net = network(4);
+        net.set_topology(Topology::Split { side_a: vec![0, 3] });
+        assert!(net.is_reachable(0, 3) && net.is_reachable(1, 2));
+        assert!(!net.is_reachable(0, 1) && !net.is_reachable(2, 3));
+    }
+}

@@ -1,0 +1,1044 @@
+//! The world: one thread, virtual time, an event queue ordered by (time, sequence number), the
+//! nodes with their hosts and disks, the network, the clients and the checkers.
+
+use crate::checkers::{Checkers, Property, Violation};
+use crate::config::{Micros, SimConfig};
+use crate::disk::Disk;
+use crate::event;
+use crate::faults::{draw_script, Fault, ScriptedFault, Target};
+use crate::history::{History, Outcome};
+use crate::kv::{Command, KvOp, KvResult, KvStore};
+use crate::network::{Fate, Network, Topology};
+use crate::rng::{derive_seed, Stream};
+use crate::trace::{Trace, TraceEvent};
+use raft_core::storage;
+use raft_core::{Action, Config, EntryKind, HardState, LogWrite, Message, Node, NodeId, PersistId, Recovered, Role};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+
+/// Something scheduled to happen at a virtual time.
+#[derive(Clone, Debug)]
+enum Event {
+    Tick { node: usize, incarnation: u64 },
+    Deliver { from: usize, to: usize, message: Message },
+    /// The rename step of an atomic term/vote replacement.
+    Rename { node: usize, incarnation: u64, bytes: Vec<u8> },
+    PersistDone { node: usize, incarnation: u64, id: PersistId },
+    Fault(usize),
+    Restart { node: usize, incarnation: u64 },
+    Resume { node: usize, incarnation: u64 },
+    ClientWake { client: usize },
+    ClientRequest { node: usize, client: usize, seq: u64, attempt: u32, command: Command },
+    ClientReply { client: usize, seq: u64, attempt: u32, reply: Reply },
+    ClientTimeout { client: usize, seq: u64, attempt: u32 },
+    ClientRetry { client: usize, seq: u64, attempt: u32 },
+    Calm,
+    End,
+}
+
+#[derive(Clone, Debug)]
+enum Reply {
+    Done(KvResult),
+    NotLeader(Option<usize>),
+}
+
+struct Scheduled {
+    at: Micros,
+    seq: u64,
+    event: Event,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// Whether a node is running.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Up,
+    Paused,
+    Down,
+    /// Recovery found damage it must not paper over; the node stays down for the run.
+    Stopped(String),
+}
+
+/// An I/O the host submitted and the disk has not finished.
+#[derive(Clone, Debug)]
+struct PendingIo {
+    id: PersistId,
+    wal_end: usize,
+    hard_state: Option<HardState>,
+    log: Option<LogWrite>,
+}
+
+/// The simulated host of one node: it carries out the node's actions against the virtual
+/// disk, network and state machine, following raft-core's durability contract.
+struct Host {
+    node: Option<Node>,
+    status: Status,
+    incarnation: u64,
+    disk: Disk,
+    disk_rng: Stream,
+    kv: KvStore,
+    tick_us: Micros,
+    io: VecDeque<PendingIo>,
+    io_busy_until: Micros,
+    /// Client commands this node proposed, by (client, seq), awaiting apply.
+    waiting: HashMap<(u32, u64), u32>,
+    /// Inputs that arrived while paused, replayed on resume.
+    paused_inbox: VecDeque<Event>,
+    leader_hint: Option<usize>,
+}
+
+/// One client operation in flight.
+#[derive(Clone, Debug)]
+struct InFlight {
+    seq: u64,
+    command: Command,
+    attempt: u32,
+    history_index: usize,
+    timed_out: bool,
+}
+
+struct Client {
+    id: u32,
+    seq: u64,
+    guess: usize,
+    current: Option<InFlight>,
+    last_seen: BTreeMap<String, Option<String>>,
+    /// The liveness probe: one write issued when the faults stop.
+    probe: bool,
+}
+
+/// Counters for the run summary.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Stats {
+    pub events: u64,
+    pub messages_sent: u64,
+    pub messages_delivered: u64,
+    pub messages_dropped: u64,
+    pub messages_partitioned: u64,
+    pub messages_duplicated: u64,
+    pub elections: u64,
+    pub leaders: u64,
+    pub max_term: u64,
+    pub entries_committed: u64,
+    pub faults: BTreeMap<String, u64>,
+    pub torn_tails_dropped: u64,
+    pub corruption_detected: u64,
+    pub read_errors: u64,
+    pub restarts: u64,
+    pub ops_ok: u64,
+    pub ops_fail: u64,
+    pub ops_unknown: u64,
+    pub slow_fsyncs: u64,
+}
+
+impl Stats {
+    fn fault(&mut self, kind: &str) {
+        *self.faults.entry(kind.to_string()).or_default() += 1;
+    }
+}
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub config: SimConfig,
+    pub script: Vec<ScriptedFault>,
+    pub stats: Stats,
+    pub end_time: Micros,
+    pub violation: Option<Violation>,
+    pub trace_hash: u64,
+    pub trace_events: u64,
+    pub trace: Vec<TraceEvent>,
+    pub history: History,
+    /// Virtual time from the end of the chaos phase to the liveness probe's success.
+    pub recovery_time: Option<Micros>,
+    /// The linearizability verdict (None when a safety or liveness violation came first).
+    /// `Unknown` means the search budget ran out: reported, not counted as a failure.
+    pub linearizability: Option<crate::history::Verdict>,
+}
+
+impl RunReport {
+    pub fn passed(&self) -> bool {
+        self.violation.is_none()
+    }
+}
+
+/// Options that do not change what happens in a run, only what is kept of it.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Keep every trace event (for `--trace`, golden files and views).
+    pub keep_trace: bool,
+    /// Echo events through `tracing` as they happen.
+    pub echo: bool,
+    /// Replace the drawn fault script (replay of a saved or shrunk script).
+    pub script: Option<Vec<ScriptedFault>>,
+    /// Called every so many events with (virtual now, virtual end) for progress reporting.
+    pub progress_every: u64,
+}
+
+pub struct World {
+    config: SimConfig,
+    now: Micros,
+    seq: u64,
+    queue: BinaryHeap<Reverse<Scheduled>>,
+    hosts: Vec<Host>,
+    network: Network,
+    clients: Vec<Client>,
+    workload_rng: Stream,
+    faults_rng: Stream,
+    script: Vec<ScriptedFault>,
+    checkers: Checkers,
+    trace: Trace,
+    stats: Stats,
+    history: History,
+    calm: bool,
+    calm_at: Micros,
+    end_at: Micros,
+    probe_done: Option<Micros>,
+}
+
+fn id(node: usize) -> NodeId {
+    NodeId(node as u64)
+}
+
+impl World {
+    pub fn new(config: SimConfig, options: &RunOptions) -> World {
+        let n = config.nodes;
+        let mut drift_rng = Stream::new(config.seed, "clock-drift");
+        let hosts = (0..n)
+            .map(|i| {
+                let drift = config.faults.clock_drift_ppm as u64;
+                let offset = drift_rng.between(0, 2 * drift) as i64 - drift as i64;
+                let tick_us = (config.tick_us as i64 * (1_000_000 + offset) / 1_000_000).max(1) as Micros;
+                Host {
+                    node: None,
+                    status: Status::Down,
+                    incarnation: 0,
+                    disk: Disk::default(),
+                    disk_rng: Stream::new(config.seed, &format!("disk/n{i}")),
+                    kv: KvStore::default(),
+                    tick_us,
+                    io: VecDeque::new(),
+                    io_busy_until: 0,
+                    waiting: HashMap::new(),
+                    paused_inbox: VecDeque::new(),
+                    leader_hint: None,
+                }
+            })
+            .collect();
+        let network = Network::new(
+            n,
+            config.latency.clone(),
+            config.faults.drop_ppm,
+            config.faults.duplicate_ppm,
+            Stream::new(config.seed, "network"),
+        );
+        let clients = (0..config.workload.clients)
+            .map(|c| Client {
+                id: c as u32,
+                seq: 0,
+                guess: c % n,
+                current: None,
+                last_seen: BTreeMap::new(),
+                probe: false,
+            })
+            .collect();
+        let script = options.script.clone().unwrap_or_else(|| draw_script(&config));
+        let mut trace = Trace::new(options.keep_trace);
+        trace.echo = options.echo;
+        let calm_at = config.chaos_us;
+        let end_at = calm_at + config.liveness_bound_us();
+        World {
+            now: 0,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            hosts,
+            network,
+            clients,
+            workload_rng: Stream::new(config.seed, "workload"),
+            faults_rng: Stream::new(config.seed, "faults/runtime"),
+            script,
+            checkers: Checkers::new(n),
+            trace,
+            stats: Stats::default(),
+            history: History::default(),
+            calm: false,
+            calm_at,
+            end_at,
+            probe_done: None,
+            config,
+        }
+    }
+
+    fn schedule(&mut self, at: Micros, event: Event) {
+        self.seq += 1;
+        self.queue.push(Reverse(Scheduled { at, seq: self.seq, event }));
+    }
+
+    fn record(&mut self, event: TraceEvent) {
+        self.trace.record(event);
+    }
+
+    /// Runs to the end (or the first safety violation) and reports.
+    pub fn run(mut self, options: &RunOptions, mut progress: impl FnMut(Micros, Micros)) -> RunReport {
+        for node in 0..self.config.nodes {
+            self.start_node(node);
+        }
+        for (i, fault) in self.script.iter().enumerate() {
+            if fault.at < self.calm_at {
+                self.seq += 1;
+                self.queue.push(Reverse(Scheduled { at: fault.at, seq: self.seq, event: Event::Fault(i) }));
+            }
+        }
+        for client in 0..self.clients.len() {
+            let at = self.workload_rng.between(0, self.config.workload.think_max_us);
+            self.schedule(at, Event::ClientWake { client });
+        }
+        self.schedule(self.calm_at, Event::Calm);
+        self.schedule(self.end_at, Event::End);
+
+        while let Some(Reverse(next)) = self.queue.pop() {
+            self.now = next.at;
+            self.stats.events += 1;
+            if options.progress_every > 0 && self.stats.events % options.progress_every == 0 {
+                progress(self.now, self.end_at);
+            }
+            if matches!(next.event, Event::End) {
+                break;
+            }
+            self.handle(next.event);
+            if self.checkers.violated() {
+                break;
+            }
+        }
+
+        let mut violation = self.checkers.first_violation.clone();
+        if violation.is_none() && self.probe_done.is_none() {
+            violation = Some(Violation {
+                property: Property::Liveness,
+                time: self.now,
+                node: None,
+                detail: format!(
+                    "no leader committed a new write within {}us after the faults stopped at {}us",
+                    self.config.liveness_bound_us(),
+                    self.calm_at
+                ),
+            });
+        }
+        let mut linearizability = None;
+        if violation.is_none() {
+            let verdict = self.history.check();
+            if verdict.is_not_linearizable() {
+                let detail = verdict.to_string();
+                violation = Some(Violation { property: Property::Linearizability, time: self.now, node: None, detail });
+            }
+            linearizability = Some(verdict);
+        }
+        if let Some(v) = &violation {
+            self.record(event!(v.time, v.node, "violation", property = v.property, detail = v.detail));
+        }
+        self.stats.entries_committed = self.checkers.highest_committed();
+        self.stats.leaders = self.checkers.leaders_elected() as u64;
+        RunReport {
+            recovery_time: self.probe_done.map(|t| t - self.calm_at),
+            linearizability,
+            config: self.config,
+            script: self.script,
+            stats: self.stats,
+            end_time: self.now,
+            violation,
+            trace_hash: self.trace.hash(),
+            trace_events: self.trace.len(),
+            history: self.history,
+            trace: self.trace.into_events(),
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        // A paused node's inputs wait for it.
+        let target = match &event {
+            Event::Tick { node, .. } | Event::PersistDone { node, .. } | Event::ClientRequest { node, .. } => Some(*node),
+            Event::Deliver { to, .. } => Some(*to),
+            _ => None,
+        };
+        if let Some(node) = target {
+            if self.hosts[node].status == Status::Paused {
+                if !matches!(event, Event::Tick { .. }) {
+                    self.hosts[node].paused_inbox.push_back(event);
+                }
+                return;
+            }
+        }
+        match event {
+            Event::Tick { node, incarnation } => self.on_tick(node, incarnation),
+            Event::Deliver { from, to, message } => self.on_deliver(from, to, message),
+            Event::Rename { node, incarnation, bytes } => {
+                if self.hosts[node].incarnation == incarnation {
+                    let disk = &mut self.hosts[node].disk;
+                    disk.term_vote.begin_replace(bytes);
+                    disk.term_vote.rename();
+                }
+            }
+            Event::PersistDone { node, incarnation, id } => self.on_persist_done(node, incarnation, id),
+            Event::Fault(i) => {
+                let fault = self.script[i].fault.clone();
+                self.inject(fault);
+            }
+            Event::Restart { node, incarnation } => {
+                if self.hosts[node].incarnation == incarnation && self.hosts[node].status == Status::Down {
+                    self.start_node(node);
+                }
+            }
+            Event::Resume { node, incarnation } => self.resume(node, incarnation),
+            Event::ClientWake { client } => self.client_issue(client),
+            Event::ClientRequest { node, client, seq, attempt, command } => {
+                self.on_client_request(node, client, seq, attempt, command)
+            }
+            Event::ClientReply { client, seq, attempt, reply } => self.on_client_reply(client, seq, attempt, reply),
+            Event::ClientTimeout { client, seq, attempt } => self.on_client_timeout(client, seq, attempt),
+            Event::ClientRetry { client, seq, attempt } => self.on_client_retry(client, seq, attempt),
+            Event::Calm => self.begin_calm(),
+            Event::End => {}
+        }
+    }
+
+    // ----- nodes -------------------------------------------------------------------------
+
+    fn node_config(&self, node: usize) -> Config {
+        let c = &self.config;
+        Config {
+            id: id(node),
+            voters: (0..c.nodes).map(id).collect(),
+            election_timeout_min: c.election_timeout_min_ticks,
+            election_timeout_max: c.election_timeout_max_ticks,
+            heartbeat_interval: c.heartbeat_ticks,
+            seed: derive_seed(c.seed, &format!("election/n{node}/{}", self.hosts[node].incarnation)),
+            max_entries_per_message: c.max_entries_per_message,
+            max_inflight_messages: c.max_inflight_messages,
+        }
+    }
+
+    /// Boots a node from its disk through raft-core's recovery code.
+    fn start_node(&mut self, node: usize) {
+        let now = self.now;
+        let host = &mut self.hosts[node];
+        if host.disk.read_error_armed {
+            host.disk.read_error_armed = false;
+            self.stats.read_errors += 1;
+            self.record(event!(now, Some(node), "read-error", retry_in_us = 100_000));
+            let incarnation = self.hosts[node].incarnation;
+            self.schedule(now + 100_000, Event::Restart { node, incarnation });
+            return;
+        }
+        let wal = storage::recover_wal(host.disk.wal.bytes());
+        let hard_state = storage::decode_hard_state(host.disk.term_vote.bytes());
+        let refuse = match (&wal.verdict, &hard_state) {
+            (storage::WalVerdict::Corrupt { .. }, _) => Some(format!("wal {}", wal.verdict)),
+            (_, Err(e)) => Some(format!("term/vote file: {e}")),
+            _ => None,
+        };
+        if let Some(reason) = refuse {
+            // Damage inside synced data: the node may have acknowledged what it lost, so it
+            // must not truncate and carry on as a voter. It stops; the run records it.
+            self.stats.corruption_detected += 1;
+            self.record(event!(now, Some(node), "stopped", reason = reason));
+            self.hosts[node].status = Status::Stopped(reason);
+            return;
+        }
+        let hard_state = hard_state.expect("checked above");
+        if let storage::WalVerdict::TornTail { dropped_bytes, .. } = wal.verdict {
+            self.stats.torn_tails_dropped += 1;
+            self.hosts[node].disk.wal.truncate(wal.valid_len);
+            self.record(event!(now, Some(node), "torn-tail-dropped", bytes = dropped_bytes));
+        }
+        let recovered = Recovered { hard_state, log: wal.entries };
+        let config = self.node_config(node);
+        let last_index = recovered.log.last().map_or(0, |e| e.index);
+        self.checkers.on_recovered(now, node, hard_state, &recovered.log);
+        match Node::new(config, recovered) {
+            Ok(raft) => {
+                let host = &mut self.hosts[node];
+                host.node = Some(raft);
+                host.status = Status::Up;
+                host.kv = KvStore::default();
+                host.leader_hint = None;
+                let incarnation = host.incarnation;
+                let tick_us = host.tick_us;
+                self.record(event!(
+                    now,
+                    Some(node),
+                    "start",
+                    term = hard_state.term,
+                    vote = fmt_vote(hard_state.vote),
+                    last_index = last_index
+                ));
+                self.schedule(now + tick_us, Event::Tick { node, incarnation });
+            }
+            Err(e) => {
+                let reason = format!("recovered state refused: {e}");
+                self.stats.corruption_detected += 1;
+                self.record(event!(now, Some(node), "stopped", reason = reason));
+                self.hosts[node].status = Status::Stopped(reason);
+            }
+        }
+    }
+
+    fn on_tick(&mut self, node: usize, incarnation: u64) {
+        let host = &mut self.hosts[node];
+        if host.incarnation != incarnation || host.status != Status::Up {
+            return;
+        }
+        let Some(raft) = host.node.as_mut() else { return };
+        let actions = raft.tick();
+        let next = self.now + host.tick_us;
+        self.schedule(next, Event::Tick { node, incarnation });
+        self.execute(node, actions);
+    }
+
+    fn on_deliver(&mut self, from: usize, to: usize, message: Message) {
+        let host = &mut self.hosts[to];
+        let Some(raft) = host.node.as_mut().filter(|_| host.status == Status::Up) else {
+            self.stats.messages_dropped += 1;
+            return;
+        };
+        self.stats.messages_delivered += 1;
+        let actions = raft.receive(id(from), message);
+        self.execute(to, actions);
+    }
+
+    fn on_persist_done(&mut self, node: usize, incarnation: u64, persist: PersistId) {
+        let now = self.now;
+        let host = &mut self.hosts[node];
+        if host.incarnation != incarnation {
+            return;
+        }
+        let Some(done) = host.io.pop_front() else { return };
+        debug_assert_eq!(done.id, persist);
+        host.disk.wal.sync_to(done.wal_end);
+        if done.hard_state.is_some() {
+            host.disk.term_vote.complete();
+        }
+        self.checkers.on_durable(now, node, done.hard_state, done.log.as_ref());
+        let host = &mut self.hosts[node];
+        let Some(raft) = host.node.as_mut() else { return };
+        match raft.persisted(persist) {
+            Ok(actions) => self.execute(node, actions),
+            Err(e) => panic!("simulated host broke the persist contract: {e}"),
+        }
+    }
+
+    /// Carries out a node's actions, in order.
+    fn execute(&mut self, node: usize, actions: Vec<Action>) {
+        let now = self.now;
+        // The node's memory already changed during the step: show the checkers role changes
+        // and log writes in order before anything else in this batch is carried out.
+        for action in &actions {
+            match action {
+                Action::RoleChanged { role, term } => self.checkers.on_role(now, node, *role, *term),
+                Action::Persist { log: Some(write), .. } => self.checkers.on_log_write(now, node, write),
+                _ => {}
+            }
+        }
+        for action in actions {
+            match action {
+                Action::Persist { id: persist, hard_state, log } => self.submit_io(node, persist, hard_state, log),
+                Action::Send { to, message } => self.send(node, to.0 as usize, message),
+                Action::Apply { entries } => self.apply(node, entries),
+                Action::RoleChanged { role, term } => {
+                    self.stats.max_term = self.stats.max_term.max(term);
+                    if role == Role::Candidate {
+                        self.stats.elections += 1;
+                    }
+                    self.record(event!(now, Some(node), "role", role = fmt_role(role), term = term));
+                }
+                Action::LeaderChanged { term, leader } => {
+                    self.hosts[node].leader_hint = leader.map(|l| l.0 as usize);
+                    self.record(event!(now, Some(node), "leader", term = term, leader = fmt_vote(leader)));
+                }
+            }
+        }
+        if let Some(raft) = self.hosts[node].node.as_ref() {
+            let (commit, last) = (raft.commit_index(), raft.last_index());
+            self.checkers.check_commit_within_log(now, node, commit, last);
+        }
+    }
+
+    fn submit_io(&mut self, node: usize, persist: PersistId, hard_state: Option<HardState>, log: Option<LogWrite>) {
+        let now = self.now;
+        let host = &mut self.hosts[node];
+        if let Some(write) = &log {
+            let bytes = storage::encode_wal_append(write.prev_index, write.prev_term, &write.entries, 0)
+                .expect("the node produces encodable log writes");
+            host.disk.wal.append(&bytes);
+        }
+        let wal_end = host.disk.wal.len();
+        let mut latency = host.disk_rng.between(self.config.fsync_min_us, self.config.fsync_max_us);
+        if host.disk_rng.chance(self.config.faults.slow_fsync_ppm) {
+            latency += host.disk_rng.between(0, self.config.faults.slow_fsync_max_us);
+            self.stats.slow_fsyncs += 1;
+            self.stats.fault("slow-fsync");
+        }
+        let start = host.io_busy_until.max(now);
+        let done_at = start + latency;
+        host.io_busy_until = done_at;
+        let incarnation = host.incarnation;
+        host.io.push_back(PendingIo { id: persist, wal_end, hard_state, log: log.clone() });
+        if let Some(hs) = hard_state {
+            let bytes = storage::encode_hard_state(&hs);
+            self.schedule(start + latency / 2, Event::Rename { node, incarnation, bytes });
+        }
+        let what = match (&hard_state, &log) {
+            (Some(hs), Some(w)) => format!("term={} vote={} entries={}", hs.term, fmt_vote(hs.vote), fmt_write(w)),
+            (Some(hs), None) => format!("term={} vote={}", hs.term, fmt_vote(hs.vote)),
+            (None, Some(w)) => format!("entries={}", fmt_write(w)),
+            (None, None) => String::new(),
+        };
+        self.record(event!(now, Some(node), "persist", id = persist.0, what = what, done_at = done_at));
+        self.schedule(done_at, Event::PersistDone { node, incarnation, id: persist });
+    }
+
+    fn send(&mut self, from: usize, to: usize, message: Message) {
+        let now = self.now;
+        self.stats.messages_sent += 1;
+        self.checkers.on_send(now, from, id(from), id(to), &message);
+        let summary = fmt_message(&message);
+        match self.network.fate(from, to, now) {
+            Fate::Deliver(delays) => {
+                if delays.len() > 1 {
+                    self.stats.messages_duplicated += 1;
+                }
+                let arrive = delays.iter().map(|d| now + d).collect::<Vec<_>>();
+                self.record(event!(now, Some(from), "send", to = format!("n{to}"), msg = summary, arrive = fmt_list(&arrive)));
+                for at in arrive {
+                    self.schedule(at, Event::Deliver { from, to, message: message.clone() });
+                }
+            }
+            Fate::Dropped => {
+                self.stats.messages_dropped += 1;
+                self.record(event!(now, Some(from), "drop", to = format!("n{to}"), msg = summary));
+            }
+            Fate::Partitioned => {
+                self.stats.messages_partitioned += 1;
+                self.record(event!(now, Some(from), "cut", to = format!("n{to}"), msg = summary));
+            }
+        }
+    }
+
+    fn apply(&mut self, node: usize, entries: Vec<raft_core::Entry>) {
+        let now = self.now;
+        let Some(last) = entries.last().map(|e| e.index) else { return };
+        self.checkers.on_committed(now, node, &entries);
+        let first = entries[0].index;
+        self.record(event!(now, Some(node), "apply", first = first, last = last));
+        for entry in &entries {
+            if entry.kind != EntryKind::Normal {
+                continue;
+            }
+            let Some(command) = Command::decode(&entry.data) else { continue };
+            let result = self.hosts[node].kv.apply(&command);
+            if let Some(attempt) = self.hosts[node].waiting.remove(&(command.client, command.seq)) {
+                let delay = self.network.client_latency();
+                let client = command.client as usize;
+                let reply = Reply::Done(result);
+                self.schedule(now + delay, Event::ClientReply { client, seq: command.seq, attempt, reply });
+            }
+        }
+        let host = &mut self.hosts[node];
+        if let Some(raft) = host.node.as_mut() {
+            match raft.applied(last) {
+                Ok(actions) => self.execute(node, actions),
+                Err(e) => panic!("simulated host broke the apply contract: {e}"),
+            }
+        }
+    }
+
+    // ----- faults ------------------------------------------------------------------------
+
+    fn current_leader(&self) -> Option<usize> {
+        self.hosts
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.status == Status::Up)
+            .filter_map(|(i, h)| h.node.as_ref().filter(|n| n.role() == Role::Leader).map(|n| (n.term(), i)))
+            .max()
+            .map(|(_, i)| i)
+    }
+
+    fn resolve(&self, target: Target) -> usize {
+        match target {
+            Target::Node(n) => n,
+            Target::Leader { fallback } => self.current_leader().unwrap_or(fallback),
+        }
+    }
+
+    fn inject(&mut self, fault: Fault) {
+        let now = self.now;
+        if self.calm {
+            return;
+        }
+        self.stats.fault(fault.kind());
+        match fault {
+            Fault::Split { side_a } => self.set_topology(Topology::Split { side_a }),
+            Fault::Isolate { target } => {
+                let node = self.resolve(target);
+                self.set_topology(Topology::Isolate { node });
+            }
+            Fault::OneWay { from, to } => self.set_topology(Topology::OneWay { from, to }),
+            Fault::Bridge { side_a, bridge } => self.set_topology(Topology::Bridge { side_a, bridge }),
+            Fault::Heal => {
+                self.network.heal();
+                self.record(event!(now, None, "fault", what = "heal"));
+            }
+            Fault::Clog { from, to, for_us } => {
+                self.network.clog(from, to, now + for_us);
+                self.record(event!(now, None, "fault", what = format!("clog n{from}->n{to} until {}", now + for_us)));
+            }
+            Fault::Crash { target, down_us } => {
+                let node = self.resolve(target);
+                self.crash(node, down_us);
+            }
+            Fault::Pause { target, for_us } => {
+                let node = self.resolve(target);
+                if self.hosts[node].status == Status::Up {
+                    self.hosts[node].status = Status::Paused;
+                    let incarnation = self.hosts[node].incarnation;
+                    self.record(event!(now, Some(node), "fault", what = format!("pause until {}", now + for_us)));
+                    self.schedule(now + for_us, Event::Resume { node, incarnation });
+                }
+            }
+            Fault::Corrupt { node, then_crash } => {
+                let host = &mut self.hosts[node];
+                let what = host.disk.corrupt_synced(&mut self.faults_rng);
+                let what = what.unwrap_or_else(|| "nothing synced yet".into());
+                self.record(event!(now, Some(node), "fault", what = format!("corrupt {what}")));
+                if then_crash {
+                    self.crash(node, self.config.tick_us);
+                }
+            }
+            Fault::ReadError { node } => {
+                self.hosts[node].disk.read_error_armed = true;
+                self.record(event!(now, Some(node), "fault", what = "read-error armed"));
+                self.crash(node, self.config.tick_us);
+            }
+        }
+    }
+
+    fn set_topology(&mut self, topology: Topology) {
+        let what = topology.to_string();
+        self.network.set_topology(topology);
+        self.record(event!(self.now, None, "fault", what = what));
+    }
+
+    fn crash(&mut self, node: usize, down_us: Micros) {
+        let now = self.now;
+        let host = &mut self.hosts[node];
+        if !matches!(host.status, Status::Up | Status::Paused) {
+            return;
+        }
+        let effect = host.disk.crash(&mut host.disk_rng, self.config.faults.torn_write_ppm);
+        host.node = None;
+        host.status = Status::Down;
+        host.incarnation += 1;
+        host.io.clear();
+        host.io_busy_until = now;
+        host.waiting.clear();
+        host.paused_inbox.clear();
+        let incarnation = host.incarnation;
+        self.checkers.on_crash(node);
+        if effect.torn {
+            self.stats.fault("torn-write");
+        }
+        self.record(event!(
+            now,
+            Some(node),
+            "crash",
+            unsynced = effect.unsynced_bytes,
+            kept = effect.kept_bytes,
+            torn = effect.torn,
+            down_us = down_us
+        ));
+        self.schedule(now + down_us, Event::Restart { node, incarnation });
+    }
+
+    fn resume(&mut self, node: usize, incarnation: u64) {
+        let host = &mut self.hosts[node];
+        if host.incarnation != incarnation || host.status != Status::Paused {
+            return;
+        }
+        host.status = Status::Up;
+        let inbox: Vec<Event> = host.paused_inbox.drain(..).collect();
+        let tick_us = host.tick_us;
+        self.record(event!(self.now, Some(node), "resume", queued = inbox.len()));
+        self.schedule(self.now + tick_us, Event::Tick { node, incarnation });
+        for event in inbox {
+            self.handle(event);
+        }
+    }
+
+    /// The faults stop: heal the network, stop loss, bring every node back that can come back,
+    /// and start the liveness probe.
+    fn begin_calm(&mut self) {
+        let now = self.now;
+        self.calm = true;
+        self.network.heal();
+        self.network.calm();
+        self.record(event!(now, None, "calm", bound_us = self.config.liveness_bound_us()));
+        for node in 0..self.config.nodes {
+            match self.hosts[node].status {
+                Status::Paused => {
+                    let incarnation = self.hosts[node].incarnation;
+                    self.resume(node, incarnation);
+                }
+                Status::Down => {
+                    self.hosts[node].incarnation += 1;
+                    self.start_node(node);
+                }
+                _ => {}
+            }
+        }
+        let client = self.clients.len();
+        self.clients.push(Client {
+            id: client as u32,
+            seq: 0,
+            guess: 0,
+            current: None,
+            last_seen: BTreeMap::new(),
+            probe: true,
+        });
+        self.client_issue(client);
+    }
+
+    // ----- clients -----------------------------------------------------------------------
+
+    fn client_issue(&mut self, client: usize) {
+        let now = self.now;
+        let w = &self.config.workload;
+        let c = &mut self.clients[client];
+        if c.current.is_some() || (self.calm && !c.probe) || (c.probe && c.seq > 0) {
+            return;
+        }
+        c.seq += 1;
+        let seq = c.seq;
+        let rng = &mut self.workload_rng;
+        let key = format!("k{}", rng.below(w.keys));
+        let value = format!("c{}s{seq}", c.id);
+        let op = if c.probe {
+            KvOp::Put { key: "probe".into(), value }
+        } else {
+            let total = w.put_weight + w.append_weight + w.cas_weight + w.get_weight;
+            let mut pick = rng.between(0, u64::from(total) - 1) as u32;
+            if pick < w.put_weight {
+                KvOp::Put { key, value }
+            } else {
+                pick -= w.put_weight;
+                if pick < w.append_weight {
+                    KvOp::Append { key, value: format!("{value},") }
+                } else if pick - w.append_weight < w.cas_weight {
+                    let expected = c.last_seen.get(&key).cloned().flatten();
+                    KvOp::Cas { key, expected, new: value }
+                } else {
+                    KvOp::Get { key }
+                }
+            }
+        };
+        let client_id = c.id;
+        let command = Command { client: client_id, seq, op };
+        let history_index = self.history.invoke(client_id, command.op.clone(), now);
+        let what = fmt_op(&command.op);
+        self.clients[client].current = Some(InFlight { seq, command, attempt: 0, history_index, timed_out: false });
+        self.record(event!(now, None, "invoke", client = client_id, seq = seq, op = what));
+        self.client_attempt(client);
+    }
+
+    fn client_attempt(&mut self, client: usize) {
+        let now = self.now;
+        let timeout = self.config.workload.attempt_timeout_us;
+        let c = &mut self.clients[client];
+        let Some(op) = c.current.as_mut() else { return };
+        op.attempt += 1;
+        let (seq, attempt, command, node) = (op.seq, op.attempt, op.command.clone(), c.guess);
+        let delay = self.network.client_latency();
+        self.schedule(now + delay, Event::ClientRequest { node, client, seq, attempt, command });
+        self.schedule(now + timeout, Event::ClientTimeout { client, seq, attempt });
+    }
+
+    fn on_client_request(&mut self, node: usize, client: usize, seq: u64, attempt: u32, command: Command) {
+        let now = self.now;
+        let host = &mut self.hosts[node];
+        let Some(raft) = host.node.as_mut().filter(|_| host.status == Status::Up) else {
+            return; // down: the client times out
+        };
+        let reply = if raft.is_ready_leader() {
+            let term = raft.term();
+            match raft.propose(term, command.encode()) {
+                Ok(proposed) => {
+                    host.waiting.insert((command.client, command.seq), attempt);
+                    self.record(event!(now, Some(node), "propose", client = command.client, seq = seq, index = proposed.first_index));
+                    self.execute(node, proposed.actions);
+                    return;
+                }
+                Err(_) => Reply::NotLeader(None),
+            }
+        } else {
+            Reply::NotLeader(host.leader_hint)
+        };
+        let delay = self.network.client_latency();
+        self.schedule(now + delay, Event::ClientReply { client, seq, attempt, reply });
+    }
+
+    fn on_client_reply(&mut self, client: usize, seq: u64, attempt: u32, reply: Reply) {
+        let n = self.config.nodes;
+        let c = &mut self.clients[client];
+        let Some(op) = c.current.as_ref().filter(|op| op.seq == seq) else { return };
+        match reply {
+            Reply::Done(result) => {
+                if let (KvOp::Get { key }, KvResult::Value(v)) = (&op.command.op, &result) {
+                    c.last_seen.insert(key.clone(), v.clone());
+                }
+                if let (KvOp::Put { key, value }, KvResult::Done) = (&op.command.op, &result) {
+                    c.last_seen.insert(key.clone(), Some(value.clone()));
+                }
+                self.complete(client, Outcome::Ok(result));
+            }
+            Reply::NotLeader(hint) => {
+                if attempt != op.attempt {
+                    return;
+                }
+                c.guess = hint.unwrap_or((c.guess + 1) % n);
+                // Without a known leader, back off a little before asking again.
+                let backoff = if hint.is_some() { 0 } else { self.config.tick_us * 5 };
+                self.schedule(self.now + backoff, Event::ClientRetry { client, seq, attempt });
+            }
+        }
+    }
+
+    fn on_client_retry(&mut self, client: usize, seq: u64, attempt: u32) {
+        let c = &self.clients[client];
+        if c.current.as_ref().is_some_and(|op| op.seq == seq && op.attempt == attempt) {
+            self.retry_or_give_up(client);
+        }
+    }
+
+    fn on_client_timeout(&mut self, client: usize, seq: u64, attempt: u32) {
+        let n = self.config.nodes;
+        let c = &mut self.clients[client];
+        let Some(op) = c.current.as_mut().filter(|op| op.seq == seq && op.attempt == attempt) else { return };
+        op.timed_out = true;
+        c.guess = (c.guess + 1) % n;
+        self.retry_or_give_up(client);
+    }
+
+    fn retry_or_give_up(&mut self, client: usize) {
+        let c = &self.clients[client];
+        let Some(op) = c.current.as_ref() else { return };
+        if op.attempt < self.config.workload.max_attempts || c.probe {
+            self.client_attempt(client);
+        } else if op.timed_out {
+            self.complete(client, Outcome::Unknown);
+        } else {
+            self.complete(client, Outcome::Fail);
+        }
+    }
+
+    fn complete(&mut self, client: usize, outcome: Outcome) {
+        let now = self.now;
+        let c = &mut self.clients[client];
+        let Some(op) = c.current.take() else { return };
+        let (client_id, probe) = (c.id, c.probe);
+        match &outcome {
+            Outcome::Ok(_) => self.stats.ops_ok += 1,
+            Outcome::Fail => self.stats.ops_fail += 1,
+            Outcome::Unknown => self.stats.ops_unknown += 1,
+        }
+        self.record(event!(now, None, "complete", client = client_id, seq = op.seq, outcome = fmt_outcome(&outcome)));
+        self.history.complete(op.history_index, outcome.clone(), now);
+        if probe {
+            if matches!(outcome, Outcome::Ok(_)) && self.probe_done.is_none() {
+                self.probe_done = Some(now);
+                // Let the cluster run a little longer so the end state is settled, then stop.
+                let end = (now + self.config.liveness_bound_us() / 4).min(self.end_at);
+                self.end_at = end;
+                self.schedule(end, Event::End);
+            }
+            return;
+        }
+        let think = self.workload_rng.between(self.config.workload.think_min_us, self.config.workload.think_max_us);
+        self.schedule(now + think, Event::ClientWake { client });
+    }
+}
+
+fn fmt_role(role: Role) -> &'static str {
+    match role {
+        Role::Follower => "follower",
+        Role::Candidate => "candidate",
+        Role::Leader => "leader",
+    }
+}
+
+fn fmt_vote(vote: Option<NodeId>) -> String {
+    vote.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+fn fmt_write(w: &LogWrite) -> String {
+    match (w.entries.first(), w.entries.last()) {
+        (Some(first), Some(last)) => format!("{}..{}@{}", first.index, last.index, w.prev_index),
+        _ => format!("none@{}", w.prev_index),
+    }
+}
+
+fn fmt_list(values: &[Micros]) -> String {
+    values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")
+}
+
+fn fmt_op(op: &KvOp) -> String {
+    match op {
+        KvOp::Put { key, value } => format!("put({key},{value})"),
+        KvOp::Append { key, value } => format!("append({key},{value})"),
+        KvOp::Cas { key, expected, new } => format!("cas({key},{},{new})", expected.as_deref().unwrap_or("-")),
+        KvOp::Get { key } => format!("get({key})"),
+    }
+}
+
+fn fmt_outcome(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Ok(KvResult::Done) => "ok".into(),
+        Outcome::Ok(KvResult::Value(v)) => format!("ok:{}", v.as_deref().unwrap_or("-")),
+        Outcome::Ok(KvResult::Swapped(s)) => format!("ok:{}", if *s { "swapped" } else { "mismatch" }),
+        Outcome::Fail => "fail".into(),
+        Outcome::Unknown => "unknown".into(),
+    }
+}
+
+/// A short, stable rendering of a message for the trace.
+pub fn fmt_message(message: &Message) -> String {
+    match message {
+        Message::AppendEntries(m) => {
+            let entries = match (m.entries.first(), m.entries.last()) {
+                (Some(a), Some(b)) => format!("{}..{}", a.index, b.index),
+                _ => "-".into(),
+            };
+            format!("AE(t{} prev={}/{} commit={} entries={entries})", m.term, m.prev_term, m.prev_index, m.commit)
+        }
+        Message::AppendResponse(m) => {
+            format!("AR(t{} {} {})", m.term, if m.success { "ok" } else { "reject" }, m.index)
+        }
+        Message::VoteRequest(m) => format!("VQ(t{} last={}/{})", m.term, m.last_term, m.last_index),
+        Message::VoteResponse(m) => format!("VR(t{} {})", m.term, if m.granted { "granted" } else { "denied" }),
+        Message::ForwardProposal(m) => format!("FP({} bytes)", m.data.len()),
+    }
+}
