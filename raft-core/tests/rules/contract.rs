@@ -1,0 +1,153 @@
+//! The host contract (persist ids only the node hands out, applies only of what was handed
+//! out) and determinism.
+
+use crate::support::*;
+use raft_core::{
+    Action, AppendResponse, Config, ContractError, Message, Node, NodeId, PersistId, Recovered,
+    VoteResponse,
+};
+use std::collections::VecDeque;
+
+#[test]
+fn persisted_with_an_id_never_issued_is_a_contract_error() {
+    let mut node = follower(1, &[]);
+    assert_eq!(
+        node.persisted(PersistId(1)),
+        Err(ContractError::UnknownPersist {
+            id: PersistId(1),
+            last_issued: PersistId(0)
+        })
+    );
+
+    node.campaign();
+    assert_eq!(
+        node.persisted(PersistId(2)),
+        Err(ContractError::UnknownPersist {
+            id: PersistId(2),
+            last_issued: PersistId(1)
+        })
+    );
+    assert_eq!(
+        node.held_messages(),
+        2,
+        "the refused report released nothing"
+    );
+}
+
+#[test]
+fn persisted_again_for_a_completed_id_changes_nothing() {
+    let mut node = candidate(THREE, 2, &[]);
+
+    assert_eq!(node.persisted(PersistId(1)), Ok(vec![]));
+}
+
+#[test]
+fn applied_beyond_what_was_handed_out_is_a_contract_error() {
+    // Single voter, leader of term 1 with its no-op (index 1) committed and handed out.
+    let mut node = Node::new(Config::new(n(ME), vec![n(ME)], SEED), Recovered::default()).unwrap();
+    node.campaign();
+    node.persisted(PersistId(1)).unwrap();
+    node.persisted(PersistId(2)).unwrap();
+
+    assert_eq!(
+        node.applied(2),
+        Err(ContractError::AppliedBeyondCommitted {
+            index: 2,
+            handed_out: 1
+        })
+    );
+    assert_eq!(node.applied_index(), 0);
+    assert_eq!(node.applied(1), Ok(vec![]));
+    assert_eq!(node.applied_index(), 1);
+}
+
+// ----- determinism --------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+enum Input {
+    Tick,
+    Persisted(PersistId),
+    Applied(u64),
+    Receive(NodeId, Message),
+    Propose(u64, &'static str),
+}
+
+fn feed(node: &mut Node, input: &Input) -> Vec<Action> {
+    match input {
+        Input::Tick => node.tick(),
+        Input::Persisted(id) => node.persisted(*id).expect("issued"),
+        Input::Applied(index) => node.applied(*index).expect("handed out"),
+        Input::Receive(from, message) => node.receive(*from, message.clone()),
+        Input::Propose(term, data) => match node.propose(*term, *data) {
+            Ok(proposed) => proposed.actions,
+            Err(_) => vec![],
+        },
+    }
+}
+
+/// What a prompt host and always-agreeing peers answer to `actions`.
+fn answers(actions: &[Action]) -> Vec<Input> {
+    let mut inputs = Vec::new();
+    for action in actions {
+        match action {
+            Action::Persist { id, .. } => inputs.push(Input::Persisted(*id)),
+            Action::Apply { entries } => {
+                inputs.push(Input::Applied(entries.last().expect("non-empty").index))
+            }
+            Action::Send { to, message } => {
+                let reply = match message {
+                    Message::VoteRequest(m) => Message::VoteResponse(VoteResponse {
+                        term: m.term,
+                        peer: *to,
+                        granted: true,
+                        empty_log: true,
+                    }),
+                    Message::AppendEntries(m) => Message::AppendResponse(AppendResponse {
+                        term: m.term,
+                        index: m.prev_index + m.entries.len() as u64,
+                        peer: *to,
+                        success: true,
+                    }),
+                    _ => continue,
+                };
+                inputs.push(Input::Receive(*to, reply));
+            }
+            Action::RoleChanged { .. } | Action::LeaderChanged { .. } => {}
+        }
+    }
+    inputs
+}
+
+#[test]
+fn same_config_seed_and_inputs_give_identical_actions() {
+    let build = || recovered(FIVE, hs(0, None), vec![]);
+    let (mut a, mut b) = (build(), build());
+    let (mut stream_a, mut stream_b) = (Vec::new(), Vec::new());
+    let mut pending = VecDeque::new();
+    let mut idle = 0;
+    for _ in 0..400 {
+        // Answers first; otherwise time passes, and every fifth time the application proposes.
+        let input = pending.pop_front().unwrap_or_else(|| {
+            idle += 1;
+            if idle % 5 == 0 {
+                Input::Propose(a.term(), "x")
+            } else {
+                Input::Tick
+            }
+        });
+        let actions_a = feed(&mut a, &input);
+        let actions_b = feed(&mut b, &input);
+        pending.extend(answers(&actions_a));
+        stream_a.push(actions_a);
+        stream_b.push(actions_b);
+    }
+
+    assert!(a.is_ready_leader(), "the run went through an election");
+    assert!(
+        a.commit_index() > 10,
+        "and committed proposals: {}",
+        a.commit_index()
+    );
+    assert_eq!(stream_a, stream_b);
+    assert_eq!(format!("{stream_a:?}"), format!("{stream_b:?}"));
+}

@@ -1,0 +1,14 @@
+//! One test per Raft rule, in the openraft style: a node in a precise state, one input in,
+//! the exact list of actions out.
+//!
+//! Every test is named after the rule it checks. The modules follow the list of
+//! rules; `support` holds the builders for nodes, messages and actions.
+
+mod commit;
+mod contract;
+mod election;
+mod proposals;
+mod replication;
+mod support;
+mod terms;
+mod voting;

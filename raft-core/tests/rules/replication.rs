@@ -1,0 +1,162 @@
+//! AppendEntries at a follower: the consistency check, keeping what matches, truncating only
+//! a real conflict, the rejection hint, the follower's commit index, and acknowledgements that
+//! leave only once durable.
+
+use crate::support::*;
+use raft_core::PersistId;
+
+// ----- consistency check on (prev index, prev term) -----------------------------------------
+
+#[test]
+fn append_rejected_when_the_previous_index_is_missing() {
+    let mut node = follower_of(2, 2, &[1, 1]);
+
+    // Retry from index 3: the follower holds up to 2.
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 5, 2, vec![entry(2, 6)], 0)),
+        vec![send(2, nack(ME, 2, 2))]
+    );
+    assert_eq!(node.log(), log(&[1, 1]));
+}
+
+#[test]
+fn append_rejected_when_the_previous_term_differs() {
+    let mut node = follower_of(2, 2, &[1, 1, 1]);
+
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 3, 2, vec![entry(2, 4)], 0)),
+        vec![send(2, nack(ME, 2, 2))]
+    );
+    assert_eq!(node.log(), log(&[1, 1, 1]), "a rejection truncates nothing");
+}
+
+#[test]
+fn rejection_hint_skips_a_run_of_conflicting_higher_term_entries() {
+    // Indexes 3..=6 hold term 3; the leader's entry at 6 is from term 2, so none of the term-3
+    // entries can be on its log: retry from 3, not from 6.
+    let mut node = follower_of(2, 4, &[1, 1, 3, 3, 3, 3]);
+
+    assert_eq!(
+        node.receive(n(2), append(2, 4, 6, 2, vec![entry(4, 7)], 0)),
+        vec![send(2, nack(ME, 4, 2))]
+    );
+}
+
+#[test]
+fn leader_retries_a_rejected_append_from_the_hint() {
+    // The follower's hint says it matches up to index 2: resend from 3, one term per message.
+    let mut node = leader(THREE, 3, &[1, 1, 2, 2]);
+
+    assert_eq!(
+        node.receive(n(2), nack(2, 3, 2)),
+        vec![send(
+            2,
+            append(ME, 3, 2, 1, vec![entry(2, 3), entry(2, 4)], 0)
+        )]
+    );
+}
+
+// ----- what matches is kept; only a real conflict truncates ---------------------------------
+
+#[test]
+fn stale_append_whose_entries_match_truncates_nothing() {
+    // A duplicate of the request that carried entry 4 arrives after 5 was appended.
+    let mut node = follower_of(2, 2, &[1, 1, 1, 2, 2]);
+
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 3, 1, vec![entry(2, 4)], 0)),
+        vec![send(2, ack(ME, 2, 4))]
+    );
+    assert_eq!(node.log(), log(&[1, 1, 1, 2, 2]));
+}
+
+#[test]
+fn conflicting_append_truncates_only_the_conflicting_suffix() {
+    let mut node = follower_of(2, 4, &[1, 1, 2, 3, 3]);
+
+    // Entry 3 matches and stays; 4 and 5 conflict and are replaced.
+    assert_eq!(
+        node.receive(
+            n(2),
+            append(2, 4, 2, 1, vec![entry(2, 3), entry(2, 4), entry(2, 5)], 0)
+        ),
+        vec![persist(
+            1,
+            None,
+            Some(write(3, 2, vec![entry(2, 4), entry(2, 5)]))
+        )]
+    );
+    assert_eq!(node.log(), log(&[1, 1, 2, 2, 2]));
+}
+
+#[test]
+fn append_overlapping_the_log_writes_only_the_new_suffix() {
+    let mut node = follower_of(2, 2, &[1, 1, 2]);
+
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 2, 1, vec![entry(2, 3), entry(2, 4)], 0)),
+        vec![persist(1, None, Some(write(3, 2, vec![entry(2, 4)])))]
+    );
+}
+
+// ----- acknowledgements leave only once durable ---------------------------------------------
+
+#[test]
+fn append_acknowledgement_is_held_until_the_entries_are_persisted() {
+    let mut node = follower_of(2, 2, &[1]);
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 1, 1, vec![entry(2, 2), entry(2, 3)], 0)),
+        vec![persist(
+            1,
+            None,
+            Some(write(1, 1, vec![entry(2, 2), entry(2, 3)]))
+        )]
+    );
+
+    assert_eq!(
+        node.persisted(PersistId(1)).unwrap(),
+        vec![send(2, ack(ME, 2, 3))]
+    );
+}
+
+#[test]
+fn duplicated_append_is_acknowledged_only_once_the_original_is_persisted() {
+    let mut node = follower_of(2, 2, &[1]);
+    let request = append(2, 2, 1, 1, vec![entry(2, 2), entry(2, 3)], 0);
+    node.receive(n(2), request.clone());
+
+    // Nothing to write, but the entries it would acknowledge are not durable yet.
+    assert_eq!(node.receive(n(2), request), vec![]);
+
+    assert_eq!(
+        node.persisted(PersistId(1)).unwrap(),
+        vec![send(2, ack(ME, 2, 3)), send(2, ack(ME, 2, 3))]
+    );
+}
+
+// ----- follower commit = min(leader commit, last index verified by this append) -------------
+
+#[test]
+fn follower_commit_is_the_leader_commit_capped_at_the_last_index_this_append_verified() {
+    // Entries 6..=8 come from an older term and this heartbeat does not vouch for them.
+    let mut node = follower_of(2, 3, &[1, 1, 1, 1, 1, 2, 2, 2]);
+
+    assert_eq!(
+        node.receive(n(2), append(2, 3, 5, 1, vec![], 10)),
+        vec![apply(log(&[1, 1, 1, 1, 1])), send(2, ack(ME, 3, 5))]
+    );
+    assert_eq!(node.commit_index(), 5);
+}
+
+#[test]
+fn follower_commit_does_not_move_back_on_an_older_leader_commit() {
+    let mut node = follower_of(2, 3, &[1, 1, 1, 1, 1]);
+    node.receive(n(2), append(2, 3, 5, 1, vec![], 4));
+
+    // A delayed heartbeat from before the leader learnt of index 4.
+    assert_eq!(
+        node.receive(n(2), append(2, 3, 5, 1, vec![], 2)),
+        vec![send(2, ack(ME, 3, 5))]
+    );
+    assert_eq!(node.commit_index(), 4);
+}

@@ -1,0 +1,249 @@
+//! Builders for a node in a precise state, and for the exact messages and actions a rule
+//! expects. The node under test is always `n1`; its peers are `n2`, `n3`, ...
+//!
+//! Node builders drive the public API only (or start from [`Recovered`]) and check the actions
+//! they consume, so a test starts from a state it can name: "follower of n2 in term 4 with log
+//! terms [1, 1, 3]", "leader of term 2 whose no-op is committed".
+
+use bytes::Bytes;
+use raft_core::codec::encode_peer_state;
+use raft_core::{
+    Action, AppendEntries, AppendResponse, Config, Entry, EntryKind, ForwardProposal, HardState,
+    LogWrite, Message, Node, NodeId, PeerState, PersistId, Recovered, Role, VoteRequest,
+    VoteResponse,
+};
+
+pub const SEED: u64 = 7;
+/// The node under test.
+pub const ME: u64 = 1;
+pub const THREE: &[u64] = &[1, 2, 3];
+pub const FIVE: &[u64] = &[1, 2, 3, 4, 5];
+
+// ----- data ---------------------------------------------------------------------------------
+
+pub fn n(id: u64) -> NodeId {
+    NodeId(id)
+}
+
+pub fn config(voters: &[u64], seed: u64) -> Config {
+    Config::new(n(ME), voters.iter().copied().map(n).collect(), seed)
+}
+
+pub fn hs(term: u64, vote: Option<u64>) -> HardState {
+    HardState {
+        term,
+        vote: vote.map(n),
+    }
+}
+
+/// A normal entry whose data names its term and index, so entries that differ in term differ
+/// in content too.
+pub fn entry(term: u64, index: u64) -> Entry {
+    Entry::normal(term, index, format!("{term}/{index}"))
+}
+
+/// A log holding `terms[i]` at index `i + 1`.
+pub fn log(terms: &[u64]) -> Vec<Entry> {
+    (1..)
+        .zip(terms)
+        .map(|(index, &term)| entry(term, index))
+        .collect()
+}
+
+/// The no-op a new leader of `term` appends at `index`: its peer state.
+pub fn noop(term: u64, index: u64, voters: &[u64]) -> Entry {
+    let peer_state = PeerState {
+        cluster_size: voters.len() as u32,
+        peers: voters.iter().copied().map(n).collect(),
+        domain_ext: 0,
+    };
+    Entry {
+        term,
+        index,
+        kind: EntryKind::PeerState,
+        data: Bytes::from(encode_peer_state(&peer_state)),
+    }
+}
+
+// ----- messages -----------------------------------------------------------------------------
+
+/// AppendEntries from `leader` in `term`, after the entry (`prev_index`, `prev_term`).
+pub fn append(
+    leader: u64,
+    term: u64,
+    prev_index: u64,
+    prev_term: u64,
+    entries: Vec<Entry>,
+    commit: u64,
+) -> Message {
+    Message::AppendEntries(AppendEntries {
+        leader: n(leader),
+        term,
+        commit,
+        prev_term,
+        prev_index,
+        entries,
+    })
+}
+
+/// A successful AppendResponse from `peer`: it holds everything up to `index`.
+pub fn ack(peer: u64, term: u64, index: u64) -> Message {
+    Message::AppendResponse(AppendResponse {
+        term,
+        index,
+        peer: n(peer),
+        success: true,
+    })
+}
+
+/// A rejected AppendResponse from `peer`: retry from `hint + 1`.
+pub fn nack(peer: u64, term: u64, hint: u64) -> Message {
+    Message::AppendResponse(AppendResponse {
+        term,
+        index: hint,
+        peer: n(peer),
+        success: false,
+    })
+}
+
+pub fn vote_request(candidate: u64, term: u64, last_index: u64, last_term: u64) -> Message {
+    Message::VoteRequest(VoteRequest {
+        term,
+        last_term,
+        last_index,
+        candidate: n(candidate),
+    })
+}
+
+pub fn vote_response(peer: u64, term: u64, granted: bool, empty_log: bool) -> Message {
+    Message::VoteResponse(VoteResponse {
+        term,
+        peer: n(peer),
+        granted,
+        empty_log,
+    })
+}
+
+pub fn grant(peer: u64, term: u64) -> Message {
+    vote_response(peer, term, true, false)
+}
+
+pub fn refuse(peer: u64, term: u64) -> Message {
+    vote_response(peer, term, false, false)
+}
+
+pub fn forwarded(data: &'static str) -> Message {
+    Message::ForwardProposal(ForwardProposal {
+        data: Bytes::from_static(data.as_bytes()),
+    })
+}
+
+// ----- actions ------------------------------------------------------------------------------
+
+pub fn send(to: u64, message: Message) -> Action {
+    Action::Send { to: n(to), message }
+}
+
+pub fn persist(id: u64, hard_state: Option<HardState>, log: Option<LogWrite>) -> Action {
+    Action::Persist {
+        id: PersistId(id),
+        hard_state,
+        log,
+    }
+}
+
+pub fn write(prev_index: u64, prev_term: u64, entries: Vec<Entry>) -> LogWrite {
+    LogWrite {
+        prev_index,
+        prev_term,
+        entries,
+    }
+}
+
+pub fn role(role: Role, term: u64) -> Action {
+    Action::RoleChanged { role, term }
+}
+
+pub fn leader_changed(term: u64, leader: Option<u64>) -> Action {
+    Action::LeaderChanged {
+        term,
+        leader: leader.map(n),
+    }
+}
+
+pub fn apply(entries: Vec<Entry>) -> Action {
+    Action::Apply { entries }
+}
+
+// ----- nodes --------------------------------------------------------------------------------
+
+/// `n1` as rebuilt from storage holding `hard_state` and `log`.
+pub fn recovered(voters: &[u64], hard_state: HardState, log: Vec<Entry>) -> Node {
+    Node::new(config(voters, SEED), Recovered { hard_state, log }).expect("valid recovery")
+}
+
+/// A follower of a 3-node cluster in `term`, no vote cast, no leader known.
+pub fn follower(term: u64, terms: &[u64]) -> Node {
+    recovered(THREE, hs(term, None), log(terms))
+}
+
+/// A follower of a 3-node cluster in `term` that knows `leader` from a heartbeat (which
+/// verified nothing: it sits at index 0). Nothing is in flight.
+pub fn follower_of(leader: u64, term: u64, terms: &[u64]) -> Node {
+    let mut node = follower(term, terms);
+    let actions = node.receive(n(leader), append(leader, term, 0, 0, vec![], 0));
+    assert_eq!(
+        actions,
+        vec![
+            leader_changed(term, Some(leader)),
+            send(leader, ack(ME, term, 0))
+        ]
+    );
+    node
+}
+
+/// A candidate of `term` (recovered in `term - 1`) whose own vote is durable (Persist 1
+/// completed) and whose VoteRequests are out. No response received yet.
+pub fn candidate(voters: &[u64], term: u64, terms: &[u64]) -> Node {
+    let mut node = recovered(voters, hs(term - 1, None), log(terms));
+    assert_eq!(
+        node.campaign(),
+        vec![
+            role(Role::Candidate, term),
+            persist(1, Some(hs(term, Some(ME))), None)
+        ]
+    );
+    let requests = node.persisted(PersistId(1)).expect("issued");
+    assert_eq!(requests.len(), voters.len() - 1);
+    node
+}
+
+/// A leader of `term` that has just won: its no-op sits at `terms.len() + 1`, sent to every
+/// follower, and its Persist (id 2) is not yet complete.
+pub fn leader(voters: &[u64], term: u64, terms: &[u64]) -> Node {
+    let mut node = candidate(voters, term, terms);
+    for &peer in voters.iter().filter(|&&v| v != ME) {
+        node.receive(n(peer), grant(peer, term));
+        if node.role() == Role::Leader {
+            break;
+        }
+    }
+    assert_eq!(node.role(), Role::Leader);
+    assert_eq!(node.persists_in_flight(), 1);
+    node
+}
+
+/// A leader of `term` whose no-op is durable, acknowledged by every follower and committed:
+/// it has announced itself. Nothing is in flight; the next Persist id is 3.
+pub fn ready_leader(voters: &[u64], term: u64, terms: &[u64]) -> Node {
+    let mut node = leader(voters, term, terms);
+    let noop_index = node.last_index();
+    node.persisted(PersistId(2)).expect("issued");
+    for &peer in voters.iter().filter(|&&v| v != ME) {
+        node.receive(n(peer), ack(peer, term, noop_index));
+    }
+    assert!(node.is_ready_leader());
+    assert_eq!(node.commit_index(), noop_index);
+    assert_eq!(node.persists_in_flight(), 0);
+    node
+}
