@@ -910,7 +910,7 @@ impl Node {
                 .and_then(|l| l.progress.get_mut(&peer))
                 .expect("checked above");
             progress.sent(sent_last);
-            self.actions.push(Action::Send { to: peer, message });
+            self.send_unattested(peer, message);
         }
     }
 
@@ -963,10 +963,7 @@ impl Node {
                 self.send_append(peer);
             } else {
                 let heartbeat = self.build_append(next_index, false);
-                self.actions.push(Action::Send {
-                    to: peer,
-                    message: heartbeat,
-                });
+                self.send_unattested(peer, heartbeat);
             }
         }
     }
@@ -981,6 +978,8 @@ impl Node {
                 .slice(self.apply_handed_out + 1, self.commit_index)
                 .to_vec();
             self.apply_handed_out = self.commit_index;
+            // Persist first, so a host can start the write before applying.
+            self.flush_persist();
             self.actions.push(Action::Apply { entries });
         }
     }
@@ -1037,6 +1036,14 @@ impl Node {
             Some(after) => self.held_messages.push_back((after, to, message)),
             None => self.actions.push(Action::Send { to, message }),
         }
+    }
+
+    /// Sends a leader's AppendEntries, which attests nothing: it may leave before the leader's
+    /// own write is durable (the leader counts itself only once it is). Pending writes are
+    /// issued first so the host can start the fsync in parallel with the network send.
+    fn send_unattested(&mut self, to: NodeId, message: Message) {
+        self.flush_persist();
+        self.actions.push(Action::Send { to, message });
     }
 
     fn finish(&mut self) -> Vec<Action> {

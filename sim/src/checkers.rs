@@ -156,8 +156,11 @@ pub struct Checkers {
     durable: Vec<PrefixLog>,
     durable_hard_state: Vec<HardState>,
     max_durable_term: Vec<u64>,
-    /// Highest committed index seen anywhere, and the prefix hash there.
+    /// Prefix hash at every committed index.
     committed: Vec<u64>,
+    /// The term in which each index became committed (the committing leader's term). Never
+    /// decreases along the log: commits happen in index order and leaders' terms grow.
+    committed_in_term: Vec<u64>,
     applied: Vec<u64>,
     votes: HashMap<(usize, u64), NodeId>,
     pub first_violation: Option<Violation>,
@@ -175,6 +178,7 @@ impl Checkers {
             durable_hard_state: vec![HardState::default(); nodes],
             max_durable_term: vec![0; nodes],
             committed: Vec::new(),
+            committed_in_term: Vec::new(),
             applied: Vec::new(),
             votes: HashMap::new(),
             first_violation: None,
@@ -208,14 +212,17 @@ impl Checkers {
                 self.leader_of_term.insert(term, node);
             }
         }
-        let commit = self.committed.len() as u64;
-        if commit > 0 && self.memory[node].at(commit) != self.committed.last().copied() {
+        // Leader completeness: everything committed in an earlier term is in this leader's log.
+        // Entries committed in this term or later (seen first when a paused leader wakes up
+        // late) are not owed.
+        let owed = self.committed_in_term.partition_point(|&t| t < term) as u64;
+        if owed > 0 && self.memory[node].at(owed) != Some(self.committed[owed as usize - 1]) {
             self.fail(
                 Property::LeaderCompleteness,
                 now,
                 Some(node),
                 format!(
-                    "n{node} leads term {term} without the committed prefix up to index {commit} (its log ends at {})",
+                    "n{node} leads term {term} without the prefix committed before it, up to index {owed} (its log ends at {})",
                     self.memory[node].len()
                 ),
             );
@@ -276,8 +283,10 @@ impl Checkers {
                 }
             } else if i == self.applied.len() + 1 {
                 self.applied.push(hash);
+                // The first node to hand out an index is the leader that committed it.
                 let prefix = self.memory[node].at(entry.index).unwrap_or(0);
                 self.committed.push(prefix);
+                self.committed_in_term.push(self.roles[node].1);
             }
         }
         self.check_committed_durable(now);

@@ -1,1 +1,427 @@
-fn main() {}
+//! `cargo xtask`: the project's command line.
+
+use clap::{Args, Parser, Subcommand};
+use sim::{RunOptions, RunReport, SimConfig};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Deterministic simulation of raft-core, and the project's CI entry point",
+    long_about = "Deterministic simulation of raft-core, and the project's CI entry point.\n\n\
+                  One u64 seed determines a whole run: the drawn configuration, the fault script, \
+                  every message's fate and every client operation. The same seed gives the same \
+                  trace hash on any machine."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one seed: print the drawn configuration, a summary, the verdict and the trace hash.
+    ///
+    /// Exit code 0 when every property held, 1 on a violation, 2 on a usage error.
+    Sim(SimArgs),
+    /// Run a range of seeds in parallel and report the failures.
+    ///
+    /// Exit code 0 when every seed passed, 1 when any failed.
+    Sweep(SweepArgs),
+    /// Run exactly what CI runs: format check, clippy with warnings as errors, all tests.
+    Ci,
+}
+
+/// Knobs that override what the seed draws. Unset knobs keep the drawn value.
+#[derive(Args, Clone, Debug, Default)]
+struct Overrides {
+    /// Cluster size (the seed draws 3, 5 or 7).
+    #[arg(long)]
+    nodes: Option<usize>,
+    /// Switch every fault off: lossless network, healthy disks, no nemesis.
+    #[arg(long)]
+    no_faults: bool,
+    /// Per-message drop probability, parts per million.
+    #[arg(long, value_name = "PPM")]
+    drop_ppm: Option<u32>,
+    /// Per-message duplication probability, parts per million.
+    #[arg(long, value_name = "PPM")]
+    duplicate_ppm: Option<u32>,
+    /// Length of the chaos phase in virtual seconds (faults stop after it).
+    #[arg(long, value_name = "SECONDS")]
+    chaos_secs: Option<u64>,
+    /// Number of simulated clients.
+    #[arg(long)]
+    clients: Option<usize>,
+}
+
+impl Overrides {
+    fn apply(&self, mut config: SimConfig) -> Result<SimConfig, String> {
+        if let Some(n) = self.nodes {
+            config.nodes = n;
+        }
+        if self.no_faults {
+            config = config.without_faults();
+        }
+        if let Some(ppm) = self.drop_ppm {
+            config.faults.drop_ppm = ppm;
+        }
+        if let Some(ppm) = self.duplicate_ppm {
+            config.faults.duplicate_ppm = ppm;
+        }
+        if let Some(secs) = self.chaos_secs {
+            config.chaos_us = secs * 1_000_000;
+        }
+        if let Some(c) = self.clients {
+            config.workload.clients = c;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The flags that reproduce these overrides.
+    fn flags(&self) -> String {
+        let mut out = String::new();
+        if let Some(n) = self.nodes {
+            out += &format!(" --nodes {n}");
+        }
+        if self.no_faults {
+            out += " --no-faults";
+        }
+        if let Some(p) = self.drop_ppm {
+            out += &format!(" --drop-ppm {p}");
+        }
+        if let Some(p) = self.duplicate_ppm {
+            out += &format!(" --duplicate-ppm {p}");
+        }
+        if let Some(s) = self.chaos_secs {
+            out += &format!(" --chaos-secs {s}");
+        }
+        if let Some(c) = self.clients {
+            out += &format!(" --clients {c}");
+        }
+        out
+    }
+}
+
+#[derive(Args)]
+struct SimArgs {
+    /// The seed (default: 1).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[command(flatten)]
+    overrides: Overrides,
+    /// Write the full trace as JSON lines to FILE.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<std::path::PathBuf>,
+    /// Print every event as it happens (through `tracing`, on stderr).
+    #[arg(short, long)]
+    verbose: bool,
+    /// Run the seed twice and report the first line where the traces diverge.
+    #[arg(long)]
+    check_determinism: bool,
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    /// Seed range, half-open: `A..B` runs A, A+1, ..., B-1.
+    #[arg(long, value_name = "A..B")]
+    seeds: String,
+    /// Worker threads (one seed per worker at a time).
+    #[arg(long, default_value_t = default_jobs())]
+    jobs: usize,
+    #[command(flatten)]
+    overrides: Overrides,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Sim(args) => sim_command(args),
+        Command::Sweep(args) => sweep_command(args),
+        Command::Ci => ci_command(),
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn repro(seed: u64, overrides: &Overrides) -> String {
+    format!("cargo xtask sim --seed {seed}{}", overrides.flags())
+}
+
+fn sim_command(args: SimArgs) -> ExitCode {
+    let config = match args.overrides.apply(SimConfig::draw(args.seed)) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e),
+    };
+    if args.verbose {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .without_time()
+            .with_level(false)
+            .init();
+    }
+    print_config(&config);
+    let options = RunOptions {
+        keep_trace: args.trace.is_some() || args.check_determinism,
+        echo: args.verbose,
+        script: None,
+        progress_every: 200_000,
+    };
+    let show_progress = std::io::stderr().is_terminal();
+    let report = sim::run_with_progress(config.clone(), &options, |now, end| {
+        if show_progress {
+            eprint!("\r  virtual {:.1}s of {:.1}s", now as f64 / 1e6, end as f64 / 1e6);
+        }
+    });
+    if show_progress {
+        eprint!("\r\x1b[K");
+    }
+    print_summary(&report);
+    if let Some(path) = &args.trace {
+        let mut text = String::new();
+        for event in &report.trace {
+            text.push_str(&event.json());
+            text.push('\n');
+        }
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write trace to {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        println!("trace       {} events written to {}", report.trace.len(), path.display());
+    }
+    let mut failed = !report.passed();
+    if args.check_determinism {
+        let again = sim::run(config, &options);
+        match first_divergence(&report, &again) {
+            None => println!("determinism same trace twice ({} events, hash {:016x})", report.trace.len(), again.trace_hash),
+            Some((line, a, b)) => {
+                println!("determinism DIVERGED at trace line {line}:\n  first:  {a}\n  second: {b}");
+                failed = true;
+            }
+        }
+    }
+    if !report.passed() {
+        println!("repro       {}", repro(args.seed, &args.overrides));
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn first_divergence(a: &RunReport, b: &RunReport) -> Option<(usize, String, String)> {
+    let (ta, tb) = (&a.trace, &b.trace);
+    for i in 0..ta.len().max(tb.len()) {
+        let la = ta.get(i).map(|e| e.canonical()).unwrap_or_else(|| "<end of trace>".into());
+        let lb = tb.get(i).map(|e| e.canonical()).unwrap_or_else(|| "<end of trace>".into());
+        if la != lb {
+            return Some((i + 1, la, lb));
+        }
+    }
+    None
+}
+
+fn print_config(c: &SimConfig) {
+    let f = &c.faults;
+    let w = &c.workload;
+    println!("seed        {}", c.seed);
+    println!(
+        "cluster     {} nodes, tick {}us, election timeout {}..{} ticks, heartbeat {} ticks, {} entries/msg, {} in flight",
+        c.nodes,
+        c.tick_us,
+        c.election_timeout_min_ticks,
+        c.election_timeout_max_ticks,
+        c.heartbeat_ticks,
+        c.max_entries_per_message,
+        c.max_inflight_messages
+    );
+    println!(
+        "network     latency {}..{}us (tail {}ppm up to {}us), drop {}ppm, duplicate {}ppm",
+        c.latency.min_us, c.latency.max_us, c.latency.tail_ppm, c.latency.tail_max_us, f.drop_ppm, f.duplicate_ppm
+    );
+    println!(
+        "disk        fsync {}..{}us, slow fsync {}ppm, torn write on crash {}ppm",
+        c.fsync_min_us, c.fsync_max_us, f.slow_fsync_ppm, f.torn_write_ppm
+    );
+    println!(
+        "nemesis     every ~{}ms: partition {} crash {} pause {} clog {} corrupt {} read-error {} (weights); clock drift {}ppm",
+        f.nemesis_interval_us / 1000,
+        f.partition_weight,
+        f.crash_weight,
+        f.pause_weight,
+        f.clog_weight,
+        f.corrupt_weight,
+        f.read_error_weight,
+        f.clock_drift_ppm
+    );
+    println!(
+        "workload    {} clients, {} keys, think {}..{}us, put/append/cas/get {}/{}/{}/{}, {} attempts of {}ms",
+        w.clients,
+        w.keys,
+        w.think_min_us,
+        w.think_max_us,
+        w.put_weight,
+        w.append_weight,
+        w.cas_weight,
+        w.get_weight,
+        w.max_attempts,
+        w.attempt_timeout_us / 1000
+    );
+    println!(
+        "phases      chaos {:.1}s, then liveness within {:.1}s",
+        c.chaos_us as f64 / 1e6,
+        c.liveness_bound_us() as f64 / 1e6
+    );
+}
+
+fn print_summary(r: &RunReport) {
+    let s = &r.stats;
+    println!("virtual     {:.3}s, {} events", r.end_time as f64 / 1e6, s.events);
+    println!(
+        "messages    {} sent, {} delivered, {} dropped, {} cut by partitions, {} duplicated",
+        s.messages_sent, s.messages_delivered, s.messages_dropped, s.messages_partitioned, s.messages_duplicated
+    );
+    println!("elections   {} campaigns, {} leaders, highest term {}", s.elections, s.leaders, s.max_term);
+    println!("log         {} entries committed", s.entries_committed);
+    let faults: Vec<String> = s.faults.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    println!("faults      {}", if faults.is_empty() { "none".into() } else { faults.join(" ") });
+    println!(
+        "recovery    {} torn tails dropped, {} nodes stopped on damage, {} read errors",
+        s.torn_tails_dropped, s.corruption_detected, s.read_errors
+    );
+    println!("clients     {} ok, {} fail, {} unknown", s.ops_ok, s.ops_fail, s.ops_unknown);
+    if let Some(t) = r.recovery_time {
+        println!("liveness    new write committed {:.3}s after the faults stopped", t as f64 / 1e6);
+    }
+    if let Some(v) = &r.linearizability {
+        println!("history     {} operations: {v}", r.history.ops.len());
+    }
+    match &r.violation {
+        None => println!("verdict     PASS"),
+        Some(v) => println!("verdict     FAIL {v}"),
+    }
+    println!("trace hash  {:016x}", r.trace_hash);
+}
+
+fn parse_range(text: &str) -> Result<(u64, u64), String> {
+    let (a, b) = text.split_once("..").ok_or_else(|| format!("--seeds {text:?}: expected A..B"))?;
+    let a: u64 = a.trim().parse().map_err(|_| format!("--seeds {text:?}: {a:?} is not a number"))?;
+    let b: u64 = b.trim().parse().map_err(|_| format!("--seeds {text:?}: {b:?} is not a number"))?;
+    if b <= a {
+        return Err(format!("--seeds {text:?}: the range is empty"));
+    }
+    Ok((a, b))
+}
+
+fn sweep_command(args: SweepArgs) -> ExitCode {
+    let (from, to) = match parse_range(&args.seeds) {
+        Ok(r) => r,
+        Err(e) => return usage_error(&e),
+    };
+    if let Err(e) = args.overrides.apply(SimConfig::draw(from)) {
+        return usage_error(&e);
+    }
+    let jobs = args.jobs.max(1);
+    let total = to - from;
+    let next = std::sync::atomic::AtomicU64::new(from);
+    let results = std::sync::Mutex::new(Vec::new());
+    let started = std::time::Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let seed = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if seed >= to {
+                    break;
+                }
+                let config = args.overrides.apply(SimConfig::draw(seed)).expect("validated above");
+                let t = std::time::Instant::now();
+                let outcome = std::panic::catch_unwind(|| sim::run(config, &RunOptions::default()));
+                let elapsed = t.elapsed();
+                let entry = match outcome {
+                    Ok(report) => (seed, report.violation.map(|v| v.to_string()), elapsed),
+                    Err(panic) => {
+                        let msg = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_else(|| "panic".into());
+                        (seed, Some(format!("panic: {msg}")), elapsed)
+                    }
+                };
+                let mut all = results.lock().unwrap();
+                all.push(entry);
+                let done = all.len() as u64;
+                let failed = all.iter().filter(|e| e.1.is_some()).count();
+                let rate = done as f64 / started.elapsed().as_secs_f64();
+                let eta = (total - done) as f64 / rate.max(1e-9);
+                if tty {
+                    eprint!("\r  {done}/{total} seeds, {rate:.1} seeds/s, {failed} failed, ETA {eta:.0}s   ");
+                } else if done % 500 == 0 || done == total {
+                    eprintln!("  {done}/{total} seeds, {rate:.1} seeds/s, {failed} failed, ETA {eta:.0}s");
+                }
+                let _ = std::io::stderr().flush();
+            });
+        }
+    });
+    if tty {
+        eprintln!();
+    }
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|r| r.0);
+    let failures: Vec<_> = results.iter().filter(|r| r.1.is_some()).collect();
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "sweep       seeds {from}..{to}: {} passed, {} failed in {elapsed:.1}s ({:.1} seeds/s, {jobs} jobs)",
+        results.len() - failures.len(),
+        failures.len(),
+        results.len() as f64 / elapsed
+    );
+    for (seed, failure, _) in &failures {
+        println!("FAIL seed {seed}: {}\n     repro: {}", failure.as_deref().unwrap_or(""), repro(*seed, &args.overrides));
+    }
+    let mut slowest: Vec<_> = results.iter().collect();
+    slowest.sort_by(|a, b| b.2.cmp(&a.2));
+    let slow: Vec<String> = slowest.iter().take(5).map(|r| format!("{} ({:.2}s)", r.0, r.2.as_secs_f64())).collect();
+    println!("slowest     {}", slow.join(", "));
+    if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn ci_command() -> ExitCode {
+    let steps: [(&str, &[&str]); 3] = [
+        ("format", &["fmt", "--all", "--", "--check"]),
+        ("clippy", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        ("tests", &["test", "--workspace"]),
+    ];
+    for (name, args) in steps {
+        eprintln!("==> {name}: cargo {}", args.join(" "));
+        let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args(args).status();
+        match status {
+            Ok(s) if s.success() => {}
+            Ok(s) => {
+                eprintln!("==> {name} failed ({s})");
+                return ExitCode::from(1);
+            }
+            Err(e) => {
+                eprintln!("==> cannot run cargo: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -166,11 +166,11 @@ fn candidate_counts_each_voter_once() {
         node.receive(n(3), grant(3, 2)),
         vec![
             role(Role::Leader, 2),
+            persist(2, None, Some(write(0, 0, vec![noop.clone()]))),
             to_each(2),
             to_each(3),
             to_each(4),
             to_each(5),
-            persist(2, None, Some(write(0, 0, vec![noop.clone()]))),
         ]
     );
 }
@@ -210,9 +210,9 @@ fn candidate_wins_at_a_quorum_of_grants() {
         node.receive(n(2), grant(2, 2)),
         vec![
             role(Role::Leader, 2),
+            persist(2, None, Some(write(1, 1, vec![noop.clone()]))),
             send(2, append(ME, 2, 1, 1, vec![noop.clone()], 0)),
             send(3, append(ME, 2, 1, 1, vec![noop.clone()], 0)),
-            persist(2, None, Some(write(1, 1, vec![noop.clone()]))),
         ]
     );
 }
@@ -240,9 +240,9 @@ fn new_leader_appends_a_noop_peer_state_entry_and_does_not_announce_itself_yet()
         node.receive(n(3), grant(3, 3)),
         vec![
             role(Role::Leader, 3),
+            persist(2, None, Some(write(2, 2, vec![noop.clone()]))),
             send(2, append(ME, 3, 2, 2, vec![noop.clone()], 0)),
             send(3, append(ME, 3, 2, 2, vec![noop.clone()], 0)),
-            persist(2, None, Some(write(2, 2, vec![noop.clone()]))),
         ]
     );
     assert_eq!(node.leader(), Some(n(ME)));

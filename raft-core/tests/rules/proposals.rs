@@ -58,9 +58,9 @@ fn batch_proposal_appends_one_contiguous_run_in_one_log_write() {
             first_index: 2,
             last_index: 4,
             actions: vec![
+                persist(3, None, Some(write(1, 2, run.clone()))),
                 send(2, append(ME, 2, 1, 2, run.clone(), 1)),
                 send(3, append(ME, 2, 1, 2, run.clone(), 1)),
-                persist(3, None, Some(write(1, 2, run.clone()))),
             ],
         })
     );
@@ -129,9 +129,9 @@ fn leader_appends_a_forwarded_proposal() {
     assert_eq!(
         node.receive(n(3), forwarded("x")),
         vec![
+            persist(3, None, Some(write(1, 2, vec![x.clone()]))),
             send(2, append(ME, 2, 1, 2, vec![x.clone()], 1)),
             send(3, append(ME, 2, 1, 2, vec![x.clone()], 1)),
-            persist(3, None, Some(write(1, 2, vec![x.clone()]))),
         ]
     );
 }
