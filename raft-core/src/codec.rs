@@ -7,11 +7,13 @@
 //!
 //! | message | layout |
 //! |---|---|
-//! | [`AppendEntries`] | `leader [8] · term u64 · commit u64 · pterm u64 · pindex u64 · count u16` (42 bytes), then per entry `len u32 (= 1 + data len) · type u8 · data`, then a uvarint `lterm` trailer |
+//! | [`AppendEntries`] | `leader [8] · term u64 · commit u64 · pterm u64 · pindex u64 · count u16` (42 bytes), then per entry `len u32 (= 1 + data len) · type u8 · data`, then a uvarint `lterm` trailer, then (only when non-zero) a uvarint `read_seq` |
 //! | [`AppendResponse`] | `term u64 · index u64 · peer [8] · success u8` (25 bytes) |
 //! | [`VoteRequest`] | `term u64 · lastTerm u64 · lastIndex u64 · candidate [8]` (32 bytes) |
 //! | [`VoteResponse`] | `term u64 · peer [8] · flags u8` (17 bytes; bit0 granted, bit1 empty log) |
 //! | [`ForwardProposal`] | the raw data |
+//! | [`TimeoutNow`] | `term u64 · leader [8]` (16 bytes) |
+//! | [`ReadAck`] | `term u64 · seq u64 · peer [8]` (24 bytes) |
 //! | [`PeerState`] | `clusterSize u32 · nPeers u32 · n × peer [8] · domainExt u16` |
 //!
 //! ## AppendEntries term mapping
@@ -24,12 +26,35 @@
 //! zero). The decoder accepts a missing trailer (= 0) and sets the message term to `lterm` when it
 //! is non-zero, else to wire `term`; entry `i` gets term = wire `term` and index `pindex + 1 + i`.
 //!
+//! ## Extensions beyond NRG, and how they stay NRG-compatible
+//!
+//! NRG has no PreVote, no ReadIndex and transfers leadership with a log entry. Every
+//! extension leaves the NRG layouts of the messages NRG knows untouched:
+//!
+//! - PreVote requests and responses ([`Message::PreVoteRequest`], [`Message::PreVoteResponse`])
+//!   and the transfer-exempt vote request ([`Message::TransferVoteRequest`]) reuse the 32-byte
+//!   vote request and 17-byte vote response bodies; only the envelope tag (on NRG's transport:
+//!   the subject) tells them from real votes, so a real vote is byte-identical to NRG's.
+//! - [`TimeoutNow`] and [`ReadAck`] are new messages with their own tags and layouts.
+//! - The ReadIndex round number rides in a second uvarint after the `lterm` trailer of an
+//!   append entry, written only when non-zero. NRG decoders ignore bytes after `lterm`, and an
+//!   append entry without reads in flight (and every WAL record) is byte-identical to NRG's.
+//!
+//! | tag | message | tag | message |
+//! |---|---|---|---|
+//! | 1 | AppendEntries | 6 | PreVoteRequest |
+//! | 2 | AppendResponse | 7 | PreVoteResponse |
+//! | 3 | VoteRequest | 8 | TimeoutNow |
+//! | 4 | VoteResponse | 9 | TransferVoteRequest |
+//! | 5 | ForwardProposal | 10 | ReadAck |
+//!
 //! Decoders never panic, never allocate from an untrusted count before checking the input is
 //! long enough for it, and reject trailing bytes. Every [`DecodeError`] names what is wrong and
 //! the byte offset where it was found.
 
 use crate::message::{
-    AppendEntries, AppendResponse, ForwardProposal, Message, VoteRequest, VoteResponse,
+    AppendEntries, AppendResponse, ForwardProposal, Message, ReadAck, TimeoutNow, VoteRequest,
+    VoteResponse,
 };
 use crate::types::{Entry, EntryKind, NodeId, PeerState};
 use bytes::Bytes;
@@ -43,6 +68,10 @@ pub const APPEND_RESPONSE_LEN: usize = 25;
 pub const VOTE_REQUEST_LEN: usize = 32;
 /// Exact length of an encoded [`VoteResponse`].
 pub const VOTE_RESPONSE_LEN: usize = 17;
+/// Exact length of an encoded [`TimeoutNow`].
+pub const TIMEOUT_NOW_LEN: usize = 16;
+/// Exact length of an encoded [`ReadAck`].
+pub const READ_ACK_LEN: usize = 24;
 /// Maximum number of entries in one AppendEntries (the count is a `u16`).
 pub const MAX_ENTRIES_PER_MESSAGE: usize = u16::MAX as usize;
 /// Maximum data length of one entry (NRG: `MaxInt32`).
@@ -63,6 +92,16 @@ pub const TAG_VOTE_REQUEST: u8 = 3;
 pub const TAG_VOTE_RESPONSE: u8 = 4;
 /// Envelope tag of [`Message::ForwardProposal`].
 pub const TAG_FORWARD_PROPOSAL: u8 = 5;
+/// Envelope tag of [`Message::PreVoteRequest`] (body: the vote request layout).
+pub const TAG_PRE_VOTE_REQUEST: u8 = 6;
+/// Envelope tag of [`Message::PreVoteResponse`] (body: the vote response layout).
+pub const TAG_PRE_VOTE_RESPONSE: u8 = 7;
+/// Envelope tag of [`Message::TimeoutNow`].
+pub const TAG_TIMEOUT_NOW: u8 = 8;
+/// Envelope tag of [`Message::TransferVoteRequest`] (body: the vote request layout).
+pub const TAG_TRANSFER_VOTE_REQUEST: u8 = 9;
+/// Envelope tag of [`Message::ReadAck`].
+pub const TAG_READ_ACK: u8 = 10;
 
 /// Maximum length of a uvarint encoding a `u64`.
 const MAX_UVARINT_LEN: usize = 10;
@@ -106,7 +145,7 @@ pub enum DecodeError {
         offset: usize,
         value: u8,
     },
-    /// The AppendEntries `lterm` uvarint trailer is malformed.
+    /// The AppendEntries `lterm` or `read_seq` uvarint trailer is malformed.
     BadTrailer { offset: usize, reason: &'static str },
     /// Bytes remain after a complete message.
     TrailingBytes {
@@ -141,7 +180,7 @@ impl fmt::Display for DecodeError {
                 write!(f, "{what}: invalid value {value:#04x} at byte {offset}")
             }
             DecodeError::BadTrailer { offset, reason } => {
-                write!(f, "append entries: lterm trailer at byte {offset}: {reason}")
+                write!(f, "append entries: trailer at byte {offset}: {reason}")
             }
             DecodeError::TrailingBytes { what, offset, count } => {
                 write!(f, "{what}: {count} unexpected trailing bytes at byte {offset}")
@@ -407,13 +446,21 @@ pub fn append_entries_encoded_len(m: &AppendEntries) -> usize {
     // The trailer is at most 10 bytes; compute it exactly.
     let wire_term = m.entries.first().map_or(m.term, |e| e.term);
     let lterm = if m.term != wire_term { m.term } else { 0 };
-    let mut trailer = 1;
-    let mut v = lterm;
+    let read_seq = if m.read_seq != 0 {
+        uvarint_len(m.read_seq)
+    } else {
+        0
+    };
+    APPEND_ENTRIES_HEADER_LEN + entries + uvarint_len(lterm) + read_seq
+}
+
+fn uvarint_len(mut v: u64) -> usize {
+    let mut len = 1;
     while v >= 0x80 {
-        trailer += 1;
+        len += 1;
         v >>= 7;
     }
-    APPEND_ENTRIES_HEADER_LEN + entries + trailer
+    len
 }
 
 /// Appends the NRG encoding of `m` to `out`. On error nothing is appended.
@@ -433,10 +480,14 @@ pub fn encode_append_entries_into(m: &AppendEntries, out: &mut Vec<u8>) -> Resul
         out.extend_from_slice(&e.data);
     }
     put_uvarint(out, lterm);
+    if m.read_seq != 0 {
+        put_uvarint(out, m.read_seq);
+    }
     Ok(())
 }
 
-/// Encodes `m` in the NRG `appendEntry` layout (always with the `lterm` trailer).
+/// Encodes `m` in the NRG `appendEntry` layout (always with the `lterm` trailer; with the
+/// `read_seq` uvarint after it when that is non-zero).
 ///
 /// Fails if the entries have mixed terms, non-consecutive indexes, a term above `m.term`, more
 /// than 65,535 entries, or an entry longer than `i32::MAX` bytes.
@@ -446,7 +497,9 @@ pub fn encode_append_entries(m: &AppendEntries) -> Result<Vec<u8>, EncodeError> 
     Ok(out)
 }
 
-/// Decodes the NRG `appendEntry` layout (the `lterm` trailer is optional).
+/// Decodes the NRG `appendEntry` layout. The `lterm` trailer is optional, and so is the
+/// `read_seq` uvarint after it; an explicit zero `read_seq` is rejected (it is written by
+/// leaving it out), so every message has exactly one encoding.
 pub fn decode_append_entries(buf: &[u8]) -> Result<AppendEntries, DecodeError> {
     const WHAT: &str = "append entries header";
     if buf.len() < APPEND_ENTRIES_HEADER_LEN {
@@ -502,13 +555,25 @@ pub fn decode_append_entries(buf: &[u8]) -> Result<AppendEntries, DecodeError> {
     }
 
     let mut lterm = 0;
+    let mut read_seq = 0;
     if r.remaining() > 0 {
         let (v, n) = read_uvarint(&buf[r.pos..], r.pos)?;
         lterm = v;
         r.pos += n;
-        r.what = "append entries";
-        r.finish()?;
     }
+    if r.remaining() > 0 {
+        let (v, n) = read_uvarint(&buf[r.pos..], r.pos)?;
+        if v == 0 {
+            return Err(DecodeError::BadTrailer {
+                offset: r.pos,
+                reason: "read sequence 0 is written by leaving it out",
+            });
+        }
+        read_seq = v;
+        r.pos += n;
+    }
+    r.what = "append entries";
+    r.finish()?;
 
     Ok(AppendEntries {
         leader,
@@ -517,6 +582,7 @@ pub fn decode_append_entries(buf: &[u8]) -> Result<AppendEntries, DecodeError> {
         prev_term,
         prev_index,
         entries,
+        read_seq,
     })
 }
 
@@ -628,6 +694,50 @@ pub fn decode_vote_response(buf: &[u8]) -> Result<VoteResponse, DecodeError> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// TimeoutNow / ReadAck (not in NRG)
+// ---------------------------------------------------------------------------------------------
+
+/// Encodes the 16-byte [`TimeoutNow`]: `term u64 · leader [8]`.
+pub fn encode_timeout_now(m: &TimeoutNow) -> Vec<u8> {
+    let mut out = Vec::with_capacity(TIMEOUT_NOW_LEN);
+    out.extend_from_slice(&m.term.to_le_bytes());
+    out.extend_from_slice(&m.leader.to_bytes());
+    out
+}
+
+/// Decodes the 16-byte [`TimeoutNow`].
+pub fn decode_timeout_now(buf: &[u8]) -> Result<TimeoutNow, DecodeError> {
+    const WHAT: &str = "timeout now";
+    check_exact_len(WHAT, buf, TIMEOUT_NOW_LEN)?;
+    let mut r = Reader::new(buf, WHAT);
+    Ok(TimeoutNow {
+        term: r.u64()?,
+        leader: r.node()?,
+    })
+}
+
+/// Encodes the 24-byte [`ReadAck`]: `term u64 · seq u64 · peer [8]`.
+pub fn encode_read_ack(m: &ReadAck) -> Vec<u8> {
+    let mut out = Vec::with_capacity(READ_ACK_LEN);
+    out.extend_from_slice(&m.term.to_le_bytes());
+    out.extend_from_slice(&m.seq.to_le_bytes());
+    out.extend_from_slice(&m.peer.to_bytes());
+    out
+}
+
+/// Decodes the 24-byte [`ReadAck`].
+pub fn decode_read_ack(buf: &[u8]) -> Result<ReadAck, DecodeError> {
+    const WHAT: &str = "read ack";
+    check_exact_len(WHAT, buf, READ_ACK_LEN)?;
+    let mut r = Reader::new(buf, WHAT);
+    Ok(ReadAck {
+        term: r.u64()?,
+        seq: r.u64()?,
+        peer: r.node()?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
 // ForwardProposal
 // ---------------------------------------------------------------------------------------------
 
@@ -734,6 +844,11 @@ pub fn envelope_tag(m: &Message) -> u8 {
         Message::VoteRequest(_) => TAG_VOTE_REQUEST,
         Message::VoteResponse(_) => TAG_VOTE_RESPONSE,
         Message::ForwardProposal(_) => TAG_FORWARD_PROPOSAL,
+        Message::PreVoteRequest(_) => TAG_PRE_VOTE_REQUEST,
+        Message::PreVoteResponse(_) => TAG_PRE_VOTE_RESPONSE,
+        Message::TimeoutNow(_) => TAG_TIMEOUT_NOW,
+        Message::TransferVoteRequest(_) => TAG_TRANSFER_VOTE_REQUEST,
+        Message::ReadAck(_) => TAG_READ_ACK,
     }
 }
 
@@ -748,6 +863,12 @@ pub fn encode_envelope(m: &Message) -> Result<Vec<u8>, EncodeError> {
         Message::VoteRequest(x) => out.extend_from_slice(&encode_vote_request(x)),
         Message::VoteResponse(x) => out.extend_from_slice(&encode_vote_response(x)),
         Message::ForwardProposal(x) => out.extend_from_slice(&x.data),
+        Message::PreVoteRequest(x) | Message::TransferVoteRequest(x) => {
+            out.extend_from_slice(&encode_vote_request(x))
+        }
+        Message::PreVoteResponse(x) => out.extend_from_slice(&encode_vote_response(x)),
+        Message::TimeoutNow(x) => out.extend_from_slice(&encode_timeout_now(x)),
+        Message::ReadAck(x) => out.extend_from_slice(&encode_read_ack(x)),
     }
     Ok(out)
 }
@@ -762,6 +883,11 @@ pub fn decode_envelope(buf: &[u8]) -> Result<Message, DecodeError> {
         TAG_VOTE_REQUEST => Message::VoteRequest(decode_vote_request(body)?),
         TAG_VOTE_RESPONSE => Message::VoteResponse(decode_vote_response(body)?),
         TAG_FORWARD_PROPOSAL => Message::ForwardProposal(decode_forward_proposal(body)?),
+        TAG_PRE_VOTE_REQUEST => Message::PreVoteRequest(decode_vote_request(body)?),
+        TAG_PRE_VOTE_RESPONSE => Message::PreVoteResponse(decode_vote_response(body)?),
+        TAG_TIMEOUT_NOW => Message::TimeoutNow(decode_timeout_now(body)?),
+        TAG_TRANSFER_VOTE_REQUEST => Message::TransferVoteRequest(decode_vote_request(body)?),
+        TAG_READ_ACK => Message::ReadAck(decode_read_ack(body)?),
         tag => return Err(DecodeError::UnknownTag { tag }),
     })
 }
@@ -790,6 +916,7 @@ mod tests {
             prev_term: 2,
             prev_index,
             entries,
+            read_seq: 0,
         }
     }
 
@@ -903,6 +1030,85 @@ mod tests {
     }
 
     #[test]
+    fn append_entries_read_seq_trailer_golden() {
+        // A heartbeat of a ReadIndex round: lterm 0, then read_seq 300.
+        let m = AppendEntries {
+            read_seq: 300,
+            ..ae(3, 7, vec![])
+        };
+        let bytes = encode_append_entries(&m).unwrap();
+        let golden = cat(&[
+            &[1, 2, 3, 4, 5, 6, 7, 8],
+            &le8(3),
+            &le8(5),
+            &le8(2),
+            &le8(7),
+            &[0, 0],
+            &[0x00],       // lterm trailer = 0
+            &[0xAC, 0x02], // read_seq = 300
+        ]);
+        assert_eq!(bytes, golden);
+        assert_eq!(append_entries_encoded_len(&m), golden.len());
+        assert_eq!(decode_append_entries(&bytes).unwrap(), m);
+        // Without the read sequence the bytes are exactly the NRG ones (what NRG decodes: it
+        // ignores bytes after lterm).
+        assert_eq!(
+            encode_append_entries(&ae(3, 7, vec![])).unwrap(),
+            &golden[..golden.len() - 2]
+        );
+        // With both trailers set.
+        let m = AppendEntries {
+            read_seq: 1,
+            ..ae(300, 0, vec![Entry::normal(2, 1, &b"x"[..])])
+        };
+        let bytes = encode_append_entries(&m).unwrap();
+        assert_eq!(&bytes[bytes.len() - 3..], &[0xAC, 0x02, 0x01]);
+        assert_eq!(append_entries_encoded_len(&m), bytes.len());
+        assert_eq!(decode_append_entries(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn timeout_now_golden() {
+        let m = TimeoutNow {
+            term: 7,
+            leader: NodeId(0x0201),
+        };
+        let bytes = encode_timeout_now(&m);
+        let golden = cat(&[&le8(7), &[1, 2, 0, 0, 0, 0, 0, 0]]);
+        assert_eq!(bytes, golden);
+        assert_eq!(decode_timeout_now(&bytes).unwrap(), m);
+        assert_eq!(
+            decode_timeout_now(&golden[..15]),
+            Err(DecodeError::BadLength {
+                what: "timeout now",
+                expected: 16,
+                got: 15
+            })
+        );
+    }
+
+    #[test]
+    fn read_ack_golden() {
+        let m = ReadAck {
+            term: 7,
+            seq: 0x0102,
+            peer: NodeId(3),
+        };
+        let bytes = encode_read_ack(&m);
+        let golden = cat(&[&le8(7), &le8(0x0102), &[3, 0, 0, 0, 0, 0, 0, 0]]);
+        assert_eq!(bytes, golden);
+        assert_eq!(decode_read_ack(&bytes).unwrap(), m);
+        assert_eq!(
+            decode_read_ack(&[golden.clone(), vec![0]].concat()),
+            Err(DecodeError::BadLength {
+                what: "read ack",
+                expected: 24,
+                got: 25
+            })
+        );
+    }
+
+    #[test]
     fn append_entries_decode_errors() {
         let m = ae(4, 1, vec![Entry::normal(4, 2, &b"ab"[..])]);
         let good = encode_append_entries(&m).unwrap();
@@ -992,14 +1198,28 @@ mod tests {
             decode_append_entries(&b),
             Err(DecodeError::BadTrailer { .. })
         ));
-        // Trailing garbage after the trailer.
+        // An explicit zero read sequence after the trailer (it is written by leaving it out).
         let mut b = good.clone();
         b.push(0x00);
+        assert!(matches!(
+            decode_append_entries(&b),
+            Err(DecodeError::BadTrailer { offset: 50, reason }) if reason.contains("leaving it out")
+        ));
+        // A truncated read sequence.
+        let mut b = good.clone();
+        b.push(0x80);
+        assert!(matches!(
+            decode_append_entries(&b),
+            Err(DecodeError::BadTrailer { offset: 50, reason }) if reason.contains("truncated")
+        ));
+        // Trailing garbage after the read sequence.
+        let mut b = good.clone();
+        b.extend_from_slice(&[0x05, 0x00]);
         assert_eq!(
             decode_append_entries(&b),
             Err(DecodeError::TrailingBytes {
                 what: "append entries",
-                offset: 50,
+                offset: 51,
                 count: 1
             })
         );
@@ -1285,7 +1505,10 @@ mod tests {
         let bytes = encode_envelope(&Message::VoteRequest(vr.clone())).unwrap();
         assert_eq!(bytes[0], 3);
         assert_eq!(&bytes[1..], &encode_vote_request(&vr)[..]);
-        assert_eq!(decode_envelope(&bytes).unwrap(), Message::VoteRequest(vr));
+        assert_eq!(
+            decode_envelope(&bytes).unwrap(),
+            Message::VoteRequest(vr.clone())
+        );
 
         let hb = ae(2, 0, vec![]);
         let bytes = encode_envelope(&Message::AppendEntries(hb.clone())).unwrap();
@@ -1315,7 +1538,7 @@ mod tests {
         assert_eq!(bytes[0], 4);
         assert_eq!(
             decode_envelope(&bytes).unwrap(),
-            Message::VoteResponse(vresp)
+            Message::VoteResponse(vresp.clone())
         );
 
         assert_eq!(
@@ -1334,9 +1557,52 @@ mod tests {
             Err(DecodeError::UnknownTag { tag: 0 })
         );
         assert_eq!(
-            decode_envelope(&[6, 1, 2]),
-            Err(DecodeError::UnknownTag { tag: 6 })
+            decode_envelope(&[11, 1, 2]),
+            Err(DecodeError::UnknownTag { tag: 11 })
         );
+
+        // PreVote and transfer votes: the NRG vote bodies behind their own tags.
+        let body = encode_vote_request(&vr);
+        for (tag, m) in [
+            (6, Message::PreVoteRequest(vr.clone())),
+            (9, Message::TransferVoteRequest(vr.clone())),
+        ] {
+            let bytes = encode_envelope(&m).unwrap();
+            assert_eq!(bytes[0], tag);
+            assert_eq!(&bytes[1..], &body[..]);
+            assert_eq!(decode_envelope(&bytes).unwrap(), m);
+        }
+        let pre_vote_response = Message::PreVoteResponse(vresp.clone());
+        let bytes = encode_envelope(&pre_vote_response).unwrap();
+        assert_eq!(bytes[0], 7);
+        assert_eq!(&bytes[1..], &encode_vote_response(&vresp)[..]);
+        assert_eq!(decode_envelope(&bytes).unwrap(), pre_vote_response);
+        assert!(matches!(
+            decode_envelope(&[6, 1, 2]),
+            Err(DecodeError::BadLength {
+                what: "vote request",
+                ..
+            })
+        ));
+
+        let tn = TimeoutNow {
+            term: 4,
+            leader: NodeId(1),
+        };
+        let bytes = encode_envelope(&Message::TimeoutNow(tn.clone())).unwrap();
+        assert_eq!(bytes[0], 8);
+        assert_eq!(&bytes[1..], &encode_timeout_now(&tn)[..]);
+        assert_eq!(decode_envelope(&bytes).unwrap(), Message::TimeoutNow(tn));
+
+        let ra = ReadAck {
+            term: 4,
+            seq: 2,
+            peer: NodeId(3),
+        };
+        let bytes = encode_envelope(&Message::ReadAck(ra.clone())).unwrap();
+        assert_eq!(bytes[0], 10);
+        assert_eq!(&bytes[1..], &encode_read_ack(&ra)[..]);
+        assert_eq!(decode_envelope(&bytes).unwrap(), Message::ReadAck(ra));
     }
 
     #[test]

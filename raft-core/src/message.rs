@@ -17,6 +17,11 @@ pub struct AppendEntries {
     pub prev_term: u64,
     pub prev_index: u64,
     pub entries: Vec<Entry>,
+    /// ReadIndex: the leader's latest read round while reads are waiting for confirmation, 0
+    /// otherwise. A follower that accepts the sender as its leader answers a non-zero value
+    /// with a [`ReadAck`]. On the wire it is an optional uvarint after the `lterm` trailer,
+    /// written only when non-zero (NRG decoders ignore bytes after `lterm`).
+    pub read_seq: u64,
 }
 
 /// Reply to [`AppendEntries`] (NRG `appendEntryResponse`, 25 bytes).
@@ -51,6 +56,28 @@ pub struct VoteResponse {
     pub empty_log: bool,
 }
 
+/// Leader transfer (etcd `MsgTimeoutNow`; NRG `EntryLeaderTransfer`): the leader of `term`
+/// tells a caught-up voter to campaign at once. The receiver skips PreVote and its election
+/// requests carry the transfer exemption from leader stickiness
+/// ([`Message::TransferVoteRequest`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeoutNow {
+    pub term: u64,
+    pub leader: NodeId,
+}
+
+/// ReadIndex: "in `term` I still follow you, and I saw your read round `seq`". Sent by a
+/// follower for every AppendEntries of its current term's leader that carries a non-zero
+/// [`AppendEntries::read_seq`]. It attests no durable state (a node that acknowledged term
+/// `term` cannot have granted a vote or an append in a later term before, because those
+/// would have been persisted first), so it leaves at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadAck {
+    pub term: u64,
+    pub seq: u64,
+    pub peer: NodeId,
+}
+
 /// A proposal forwarded by a follower to the leader (NRG `$NRG.P.<group>`: the raw entry data).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForwardProposal {
@@ -65,6 +92,18 @@ pub enum Message {
     VoteRequest(VoteRequest),
     VoteResponse(VoteResponse),
     ForwardProposal(ForwardProposal),
+    /// PreVote: "could I win an election at `term`?" (`term` is the sender's term + 1). Never
+    /// changes the receiver's term or vote. Same body as [`VoteRequest`].
+    PreVoteRequest(VoteRequest),
+    /// Answer to a [`Message::PreVoteRequest`]; `term` echoes the request's term. Never changes
+    /// the receiver's term and needs no persistence. Same body as [`VoteResponse`].
+    PreVoteResponse(VoteResponse),
+    TimeoutNow(TimeoutNow),
+    /// A [`VoteRequest`] from a candidate that campaigns because of a [`TimeoutNow`]: exempt
+    /// from leader stickiness, otherwise handled exactly like a vote request. A separate
+    /// variant (and envelope tag) keeps the 32-byte NRG vote request layout unchanged.
+    TransferVoteRequest(VoteRequest),
+    ReadAck(ReadAck),
 }
 
 impl Message {
@@ -76,6 +115,11 @@ impl Message {
             Message::VoteRequest(m) => m.term,
             Message::VoteResponse(m) => m.term,
             Message::ForwardProposal(_) => 0,
+            Message::PreVoteRequest(m) => m.term,
+            Message::PreVoteResponse(m) => m.term,
+            Message::TimeoutNow(m) => m.term,
+            Message::TransferVoteRequest(m) => m.term,
+            Message::ReadAck(m) => m.term,
         }
     }
 
@@ -88,6 +132,11 @@ impl Message {
             Message::VoteRequest(_) => "VoteRequest",
             Message::VoteResponse(_) => "VoteResponse",
             Message::ForwardProposal(_) => "ForwardProposal",
+            Message::PreVoteRequest(_) => "PreVoteRequest",
+            Message::PreVoteResponse(_) => "PreVoteResponse",
+            Message::TimeoutNow(_) => "TimeoutNow",
+            Message::TransferVoteRequest(_) => "TransferVoteRequest",
+            Message::ReadAck(_) => "ReadAck",
         }
     }
 }

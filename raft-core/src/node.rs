@@ -320,6 +320,11 @@ impl Node {
             Message::AppendEntries(m) => self.handle_append_entries(m),
             Message::AppendResponse(m) => self.handle_append_response(from, m),
             Message::ForwardProposal(m) => self.handle_forwarded_proposal(m),
+            Message::PreVoteRequest(_)
+            | Message::PreVoteResponse(_)
+            | Message::TimeoutNow(_)
+            | Message::TransferVoteRequest(_)
+            | Message::ReadAck(_) => {}
         }
         self.finish()
     }
@@ -940,6 +945,7 @@ impl Node {
             prev_term,
             prev_index,
             entries,
+            read_seq: 0,
         })
     }
 

@@ -20,7 +20,8 @@
 //! conflict truncation is persisted while the file stays append-only. A record with no entries
 //! is a pure truncation. The first record may have `prev_index > 0`: the log then starts after a
 //! snapshot at `(prev_index, prev_term)`, reported as [`WalRecovery::log_start`]. The record's
-//! `commit` (and leader / `lterm`) fields are a hint that recovery ignores.
+//! `commit` (and leader / `lterm` / `read_seq`) fields are a hint that recovery ignores; WAL
+//! records are written with `read_seq` 0, so their bytes are NRG's.
 //!
 //! ## Why the header has its own checksum
 //!
@@ -230,6 +231,7 @@ pub fn encode_wal_append(
             prev_term: prev.1,
             prev_index: prev.0,
             entries: chunk.to_vec(),
+            read_seq: 0,
         };
         append_wal_record(&mut out, &ae)?;
         if let Some(last) = chunk.last() {
@@ -605,6 +607,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, d)| Entry::normal(term, prev_index + 1 + i as u64, Bytes::from_static(d)))
                 .collect(),
+            read_seq: 0,
         }
     }
 

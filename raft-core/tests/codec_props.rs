@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use raft_core::codec::*;
 use raft_core::{
     AppendEntries, AppendResponse, Entry, EntryKind, ForwardProposal, Message, NodeId, PeerState,
-    VoteRequest, VoteResponse,
+    ReadAck, TimeoutNow, VoteRequest, VoteResponse,
 };
 
 fn node_id() -> impl Strategy<Value = NodeId> {
@@ -34,7 +34,8 @@ fn data(max: usize) -> impl Strategy<Value = Bytes> {
     proptest::collection::vec(any::<u8>(), 0..max).prop_map(Bytes::from)
 }
 
-/// A valid AppendEntries: one entry term, consecutive indexes, message term >= entry term.
+/// A valid AppendEntries: one entry term, consecutive indexes, message term >= entry term;
+/// mostly without a read sequence (as NRG sends them), sometimes with one.
 fn append_entries() -> impl Strategy<Value = AppendEntries> {
     (
         node_id(),
@@ -44,37 +45,41 @@ fn append_entries() -> impl Strategy<Value = AppendEntries> {
         number(),
         proptest::collection::vec((kind(), data(300)), 0..6),
         any::<bool>(),
+        prop_oneof![2 => Just(0u64), 1 => number()],
     )
-        .prop_flat_map(|(leader, t1, t2, commit, prev_term, raw, same_term)| {
-            let (entry_term, term) = (t1.min(t2), t1.max(t2));
-            let term = if same_term { entry_term } else { term };
-            // Leave room for the indexes so they do not overflow.
-            let max_prev = u64::MAX - raw.len() as u64;
-            (0..=max_prev).prop_map(move |prev_index| {
-                let prev_index = if prev_index % 2 == 0 {
-                    prev_index % 1000
-                } else {
-                    prev_index
-                };
-                AppendEntries {
-                    leader,
-                    term,
-                    commit,
-                    prev_term,
-                    prev_index,
-                    entries: raw
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (kind, data))| Entry {
-                            term: entry_term,
-                            index: prev_index + 1 + i as u64,
-                            kind: *kind,
-                            data: data.clone(),
-                        })
-                        .collect(),
-                }
-            })
-        })
+        .prop_flat_map(
+            |(leader, t1, t2, commit, prev_term, raw, same_term, read_seq)| {
+                let (entry_term, term) = (t1.min(t2), t1.max(t2));
+                let term = if same_term { entry_term } else { term };
+                // Leave room for the indexes so they do not overflow.
+                let max_prev = u64::MAX - raw.len() as u64;
+                (0..=max_prev).prop_map(move |prev_index| {
+                    let prev_index = if prev_index % 2 == 0 {
+                        prev_index % 1000
+                    } else {
+                        prev_index
+                    };
+                    AppendEntries {
+                        leader,
+                        term,
+                        commit,
+                        prev_term,
+                        prev_index,
+                        entries: raw
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (kind, data))| Entry {
+                                term: entry_term,
+                                index: prev_index + 1 + i as u64,
+                                kind: *kind,
+                                data: data.clone(),
+                            })
+                            .collect(),
+                        read_seq,
+                    }
+                })
+            },
+        )
 }
 
 fn append_response() -> impl Strategy<Value = AppendResponse> {
@@ -110,6 +115,14 @@ fn vote_response() -> impl Strategy<Value = VoteResponse> {
     )
 }
 
+fn timeout_now() -> impl Strategy<Value = TimeoutNow> {
+    (number(), node_id()).prop_map(|(term, leader)| TimeoutNow { term, leader })
+}
+
+fn read_ack() -> impl Strategy<Value = ReadAck> {
+    (number(), number(), node_id()).prop_map(|(term, seq, peer)| ReadAck { term, seq, peer })
+}
+
 fn forward() -> impl Strategy<Value = ForwardProposal> {
     data(300).prop_map(|data| ForwardProposal { data })
 }
@@ -134,6 +147,11 @@ fn message() -> impl Strategy<Value = Message> {
         vote_request().prop_map(Message::VoteRequest),
         vote_response().prop_map(Message::VoteResponse),
         forward().prop_map(Message::ForwardProposal),
+        vote_request().prop_map(Message::PreVoteRequest),
+        vote_response().prop_map(Message::PreVoteResponse),
+        timeout_now().prop_map(Message::TimeoutNow),
+        vote_request().prop_map(Message::TransferVoteRequest),
+        read_ack().prop_map(Message::ReadAck),
     ]
 }
 
@@ -144,6 +162,8 @@ fn decode_all(bytes: &[u8]) {
     let _ = decode_vote_request(bytes);
     let _ = decode_vote_response(bytes);
     let _ = decode_forward_proposal(bytes);
+    let _ = decode_timeout_now(bytes);
+    let _ = decode_read_ack(bytes);
     let _ = decode_peer_state(bytes);
     let _ = decode_envelope(bytes);
 }
@@ -166,8 +186,9 @@ proptest! {
         prop_assert_eq!(decode_append_entries(&bytes).unwrap(), m.clone());
         // The header length is fixed and the count is pinned.
         prop_assert_eq!(u16::from_le_bytes([bytes[40], bytes[41]]) as usize, m.entries.len());
-        // Without a trailer only messages whose term equals the wire term survive.
-        if m.entries.iter().all(|e| e.term == m.term) {
+        // Without a trailer only messages whose term equals the wire term (and that carry no
+        // read sequence) survive.
+        if m.read_seq == 0 && m.entries.iter().all(|e| e.term == m.term) {
             prop_assert_eq!(bytes.last(), Some(&0u8));
             let dropped = &bytes[..bytes.len() - 1];
             prop_assert_eq!(decode_append_entries(dropped).unwrap(), m);
@@ -179,9 +200,9 @@ proptest! {
         let bytes = encode_append_entries(&m).unwrap();
         for cut in 0..bytes.len() {
             let r = decode_append_entries(&bytes[..cut]);
-            // A prefix decodes only if it lost nothing but the trailer (and the trailer was 0).
+            // A prefix decodes only if it lost nothing but trailers (at most 10 bytes each).
             if let Ok(d) = r {
-                prop_assert!(cut >= bytes.len() - 10);
+                prop_assert!(cut >= bytes.len() - 20);
                 prop_assert_eq!(&d.entries, &m.entries);
             }
         }
@@ -209,6 +230,22 @@ proptest! {
         let bytes = encode_vote_response(&m);
         prop_assert_eq!(bytes.len(), VOTE_RESPONSE_LEN);
         prop_assert_eq!(decode_vote_response(&bytes).unwrap(), m);
+        decode_all_prefixes(&bytes);
+    }
+
+    #[test]
+    fn timeout_now_round_trip(m in timeout_now()) {
+        let bytes = encode_timeout_now(&m);
+        prop_assert_eq!(bytes.len(), TIMEOUT_NOW_LEN);
+        prop_assert_eq!(decode_timeout_now(&bytes).unwrap(), m);
+        decode_all_prefixes(&bytes);
+    }
+
+    #[test]
+    fn read_ack_round_trip(m in read_ack()) {
+        let bytes = encode_read_ack(&m);
+        prop_assert_eq!(bytes.len(), READ_ACK_LEN);
+        prop_assert_eq!(decode_read_ack(&bytes).unwrap(), m);
         decode_all_prefixes(&bytes);
     }
 
@@ -253,7 +290,7 @@ proptest! {
 
     #[test]
     fn arbitrary_envelopes_never_panic(
-        tag in 0u8..7,
+        tag in 0u8..12,
         body in proptest::collection::vec(any::<u8>(), 0..120),
     ) {
         let mut bytes = vec![tag];

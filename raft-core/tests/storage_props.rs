@@ -120,6 +120,7 @@ fn build(start: (u64, u64), ops: &[Op]) -> Image {
             prev_term,
             prev_index,
             entries: entries.clone(),
+            read_seq: 0,
         };
         append_wal_record(&mut bytes, &ae).unwrap();
         offsets.push(bytes.len());

@@ -1040,5 +1040,10 @@ pub fn fmt_message(message: &Message) -> String {
         Message::VoteRequest(m) => format!("VQ(t{} last={}/{})", m.term, m.last_term, m.last_index),
         Message::VoteResponse(m) => format!("VR(t{} {})", m.term, if m.granted { "granted" } else { "denied" }),
         Message::ForwardProposal(m) => format!("FP({} bytes)", m.data.len()),
+        Message::PreVoteRequest(m) => format!("PVQ(t{} last={}/{})", m.term, m.last_term, m.last_index),
+        Message::PreVoteResponse(m) => format!("PVR(t{} {})", m.term, if m.granted { "granted" } else { "denied" }),
+        Message::TimeoutNow(m) => format!("TN(t{})", m.term),
+        Message::TransferVoteRequest(m) => format!("TVQ(t{} last={}/{})", m.term, m.last_term, m.last_index),
+        Message::ReadAck(m) => format!("RA(t{} seq={})", m.term, m.seq),
     }
 }

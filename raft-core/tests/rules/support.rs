@@ -83,6 +83,7 @@ pub fn append(
         prev_term,
         prev_index,
         entries,
+        read_seq: 0,
     })
 }
 
