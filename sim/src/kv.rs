@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 /// A client operation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum KvOp {
     Put { key: String, value: String },
     Append { key: String, value: String },
@@ -34,7 +34,7 @@ impl KvOp {
 }
 
 /// What applying an operation returned.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum KvResult {
     Done,
     /// Get: the value read (None: absent).

@@ -11,6 +11,7 @@
 //! assert!(report.passed(), "{:?}", report.violation);
 //! ```
 
+pub mod bundle;
 pub mod checkers;
 pub mod config;
 pub mod disk;
@@ -21,11 +22,12 @@ pub mod linearizability;
 pub mod network;
 pub mod rng;
 pub mod trace;
+pub mod views;
 pub mod world;
 
 pub use checkers::{Property, Violation};
 pub use config::SimConfig;
-pub use world::{RunOptions, RunReport, Stats};
+pub use world::{RunOptions, RunReport, ScriptedOp, Stats, WorkloadScript};
 
 /// Runs one simulation to completion.
 pub fn run(config: SimConfig, options: &RunOptions) -> RunReport {

@@ -165,6 +165,8 @@ pub struct RunReport {
     pub trace_events: u64,
     pub trace: Vec<TraceEvent>,
     pub history: History,
+    /// The client workload as it ran (the replayed one when replaying).
+    pub workload: WorkloadScript,
     /// Virtual time from the end of the chaos phase to the liveness probe's success.
     pub recovery_time: Option<Micros>,
     /// The linearizability verdict (None when a safety or liveness violation came first).
@@ -179,7 +181,7 @@ impl RunReport {
 }
 
 /// Options that do not change what happens in a run, only what is kept of it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RunOptions {
     /// Keep every trace event (for `--trace`, golden files and views).
     pub keep_trace: bool,
@@ -187,9 +189,32 @@ pub struct RunOptions {
     pub echo: bool,
     /// Replace the drawn fault script (replay of a saved or shrunk script).
     pub script: Option<Vec<ScriptedFault>>,
+    /// Replace the drawn client workload (replay of a saved or shrunk workload).
+    pub workload: Option<WorkloadScript>,
     /// Called every so many events with (virtual now, virtual end) for progress reporting.
     pub progress_every: u64,
+    /// Run the safety checkers after every event and the linearizability check at the end
+    /// (default true). Off only to measure what the checkers cost (`cargo xtask bench`); it
+    /// does not change the trace, only what is checked.
+    pub checkers: bool,
 }
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions { keep_trace: false, echo: false, script: None, workload: None, progress_every: 0, checkers: true }
+    }
+}
+
+/// One client operation of an explicit workload: wait `think_us` after the previous operation
+/// completed (or after the start, for the first), then invoke `op`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScriptedOp {
+    pub think_us: Micros,
+    pub op: KvOp,
+}
+
+/// The explicit client workload of a run: each client's operations in order.
+pub type WorkloadScript = Vec<Vec<ScriptedOp>>;
 
 pub struct World {
     config: SimConfig,
@@ -200,9 +225,17 @@ pub struct World {
     network: Network,
     clients: Vec<Client>,
     workload_rng: Stream,
+    /// Replaying an explicit workload: each client's remaining operations.
+    replay_workload: Option<Vec<VecDeque<ScriptedOp>>>,
+    /// What the clients did, recorded for the bundle.
+    recorded_workload: WorkloadScript,
+    /// Each client's think time before its next operation.
+    next_think: Vec<Micros>,
     faults_rng: Stream,
     script: Vec<ScriptedFault>,
     checkers: Checkers,
+    /// `RunOptions::checkers`: when false the checker hooks are skipped.
+    checking: bool,
     trace: Trace,
     stats: Stats,
     history: History,
@@ -271,9 +304,16 @@ impl World {
             network,
             clients,
             workload_rng: Stream::new(config.seed, "workload"),
+            replay_workload: options
+                .workload
+                .as_ref()
+                .map(|w| w.iter().map(|ops| ops.iter().cloned().collect()).collect()),
+            recorded_workload: vec![Vec::new(); config.workload.clients],
+            next_think: vec![0; config.workload.clients],
             faults_rng: Stream::new(config.seed, "faults/runtime"),
             script,
             checkers: Checkers::new(n),
+            checking: options.checkers,
             trace,
             stats: Stats::default(),
             history: History::default(),
@@ -306,8 +346,10 @@ impl World {
             }
         }
         for client in 0..self.clients.len() {
-            let at = self.workload_rng.between(0, self.config.workload.think_max_us);
-            self.schedule(at, Event::ClientWake { client });
+            let think = self.workload_rng.between(0, self.config.workload.think_max_us);
+            if let Some(at) = self.think_before_next(client, think) {
+                self.schedule(at, Event::ClientWake { client });
+            }
         }
         self.schedule(self.calm_at, Event::Calm);
         self.schedule(self.end_at, Event::End);
@@ -341,7 +383,7 @@ impl World {
             });
         }
         let mut linearizability = None;
-        if violation.is_none() {
+        if violation.is_none() && self.checking {
             let verdict = self.history.check();
             if verdict.is_not_linearizable() {
                 let detail = verdict.to_string();
@@ -365,6 +407,7 @@ impl World {
             trace_hash: self.trace.hash(),
             trace_events: self.trace.len(),
             history: self.history,
+            workload: options.workload.clone().unwrap_or(self.recorded_workload),
             trace: self.trace.into_events(),
         }
     }
@@ -430,6 +473,10 @@ impl World {
             seed: derive_seed(c.seed, &format!("election/n{node}/{}", self.hosts[node].incarnation)),
             max_entries_per_message: c.max_entries_per_message,
             max_inflight_messages: c.max_inflight_messages,
+            max_bytes_per_message: Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
+            max_uncommitted_entries: Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES,
+            pre_vote: true,
+            check_quorum: true,
         }
     }
 
@@ -533,7 +580,9 @@ impl World {
         if done.hard_state.is_some() {
             host.disk.term_vote.complete();
         }
-        self.checkers.on_durable(now, node, done.hard_state, done.log.as_ref());
+        if self.checking {
+            self.checkers.on_durable(now, node, done.hard_state, done.log.as_ref());
+        }
         let host = &mut self.hosts[node];
         let Some(raft) = host.node.as_mut() else { return };
         match raft.persisted(persist) {
@@ -547,7 +596,8 @@ impl World {
         let now = self.now;
         // The node's memory already changed during the step: show the checkers role changes
         // and log writes in order before anything else in this batch is carried out.
-        for action in &actions {
+        let checking = self.checking;
+        for action in actions.iter().filter(|_| checking) {
             match action {
                 Action::RoleChanged { role, term } => self.checkers.on_role(now, node, *role, *term),
                 Action::Persist { log: Some(write), .. } => self.checkers.on_log_write(now, node, write),
@@ -572,7 +622,7 @@ impl World {
                 }
             }
         }
-        if let Some(raft) = self.hosts[node].node.as_ref() {
+        if let Some(raft) = self.hosts[node].node.as_ref().filter(|_| self.checking) {
             let (commit, last) = (raft.commit_index(), raft.last_index());
             self.checkers.check_commit_within_log(now, node, commit, last);
         }
@@ -615,7 +665,9 @@ impl World {
     fn send(&mut self, from: usize, to: usize, message: Message) {
         let now = self.now;
         self.stats.messages_sent += 1;
-        self.checkers.on_send(now, from, id(from), id(to), &message);
+        if self.checking {
+            self.checkers.on_send(now, from, id(from), id(to), &message);
+        }
         let summary = fmt_message(&message);
         match self.network.fate(from, to, now) {
             Fate::Deliver(delays) => {
@@ -642,7 +694,9 @@ impl World {
     fn apply(&mut self, node: usize, entries: Vec<raft_core::Entry>) {
         let now = self.now;
         let Some(last) = entries.last().map(|e| e.index) else { return };
-        self.checkers.on_committed(now, node, &entries);
+        if self.checking {
+            self.checkers.on_committed(now, node, &entries);
+        }
         let first = entries[0].index;
         self.record(event!(now, Some(node), "apply", first = first, last = last));
         for entry in &entries {
@@ -834,28 +888,20 @@ impl World {
         }
         c.seq += 1;
         let seq = c.seq;
-        let rng = &mut self.workload_rng;
-        let key = format!("k{}", rng.below(w.keys));
-        let value = format!("c{}s{seq}", c.id);
         let op = if c.probe {
-            KvOp::Put { key: "probe".into(), value }
-        } else {
-            let total = w.put_weight + w.append_weight + w.cas_weight + w.get_weight;
-            let mut pick = rng.between(0, u64::from(total) - 1) as u32;
-            if pick < w.put_weight {
-                KvOp::Put { key, value }
-            } else {
-                pick -= w.put_weight;
-                if pick < w.append_weight {
-                    KvOp::Append { key, value: format!("{value},") }
-                } else if pick - w.append_weight < w.cas_weight {
-                    let expected = c.last_seen.get(&key).cloned().flatten();
-                    KvOp::Cas { key, expected, new: value }
-                } else {
-                    KvOp::Get { key }
-                }
+            KvOp::Put { key: "probe".into(), value: format!("c{}s{seq}", c.id) }
+        } else if let Some(replay) = self.replay_workload.as_mut() {
+            match replay.get_mut(client).and_then(|ops| ops.pop_front()) {
+                Some(scripted) => scripted.op,
+                None => return,
             }
+        } else {
+            let op = draw_op(&mut self.workload_rng, w, c, seq);
+            let think_us = self.next_think[client];
+            self.recorded_workload[client].push(ScriptedOp { think_us, op: op.clone() });
+            op
         };
+        let c = &mut self.clients[client];
         let client_id = c.id;
         let command = Command { client: client_id, seq, op };
         let history_index = self.history.invoke(client_id, command.op.clone(), now);
@@ -978,8 +1024,43 @@ impl World {
             return;
         }
         let think = self.workload_rng.between(self.config.workload.think_min_us, self.config.workload.think_max_us);
-        self.schedule(now + think, Event::ClientWake { client });
+        if let Some(wait) = self.think_before_next(client, think) {
+            self.schedule(now + wait, Event::ClientWake { client });
+        }
     }
+
+    /// The wait before a client's next operation: drawn (and remembered for the recording),
+    /// or taken from the replayed workload; None when a replayed client has nothing left.
+    fn think_before_next(&mut self, client: usize, drawn: Micros) -> Option<Micros> {
+        match self.replay_workload.as_ref() {
+            Some(replay) => replay.get(client).and_then(|ops| ops.front()).map(|op| op.think_us),
+            None => {
+                self.next_think[client] = drawn;
+                Some(drawn)
+            }
+        }
+    }
+}
+
+/// Draws a client's next operation from the configured mix.
+fn draw_op(rng: &mut Stream, w: &crate::config::Workload, c: &Client, seq: u64) -> KvOp {
+    let key = format!("k{}", rng.below(w.keys));
+    let value = format!("c{}s{seq}", c.id);
+    let total = w.put_weight + w.append_weight + w.cas_weight + w.get_weight;
+    let mut pick = rng.between(0, u64::from(total) - 1) as u32;
+    if pick < w.put_weight {
+        return KvOp::Put { key, value };
+    }
+    pick -= w.put_weight;
+    if pick < w.append_weight {
+        return KvOp::Append { key, value: format!("{value},") };
+    }
+    pick -= w.append_weight;
+    if pick < w.cas_weight {
+        let expected = c.last_seen.get(&key).cloned().flatten();
+        return KvOp::Cas { key, expected, new: value };
+    }
+    KvOp::Get { key }
 }
 
 fn fmt_role(role: Role) -> &'static str {

@@ -1,8 +1,11 @@
 //! `cargo xtask`: the project's command line.
 
+mod bench;
+mod sweep;
+
 use clap::{Args, Parser, Subcommand};
 use sim::{RunOptions, RunReport, SimConfig};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -27,15 +30,33 @@ enum Command {
     Sim(SimArgs),
     /// Run a range of seeds in parallel and report the failures.
     ///
-    /// Exit code 0 when every seed passed, 1 when any failed.
-    Sweep(SweepArgs),
+    /// Every failing seed writes a bundle (one JSON file) that `replay` and `shrink` read.
+    /// A panic inside a run is reported as that seed's failure; the sweep goes on.
+    /// Exit code 0 when every seed passed, 1 when any failed, 2 on a usage error.
+    Sweep(sweep::SweepArgs),
+    /// Combine the `--json` reports of sharded sweeps; group failures by signature
+    /// (violated property and where it fired).
+    ///
+    /// Exit code 0 when no shard had a failure, 1 otherwise.
+    SweepMerge(sweep::MergeArgs),
+    /// Re-run a failure bundle from its explicit fault script and workload, and say whether
+    /// the same violation and the same trace hash came back.
+    ///
+    /// Exit code 0 when the replayed run passes (the bug is fixed), 1 when it fails.
+    Replay(sweep::ReplayArgs),
+    /// Minimize a failure bundle while the same property keeps failing: fewer nodes, a
+    /// shorter run, fewer fault events, fewer client operations (delta debugging).
+    Shrink(sweep::ShrinkArgs),
     /// Run exactly what CI runs: format check, clippy with warnings as errors, all tests.
     Ci,
+    /// Measure the simulator, raft-core against raft-rs, the linearizability checker and peak
+    /// memory, and print one table (issue 7; the figures are in the README).
+    Bench(bench::BenchArgs),
 }
 
 /// Knobs that override what the seed draws. Unset knobs keep the drawn value.
 #[derive(Args, Clone, Debug, Default)]
-struct Overrides {
+pub struct Overrides {
     /// Cluster size (the seed draws 3, 5 or 7).
     #[arg(long)]
     nodes: Option<usize>,
@@ -57,7 +78,7 @@ struct Overrides {
 }
 
 impl Overrides {
-    fn apply(&self, mut config: SimConfig) -> Result<SimConfig, String> {
+    pub fn apply(&self, mut config: SimConfig) -> Result<SimConfig, String> {
         if let Some(n) = self.nodes {
             config.nodes = n;
         }
@@ -81,7 +102,7 @@ impl Overrides {
     }
 
     /// The flags that reproduce these overrides.
-    fn flags(&self) -> String {
+    pub fn flags(&self) -> String {
         let mut out = String::new();
         if let Some(n) = self.nodes {
             out += &format!(" --nodes {n}");
@@ -121,21 +142,62 @@ struct SimArgs {
     /// Run the seed twice and report the first line where the traces diverge.
     #[arg(long)]
     check_determinism: bool,
-}
-
-#[derive(Args)]
-struct SweepArgs {
-    /// Seed range, half-open: `A..B` runs A, A+1, ..., B-1.
-    #[arg(long, value_name = "A..B")]
-    seeds: String,
-    /// Worker threads (one seed per worker at a time).
-    #[arg(long, default_value_t = default_jobs())]
-    jobs: usize,
     #[command(flatten)]
-    overrides: Overrides,
+    views: Views,
+    /// Where to write the failure bundle if the run fails.
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<std::path::PathBuf>,
 }
 
-fn default_jobs() -> usize {
+/// Views of the run's trace.
+#[derive(Args, Clone, Debug, Default)]
+pub struct Views {
+    /// Write Chrome trace-event JSON (open it in ui.perfetto.dev).
+    #[arg(long, value_name = "FILE")]
+    pub perfetto: Option<std::path::PathBuf>,
+    /// Write a self-contained HTML space-time diagram of the run.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
+}
+
+impl Views {
+    pub fn wanted(&self) -> bool {
+        self.perfetto.is_some() || self.html.is_some()
+    }
+
+    /// Writes the requested views; returns false (after printing why) on an I/O error.
+    pub fn write(&self, report: &RunReport, title: &str) -> bool {
+        let mut ok = true;
+        if let Some(path) = &self.perfetto {
+            ok &= write_file(path, &sim::views::perfetto(&report.trace, report.config.nodes), "perfetto trace");
+        }
+        if let Some(path) = &self.html {
+            let summary = format!(
+                "{} nodes, {} events, verdict: {}",
+                report.config.nodes,
+                report.stats.events,
+                report.violation.as_ref().map_or("PASS".to_string(), |v| v.to_string())
+            );
+            ok &= write_file(path, &sim::views::html(&report.trace, report.config.nodes, title, &summary), "HTML view");
+        }
+        ok
+    }
+}
+
+pub fn write_file(path: &std::path::Path, text: &str, what: &str) -> bool {
+    match std::fs::write(path, text) {
+        Ok(()) => {
+            println!("{what:<11} written to {}", path.display());
+            true
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {what} to {}: {e}", path.display());
+            false
+        }
+    }
+}
+
+pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
@@ -143,17 +205,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Sim(args) => sim_command(args),
-        Command::Sweep(args) => sweep_command(args),
+        Command::Sweep(args) => sweep::sweep_command(args),
+        Command::SweepMerge(args) => sweep::merge_command(args),
+        Command::Replay(args) => sweep::replay_command(args),
+        Command::Shrink(args) => sweep::shrink_command(args),
         Command::Ci => ci_command(),
+        Command::Bench(args) => bench::bench_command(args),
     }
 }
 
-fn usage_error(message: &str) -> ExitCode {
+pub fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(2)
 }
 
-fn repro(seed: u64, overrides: &Overrides) -> String {
+pub fn repro(seed: u64, overrides: &Overrides) -> String {
     format!("cargo xtask sim --seed {seed}{}", overrides.flags())
 }
 
@@ -172,10 +238,10 @@ fn sim_command(args: SimArgs) -> ExitCode {
     }
     print_config(&config);
     let options = RunOptions {
-        keep_trace: args.trace.is_some() || args.check_determinism,
+        keep_trace: args.trace.is_some() || args.check_determinism || args.views.wanted(),
         echo: args.verbose,
-        script: None,
         progress_every: 200_000,
+        ..RunOptions::default()
     };
     let show_progress = std::io::stderr().is_terminal();
     let report = sim::run_with_progress(config.clone(), &options, |now, end| {
@@ -199,6 +265,9 @@ fn sim_command(args: SimArgs) -> ExitCode {
         }
         println!("trace       {} events written to {}", report.trace.len(), path.display());
     }
+    if !args.views.write(&report, &format!("seed {}", args.seed)) {
+        return ExitCode::from(2);
+    }
     let mut failed = !report.passed();
     if args.check_determinism {
         let again = sim::run(config, &options);
@@ -211,7 +280,15 @@ fn sim_command(args: SimArgs) -> ExitCode {
         }
     }
     if !report.passed() {
-        println!("repro       {}", repro(args.seed, &args.overrides));
+        let command = repro(args.seed, &args.overrides);
+        println!("repro       {command}");
+        let path = args.bundle.clone().unwrap_or_else(|| sweep::default_bundle_path(args.seed));
+        if let Some(bundle) = sim::bundle::Bundle::from_report(&report, command) {
+            match bundle.write(&path) {
+                Ok(()) => println!("bundle      {} (cargo xtask replay / shrink)", path.display()),
+                Err(e) => eprintln!("error: cannot write the bundle: {e}"),
+            }
+        }
     }
     if failed {
         ExitCode::from(1)
@@ -285,7 +362,7 @@ fn print_config(c: &SimConfig) {
     );
 }
 
-fn print_summary(r: &RunReport) {
+pub fn print_summary(r: &RunReport) {
     let s = &r.stats;
     println!("virtual     {:.3}s, {} events", r.end_time as f64 / 1e6, s.events);
     println!(
@@ -312,94 +389,6 @@ fn print_summary(r: &RunReport) {
         Some(v) => println!("verdict     FAIL {v}"),
     }
     println!("trace hash  {:016x}", r.trace_hash);
-}
-
-fn parse_range(text: &str) -> Result<(u64, u64), String> {
-    let (a, b) = text.split_once("..").ok_or_else(|| format!("--seeds {text:?}: expected A..B"))?;
-    let a: u64 = a.trim().parse().map_err(|_| format!("--seeds {text:?}: {a:?} is not a number"))?;
-    let b: u64 = b.trim().parse().map_err(|_| format!("--seeds {text:?}: {b:?} is not a number"))?;
-    if b <= a {
-        return Err(format!("--seeds {text:?}: the range is empty"));
-    }
-    Ok((a, b))
-}
-
-fn sweep_command(args: SweepArgs) -> ExitCode {
-    let (from, to) = match parse_range(&args.seeds) {
-        Ok(r) => r,
-        Err(e) => return usage_error(&e),
-    };
-    if let Err(e) = args.overrides.apply(SimConfig::draw(from)) {
-        return usage_error(&e);
-    }
-    let jobs = args.jobs.max(1);
-    let total = to - from;
-    let next = std::sync::atomic::AtomicU64::new(from);
-    let results = std::sync::Mutex::new(Vec::new());
-    let started = std::time::Instant::now();
-    let tty = std::io::stderr().is_terminal();
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| loop {
-                let seed = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if seed >= to {
-                    break;
-                }
-                let config = args.overrides.apply(SimConfig::draw(seed)).expect("validated above");
-                let t = std::time::Instant::now();
-                let outcome = std::panic::catch_unwind(|| sim::run(config, &RunOptions::default()));
-                let elapsed = t.elapsed();
-                let entry = match outcome {
-                    Ok(report) => (seed, report.violation.map(|v| v.to_string()), elapsed),
-                    Err(panic) => {
-                        let msg = panic
-                            .downcast_ref::<String>()
-                            .cloned()
-                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                            .unwrap_or_else(|| "panic".into());
-                        (seed, Some(format!("panic: {msg}")), elapsed)
-                    }
-                };
-                let mut all = results.lock().unwrap();
-                all.push(entry);
-                let done = all.len() as u64;
-                let failed = all.iter().filter(|e| e.1.is_some()).count();
-                let rate = done as f64 / started.elapsed().as_secs_f64();
-                let eta = (total - done) as f64 / rate.max(1e-9);
-                if tty {
-                    eprint!("\r  {done}/{total} seeds, {rate:.1} seeds/s, {failed} failed, ETA {eta:.0}s   ");
-                } else if done % 500 == 0 || done == total {
-                    eprintln!("  {done}/{total} seeds, {rate:.1} seeds/s, {failed} failed, ETA {eta:.0}s");
-                }
-                let _ = std::io::stderr().flush();
-            });
-        }
-    });
-    if tty {
-        eprintln!();
-    }
-    let mut results = results.into_inner().unwrap();
-    results.sort_by_key(|r| r.0);
-    let failures: Vec<_> = results.iter().filter(|r| r.1.is_some()).collect();
-    let elapsed = started.elapsed().as_secs_f64();
-    println!(
-        "sweep       seeds {from}..{to}: {} passed, {} failed in {elapsed:.1}s ({:.1} seeds/s, {jobs} jobs)",
-        results.len() - failures.len(),
-        failures.len(),
-        results.len() as f64 / elapsed
-    );
-    for (seed, failure, _) in &failures {
-        println!("FAIL seed {seed}: {}\n     repro: {}", failure.as_deref().unwrap_or(""), repro(*seed, &args.overrides));
-    }
-    let mut slowest: Vec<_> = results.iter().collect();
-    slowest.sort_by(|a, b| b.2.cmp(&a.2));
-    let slow: Vec<String> = slowest.iter().take(5).map(|r| format!("{} ({:.2}s)", r.0, r.2.as_secs_f64())).collect();
-    println!("slowest     {}", slow.join(", "));
-    if failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
 }
 
 fn ci_command() -> ExitCode {

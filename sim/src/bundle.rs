@@ -1,0 +1,381 @@
+//! A failure is a bundle: one JSON file with everything needed to re-run it without the seed's
+//! randomness for the parts that matter — the drawn configuration, the explicit fault script
+//! and the explicit client workload — plus the violation, the trace hash and the repro command.
+//! Replaying from the script survives code changes that reshuffle random streams; shrinking
+//! edits the script.
+
+use crate::checkers::{Property, Violation};
+use crate::config::{Micros, SimConfig};
+use crate::faults::{Fault, ScriptedFault, Target};
+use crate::world::{RunOptions, RunReport, WorkloadScript};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::Path;
+
+/// The bundle format version written by this code.
+pub const FORMAT: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bundle {
+    pub format: u32,
+    pub seed: u64,
+    pub config: SimConfig,
+    pub script: Vec<ScriptedFault>,
+    pub workload: WorkloadScript,
+    pub violation: Violation,
+    /// Hex of the trace hash of the run that produced this bundle.
+    pub trace_hash: String,
+    /// The command that reproduces the failure from the seed alone.
+    pub repro: String,
+    /// Free text: what bug this is, where it was found.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// How big a failing run is: what shrinking makes smaller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Size {
+    pub nodes: usize,
+    pub faults: usize,
+    pub client_ops: usize,
+    pub chaos_us: Micros,
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} nodes, {} fault events, {} client operations, {:.3}s of chaos",
+            self.nodes,
+            self.faults,
+            self.client_ops,
+            self.chaos_us as f64 / 1e6
+        )
+    }
+}
+
+/// Errors reading or writing a bundle.
+#[derive(Debug)]
+pub enum BundleError {
+    Io { path: String, error: std::io::Error },
+    Parse { path: String, error: serde_json::Error },
+    Format { path: String, found: u32 },
+    Invalid { path: String, reason: String },
+}
+
+impl fmt::Display for BundleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BundleError::Io { path, error } => write!(f, "{path}: {error}"),
+            BundleError::Parse { path, error } => write!(f, "{path}: not a bundle: {error}"),
+            BundleError::Format { path, found } => {
+                write!(f, "{path}: bundle format {found}, this build reads format {FORMAT}")
+            }
+            BundleError::Invalid { path, reason } => write!(f, "{path}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for BundleError {}
+
+/// A violation's signature, for grouping failures: the property and the shape of its detail
+/// with numbers taken out (node ids, indexes and terms vary between seeds).
+pub fn signature(violation: &Violation) -> String {
+    let shape: String = violation
+        .detail
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect::<String>()
+        .split('#')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("#");
+    format!("{}: {}", violation.property, shape)
+}
+
+impl Bundle {
+    /// The bundle of a failed run (None when it passed).
+    pub fn from_report(report: &RunReport, repro: String) -> Option<Bundle> {
+        let violation = report.violation.clone()?;
+        Some(Bundle {
+            format: FORMAT,
+            seed: report.config.seed,
+            config: report.config.clone(),
+            script: report.script.clone(),
+            workload: report.workload.clone(),
+            violation,
+            trace_hash: format!("{:016x}", report.trace_hash),
+            repro,
+            note: String::new(),
+        })
+    }
+
+    pub fn size(&self) -> Size {
+        Size {
+            nodes: self.config.nodes,
+            faults: self.script.len(),
+            client_ops: self.workload.iter().map(Vec::len).sum(),
+            chaos_us: self.config.chaos_us,
+        }
+    }
+
+    pub fn read(path: &Path) -> Result<Bundle, BundleError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|error| BundleError::Io { path: name.clone(), error })?;
+        let bundle: Bundle =
+            serde_json::from_str(&text).map_err(|error| BundleError::Parse { path: name.clone(), error })?;
+        if bundle.format != FORMAT {
+            return Err(BundleError::Format { path: name, found: bundle.format });
+        }
+        bundle.config.validate().map_err(|reason| BundleError::Invalid { path: name.clone(), reason })?;
+        if bundle.workload.len() != bundle.config.workload.clients {
+            return Err(BundleError::Invalid {
+                path: name,
+                reason: format!(
+                    "workload lists {} clients, the configuration {}",
+                    bundle.workload.len(),
+                    bundle.config.workload.clients
+                ),
+            });
+        }
+        Ok(bundle)
+    }
+
+    pub fn write(&self, path: &Path) -> Result<(), BundleError> {
+        let name = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|error| BundleError::Io { path: name.clone(), error })?;
+        }
+        let text = serde_json::to_string_pretty(self).expect("bundles serialize");
+        std::fs::write(path, text + "\n").map_err(|error| BundleError::Io { path: name, error })
+    }
+
+    /// Runs the bundle's configuration with its explicit fault script and workload.
+    pub fn run(&self, keep_trace: bool) -> RunReport {
+        let options = RunOptions {
+            keep_trace,
+            script: Some(self.script.clone()),
+            workload: Some(self.workload.clone()),
+            ..RunOptions::default()
+        };
+        crate::run(self.config.clone(), &options)
+    }
+
+    /// Re-runs the bundle and compares with what it recorded.
+    pub fn replay(&self, keep_trace: bool) -> Replay {
+        let report = self.run(keep_trace);
+        let same_property = report.violation.as_ref().map(|v| v.property) == Some(self.violation.property);
+        let same_violation = report.violation.as_ref() == Some(&self.violation);
+        let same_hash = format!("{:016x}", report.trace_hash) == self.trace_hash;
+        Replay { report, same_property, same_violation, same_hash }
+    }
+}
+
+/// The result of [`Bundle::replay`].
+pub struct Replay {
+    pub report: RunReport,
+    /// The same property failed.
+    pub same_property: bool,
+    /// The same property failed at the same time and place with the same detail.
+    pub same_violation: bool,
+    pub same_hash: bool,
+}
+
+/// Progress of a shrink, reported after every accepted reduction.
+#[derive(Clone, Debug)]
+pub struct ShrinkStep {
+    pub what: String,
+    pub size: Size,
+    pub runs: usize,
+}
+
+/// Minimizes a failing bundle while the same property keeps failing: fewer nodes, a shorter
+/// run, fewer fault events, fewer client operations. Delta debugging (ddmin) over the fault
+/// script and each client's operations; every candidate is a full deterministic re-run.
+pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle {
+    let property = bundle.violation.property;
+    let mut best = bundle.clone();
+    let mut runs = 0usize;
+    let fails = |candidate: &Bundle, runs: &mut usize| -> Option<RunReport> {
+        *runs += 1;
+        let report = candidate.run(false);
+        (report.violation.as_ref().map(|v| v.property) == Some(property)).then_some(report)
+    };
+    let mut accept = |best: &mut Bundle, candidate: Bundle, report: RunReport, what: &str, runs: usize| {
+        *best = candidate;
+        best.violation = report.violation.expect("a failing report");
+        best.trace_hash = format!("{:016x}", report.trace_hash);
+        progress(&ShrinkStep { what: what.to_string(), size: best.size(), runs });
+    };
+
+    // 1. A shorter run: stop the chaos right after the violation (safety violations only;
+    //    a liveness failure needs the chaos phase to end first).
+    if property.is_safety() && property != Property::Linearizability {
+        let cut = best.violation.time + best.config.tick_us;
+        if cut < best.config.chaos_us {
+            let mut candidate = best.clone();
+            candidate.config.chaos_us = cut;
+            candidate.script.retain(|f| f.at < cut);
+            if let Some(report) = fails(&candidate, &mut runs) {
+                accept(&mut best, candidate, report, "cut the run after the violation", runs);
+            }
+        }
+    }
+
+    // 2. Fewer nodes.
+    for nodes in [1usize, 3, 5] {
+        if nodes >= best.config.nodes {
+            break;
+        }
+        let candidate = with_nodes(&best, nodes);
+        if let Some(report) = fails(&candidate, &mut runs) {
+            accept(&mut best, candidate, report, &format!("{nodes} nodes"), runs);
+            break;
+        }
+    }
+
+    // 3. Fewer fault events, then fewer client operations; repeat until nothing changes.
+    loop {
+        let before = best.size();
+        let script = ddmin(best.script.clone(), |script| {
+            let mut candidate = best.clone();
+            candidate.script = script.to_vec();
+            fails(&candidate, &mut runs).is_some()
+        });
+        if script.len() < best.script.len() {
+            let mut candidate = best.clone();
+            candidate.script = script;
+            if let Some(report) = fails(&candidate, &mut runs) {
+                accept(&mut best, candidate, report, "fewer fault events", runs);
+            }
+        }
+        for client in 0..best.workload.len() {
+            let ops = ddmin(best.workload[client].clone(), |ops| {
+                let mut candidate = best.clone();
+                candidate.workload[client] = ops.to_vec();
+                fails(&candidate, &mut runs).is_some()
+            });
+            if ops.len() < best.workload[client].len() {
+                let mut candidate = best.clone();
+                candidate.workload[client] = ops;
+                if let Some(report) = fails(&candidate, &mut runs) {
+                    accept(&mut best, candidate, report, &format!("fewer operations of client {client}"), runs);
+                }
+            }
+        }
+        if best.size() == before {
+            break;
+        }
+    }
+    best
+}
+
+/// The bundle with `nodes` nodes: faults that name a node beyond the new size are dropped,
+/// leader targets fall back within range.
+fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
+    let mut candidate = bundle.clone();
+    candidate.config.nodes = nodes;
+    let keep = |n: usize| n < nodes;
+    let fit = |t: Target| match t {
+        Target::Node(n) if keep(n) => Some(t),
+        Target::Node(_) => None,
+        Target::Leader { fallback } => Some(Target::Leader { fallback: fallback % nodes }),
+    };
+    candidate.script = bundle
+        .script
+        .iter()
+        .filter_map(|f| {
+            let fault = match &f.fault {
+                Fault::Split { side_a } => {
+                    let side_a: Vec<usize> = side_a.iter().copied().filter(|&n| keep(n)).collect();
+                    if side_a.is_empty() || side_a.len() == nodes {
+                        return None;
+                    }
+                    Fault::Split { side_a }
+                }
+                Fault::Isolate { target } => Fault::Isolate { target: fit(*target)? },
+                Fault::OneWay { from, to } if keep(*from) && keep(*to) => f.fault.clone(),
+                Fault::Bridge { side_a, bridge } if keep(*bridge) => {
+                    let side_a: Vec<usize> = side_a.iter().copied().filter(|&n| keep(n)).collect();
+                    Fault::Bridge { side_a, bridge: *bridge }
+                }
+                Fault::Heal => Fault::Heal,
+                Fault::Clog { from, to, .. } if keep(*from) && keep(*to) => f.fault.clone(),
+                Fault::Crash { target, down_us } => Fault::Crash { target: fit(*target)?, down_us: *down_us },
+                Fault::Pause { target, for_us } => Fault::Pause { target: fit(*target)?, for_us: *for_us },
+                Fault::Corrupt { node, .. } | Fault::ReadError { node } if keep(*node) => f.fault.clone(),
+                _ => return None,
+            };
+            Some(ScriptedFault { at: f.at, fault })
+        })
+        .collect();
+    candidate
+}
+
+/// Zeller's ddmin: a smallest-found subsequence of `items` for which `fails` still holds
+/// (1-minimal: removing any single remaining item makes it pass).
+pub fn ddmin<T: Clone>(items: Vec<T>, mut fails: impl FnMut(&[T]) -> bool) -> Vec<T> {
+    let mut current = items;
+    let mut granularity = 2usize;
+    while current.len() >= 2 {
+        let chunk = current.len().div_ceil(granularity);
+        let mut reduced = false;
+        // Try removing each chunk (testing each complement).
+        let mut start = 0;
+        while start < current.len() {
+            let end = (start + chunk).min(current.len());
+            let complement: Vec<T> = current[..start].iter().chain(current[end..].iter()).cloned().collect();
+            if fails(&complement) {
+                current = complement;
+                granularity = (granularity - 1).max(2);
+                reduced = true;
+                break;
+            }
+            start = end;
+        }
+        if !reduced {
+            if granularity >= current.len() {
+                break;
+            }
+            granularity = (granularity * 2).min(current.len());
+        }
+    }
+    if current.len() == 1 && fails(&[]) {
+        current.clear();
+    }
+    current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ddmin_finds_the_two_needed_items() {
+        let items: Vec<u32> = (0..40).collect();
+        let mut calls = 0;
+        let result = ddmin(items, |s| {
+            calls += 1;
+            s.contains(&7) && s.contains(&31)
+        });
+        assert_eq!(result, vec![7, 31]);
+        assert!(calls < 200, "{calls} calls");
+    }
+
+    #[test]
+    fn ddmin_removes_everything_when_nothing_is_needed() {
+        assert!(ddmin(vec![1, 2, 3], |_| true).is_empty());
+    }
+
+    #[test]
+    fn signature_ignores_numbers() {
+        let v = |detail: &str| Violation {
+            property: Property::LogMatching,
+            time: 5,
+            node: Some(1),
+            detail: detail.into(),
+        };
+        assert_eq!(signature(&v("entry 3/14 on n2")), signature(&v("entry 5/9 on n0")));
+        assert_ne!(signature(&v("entry 3/14 on n2")), signature(&v("vote 3 n2")));
+    }
+}

@@ -1,0 +1,640 @@
+//! `cargo xtask bench`: every performance figure of issue 7 from one process run, printed as
+//! one table (and written as JSON with `--json`).
+//!
+//! The harness is hand-rolled: each measurement is a whole workload (a simulation run, a
+//! sweep, a replication loop, a checker pass over a data set) that takes from milliseconds to
+//! seconds, so it is timed with `Instant` around the workload, repeated, and the median of the
+//! repetitions is reported. Measurements that are compared with each other (checkers on/off,
+//! 1/2 jobs, raft-core/raft-rs) are interleaved repetition by repetition so that noise from
+//! other tenants of the machine hits both sides alike. Peak memory is read from
+//! `/proc/self/status` (`VmHWM`) in child processes (this executable, `bench --child ...`), so
+//! one measurement's peak does not hide another's.
+//!
+//! Wall-clock time is used here only; tests never assert on time.
+
+mod porcupine;
+mod raft_pair;
+
+use clap::Args;
+use serde_json::{json, Value};
+use sim::config::Faults;
+use sim::{RunOptions, SimConfig};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Args, Clone, Debug)]
+pub struct BenchArgs {
+    /// Also write every figure, machine-readably, to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Shrink every workload and repeat less: a smoke run (figures are noisier).
+    #[arg(long)]
+    quick: bool,
+    /// Internal: run one memory measurement in this (child) process and print its result.
+    #[arg(long, hide = true, value_name = "WHAT")]
+    child: Option<String>,
+    /// Internal: size of the child's workload (virtual seconds or seeds).
+    #[arg(long, hide = true, default_value_t = 0)]
+    child_size: u64,
+}
+
+/// How big each workload is.
+struct Plan {
+    /// Repetitions of each timed measurement (the median is reported).
+    reps: usize,
+    /// Seeds of the standard workload per repetition.
+    standard_seeds: u64,
+    /// Run lengths (virtual seconds of chaos) for the cost-growth rows.
+    lengths: Vec<u64>,
+    /// Seeds per repetition of the sweep-scaling rows.
+    sweep_seeds: u64,
+    /// Proposals per raft-core / raft-rs run, for each batch size.
+    raft_proposals: u64,
+    /// Seeds of the child sweep whose peak memory is measured.
+    memory_sweep_seeds: u64,
+}
+
+impl Plan {
+    fn new(quick: bool) -> Plan {
+        if quick {
+            Plan {
+                reps: 1,
+                standard_seeds: 1,
+                lengths: vec![1, 10, 100],
+                sweep_seeds: 16,
+                raft_proposals: 20_000,
+                memory_sweep_seeds: 200,
+            }
+        } else {
+            Plan {
+                reps: 5,
+                standard_seeds: 4,
+                lengths: vec![10, 100, 1_000],
+                sweep_seeds: 300,
+                raft_proposals: 200_000,
+                memory_sweep_seeds: 10_000,
+            }
+        }
+    }
+}
+
+/// The standard workload of the simulator rows: 5 nodes; a fixed client rate (4 closed-loop
+/// clients, each waiting exactly 20 ms between an operation's completion and the next
+/// invocation, over 3 keys with put/append/cas/get equally likely); the default fault mix
+/// with every fault kind on at the middle of the range the swarm draws it from; every checker
+/// on. Only the random streams change with the seed; the configuration is fixed.
+pub fn standard_config(seed: u64, nodes: usize, chaos_secs: u64) -> SimConfig {
+    let mut config = SimConfig::draw(seed);
+    config.nodes = nodes;
+    config.latency.min_us = 1_000;
+    config.latency.max_us = 15_000;
+    config.latency.tail_ppm = 20_000;
+    config.latency.tail_max_us = 120_000;
+    config.max_entries_per_message = 8;
+    config.max_inflight_messages = 4;
+    config.fsync_min_us = 100;
+    config.fsync_max_us = 2_750;
+    config.faults = Faults {
+        drop_ppm: 50_000,
+        duplicate_ppm: 25_000,
+        partition_weight: 5,
+        crash_weight: 5,
+        pause_weight: 3,
+        clog_weight: 3,
+        corrupt_weight: 2,
+        read_error_weight: 1,
+        nemesis_interval_us: 850_000,
+        torn_write_ppm: 500_000,
+        slow_fsync_ppm: 25_000,
+        slow_fsync_max_us: 300_000,
+        clock_drift_ppm: 50_000,
+        ..Faults::none()
+    };
+    let w = &mut config.workload;
+    w.clients = 4;
+    w.keys = 3;
+    w.think_min_us = 20_000;
+    w.think_max_us = 20_000;
+    w.put_weight = 1;
+    w.append_weight = 1;
+    w.cas_weight = 1;
+    w.get_weight = 1;
+    w.attempt_timeout_us = 400_000;
+    w.max_attempts = 30;
+    config.chaos_us = chaos_secs * 1_000_000;
+    config
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// One line of the table (and one object of the JSON `rows`).
+struct Row {
+    section: &'static str,
+    name: String,
+    value: f64,
+    unit: &'static str,
+    /// How the value is shown.
+    shown: String,
+    target: Option<String>,
+    met: Option<bool>,
+    note: String,
+}
+
+impl Row {
+    fn new(section: &'static str, name: impl Into<String>, value: f64, unit: &'static str) -> Row {
+        Row {
+            section,
+            name: name.into(),
+            value,
+            unit,
+            shown: format_value(value, unit),
+            target: None,
+            met: None,
+            note: String::new(),
+        }
+    }
+    fn target(mut self, target: impl Into<String>, met: bool) -> Row {
+        self.target = Some(target.into());
+        self.met = Some(met);
+        self
+    }
+    fn note(mut self, note: impl Into<String>) -> Row {
+        self.note = note.into();
+        self
+    }
+    fn json(&self) -> Value {
+        json!({
+            "section": self.section,
+            "name": self.name,
+            "value": if self.value.is_finite() { json!(self.value) } else { Value::Null },
+            "unit": self.unit,
+            "target": self.target,
+            "met": self.met,
+            "note": self.note,
+        })
+    }
+}
+
+fn format_value(value: f64, unit: &str) -> String {
+    if !value.is_finite() {
+        return "-".into();
+    }
+    let number = if value.abs() >= 1e6 {
+        format!("{:.2} M", value / 1e6)
+    } else if value.abs() >= 1e4 {
+        format!("{:.1} k", value / 1e3)
+    } else if value.abs() >= 100.0 {
+        format!("{value:.0}")
+    } else if value.abs() >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    };
+    match unit {
+        "x" => format!("{}x", number.replace(' ', "")),
+        "%" => format!("{value:.1}%"),
+        _ => format!("{number} {unit}").replace("  ", " "),
+    }
+}
+
+pub fn bench_command(args: BenchArgs) -> ExitCode {
+    if let Some(what) = &args.child {
+        return child_command(what, args.child_size);
+    }
+    if !cfg!(feature = "raft-rs-bench") && std::env::var_os("XTASK_BENCH_NO_RAFT_RS").is_none() {
+        if let Some(code) = reinvoke_with_raft_rs() {
+            return code;
+        }
+    }
+    let plan = Plan::new(args.quick);
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    let mut details = serde_json::Map::new();
+
+    eprintln!("==> simulator: standard workload, checkers on and off");
+    simulator_rows(&plan, &mut rows, &mut details);
+    eprintln!("==> simulator: cost growth with cluster size and run length");
+    growth_rows(&plan, &mut rows, &mut details);
+    eprintln!("==> sweep scaling: 1 and 2 jobs");
+    sweep_rows(&plan, &mut rows);
+    eprintln!("==> raft-core against raft-rs");
+    raft_pair::rows(&plan, &mut rows, &mut details);
+    eprintln!("==> linearizability checker: porcupine histories");
+    porcupine::rows(&plan, &mut rows, &mut details);
+    eprintln!("==> peak memory (child processes)");
+    memory_rows(&plan, &mut rows);
+
+    let total = started.elapsed();
+    print_table(&rows, args.quick, total);
+    if let Some(path) = &args.json {
+        let doc = json!({
+            "command": format!("cargo xtask bench{}", if args.quick { " --quick" } else { "" }),
+            "quick": args.quick,
+            "machine": machine(),
+            "git_commit": git_commit(),
+            "elapsed_s": total.as_secs_f64(),
+            "harness": "hand-rolled: repeated whole-workload runs timed with Instant, median reported; \
+                        compared measurements interleaved per repetition",
+            "repetitions": plan.reps,
+            "rows": rows.iter().map(Row::json).collect::<Vec<_>>(),
+            "details": Value::Object(details),
+        });
+        let text = serde_json::to_string_pretty(&doc).expect("JSON renders") + "\n";
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        println!("json        written to {}", path.display());
+    }
+    ExitCode::SUCCESS
+}
+
+/// raft-rs is a heavy dependency (protobuf, slog; about two minutes of compiling on this
+/// machine), so it sits behind the xtask feature `raft-rs-bench` and only `bench` pays for it:
+/// build xtask with the feature and run this same command in that binary. Returns None when
+/// the build fails; the bench then runs without the raft-rs rows.
+fn reinvoke_with_raft_rs() -> Option<ExitCode> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
+    let common = ["--release", "--package", "xtask", "--features", "raft-rs-bench", "--manifest-path", manifest];
+    eprintln!("==> building xtask with the raft-rs comparison (cargo feature raft-rs-bench)");
+    let built = std::process::Command::new(&cargo).arg("build").args(common).status();
+    if !built.as_ref().is_ok_and(|s| s.success()) {
+        eprintln!("warning: building with raft-rs failed ({built:?}); the raft-rs rows will be missing");
+        return None;
+    }
+    let status = std::process::Command::new(&cargo)
+        .args(["run", "--quiet"])
+        .args(common)
+        .arg("--")
+        .args(std::env::args_os().skip(1))
+        .status();
+    Some(match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(s) => ExitCode::from(s.code().unwrap_or(1).clamp(1, 255) as u8),
+        Err(e) => {
+            eprintln!("error: cannot run cargo: {e}");
+            ExitCode::from(2)
+        }
+    })
+}
+
+// ----- simulator -------------------------------------------------------------------------
+
+/// One timed simulation run.
+struct SimRun {
+    events: u64,
+    virtual_s: f64,
+    wall: Duration,
+    passed: bool,
+}
+
+fn time_run(config: SimConfig, checkers: bool) -> SimRun {
+    let options = RunOptions { checkers, ..RunOptions::default() };
+    let started = Instant::now();
+    let report = sim::run(config, &options);
+    let wall = started.elapsed();
+    SimRun {
+        events: report.stats.events,
+        virtual_s: report.end_time as f64 / 1e6,
+        wall,
+        passed: report.passed(),
+    }
+}
+
+/// Sums runs of several seeds: (events/s, virtual s per wall s, events, virtual s, wall s).
+fn throughput(runs: &[SimRun]) -> (f64, f64) {
+    let events: u64 = runs.iter().map(|r| r.events).sum();
+    let virtual_s: f64 = runs.iter().map(|r| r.virtual_s).sum();
+    let wall: f64 = runs.iter().map(|r| r.wall.as_secs_f64()).sum();
+    (events as f64 / wall, virtual_s / wall)
+}
+
+fn simulator_rows(plan: &Plan, rows: &mut Vec<Row>, details: &mut serde_json::Map<String, Value>) {
+    let seeds = 1..=plan.standard_seeds;
+    let (mut on_eps, mut on_x, mut off_eps, mut off_x) = (vec![], vec![], vec![], vec![]);
+    let mut shape = None;
+    // Warm-up (page faults, allocator growth, CPU frequency), not measured.
+    time_run(standard_config(0, 5, 10), true);
+    for _ in 0..plan.reps {
+        let on: Vec<SimRun> = seeds.clone().map(|s| time_run(standard_config(s, 5, 10), true)).collect();
+        let off: Vec<SimRun> = seeds.clone().map(|s| time_run(standard_config(s, 5, 10), false)).collect();
+        let (eps, x) = throughput(&on);
+        on_eps.push(eps);
+        on_x.push(x);
+        let (eps, x) = throughput(&off);
+        off_eps.push(eps);
+        off_x.push(x);
+        shape = Some((
+            on.iter().map(|r| r.events).sum::<u64>(),
+            on.iter().map(|r| r.virtual_s).sum::<f64>(),
+            on.iter().filter(|r| r.passed).count(),
+        ));
+    }
+    let (events, virtual_s, passed) = shape.expect("at least one repetition");
+    let (on_eps, on_x, off_eps, off_x) = (median(on_eps), median(on_x), median(off_eps), median(off_x));
+    let what = format!(
+        "{} seed(s) x {:.1} virtual s, {} events/seed, {passed}/{} passed",
+        plan.standard_seeds,
+        virtual_s / plan.standard_seeds as f64,
+        events / plan.standard_seeds,
+        plan.standard_seeds
+    );
+    details.insert(
+        "standard_workload".into(),
+        json!({
+            "definition": "5 nodes; 4 closed-loop clients, fixed 20 ms think time, 3 keys, put/append/cas/get 1/1/1/1; \
+                           latency 1-15 ms (2% tail to 120 ms); fsync 0.1-2.75 ms; drop 5%, duplicate 2.5%, \
+                           nemesis every ~850 ms (partition 5, crash 5, pause 3, clog 3, corrupt 2, read-error 1), \
+                           torn writes 50%, slow fsync 2.5%, clock drift 5%; 10 s chaos then the liveness phase",
+            "seeds": plan.standard_seeds,
+            "events_per_seed": events / plan.standard_seeds,
+            "virtual_s_per_seed": virtual_s / plan.standard_seeds as f64,
+        }),
+    );
+    rows.push(
+        Row::new("simulator", "standard workload, all checkers on: events/s", on_eps, "ev/s")
+            .target(">= 2 M/s per core", on_eps >= 2e6)
+            .note(what),
+    );
+    rows.push(
+        Row::new("simulator", "standard workload, all checkers on: time compression", on_x, "x")
+            .target(">= 1000x", on_x >= 1000.0)
+            .note("virtual seconds per wall second"),
+    );
+    rows.push(Row::new("simulator", "standard workload, checkers off: events/s", off_eps, "ev/s"));
+    rows.push(Row::new("simulator", "standard workload, checkers off: time compression", off_x, "x"));
+    let share = 100.0 * (1.0 - on_eps / off_eps);
+    rows.push(
+        Row::new("simulator", "checkers' share of the run time", share, "%")
+            .note("1 - (events/s on) / (events/s off); includes the final linearizability check"),
+    );
+}
+
+fn growth_rows(plan: &Plan, rows: &mut Vec<Row>, details: &mut serde_json::Map<String, Value>) {
+    let mut sizes = serde_json::Map::new();
+    let mut per_size = Vec::new();
+    for nodes in [3, 5, 7] {
+        let mut eps = Vec::new();
+        for _ in 0..plan.reps {
+            let runs: Vec<SimRun> =
+                (1..=plan.standard_seeds).map(|s| time_run(standard_config(s, nodes, 10), true)).collect();
+            eps.push(throughput(&runs).0);
+        }
+        let eps = median(eps);
+        per_size.push(eps);
+        sizes.insert(format!("{nodes}"), json!(eps));
+        rows.push(Row::new("cost growth", format!("{nodes} nodes, 10 s: events/s"), eps, "ev/s"));
+    }
+    let mut lengths = serde_json::Map::new();
+    let mut per_length = Vec::new();
+    for &secs in &plan.lengths {
+        // Long runs are long enough on their own; fewer repetitions keep the bench short.
+        let reps = if secs >= 1_000 { plan.reps.min(3) } else { plan.reps };
+        let mut eps = Vec::new();
+        let mut last = None;
+        for _ in 0..reps {
+            let run = time_run(standard_config(1, 5, secs), true);
+            eps.push(run.events as f64 / run.wall.as_secs_f64());
+            last = Some(run);
+        }
+        let eps = median(eps);
+        let run = last.expect("at least one repetition");
+        per_length.push(eps);
+        lengths.insert(format!("{secs}"), json!({ "events_per_s": eps, "events": run.events }));
+        rows.push(
+            Row::new("cost growth", format!("5 nodes, {secs} virtual s: events/s"), eps, "ev/s")
+                .note(format!("{} events, one seed", run.events)),
+        );
+    }
+    let spread = |v: &[f64]| {
+        let max = v.iter().copied().fold(f64::MIN, f64::max);
+        let min = v.iter().copied().fold(f64::MAX, f64::min);
+        min / max
+    };
+    let flat = per_length.last().unwrap() / per_length.first().unwrap();
+    rows.push(
+        Row::new(
+            "cost growth",
+            format!("events/s at {} s / at {} s", plan.lengths.last().unwrap(), plan.lengths[0]),
+            flat,
+            "ratio",
+        )
+        .target("flat (>= 0.8)", flat >= 0.8)
+        .note(format!("slowest/fastest over the lengths {:.2}", spread(&per_length))),
+    );
+    details.insert("growth".into(), json!({ "nodes": sizes, "virtual_seconds": lengths }));
+}
+
+fn sweep_rows(plan: &Plan, rows: &mut Vec<Row>) {
+    let seeds = plan.sweep_seeds;
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    for rep in 0..plan.reps.min(3) {
+        // A different seed range each repetition, the same range for both job counts.
+        let from = 100_000 + rep as u64 * seeds;
+        one.push(sweep_rate(from, seeds, 1));
+        two.push(sweep_rate(from, seeds, 2));
+    }
+    let (one, two) = (median(one), median(two));
+    let note = format!("{seeds} swarm seeds (SimConfig::draw) per repetition, all checkers on");
+    rows.push(Row::new("sweep", "1 job: seeds/s", one, "seeds/s").note(note));
+    rows.push(Row::new("sweep", "2 jobs: seeds/s", two, "seeds/s"));
+    let ratio = two / one;
+    rows.push(Row::new("sweep", "2 jobs / 1 job", ratio, "ratio").target(">= 1.8", ratio >= 1.8));
+}
+
+/// Seeds per second of an in-process sweep (threads pull seeds from a shared counter).
+fn sweep_rate(from: u64, count: u64, jobs: usize) -> f64 {
+    let next = AtomicU64::new(from);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let seed = next.fetch_add(1, Ordering::Relaxed);
+                if seed >= from + count {
+                    break;
+                }
+                let report = sim::run(SimConfig::draw(seed), &RunOptions::default());
+                std::hint::black_box(report.trace_hash);
+            });
+        }
+    });
+    count as f64 / started.elapsed().as_secs_f64()
+}
+
+// ----- memory ----------------------------------------------------------------------------
+
+/// Peak resident set size of this process so far, in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs in the child process: one measurement, then a JSON line on stdout.
+fn child_command(what: &str, size: u64) -> ExitCode {
+    let before = peak_rss_kib();
+    let result = match what {
+        "single" => {
+            let report = sim::run(standard_config(1, 5, size), &RunOptions::default());
+            json!({ "events": report.stats.events, "history_ops": report.history.ops.len(), "peak_kib": peak_rss_kib() })
+        }
+        "sweep" => {
+            let jobs = crate::default_jobs().min(2);
+            let next = AtomicU64::new(0);
+            let done = AtomicU64::new(0);
+            let at_tenth = AtomicU64::new(0);
+            let started = Instant::now();
+            std::thread::scope(|scope| {
+                for _ in 0..jobs {
+                    scope.spawn(|| loop {
+                        let seed = next.fetch_add(1, Ordering::Relaxed);
+                        if seed >= size {
+                            break;
+                        }
+                        let report = sim::run(SimConfig::draw(seed), &RunOptions::default());
+                        std::hint::black_box(report.trace_hash);
+                        if done.fetch_add(1, Ordering::Relaxed) + 1 == size / 10 {
+                            at_tenth.store(peak_rss_kib().unwrap_or(0), Ordering::Relaxed);
+                        }
+                    });
+                }
+            });
+            json!({
+                "seeds": size,
+                "jobs": jobs,
+                "seeds_per_s": size as f64 / started.elapsed().as_secs_f64(),
+                "peak_kib_after_tenth": at_tenth.load(Ordering::Relaxed),
+                "peak_kib": peak_rss_kib(),
+            })
+        }
+        other => {
+            eprintln!("error: unknown bench child {other:?}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut result = result;
+    result["baseline_kib"] = json!(before);
+    println!("{result}");
+    ExitCode::SUCCESS
+}
+
+fn run_child(what: &str, size: u64) -> Result<Value, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    let out = std::process::Command::new(exe)
+        .args(["bench", "--child", what, "--child-size", &size.to_string()])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("spawn: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("child exited with {}", out.status));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).map_err(|e| format!("child output {text:?}: {e}"))
+}
+
+fn memory_rows(plan: &Plan, rows: &mut Vec<Row>) {
+    let mib = |v: &Value, key: &str| v[key].as_f64().map_or(f64::NAN, |k| k / 1024.0);
+    let length = *plan.lengths.last().unwrap();
+    for secs in [10, length] {
+        match run_child("single", secs) {
+            Ok(v) => rows.push(Row::new("memory", format!("peak RSS, one standard run of {secs} virtual s"), mib(&v, "peak_kib"), "MiB").note(
+                format!("{} events, {} client operations kept for the linearizability check", v["events"], v["history_ops"]),
+            )),
+            Err(e) => rows.push(Row::new("memory", format!("peak RSS, one standard run of {secs} s"), f64::NAN, "MiB").note(e)),
+        }
+    }
+    let seeds = plan.memory_sweep_seeds;
+    match run_child("sweep", seeds) {
+        Ok(v) => {
+            let tenth = mib(&v, "peak_kib_after_tenth");
+            let all = mib(&v, "peak_kib");
+            rows.push(Row::new("memory", format!("peak RSS, sweep after {} seeds", seeds / 10), tenth, "MiB"));
+            rows.push(
+                Row::new("memory", format!("peak RSS, sweep of {seeds} seeds"), all, "MiB")
+                    .target("no growth with seeds", all <= tenth * 1.25 + 8.0)
+                    .note(format!("{} jobs, {:.1} seeds/s", v["jobs"], v["seeds_per_s"].as_f64().unwrap_or(f64::NAN))),
+            );
+        }
+        Err(e) => rows.push(Row::new("memory", format!("peak RSS, sweep of {seeds} seeds"), f64::NAN, "MiB").note(e)),
+    }
+}
+
+// ----- output ----------------------------------------------------------------------------
+
+fn print_table(rows: &[Row], quick: bool, total: Duration) {
+    let name_width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).max(20);
+    let value_width = rows.iter().map(|r| r.shown.len()).max().unwrap_or(0).max(8);
+    let target_width = rows.iter().map(|r| r.target.as_deref().map_or(0, str::len)).max().unwrap_or(0).max(6);
+    println!();
+    println!(
+        "cargo xtask bench{}: {} (rustc {}), {:.0} s",
+        if quick { " --quick" } else { "" },
+        machine()["cpu"].as_str().unwrap_or("?"),
+        rustc_version(),
+        total.as_secs_f64()
+    );
+    println!();
+    println!("{:<12} {:<name_width$} {:>value_width$}  {:<target_width$}  {:<6} note", "section", "measurement", "value", "target", "met");
+    println!("{}", "-".repeat(12 + name_width + value_width + target_width + 20 + 30));
+    let mut last = "";
+    for row in rows {
+        let section = if row.section == last { "" } else { row.section };
+        last = row.section;
+        let met = match row.met {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "",
+        };
+        println!(
+            "{section:<12} {:<name_width$} {:>value_width$}  {:<target_width$}  {met:<6} {}",
+            row.name,
+            row.shown,
+            row.target.as_deref().unwrap_or(""),
+            row.note
+        );
+    }
+}
+
+fn machine() -> Value {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    json!({ "cpu": format!("{cpu}, {cores} cores"), "cores": cores, "os": std::env::consts::OS, "rustc": rustc_version() })
+}
+
+fn rustc_version() -> String {
+    std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().trim_start_matches("rustc ").to_string())
+        .unwrap_or_else(|| "?".into())
+}
+
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
