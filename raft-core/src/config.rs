@@ -22,10 +22,34 @@ pub struct Config {
     pub max_entries_per_message: usize,
     /// Most AppendEntries messages in flight (sent, not acknowledged) per follower.
     pub max_inflight_messages: usize,
+    /// Most entry data bytes carried by one AppendEntries. A message always carries at least
+    /// one entry, so an entry larger than this still travels (alone).
+    pub max_bytes_per_message: usize,
+    /// Most entries the leader lets its log run ahead of its commit index
+    /// (`last_index - commit_index`). A proposal that would exceed it is refused with
+    /// [`crate::ProposeError::Overloaded`], so a leader that cannot commit (a dead quorum, a
+    /// slow disk) stops growing its log instead of buffering without bound.
+    pub max_uncommitted_entries: u64,
+    /// PreVote (Raft thesis §9.6): before a real election a node asks whether it could win at
+    /// `term + 1` without changing its term or vote, so a node that was partitioned away
+    /// cannot depose a healthy leader by coming back with a higher term.
+    pub pre_vote: bool,
+    /// CheckQuorum: a leader that has not heard from a quorum of voters (itself included)
+    /// within an election timeout steps down (NRG's lost-quorum step-down). It also turns on
+    /// leader stickiness: a node that heard from a current leader within the minimum
+    /// election timeout ignores vote requests for a higher term, unless they come from a
+    /// leader transfer.
+    pub check_quorum: bool,
 }
 
 impl Config {
-    /// A configuration with sensible defaults: election timeout 10..20 ticks, heartbeat every 3.
+    /// Default [`Config::max_bytes_per_message`]: NRG's 256 KiB batch per append entry.
+    pub const DEFAULT_MAX_BYTES_PER_MESSAGE: usize = 256 * 1024;
+    /// Default [`Config::max_uncommitted_entries`]: NRG's 100,000-entry overrun threshold.
+    pub const DEFAULT_MAX_UNCOMMITTED_ENTRIES: u64 = 100_000;
+
+    /// A configuration with sensible defaults: election timeout 10..20 ticks, heartbeat every
+    /// 3, PreVote and CheckQuorum on.
     pub fn new(id: NodeId, voters: Vec<NodeId>, seed: u64) -> Config {
         Config {
             id,
@@ -36,6 +60,10 @@ impl Config {
             seed,
             max_entries_per_message: 64,
             max_inflight_messages: 8,
+            max_bytes_per_message: Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
+            max_uncommitted_entries: Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES,
+            pre_vote: true,
+            check_quorum: true,
         }
     }
 
@@ -62,6 +90,16 @@ impl Config {
         if self.max_inflight_messages == 0 {
             return Err(ConfigError::Limit {
                 name: "max_inflight_messages",
+            });
+        }
+        if self.max_bytes_per_message == 0 {
+            return Err(ConfigError::Limit {
+                name: "max_bytes_per_message",
+            });
+        }
+        if self.max_uncommitted_entries == 0 {
+            return Err(ConfigError::Limit {
+                name: "max_uncommitted_entries",
             });
         }
         let mut sorted = self.voters.clone();

@@ -29,6 +29,10 @@ pub enum ProposeError {
     },
     /// A batch must contain at least one entry.
     EmptyBatch,
+    /// Flow control: accepting the proposal would put more than `limit` entries
+    /// ([`Config::max_uncommitted_entries`]) between the leader's commit index and the end of
+    /// its log; `uncommitted` is how many there are now. Retry once commits catch up.
+    Overloaded { uncommitted: u64, limit: u64 },
 }
 
 impl fmt::Display for ProposeError {
@@ -44,6 +48,10 @@ impl fmt::Display for ProposeError {
                 "proposal made for term {proposal_term} but the current term is {current_term}"
             ),
             ProposeError::EmptyBatch => write!(f, "a batch proposal must contain an entry"),
+            ProposeError::Overloaded { uncommitted, limit } => write!(
+                f,
+                "{uncommitted} entries are not committed yet and the limit is {limit}"
+            ),
         }
     }
 }
@@ -266,6 +274,16 @@ impl Node {
             .get(&peer)
             .map(|p| p.match_index)
     }
+    /// AppendEntries messages in flight to `peer` (None when not leading or unknown peer).
+    /// Bounded by [`Config::max_inflight_messages`]: the leader keeps no per-follower queue,
+    /// only this window of indexes; what a follower misses is re-read from the log.
+    pub fn inflight_messages(&self, peer: NodeId) -> Option<usize> {
+        self.leadership
+            .as_ref()?
+            .progress
+            .get(&peer)
+            .map(|p| p.inflight.len())
+    }
     /// The election timeout drawn for the current wait, in ticks.
     pub fn election_timeout(&self) -> u32 {
         self.election_timeout
@@ -346,6 +364,7 @@ impl Node {
         if batch.is_empty() {
             return Err(ProposeError::EmptyBatch);
         }
+        self.check_uncommitted_limit(batch.len() as u64)?;
         let first_index = self.log.last_index() + 1;
         for data in batch {
             self.append_as_leader(EntryKind::Normal, data);
@@ -797,6 +816,17 @@ impl Node {
         Ok(())
     }
 
+    /// Rule (flow control): the leader's log never runs more than
+    /// [`Config::max_uncommitted_entries`] ahead of its commit index because of proposals.
+    fn check_uncommitted_limit(&self, adding: u64) -> Result<(), ProposeError> {
+        let uncommitted = self.log.last_index() - self.commit_index;
+        let limit = self.config.max_uncommitted_entries;
+        if uncommitted.saturating_add(adding) > limit {
+            return Err(ProposeError::Overloaded { uncommitted, limit });
+        }
+        Ok(())
+    }
+
     fn append_as_leader(&mut self, kind: EntryKind, data: Bytes) {
         let entry = Entry {
             term: self.hard_state.term,
@@ -808,8 +838,10 @@ impl Node {
         self.record_log_write(entry.index - 1, std::slice::from_ref(&entry));
     }
 
+    /// A forwarded proposal is appended like a local one; when the leader would refuse it
+    /// (not leading, overloaded) it is dropped like a lost message and the client retries.
     fn handle_forwarded_proposal(&mut self, proposal: ForwardProposal) {
-        if self.role == Role::Leader {
+        if self.role == Role::Leader && self.check_uncommitted_limit(1).is_ok() {
             self.append_as_leader(EntryKind::Normal, proposal.data);
             self.replicate_to_all();
         }
@@ -927,12 +959,19 @@ impl Node {
             .expect("next index within the log");
         let mut entries = Vec::new();
         if with_entries {
+            // Flow control: at most max_entries_per_message entries and max_bytes_per_message
+            // data bytes, but always at least one entry so an oversized entry still travels.
             let limit = from + self.config.max_entries_per_message as u64 - 1;
+            let mut bytes = 0usize;
             for entry in self.log.slice(from, limit) {
                 if entries
                     .first()
                     .is_some_and(|first: &Entry| first.term != entry.term)
                 {
+                    break;
+                }
+                bytes = bytes.saturating_add(entry.data.len());
+                if !entries.is_empty() && bytes > self.config.max_bytes_per_message {
                     break;
                 }
                 entries.push(entry.clone());

@@ -235,6 +235,10 @@ impl SimConfig {
             seed: 0,
             max_entries_per_message: self.max_entries_per_message,
             max_inflight_messages: self.max_inflight_messages,
+            max_bytes_per_message: raft_core::Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
+            max_uncommitted_entries: raft_core::Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES,
+            pre_vote: true,
+            check_quorum: true,
         }
         .validate()
         .map_err(|e| e.to_string())

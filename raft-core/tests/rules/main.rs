@@ -7,6 +7,7 @@
 mod commit;
 mod contract;
 mod election;
+mod flow_control;
 mod proposals;
 mod replication;
 mod support;

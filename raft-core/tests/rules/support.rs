@@ -4,6 +4,10 @@
 //! Node builders drive the public API only (or start from [`Recovered`]) and check the actions
 //! they consume, so a test starts from a state it can name: "follower of n2 in term 4 with log
 //! terms [1, 1, 3]", "leader of term 2 whose no-op is committed".
+//!
+//! The classic Raft rules are tested with PreVote and CheckQuorum off ([`config`]), so each rule
+//! is seen on its own; the modules of those features build nodes from [`defaults`] (the
+//! configuration `Config::new` gives, both on) with the `*_with` builders.
 
 use bytes::Bytes;
 use raft_core::codec::encode_peer_state;
@@ -25,7 +29,17 @@ pub fn n(id: u64) -> NodeId {
     NodeId(id)
 }
 
+/// Classic Raft: `Config::new` with PreVote and CheckQuorum off.
 pub fn config(voters: &[u64], seed: u64) -> Config {
+    Config {
+        pre_vote: false,
+        check_quorum: false,
+        ..defaults(voters, seed)
+    }
+}
+
+/// `Config::new` as it is: PreVote and CheckQuorum on.
+pub fn defaults(voters: &[u64], seed: u64) -> Config {
     Config::new(n(ME), voters.iter().copied().map(n).collect(), seed)
 }
 
@@ -133,6 +147,30 @@ pub fn refuse(peer: u64, term: u64) -> Message {
     vote_response(peer, term, false, false)
 }
 
+/// A PreVote request from `candidate`, for `term` (its own term + 1).
+pub fn pre_vote_request(candidate: u64, term: u64, last_index: u64, last_term: u64) -> Message {
+    Message::PreVoteRequest(VoteRequest {
+        term,
+        last_term,
+        last_index,
+        candidate: n(candidate),
+    })
+}
+
+/// A PreVote response from `peer`; `term` echoes the request's.
+pub fn pre_vote_response(peer: u64, term: u64, granted: bool, empty_log: bool) -> Message {
+    Message::PreVoteResponse(VoteResponse {
+        term,
+        peer: n(peer),
+        granted,
+        empty_log,
+    })
+}
+
+pub fn pre_vote_grant(peer: u64, term: u64) -> Message {
+    pre_vote_response(peer, term, true, false)
+}
+
 pub fn forwarded(data: &'static str) -> Message {
     Message::ForwardProposal(ForwardProposal {
         data: Bytes::from_static(data.as_bytes()),
@@ -180,7 +218,12 @@ pub fn apply(entries: Vec<Entry>) -> Action {
 
 /// `n1` as rebuilt from storage holding `hard_state` and `log`.
 pub fn recovered(voters: &[u64], hard_state: HardState, log: Vec<Entry>) -> Node {
-    Node::new(config(voters, SEED), Recovered { hard_state, log }).expect("valid recovery")
+    recovered_with(config(voters, SEED), hard_state, log)
+}
+
+/// `n1` with `config`, as rebuilt from storage holding `hard_state` and `log`.
+pub fn recovered_with(config: Config, hard_state: HardState, log: Vec<Entry>) -> Node {
+    Node::new(config, Recovered { hard_state, log }).expect("valid recovery")
 }
 
 /// A follower of a 3-node cluster in `term`, no vote cast, no leader known.
@@ -191,7 +234,12 @@ pub fn follower(term: u64, terms: &[u64]) -> Node {
 /// A follower of a 3-node cluster in `term` that knows `leader` from a heartbeat (which
 /// verified nothing: it sits at index 0). Nothing is in flight.
 pub fn follower_of(leader: u64, term: u64, terms: &[u64]) -> Node {
-    let mut node = follower(term, terms);
+    follower_of_with(config(THREE, SEED), leader, term, terms)
+}
+
+/// [`follower_of`] with `config`.
+pub fn follower_of_with(config: Config, leader: u64, term: u64, terms: &[u64]) -> Node {
+    let mut node = recovered_with(config, hs(term, None), log(terms));
     let actions = node.receive(n(leader), append(leader, term, 0, 0, vec![], 0));
     assert_eq!(
         actions,
@@ -206,9 +254,34 @@ pub fn follower_of(leader: u64, term: u64, terms: &[u64]) -> Node {
 /// A candidate of `term` (recovered in `term - 1`) whose own vote is durable (Persist 1
 /// completed) and whose VoteRequests are out. No response received yet.
 pub fn candidate(voters: &[u64], term: u64, terms: &[u64]) -> Node {
-    let mut node = recovered(voters, hs(term - 1, None), log(terms));
+    candidate_with(config(voters, SEED), term, terms)
+}
+
+/// [`candidate`] with `config`; with PreVote on, its pre-vote was granted by the lowest-id
+/// peers first.
+pub fn candidate_with(config: Config, term: u64, terms: &[u64]) -> Node {
+    let voters: Vec<u64> = config.voters.iter().map(|v| v.0).collect();
+    let pre_vote = config.pre_vote;
+    let mut node = recovered_with(config, hs(term - 1, None), log(terms));
+    let mut actions = node.campaign();
+    if pre_vote {
+        let (last_index, last_term) = (node.last_index(), node.last_term());
+        let request = pre_vote_request(ME, term, last_index, last_term);
+        let requests: Vec<Action> = voters
+            .iter()
+            .filter(|&&v| v != ME)
+            .map(|&v| send(v, request.clone()))
+            .collect();
+        assert_eq!(actions, requests);
+        for &peer in voters.iter().filter(|&&v| v != ME) {
+            actions = node.receive(n(peer), pre_vote_grant(peer, term));
+            if node.role() == Role::Candidate {
+                break;
+            }
+        }
+    }
     assert_eq!(
-        node.campaign(),
+        actions,
         vec![
             role(Role::Candidate, term),
             persist(1, Some(hs(term, Some(ME))), None)
@@ -222,7 +295,13 @@ pub fn candidate(voters: &[u64], term: u64, terms: &[u64]) -> Node {
 /// A leader of `term` that has just won: its no-op sits at `terms.len() + 1`, sent to every
 /// follower, and its Persist (id 2) is not yet complete.
 pub fn leader(voters: &[u64], term: u64, terms: &[u64]) -> Node {
-    let mut node = candidate(voters, term, terms);
+    leader_with(config(voters, SEED), term, terms)
+}
+
+/// [`leader`] with `config`.
+pub fn leader_with(config: Config, term: u64, terms: &[u64]) -> Node {
+    let voters: Vec<u64> = config.voters.iter().map(|v| v.0).collect();
+    let mut node = candidate_with(config, term, terms);
     for &peer in voters.iter().filter(|&&v| v != ME) {
         node.receive(n(peer), grant(peer, term));
         if node.role() == Role::Leader {
@@ -237,7 +316,13 @@ pub fn leader(voters: &[u64], term: u64, terms: &[u64]) -> Node {
 /// A leader of `term` whose no-op is durable, acknowledged by every follower and committed:
 /// it has announced itself. Nothing is in flight; the next Persist id is 3.
 pub fn ready_leader(voters: &[u64], term: u64, terms: &[u64]) -> Node {
-    let mut node = leader(voters, term, terms);
+    ready_leader_with(config(voters, SEED), term, terms)
+}
+
+/// [`ready_leader`] with `config`.
+pub fn ready_leader_with(config: Config, term: u64, terms: &[u64]) -> Node {
+    let voters: Vec<u64> = config.voters.iter().map(|v| v.0).collect();
+    let mut node = leader_with(config, term, terms);
     let noop_index = node.last_index();
     node.persisted(PersistId(2)).expect("issued");
     for &peer in voters.iter().filter(|&&v| v != ME) {
