@@ -107,7 +107,7 @@ struct InFlightPersist {
     truncates_to: Option<u64>,
 }
 
-/// State that exists only while campaigning.
+/// The grants and refusals of one election (or one pre-vote).
 #[derive(Clone, Debug, Default)]
 struct Campaign {
     granted: BTreeSet<NodeId>,
@@ -123,6 +123,8 @@ struct Leadership {
     /// committed.
     noop_index: u64,
     ready: bool,
+    /// Ticks into the current CheckQuorum window (`election_timeout_max` ticks long).
+    quorum_window_elapsed: u32,
 }
 
 /// A sans-IO Raft node. See the crate documentation for how to drive it.
@@ -156,8 +158,15 @@ pub struct Node {
     election_elapsed: u32,
     election_timeout: u32,
     heartbeat_elapsed: u32,
+    /// Ticks since this node last heard from the leader of its term (an AppendEntries it
+    /// accepted as coming from that leader); saturates, and starts at `u32::MAX` (never).
+    /// Leader stickiness, PreVote and health compare it with the minimum election timeout.
+    ticks_since_leader: u32,
 
+    /// While a candidate: the votes of this term's election.
     campaign: Option<Campaign>,
+    /// While a follower runs a pre-vote: the pre-votes for `term + 1`.
+    pre_campaign: Option<Campaign>,
     leadership: Option<Leadership>,
 
     next_persist_id: u64,
@@ -199,7 +208,9 @@ impl Node {
             election_elapsed: 0,
             election_timeout: 0,
             heartbeat_elapsed: 0,
+            ticks_since_leader: u32::MAX,
             campaign: None,
+            pre_campaign: None,
             leadership: None,
             next_persist_id: 1,
             last_completed_persist: PersistId(0),
@@ -303,6 +314,9 @@ impl Node {
     pub fn tick(&mut self) -> Vec<Action> {
         match self.role {
             Role::Leader => {
+                if self.check_quorum_at_window_end() {
+                    return self.finish();
+                }
                 self.heartbeat_elapsed += 1;
                 if self.heartbeat_elapsed >= self.config.heartbeat_interval {
                     self.heartbeat_elapsed = 0;
@@ -310,26 +324,31 @@ impl Node {
                 }
             }
             Role::Follower | Role::Candidate => {
+                self.ticks_since_leader = self.ticks_since_leader.saturating_add(1);
                 self.election_elapsed += 1;
                 if self.election_elapsed >= self.election_timeout {
-                    self.start_election();
+                    self.election_timeout_fired();
                 }
             }
         }
         self.finish()
     }
 
-    /// Starts an election now, as if the election timeout fired (NATS `Campaign`).
+    /// Starts campaigning now, as if the election timeout fired (NATS `Campaign`): with
+    /// [`Config::pre_vote`] on, that is a pre-vote first.
     pub fn campaign(&mut self) -> Vec<Action> {
         if self.role != Role::Leader {
-            self.start_election();
+            self.election_timeout_fired();
         }
         self.finish()
     }
 
     /// A message from a peer.
     pub fn receive(&mut self, from: NodeId, message: Message) -> Vec<Action> {
-        if message.term() > self.hard_state.term {
+        if self.ignores_for_leader_stickiness(&message) {
+            return self.finish();
+        }
+        if message.term() > self.hard_state.term && adopts_sender_term(&message) {
             self.observe_higher_term(from, &message);
         }
         match message {
@@ -338,11 +357,9 @@ impl Node {
             Message::AppendEntries(m) => self.handle_append_entries(m),
             Message::AppendResponse(m) => self.handle_append_response(from, m),
             Message::ForwardProposal(m) => self.handle_forwarded_proposal(m),
-            Message::PreVoteRequest(_)
-            | Message::PreVoteResponse(_)
-            | Message::TimeoutNow(_)
-            | Message::TransferVoteRequest(_)
-            | Message::ReadAck(_) => {}
+            Message::PreVoteRequest(m) => self.handle_pre_vote_request(m),
+            Message::PreVoteResponse(m) => self.handle_pre_vote_response(from, m),
+            Message::TimeoutNow(_) | Message::TransferVoteRequest(_) | Message::ReadAck(_) => {}
         }
         self.finish()
     }
@@ -466,10 +483,134 @@ impl Node {
         self.election_timeout = self.rng.gen_range(min..max);
     }
 
-    /// Rule: on election timeout a voter becomes candidate, increments its term, votes for
-    /// itself and persists term and vote before any vote request leaves.
+    /// Rule: when the election timeout fires, a voter campaigns; with PreVote on it first
+    /// asks whether it could win.
+    fn election_timeout_fired(&mut self) {
+        if self.config.pre_vote {
+            self.start_pre_vote();
+        } else {
+            self.start_election();
+        }
+    }
+
+    /// Rule (PreVote): ask every voter whether it would grant a vote at `term + 1`, without
+    /// changing term or vote. Nothing changes durable state, so the requests leave at once.
+    /// The node forgets its leader (it has not heard from it for an election timeout), so
+    /// its own stale lease does not make it refuse the others' pre-votes (the fix of
+    /// etcd-io/etcd#8334). A candidate that times out becomes a follower of its term for the
+    /// pre-vote; its vote stays.
+    fn start_pre_vote(&mut self) {
+        self.reset_election_timer();
+        if !self.voters.contains(&self.config.id) {
+            return;
+        }
+        self.campaign = None;
+        if self.role == Role::Candidate {
+            self.set_role(Role::Follower);
+        }
+        self.set_leader(None);
+        let mut pre_campaign = Campaign::default();
+        pre_campaign.granted.insert(self.config.id);
+        self.pre_campaign = Some(pre_campaign);
+        let request = VoteRequest {
+            term: self.hard_state.term + 1,
+            last_term: self.log.last_term(),
+            last_index: self.log.last_index(),
+            candidate: self.config.id,
+        };
+        let peers: Vec<NodeId> = self.other_voters().collect();
+        for peer in peers {
+            self.send_unattested(peer, Message::PreVoteRequest(request.clone()));
+        }
+        // A single voter has its own pre-vote and nobody to ask.
+        self.check_pre_vote_result();
+    }
+
+    /// Rule (PreVote): answer a pre-vote with what a vote request for its term would get —
+    /// the term is ahead of ours (or is ours and our vote is free for this candidate) and the
+    /// candidate's log is at least as up to date — except that while this node heard from a
+    /// current leader within the minimum election timeout it refuses. Changes no state, so
+    /// the answer needs no persist; it echoes the pre-vote's term.
+    fn handle_pre_vote_request(&mut self, request: VoteRequest) {
+        let term = self.hard_state.term;
+        let vote_free = request.term > term
+            || (request.term == term
+                && self.hard_state.vote.is_none_or(|v| v == request.candidate));
+        let granted = vote_free
+            && !self.in_leader_lease()
+            && candidate_log_is_up_to_date(&request, self.log.last_term(), self.log.last_index());
+        let response = VoteResponse {
+            term: request.term,
+            peer: self.config.id,
+            granted,
+            empty_log: self.log.last_index() == 0,
+        };
+        self.send_unattested(request.candidate, Message::PreVoteResponse(response));
+    }
+
+    /// Rule (PreVote): count each voter once, only answers to the pre-vote in progress (term
+    /// `term + 1`); a quorum of grants starts the real election.
+    fn handle_pre_vote_response(&mut self, from: NodeId, response: VoteResponse) {
+        if response.term != self.hard_state.term + 1
+            || response.peer != from
+            || !self.voters.contains(&from)
+        {
+            return;
+        }
+        let Some(pre_campaign) = self.pre_campaign.as_mut() else {
+            return;
+        };
+        if response.granted {
+            pre_campaign.granted.insert(from);
+        } else {
+            pre_campaign.rejected.insert(from);
+        }
+        self.check_pre_vote_result();
+    }
+
+    fn check_pre_vote_result(&mut self) {
+        let Some(pre_campaign) = self.pre_campaign.as_ref() else {
+            return;
+        };
+        let needed = quorum::quorum(self.voters.len());
+        if pre_campaign.granted.len() >= needed {
+            self.start_election();
+        } else if pre_campaign.rejected.len() >= needed {
+            // Lost: stay a follower and try again at the next timeout.
+            self.pre_campaign = None;
+        }
+    }
+
+    /// Leader stickiness: this node heard from a current leader within the minimum election
+    /// timeout (a leader hears from itself).
+    fn in_leader_lease(&self) -> bool {
+        match self.role {
+            Role::Leader => true,
+            Role::Follower | Role::Candidate => {
+                self.leader.is_some() && self.ticks_since_leader < self.config.election_timeout_min
+            }
+        }
+    }
+
+    /// Rule (leader stickiness, with CheckQuorum): a vote request for a higher term is
+    /// ignored — no term change, no answer — while this node is in a leader's lease. A
+    /// follower that hears its leader has no reason to believe it is gone, so a node that
+    /// cannot hear it (a partial partition) cannot depose it. Transfer vote requests are
+    /// exempt: the leader itself asked for them.
+    fn ignores_for_leader_stickiness(&self, message: &Message) -> bool {
+        match message {
+            Message::VoteRequest(m) => {
+                self.config.check_quorum && m.term > self.hard_state.term && self.in_leader_lease()
+            }
+            _ => false,
+        }
+    }
+
+    /// Rule: a voter becomes candidate, increments its term, votes for itself and persists
+    /// term and vote before any vote request leaves.
     fn start_election(&mut self) {
         self.reset_election_timer();
+        self.pre_campaign = None;
         if !self.voters.contains(&self.config.id) {
             return;
         }
@@ -592,6 +733,7 @@ impl Node {
             progress,
             noop_index: next,
             ready: false,
+            quorum_window_elapsed: 0,
         });
         let peer_state = PeerState {
             cluster_size: self.voters.len() as u32,
@@ -619,6 +761,7 @@ impl Node {
             self.reset_election_timer();
         }
         self.campaign = None;
+        self.pre_campaign = None;
         self.leadership = None;
         self.set_role(Role::Follower);
         let leader = match message {
@@ -713,6 +856,9 @@ impl Node {
             self.set_leader(Some(request.leader));
         }
         self.reset_election_timer();
+        self.ticks_since_leader = 0;
+        // A leader of our term exists: a pre-vote in progress is moot.
+        self.pre_campaign = None;
         if !append_is_well_formed(&request) {
             return;
         }
@@ -866,6 +1012,7 @@ impl Node {
         let Some(progress) = leadership.progress.get_mut(&from) else {
             return;
         };
+        progress.recent_active = true;
         if response.success {
             if response.index > last_index {
                 return; // acknowledges entries we never sent: malformed
@@ -909,6 +1056,47 @@ impl Node {
             leadership.ready = true;
             self.announce_leader(Some(self.config.id));
         }
+    }
+
+    /// Rule (CheckQuorum, NRG lost quorum): at the end of every window of
+    /// `election_timeout_max` ticks a leader checks that it heard (an append response or a
+    /// read ack of its term) from a quorum of voters, itself included, during the window;
+    /// if not, and [`Config::check_quorum`] is on, it steps down to follower in its term.
+    /// The window uses the maximum timeout so that a follower whose acknowledgements wait for
+    /// a slow fsync is not taken for gone. Returns true when it stepped down.
+    fn check_quorum_at_window_end(&mut self) -> bool {
+        let window = self.config.election_timeout_max;
+        let Some(leadership) = self.leadership.as_mut() else {
+            return false;
+        };
+        leadership.quorum_window_elapsed += 1;
+        if leadership.quorum_window_elapsed < window {
+            return false;
+        }
+        leadership.quorum_window_elapsed = 0;
+        let mut active = usize::from(self.voters.contains(&self.config.id));
+        for (peer, progress) in leadership.progress.iter_mut() {
+            if progress.recent_active && self.voters.contains(peer) {
+                active += 1;
+            }
+            progress.recent_active = false;
+        }
+        if self.config.check_quorum && active < quorum::quorum(self.voters.len()) {
+            self.become_follower_in_term();
+            return true;
+        }
+        false
+    }
+
+    /// Leaves leadership or candidacy for follower in the same term; the vote stays (a vote
+    /// is never cleared within a term).
+    fn become_follower_in_term(&mut self) {
+        self.campaign = None;
+        self.pre_campaign = None;
+        self.leadership = None;
+        self.set_role(Role::Follower);
+        self.set_leader(None);
+        self.reset_election_timer();
     }
 
     fn replicate_to_all(&mut self) {
@@ -1102,6 +1290,15 @@ impl Node {
             .copied()
             .filter(move |&v| v != self.config.id)
     }
+}
+
+/// Whether a message with a higher term makes the receiver adopt that term. PreVote
+/// messages carry a term nobody has reached yet (the sender's term + 1), so they never do.
+fn adopts_sender_term(message: &Message) -> bool {
+    !matches!(
+        message,
+        Message::PreVoteRequest(_) | Message::PreVoteResponse(_)
+    )
 }
 
 /// Raft §5.4.1: the candidate's log is at least as up to date as ours.

@@ -24,6 +24,9 @@ pub struct Progress {
     pub probe_sent: bool,
     /// In Replicate: the last index of each AppendEntries in flight, oldest first.
     pub inflight: VecDeque<u64>,
+    /// CheckQuorum: the follower was heard from (in the leader's term) during the current
+    /// window; cleared at the end of every window.
+    pub recent_active: bool,
 }
 
 impl Progress {
@@ -34,6 +37,7 @@ impl Progress {
             state: ProgressState::Probe,
             probe_sent: false,
             inflight: VecDeque::new(),
+            recent_active: false,
         }
     }
 

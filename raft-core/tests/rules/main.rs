@@ -4,10 +4,12 @@
 //! Every test is named after the rule it checks. The modules follow the list of
 //! rules; `support` holds the builders for nodes, messages and actions.
 
+mod check_quorum;
 mod commit;
 mod contract;
 mod election;
 mod flow_control;
+mod prevote;
 mod proposals;
 mod replication;
 mod support;

@@ -171,6 +171,10 @@ pub fn pre_vote_grant(peer: u64, term: u64) -> Message {
     pre_vote_response(peer, term, true, false)
 }
 
+pub fn pre_vote_refusal(peer: u64, term: u64) -> Message {
+    pre_vote_response(peer, term, false, false)
+}
+
 pub fn forwarded(data: &'static str) -> Message {
     Message::ForwardProposal(ForwardProposal {
         data: Bytes::from_static(data.as_bytes()),
