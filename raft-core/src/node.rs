@@ -5,7 +5,7 @@ use crate::action::{Action, LogWrite, PersistId, Role};
 use crate::config::{Config, ConfigError, Recovered};
 use crate::log::Log;
 use crate::message::{
-    AppendEntries, AppendResponse, ForwardProposal, Message, VoteRequest, VoteResponse,
+    AppendEntries, AppendResponse, ForwardProposal, Message, TimeoutNow, VoteRequest, VoteResponse,
 };
 use crate::progress::Progress;
 use crate::quorum;
@@ -33,6 +33,10 @@ pub enum ProposeError {
     /// ([`Config::max_uncommitted_entries`]) between the leader's commit index and the end of
     /// its log; `uncommitted` is how many there are now. Retry once commits catch up.
     Overloaded { uncommitted: u64, limit: u64 },
+    /// The leader is handing leadership to `target` ([`Node::step_down`]) and accepts no new
+    /// entries until the transfer ends (it either loses leadership, or resumes after an
+    /// election timeout). Retry with the new leader.
+    TransferInProgress { target: NodeId },
 }
 
 impl fmt::Display for ProposeError {
@@ -52,11 +56,47 @@ impl fmt::Display for ProposeError {
                 f,
                 "{uncommitted} entries are not committed yet and the limit is {limit}"
             ),
+            ProposeError::TransferInProgress { target } => {
+                write!(f, "leadership is being transferred to {target}")
+            }
         }
     }
 }
 
 impl std::error::Error for ProposeError {}
+
+/// Why [`Node::step_down`] refused. Nothing changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransferError {
+    /// Only a leader can hand over leadership; `leader` is the leader this node knows of.
+    NotLeader { leader: Option<NodeId> },
+    /// The preferred successor is this node or not a voter.
+    InvalidTarget { target: NodeId },
+    /// There is no other voter to hand leadership to.
+    NoSuccessor,
+    /// A transfer to another node is already in progress.
+    InProgress { target: NodeId },
+}
+
+impl fmt::Display for TransferError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransferError::NotLeader { leader: Some(l) } => write!(f, "not the leader; {l} is"),
+            TransferError::NotLeader { leader: None } => {
+                write!(f, "not the leader; none known")
+            }
+            TransferError::InvalidTarget { target } => {
+                write!(f, "{target} is not another voter of this cluster")
+            }
+            TransferError::NoSuccessor => write!(f, "there is no other voter to lead"),
+            TransferError::InProgress { target } => {
+                write!(f, "a transfer to {target} is already in progress")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TransferError {}
 
 /// The host broke the contract of [`Action::Persist`] or [`Action::Apply`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,6 +165,16 @@ struct Leadership {
     ready: bool,
     /// Ticks into the current CheckQuorum window (`election_timeout_max` ticks long).
     quorum_window_elapsed: u32,
+    /// A leader transfer in progress.
+    transfer: Option<Transfer>,
+}
+
+/// A leader transfer in progress: proposals are refused until it ends.
+#[derive(Clone, Debug)]
+struct Transfer {
+    target: NodeId,
+    /// Ticks since it started; abandoned after `election_timeout_max`.
+    elapsed: u32,
 }
 
 /// A sans-IO Raft node. See the crate documentation for how to drive it.
@@ -285,6 +335,14 @@ impl Node {
             .get(&peer)
             .map(|p| p.match_index)
     }
+    /// The successor a leader transfer in progress hands leadership to.
+    pub fn transfer_target(&self) -> Option<NodeId> {
+        self.leadership
+            .as_ref()?
+            .transfer
+            .as_ref()
+            .map(|t| t.target)
+    }
     /// AppendEntries messages in flight to `peer` (None when not leading or unknown peer).
     /// Bounded by [`Config::max_inflight_messages`]: the leader keeps no per-follower queue,
     /// only this window of indexes; what a follower misses is re-read from the log.
@@ -317,6 +375,7 @@ impl Node {
                 if self.check_quorum_at_window_end() {
                     return self.finish();
                 }
+                self.expire_transfer();
                 self.heartbeat_elapsed += 1;
                 if self.heartbeat_elapsed >= self.config.heartbeat_interval {
                     self.heartbeat_elapsed = 0;
@@ -359,7 +418,9 @@ impl Node {
             Message::ForwardProposal(m) => self.handle_forwarded_proposal(m),
             Message::PreVoteRequest(m) => self.handle_pre_vote_request(m),
             Message::PreVoteResponse(m) => self.handle_pre_vote_response(from, m),
-            Message::TimeoutNow(_) | Message::TransferVoteRequest(_) | Message::ReadAck(_) => {}
+            Message::TimeoutNow(m) => self.handle_timeout_now(m),
+            Message::TransferVoteRequest(m) => self.handle_vote_request(m),
+            Message::ReadAck(_) => {}
         }
         self.finish()
     }
@@ -414,6 +475,60 @@ impl Node {
             }
             (_, None) => Err(ProposeError::NotLeader { leader: None }),
         }
+    }
+
+    /// Hands leadership to `preferred`, or to the most up-to-date voter (highest match index,
+    /// lowest id on a tie) when `None` (NRG `StepDown`, etcd `TransferLeader`).
+    ///
+    /// From now on the leader refuses proposals with [`ProposeError::TransferInProgress`]
+    /// (never losing one silently), brings the target's log up to date, and then sends it
+    /// [`Message::TimeoutNow`] (NRG `EntryLeaderTransfer`), again on each of its
+    /// acknowledgements while the transfer lasts. The target campaigns at once, skipping
+    /// PreVote and exempt from leader stickiness; its higher term ends this leadership. If
+    /// that has not happened within `election_timeout_max` ticks, the leader resumes normal
+    /// operation. The leader's vote is never cleared. Asking again for the same target
+    /// changes nothing.
+    pub fn step_down(&mut self, preferred: Option<NodeId>) -> Result<Vec<Action>, TransferError> {
+        let Some(leadership) = self.leadership.as_ref() else {
+            return Err(TransferError::NotLeader {
+                leader: self.leader,
+            });
+        };
+        let target = match preferred {
+            Some(target) => {
+                if target == self.config.id
+                    || !self.voters.contains(&target)
+                    || !leadership.progress.contains_key(&target)
+                {
+                    return Err(TransferError::InvalidTarget { target });
+                }
+                target
+            }
+            None => {
+                let mut best: Option<(NodeId, u64)> = None;
+                for (&peer, progress) in &leadership.progress {
+                    if self.voters.contains(&peer)
+                        && best.is_none_or(|(_, m)| progress.match_index > m)
+                    {
+                        best = Some((peer, progress.match_index));
+                    }
+                }
+                best.ok_or(TransferError::NoSuccessor)?.0
+            }
+        };
+        if let Some(transfer) = &leadership.transfer {
+            if transfer.target == target {
+                return Ok(self.finish());
+            }
+            return Err(TransferError::InProgress {
+                target: transfer.target,
+            });
+        }
+        let leadership = self.leadership.as_mut().expect("checked above");
+        leadership.transfer = Some(Transfer { target, elapsed: 0 });
+        self.send_append(target);
+        self.send_timeout_now_once_caught_up(target);
+        Ok(self.finish())
     }
 
     /// The host reports [`Action::Persist`] `id` (and every earlier one) durable.
@@ -489,7 +604,7 @@ impl Node {
         if self.config.pre_vote {
             self.start_pre_vote();
         } else {
-            self.start_election();
+            self.start_election(false);
         }
     }
 
@@ -574,10 +689,63 @@ impl Node {
         };
         let needed = quorum::quorum(self.voters.len());
         if pre_campaign.granted.len() >= needed {
-            self.start_election();
+            self.start_election(false);
         } else if pre_campaign.rejected.len() >= needed {
             // Lost: stay a follower and try again at the next timeout.
             self.pre_campaign = None;
+        }
+    }
+
+    /// Rule (leader transfer, NRG `EntryLeaderTransfer`): a voter told by the leader of its
+    /// term to campaign does so at once, skipping PreVote; its vote requests are exempt from
+    /// leader stickiness. Non-voters (observers) and leaders ignore it, and so does a node
+    /// in another term (a stale or duplicated TimeoutNow after the transfer's election).
+    fn handle_timeout_now(&mut self, message: TimeoutNow) {
+        if message.term != self.hard_state.term
+            || self.role == Role::Leader
+            || !self.voters.contains(&self.config.id)
+        {
+            return;
+        }
+        self.start_election(true);
+    }
+
+    /// Rule (leader transfer): once the transfer target holds the leader's whole log, tell
+    /// it to campaign now.
+    fn send_timeout_now_once_caught_up(&mut self, peer: NodeId) {
+        let last_index = self.log.last_index();
+        let Some(leadership) = self.leadership.as_ref() else {
+            return;
+        };
+        let caught_up = leadership
+            .transfer
+            .as_ref()
+            .is_some_and(|t| t.target == peer)
+            && leadership
+                .progress
+                .get(&peer)
+                .is_some_and(|p| p.match_index == last_index);
+        if caught_up {
+            let message = Message::TimeoutNow(TimeoutNow {
+                term: self.hard_state.term,
+                leader: self.config.id,
+            });
+            self.send_unattested(peer, message);
+        }
+    }
+
+    /// Rule (leader transfer): a transfer that has not ended leadership within
+    /// `election_timeout_max` ticks is abandoned and the leader takes proposals again.
+    fn expire_transfer(&mut self) {
+        let limit = self.config.election_timeout_max;
+        let Some(leadership) = self.leadership.as_mut() else {
+            return;
+        };
+        if let Some(transfer) = leadership.transfer.as_mut() {
+            transfer.elapsed += 1;
+            if transfer.elapsed >= limit {
+                leadership.transfer = None;
+            }
         }
     }
 
@@ -607,8 +775,9 @@ impl Node {
     }
 
     /// Rule: a voter becomes candidate, increments its term, votes for itself and persists
-    /// term and vote before any vote request leaves.
-    fn start_election(&mut self) {
+    /// term and vote before any vote request leaves. A campaign ordered by a leader transfer
+    /// sends [`Message::TransferVoteRequest`]s, which leader stickiness lets through.
+    fn start_election(&mut self, transfer: bool) {
         self.reset_election_timer();
         self.pre_campaign = None;
         if !self.voters.contains(&self.config.id) {
@@ -631,7 +800,12 @@ impl Node {
         };
         let peers: Vec<NodeId> = self.other_voters().collect();
         for peer in peers {
-            self.send_attesting(peer, Message::VoteRequest(request.clone()));
+            let message = if transfer {
+                Message::TransferVoteRequest(request.clone())
+            } else {
+                Message::VoteRequest(request.clone())
+            };
+            self.send_attesting(peer, message);
         }
         // A single voter has no one to ask; its own durable vote may already decide.
         self.count_own_vote_once_durable();
@@ -734,6 +908,7 @@ impl Node {
             noop_index: next,
             ready: false,
             quorum_window_elapsed: 0,
+            transfer: None,
         });
         let peer_state = PeerState {
             cluster_size: self.voters.len() as u32,
@@ -959,6 +1134,11 @@ impl Node {
                 current_term: self.hard_state.term,
             });
         }
+        if let Some(transfer) = self.leadership.as_ref().and_then(|l| l.transfer.as_ref()) {
+            return Err(ProposeError::TransferInProgress {
+                target: transfer.target,
+            });
+        }
         Ok(())
     }
 
@@ -985,9 +1165,12 @@ impl Node {
     }
 
     /// A forwarded proposal is appended like a local one; when the leader would refuse it
-    /// (not leading, overloaded) it is dropped like a lost message and the client retries.
+    /// (not leading, transferring, overloaded) it is dropped like a lost message and the
+    /// client retries.
     fn handle_forwarded_proposal(&mut self, proposal: ForwardProposal) {
-        if self.role == Role::Leader && self.check_uncommitted_limit(1).is_ok() {
+        if self.check_can_propose(self.hard_state.term).is_ok()
+            && self.check_uncommitted_limit(1).is_ok()
+        {
             self.append_as_leader(EntryKind::Normal, proposal.data);
             self.replicate_to_all();
         }
@@ -1024,6 +1207,7 @@ impl Node {
             progress.reject(response.index);
         }
         self.send_append(from);
+        self.send_timeout_now_once_caught_up(from);
     }
 
     /// Rule: the leader advances its commit index only to an entry of its current term that

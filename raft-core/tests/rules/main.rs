@@ -14,4 +14,5 @@ mod proposals;
 mod replication;
 mod support;
 mod terms;
+mod transfer;
 mod voting;

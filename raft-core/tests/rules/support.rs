@@ -13,8 +13,8 @@ use bytes::Bytes;
 use raft_core::codec::encode_peer_state;
 use raft_core::{
     Action, AppendEntries, AppendResponse, Config, Entry, EntryKind, ForwardProposal, HardState,
-    LogWrite, Message, Node, NodeId, PeerState, PersistId, Recovered, Role, VoteRequest,
-    VoteResponse,
+    LogWrite, Message, Node, NodeId, PeerState, PersistId, Recovered, Role, TimeoutNow,
+    VoteRequest, VoteResponse,
 };
 
 pub const SEED: u64 = 7;
@@ -173,6 +173,28 @@ pub fn pre_vote_grant(peer: u64, term: u64) -> Message {
 
 pub fn pre_vote_refusal(peer: u64, term: u64) -> Message {
     pre_vote_response(peer, term, false, false)
+}
+
+/// A vote request of a candidate that campaigns because of a TimeoutNow.
+pub fn transfer_vote_request(
+    candidate: u64,
+    term: u64,
+    last_index: u64,
+    last_term: u64,
+) -> Message {
+    Message::TransferVoteRequest(VoteRequest {
+        term,
+        last_term,
+        last_index,
+        candidate: n(candidate),
+    })
+}
+
+pub fn timeout_now(leader: u64, term: u64) -> Message {
+    Message::TimeoutNow(TimeoutNow {
+        term,
+        leader: n(leader),
+    })
 }
 
 pub fn forwarded(data: &'static str) -> Message {
