@@ -49,6 +49,10 @@ pub enum Action {
     Apply { entries: Vec<Entry> },
     /// The node's role or term changed.
     RoleChanged { role: Role, term: u64 },
+    /// A read requested with [`crate::Node::read_index`] is confirmed: serve it (with
+    /// `context`) once the state machine has applied `index`. Reads become ready in the order
+    /// they were requested.
+    ReadReady { context: u64, index: u64 },
     /// The leader the application should use changed. `Some(self)` only once this node's
     /// no-op entry for the term is committed (NRG's `Leader()` semantics): before that, the
     /// node may lead but cannot yet serve.

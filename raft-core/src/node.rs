@@ -5,7 +5,8 @@ use crate::action::{Action, LogWrite, PersistId, Role};
 use crate::config::{Config, ConfigError, Recovered};
 use crate::log::Log;
 use crate::message::{
-    AppendEntries, AppendResponse, ForwardProposal, Message, TimeoutNow, VoteRequest, VoteResponse,
+    AppendEntries, AppendResponse, ForwardProposal, Message, ReadAck, TimeoutNow, VoteRequest,
+    VoteResponse,
 };
 use crate::progress::Progress;
 use crate::quorum;
@@ -64,6 +65,32 @@ impl fmt::Display for ProposeError {
 }
 
 impl std::error::Error for ProposeError {}
+
+/// Why [`Node::read_index`] refused. Nothing changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// Only the leader serves reads; `leader` is the leader this node knows of. (Followers do
+    /// not forward reads: the host sends the read to the leader, as it does proposals.)
+    NotLeader { leader: Option<NodeId> },
+    /// This node leads but its no-op of the term is not committed yet, so its commit index
+    /// may miss entries committed by earlier leaders. Retry once [`Action::LeaderChanged`]
+    /// names this node.
+    NotReady,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::NotLeader { leader: Some(l) } => write!(f, "not the leader; {l} is"),
+            ReadError::NotLeader { leader: None } => write!(f, "not the leader; none known"),
+            ReadError::NotReady => {
+                write!(f, "the leader's entry of its term is not committed yet")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
 
 /// Why [`Node::step_down`] refused. Nothing changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,6 +194,22 @@ struct Leadership {
     quorum_window_elapsed: u32,
     /// A leader transfer in progress.
     transfer: Option<Transfer>,
+    /// ReadIndex: the number of the latest read round (0: none yet this term).
+    read_seq: u64,
+    /// ReadIndex: reads waiting for a quorum to acknowledge their round, oldest first (their
+    /// `seq` increases along the queue).
+    pending_reads: VecDeque<PendingRead>,
+}
+
+/// A read waiting for leadership to be confirmed.
+#[derive(Clone, Debug)]
+struct PendingRead {
+    context: u64,
+    /// The commit index when the read arrived: the read is served once this is applied.
+    index: u64,
+    /// The read round started for it; only acknowledgements of this round or a later one
+    /// confirm it.
+    seq: u64,
 }
 
 /// A leader transfer in progress: proposals are refused until it ends.
@@ -420,7 +463,7 @@ impl Node {
             Message::PreVoteResponse(m) => self.handle_pre_vote_response(from, m),
             Message::TimeoutNow(m) => self.handle_timeout_now(m),
             Message::TransferVoteRequest(m) => self.handle_vote_request(m),
-            Message::ReadAck(_) => {}
+            Message::ReadAck(m) => self.handle_read_ack(from, m),
         }
         self.finish()
     }
@@ -475,6 +518,40 @@ impl Node {
             }
             (_, None) => Err(ProposeError::NotLeader { leader: None }),
         }
+    }
+
+    /// ReadIndex (Raft thesis §6.4): a linearizable read without a log entry. The leader
+    /// records `(context, commit index)` and starts a read round: a heartbeat to every
+    /// follower carrying the round's number (and every AppendEntries carries it while reads
+    /// wait). Once a quorum of voters, itself included, acknowledged a round at least as new
+    /// as the read's, no other leader can have committed anything the read could miss, and
+    /// the node emits [`Action::ReadReady`] with the recorded index; the host serves the read
+    /// once it has applied that index. With one voter the read is ready at once.
+    ///
+    /// Refused with [`ReadError::NotReady`] until this leader's own no-op is committed
+    /// (before that its commit index may lag entries committed by earlier leaders; refusing
+    /// rather than queueing keeps no state the host cannot see). Reads still waiting when
+    /// leadership ends are dropped: the host fails them when it sees the role change.
+    /// Contexts are the host's; they may repeat (a retried read) without harm, because a
+    /// read is matched to acknowledgements by round, not by context (etcd-io/raft#397).
+    pub fn read_index(&mut self, context: u64) -> Result<Vec<Action>, ReadError> {
+        let Some(leadership) = self.leadership.as_mut() else {
+            return Err(ReadError::NotLeader {
+                leader: self.leader,
+            });
+        };
+        if !leadership.ready {
+            return Err(ReadError::NotReady);
+        }
+        leadership.read_seq += 1;
+        leadership.pending_reads.push_back(PendingRead {
+            context,
+            index: self.commit_index,
+            seq: leadership.read_seq,
+        });
+        self.broadcast_read_round();
+        self.confirm_reads();
+        Ok(self.finish())
     }
 
     /// Hands leadership to `preferred`, or to the most up-to-date voter (highest match index,
@@ -909,6 +986,8 @@ impl Node {
             ready: false,
             quorum_window_elapsed: 0,
             transfer: None,
+            read_seq: 0,
+            pending_reads: VecDeque::new(),
         });
         let peer_state = PeerState {
             cluster_size: self.voters.len() as u32,
@@ -1013,15 +1092,24 @@ impl Node {
     /// - commit index = min(leader commit, last index verified by this append);
     /// - the acknowledgement leaves after the entries are durable.
     fn handle_append_entries(&mut self, request: AppendEntries) {
+        let (leader, read_seq) = (request.leader, request.read_seq);
+        if self.accept_append_entries(request) && read_seq != 0 {
+            self.send_read_ack(leader, read_seq);
+        }
+    }
+
+    /// [`Node::handle_append_entries`] without the read acknowledgement. Returns whether this
+    /// node follows the sender as the leader of its current term.
+    fn accept_append_entries(&mut self, request: AppendEntries) -> bool {
         let term = self.hard_state.term;
         if request.term < term {
             let response = self.append_response(false, self.log.last_index());
             self.send_attesting(request.leader, response);
-            return;
+            return false;
         }
         if self.role == Role::Leader {
             // Two leaders in one term cannot happen; ignore rather than act on it.
-            return;
+            return false;
         }
         if self.role == Role::Candidate {
             self.campaign = None;
@@ -1035,7 +1123,7 @@ impl Node {
         // A leader of our term exists: a pre-vote in progress is moot.
         self.pre_campaign = None;
         if !append_is_well_formed(&request) {
-            return;
+            return false;
         }
 
         // Consistency check.
@@ -1045,7 +1133,7 @@ impl Node {
                 let hint = self.rejection_hint(request.prev_index, request.prev_term);
                 let response = self.append_response(false, hint);
                 self.send_attesting(request.leader, response);
-                return;
+                return true;
             }
         }
 
@@ -1058,7 +1146,7 @@ impl Node {
                 Some(_) => {
                     if entry.index <= self.commit_index {
                         // A leader never conflicts with committed entries; refuse to lose them.
-                        return;
+                        return true;
                     }
                     self.truncate_and_append(new_entries);
                     break;
@@ -1077,6 +1165,21 @@ impl Node {
         }
         let response = self.append_response(true, last_verified);
         self.send_attesting(request.leader, response);
+        true
+    }
+
+    /// Rule (ReadIndex, follower side): a follower answers an AppendEntries of its leader
+    /// that carries a read round with a [`ReadAck`] for that round, whatever its log says.
+    /// The ack attests only "my term is still yours", which needs no persist: a vote or an
+    /// acknowledgement in a later term would have been made durable (raising the durable
+    /// term) before it left, so a node that still answers in this term has given none.
+    fn send_read_ack(&mut self, leader: NodeId, seq: u64) {
+        let ack = ReadAck {
+            term: self.hard_state.term,
+            seq,
+            peer: self.config.id,
+        };
+        self.send_unattested(leader, Message::ReadAck(ack));
     }
 
     /// Where a rejected leader should retry: the follower's last index if the leader is past
@@ -1242,6 +1345,85 @@ impl Node {
         }
     }
 
+    /// Rule (ReadIndex): a read round is a heartbeat to every follower carrying the round's
+    /// number. It is sent at the follower's match index, which the follower is known to hold,
+    /// so it never provokes a rejection that would disturb replication.
+    fn broadcast_read_round(&mut self) {
+        let Some(leadership) = self.leadership.as_ref() else {
+            return;
+        };
+        let heartbeats: Vec<(NodeId, Message)> = leadership
+            .progress
+            .iter()
+            .map(|(&peer, progress)| {
+                let prev_index = progress.match_index;
+                let heartbeat = AppendEntries {
+                    leader: self.config.id,
+                    term: self.hard_state.term,
+                    commit: self.commit_index,
+                    prev_term: self.log.term_at(prev_index).expect("match within the log"),
+                    prev_index,
+                    entries: Vec::new(),
+                    read_seq: leadership.read_seq,
+                };
+                (peer, Message::AppendEntries(heartbeat))
+            })
+            .collect();
+        for (peer, heartbeat) in heartbeats {
+            self.send_unattested(peer, heartbeat);
+        }
+    }
+
+    /// Rule (ReadIndex): record a follower's acknowledgement of read rounds up to `seq`
+    /// (only of this term, only from a follower we track, never for a round not started).
+    /// Keeping the highest round per follower makes duplicates count once and a delayed
+    /// acknowledgement of an older round unable to confirm a newer read (etcd-io/raft#397).
+    fn handle_read_ack(&mut self, from: NodeId, ack: ReadAck) {
+        if self.role != Role::Leader || ack.term != self.hard_state.term || ack.peer != from {
+            return;
+        }
+        let Some(leadership) = self.leadership.as_mut() else {
+            return;
+        };
+        if ack.seq > leadership.read_seq {
+            return; // a round we never started: malformed
+        }
+        let Some(progress) = leadership.progress.get_mut(&from) else {
+            return;
+        };
+        progress.recent_active = true;
+        if ack.seq > progress.read_acked {
+            progress.read_acked = ack.seq;
+            self.confirm_reads();
+        }
+    }
+
+    /// Rule (ReadIndex): a read is ready once a quorum of voters (this leader included)
+    /// acknowledged a round numbered at least its own. Rounds only grow, so reads become
+    /// ready in order.
+    fn confirm_reads(&mut self) {
+        let Some(leadership) = self.leadership.as_mut() else {
+            return;
+        };
+        let needed = quorum::quorum(self.voters.len());
+        let own = usize::from(self.voters.contains(&self.config.id));
+        while let Some(read) = leadership.pending_reads.front() {
+            let acknowledged = leadership
+                .progress
+                .iter()
+                .filter(|(peer, p)| p.read_acked >= read.seq && self.voters.contains(peer))
+                .count();
+            if own + acknowledged < needed {
+                break;
+            }
+            let read = leadership.pending_reads.pop_front().expect("checked above");
+            self.actions.push(Action::ReadReady {
+                context: read.context,
+                index: read.index,
+            });
+        }
+    }
+
     /// Rule (CheckQuorum, NRG lost quorum): at the end of every window of
     /// `election_timeout_max` ticks a leader checks that it heard (an append response or a
     /// read ack of its term) from a quorum of voters, itself included, during the window;
@@ -1356,8 +1538,17 @@ impl Node {
             prev_term,
             prev_index,
             entries,
-            read_seq: 0,
+            read_seq: self.read_seq_on_the_wire(),
         })
+    }
+
+    /// The read round every AppendEntries carries: the latest while reads wait, else 0 (so
+    /// without reads the bytes are NRG's and followers send no ReadAck).
+    fn read_seq_on_the_wire(&self) -> u64 {
+        match &self.leadership {
+            Some(l) if !l.pending_reads.is_empty() => l.read_seq,
+            _ => 0,
+        }
     }
 
     /// Rule: every heartbeat interval the leader tells each follower its commit index and

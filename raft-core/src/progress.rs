@@ -27,6 +27,8 @@ pub struct Progress {
     /// CheckQuorum: the follower was heard from (in the leader's term) during the current
     /// window; cleared at the end of every window.
     pub recent_active: bool,
+    /// ReadIndex: the highest read round the follower acknowledged in this term.
+    pub read_acked: u64,
 }
 
 impl Progress {
@@ -38,6 +40,7 @@ impl Progress {
             probe_sent: false,
             inflight: VecDeque::new(),
             recent_active: false,
+            read_acked: 0,
         }
     }
 

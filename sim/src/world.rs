@@ -620,6 +620,8 @@ impl World {
                     self.hosts[node].leader_hint = leader.map(|l| l.0 as usize);
                     self.record(event!(now, Some(node), "leader", term = term, leader = fmt_vote(leader)));
                 }
+                // The workload does not issue ReadIndex reads yet.
+                Action::ReadReady { .. } => {}
             }
         }
         if let Some(raft) = self.hosts[node].node.as_ref().filter(|_| self.checking) {

@@ -112,7 +112,9 @@ fn answers(actions: &[Action]) -> Vec<Input> {
                 };
                 inputs.push(Input::Receive(*to, reply));
             }
-            Action::RoleChanged { .. } | Action::LeaderChanged { .. } => {}
+            Action::RoleChanged { .. }
+            | Action::LeaderChanged { .. }
+            | Action::ReadReady { .. } => {}
         }
     }
     inputs

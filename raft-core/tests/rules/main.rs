@@ -11,6 +11,7 @@ mod election;
 mod flow_control;
 mod prevote;
 mod proposals;
+mod read_index;
 mod replication;
 mod support;
 mod terms;

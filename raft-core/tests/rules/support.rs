@@ -13,7 +13,7 @@ use bytes::Bytes;
 use raft_core::codec::encode_peer_state;
 use raft_core::{
     Action, AppendEntries, AppendResponse, Config, Entry, EntryKind, ForwardProposal, HardState,
-    LogWrite, Message, Node, NodeId, PeerState, PersistId, Recovered, Role, TimeoutNow,
+    LogWrite, Message, Node, NodeId, PeerState, PersistId, ReadAck, Recovered, Role, TimeoutNow,
     VoteRequest, VoteResponse,
 };
 
@@ -195,6 +195,38 @@ pub fn timeout_now(leader: u64, term: u64) -> Message {
         term,
         leader: n(leader),
     })
+}
+
+/// A heartbeat of ReadIndex round `read_seq` from `leader`, after (`prev_index`, `prev_term`).
+pub fn read_heartbeat(
+    leader: u64,
+    term: u64,
+    prev_index: u64,
+    prev_term: u64,
+    commit: u64,
+    read_seq: u64,
+) -> Message {
+    Message::AppendEntries(AppendEntries {
+        leader: n(leader),
+        term,
+        commit,
+        prev_term,
+        prev_index,
+        entries: vec![],
+        read_seq,
+    })
+}
+
+pub fn read_ack(peer: u64, term: u64, seq: u64) -> Message {
+    Message::ReadAck(ReadAck {
+        term,
+        seq,
+        peer: n(peer),
+    })
+}
+
+pub fn read_ready(context: u64, index: u64) -> Action {
+    Action::ReadReady { context, index }
 }
 
 pub fn forwarded(data: &'static str) -> Message {
