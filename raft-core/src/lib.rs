@@ -89,5 +89,5 @@ pub mod types;
 pub use action::{Action, LogWrite, PersistId, Role};
 pub use config::{Config, ConfigError, Recovered};
 pub use message::*;
-pub use node::{ContractError, Node, ProposeError, Proposed, ReadError, TransferError};
+pub use node::{ContractError, Health, Node, ProposeError, Proposed, ReadError, TransferError};
 pub use types::*;

@@ -155,6 +155,16 @@ impl fmt::Display for ContractError {
 
 impl std::error::Error for ContractError {}
 
+/// NRG's health checks (`Current()` / `Healthy()`), see [`Node::health`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Health {
+    /// Something is committed, and this node leads, or follows a leader it heard from within
+    /// the minimum election timeout and is not paused with commits it has not handed out.
+    pub current: bool,
+    /// Current, and (unless leading) everything committed is applied.
+    pub healthy: bool,
+}
+
 /// Indexes of a successful proposal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proposed {
@@ -247,6 +257,8 @@ pub struct Node {
     applied_index: u64,
     /// Highest log index durable on this node and identical to the in-memory log.
     durable_index: u64,
+    /// [`Node::pause_apply`]: no Apply actions, no campaigning.
+    paused: bool,
 
     election_elapsed: u32,
     election_timeout: u32,
@@ -298,6 +310,7 @@ impl Node {
             apply_handed_out: 0,
             applied_index: 0,
             durable_index,
+            paused: false,
             election_elapsed: 0,
             election_timeout: 0,
             heartbeat_elapsed: 0,
@@ -378,6 +391,33 @@ impl Node {
             .get(&peer)
             .map(|p| p.match_index)
     }
+    /// Applying is paused ([`Node::pause_apply`]).
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+    /// NRG `Current()` / `Healthy()`. Nothing counts before anything is committed. A leader
+    /// is current and healthy (as in NRG, whatever its applied index). A follower or
+    /// candidate is current when it follows a leader it heard from within the minimum
+    /// election timeout and is not paused with commits it has not handed out; healthy when,
+    /// in addition, it has applied everything committed it knows of.
+    pub fn health(&self) -> Health {
+        if self.commit_index == 0 {
+            return Health::default();
+        }
+        if self.role == Role::Leader {
+            return Health {
+                current: true,
+                healthy: true,
+            };
+        }
+        let current = self.leader.is_some_and(|l| l != self.config.id)
+            && self.ticks_since_leader < self.config.election_timeout_min
+            && !(self.paused && self.commit_index > self.apply_handed_out);
+        Health {
+            current,
+            healthy: current && self.applied_index == self.commit_index,
+        }
+    }
     /// The successor a leader transfer in progress hands leadership to.
     pub fn transfer_target(&self) -> Option<NodeId> {
         self.leadership
@@ -427,9 +467,11 @@ impl Node {
             }
             Role::Follower | Role::Candidate => {
                 self.ticks_since_leader = self.ticks_since_leader.saturating_add(1);
-                self.election_elapsed += 1;
-                if self.election_elapsed >= self.election_timeout {
-                    self.election_timeout_fired();
+                if !self.paused {
+                    self.election_elapsed += 1;
+                    if self.election_elapsed >= self.election_timeout {
+                        self.election_timeout_fired();
+                    }
                 }
             }
         }
@@ -437,9 +479,10 @@ impl Node {
     }
 
     /// Starts campaigning now, as if the election timeout fired (NATS `Campaign`): with
-    /// [`Config::pre_vote`] on, that is a pre-vote first.
+    /// [`Config::pre_vote`] on, that is a pre-vote first. Does nothing while leading or
+    /// paused.
     pub fn campaign(&mut self) -> Vec<Action> {
-        if self.role != Role::Leader {
+        if self.role != Role::Leader && !self.paused {
             self.election_timeout_fired();
         }
         self.finish()
@@ -518,6 +561,30 @@ impl Node {
             }
             (_, None) => Err(ProposeError::NotLeader { leader: None }),
         }
+    }
+
+    /// NRG `PauseApply`: stop handing out [`Action::Apply`] (the node keeps replicating,
+    /// acknowledging, voting and learning the commit index) and stop campaigning, so the
+    /// application can, for example, install state of its own. Only a follower pauses: a
+    /// leader or candidate first steps down to follower in its term (its vote stays).
+    pub fn pause_apply(&mut self) -> Vec<Action> {
+        if self.role != Role::Follower {
+            self.become_follower_in_term();
+        }
+        self.pre_campaign = None;
+        self.paused = true;
+        self.finish()
+    }
+
+    /// NRG `ResumeApply`: hand out everything committed while paused, in one
+    /// [`Action::Apply`], and start a fresh election timeout. A no-op when not paused.
+    pub fn resume_apply(&mut self) -> Vec<Action> {
+        if self.paused {
+            self.paused = false;
+            self.reset_election_timer();
+            self.hand_out_committed();
+        }
+        self.finish()
     }
 
     /// ReadIndex (Raft thesis §6.4): a linearizable read without a log entry. The leader
@@ -775,12 +842,14 @@ impl Node {
 
     /// Rule (leader transfer, NRG `EntryLeaderTransfer`): a voter told by the leader of its
     /// term to campaign does so at once, skipping PreVote; its vote requests are exempt from
-    /// leader stickiness. Non-voters (observers) and leaders ignore it, and so does a node
-    /// in another term (a stale or duplicated TimeoutNow after the transfer's election).
+    /// leader stickiness. Non-voters (observers), leaders and paused nodes ignore it (the
+    /// leader's transfer then times out), and so does a node in another term (a stale or
+    /// duplicated TimeoutNow after the transfer's election).
     fn handle_timeout_now(&mut self, message: TimeoutNow) {
         if message.term != self.hard_state.term
             || self.role == Role::Leader
             || !self.voters.contains(&self.config.id)
+            || self.paused
         {
             return;
         }
@@ -1578,9 +1647,10 @@ impl Node {
 
     // ----- commit and apply ------------------------------------------------------------
 
+    /// Rule: committed entries are handed out in order, each once, except while paused.
     fn hand_out_committed(&mut self) {
         debug_assert!(self.commit_index <= self.log.last_index());
-        if self.commit_index > self.apply_handed_out {
+        if !self.paused && self.commit_index > self.apply_handed_out {
             let entries = self
                 .log
                 .slice(self.apply_handed_out + 1, self.commit_index)

@@ -9,6 +9,7 @@ mod commit;
 mod contract;
 mod election;
 mod flow_control;
+mod pause;
 mod prevote;
 mod proposals;
 mod read_index;
