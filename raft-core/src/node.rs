@@ -785,18 +785,20 @@ impl Node {
         self.check_pre_vote_result();
     }
 
-    /// Rule (PreVote): answer a pre-vote with what a vote request for its term would get —
-    /// the term is ahead of ours (or is ours and our vote is free for this candidate) and the
-    /// candidate's log is at least as up to date — except that while this node heard from a
-    /// current leader within the minimum election timeout it refuses. Changes no state, so
-    /// the answer needs no persist; it echoes the pre-vote's term.
+    /// Rule (PreVote): grant a pre-vote when the candidate's log is at least as up to date as
+    /// ours and this node has not heard from a current leader within the minimum election
+    /// timeout. Changes no state, so the answer needs no persist; it echoes the pre-vote's
+    /// term.
+    ///
+    /// The pre-vote's term is not judged. Refusing a term that is not ahead of ours (as a real
+    /// vote would) deadlocks: a node with the most up-to-date log but a stale term (say, the
+    /// leader that stepped down for lost quorum) is refused by everyone, never learns the
+    /// current term (pre-vote answers change no term), and refuses the others for their
+    /// shorter logs (simulator seed 176). Granting costs nothing: the real election at a
+    /// stale term is refused by voters that are ahead, and their answers carry the term the
+    /// candidate then adopts.
     fn handle_pre_vote_request(&mut self, request: VoteRequest) {
-        let term = self.hard_state.term;
-        let vote_free = request.term > term
-            || (request.term == term
-                && self.hard_state.vote.is_none_or(|v| v == request.candidate));
-        let granted = vote_free
-            && !self.in_leader_lease()
+        let granted = !self.in_leader_lease()
             && candidate_log_is_up_to_date(&request, self.log.last_term(), self.log.last_index());
         let response = VoteResponse {
             term: request.term,
