@@ -12,6 +12,31 @@
 //! | [`Node::forward`]           | a follower hands a proposal to its leader             |
 //! | [`Node::persisted`]         | an [`Action::Persist`] is durable                     |
 //! | [`Node::applied`]           | entries from an [`Action::Apply`] are applied         |
+//! | [`Node::campaign`]          | campaign now (NRG `Campaign`), as if the timeout fired |
+//! | [`Node::step_down`]         | hand leadership to a successor (leader transfer)      |
+//! | [`Node::read_index`]        | a linearizable read: wait for [`Action::ReadReady`]   |
+//! | [`Node::pause_apply`]       | stop handing out applies and campaigning (a leader steps down) |
+//! | [`Node::resume_apply`]      | hand out what was committed meanwhile, campaign again |
+//!
+//! [`Node::health`] answers NRG's `Current()` / `Healthy()` without changing anything.
+//!
+//! ## Features beyond classic Raft (all in [`Config`])
+//!
+//! - **PreVote** ([`Config::pre_vote`], on by default): a node whose election timeout fires
+//!   first asks whether it could win at `term + 1` ([`Message::PreVoteRequest`]), changing
+//!   neither term nor vote; only a quorum of grants starts the real election.
+//! - **CheckQuorum** ([`Config::check_quorum`], on by default): a leader that has not heard
+//!   from a quorum within an election timeout steps down (NRG lost quorum), and a node that
+//!   heard from a current leader within the minimum election timeout ignores higher-term vote
+//!   requests (leader stickiness), except those of a leader transfer.
+//! - **Leader transfer**: [`Node::step_down`] refuses proposals
+//!   ([`ProposeError::TransferInProgress`]), catches the successor up and sends it
+//!   [`Message::TimeoutNow`].
+//! - **ReadIndex**: [`Node::read_index`] confirms leadership with a numbered heartbeat round
+//!   and emits [`Action::ReadReady`]; serve the read once [`Node::applied`] reached its index.
+//! - **Flow control**: [`Config::max_inflight_messages`], [`Config::max_entries_per_message`],
+//!   [`Config::max_bytes_per_message`] per follower and message, and
+//!   [`Config::max_uncommitted_entries`] ([`ProposeError::Overloaded`]) for the leader's log.
 //!
 //! ## The host's contract: durable before attested
 //!
@@ -26,6 +51,8 @@
 //!    it an explicit call with an id only the node hands out; an id it never issued is a
 //!    [`ContractError`].
 //! 4. Messages may be lost, duplicated, delayed or reordered; the protocol repairs all of it.
+//!    Only messages that attest nothing leave without waiting: a leader's AppendEntries,
+//!    PreVote requests and answers, TimeoutNow and read acknowledgements.
 //! 5. After a crash, rebuild the node from what storage holds ([`Recovered`], decoded with
 //!    [`storage`]); the node restarts as a follower and re-learns the commit index.
 //!

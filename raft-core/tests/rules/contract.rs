@@ -3,8 +3,8 @@
 
 use crate::support::*;
 use raft_core::{
-    Action, AppendResponse, Config, ContractError, Message, Node, NodeId, PersistId, Recovered,
-    VoteResponse,
+    Action, AppendResponse, Config, ContractError, Message, Node, NodeId, PersistId, ReadAck,
+    Recovered, VoteResponse,
 };
 use std::collections::VecDeque;
 
@@ -70,6 +70,7 @@ enum Input {
     Applied(u64),
     Receive(NodeId, Message),
     Propose(u64, &'static str),
+    Read(u64),
 }
 
 fn feed(node: &mut Node, input: &Input) -> Vec<Action> {
@@ -82,6 +83,7 @@ fn feed(node: &mut Node, input: &Input) -> Vec<Action> {
             Ok(proposed) => proposed.actions,
             Err(_) => vec![],
         },
+        Input::Read(context) => node.read_index(*context).unwrap_or_default(),
     }
 }
 
@@ -95,7 +97,23 @@ fn answers(actions: &[Action]) -> Vec<Input> {
                 inputs.push(Input::Applied(entries.last().expect("non-empty").index))
             }
             Action::Send { to, message } => {
+                if let Message::AppendEntries(m) = message {
+                    if m.read_seq != 0 {
+                        let ack = Message::ReadAck(ReadAck {
+                            term: m.term,
+                            seq: m.read_seq,
+                            peer: *to,
+                        });
+                        inputs.push(Input::Receive(*to, ack));
+                    }
+                }
                 let reply = match message {
+                    Message::PreVoteRequest(m) => Message::PreVoteResponse(VoteResponse {
+                        term: m.term,
+                        peer: *to,
+                        granted: true,
+                        empty_log: true,
+                    }),
                     Message::VoteRequest(m) => Message::VoteResponse(VoteResponse {
                         term: m.term,
                         peer: *to,
@@ -120,9 +138,9 @@ fn answers(actions: &[Action]) -> Vec<Input> {
     inputs
 }
 
-#[test]
-fn same_config_seed_and_inputs_give_identical_actions() {
-    let build = || recovered(FIVE, hs(0, None), vec![]);
+/// Runs two nodes built alike through 400 identical inputs: answers first; otherwise time
+/// passes, every fifth time the application proposes and every seventh it reads.
+fn run_twice(build: impl Fn() -> Node) -> (Node, Vec<Vec<Action>>, Vec<Vec<Action>>) {
     let (mut a, mut b) = (build(), build());
     let (mut stream_a, mut stream_b) = (Vec::new(), Vec::new());
     let mut pending = VecDeque::new();
@@ -133,6 +151,8 @@ fn same_config_seed_and_inputs_give_identical_actions() {
             idle += 1;
             if idle % 5 == 0 {
                 Input::Propose(a.term(), "x")
+            } else if idle % 7 == 0 {
+                Input::Read(idle)
             } else {
                 Input::Tick
             }
@@ -143,6 +163,12 @@ fn same_config_seed_and_inputs_give_identical_actions() {
         stream_a.push(actions_a);
         stream_b.push(actions_b);
     }
+    (a, stream_a, stream_b)
+}
+
+#[test]
+fn same_config_seed_and_inputs_give_identical_actions() {
+    let (a, stream_a, stream_b) = run_twice(|| recovered(FIVE, hs(0, None), vec![]));
 
     assert!(a.is_ready_leader(), "the run went through an election");
     assert!(
@@ -150,6 +176,25 @@ fn same_config_seed_and_inputs_give_identical_actions() {
         "and committed proposals: {}",
         a.commit_index()
     );
+    assert_eq!(stream_a, stream_b);
+    assert_eq!(format!("{stream_a:?}"), format!("{stream_b:?}"));
+}
+
+#[test]
+fn same_config_seed_and_inputs_give_identical_actions_with_every_feature_on() {
+    let build = || recovered_with(defaults(FIVE, SEED), hs(0, None), vec![]);
+    let (a, stream_a, stream_b) = run_twice(build);
+
+    assert!(
+        a.is_ready_leader(),
+        "the run went through a pre-vote and an election"
+    );
+    let reads = stream_a
+        .iter()
+        .flatten()
+        .filter(|action| matches!(action, Action::ReadReady { .. }))
+        .count();
+    assert!(reads > 5, "and served reads: {reads}");
     assert_eq!(stream_a, stream_b);
     assert_eq!(format!("{stream_a:?}"), format!("{stream_b:?}"));
 }
