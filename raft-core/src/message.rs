@@ -71,6 +71,11 @@ pub struct TimeoutNow {
 /// [`AppendEntries::read_seq`]. It attests no durable state (a node that acknowledged term
 /// `term` cannot have granted a vote or an append in a later term before, because those
 /// would have been persisted first), so it leaves at once.
+///
+/// Why a message of its own rather than the [`AppendResponse`]: its 25-byte NRG layout has no
+/// room for a round number, and reusing its `index` would make every acknowledgement
+/// ambiguous between a match index (which the commit rule trusts) and a read round. The
+/// AppendResponse still answers the same AppendEntries; the ReadAck travels next to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadAck {
     pub term: u64,
