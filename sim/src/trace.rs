@@ -2,7 +2,6 @@
 //! node. It renders as canonical text (golden files, the trace hash) and JSON lines (tools).
 
 use crate::config::Micros;
-use std::fmt::Write as _;
 
 /// One traced event. `fields` keep their insertion order, which is fixed per event kind, so
 /// the canonical text is stable.
@@ -18,19 +17,40 @@ pub struct TraceEvent {
 impl TraceEvent {
     /// One line: `time node kind key=value ...`. No addresses, no hashes of unrelated code.
     pub fn canonical(&self) -> String {
-        let mut line = String::with_capacity(64);
-        let _ = write!(line, "{:>10}", self.time);
+        let mut line = String::with_capacity(96);
+        self.write_canonical(&mut line);
+        line
+    }
+
+    /// Appends the canonical line to `out`. Hand-formatted (the same text as
+    /// `format!("{:>10} n{:<2} {kind} {key}={value}...")`): this runs for every event of every
+    /// run, to hash it, so it avoids `fmt` machinery and allocation.
+    pub fn write_canonical(&self, out: &mut String) {
+        let mut digits = [0u8; 20];
+        let time = format_u64(self.time, &mut digits);
+        for _ in time.len()..10 {
+            out.push(' ');
+        }
+        out.push_str(time);
         match self.node {
             Some(n) => {
-                let _ = write!(line, " n{n:<2}");
+                out.push_str(" n");
+                let n = format_u64(n as u64, &mut digits);
+                out.push_str(n);
+                if n.len() < 2 {
+                    out.push(' ');
+                }
             }
-            None => line.push_str(" -  "),
+            None => out.push_str(" -  "),
         }
-        let _ = write!(line, " {}", self.kind);
+        out.push(' ');
+        out.push_str(self.kind);
         for (key, value) in &self.fields {
-            let _ = write!(line, " {key}={value}");
+            out.push(' ');
+            out.push_str(key);
+            out.push('=');
+            out.push_str(value);
         }
-        line
     }
 
     /// One JSON object (one line of a JSON-lines trace).
@@ -59,23 +79,32 @@ pub struct Trace {
     kept: Vec<TraceEvent>,
     /// Echo events to `tracing` as they happen (`-v`).
     pub echo: bool,
+    /// Scratch buffer for the canonical line of the event being recorded.
+    line: String,
 }
 
 impl Trace {
     pub fn new(keep: bool) -> Trace {
-        Trace { hash: 0xcbf2_9ce4_8422_2325, events: 0, keep, kept: Vec::new(), echo: false }
+        Trace { hash: 0xcbf2_9ce4_8422_2325, events: 0, keep, kept: Vec::new(), echo: false, line: String::new() }
     }
 
     pub fn record(&mut self, event: TraceEvent) {
-        let line = event.canonical();
-        for byte in line.bytes().chain(std::iter::once(b'\n')) {
-            self.hash ^= u64::from(byte);
-            self.hash = self.hash.wrapping_mul(0x0000_0100_0000_01b3);
+        // The line is built in a buffer reused across events: no allocation per event.
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        event.write_canonical(&mut line);
+        line.push('\n');
+        let mut hash = self.hash;
+        for &byte in line.as_bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
         }
+        self.hash = hash;
         self.events += 1;
         if self.echo {
-            tracing::info!(target: "sim", "{line}");
+            tracing::info!(target: "sim", "{}", line.trim_end_matches('\n'));
         }
+        self.line = line;
         if self.keep {
             self.kept.push(event);
         }
@@ -113,6 +142,20 @@ impl Trace {
     }
 }
 
+/// Writes `value` in decimal into the end of `buf` and returns the digits.
+fn format_u64(mut value: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).expect("ASCII digits")
+}
+
 /// Builds a [`TraceEvent`] tersely: `event!(time, Some(n), "commit", index = 5)`.
 #[macro_export]
 macro_rules! event {
@@ -136,6 +179,18 @@ mod tests {
         assert_eq!(event.canonical(), "      1500 n2  commit index=7 term=3");
         let event = event!(0, None, "fault", what = "heal");
         assert_eq!(event.canonical(), "         0 -   fault what=heal");
+    }
+
+    #[test]
+    fn hand_formatted_line_matches_fmt() {
+        for (time, node) in [(0, None), (7, Some(0)), (1_234_567_890, Some(12)), (u64::MAX, Some(123)), (99, Some(5))] {
+            let event = TraceEvent { time, node, kind: "send", fields: vec![("to", "n1".into()), ("msg", "AE(t1)".into())] };
+            let node = match node {
+                Some(n) => format!(" n{n:<2}"),
+                None => " -  ".into(),
+            };
+            assert_eq!(event.canonical(), format!("{time:>10}{node} send to=n1 msg=AE(t1)"));
+        }
     }
 
     #[test]
