@@ -7,6 +7,7 @@ use raft_core::{Entry, HardState, LogWrite, Message, NodeId, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The properties the simulator checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -86,25 +87,60 @@ impl fmt::Display for Violation {
     }
 }
 
-fn fnv(bytes: &[u8], mut hash: u64) -> u64 {
-    for b in bytes {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+/// One step of the checkers' word-at-a-time hash (a multiply-xorshift mix). The hashes only
+/// compare logs inside one run; they are never shown or stored.
+fn mix(hash: u64, word: u64) -> u64 {
+    let x = (hash ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    x ^ (x >> 32)
+}
+
+fn hash_bytes(bytes: &[u8], mut hash: u64) -> u64 {
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        hash = mix(hash, u64::from_le_bytes(word.try_into().expect("8 bytes")));
     }
-    hash
+    let mut last = [0u8; 8];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    mix(mix(hash, u64::from_le_bytes(last)), bytes.len() as u64)
 }
 
 /// Hash of one entry's identity and content.
 pub fn entry_hash(entry: &Entry) -> u64 {
-    let mut h = fnv(&entry.term.to_le_bytes(), 0xcbf2_9ce4_8422_2325);
-    h = fnv(&entry.index.to_le_bytes(), h);
-    h = fnv(&[entry.kind as u8], h);
-    fnv(&entry.data, h)
+    let mut h = mix(0xcbf2_9ce4_8422_2325, entry.term);
+    h = mix(h, entry.index);
+    h = mix(h, entry.kind as u64);
+    hash_bytes(&entry.data, h)
 }
 
 fn chain(prev: u64, entry: u64) -> u64 {
-    fnv(&entry.to_le_bytes(), fnv(&prev.to_le_bytes(), 0x1000_0000_01b3))
+    mix(mix(0x1000_0000_01b3, prev), entry)
 }
+
+/// rustc's FxHash, for the checkers' maps: keyed by small integers, never iterated, so a fast
+/// unkeyed hash changes nothing observable (SipHash was a measurable share of every event).
+#[derive(Clone, Copy, Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// Prefix hashes of one log: `prefix[i]` covers entries 1..=i+1.
 #[derive(Clone, Debug, Default)]
@@ -148,10 +184,10 @@ impl PrefixLog {
 #[derive(Clone, Debug)]
 pub struct Checkers {
     quorum: usize,
-    leader_of_term: HashMap<u64, usize>,
+    leader_of_term: FxMap<u64, usize>,
     roles: Vec<(Role, u64)>,
     /// (index, term) -> prefix hash, over every log ever seen.
-    seen: HashMap<(u64, u64), u64>,
+    seen: FxMap<(u64, u64), u64>,
     memory: Vec<PrefixLog>,
     durable: Vec<PrefixLog>,
     durable_hard_state: Vec<HardState>,
@@ -162,7 +198,7 @@ pub struct Checkers {
     /// decreases along the log: commits happen in index order and leaders' terms grow.
     committed_in_term: Vec<u64>,
     applied: Vec<u64>,
-    votes: HashMap<(usize, u64), NodeId>,
+    votes: FxMap<(usize, u64), NodeId>,
     pub first_violation: Option<Violation>,
 }
 
@@ -170,9 +206,9 @@ impl Checkers {
     pub fn new(nodes: usize) -> Checkers {
         Checkers {
             quorum: nodes / 2 + 1,
-            leader_of_term: HashMap::new(),
+            leader_of_term: FxMap::default(),
             roles: vec![(Role::Follower, 0); nodes],
-            seen: HashMap::new(),
+            seen: FxMap::default(),
             memory: vec![PrefixLog::default(); nodes],
             durable: vec![PrefixLog::default(); nodes],
             durable_hard_state: vec![HardState::default(); nodes],
@@ -180,7 +216,7 @@ impl Checkers {
             committed: Vec::new(),
             committed_in_term: Vec::new(),
             applied: Vec::new(),
-            votes: HashMap::new(),
+            votes: FxMap::default(),
             first_violation: None,
         }
     }
@@ -394,15 +430,13 @@ impl Checkers {
                 }
                 self.record_vote(now, node, m.term, to);
             }
-            Message::VoteRequest(m) => {
-                if durable.term != m.term || durable.vote != Some(self_id) {
-                    self.fail(
-                        Property::PersistBeforeSend,
-                        now,
-                        Some(node),
-                        format!("vote request for term {} sent before its own vote was durable", m.term),
-                    );
-                }
+            Message::VoteRequest(m) if durable.term != m.term || durable.vote != Some(self_id) => {
+                self.fail(
+                    Property::PersistBeforeSend,
+                    now,
+                    Some(node),
+                    format!("vote request for term {} sent before its own vote was durable", m.term),
+                );
             }
             Message::AppendResponse(m) if m.success => {
                 // The acknowledgement says: through m.index my log holds what the leader of
