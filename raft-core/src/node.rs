@@ -16,6 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
+use std::ops::Bound;
 
 /// Why a proposal was refused. Nothing was appended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1391,17 +1392,22 @@ impl Node {
         let Some(leadership) = self.leadership.as_ref() else {
             return;
         };
-        let mut matches = Vec::with_capacity(self.voters.len());
-        for voter in &self.voters {
-            if *voter == self.config.id {
-                matches.push(self.durable_index);
-            } else if let Some(p) = leadership.progress.get(voter) {
-                matches.push(p.match_index);
+        // On the stack for up to 16 voters: this runs for every acknowledgement.
+        let (mut small, mut large) = ([0u64; 16], Vec::new());
+        let matches: &mut [u64] = if self.voters.len() <= small.len() {
+            &mut small[..self.voters.len()]
+        } else {
+            large.resize(self.voters.len(), 0);
+            &mut large
+        };
+        for (slot, voter) in matches.iter_mut().zip(&self.voters) {
+            *slot = if *voter == self.config.id {
+                self.durable_index
             } else {
-                matches.push(0);
-            }
+                leadership.progress.get(voter).map_or(0, |p| p.match_index)
+            };
         }
-        let candidate = quorum::committed_index(&matches);
+        let candidate = quorum::committed_index(matches);
         if candidate <= self.commit_index
             || self.log.term_at(candidate) != Some(self.hard_state.term)
         {
@@ -1537,12 +1543,23 @@ impl Node {
     }
 
     fn replicate_to_all(&mut self) {
-        let peers: Vec<NodeId> = match &self.leadership {
-            Some(l) => l.progress.keys().copied().collect(),
-            None => return,
-        };
-        for peer in peers {
-            self.send_append(peer);
+        let mut peer = self.peer_after(None);
+        while let Some(p) = peer {
+            self.send_append(p);
+            peer = self.peer_after(Some(p));
+        }
+    }
+
+    /// The leader's next peer in id order after `after` (the first when None). Walking the
+    /// peers this way instead of collecting them saves an allocation per proposal.
+    fn peer_after(&self, after: Option<NodeId>) -> Option<NodeId> {
+        let progress = &self.leadership.as_ref()?.progress;
+        match after {
+            None => progress.keys().next().copied(),
+            Some(p) => progress
+                .range((Bound::Excluded(p), Bound::Unbounded))
+                .next()
+                .map(|(&k, _)| k),
         }
     }
 
@@ -1588,7 +1605,9 @@ impl Node {
             // data bytes, but always at least one entry so an oversized entry still travels.
             let limit = from + self.config.max_entries_per_message as u64 - 1;
             let mut bytes = 0usize;
-            for entry in self.log.slice(from, limit) {
+            let slice = self.log.slice(from, limit);
+            entries.reserve_exact(slice.len());
+            for entry in slice {
                 if entries
                     .first()
                     .is_some_and(|first: &Entry| first.term != entry.term)
@@ -1625,12 +1644,10 @@ impl Node {
     /// Rule: every heartbeat interval the leader tells each follower its commit index and
     /// resends whatever is not acknowledged, so lost messages are repaired within one interval.
     fn broadcast_heartbeat(&mut self) {
-        let peers: Vec<NodeId> = match &self.leadership {
-            Some(l) => l.progress.keys().copied().collect(),
-            None => return,
-        };
         let last_index = self.log.last_index();
-        for peer in peers {
+        let mut next = self.peer_after(None);
+        while let Some(peer) = next {
+            next = self.peer_after(Some(peer));
             let progress = self
                 .leadership
                 .as_mut()
