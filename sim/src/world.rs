@@ -357,7 +357,7 @@ impl World {
         while let Some(Reverse(next)) = self.queue.pop() {
             self.now = next.at;
             self.stats.events += 1;
-            if options.progress_every > 0 && self.stats.events % options.progress_every == 0 {
+            if options.progress_every > 0 && self.stats.events.is_multiple_of(options.progress_every) {
                 progress(self.now, self.end_at);
             }
             if matches!(next.event, Event::End) {

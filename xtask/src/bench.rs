@@ -17,7 +17,6 @@ mod raft_pair;
 
 use clap::Args;
 use serde_json::{json, Value};
-use sim::config::Faults;
 use sim::{RunOptions, SimConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,7 +61,7 @@ impl Plan {
             Plan {
                 reps: 1,
                 standard_seeds: 1,
-                lengths: vec![1, 10, 100],
+                lengths: vec![10, 30, 100],
                 sweep_seeds: 16,
                 raft_proposals: 20_000,
                 memory_sweep_seeds: 200,
@@ -96,22 +95,20 @@ pub fn standard_config(seed: u64, nodes: usize, chaos_secs: u64) -> SimConfig {
     config.max_inflight_messages = 4;
     config.fsync_min_us = 100;
     config.fsync_max_us = 2_750;
-    config.faults = Faults {
-        drop_ppm: 50_000,
-        duplicate_ppm: 25_000,
-        partition_weight: 5,
-        crash_weight: 5,
-        pause_weight: 3,
-        clog_weight: 3,
-        corrupt_weight: 2,
-        read_error_weight: 1,
-        nemesis_interval_us: 850_000,
-        torn_write_ppm: 500_000,
-        slow_fsync_ppm: 25_000,
-        slow_fsync_max_us: 300_000,
-        clock_drift_ppm: 50_000,
-        ..Faults::none()
-    };
+    let f = &mut config.faults;
+    f.drop_ppm = 50_000;
+    f.duplicate_ppm = 25_000;
+    f.partition_weight = 5;
+    f.crash_weight = 5;
+    f.pause_weight = 3;
+    f.clog_weight = 3;
+    f.corrupt_weight = 2;
+    f.read_error_weight = 1;
+    f.nemesis_interval_us = 850_000;
+    f.torn_write_ppm = 500_000;
+    f.slow_fsync_ppm = 25_000;
+    f.slow_fsync_max_us = 300_000;
+    f.clock_drift_ppm = 50_000;
     let w = &mut config.workload;
     w.clients = 4;
     w.keys = 3;
@@ -124,6 +121,15 @@ pub fn standard_config(seed: u64, nodes: usize, chaos_secs: u64) -> SimConfig {
     w.attempt_timeout_us = 400_000;
     w.max_attempts = 30;
     config.chaos_us = chaos_secs * 1_000_000;
+    config
+}
+
+/// The standard workload without the faults that restart a node (crash, and corruption and
+/// read errors, which crash the node to reach recovery): every other fault stays on.
+pub fn without_restarts(mut config: SimConfig) -> SimConfig {
+    config.faults.crash_weight = 0;
+    config.faults.corrupt_weight = 0;
+    config.faults.read_error_weight = 0;
     config
 }
 
@@ -269,11 +275,24 @@ pub fn bench_command(args: BenchArgs) -> ExitCode {
 fn reinvoke_with_raft_rs() -> Option<ExitCode> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
-    let common = ["--release", "--package", "xtask", "--features", "raft-rs-bench", "--manifest-path", manifest];
+    let common = [
+        "--release",
+        "--package",
+        "xtask",
+        "--features",
+        "raft-rs-bench",
+        "--manifest-path",
+        manifest,
+    ];
     eprintln!("==> building xtask with the raft-rs comparison (cargo feature raft-rs-bench)");
-    let built = std::process::Command::new(&cargo).arg("build").args(common).status();
+    let built = std::process::Command::new(&cargo)
+        .arg("build")
+        .args(common)
+        .status();
     if !built.as_ref().is_ok_and(|s| s.success()) {
-        eprintln!("warning: building with raft-rs failed ({built:?}); the raft-rs rows will be missing");
+        eprintln!(
+            "warning: building with raft-rs failed ({built:?}); the raft-rs rows will be missing"
+        );
         return None;
     }
     let status = std::process::Command::new(&cargo)
@@ -303,7 +322,10 @@ struct SimRun {
 }
 
 fn time_run(config: SimConfig, checkers: bool) -> SimRun {
-    let options = RunOptions { checkers, ..RunOptions::default() };
+    let options = RunOptions {
+        checkers,
+        ..RunOptions::default()
+    };
     let started = Instant::now();
     let report = sim::run(config, &options);
     let wall = started.elapsed();
@@ -330,8 +352,14 @@ fn simulator_rows(plan: &Plan, rows: &mut Vec<Row>, details: &mut serde_json::Ma
     // Warm-up (page faults, allocator growth, CPU frequency), not measured.
     time_run(standard_config(0, 5, 10), true);
     for _ in 0..plan.reps {
-        let on: Vec<SimRun> = seeds.clone().map(|s| time_run(standard_config(s, 5, 10), true)).collect();
-        let off: Vec<SimRun> = seeds.clone().map(|s| time_run(standard_config(s, 5, 10), false)).collect();
+        let on: Vec<SimRun> = seeds
+            .clone()
+            .map(|s| time_run(standard_config(s, 5, 10), true))
+            .collect();
+        let off: Vec<SimRun> = seeds
+            .clone()
+            .map(|s| time_run(standard_config(s, 5, 10), false))
+            .collect();
         let (eps, x) = throughput(&on);
         on_eps.push(eps);
         on_x.push(x);
@@ -345,7 +373,8 @@ fn simulator_rows(plan: &Plan, rows: &mut Vec<Row>, details: &mut serde_json::Ma
         ));
     }
     let (events, virtual_s, passed) = shape.expect("at least one repetition");
-    let (on_eps, on_x, off_eps, off_x) = (median(on_eps), median(on_x), median(off_eps), median(off_x));
+    let (on_eps, on_x, off_eps, off_x) =
+        (median(on_eps), median(on_x), median(off_eps), median(off_x));
     let what = format!(
         "{} seed(s) x {:.1} virtual s, {} events/seed, {passed}/{} passed",
         plan.standard_seeds,
@@ -366,17 +395,37 @@ fn simulator_rows(plan: &Plan, rows: &mut Vec<Row>, details: &mut serde_json::Ma
         }),
     );
     rows.push(
-        Row::new("simulator", "standard workload, all checkers on: events/s", on_eps, "ev/s")
-            .target(">= 2 M/s per core", on_eps >= 2e6)
-            .note(what),
+        Row::new(
+            "simulator",
+            "standard workload, all checkers on: events/s",
+            on_eps,
+            "ev/s",
+        )
+        .target(">= 2 M/s per core", on_eps >= 2e6)
+        .note(what),
     );
     rows.push(
-        Row::new("simulator", "standard workload, all checkers on: time compression", on_x, "x")
-            .target(">= 1000x", on_x >= 1000.0)
-            .note("virtual seconds per wall second"),
+        Row::new(
+            "simulator",
+            "standard workload, all checkers on: time compression",
+            on_x,
+            "x",
+        )
+        .target(">= 1000x", on_x >= 1000.0)
+        .note("virtual seconds per wall second"),
     );
-    rows.push(Row::new("simulator", "standard workload, checkers off: events/s", off_eps, "ev/s"));
-    rows.push(Row::new("simulator", "standard workload, checkers off: time compression", off_x, "x"));
+    rows.push(Row::new(
+        "simulator",
+        "standard workload, checkers off: events/s",
+        off_eps,
+        "ev/s",
+    ));
+    rows.push(Row::new(
+        "simulator",
+        "standard workload, checkers off: time compression",
+        off_x,
+        "x",
+    ));
     let share = 100.0 * (1.0 - on_eps / off_eps);
     rows.push(
         Row::new("simulator", "checkers' share of the run time", share, "%")
@@ -390,53 +439,82 @@ fn growth_rows(plan: &Plan, rows: &mut Vec<Row>, details: &mut serde_json::Map<S
     for nodes in [3, 5, 7] {
         let mut eps = Vec::new();
         for _ in 0..plan.reps {
-            let runs: Vec<SimRun> =
-                (1..=plan.standard_seeds).map(|s| time_run(standard_config(s, nodes, 10), true)).collect();
+            let runs: Vec<SimRun> = (1..=plan.standard_seeds)
+                .map(|s| time_run(standard_config(s, nodes, 10), true))
+                .collect();
             eps.push(throughput(&runs).0);
         }
         let eps = median(eps);
         per_size.push(eps);
         sizes.insert(format!("{nodes}"), json!(eps));
-        rows.push(Row::new("cost growth", format!("{nodes} nodes, 10 s: events/s"), eps, "ev/s"));
-    }
-    let mut lengths = serde_json::Map::new();
-    let mut per_length = Vec::new();
-    for &secs in &plan.lengths {
-        // Long runs are long enough on their own; fewer repetitions keep the bench short.
-        let reps = if secs >= 1_000 { plan.reps.min(3) } else { plan.reps };
-        let mut eps = Vec::new();
-        let mut last = None;
-        for _ in 0..reps {
-            let run = time_run(standard_config(1, 5, secs), true);
-            eps.push(run.events as f64 / run.wall.as_secs_f64());
-            last = Some(run);
-        }
-        let eps = median(eps);
-        let run = last.expect("at least one repetition");
-        per_length.push(eps);
-        lengths.insert(format!("{secs}"), json!({ "events_per_s": eps, "events": run.events }));
-        rows.push(
-            Row::new("cost growth", format!("5 nodes, {secs} virtual s: events/s"), eps, "ev/s")
-                .note(format!("{} events, one seed", run.events)),
-        );
-    }
-    let spread = |v: &[f64]| {
-        let max = v.iter().copied().fold(f64::MIN, f64::max);
-        let min = v.iter().copied().fold(f64::MAX, f64::min);
-        min / max
-    };
-    let flat = per_length.last().unwrap() / per_length.first().unwrap();
-    rows.push(
-        Row::new(
+        rows.push(Row::new(
             "cost growth",
-            format!("events/s at {} s / at {} s", plan.lengths.last().unwrap(), plan.lengths[0]),
-            flat,
-            "ratio",
-        )
-        .target("flat (>= 0.8)", flat >= 0.8)
-        .note(format!("slowest/fastest over the lengths {:.2}", spread(&per_length))),
+            format!("{nodes} nodes, 10 s: events/s"),
+            eps,
+            "ev/s",
+        ));
+    }
+    // Run length: the standard workload, and the same without the faults that restart nodes
+    // (a restarted node recovers its whole WAL and re-applies its whole log, so restarts cost
+    // more as the log grows). Short runs average several seeds, long ones run one.
+    let mut lengths = serde_json::Map::new();
+    let mut ratios = Vec::new();
+    for variant in ["standard", "no restarts"] {
+        let mut per_length = Vec::new();
+        for (i, &secs) in plan.lengths.iter().enumerate() {
+            let seeds = [10, 2, 1][i.min(2)];
+            let reps = if i == 0 { plan.reps } else { plan.reps.min(3) };
+            let mut eps = Vec::new();
+            let mut events = 0;
+            for _ in 0..reps {
+                let runs: Vec<SimRun> = (1..=seeds)
+                    .map(|seed| {
+                        let config = standard_config(seed, 5, secs);
+                        let config = if variant == "standard" {
+                            config
+                        } else {
+                            without_restarts(config)
+                        };
+                        time_run(config, true)
+                    })
+                    .collect();
+                events = runs.iter().map(|r| r.events).sum::<u64>() / seeds;
+                eps.push(throughput(&runs).0);
+            }
+            let eps = median(eps);
+            per_length.push(eps);
+            lengths.insert(
+                format!("{variant}/{secs}"),
+                json!({ "events_per_s": eps, "events_per_seed": events, "seeds": seeds }),
+            );
+            rows.push(
+                Row::new(
+                    "cost growth",
+                    format!("{variant}, {secs} virtual s: events/s"),
+                    eps,
+                    "ev/s",
+                )
+                .note(format!("{events} events per run, {seeds} seed(s)")),
+            );
+        }
+        let flat = per_length.last().unwrap() / per_length.first().unwrap();
+        ratios.push(flat);
+        let name = format!(
+            "{variant}: events/s at {} s / at {} s",
+            plan.lengths.last().unwrap(),
+            plan.lengths[0]
+        );
+        let row = Row::new("cost growth", name, flat, "ratio");
+        rows.push(if variant == "standard" {
+            row.target("flat (>= 0.8)", flat >= 0.8)
+        } else {
+            row.note("crash, corrupt and read-error weights 0; every other fault on")
+        });
+    }
+    details.insert(
+        "growth".into(),
+        json!({ "nodes": sizes, "virtual_seconds": lengths, "flatness": ratios }),
     );
-    details.insert("growth".into(), json!({ "nodes": sizes, "virtual_seconds": lengths }));
 }
 
 fn sweep_rows(plan: &Plan, rows: &mut Vec<Row>) {
@@ -488,9 +566,24 @@ fn peak_rss_kib() -> Option<u64> {
 fn child_command(what: &str, size: u64) -> ExitCode {
     let before = peak_rss_kib();
     let result = match what {
-        "single" => {
-            let report = sim::run(standard_config(1, 5, size), &RunOptions::default());
-            json!({ "events": report.stats.events, "history_ops": report.history.ops.len(), "peak_kib": peak_rss_kib() })
+        "single" | "single-unchecked" | "single-no-restarts" => {
+            let options = RunOptions {
+                checkers: what != "single-unchecked",
+                ..RunOptions::default()
+            };
+            let mut config = standard_config(1, 5, size);
+            if what == "single-no-restarts" {
+                config = without_restarts(config);
+            }
+            let report = sim::run(config, &options);
+            json!({
+                "events": report.stats.events,
+                "virtual_s": report.end_time as f64 / 1e6,
+                "history_ops": report.history.ops.len(),
+                "nodes_stopped_on_damage": report.stats.corruption_detected,
+                "violation": report.violation.map(|v| v.to_string()),
+                "peak_kib": peak_rss_kib(),
+            })
         }
         "sweep" => {
             let jobs = crate::default_jobs().min(2);
@@ -521,6 +614,8 @@ fn child_command(what: &str, size: u64) -> ExitCode {
                 "peak_kib": peak_rss_kib(),
             })
         }
+        // For profiling (valgrind --tool=callgrind): one replication run, batch = size.
+        "raft-core" | "raft-rs" => raft_pair::profile(what, size.max(1)),
         other => {
             eprintln!("error: unknown bench child {other:?}");
             return ExitCode::from(2);
@@ -551,10 +646,27 @@ fn memory_rows(plan: &Plan, rows: &mut Vec<Row>) {
     let length = *plan.lengths.last().unwrap();
     for secs in [10, length] {
         match run_child("single", secs) {
-            Ok(v) => rows.push(Row::new("memory", format!("peak RSS, one standard run of {secs} virtual s"), mib(&v, "peak_kib"), "MiB").note(
-                format!("{} events, {} client operations kept for the linearizability check", v["events"], v["history_ops"]),
-            )),
-            Err(e) => rows.push(Row::new("memory", format!("peak RSS, one standard run of {secs} s"), f64::NAN, "MiB").note(e)),
+            Ok(v) => rows.push(
+                Row::new(
+                    "memory",
+                    format!("peak RSS, one standard run of {secs} virtual s"),
+                    mib(&v, "peak_kib"),
+                    "MiB",
+                )
+                .note(format!(
+                    "{} events, {} client operations kept for the linearizability check",
+                    v["events"], v["history_ops"]
+                )),
+            ),
+            Err(e) => rows.push(
+                Row::new(
+                    "memory",
+                    format!("peak RSS, one standard run of {secs} s"),
+                    f64::NAN,
+                    "MiB",
+                )
+                .note(e),
+            ),
         }
     }
     let seeds = plan.memory_sweep_seeds;
@@ -562,14 +674,36 @@ fn memory_rows(plan: &Plan, rows: &mut Vec<Row>) {
         Ok(v) => {
             let tenth = mib(&v, "peak_kib_after_tenth");
             let all = mib(&v, "peak_kib");
-            rows.push(Row::new("memory", format!("peak RSS, sweep after {} seeds", seeds / 10), tenth, "MiB"));
+            rows.push(Row::new(
+                "memory",
+                format!("peak RSS, sweep after {} seeds", seeds / 10),
+                tenth,
+                "MiB",
+            ));
             rows.push(
-                Row::new("memory", format!("peak RSS, sweep of {seeds} seeds"), all, "MiB")
-                    .target("no growth with seeds", all <= tenth * 1.25 + 8.0)
-                    .note(format!("{} jobs, {:.1} seeds/s", v["jobs"], v["seeds_per_s"].as_f64().unwrap_or(f64::NAN))),
+                Row::new(
+                    "memory",
+                    format!("peak RSS, sweep of {seeds} seeds"),
+                    all,
+                    "MiB",
+                )
+                .target("no growth with seeds", all <= tenth * 1.25 + 8.0)
+                .note(format!(
+                    "{} jobs, {:.1} seeds/s",
+                    v["jobs"],
+                    v["seeds_per_s"].as_f64().unwrap_or(f64::NAN)
+                )),
             );
         }
-        Err(e) => rows.push(Row::new("memory", format!("peak RSS, sweep of {seeds} seeds"), f64::NAN, "MiB").note(e)),
+        Err(e) => rows.push(
+            Row::new(
+                "memory",
+                format!("peak RSS, sweep of {seeds} seeds"),
+                f64::NAN,
+                "MiB",
+            )
+            .note(e),
+        ),
     }
 }
 
@@ -578,7 +712,12 @@ fn memory_rows(plan: &Plan, rows: &mut Vec<Row>) {
 fn print_table(rows: &[Row], quick: bool, total: Duration) {
     let name_width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).max(20);
     let value_width = rows.iter().map(|r| r.shown.len()).max().unwrap_or(0).max(8);
-    let target_width = rows.iter().map(|r| r.target.as_deref().map_or(0, str::len)).max().unwrap_or(0).max(6);
+    let target_width = rows
+        .iter()
+        .map(|r| r.target.as_deref().map_or(0, str::len))
+        .max()
+        .unwrap_or(0)
+        .max(6);
     println!();
     println!(
         "cargo xtask bench{}: {} (rustc {}), {:.0} s",
@@ -588,8 +727,14 @@ fn print_table(rows: &[Row], quick: bool, total: Duration) {
         total.as_secs_f64()
     );
     println!();
-    println!("{:<12} {:<name_width$} {:>value_width$}  {:<target_width$}  {:<6} note", "section", "measurement", "value", "target", "met");
-    println!("{}", "-".repeat(12 + name_width + value_width + target_width + 20 + 30));
+    println!(
+        "{:<12} {:<name_width$} {:>value_width$}  {:<target_width$}  {:<6} note",
+        "section", "measurement", "value", "target", "met"
+    );
+    println!(
+        "{}",
+        "-".repeat(12 + name_width + value_width + target_width + 20 + 30)
+    );
     let mut last = "";
     for row in rows {
         let section = if row.section == last { "" } else { row.section };
@@ -626,7 +771,12 @@ fn rustc_version() -> String {
         .arg("--version")
         .output()
         .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().trim_start_matches("rustc ").to_string())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .trim_start_matches("rustc ")
+                .to_string()
+        })
         .unwrap_or_else(|| "?".into())
 }
 
@@ -636,5 +786,7 @@ fn git_commit() -> Option<String> {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

@@ -146,7 +146,7 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
                 let line = format!("{bar} {done}/{total} seeds, {rate:.1} seeds/s, {failed} failed, ETA {eta:.0}s");
                 if tty {
                     eprint!("\r{line}  ");
-                } else if done % 500 == 0 || done == total {
+                } else if done.is_multiple_of(500) || done == total {
                     eprintln!("{line}");
                 }
                 let _ = std::io::stderr().flush();
@@ -187,7 +187,7 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
         }
     }
     let mut slowest: Vec<&SeedResult> = results.iter().collect();
-    slowest.sort_by(|a, b| b.elapsed.cmp(&a.elapsed));
+    slowest.sort_by_key(|r| std::cmp::Reverse(r.elapsed));
     let slow: Vec<String> = slowest.iter().take(5).map(|r| format!("{} ({:.2}s)", r.seed, r.elapsed.as_secs_f64())).collect();
     println!("slowest     {}", slow.join(", "));
     if let Some(path) = &args.json {

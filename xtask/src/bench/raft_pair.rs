@@ -85,7 +85,10 @@ impl CoreCluster {
         let actions = cluster.nodes[0].campaign();
         cluster.host(0, actions);
         cluster.deliver_all();
-        assert!(cluster.nodes[0].is_ready_leader(), "node 1 leads after its campaign");
+        assert!(
+            cluster.nodes[0].is_ready_leader(),
+            "node 1 leads after its campaign"
+        );
         cluster
     }
 
@@ -97,7 +100,11 @@ impl CoreCluster {
             let mut applied = None;
             for action in actions {
                 match action {
-                    Action::Persist { id, hard_state, log } => {
+                    Action::Persist {
+                        id,
+                        hard_state,
+                        log,
+                    } => {
                         if let Some(hs) = hard_state {
                             self.hard_states[i] = hs;
                         }
@@ -108,28 +115,36 @@ impl CoreCluster {
                         }
                         durable = Some(id);
                     }
-                    Action::Send { to, message } => self.network.push_back((to.0 as usize - 1, from, message)),
+                    Action::Send { to, message } => {
+                        self.network.push_back((to.0 as usize - 1, from, message))
+                    }
                     Action::Apply { entries } => {
                         if i == 0 {
-                            self.committed +=
-                                entries.iter().filter(|e| e.kind == EntryKind::Normal && !e.data.is_empty()).count() as u64;
+                            self.committed += entries
+                                .iter()
+                                .filter(|e| e.kind == EntryKind::Normal && !e.data.is_empty())
+                                .count() as u64;
                         }
                         applied = entries.last().map(|e| e.index).or(applied);
                     }
                     _ => {}
                 }
             }
-            let mut next = Vec::new();
-            if let Some(id) = durable {
-                next.extend(self.nodes[i].persisted(id).expect("issued by the node"));
-            }
-            if let Some(index) = applied {
-                next.extend(self.nodes[i].applied(index).expect("handed out by the node"));
-            }
-            if next.is_empty() {
+            // Report durability, then progress of the application; carry out what follows.
+            let node = &mut self.nodes[i];
+            actions = match (durable, applied) {
+                (Some(id), None) => node.persisted(id).expect("issued by the node"),
+                (None, Some(index)) => node.applied(index).expect("handed out by the node"),
+                (Some(id), Some(index)) => {
+                    let mut next = node.persisted(id).expect("issued by the node");
+                    next.extend(node.applied(index).expect("handed out by the node"));
+                    next
+                }
+                (None, None) => return,
+            };
+            if actions.is_empty() {
                 return;
             }
-            actions = next;
         }
     }
 
@@ -145,8 +160,14 @@ impl CoreCluster {
         let term = self.nodes[0].term();
         let mut actions = Vec::new();
         for _ in 0..batch {
-            let proposed = self.nodes[0].propose(term, PAYLOAD.to_vec()).expect("the leader accepts");
-            actions.extend(proposed.actions);
+            let proposed = self.nodes[0]
+                .propose(term, PAYLOAD.to_vec())
+                .expect("the leader accepts");
+            if actions.is_empty() {
+                actions = proposed.actions;
+            } else {
+                actions.extend(proposed.actions);
+            }
         }
         self.host(0, actions);
         self.deliver_all();
@@ -161,9 +182,21 @@ fn run_core(proposals: u64, batch: u64) -> Outcome {
         cluster.round(batch);
     }
     let seconds = started.elapsed().as_secs_f64();
-    let outcome = Outcome { proposals: cluster.committed - committed0, messages: cluster.stepped - stepped0, seconds };
-    assert_eq!(outcome.proposals, proposals / batch * batch, "raft-core committed every proposal");
-    assert_eq!(cluster.logs[0].len() as u64, cluster.nodes[0].last_index(), "the leader's log is durable");
+    let outcome = Outcome {
+        proposals: cluster.committed - committed0,
+        messages: cluster.stepped - stepped0,
+        seconds,
+    };
+    assert_eq!(
+        outcome.proposals,
+        proposals / batch * batch,
+        "raft-core committed every proposal"
+    );
+    assert_eq!(
+        cluster.logs[0].len() as u64,
+        cluster.nodes[0].last_index(),
+        "the leader's log is durable"
+    );
     std::hint::black_box(&cluster.hard_states);
     outcome
 }
@@ -193,7 +226,8 @@ mod rs {
             let nodes = voters
                 .iter()
                 .map(|&id| {
-                    let storage = MemStorage::new_with_conf_state(ConfState::from((voters.clone(), vec![])));
+                    let storage =
+                        MemStorage::new_with_conf_state(ConfState::from((voters.clone(), vec![])));
                     let config = Config {
                         id,
                         election_tick: 10,
@@ -206,11 +240,20 @@ mod rs {
                     RawNode::new(&config, storage, &logger).expect("valid configuration")
                 })
                 .collect();
-            let mut cluster = RsCluster { nodes, network: VecDeque::new(), committed: 0, stepped: 0 };
+            let mut cluster = RsCluster {
+                nodes,
+                network: VecDeque::new(),
+                committed: 0,
+                stepped: 0,
+            };
             cluster.nodes[0].campaign().expect("campaign");
             cluster.host(0);
             cluster.deliver_all();
-            assert_eq!(cluster.nodes[0].raft.state, StateRole::Leader, "node 1 leads after its campaign");
+            assert_eq!(
+                cluster.nodes[0].raft.state,
+                StateRole::Leader,
+                "node 1 leads after its campaign"
+            );
             cluster
         }
 
@@ -232,7 +275,10 @@ mod rs {
                 self.count(i, &committed);
                 let node = &mut self.nodes[i];
                 if !ready.entries().is_empty() {
-                    node.mut_store().wl().append(ready.entries()).expect("append");
+                    node.mut_store()
+                        .wl()
+                        .append(ready.entries())
+                        .expect("append");
                 }
                 if let Some(hs) = ready.hs() {
                     node.mut_store().wl().set_hardstate(hs.clone());
@@ -261,7 +307,9 @@ mod rs {
 
         fn round(&mut self, batch: u64) {
             for _ in 0..batch {
-                self.nodes[0].propose(vec![], PAYLOAD.to_vec()).expect("the leader accepts");
+                self.nodes[0]
+                    .propose(vec![], PAYLOAD.to_vec())
+                    .expect("the leader accepts");
             }
             self.host(0);
             self.deliver_all();
@@ -276,8 +324,16 @@ mod rs {
             cluster.round(batch);
         }
         let seconds = started.elapsed().as_secs_f64();
-        let outcome = Outcome { proposals: cluster.committed - committed0, messages: cluster.stepped - stepped0, seconds };
-        assert_eq!(outcome.proposals, proposals / batch * batch, "raft-rs committed every proposal");
+        let outcome = Outcome {
+            proposals: cluster.committed - committed0,
+            messages: cluster.stepped - stepped0,
+            seconds,
+        };
+        assert_eq!(
+            outcome.proposals,
+            proposals / batch * batch,
+            "raft-rs committed every proposal"
+        );
         outcome
     }
 }
@@ -294,11 +350,30 @@ fn run_rs(proposals: u64, batch: u64) -> Option<Outcome> {
     }
 }
 
+/// One run of either side, for a profiler.
+pub(super) fn profile(which: &str, batch: u64) -> Value {
+    let outcome = if which == "raft-core" {
+        Some(run_core(100_000, batch))
+    } else {
+        run_rs(100_000, batch)
+    };
+    match outcome {
+        Some(o) => {
+            json!({ "proposals": o.proposals, "messages": o.messages, "seconds": o.seconds })
+        }
+        None => json!({ "error": "raft-rs not built (feature raft-rs-bench)" }),
+    }
+}
+
 pub(super) fn rows(plan: &Plan, rows: &mut Vec<Row>, details: &mut serde_json::Map<String, Value>) {
     let mut all = serde_json::Map::new();
     for batch in [1u64, 64] {
         // Fewer proposals at batch 1: every proposal is a full round trip.
-        let proposals = if batch == 1 { plan.raft_proposals / 4 } else { plan.raft_proposals };
+        let proposals = if batch == 1 {
+            plan.raft_proposals / 4
+        } else {
+            plan.raft_proposals
+        };
         let (mut core, mut rs) = (Vec::new(), Vec::new());
         // Warm-up, not measured.
         run_core(proposals / 10, batch);
@@ -311,15 +386,28 @@ pub(super) fn rows(plan: &Plan, rows: &mut Vec<Row>, details: &mut serde_json::M
         }
         let core_p = median(core.iter().map(Outcome::proposals_per_s).collect());
         let core_m = median(core.iter().map(Outcome::messages_per_s).collect());
-        let per_proposal = |o: &[Outcome]| o.first().map_or(f64::NAN, |o| o.messages as f64 / o.proposals as f64);
+        let per_proposal = |o: &[Outcome]| {
+            o.first()
+                .map_or(f64::NAN, |o| o.messages as f64 / o.proposals as f64)
+        };
         let label = format!("batch {batch}");
         rows.push(
-            Row::new("raft", format!("raft-core, {label}: proposals committed/s"), core_p, "/s")
-                .note(format!("{proposals} proposals, 3 nodes, in memory")),
+            Row::new(
+                "raft",
+                format!("raft-core, {label}: proposals committed/s"),
+                core_p,
+                "/s",
+            )
+            .note(format!("{proposals} proposals, 3 nodes, in memory")),
         );
         rows.push(
-            Row::new("raft", format!("raft-core, {label}: messages stepped/s"), core_m, "/s")
-                .note(format!("{:.2} messages per proposal", per_proposal(&core))),
+            Row::new(
+                "raft",
+                format!("raft-core, {label}: messages stepped/s"),
+                core_m,
+                "/s",
+            )
+            .note(format!("{:.2} messages per proposal", per_proposal(&core))),
         );
         let mut entry = json!({
             "proposals": proposals,
@@ -334,18 +422,37 @@ pub(super) fn rows(plan: &Plan, rows: &mut Vec<Row>, details: &mut serde_json::M
             let rs_p = median(rs.iter().map(Outcome::proposals_per_s).collect());
             let rs_m = median(rs.iter().map(Outcome::messages_per_s).collect());
             // The ratio of medians of per-repetition ratios: each pair ran back to back.
-            let ratio = median(core.iter().zip(&rs).map(|(c, r)| c.proposals_per_s() / r.proposals_per_s()).collect());
-            rows.push(Row::new("raft", format!("raft-rs 0.7, {label}: proposals committed/s"), rs_p, "/s"));
+            let ratio = median(
+                core.iter()
+                    .zip(&rs)
+                    .map(|(c, r)| c.proposals_per_s() / r.proposals_per_s())
+                    .collect(),
+            );
+            rows.push(Row::new(
+                "raft",
+                format!("raft-rs 0.7, {label}: proposals committed/s"),
+                rs_p,
+                "/s",
+            ));
             rows.push(
-                Row::new("raft", format!("raft-rs 0.7, {label}: messages stepped/s"), rs_m, "/s")
-                    .note(format!("{:.2} messages per proposal", per_proposal(&rs))),
+                Row::new(
+                    "raft",
+                    format!("raft-rs 0.7, {label}: messages stepped/s"),
+                    rs_m,
+                    "/s",
+                )
+                .note(format!("{:.2} messages per proposal", per_proposal(&rs))),
             );
             rows.push(
-                Row::new("raft", format!("raft-core / raft-rs, {label}: proposals/s"), ratio, "ratio")
-                    .target(">= 2", ratio >= 2.0),
+                Row::new(
+                    "raft",
+                    format!("raft-core / raft-rs, {label}: proposals/s"),
+                    ratio,
+                    "ratio",
+                )
+                .target(">= 2", ratio >= 2.0),
             );
-            entry["raft_rs"] =
-                json!({ "proposals_per_s": rs_p, "messages_per_s": rs_m, "messages_per_proposal": per_proposal(&rs) });
+            entry["raft_rs"] = json!({ "proposals_per_s": rs_p, "messages_per_s": rs_m, "messages_per_proposal": per_proposal(&rs) });
             entry["ratio_proposals_per_s"] = json!(ratio);
         }
         all.insert(label, entry);
