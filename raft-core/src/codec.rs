@@ -14,7 +14,7 @@
 //! | [`ForwardProposal`] | the raw data |
 //! | [`TimeoutNow`] | `term u64 · leader [8]` (16 bytes) |
 //! | [`ReadAck`] | `term u64 · seq u64 · peer [8]` (24 bytes) |
-//! | [`PeerState`] | `clusterSize u32 · nPeers u32 · n × peer [8] · domainExt u16` |
+//! | [`PeerState`] | `clusterSize u32 · nPeers u32 · n × peer [8] · domainExt u16`, then (only with observers) `nObservers u32 · m × peer [8]` |
 //!
 //! ## AppendEntries term mapping
 //!
@@ -757,10 +757,12 @@ pub fn decode_forward_proposal(buf: &[u8]) -> Result<ForwardProposal, DecodeErro
 // PeerState
 // ---------------------------------------------------------------------------------------------
 
-/// Appends the NRG `peerState` encoding of `ps` to `out`.
+/// Appends the NRG `peerState` encoding of `ps` to `out`, followed by the observer extension
+/// (`nObservers u32 · n × peer [8]`) when `ps.observers` is not empty.
 ///
 /// # Panics
-/// If `ps.peers` has more than `u32::MAX` entries (32 GiB of ids; not a real configuration).
+/// If `ps.peers` or `ps.observers` has more than `u32::MAX` entries (32 GiB of ids; not a
+/// real configuration).
 pub fn encode_peer_state_into(ps: &PeerState, out: &mut Vec<u8>) {
     let n = u32::try_from(ps.peers.len()).expect("more than u32::MAX peers");
     out.reserve(4 + 4 + 8 * ps.peers.len() + 2);
@@ -770,43 +772,60 @@ pub fn encode_peer_state_into(ps: &PeerState, out: &mut Vec<u8>) {
         out.extend_from_slice(&p.to_bytes());
     }
     out.extend_from_slice(&ps.domain_ext.to_le_bytes());
+    if !ps.observers.is_empty() {
+        let n = u32::try_from(ps.observers.len()).expect("more than u32::MAX observers");
+        out.reserve(4 + 8 * ps.observers.len());
+        out.extend_from_slice(&n.to_le_bytes());
+        for p in &ps.observers {
+            out.extend_from_slice(&p.to_bytes());
+        }
+    }
 }
 
-/// Encodes `ps` in the NRG `peerState` layout (`4 + 4 + 8n + 2` bytes). This is also the data
-/// of an [`EntryKind::PeerState`] entry.
+/// Encodes `ps` in the NRG `peerState` layout (`4 + 4 + 8n + 2` bytes), plus the observer
+/// extension (`4 + 8m` bytes) when there are observers. This is also the data of an
+/// [`EntryKind::PeerState`] entry. NRG's decoder reads the fields it knows and ignores the
+/// extension, so observers are invisible to (not lost on) an NRG peer.
 ///
 /// # Panics
-/// If `ps.peers` has more than `u32::MAX` entries.
+/// If `ps.peers` or `ps.observers` has more than `u32::MAX` entries.
 pub fn encode_peer_state(ps: &PeerState) -> Vec<u8> {
     let mut out = Vec::new();
     encode_peer_state_into(ps, &mut out);
     out
 }
 
-/// Decodes the NRG `peerState` layout. The trailing `domainExt` is optional (default 0); fewer
-/// than `nPeers` complete ids, a partial `domainExt`, or extra bytes are errors.
-pub fn decode_peer_state(buf: &[u8]) -> Result<PeerState, DecodeError> {
-    let mut r = Reader::new(buf, "peer state header");
-    let cluster_size = r.u32()?;
-    let n = r.u32()?;
-    // Check the length before allocating anything from the untrusted count.
+/// Reads `n` node ids, checking the length before allocating from the untrusted count.
+fn read_ids(r: &mut Reader<'_>, n: u32, what: &'static str) -> Result<Vec<NodeId>, DecodeError> {
     let need = (n as usize).checked_mul(8);
     match need {
         Some(need) if need <= r.remaining() => {}
         _ => {
             return Err(DecodeError::TooShort {
-                what: "peer state peer ids",
+                what,
                 offset: r.pos,
                 need: need.unwrap_or(usize::MAX),
                 got: r.remaining(),
             })
         }
     }
-    r.what = "peer state peer ids";
-    let mut peers = Vec::with_capacity(n as usize);
+    r.what = what;
+    let mut ids = Vec::with_capacity(n as usize);
     for _ in 0..n {
-        peers.push(r.node()?);
+        ids.push(r.node()?);
     }
+    Ok(ids)
+}
+
+/// Decodes the NRG `peerState` layout. The trailing `domainExt` is optional (default 0), and
+/// so is the observer extension after it (default: no observers); fewer than `nPeers`
+/// complete ids, a partial `domainExt`, an incomplete observer extension, or extra bytes are
+/// errors.
+pub fn decode_peer_state(buf: &[u8]) -> Result<PeerState, DecodeError> {
+    let mut r = Reader::new(buf, "peer state header");
+    let cluster_size = r.u32()?;
+    let n = r.u32()?;
+    let peers = read_ids(&mut r, n, "peer state peer ids")?;
     let domain_ext = match r.remaining() {
         0 => 0,
         1 => {
@@ -819,16 +838,23 @@ pub fn decode_peer_state(buf: &[u8]) -> Result<PeerState, DecodeError> {
         }
         _ => {
             r.what = "peer state domain extension";
-            let v = r.u16()?;
-            r.what = "peer state";
-            r.finish()?;
-            v
+            r.u16()?
         }
     };
+    let observers = if r.remaining() == 0 {
+        Vec::new()
+    } else {
+        r.what = "peer state observer count";
+        let n = r.u32()?;
+        read_ids(&mut r, n, "peer state observer ids")?
+    };
+    r.what = "peer state";
+    r.finish()?;
     Ok(PeerState {
         cluster_size,
         peers,
         domain_ext,
+        observers,
     })
 }
 
@@ -1430,6 +1456,7 @@ mod tests {
             cluster_size: 3,
             peers: vec![NodeId(1), NodeId(0x0200)],
             domain_ext: 2,
+            observers: vec![],
         };
         let bytes = encode_peer_state(&ps);
         let golden = cat(&[
@@ -1467,11 +1494,12 @@ mod tests {
                 got: 12
             })
         ));
+        // A byte after domainExt starts the observer extension, which is then incomplete.
         assert!(matches!(
             decode_peer_state(&[golden.clone(), vec![0]].concat()),
-            Err(DecodeError::TrailingBytes {
+            Err(DecodeError::TooShort {
+                what: "peer state observer count",
                 offset: 26,
-                count: 1,
                 ..
             })
         ));
@@ -1492,6 +1520,56 @@ mod tests {
         let empty = PeerState::default();
         assert_eq!(encode_peer_state(&empty), vec![0; 10]);
         assert_eq!(decode_peer_state(&[0; 10]).unwrap(), empty);
+    }
+
+    #[test]
+    fn peer_state_observer_extension_golden() {
+        let ps = PeerState {
+            cluster_size: 1,
+            peers: vec![NodeId(1)],
+            domain_ext: 0,
+            observers: vec![NodeId(4), NodeId(5)],
+        };
+        let bytes = encode_peer_state(&ps);
+        let nrg = cat(&[&[1, 0, 0, 0], &[1, 0, 0, 0], &le8(1), &[0, 0]]);
+        let golden = cat(&[&nrg, &[2, 0, 0, 0], &le8(4), &le8(5)]);
+        assert_eq!(bytes, golden);
+        assert_eq!(decode_peer_state(&bytes).unwrap(), ps);
+        // The NRG part alone is the same membership without observers: what an NRG encoder
+        // writes, and what an NRG decoder reads out of the extended bytes.
+        assert_eq!(
+            decode_peer_state(&nrg).unwrap(),
+            PeerState {
+                observers: vec![],
+                ..ps.clone()
+            }
+        );
+        assert!(matches!(
+            decode_peer_state(&golden[..golden.len() - 1]),
+            Err(DecodeError::TooShort {
+                what: "peer state observer ids",
+                offset: 22,
+                need: 16,
+                got: 15
+            })
+        ));
+        assert!(matches!(
+            decode_peer_state(&[golden.clone(), vec![9]].concat()),
+            Err(DecodeError::TrailingBytes {
+                what: "peer state",
+                offset: 38,
+                count: 1
+            })
+        ));
+        // A huge observer count is rejected before any allocation.
+        let huge = cat(&[&nrg, &u32::MAX.to_le_bytes()]);
+        assert!(matches!(
+            decode_peer_state(&huge),
+            Err(DecodeError::TooShort {
+                what: "peer state observer ids",
+                ..
+            })
+        ));
     }
 
     #[test]

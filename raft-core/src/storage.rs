@@ -933,6 +933,7 @@ mod tests {
             cluster_size: 3,
             peers: vec![NodeId(1), NodeId(2), NodeId(3)],
             domain_ext: 0,
+            observers: vec![NodeId(4)],
         };
         let bytes = encode_peer_state_file(&ps);
         let body = codec::encode_peer_state(&ps);

@@ -107,13 +107,22 @@ pub struct HardState {
     pub vote: Option<NodeId>,
 }
 
-/// The cluster membership as NRG encodes it in `peers.idx` and `EntryPeerState`.
+/// The cluster membership as NRG encodes it in `peers.idx`, `EntryPeerState` and snapshot
+/// files.
+///
+/// raft-core writes `cluster_size` as the number of voters and reads membership from the
+/// lists alone (quorums are majorities of `peers`), so a replayed or repeated peer state can
+/// never change the quorum size by itself.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Hash)]
 pub struct PeerState {
     /// Expected number of voters (NRG `csz`).
     pub cluster_size: u32,
-    /// Known peers, in a stable (sorted) order.
+    /// The voters, in a stable (sorted) order.
     pub peers: Vec<NodeId>,
     /// NRG domain-extension state (0 undetermined, 1 extended, 2 not extended).
     pub domain_ext: u16,
+    /// Non-voting members (observers), sorted; disjoint from `peers`. Not in NRG: encoded as
+    /// an optional extension after `domainExt`, written only when non-empty, so a peer state
+    /// without observers is byte-identical to NRG's (see [`crate::codec::encode_peer_state`]).
+    pub observers: Vec<NodeId>,
 }

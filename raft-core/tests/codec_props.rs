@@ -132,11 +132,13 @@ fn peer_state() -> impl Strategy<Value = PeerState> {
         any::<u32>(),
         proptest::collection::vec(node_id(), 0..9),
         any::<u16>(),
+        prop_oneof![2 => Just(vec![]), 1 => proptest::collection::vec(node_id(), 1..4)],
     )
-        .prop_map(|(cluster_size, peers, domain_ext)| PeerState {
+        .prop_map(|(cluster_size, peers, domain_ext, observers)| PeerState {
             cluster_size,
             peers,
             domain_ext,
+            observers,
         })
 }
 
@@ -258,14 +260,20 @@ proptest! {
     #[test]
     fn peer_state_round_trip(ps in peer_state()) {
         let bytes = encode_peer_state(&ps);
-        prop_assert_eq!(bytes.len(), 4 + 4 + 8 * ps.peers.len() + 2);
+        let nrg_len = 4 + 4 + 8 * ps.peers.len() + 2;
+        let extension = if ps.observers.is_empty() { 0 } else { 4 + 8 * ps.observers.len() };
+        prop_assert_eq!(bytes.len(), nrg_len + extension);
         prop_assert_eq!(decode_peer_state(&bytes).unwrap(), ps.clone());
         for cut in 0..bytes.len() {
             match decode_peer_state(&bytes[..cut]) {
-                // Only dropping the whole optional domainExt is accepted.
+                // Only dropping whole optional parts is accepted: the observer extension
+                // (what NRG writes), or it and the domainExt.
+                Ok(d) if cut == nrg_len => {
+                    prop_assert_eq!(d, PeerState { observers: vec![], ..ps.clone() });
+                }
                 Ok(d) => {
-                    prop_assert_eq!(cut, bytes.len() - 2);
-                    prop_assert_eq!(d, PeerState { domain_ext: 0, ..ps.clone() });
+                    prop_assert_eq!(cut, nrg_len - 2);
+                    prop_assert_eq!(d, PeerState { domain_ext: 0, observers: vec![], ..ps.clone() });
                 }
                 Err(e) => prop_assert!(!e.to_string().is_empty()),
             }

@@ -316,8 +316,14 @@ proptest! {
         cluster_size in any::<u32>(),
         peers in proptest::collection::vec(any::<u64>(), 0..6),
         domain_ext in any::<u16>(),
+        observers in proptest::collection::vec(any::<u64>(), 0..3),
     ) {
-        let ps = PeerState { cluster_size, peers: peers.into_iter().map(NodeId).collect(), domain_ext };
+        let ps = PeerState {
+            cluster_size,
+            peers: peers.into_iter().map(NodeId).collect(),
+            domain_ext,
+            observers: observers.into_iter().map(NodeId).collect(),
+        };
         let bytes = encode_peer_state_file(&ps);
         prop_assert_eq!(decode_peer_state_file(&bytes).unwrap(), Some(ps));
         for bit in 0..bytes.len() * 8 {

@@ -70,6 +70,7 @@ pub fn noop(term: u64, index: u64, voters: &[u64]) -> Entry {
         cluster_size: voters.len() as u32,
         peers: voters.iter().copied().map(n).collect(),
         domain_ext: 0,
+        observers: vec![],
     };
     Entry {
         term,
