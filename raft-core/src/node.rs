@@ -1065,6 +1065,7 @@ impl Node {
             cluster_size: self.voters.len() as u32,
             peers: self.voters.iter().copied().collect(),
             domain_ext: 0,
+            observers: Vec::new(),
         };
         self.append_as_leader(
             EntryKind::PeerState,
