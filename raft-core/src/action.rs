@@ -2,7 +2,7 @@
 //! what the host owes the node in return.
 
 use crate::message::Message;
-use crate::types::{Entry, HardState, NodeId};
+use crate::types::{Entry, HardState, NodeId, PeerState};
 
 /// Identifies one [`Action::Persist`]. Ids increase by one per request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -30,15 +30,21 @@ pub enum Role {
 /// One instruction to the host. Execute actions in the order given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Make `hard_state` (if any) and then `log` (if any) durable, then call
-    /// [`crate::Node::persisted`] with `id`. Requests must complete in order: reporting `id`
-    /// says every earlier request is durable too. Until then the node withholds every message
-    /// that would attest this state (vote grants, append acknowledgements) and does not count
-    /// its own entries toward commit.
+    /// Make `hard_state` (if any), then `log` (if any), then `peers` (if any) durable, then
+    /// call [`crate::Node::persisted`] with `id`. Requests must complete in order: reporting
+    /// `id` says every earlier request is durable too. Until then the node withholds every
+    /// message that would attest this state (vote grants, append acknowledgements) and does
+    /// not count its own entries toward commit.
+    ///
+    /// `peers` is the membership in effect after `log` (it changed with a membership entry
+    /// appended or truncated): replace the peer-state file (`peers.idx`,
+    /// [`crate::storage::encode_peer_state_file`]) atomically, after the log write. Hand it
+    /// back in [`crate::Recovered::membership`] after a restart.
     Persist {
         id: PersistId,
         hard_state: Option<HardState>,
         log: Option<LogWrite>,
+        peers: Option<PeerState>,
     },
     /// Deliver `message` to `to`. Delivery may be lost, duplicated or reordered: the protocol
     /// tolerates all three.

@@ -1,6 +1,6 @@
 //! Node configuration and the state a host recovered from storage.
 
-use crate::types::{Entry, HardState, NodeId};
+use crate::types::{Entry, HardState, NodeId, PeerState};
 use std::fmt;
 
 /// Static configuration of one node. Timing is in ticks: the host decides how long a tick is.
@@ -8,8 +8,9 @@ use std::fmt;
 pub struct Config {
     /// This node's id.
     pub id: NodeId,
-    /// The voting members, including this node if it votes. A node that is not listed here
-    /// replicates but never campaigns.
+    /// The voting members at bootstrap, including this node if it votes: the membership
+    /// until storage holds one ([`Recovered::membership`], a snapshot or a membership entry
+    /// in the log). A node that is not a voter replicates but never campaigns.
     pub voters: Vec<NodeId>,
     /// Election timeout is drawn uniformly from `[election_timeout_min, election_timeout_max)`.
     pub election_timeout_min: u32,
@@ -118,6 +119,11 @@ pub struct Recovered {
     pub hard_state: HardState,
     /// The log, in index order, starting at index 1.
     pub log: Vec<Entry>,
+    /// The peer-state file (`peers.idx`), if one was ever written: the membership the last
+    /// [`crate::Action::Persist`] with `peers` recorded. The node's membership is the one
+    /// of the latest membership entry in the log; this (else [`Config::voters`]) is only the
+    /// membership before the log's first membership entry.
+    pub membership: Option<PeerState>,
 }
 
 /// A configuration or recovered state that cannot be used.

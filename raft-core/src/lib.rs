@@ -10,6 +10,7 @@
 //! | [`Node::propose`]           | the application wants an entry replicated (leader)    |
 //! | [`Node::propose_batch`]     | several entries as one contiguous run (NRG ProposeMulti) |
 //! | [`Node::forward`]           | a follower hands a proposal to its leader             |
+//! | [`Node::propose_membership`] | add a voter or an observer, or remove a peer (leader) |
 //! | [`Node::persisted`]         | an [`Action::Persist`] is durable                     |
 //! | [`Node::applied`]           | entries from an [`Action::Apply`] are applied         |
 //! | [`Node::campaign`]          | campaign now (NRG `Campaign`), as if the timeout fired |
@@ -34,6 +35,8 @@
 //!   [`Message::TimeoutNow`].
 //! - **ReadIndex**: [`Node::read_index`] confirms leadership with a numbered heartbeat round
 //!   and emits [`Action::ReadReady`]; serve the read once [`Node::applied`] reached its index.
+//! - **Membership**: [`Node::propose_membership`] makes one single-server change at a time
+//!   (voters and observers, see [`membership`]); a change takes effect when appended.
 //! - **Flow control**: [`Config::max_inflight_messages`], [`Config::max_entries_per_message`],
 //!   [`Config::max_bytes_per_message`] per follower and message, and
 //!   [`Config::max_uncommitted_entries`] ([`ProposeError::Overloaded`]) for the leader's log.
@@ -41,9 +44,10 @@
 //! ## The host's contract: durable before attested
 //!
 //! 1. Execute actions in the order returned.
-//! 2. For [`Action::Persist`], write the hard state (term and vote) and then the log write,
-//!    make both durable (fsync), and only then call [`Node::persisted`] with its id. Complete
-//!    persists in the order issued; reporting an id reports every earlier one too.
+//! 2. For [`Action::Persist`], write the hard state (term and vote), then the log write,
+//!    then the peer state (membership) if it carries one, make them durable (fsync), and only
+//!    then call [`Node::persisted`] with its id. Complete persists in the order issued;
+//!    reporting an id reports every earlier one too.
 //! 3. Never fake a completion. The node holds back every message that attests state — a vote
 //!    grant, an append acknowledgement, its own vote request — until the persist it depends on
 //!    is reported, and a leader counts its own entries toward commit only once they are
@@ -106,8 +110,11 @@ pub mod action;
 pub mod codec;
 pub mod config;
 pub mod log;
+pub mod membership;
 pub mod message;
 pub mod node;
+#[cfg(feature = "planted-bugs")]
+pub mod planted;
 pub mod progress;
 pub mod quorum;
 pub mod storage;
@@ -115,6 +122,7 @@ pub mod types;
 
 pub use action::{Action, LogWrite, PersistId, Role};
 pub use config::{Config, ConfigError, Recovered};
+pub use membership::{Membership, MembershipChange};
 pub use message::*;
 pub use node::{ContractError, Health, Node, ProposeError, Proposed, ReadError, TransferError};
 pub use types::*;

@@ -70,6 +70,13 @@ impl Log {
         self.entries.push(entry);
     }
 
+    /// Appends without the ordering checks: only for the planted bug that keeps a stale
+    /// suffix after an in-place overwrite.
+    #[cfg(feature = "planted-bugs")]
+    pub(crate) fn append_unchecked(&mut self, entry: Entry) {
+        self.entries.push(entry);
+    }
+
     /// Drops every entry after `index`.
     pub fn truncate_after(&mut self, index: u64) {
         debug_assert!(index >= self.start_index);

@@ -4,6 +4,7 @@
 use crate::action::{Action, LogWrite, PersistId, Role};
 use crate::config::{Config, ConfigError, Recovered};
 use crate::log::Log;
+use crate::membership::{ChangeRefusal, Membership, MembershipChange, MembershipLog};
 use crate::message::{
     AppendEntries, AppendResponse, ForwardProposal, Message, ReadAck, TimeoutNow, VoteRequest,
     VoteResponse,
@@ -39,6 +40,21 @@ pub enum ProposeError {
     /// entries until the transfer ends (it either loses leadership, or resumes after an
     /// election timeout). Retry with the new leader.
     TransferInProgress { target: NodeId },
+    /// Membership: the membership change at `index` is not committed yet; one change at a
+    /// time. Retry once it is.
+    MembershipChangePending { index: u64 },
+    /// Membership: this leader has not committed an entry of its own term yet (its no-op),
+    /// so a change from an earlier term may still be uncommitted in some log (the
+    /// single-server change bug Ongaro reported on raft-dev in 2015). Retry once
+    /// [`Action::LeaderChanged`] names this node.
+    NotYetCommittedInTerm,
+    /// Membership: `peer` is already a voter (adding a voter), or already a member (adding an
+    /// observer; a voter cannot become an observer in one step).
+    AlreadyMember { peer: NodeId },
+    /// Membership: `peer` is neither a voter nor an observer.
+    NotAMember { peer: NodeId },
+    /// Membership: `peer` is the last voter; a cluster needs one.
+    LastVoter { peer: NodeId },
 }
 
 impl fmt::Display for ProposeError {
@@ -60,6 +76,19 @@ impl fmt::Display for ProposeError {
             ),
             ProposeError::TransferInProgress { target } => {
                 write!(f, "leadership is being transferred to {target}")
+            }
+            ProposeError::MembershipChangePending { index } => write!(
+                f,
+                "the membership change at index {index} is not committed yet"
+            ),
+            ProposeError::NotYetCommittedInTerm => write!(
+                f,
+                "no entry of this leader's term is committed yet; membership changes wait for it"
+            ),
+            ProposeError::AlreadyMember { peer } => write!(f, "{peer} is already a member"),
+            ProposeError::NotAMember { peer } => write!(f, "{peer} is not a member"),
+            ProposeError::LastVoter { peer } => {
+                write!(f, "{peer} is the last voter and cannot be removed")
             }
         }
     }
@@ -185,11 +214,29 @@ struct InFlightPersist {
     truncates_to: Option<u64>,
 }
 
+/// `planted!(self, Bug)`: true when that planted bug is switched on. Without the
+/// `planted-bugs` feature it is the constant `false`, and the bug paths compile away.
+#[cfg(feature = "planted-bugs")]
+macro_rules! planted {
+    ($node:expr, $bug:ident) => {
+        $node.planted == Some(crate::planted::PlantedBug::$bug)
+    };
+}
+#[cfg(not(feature = "planted-bugs"))]
+macro_rules! planted {
+    ($node:expr, $bug:ident) => {
+        false
+    };
+}
+
 /// The grants and refusals of one election (or one pre-vote).
 #[derive(Clone, Debug, Default)]
 struct Campaign {
     granted: BTreeSet<NodeId>,
     rejected: BTreeSet<NodeId>,
+    /// Planted bug `duplicate-vote-counted`: grants counted again on duplicates.
+    #[cfg(feature = "planted-bugs")]
+    duplicate_grants: usize,
 }
 
 /// State that exists only while leading.
@@ -234,8 +281,13 @@ struct Transfer {
 /// A sans-IO Raft node. See the crate documentation for how to drive it.
 #[derive(Clone, Debug)]
 pub struct Node {
+    #[cfg(feature = "planted-bugs")]
+    planted: Option<crate::planted::PlantedBug>,
     config: Config,
+    /// The voters of the current membership (a copy of `membership.current().voters`).
     voters: BTreeSet<NodeId>,
+    /// The membership as a function of the log (see [`crate::membership`]).
+    membership: MembershipLog,
     rng: ChaCha8Rng,
 
     /// Current term and vote, as last changed in memory (durable once its persist completes).
@@ -280,6 +332,8 @@ pub struct Node {
     in_flight_persists: VecDeque<InFlightPersist>,
     /// Changes not yet turned into a Persist action.
     dirty_hard_state: bool,
+    /// The membership changed: the next Persist carries it for the peer-state file.
+    dirty_peers: bool,
     pending_log_write: Option<LogWrite>,
     /// Messages waiting for a persist to complete before they may be sent.
     held_messages: VecDeque<(PersistId, NodeId, Message)>,
@@ -294,11 +348,18 @@ impl Node {
         config.validate()?;
         validate_recovered_log(&recovered)?;
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let voters = config.voters.iter().copied().collect();
+        let base = match &recovered.membership {
+            Some(peer_state) => Membership::from_peer_state(peer_state),
+            None => Membership::with_voters(config.voters.iter().copied()),
+        };
+        let mut membership = MembershipLog::new(base);
+        membership.appended(&recovered.log);
+        let voters = membership.current().voters.clone();
         let log = Log::new(recovered.log);
         let durable_index = log.last_index();
         let mut node = Node {
             voters,
+            membership,
             rng,
             hard_state: recovered.hard_state,
             durable_hard_state: recovered.hard_state,
@@ -323,9 +384,12 @@ impl Node {
             last_completed_persist: PersistId(0),
             in_flight_persists: VecDeque::new(),
             dirty_hard_state: false,
+            dirty_peers: false,
             pending_log_write: None,
             held_messages: VecDeque::new(),
             actions: Vec::new(),
+            #[cfg(feature = "planted-bugs")]
+            planted: None,
             config,
         };
         node.reset_election_timer();
@@ -333,6 +397,16 @@ impl Node {
     }
 
     // ----- accessors -------------------------------------------------------------------
+
+    /// Switches one planted bug on (the simulator's bug hunt). See [`crate::planted`].
+    #[cfg(feature = "planted-bugs")]
+    pub fn plant(&mut self, bug: crate::planted::PlantedBug) {
+        self.planted = Some(bug);
+        if bug == crate::planted::PlantedBug::NoPreVoteCheckQuorum {
+            self.config.pre_vote = false;
+            self.config.check_quorum = false;
+        }
+    }
 
     pub fn id(&self) -> NodeId {
         self.config.id
@@ -381,8 +455,22 @@ impl Node {
     pub fn entry(&self, index: u64) -> Option<&Entry> {
         self.log.get(index)
     }
+    /// The voters of the membership in effect (the latest in the log, committed or not).
     pub fn voters(&self) -> impl Iterator<Item = NodeId> + '_ {
         self.voters.iter().copied()
+    }
+    /// The observers (non-voting members) of the membership in effect.
+    pub fn observers(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.membership.current().observers.iter().copied()
+    }
+    /// The membership in effect, as the peer-state file records it.
+    pub fn peer_state(&self) -> PeerState {
+        self.membership.current().to_peer_state()
+    }
+    /// The index of the latest membership change when it is not committed yet.
+    pub fn pending_membership_change(&self) -> Option<u64> {
+        let index = self.membership.last_change_index();
+        (index > self.commit_index).then_some(index)
     }
     /// The leader's recorded match index for `peer` (None when not leading or unknown peer).
     pub fn match_index(&self, peer: NodeId) -> Option<u64> {
@@ -564,6 +652,84 @@ impl Node {
         }
     }
 
+    /// Proposes a single-server membership change for the leadership term `term` (NRG
+    /// `ProposeAddPeer` / `ProposeRemovePeer`, plus observers). The leader appends an
+    /// [`EntryKind::PeerState`] entry holding the whole new membership, and the change takes
+    /// effect at once, on every node as soon as it appends the entry (reverted if the entry
+    /// is truncated): from then on only the new voters' votes and acknowledgements count, and
+    /// the leader replicates to an added peer.
+    ///
+    /// Refused (nothing appended) unless this node leads in `term` with no transfer in
+    /// progress ([`ProposeError::NotLeader`], [`ProposeError::WrongTerm`],
+    /// [`ProposeError::TransferInProgress`]); until its no-op is committed
+    /// ([`ProposeError::NotYetCommittedInTerm`]); while another change is not committed
+    /// ([`ProposeError::MembershipChangePending`]); when the change changes nothing
+    /// ([`ProposeError::AlreadyMember`], [`ProposeError::NotAMember`]) or removes the last
+    /// voter ([`ProposeError::LastVoter`]); and by flow control ([`ProposeError::Overloaded`]).
+    ///
+    /// Removing the leader itself: it keeps leading (without counting itself) until the
+    /// removal is committed, then steps down and never campaigns again.
+    pub fn propose_membership(
+        &mut self,
+        term: u64,
+        change: MembershipChange,
+    ) -> Result<Proposed, ProposeError> {
+        self.check_can_propose(term)?;
+        if !self.leadership.as_ref().is_some_and(|l| l.ready) {
+            return Err(ProposeError::NotYetCommittedInTerm);
+        }
+        if let Some(index) = self.pending_membership_change() {
+            return Err(ProposeError::MembershipChangePending { index });
+        }
+        let peer = change.peer();
+        let next = self
+            .membership
+            .current()
+            .changed(change)
+            .map_err(|refusal| match refusal {
+                ChangeRefusal::AlreadyMember => ProposeError::AlreadyMember { peer },
+                ChangeRefusal::NotAMember => ProposeError::NotAMember { peer },
+                ChangeRefusal::LastVoter => ProposeError::LastVoter { peer },
+            })?;
+        self.check_uncommitted_limit(1)?;
+        let data = crate::codec::encode_peer_state(&next.to_peer_state());
+        self.append_as_leader(EntryKind::PeerState, data.into());
+        let index = self.log.last_index();
+        self.replicate_to_all();
+        // A removal can leave a quorum that is already there (the leader counts itself only
+        // while it votes).
+        self.advance_leader_commit();
+        Ok(Proposed {
+            first_index: index,
+            last_index: index,
+            actions: self.finish(),
+        })
+    }
+
+    /// [`Node::propose_membership`] with [`MembershipChange::AddVoter`].
+    pub fn propose_add_voter(&mut self, term: u64, peer: NodeId) -> Result<Proposed, ProposeError> {
+        self.propose_membership(term, MembershipChange::AddVoter(peer))
+    }
+
+    /// [`Node::propose_membership`] with [`MembershipChange::AddObserver`].
+    pub fn propose_add_observer(
+        &mut self,
+        term: u64,
+        peer: NodeId,
+    ) -> Result<Proposed, ProposeError> {
+        self.propose_membership(term, MembershipChange::AddObserver(peer))
+    }
+
+    /// [`Node::propose_membership`] with [`MembershipChange::RemovePeer`] (a voter or an
+    /// observer).
+    pub fn propose_remove_peer(
+        &mut self,
+        term: u64,
+        peer: NodeId,
+    ) -> Result<Proposed, ProposeError> {
+        self.propose_membership(term, MembershipChange::RemovePeer(peer))
+    }
+
     /// NRG `PauseApply`: stop handing out [`Action::Apply`] (the node keeps replicating,
     /// acknowledging, voting and learning the commit index) and stop campaigning, so the
     /// application can, for example, install state of its own. Only a follower pauses: a
@@ -608,7 +774,7 @@ impl Node {
                 leader: self.leader,
             });
         };
-        if !leadership.ready {
+        if !leadership.ready && !planted!(self, ReadIndexBeforeNoop) {
             return Err(ReadError::NotReady);
         }
         leadership.read_seq += 1;
@@ -1000,6 +1166,15 @@ impl Node {
             granted,
             empty_log: self.log.last_index() == 0,
         };
+        if granted && planted!(self, VoteBeforeDurable) {
+            self.flush_persist();
+            let message = Message::VoteResponse(response);
+            self.actions.push(Action::Send {
+                to: request.candidate,
+                message,
+            });
+            return;
+        }
         self.send_attesting(request.candidate, Message::VoteResponse(response));
     }
 
@@ -1017,7 +1192,12 @@ impl Node {
             return;
         };
         if response.granted {
-            campaign.granted.insert(from);
+            let first = campaign.granted.insert(from);
+            #[cfg(feature = "planted-bugs")]
+            if !first && self.planted == Some(crate::planted::PlantedBug::DuplicateVoteCounted) {
+                campaign.duplicate_grants += 1;
+            }
+            let _ = first;
         } else {
             campaign.rejected.insert(from);
         }
@@ -1029,7 +1209,11 @@ impl Node {
             return;
         };
         let needed = quorum::quorum(self.voters.len());
-        if campaign.granted.len() >= needed {
+        #[cfg(feature = "planted-bugs")]
+        let granted = campaign.granted.len() + campaign.duplicate_grants;
+        #[cfg(not(feature = "planted-bugs"))]
+        let granted = campaign.granted.len();
+        if granted >= needed {
             self.become_leader();
         } else if campaign.rejected.len() >= needed {
             // Lost: wait as a follower in the same term; the vote for ourselves stays.
@@ -1046,11 +1230,13 @@ impl Node {
         self.leader = Some(self.config.id);
         self.heartbeat_elapsed = 0;
         let next = self.log.last_index() + 1;
+        // Every member but this node: observers replicate too.
         let progress = self
-            .voters
-            .iter()
-            .filter(|&&v| v != self.config.id)
-            .map(|&v| (v, Progress::new(next)))
+            .membership
+            .current()
+            .members()
+            .filter(|&v| v != self.config.id)
+            .map(|v| (v, Progress::new(next)))
             .collect();
         self.leadership = Some(Leadership {
             progress,
@@ -1061,12 +1247,7 @@ impl Node {
             read_seq: 0,
             pending_reads: VecDeque::new(),
         });
-        let peer_state = PeerState {
-            cluster_size: self.voters.len() as u32,
-            peers: self.voters.iter().copied().collect(),
-            domain_ext: 0,
-            observers: Vec::new(),
-        };
+        let peer_state = self.membership.current().to_peer_state();
         self.append_as_leader(
             EntryKind::PeerState,
             crate::codec::encode_peer_state(&peer_state).into(),
@@ -1211,6 +1392,16 @@ impl Node {
         }
 
         let last_verified = request.prev_index + request.entries.len() as u64;
+        if planted!(self, StaleAppendTruncates)
+            && !request.entries.is_empty()
+            && self.log.last_index() > last_verified.max(self.commit_index)
+        {
+            // The bug: whatever follows the append is dropped, even when everything matched.
+            let cut = last_verified.max(self.commit_index);
+            self.log.truncate_after(cut);
+            self.durable_index = self.durable_index.min(cut);
+            self.record_log_write(cut, &[]);
+        }
         let mut new_entries = request.entries.as_slice();
         // Skip what we already have; find the first conflict, if any.
         while let Some(entry) = new_entries.first() {
@@ -1220,6 +1411,10 @@ impl Node {
                     if entry.index <= self.commit_index {
                         // A leader never conflicts with committed entries; refuse to lose them.
                         return true;
+                    }
+                    if planted!(self, ConflictNotTruncated) {
+                        self.overwrite_in_place(new_entries);
+                        break;
                     }
                     self.truncate_and_append(new_entries);
                     break;
@@ -1231,12 +1426,24 @@ impl Node {
             }
         }
 
-        let new_commit = request.commit.min(last_verified);
+        let new_commit = if planted!(self, FollowerCommitUnbounded) {
+            request.commit.min(self.log.last_index())
+        } else {
+            request.commit.min(last_verified)
+        };
         if new_commit > self.commit_index {
             self.commit_index = new_commit;
             self.hand_out_committed();
         }
         let response = self.append_response(true, last_verified);
+        if planted!(self, AckBeforeFsync) {
+            self.flush_persist();
+            self.actions.push(Action::Send {
+                to: request.leader,
+                message: response,
+            });
+            return true;
+        }
         self.send_attesting(request.leader, response);
         true
     }
@@ -1273,18 +1480,82 @@ impl Node {
         index
     }
 
+    /// Planted bug `conflict-not-truncated`: conflicting entries are overwritten in memory
+    /// and the stale suffix after them is kept (the write to disk still truncates).
+    fn overwrite_in_place(&mut self, entries: &[Entry]) {
+        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+            return;
+        };
+        let suffix: Vec<Entry> = self.log.slice(last.index + 1, u64::MAX).to_vec();
+        let _ = first;
+        self.truncate_and_append(entries);
+        #[cfg(feature = "planted-bugs")]
+        for entry in suffix {
+            self.log.append_unchecked(entry);
+        }
+        #[cfg(not(feature = "planted-bugs"))]
+        let _ = suffix;
+    }
+
     fn truncate_and_append(&mut self, entries: &[Entry]) {
         let Some(first) = entries.first() else { return };
         let prev_index = first.index - 1;
         let truncates = prev_index < self.log.last_index();
         self.log.truncate_after(prev_index);
+        // Rule (membership): a change takes effect when appended and is undone when its
+        // entry is truncated.
+        let mut membership_changed = false;
         if truncates {
             self.durable_index = self.durable_index.min(prev_index);
+            membership_changed |= self.membership.truncated_after(prev_index);
         }
         for entry in entries {
             self.log.append(entry.clone());
         }
         self.record_log_write(prev_index, entries);
+        membership_changed |= self.membership.appended(entries);
+        if membership_changed {
+            self.membership_changed();
+        }
+    }
+
+    /// Rules (membership), when the membership in effect changed (an entry appended or
+    /// truncated): only the new voters count from now on; the peer-state file is rewritten
+    /// with the next persist; a leader starts replicating to added members. (A removed
+    /// member's progress is kept until the removal commits, so it hears of its removal.)
+    fn membership_changed(&mut self) {
+        let current = self.membership.current();
+        self.voters.clone_from(&current.voters);
+        self.dirty_peers = true;
+        if let Some(leadership) = self.leadership.as_mut() {
+            let next = self.log.last_index();
+            for peer in current.members().filter(|&p| p != self.config.id) {
+                leadership
+                    .progress
+                    .entry(peer)
+                    .or_insert_with(|| Progress::new(next));
+            }
+        }
+    }
+
+    /// Rules (membership), when the commit index passed the latest membership change: the
+    /// leader stops replicating to removed members, and a leader that removed itself steps
+    /// down (it is no voter, so it never campaigns again).
+    fn membership_committed(&mut self, old_commit: u64) {
+        let change = self.membership.last_change_index();
+        if change <= old_commit || change > self.commit_index {
+            return;
+        }
+        let Some(leadership) = self.leadership.as_mut() else {
+            return;
+        };
+        let current = self.membership.current();
+        leadership
+            .progress
+            .retain(|&peer, _| current.contains(peer));
+        if !self.voters.contains(&self.config.id) {
+            self.become_follower_in_term();
+        }
     }
 
     fn append_response(&self, success: bool, index: u64) -> Message {
@@ -1338,6 +1609,9 @@ impl Node {
         };
         self.log.append(entry.clone());
         self.record_log_write(entry.index - 1, std::slice::from_ref(&entry));
+        if kind != EntryKind::Normal && self.membership.appended(std::slice::from_ref(&entry)) {
+            self.membership_changed();
+        }
     }
 
     /// A forwarded proposal is appended like a local one; when the leader would refuse it
@@ -1376,7 +1650,12 @@ impl Node {
             if response.index > last_index {
                 return; // acknowledges entries we never sent: malformed
             }
-            if progress.acknowledge(response.index) {
+            let acknowledged = if planted!(self, MatchFromBookkeeping) {
+                progress.next_index.saturating_sub(1).min(last_index)
+            } else {
+                response.index
+            };
+            if progress.acknowledge(acknowledged) {
                 self.advance_leader_commit();
             }
         } else {
@@ -1410,10 +1689,12 @@ impl Node {
         }
         let candidate = quorum::committed_index(matches);
         if candidate <= self.commit_index
-            || self.log.term_at(candidate) != Some(self.hard_state.term)
+            || (self.log.term_at(candidate) != Some(self.hard_state.term)
+                && !planted!(self, CommitPreviousTerm))
         {
             return;
         }
+        let old_commit = self.commit_index;
         self.commit_index = candidate;
         self.hand_out_committed();
         let leadership = self.leadership.as_mut().expect("checked above");
@@ -1421,6 +1702,7 @@ impl Node {
             leadership.ready = true;
             self.announce_leader(Some(self.config.id));
         }
+        self.membership_committed(old_commit);
     }
 
     /// Rule (ReadIndex): a read round is a heartbeat to every follower carrying the round's
@@ -1705,12 +1987,14 @@ impl Node {
     /// Turns pending changes into one Persist action. Returns the id that a message attesting
     /// the current state must wait for (None when everything is already durable).
     fn flush_persist(&mut self) -> Option<PersistId> {
-        if self.dirty_hard_state || self.pending_log_write.is_some() {
+        if self.dirty_hard_state || self.pending_log_write.is_some() || self.dirty_peers {
             let id = PersistId(self.next_persist_id);
             self.next_persist_id += 1;
             let hard_state = self.dirty_hard_state.then_some(self.hard_state);
             let log = self.pending_log_write.take();
+            let peers = self.dirty_peers.then(|| self.peer_state());
             self.dirty_hard_state = false;
+            self.dirty_peers = false;
             let truncates_to = log.as_ref().map(|w| w.prev_index);
             self.in_flight_persists.push_back(InFlightPersist {
                 id,
@@ -1722,6 +2006,7 @@ impl Node {
                 id,
                 hard_state,
                 log,
+                peers,
             });
         }
         self.in_flight_persists.back().map(|p| p.id)

@@ -30,6 +30,9 @@ pub struct Bundle {
     /// Free text: what bug this is, where it was found.
     #[serde(default)]
     pub note: String,
+    /// The planted bug the run had (the bug hunt), if any.
+    #[serde(default)]
+    pub planted_bug: Option<String>,
 }
 
 /// How big a failing run is: what shrinking makes smaller.
@@ -57,10 +60,22 @@ impl fmt::Display for Size {
 /// Errors reading or writing a bundle.
 #[derive(Debug)]
 pub enum BundleError {
-    Io { path: String, error: std::io::Error },
-    Parse { path: String, error: serde_json::Error },
-    Format { path: String, found: u32 },
-    Invalid { path: String, reason: String },
+    Io {
+        path: String,
+        error: std::io::Error,
+    },
+    Parse {
+        path: String,
+        error: serde_json::Error,
+    },
+    Format {
+        path: String,
+        found: u32,
+    },
+    Invalid {
+        path: String,
+        reason: String,
+    },
 }
 
 impl fmt::Display for BundleError {
@@ -69,7 +84,10 @@ impl fmt::Display for BundleError {
             BundleError::Io { path, error } => write!(f, "{path}: {error}"),
             BundleError::Parse { path, error } => write!(f, "{path}: not a bundle: {error}"),
             BundleError::Format { path, found } => {
-                write!(f, "{path}: bundle format {found}, this build reads format {FORMAT}")
+                write!(
+                    f,
+                    "{path}: bundle format {found}, this build reads format {FORMAT}"
+                )
             }
             BundleError::Invalid { path, reason } => write!(f, "{path}: {reason}"),
         }
@@ -107,6 +125,7 @@ impl Bundle {
             trace_hash: format!("{:016x}", report.trace_hash),
             repro,
             note: String::new(),
+            planted_bug: report.planted_bug.clone(),
         })
     }
 
@@ -121,13 +140,27 @@ impl Bundle {
 
     pub fn read(path: &Path) -> Result<Bundle, BundleError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| BundleError::Io { path: name.clone(), error })?;
-        let bundle: Bundle =
-            serde_json::from_str(&text).map_err(|error| BundleError::Parse { path: name.clone(), error })?;
+        let text = std::fs::read_to_string(path).map_err(|error| BundleError::Io {
+            path: name.clone(),
+            error,
+        })?;
+        let bundle: Bundle = serde_json::from_str(&text).map_err(|error| BundleError::Parse {
+            path: name.clone(),
+            error,
+        })?;
         if bundle.format != FORMAT {
-            return Err(BundleError::Format { path: name, found: bundle.format });
+            return Err(BundleError::Format {
+                path: name,
+                found: bundle.format,
+            });
         }
-        bundle.config.validate().map_err(|reason| BundleError::Invalid { path: name.clone(), reason })?;
+        bundle
+            .config
+            .validate()
+            .map_err(|reason| BundleError::Invalid {
+                path: name.clone(),
+                reason,
+            })?;
         if bundle.workload.len() != bundle.config.workload.clients {
             return Err(BundleError::Invalid {
                 path: name,
@@ -144,7 +177,10 @@ impl Bundle {
     pub fn write(&self, path: &Path) -> Result<(), BundleError> {
         let name = path.display().to_string();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|error| BundleError::Io { path: name.clone(), error })?;
+            std::fs::create_dir_all(dir).map_err(|error| BundleError::Io {
+                path: name.clone(),
+                error,
+            })?;
         }
         let text = serde_json::to_string_pretty(self).expect("bundles serialize");
         std::fs::write(path, text + "\n").map_err(|error| BundleError::Io { path: name, error })
@@ -156,6 +192,7 @@ impl Bundle {
             keep_trace,
             script: Some(self.script.clone()),
             workload: Some(self.workload.clone()),
+            planted_bug: self.planted_bug.clone(),
             ..RunOptions::default()
         };
         crate::run(self.config.clone(), &options)
@@ -164,10 +201,16 @@ impl Bundle {
     /// Re-runs the bundle and compares with what it recorded.
     pub fn replay(&self, keep_trace: bool) -> Replay {
         let report = self.run(keep_trace);
-        let same_property = report.violation.as_ref().map(|v| v.property) == Some(self.violation.property);
+        let same_property =
+            report.violation.as_ref().map(|v| v.property) == Some(self.violation.property);
         let same_violation = report.violation.as_ref() == Some(&self.violation);
         let same_hash = format!("{:016x}", report.trace_hash) == self.trace_hash;
-        Replay { report, same_property, same_violation, same_hash }
+        Replay {
+            report,
+            same_property,
+            same_violation,
+            same_hash,
+        }
     }
 }
 
@@ -201,12 +244,17 @@ pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle 
         let report = candidate.run(false);
         (report.violation.as_ref().map(|v| v.property) == Some(property)).then_some(report)
     };
-    let mut accept = |best: &mut Bundle, candidate: Bundle, report: RunReport, what: &str, runs: usize| {
-        *best = candidate;
-        best.violation = report.violation.expect("a failing report");
-        best.trace_hash = format!("{:016x}", report.trace_hash);
-        progress(&ShrinkStep { what: what.to_string(), size: best.size(), runs });
-    };
+    let mut accept =
+        |best: &mut Bundle, candidate: Bundle, report: RunReport, what: &str, runs: usize| {
+            *best = candidate;
+            best.violation = report.violation.expect("a failing report");
+            best.trace_hash = format!("{:016x}", report.trace_hash);
+            progress(&ShrinkStep {
+                what: what.to_string(),
+                size: best.size(),
+                runs,
+            });
+        };
 
     // 1. A shorter run: stop the chaos right after the violation (safety violations only;
     //    a liveness failure needs the chaos phase to end first).
@@ -217,7 +265,13 @@ pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle 
             candidate.config.chaos_us = cut;
             candidate.script.retain(|f| f.at < cut);
             if let Some(report) = fails(&candidate, &mut runs) {
-                accept(&mut best, candidate, report, "cut the run after the violation", runs);
+                accept(
+                    &mut best,
+                    candidate,
+                    report,
+                    "cut the run after the violation",
+                    runs,
+                );
             }
         }
     }
@@ -229,7 +283,13 @@ pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle 
         }
         let candidate = with_nodes(&best, nodes);
         if let Some(report) = fails(&candidate, &mut runs) {
-            accept(&mut best, candidate, report, &format!("{nodes} nodes"), runs);
+            accept(
+                &mut best,
+                candidate,
+                report,
+                &format!("{nodes} nodes"),
+                runs,
+            );
             break;
         }
     }
@@ -259,7 +319,13 @@ pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle 
                 let mut candidate = best.clone();
                 candidate.workload[client] = ops;
                 if let Some(report) = fails(&candidate, &mut runs) {
-                    accept(&mut best, candidate, report, &format!("fewer operations of client {client}"), runs);
+                    accept(
+                        &mut best,
+                        candidate,
+                        report,
+                        &format!("fewer operations of client {client}"),
+                        runs,
+                    );
                 }
             }
         }
@@ -279,7 +345,9 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
     let fit = |t: Target| match t {
         Target::Node(n) if keep(n) => Some(t),
         Target::Node(_) => None,
-        Target::Leader { fallback } => Some(Target::Leader { fallback: fallback % nodes }),
+        Target::Leader { fallback } => Some(Target::Leader {
+            fallback: fallback % nodes,
+        }),
     };
     candidate.script = bundle
         .script
@@ -293,17 +361,37 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                     }
                     Fault::Split { side_a }
                 }
-                Fault::Isolate { target } => Fault::Isolate { target: fit(*target)? },
+                Fault::Isolate { target } => Fault::Isolate {
+                    target: fit(*target)?,
+                },
                 Fault::OneWay { from, to } if keep(*from) && keep(*to) => f.fault.clone(),
                 Fault::Bridge { side_a, bridge } if keep(*bridge) => {
                     let side_a: Vec<usize> = side_a.iter().copied().filter(|&n| keep(n)).collect();
-                    Fault::Bridge { side_a, bridge: *bridge }
+                    Fault::Bridge {
+                        side_a,
+                        bridge: *bridge,
+                    }
                 }
                 Fault::Heal => Fault::Heal,
                 Fault::Clog { from, to, .. } if keep(*from) && keep(*to) => f.fault.clone(),
-                Fault::Crash { target, down_us } => Fault::Crash { target: fit(*target)?, down_us: *down_us },
-                Fault::Pause { target, for_us } => Fault::Pause { target: fit(*target)?, for_us: *for_us },
-                Fault::Corrupt { node, .. } | Fault::ReadError { node } if keep(*node) => f.fault.clone(),
+                Fault::Crash { target, down_us } => Fault::Crash {
+                    target: fit(*target)?,
+                    down_us: *down_us,
+                },
+                Fault::Pause { target, for_us } => Fault::Pause {
+                    target: fit(*target)?,
+                    for_us: *for_us,
+                },
+                Fault::Corrupt { node, .. } | Fault::ReadError { node } if keep(*node) => {
+                    f.fault.clone()
+                }
+                Fault::Transfer { to } => Fault::Transfer {
+                    to: to.filter(|&n| keep(n)),
+                },
+                Fault::PauseApply { target, for_us } => Fault::PauseApply {
+                    target: fit(*target)?,
+                    for_us: *for_us,
+                },
                 _ => return None,
             };
             Some(ScriptedFault { at: f.at, fault })
@@ -324,7 +412,11 @@ pub fn ddmin<T: Clone>(items: Vec<T>, mut fails: impl FnMut(&[T]) -> bool) -> Ve
         let mut start = 0;
         while start < current.len() {
             let end = (start + chunk).min(current.len());
-            let complement: Vec<T> = current[..start].iter().chain(current[end..].iter()).cloned().collect();
+            let complement: Vec<T> = current[..start]
+                .iter()
+                .chain(current[end..].iter())
+                .cloned()
+                .collect();
             if fails(&complement) {
                 current = complement;
                 granularity = (granularity - 1).max(2);
@@ -375,7 +467,13 @@ mod tests {
             node: Some(1),
             detail: detail.into(),
         };
-        assert_eq!(signature(&v("entry 3/14 on n2")), signature(&v("entry 5/9 on n0")));
-        assert_ne!(signature(&v("entry 3/14 on n2")), signature(&v("vote 3 n2")));
+        assert_eq!(
+            signature(&v("entry 3/14 on n2")),
+            signature(&v("entry 5/9 on n0"))
+        );
+        assert_ne!(
+            signature(&v("entry 3/14 on n2")),
+            signature(&v("vote 3 n2"))
+        );
     }
 }

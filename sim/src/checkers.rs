@@ -37,6 +37,8 @@ pub enum Property {
     Linearizability,
     /// After the faults stop, a stable leader appears and new writes commit in time.
     Liveness,
+    /// The run panicked (a bug in the core or the simulator); reported by sweeps and hunts.
+    Panic,
 }
 
 impl Property {
@@ -54,6 +56,7 @@ impl Property {
             Property::PersistBeforeSend => "persist-before-send",
             Property::Linearizability => "linearizability",
             Property::Liveness => "liveness",
+            Property::Panic => "panic",
         }
     }
 
@@ -223,7 +226,12 @@ impl Checkers {
 
     fn fail(&mut self, property: Property, time: Micros, node: Option<usize>, detail: String) {
         if self.first_violation.is_none() {
-            self.first_violation = Some(Violation { property, time, node, detail });
+            self.first_violation = Some(Violation {
+                property,
+                time,
+                node,
+                detail,
+            });
         }
     }
 
@@ -274,8 +282,26 @@ impl Checkers {
                 Property::LeaderAppendOnly,
                 now,
                 Some(node),
-                format!("leader n{node} rewrote its log after index {} (it ended at {len})", write.prev_index),
+                format!(
+                    "leader n{node} rewrote its log after index {} (it ended at {len})",
+                    write.prev_index
+                ),
             );
+        }
+        if write.prev_index > self.memory[node].len() {
+            // The node writes after entries it never wrote: what it keeps in memory is not what
+            // it persists (a gap on disk).
+            let len = self.memory[node].len();
+            self.fail(
+                Property::LogMatching,
+                now,
+                Some(node),
+                format!(
+                    "n{node} writes entries after index {} but its persisted log ends at {len}",
+                    write.prev_index
+                ),
+            );
+            return;
         }
         self.memory[node].write(write.prev_index, &write.entries);
         for entry in &write.entries {
@@ -331,21 +357,36 @@ impl Checkers {
     /// Every committed entry is durable on a quorum: checked at the highest committed index
     /// (the prefix hash covers everything before it).
     pub fn check_committed_durable(&mut self, now: Micros) {
-        let Some(&prefix) = self.committed.last() else { return };
+        let Some(&prefix) = self.committed.last() else {
+            return;
+        };
         let index = self.committed.len() as u64;
-        let holders = self.durable.iter().filter(|log| log.at(index) == Some(prefix)).count();
+        let holders = self
+            .durable
+            .iter()
+            .filter(|log| log.at(index) == Some(prefix))
+            .count();
         if holders < self.quorum {
             self.fail(
                 Property::CommittedDurableOnQuorum,
                 now,
                 None,
-                format!("committed index {index} is durable on {holders} nodes, a quorum is {}", self.quorum),
+                format!(
+                    "committed index {index} is durable on {holders} nodes, a quorum is {}",
+                    self.quorum
+                ),
             );
         }
     }
 
     /// A persist completed: the durable state moved forward.
-    pub fn on_durable(&mut self, now: Micros, node: usize, hard_state: Option<HardState>, log: Option<&LogWrite>) {
+    pub fn on_durable(
+        &mut self,
+        now: Micros,
+        node: usize,
+        hard_state: Option<HardState>,
+        log: Option<&LogWrite>,
+    ) {
         if let Some(hs) = hard_state {
             self.record_durable_hard_state(now, node, hs);
         }
@@ -362,7 +403,10 @@ impl Checkers {
                 Property::TermMonotonic,
                 now,
                 Some(node),
-                format!("durable term went from {} down to {}", self.max_durable_term[node], hs.term),
+                format!(
+                    "durable term went from {} down to {}",
+                    self.max_durable_term[node], hs.term
+                ),
             );
         }
         self.max_durable_term[node] = self.max_durable_term[node].max(hs.term);
@@ -394,7 +438,10 @@ impl Checkers {
                 Property::TermMonotonic,
                 now,
                 Some(node),
-                format!("recovered term {} is below the durable term {} seen before the crash", hs.term, self.max_durable_term[node]),
+                format!(
+                    "recovered term {} is below the durable term {} seen before the crash",
+                    hs.term, self.max_durable_term[node]
+                ),
             );
         }
         if let Some(vote) = hs.vote {
@@ -416,7 +463,14 @@ impl Checkers {
     /// Persist-before-send: a message that attests state may leave only once that state is
     /// durable. Also records vote grants, so two grants in one term are caught even when the
     /// durable record was lost.
-    pub fn on_send(&mut self, now: Micros, node: usize, self_id: NodeId, to: NodeId, message: &Message) {
+    pub fn on_send(
+        &mut self,
+        now: Micros,
+        node: usize,
+        self_id: NodeId,
+        to: NodeId,
+        message: &Message,
+    ) {
         let durable = self.durable_hard_state[node];
         match message {
             Message::VoteResponse(m) if m.granted => {
@@ -425,17 +479,25 @@ impl Checkers {
                         Property::PersistBeforeSend,
                         now,
                         Some(node),
-                        format!("vote for {to} in term {} sent while the durable term/vote is {}/{:?}", m.term, durable.term, durable.vote),
+                        format!(
+                            "vote for {to} in term {} sent while the durable term/vote is {}/{:?}",
+                            m.term, durable.term, durable.vote
+                        ),
                     );
                 }
                 self.record_vote(now, node, m.term, to);
             }
-            Message::VoteRequest(m) if durable.term != m.term || durable.vote != Some(self_id) => {
+            Message::VoteRequest(m) | Message::TransferVoteRequest(m)
+                if durable.term != m.term || durable.vote != Some(self_id) =>
+            {
                 self.fail(
                     Property::PersistBeforeSend,
                     now,
                     Some(node),
-                    format!("vote request for term {} sent before its own vote was durable", m.term),
+                    format!(
+                        "vote request for term {} sent before its own vote was durable",
+                        m.term
+                    ),
                 );
             }
             Message::AppendResponse(m) if m.success => {
@@ -464,7 +526,13 @@ impl Checkers {
     }
 
     /// Commit index within the log, after every step of a node.
-    pub fn check_commit_within_log(&mut self, now: Micros, node: usize, commit: u64, last_index: u64) {
+    pub fn check_commit_within_log(
+        &mut self,
+        now: Micros,
+        node: usize,
+        commit: u64,
+        last_index: u64,
+    ) {
         if commit > last_index {
             self.fail(
                 Property::CommitWithinLog,
@@ -490,7 +558,12 @@ mod tests {
     use raft_core::EntryKind;
 
     fn entry(term: u64, index: u64, data: &str) -> Entry {
-        Entry { term, index, kind: EntryKind::Normal, data: data.as_bytes().to_vec().into() }
+        Entry {
+            term,
+            index,
+            kind: EntryKind::Normal,
+            data: data.as_bytes().to_vec().into(),
+        }
     }
 
     #[test]
@@ -500,13 +573,20 @@ mod tests {
         c.on_role(2, 0, Role::Leader, 5);
         assert!(!c.violated());
         c.on_role(3, 1, Role::Leader, 5);
-        assert_eq!(c.first_violation.unwrap().property, Property::ElectionSafety);
+        assert_eq!(
+            c.first_violation.unwrap().property,
+            Property::ElectionSafety
+        );
     }
 
     #[test]
     fn same_index_and_term_with_different_prefix_violates_log_matching() {
         let mut c = Checkers::new(3);
-        let w = |entries: Vec<Entry>| LogWrite { prev_index: 0, prev_term: 0, entries };
+        let w = |entries: Vec<Entry>| LogWrite {
+            prev_index: 0,
+            prev_term: 0,
+            entries,
+        };
         c.on_log_write(1, 0, &w(vec![entry(1, 1, "a"), entry(2, 2, "x")]));
         c.on_log_write(1, 1, &w(vec![entry(1, 1, "b"), entry(2, 2, "x")]));
         assert_eq!(c.first_violation.unwrap().property, Property::LogMatching);
@@ -515,30 +595,60 @@ mod tests {
     #[test]
     fn different_entries_applied_at_one_index_violate_state_machine_safety() {
         let mut c = Checkers::new(1);
-        let log = LogWrite { prev_index: 0, prev_term: 0, entries: vec![entry(1, 1, "a")] };
+        let log = LogWrite {
+            prev_index: 0,
+            prev_term: 0,
+            entries: vec![entry(1, 1, "a")],
+        };
         c.on_log_write(1, 0, &log);
         c.on_durable(1, 0, None, Some(&log));
         c.on_committed(2, 0, &[entry(1, 1, "a")]);
         assert!(!c.violated());
         c.on_committed(3, 0, &[entry(1, 1, "b")]);
-        assert_eq!(c.first_violation.unwrap().property, Property::StateMachineSafety);
+        assert_eq!(
+            c.first_violation.unwrap().property,
+            Property::StateMachineSafety
+        );
     }
 
     #[test]
     fn committed_entry_missing_from_durable_quorum_is_caught() {
         let mut c = Checkers::new(3);
-        let log = LogWrite { prev_index: 0, prev_term: 0, entries: vec![entry(1, 1, "a")] };
+        let log = LogWrite {
+            prev_index: 0,
+            prev_term: 0,
+            entries: vec![entry(1, 1, "a")],
+        };
         c.on_log_write(1, 0, &log);
         c.on_durable(1, 0, None, Some(&log));
         c.on_committed(2, 0, &log.entries);
-        assert_eq!(c.first_violation.unwrap().property, Property::CommittedDurableOnQuorum);
+        assert_eq!(
+            c.first_violation.unwrap().property,
+            Property::CommittedDurableOnQuorum
+        );
     }
 
     #[test]
     fn second_vote_in_a_term_is_caught_across_restarts() {
         let mut c = Checkers::new(3);
-        c.on_durable(1, 0, Some(HardState { term: 2, vote: Some(NodeId(1)) }), None);
-        c.on_recovered(2, 0, HardState { term: 2, vote: None }, &[]);
+        c.on_durable(
+            1,
+            0,
+            Some(HardState {
+                term: 2,
+                vote: Some(NodeId(1)),
+            }),
+            None,
+        );
+        c.on_recovered(
+            2,
+            0,
+            HardState {
+                term: 2,
+                vote: None,
+            },
+            &[],
+        );
         let grant = Message::VoteResponse(raft_core::VoteResponse {
             term: 2,
             peer: NodeId(0),
@@ -547,14 +657,33 @@ mod tests {
         });
         c.on_send(3, 0, NodeId(0), NodeId(2), &grant);
         let v = c.first_violation.unwrap();
-        assert!(matches!(v.property, Property::PersistBeforeSend | Property::OneVotePerTerm));
+        assert!(matches!(
+            v.property,
+            Property::PersistBeforeSend | Property::OneVotePerTerm
+        ));
     }
 
     #[test]
     fn recovered_term_below_durable_term_is_caught() {
         let mut c = Checkers::new(3);
-        c.on_durable(1, 0, Some(HardState { term: 4, vote: None }), None);
-        c.on_recovered(2, 0, HardState { term: 3, vote: None }, &[]);
+        c.on_durable(
+            1,
+            0,
+            Some(HardState {
+                term: 4,
+                vote: None,
+            }),
+            None,
+        );
+        c.on_recovered(
+            2,
+            0,
+            HardState {
+                term: 3,
+                vote: None,
+            },
+            &[],
+        );
         assert_eq!(c.first_violation.unwrap().property, Property::TermMonotonic);
     }
 }

@@ -31,6 +31,14 @@ pub struct Faults {
     pub clog_weight: u32,
     pub corrupt_weight: u32,
     pub read_error_weight: u32,
+    /// Leadership transfers (`step_down`) to a random or no preferred successor.
+    pub transfer_weight: u32,
+    /// An application pausing and later resuming apply on a node.
+    pub pause_apply_weight: u32,
+    /// When the chaos ends, keep a partial partition (a bridge node between two sides) during
+    /// the liveness phase: a connected quorum exists, so a correct core must stay live (the
+    /// Cloudflare 2020 shape).
+    pub residual_partition: bool,
     /// Mean gap between nemesis actions.
     pub nemesis_interval_us: Micros,
     /// On a crash, chance that the last unsynced write is torn at a sector boundary.
@@ -53,6 +61,9 @@ impl Faults {
             clog_weight: 0,
             corrupt_weight: 0,
             read_error_weight: 0,
+            transfer_weight: 0,
+            pause_apply_weight: 0,
+            residual_partition: false,
             nemesis_interval_us: 1_000_000,
             torn_write_ppm: 0,
             slow_fsync_ppm: 0,
@@ -68,6 +79,8 @@ impl Faults {
             + self.clog_weight
             + self.corrupt_weight
             + self.read_error_weight
+            + self.transfer_weight
+            + self.pause_apply_weight
     }
 }
 
@@ -88,6 +101,8 @@ pub struct Workload {
     pub attempt_timeout_us: Micros,
     /// Attempts per operation before the outcome is recorded unknown (or failed).
     pub max_attempts: u32,
+    /// Gets are served through ReadIndex (a heartbeat round) instead of through the log.
+    pub read_index_gets: bool,
 }
 
 /// Everything that determines a run.
@@ -120,9 +135,24 @@ impl SimConfig {
         let mut rng = Stream::new(seed, "config");
         let nodes = *rng.pick(&[3usize, 3, 5, 5, 7]);
         let latency = match rng.below(3) {
-            0 => Latency { min_us: 500, max_us: 3_000, tail_ppm: 0, tail_max_us: 0 },
-            1 => Latency { min_us: 1_000, max_us: 15_000, tail_ppm: 20_000, tail_max_us: 120_000 },
-            _ => Latency { min_us: 5_000, max_us: 40_000, tail_ppm: 5_000, tail_max_us: 200_000 },
+            0 => Latency {
+                min_us: 500,
+                max_us: 3_000,
+                tail_ppm: 0,
+                tail_max_us: 0,
+            },
+            1 => Latency {
+                min_us: 1_000,
+                max_us: 15_000,
+                tail_ppm: 20_000,
+                tail_max_us: 120_000,
+            },
+            _ => Latency {
+                min_us: 5_000,
+                max_us: 40_000,
+                tail_ppm: 5_000,
+                tail_max_us: 200_000,
+            },
         };
         // Each fault kind is on in about two runs out of three, at a drawn intensity.
         let maybe = |rng: &mut Stream, low: u64, high: u64| -> u64 {
@@ -141,6 +171,9 @@ impl SimConfig {
             clog_weight: maybe(&mut rng, 1, 5) as u32,
             corrupt_weight: maybe(&mut rng, 1, 3) as u32,
             read_error_weight: maybe(&mut rng, 1, 2) as u32,
+            transfer_weight: maybe(&mut rng, 1, 4) as u32,
+            pause_apply_weight: maybe(&mut rng, 1, 3) as u32,
+            residual_partition: rng.below(4) == 0,
             nemesis_interval_us: rng.between(200_000, 1_500_000),
             torn_write_ppm: maybe(&mut rng, 100_000, 900_000) as Ppm,
             slow_fsync_ppm: maybe(&mut rng, 1_000, 50_000) as Ppm,
@@ -165,6 +198,7 @@ impl SimConfig {
             get_weight: weights[3],
             attempt_timeout_us: 400_000,
             max_attempts: *rng.pick(&[8u32, 30]),
+            read_index_gets: rng.below(3) != 0,
         };
         SimConfig {
             seed,
@@ -269,7 +303,10 @@ mod tests {
             }
         }
         assert_eq!(sizes.into_iter().collect::<Vec<_>>(), vec![3, 5, 7]);
-        assert!(drop_off > 20 && drop_off < 120, "drop switched off in {drop_off} of 200");
+        assert!(
+            drop_off > 20 && drop_off < 120,
+            "drop switched off in {drop_off} of 200"
+        );
     }
 
     #[test]

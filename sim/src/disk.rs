@@ -102,6 +102,8 @@ pub struct CrashEffect {
 pub struct Disk {
     pub wal: AppendFile,
     pub term_vote: AtomicFile,
+    /// The peer-state file (`peers.idx`), replaced atomically like the term/vote file.
+    pub peers: AtomicFile,
     /// Set by a read-error fault: the next recovery read fails.
     pub read_error_armed: bool,
 }
@@ -112,7 +114,10 @@ impl Disk {
     pub fn crash(&mut self, rng: &mut Stream, torn_ppm: Ppm) -> CrashEffect {
         let wal = &mut self.wal;
         let unsynced = wal.data.len() - wal.synced_len;
-        let mut effect = CrashEffect { unsynced_bytes: unsynced, ..CrashEffect::default() };
+        let mut effect = CrashEffect {
+            unsynced_bytes: unsynced,
+            ..CrashEffect::default()
+        };
         if unsynced > 0 {
             let keep_to = if rng.chance(torn_ppm) {
                 // Sector boundaries strictly inside the unsynced region.
@@ -133,13 +138,15 @@ impl Disk {
             effect.kept_bytes = keep_to - wal.synced_len;
         }
         wal.synced_len = wal.data.len();
-        if let Some((bytes, renamed)) = self.term_vote.pending.take() {
-            if renamed {
-                let survived = rng.chance(500_000);
-                if survived {
-                    self.term_vote.durable = bytes;
+        for file in [&mut self.term_vote, &mut self.peers] {
+            if let Some((bytes, renamed)) = file.pending.take() {
+                if renamed {
+                    let survived = rng.chance(500_000);
+                    if survived {
+                        file.durable = bytes;
+                    }
+                    effect.rename_survived = Some(survived);
                 }
-                effect.rename_survived = Some(survived);
             }
         }
         effect
@@ -212,7 +219,10 @@ mod tests {
             disk.crash(&mut Stream::new(seed, "t"), 0);
             outcomes.insert(disk.term_vote.bytes().to_vec());
         }
-        assert_eq!(outcomes.into_iter().collect::<Vec<_>>(), vec![vec![1], vec![2]]);
+        assert_eq!(
+            outcomes.into_iter().collect::<Vec<_>>(),
+            vec![vec![1], vec![2]]
+        );
     }
 
     #[test]

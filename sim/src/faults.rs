@@ -39,7 +39,11 @@ pub enum Fault {
     /// Restore full connectivity and release clogged links.
     Heal,
     /// Hold every message on a link for a while, then release them together.
-    Clog { from: usize, to: usize, for_us: Micros },
+    Clog {
+        from: usize,
+        to: usize,
+        for_us: Micros,
+    },
     /// Power loss: memory and unsynced writes lost; restart through recovery later.
     Crash { target: Target, down_us: Micros },
     /// Stop processing for a while (a GC pause, SIGSTOP); messages queue up.
@@ -49,6 +53,10 @@ pub enum Fault {
     Corrupt { node: usize, then_crash: bool },
     /// The next recovery read fails; the node is crashed to reach it.
     ReadError { node: usize },
+    /// The leader is asked to step down, handing over to `to` (or the best successor).
+    Transfer { to: Option<usize> },
+    /// The application pauses apply on a node for a while, then resumes it.
+    PauseApply { target: Target, for_us: Micros },
 }
 
 impl Fault {
@@ -64,6 +72,8 @@ impl Fault {
             Fault::Pause { .. } => "pause",
             Fault::Corrupt { .. } => "corrupt",
             Fault::ReadError { .. } => "read-error",
+            Fault::Transfer { .. } => "leader-transfer",
+            Fault::PauseApply { .. } => "pause-apply",
         }
     }
 }
@@ -71,20 +81,49 @@ impl Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Fault::Split { side_a } => write!(f, "{}", Topology::Split { side_a: side_a.clone() }),
+            Fault::Split { side_a } => write!(
+                f,
+                "{}",
+                Topology::Split {
+                    side_a: side_a.clone()
+                }
+            ),
             Fault::Isolate { target } => write!(f, "isolate[{target}]"),
-            Fault::OneWay { from, to } => write!(f, "{}", Topology::OneWay { from: *from, to: *to }),
+            Fault::OneWay { from, to } => write!(
+                f,
+                "{}",
+                Topology::OneWay {
+                    from: *from,
+                    to: *to
+                }
+            ),
             Fault::Bridge { side_a, bridge } => {
-                write!(f, "{}", Topology::Bridge { side_a: side_a.clone(), bridge: *bridge })
+                write!(
+                    f,
+                    "{}",
+                    Topology::Bridge {
+                        side_a: side_a.clone(),
+                        bridge: *bridge
+                    }
+                )
             }
             Fault::Heal => write!(f, "heal"),
             Fault::Clog { from, to, for_us } => write!(f, "clog[n{from}->n{to} for {for_us}us]"),
             Fault::Crash { target, down_us } => write!(f, "crash[{target} down {down_us}us]"),
             Fault::Pause { target, for_us } => write!(f, "pause[{target} for {for_us}us]"),
             Fault::Corrupt { node, then_crash } => {
-                write!(f, "corrupt[n{node}{}]", if *then_crash { " then crash" } else { "" })
+                write!(
+                    f,
+                    "corrupt[n{node}{}]",
+                    if *then_crash { " then crash" } else { "" }
+                )
             }
             Fault::ReadError { node } => write!(f, "read-error[n{node}]"),
+            Fault::Transfer { to: Some(n) } => write!(f, "transfer[to n{n}]"),
+            Fault::Transfer { to: None } => write!(f, "transfer[to best]"),
+            Fault::PauseApply { target, for_us } => {
+                write!(f, "pause-apply[{target} for {for_us}us]")
+            }
         }
     }
 }
@@ -142,7 +181,9 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
                     }
                     Fault::Split { side_a }
                 }
-                1 => Fault::Isolate { target: target(&mut rng) },
+                1 => Fault::Isolate {
+                    target: target(&mut rng),
+                },
                 2 => {
                     let from = rng.below(n);
                     let to = (from + 1 + rng.below(n - 1)) % n;
@@ -156,17 +197,39 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
                 }
             };
             script.push(ScriptedFault { at, fault });
-            script.push(ScriptedFault { at: at + hold, fault: Fault::Heal });
+            script.push(ScriptedFault {
+                at: at + hold,
+                fault: Fault::Heal,
+            });
         } else if choose(faults.crash_weight) {
             let down_us = rng.between(config.tick_us, interval * 2);
-            script.push(ScriptedFault { at, fault: Fault::Crash { target: target(&mut rng), down_us } });
+            script.push(ScriptedFault {
+                at,
+                fault: Fault::Crash {
+                    target: target(&mut rng),
+                    down_us,
+                },
+            });
         } else if choose(faults.pause_weight) {
             let for_us = rng.between(config.tick_us, interval * 2);
-            script.push(ScriptedFault { at, fault: Fault::Pause { target: target(&mut rng), for_us } });
+            script.push(ScriptedFault {
+                at,
+                fault: Fault::Pause {
+                    target: target(&mut rng),
+                    for_us,
+                },
+            });
         } else if choose(faults.clog_weight) {
             let from = rng.below(n);
             let to = (from + 1 + rng.below(n - 1)) % n;
-            script.push(ScriptedFault { at, fault: Fault::Clog { from, to, for_us: hold } });
+            script.push(ScriptedFault {
+                at,
+                fault: Fault::Clog {
+                    from,
+                    to,
+                    for_us: hold,
+                },
+            });
         } else if choose(faults.corrupt_weight) {
             let node = rng.below(n);
             if damaged.contains(&node) || damaged.len() < tolerated {
@@ -174,11 +237,36 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
                     damaged.push(node);
                 }
                 let then_crash = rng.chance(500_000);
-                script.push(ScriptedFault { at, fault: Fault::Corrupt { node, then_crash } });
+                script.push(ScriptedFault {
+                    at,
+                    fault: Fault::Corrupt { node, then_crash },
+                });
             }
-        } else {
+        } else if choose(faults.read_error_weight) {
             let node = rng.below(n);
-            script.push(ScriptedFault { at, fault: Fault::ReadError { node } });
+            script.push(ScriptedFault {
+                at,
+                fault: Fault::ReadError { node },
+            });
+        } else if choose(faults.transfer_weight) {
+            let to = if rng.chance(500_000) {
+                Some(rng.below(n))
+            } else {
+                None
+            };
+            script.push(ScriptedFault {
+                at,
+                fault: Fault::Transfer { to },
+            });
+        } else {
+            let for_us = rng.between(config.tick_us, interval * 2);
+            script.push(ScriptedFault {
+                at,
+                fault: Fault::PauseApply {
+                    target: target(&mut rng),
+                    for_us,
+                },
+            });
         }
         at += rng.between(interval / 2, interval * 3 / 2);
     }
@@ -204,7 +292,10 @@ mod tests {
                 .collect();
             damaged.sort();
             damaged.dedup();
-            assert!(damaged.len() <= (config.nodes - 1) / 2, "seed {seed}: {damaged:?}");
+            assert!(
+                damaged.len() <= (config.nodes - 1) / 2,
+                "seed {seed}: {damaged:?}"
+            );
         }
     }
 
@@ -221,6 +312,6 @@ mod tests {
                 kinds.insert(f.fault.kind());
             }
         }
-        assert_eq!(kinds.len(), 10, "{kinds:?}");
+        assert_eq!(kinds.len(), 12, "{kinds:?}");
     }
 }

@@ -36,7 +36,12 @@ const MAX_STEPS: u64 = 50_000_000;
 
 impl History {
     pub fn invoke(&mut self, client: u32, op: KvOp, at: Micros) -> usize {
-        self.ops.push(HistoryOp { client, op, invoked: at, completed: None });
+        self.ops.push(HistoryOp {
+            client,
+            op,
+            invoked: at,
+            completed: None,
+        });
         self.ops.len() - 1
     }
 
@@ -51,11 +56,19 @@ impl History {
         let mut out = Vec::with_capacity(self.ops.len());
         for op in &self.ops {
             let input = match &op.op {
-                KvOp::Put { key, value } => KvInput::Put { key: key.clone(), value: value.clone() },
-                KvOp::Append { key, value } => KvInput::Append { key: key.clone(), value: value.clone() },
-                KvOp::Cas { key, expected, new } => {
-                    KvInput::Cas { key: key.clone(), expected: expected.clone(), new: new.clone() }
-                }
+                KvOp::Put { key, value } => KvInput::Put {
+                    key: key.clone(),
+                    value: value.clone(),
+                },
+                KvOp::Append { key, value } => KvInput::Append {
+                    key: key.clone(),
+                    value: value.clone(),
+                },
+                KvOp::Cas { key, expected, new } => KvInput::Cas {
+                    key: key.clone(),
+                    expected: expected.clone(),
+                    new: new.clone(),
+                },
                 KvOp::Get { key } => KvInput::Get { key: key.clone() },
             };
             let (ret, output) = match &op.completed {
@@ -71,13 +84,22 @@ impl History {
                 }
                 Some((_, Outcome::Unknown)) | None => (PENDING, KvOutput::Unknown),
             };
-            out.push(Operation { client: u64::from(op.client), call: op.invoked, ret, input, output });
+            out.push(Operation {
+                client: u64::from(op.client),
+                call: op.invoked,
+                ret,
+                input,
+                output,
+            });
         }
         out
     }
 
     /// Checks the history for linearizability.
     pub fn check(&self) -> Verdict {
-        check_kv(&self.to_operations(), &CheckOptions::with_max_steps(MAX_STEPS))
+        check_kv(
+            &self.to_operations(),
+            &CheckOptions::with_max_steps(MAX_STEPS),
+        )
     }
 }

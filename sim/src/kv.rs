@@ -6,11 +6,23 @@ use std::collections::BTreeMap;
 /// A client operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum KvOp {
-    Put { key: String, value: String },
-    Append { key: String, value: String },
+    Put {
+        key: String,
+        value: String,
+    },
+    Append {
+        key: String,
+        value: String,
+    },
     /// Swap in `new` if the current value is `expected` (None: the key is absent).
-    Cas { key: String, expected: Option<String>, new: String },
-    Get { key: String },
+    Cas {
+        key: String,
+        expected: Option<String>,
+        new: String,
+    },
+    Get {
+        key: String,
+    },
 }
 
 impl KvOp {
@@ -73,8 +85,14 @@ impl Command {
         let seq = parts.get(1)?.parse().ok()?;
         let key = parts.get(3)?.to_string();
         let op = match (*parts.get(2)?, parts.len()) {
-            ("put", 5) => KvOp::Put { key, value: parts[4].to_string() },
-            ("append", 5) => KvOp::Append { key, value: parts[4].to_string() },
+            ("put", 5) => KvOp::Put {
+                key,
+                value: parts[4].to_string(),
+            },
+            ("append", 5) => KvOp::Append {
+                key,
+                value: parts[4].to_string(),
+            },
             ("cas", 6) => KvOp::Cas {
                 key,
                 expected: (parts[4] != "-").then(|| parts[4].to_string()),
@@ -126,7 +144,8 @@ impl KvStore {
             }
             KvOp::Get { key } => KvResult::Value(self.data.get(key).cloned()),
         };
-        self.sessions.insert(command.client, (command.seq, result.clone()));
+        self.sessions
+            .insert(command.client, (command.seq, result.clone()));
         result
     }
 
@@ -142,14 +161,32 @@ mod tests {
     #[test]
     fn commands_round_trip() {
         let ops = [
-            KvOp::Put { key: "k0".into(), value: "v1".into() },
-            KvOp::Append { key: "k1".into(), value: "a,".into() },
-            KvOp::Cas { key: "k0".into(), expected: None, new: "v2".into() },
-            KvOp::Cas { key: "k0".into(), expected: Some("v1".into()), new: "v2".into() },
+            KvOp::Put {
+                key: "k0".into(),
+                value: "v1".into(),
+            },
+            KvOp::Append {
+                key: "k1".into(),
+                value: "a,".into(),
+            },
+            KvOp::Cas {
+                key: "k0".into(),
+                expected: None,
+                new: "v2".into(),
+            },
+            KvOp::Cas {
+                key: "k0".into(),
+                expected: Some("v1".into()),
+                new: "v2".into(),
+            },
             KvOp::Get { key: "k2".into() },
         ];
         for (i, op) in ops.into_iter().enumerate() {
-            let command = Command { client: 3, seq: i as u64, op };
+            let command = Command {
+                client: 3,
+                seq: i as u64,
+                op,
+            };
             assert_eq!(Command::decode(&command.encode()), Some(command));
         }
         assert_eq!(Command::decode(b"garbage"), None);
@@ -159,7 +196,14 @@ mod tests {
     #[test]
     fn a_retried_command_applies_once() {
         let mut kv = KvStore::default();
-        let append = Command { client: 1, seq: 1, op: KvOp::Append { key: "k".into(), value: "x".into() } };
+        let append = Command {
+            client: 1,
+            seq: 1,
+            op: KvOp::Append {
+                key: "k".into(),
+                value: "x".into(),
+            },
+        };
         kv.apply(&append);
         kv.apply(&append);
         assert_eq!(kv.get("k").map(String::as_str), Some("x"));
@@ -171,7 +215,11 @@ mod tests {
         let cas = |seq, expected: Option<&str>| Command {
             client: 1,
             seq,
-            op: KvOp::Cas { key: "k".into(), expected: expected.map(String::from), new: format!("v{seq}") },
+            op: KvOp::Cas {
+                key: "k".into(),
+                expected: expected.map(String::from),
+                new: format!("v{seq}"),
+            },
         };
         assert_eq!(kv.apply(&cas(1, None)), KvResult::Swapped(true));
         assert_eq!(kv.apply(&cas(2, None)), KvResult::Swapped(false));

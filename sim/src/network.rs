@@ -23,7 +23,12 @@ pub enum Topology {
 
 impl fmt::Display for Topology {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let list = |v: &[usize]| v.iter().map(|n| format!("n{n}")).collect::<Vec<_>>().join(",");
+        let list = |v: &[usize]| {
+            v.iter()
+                .map(|n| format!("n{n}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         match self {
             Topology::Full => write!(f, "full"),
             Topology::Split { side_a } => write!(f, "split[{}]", list(side_a)),
@@ -63,7 +68,13 @@ pub struct Network {
 }
 
 impl Network {
-    pub fn new(nodes: usize, latency: Latency, drop_ppm: Ppm, duplicate_ppm: Ppm, rng: Stream) -> Network {
+    pub fn new(
+        nodes: usize,
+        latency: Latency,
+        drop_ppm: Ppm,
+        duplicate_ppm: Ppm,
+        rng: Stream,
+    ) -> Network {
         Network {
             nodes,
             reachable: vec![true; nodes * nodes],
@@ -173,14 +184,22 @@ mod tests {
     use super::*;
 
     fn network(n: usize) -> Network {
-        let latency = Latency { min_us: 10, max_us: 20, tail_ppm: 0, tail_max_us: 0 };
+        let latency = Latency {
+            min_us: 10,
+            max_us: 20,
+            tail_ppm: 0,
+            tail_max_us: 0,
+        };
         Network::new(n, latency, 0, 0, Stream::new(1, "network"))
     }
 
     #[test]
     fn bridge_node_sees_both_sides() {
         let mut net = network(5);
-        net.set_topology(Topology::Bridge { side_a: vec![0, 1], bridge: 2 });
+        net.set_topology(Topology::Bridge {
+            side_a: vec![0, 1],
+            bridge: 2,
+        });
         assert!(net.is_reachable(0, 2) && net.is_reachable(2, 4) && net.is_reachable(4, 2));
         assert!(!net.is_reachable(0, 3) && !net.is_reachable(4, 1));
         assert!(net.is_reachable(3, 4) && net.is_reachable(0, 1));

@@ -77,7 +77,10 @@ mod tests {
     fn derived_seeds_are_pinned() {
         // Pinned so that a change to the derivation (which would reshuffle every seed's run)
         // is a conscious decision.
-        assert_eq!(derive_seed(0, ""), splitmix64(splitmix64(0xcbf2_9ce4_8422_2325)));
+        assert_eq!(
+            derive_seed(0, ""),
+            splitmix64(splitmix64(0xcbf2_9ce4_8422_2325))
+        );
         assert_eq!(derive_seed(42, "network"), derive_seed(42, "network"));
         assert_ne!(derive_seed(42, "network"), derive_seed(43, "network"));
     }

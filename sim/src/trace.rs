@@ -57,7 +57,10 @@ impl TraceEvent {
     pub fn json(&self) -> String {
         let mut map = serde_json::Map::new();
         map.insert("t".into(), self.time.into());
-        map.insert("node".into(), self.node.map_or(serde_json::Value::Null, |n| n.into()));
+        map.insert(
+            "node".into(),
+            self.node.map_or(serde_json::Value::Null, |n| n.into()),
+        );
         map.insert("kind".into(), self.kind.into());
         for (key, value) in &self.fields {
             map.insert((*key).into(), value.clone().into());
@@ -66,7 +69,10 @@ impl TraceEvent {
     }
 
     pub fn field(&self, key: &str) -> Option<&str> {
-        self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -85,7 +91,14 @@ pub struct Trace {
 
 impl Trace {
     pub fn new(keep: bool) -> Trace {
-        Trace { hash: 0xcbf2_9ce4_8422_2325, events: 0, keep, kept: Vec::new(), echo: false, line: String::new() }
+        Trace {
+            hash: 0xcbf2_9ce4_8422_2325,
+            events: 0,
+            keep,
+            kept: Vec::new(),
+            echo: false,
+            line: String::new(),
+        }
     }
 
     pub fn record(&mut self, event: TraceEvent) {
@@ -183,13 +196,27 @@ mod tests {
 
     #[test]
     fn hand_formatted_line_matches_fmt() {
-        for (time, node) in [(0, None), (7, Some(0)), (1_234_567_890, Some(12)), (u64::MAX, Some(123)), (99, Some(5))] {
-            let event = TraceEvent { time, node, kind: "send", fields: vec![("to", "n1".into()), ("msg", "AE(t1)".into())] };
+        for (time, node) in [
+            (0, None),
+            (7, Some(0)),
+            (1_234_567_890, Some(12)),
+            (u64::MAX, Some(123)),
+            (99, Some(5)),
+        ] {
+            let event = TraceEvent {
+                time,
+                node,
+                kind: "send",
+                fields: vec![("to", "n1".into()), ("msg", "AE(t1)".into())],
+            };
             let node = match node {
                 Some(n) => format!(" n{n:<2}"),
                 None => " -  ".into(),
             };
-            assert_eq!(event.canonical(), format!("{time:>10}{node} send to=n1 msg=AE(t1)"));
+            assert_eq!(
+                event.canonical(),
+                format!("{time:>10}{node} send to=n1 msg=AE(t1)")
+            );
         }
     }
 

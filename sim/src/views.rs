@@ -23,7 +23,9 @@ pub fn perfetto(events: &[TraceEvent], nodes: usize) -> String {
     let end = events.last().map_or(0, |e| e.time);
     let mut out: Vec<Value> = Vec::new();
     let cluster_pid = 0;
-    out.push(json!({"ph": "M", "name": "process_name", "pid": cluster_pid, "args": {"name": "cluster"}}));
+    out.push(
+        json!({"ph": "M", "name": "process_name", "pid": cluster_pid, "args": {"name": "cluster"}}),
+    );
     for n in 0..nodes {
         let pid = n + 1;
         out.push(json!({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": format!("n{n}")}}));
@@ -42,7 +44,11 @@ pub fn perfetto(events: &[TraceEvent], nodes: usize) -> String {
     for e in events {
         let Some(node) = e.node.filter(|&n| n < nodes) else {
             if matches!(e.kind, "fault" | "calm" | "violation") {
-                let name = format!("{} {}", e.kind, e.field("what").or(e.field("property")).unwrap_or(""));
+                let name = format!(
+                    "{} {}",
+                    e.kind,
+                    e.field("what").or(e.field("property")).unwrap_or("")
+                );
                 out.push(json!({"ph": "i", "s": "g", "name": name, "pid": cluster_pid, "tid": 1, "ts": e.time, "args": fields(e)}));
             } else if matches!(e.kind, "invoke" | "complete") {
                 out.push(json!({"ph": "i", "s": "t", "name": e.kind, "pid": cluster_pid, "tid": 2, "ts": e.time, "args": fields(e)}));
@@ -52,20 +58,36 @@ pub fn perfetto(events: &[TraceEvent], nodes: usize) -> String {
         match e.kind {
             "role" => {
                 close(&mut out, node, open[node].take(), e.time);
-                let name = format!("{} t{}", e.field("role").unwrap_or("?"), e.field("term").unwrap_or("?"));
+                let name = format!(
+                    "{} t{}",
+                    e.field("role").unwrap_or("?"),
+                    e.field("term").unwrap_or("?")
+                );
                 open[node] = Some((e.time, name));
             }
             "crash" | "stopped" => {
                 close(&mut out, node, open[node].take(), e.time);
                 out.push(json!({"ph": "i", "s": "p", "name": e.kind, "pid": node + 1, "tid": 3, "ts": e.time, "args": fields(e)}));
-                open[node] = Some((e.time, if e.kind == "crash" { "down".into() } else { "stopped".into() }));
+                open[node] = Some((
+                    e.time,
+                    if e.kind == "crash" {
+                        "down".into()
+                    } else {
+                        "stopped".into()
+                    },
+                ));
             }
             "start" => {
                 close(&mut out, node, open[node].take(), e.time);
-                open[node] = Some((e.time, format!("follower t{}", e.field("term").unwrap_or("?"))));
+                open[node] = Some((
+                    e.time,
+                    format!("follower t{}", e.field("term").unwrap_or("?")),
+                ));
             }
             "send" => {
-                let Some(to) = target_node(e).filter(|&t| t < nodes) else { continue };
+                let Some(to) = target_node(e).filter(|&t| t < nodes) else {
+                    continue;
+                };
                 let name = e.field("msg").unwrap_or("msg").to_string();
                 for at in arrivals(e) {
                     flow_id += 1;
@@ -75,9 +97,14 @@ pub fn perfetto(events: &[TraceEvent], nodes: usize) -> String {
                     out.push(json!({"ph": "f", "bp": "e", "name": "msg", "cat": "msg", "id": flow_id, "pid": to + 1, "tid": 2, "ts": at}));
                 }
             }
-            "apply" | "fault" | "resume" | "torn-tail-dropped" | "read-error" | "leader" | "propose" | "violation" => {
+            "apply" | "fault" | "resume" | "torn-tail-dropped" | "read-error" | "leader"
+            | "propose" | "violation" => {
                 let name = match e.kind {
-                    "apply" => format!("commit {}..{}", e.field("first").unwrap_or("?"), e.field("last").unwrap_or("?")),
+                    "apply" => format!(
+                        "commit {}..{}",
+                        e.field("first").unwrap_or("?"),
+                        e.field("last").unwrap_or("?")
+                    ),
                     "fault" => format!("fault {}", e.field("what").unwrap_or("")),
                     other => other.to_string(),
                 };
@@ -114,14 +141,19 @@ pub fn html(events: &[TraceEvent], nodes: usize, title: &str, summary: &str) -> 
             v
         })
         .collect();
-    let payload = json!({"nodes": nodes, "title": title, "summary": summary, "events": data}).to_string();
+    let payload =
+        json!({"nodes": nodes, "title": title, "summary": summary, "events": data}).to_string();
     // Keep the data inert inside the page: no "</script>" can close the tag early.
     let payload = payload.replace("</", "<\\/");
-    HTML_TEMPLATE.replace("/*DATA*/null", &payload).replace("{{TITLE}}", &escape(title))
+    HTML_TEMPLATE
+        .replace("/*DATA*/null", &payload)
+        .replace("{{TITLE}}", &escape(title))
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 const HTML_TEMPLATE: &str = r##"<!DOCTYPE html>
@@ -337,7 +369,14 @@ mod tests {
     fn perfetto_output_is_json_with_flows() {
         let events = vec![
             event!(0, Some(0), "role", role = "leader", term = 2),
-            event!(10, Some(0), "send", to = "n1", msg = "AE(t2)", arrive = "20,30"),
+            event!(
+                10,
+                Some(0),
+                "send",
+                to = "n1",
+                msg = "AE(t2)",
+                arrive = "20,30"
+            ),
             event!(40, None, "fault", what = "heal"),
         ];
         let text = perfetto(&events, 2);
@@ -345,7 +384,9 @@ mod tests {
         let list = value["traceEvents"].as_array().unwrap();
         assert_eq!(list.iter().filter(|e| e["ph"] == "s").count(), 2);
         assert_eq!(list.iter().filter(|e| e["ph"] == "f").count(), 2);
-        assert!(list.iter().any(|e| e["ph"] == "X" && e["name"] == "leader t2"));
+        assert!(list
+            .iter()
+            .any(|e| e["ph"] == "X" && e["name"] == "leader t2"));
     }
 
     #[test]

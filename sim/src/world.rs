@@ -12,26 +12,76 @@ use crate::network::{Fate, Network, Topology};
 use crate::rng::{derive_seed, Stream};
 use crate::trace::{Trace, TraceEvent};
 use raft_core::storage;
-use raft_core::{Action, Config, EntryKind, HardState, LogWrite, Message, Node, NodeId, PersistId, Recovered, Role};
+use raft_core::{
+    Action, Config, EntryKind, HardState, LogWrite, Message, Node, NodeId, PersistId, Recovered,
+    Role,
+};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
 /// Something scheduled to happen at a virtual time.
 #[derive(Clone, Debug)]
 enum Event {
-    Tick { node: usize, incarnation: u64 },
-    Deliver { from: usize, to: usize, message: Message },
-    /// The rename step of an atomic term/vote replacement.
-    Rename { node: usize, incarnation: u64, bytes: Vec<u8> },
-    PersistDone { node: usize, incarnation: u64, id: PersistId },
+    Tick {
+        node: usize,
+        incarnation: u64,
+    },
+    Deliver {
+        from: usize,
+        to: usize,
+        message: Message,
+    },
+    /// The rename step of an atomic term/vote (or peer-state) replacement.
+    Rename {
+        node: usize,
+        incarnation: u64,
+        bytes: Vec<u8>,
+        peers: bool,
+    },
+    PersistDone {
+        node: usize,
+        incarnation: u64,
+        id: PersistId,
+    },
     Fault(usize),
-    Restart { node: usize, incarnation: u64 },
-    Resume { node: usize, incarnation: u64 },
-    ClientWake { client: usize },
-    ClientRequest { node: usize, client: usize, seq: u64, attempt: u32, command: Command },
-    ClientReply { client: usize, seq: u64, attempt: u32, reply: Reply },
-    ClientTimeout { client: usize, seq: u64, attempt: u32 },
-    ClientRetry { client: usize, seq: u64, attempt: u32 },
+    Restart {
+        node: usize,
+        incarnation: u64,
+    },
+    Resume {
+        node: usize,
+        incarnation: u64,
+    },
+    ResumeApply {
+        node: usize,
+        incarnation: u64,
+    },
+    ClientWake {
+        client: usize,
+    },
+    ClientRequest {
+        node: usize,
+        client: usize,
+        seq: u64,
+        attempt: u32,
+        command: Command,
+    },
+    ClientReply {
+        client: usize,
+        seq: u64,
+        attempt: u32,
+        reply: Reply,
+    },
+    ClientTimeout {
+        client: usize,
+        seq: u64,
+        attempt: u32,
+    },
+    ClientRetry {
+        client: usize,
+        seq: u64,
+        attempt: u32,
+    },
     Calm,
     End,
 }
@@ -82,6 +132,7 @@ struct PendingIo {
     wal_end: usize,
     hard_state: Option<HardState>,
     log: Option<LogWrite>,
+    peers: bool,
 }
 
 /// The simulated host of one node: it carries out the node's actions against the virtual
@@ -100,6 +151,10 @@ struct Host {
     waiting: HashMap<(u32, u64), u32>,
     /// Inputs that arrived while paused, replayed on resume.
     paused_inbox: VecDeque<Event>,
+    /// ReadIndex reads in progress, by context: (client, seq, attempt, key).
+    reads: HashMap<u64, (usize, u64, u32, String)>,
+    /// Confirmed reads waiting for apply to reach their index: (index, context).
+    reads_waiting: Vec<(u64, u64)>,
     leader_hint: Option<usize>,
 }
 
@@ -167,6 +222,8 @@ pub struct RunReport {
     pub history: History,
     /// The client workload as it ran (the replayed one when replaying).
     pub workload: WorkloadScript,
+    /// The planted bug the run had, if any.
+    pub planted_bug: Option<String>,
     /// Virtual time from the end of the chaos phase to the liveness probe's success.
     pub recovery_time: Option<Micros>,
     /// The linearizability verdict (None when a safety or liveness violation came first).
@@ -191,6 +248,9 @@ pub struct RunOptions {
     pub script: Option<Vec<ScriptedFault>>,
     /// Replace the drawn client workload (replay of a saved or shrunk workload).
     pub workload: Option<WorkloadScript>,
+    /// Plant this bug in every node (by name, see `raft_core::planted`); needs the
+    /// `planted-bugs` feature.
+    pub planted_bug: Option<String>,
     /// Called every so many events with (virtual now, virtual end) for progress reporting.
     pub progress_every: u64,
     /// Run the safety checkers after every event and the linearizability check at the end
@@ -201,7 +261,15 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions { keep_trace: false, echo: false, script: None, workload: None, progress_every: 0, checkers: true }
+        RunOptions {
+            keep_trace: false,
+            echo: false,
+            script: None,
+            workload: None,
+            planted_bug: None,
+            progress_every: 0,
+            checkers: true,
+        }
     }
 }
 
@@ -225,6 +293,9 @@ pub struct World {
     network: Network,
     clients: Vec<Client>,
     workload_rng: Stream,
+    #[cfg(feature = "planted-bugs")]
+    planted: Option<raft_core::planted::PlantedBug>,
+    next_read_context: u64,
     /// Replaying an explicit workload: each client's remaining operations.
     replay_workload: Option<Vec<VecDeque<ScriptedOp>>>,
     /// What the clients did, recorded for the bundle.
@@ -243,6 +314,8 @@ pub struct World {
     calm_at: Micros,
     end_at: Micros,
     probe_done: Option<Micros>,
+    /// The highest term when the liveness probe committed: leadership must stay stable after.
+    probe_term: u64,
 }
 
 fn id(node: usize) -> NodeId {
@@ -257,7 +330,8 @@ impl World {
             .map(|i| {
                 let drift = config.faults.clock_drift_ppm as u64;
                 let offset = drift_rng.between(0, 2 * drift) as i64 - drift as i64;
-                let tick_us = (config.tick_us as i64 * (1_000_000 + offset) / 1_000_000).max(1) as Micros;
+                let tick_us =
+                    (config.tick_us as i64 * (1_000_000 + offset) / 1_000_000).max(1) as Micros;
                 Host {
                     node: None,
                     status: Status::Down,
@@ -270,6 +344,8 @@ impl World {
                     io_busy_until: 0,
                     waiting: HashMap::new(),
                     paused_inbox: VecDeque::new(),
+                    reads: HashMap::new(),
+                    reads_waiting: Vec::new(),
                     leader_hint: None,
                 }
             })
@@ -291,7 +367,14 @@ impl World {
                 probe: false,
             })
             .collect();
-        let script = options.script.clone().unwrap_or_else(|| draw_script(&config));
+        assert!(
+            cfg!(feature = "planted-bugs") || options.planted_bug.is_none(),
+            "a planted bug needs the sim crate's planted-bugs feature"
+        );
+        let script = options
+            .script
+            .clone()
+            .unwrap_or_else(|| draw_script(&config));
         let mut trace = Trace::new(options.keep_trace);
         trace.echo = options.echo;
         let calm_at = config.chaos_us;
@@ -304,6 +387,12 @@ impl World {
             network,
             clients,
             workload_rng: Stream::new(config.seed, "workload"),
+            #[cfg(feature = "planted-bugs")]
+            planted: options.planted_bug.as_deref().map(|name| {
+                raft_core::planted::PlantedBug::from_name(name)
+                    .unwrap_or_else(|| panic!("unknown planted bug {name:?}"))
+            }),
+            next_read_context: 0,
             replay_workload: options
                 .workload
                 .as_ref()
@@ -321,13 +410,18 @@ impl World {
             calm_at,
             end_at,
             probe_done: None,
+            probe_term: 0,
             config,
         }
     }
 
     fn schedule(&mut self, at: Micros, event: Event) {
         self.seq += 1;
-        self.queue.push(Reverse(Scheduled { at, seq: self.seq, event }));
+        self.queue.push(Reverse(Scheduled {
+            at,
+            seq: self.seq,
+            event,
+        }));
     }
 
     fn record(&mut self, event: TraceEvent) {
@@ -335,18 +429,28 @@ impl World {
     }
 
     /// Runs to the end (or the first safety violation) and reports.
-    pub fn run(mut self, options: &RunOptions, mut progress: impl FnMut(Micros, Micros)) -> RunReport {
+    pub fn run(
+        mut self,
+        options: &RunOptions,
+        mut progress: impl FnMut(Micros, Micros),
+    ) -> RunReport {
         for node in 0..self.config.nodes {
             self.start_node(node);
         }
         for (i, fault) in self.script.iter().enumerate() {
             if fault.at < self.calm_at {
                 self.seq += 1;
-                self.queue.push(Reverse(Scheduled { at: fault.at, seq: self.seq, event: Event::Fault(i) }));
+                self.queue.push(Reverse(Scheduled {
+                    at: fault.at,
+                    seq: self.seq,
+                    event: Event::Fault(i),
+                }));
             }
         }
         for client in 0..self.clients.len() {
-            let think = self.workload_rng.between(0, self.config.workload.think_max_us);
+            let think = self
+                .workload_rng
+                .between(0, self.config.workload.think_max_us);
             if let Some(at) = self.think_before_next(client, think) {
                 self.schedule(at, Event::ClientWake { client });
             }
@@ -357,7 +461,9 @@ impl World {
         while let Some(Reverse(next)) = self.queue.pop() {
             self.now = next.at;
             self.stats.events += 1;
-            if options.progress_every > 0 && self.stats.events.is_multiple_of(options.progress_every) {
+            if options.progress_every > 0
+                && self.stats.events.is_multiple_of(options.progress_every)
+            {
                 progress(self.now, self.end_at);
             }
             if matches!(next.event, Event::End) {
@@ -382,17 +488,43 @@ impl World {
                 ),
             });
         }
+        // A stable leader: once the probe committed, the healed cluster must not keep electing
+        // (a node that cannot hear the leader but keeps calling elections, as in the Cloudflare
+        // 2020 outage, shows up here even when writes still squeeze through).
+        let term_now = self.highest_live_term();
+        if violation.is_none() && term_now > self.probe_term + 1 {
+            violation = Some(Violation {
+                property: Property::Liveness,
+                time: self.now,
+                node: None,
+                detail: format!(
+                    "leadership unstable after the faults stopped: the term went from {} to {term_now} after the cluster had recovered",
+                    self.probe_term
+                ),
+            });
+        }
         let mut linearizability = None;
         if violation.is_none() && self.checking {
             let verdict = self.history.check();
             if verdict.is_not_linearizable() {
                 let detail = verdict.to_string();
-                violation = Some(Violation { property: Property::Linearizability, time: self.now, node: None, detail });
+                violation = Some(Violation {
+                    property: Property::Linearizability,
+                    time: self.now,
+                    node: None,
+                    detail,
+                });
             }
             linearizability = Some(verdict);
         }
         if let Some(v) = &violation {
-            self.record(event!(v.time, v.node, "violation", property = v.property, detail = v.detail));
+            self.record(event!(
+                v.time,
+                v.node,
+                "violation",
+                property = v.property,
+                detail = v.detail
+            ));
         }
         self.stats.entries_committed = self.checkers.highest_committed();
         self.stats.leaders = self.checkers.leaders_elected() as u64;
@@ -408,6 +540,7 @@ impl World {
             trace_events: self.trace.len(),
             history: self.history,
             workload: options.workload.clone().unwrap_or(self.recorded_workload),
+            planted_bug: options.planted_bug.clone(),
             trace: self.trace.into_events(),
         }
     }
@@ -415,7 +548,9 @@ impl World {
     fn handle(&mut self, event: Event) {
         // A paused node's inputs wait for it.
         let target = match &event {
-            Event::Tick { node, .. } | Event::PersistDone { node, .. } | Event::ClientRequest { node, .. } => Some(*node),
+            Event::Tick { node, .. }
+            | Event::PersistDone { node, .. }
+            | Event::ClientRequest { node, .. } => Some(*node),
             Event::Deliver { to, .. } => Some(*to),
             _ => None,
         };
@@ -430,31 +565,74 @@ impl World {
         match event {
             Event::Tick { node, incarnation } => self.on_tick(node, incarnation),
             Event::Deliver { from, to, message } => self.on_deliver(from, to, message),
-            Event::Rename { node, incarnation, bytes } => {
+            Event::Rename {
+                node,
+                incarnation,
+                bytes,
+                peers,
+            } => {
                 if self.hosts[node].incarnation == incarnation {
                     let disk = &mut self.hosts[node].disk;
-                    disk.term_vote.begin_replace(bytes);
-                    disk.term_vote.rename();
+                    let file = if peers {
+                        &mut disk.peers
+                    } else {
+                        &mut disk.term_vote
+                    };
+                    file.begin_replace(bytes);
+                    file.rename();
                 }
             }
-            Event::PersistDone { node, incarnation, id } => self.on_persist_done(node, incarnation, id),
+            Event::PersistDone {
+                node,
+                incarnation,
+                id,
+            } => self.on_persist_done(node, incarnation, id),
             Event::Fault(i) => {
                 let fault = self.script[i].fault.clone();
                 self.inject(fault);
             }
             Event::Restart { node, incarnation } => {
-                if self.hosts[node].incarnation == incarnation && self.hosts[node].status == Status::Down {
+                if self.hosts[node].incarnation == incarnation
+                    && self.hosts[node].status == Status::Down
+                {
                     self.start_node(node);
                 }
             }
             Event::Resume { node, incarnation } => self.resume(node, incarnation),
-            Event::ClientWake { client } => self.client_issue(client),
-            Event::ClientRequest { node, client, seq, attempt, command } => {
-                self.on_client_request(node, client, seq, attempt, command)
+            Event::ResumeApply { node, incarnation } => {
+                let host = &mut self.hosts[node];
+                if host.incarnation == incarnation && host.status == Status::Up {
+                    if let Some(raft) = host.node.as_mut() {
+                        let actions = raft.resume_apply();
+                        self.record(event!(self.now, Some(node), "resume-apply"));
+                        self.execute(node, actions);
+                    }
+                }
             }
-            Event::ClientReply { client, seq, attempt, reply } => self.on_client_reply(client, seq, attempt, reply),
-            Event::ClientTimeout { client, seq, attempt } => self.on_client_timeout(client, seq, attempt),
-            Event::ClientRetry { client, seq, attempt } => self.on_client_retry(client, seq, attempt),
+            Event::ClientWake { client } => self.client_issue(client),
+            Event::ClientRequest {
+                node,
+                client,
+                seq,
+                attempt,
+                command,
+            } => self.on_client_request(node, client, seq, attempt, command),
+            Event::ClientReply {
+                client,
+                seq,
+                attempt,
+                reply,
+            } => self.on_client_reply(client, seq, attempt, reply),
+            Event::ClientTimeout {
+                client,
+                seq,
+                attempt,
+            } => self.on_client_timeout(client, seq, attempt),
+            Event::ClientRetry {
+                client,
+                seq,
+                attempt,
+            } => self.on_client_retry(client, seq, attempt),
             Event::Calm => self.begin_calm(),
             Event::End => {}
         }
@@ -470,7 +648,10 @@ impl World {
             election_timeout_min: c.election_timeout_min_ticks,
             election_timeout_max: c.election_timeout_max_ticks,
             heartbeat_interval: c.heartbeat_ticks,
-            seed: derive_seed(c.seed, &format!("election/n{node}/{}", self.hosts[node].incarnation)),
+            seed: derive_seed(
+                c.seed,
+                &format!("election/n{node}/{}", self.hosts[node].incarnation),
+            ),
             max_entries_per_message: c.max_entries_per_message,
             max_inflight_messages: c.max_inflight_messages,
             max_bytes_per_message: Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
@@ -511,14 +692,40 @@ impl World {
         if let storage::WalVerdict::TornTail { dropped_bytes, .. } = wal.verdict {
             self.stats.torn_tails_dropped += 1;
             self.hosts[node].disk.wal.truncate(wal.valid_len);
-            self.record(event!(now, Some(node), "torn-tail-dropped", bytes = dropped_bytes));
+            self.record(event!(
+                now,
+                Some(node),
+                "torn-tail-dropped",
+                bytes = dropped_bytes
+            ));
         }
-        let recovered = Recovered { hard_state, log: wal.entries };
+        let membership = match storage::decode_peer_state_file(self.hosts[node].disk.peers.bytes())
+        {
+            Ok(m) => m,
+            Err(e) => {
+                let reason = format!("peer-state file: {e}");
+                self.stats.corruption_detected += 1;
+                self.record(event!(now, Some(node), "stopped", reason = reason));
+                self.hosts[node].status = Status::Stopped(reason);
+                return;
+            }
+        };
+        let recovered = Recovered {
+            hard_state,
+            log: wal.entries,
+            membership,
+        };
         let config = self.node_config(node);
         let last_index = recovered.log.last().map_or(0, |e| e.index);
-        self.checkers.on_recovered(now, node, hard_state, &recovered.log);
+        self.checkers
+            .on_recovered(now, node, hard_state, &recovered.log);
         match Node::new(config, recovered) {
-            Ok(raft) => {
+            #[allow(unused_mut)]
+            Ok(mut raft) => {
+                #[cfg(feature = "planted-bugs")]
+                if let Some(bug) = self.planted {
+                    raft.plant(bug);
+                }
                 let host = &mut self.hosts[node];
                 host.node = Some(raft);
                 host.status = Status::Up;
@@ -550,7 +757,9 @@ impl World {
         if host.incarnation != incarnation || host.status != Status::Up {
             return;
         }
-        let Some(raft) = host.node.as_mut() else { return };
+        let Some(raft) = host.node.as_mut() else {
+            return;
+        };
         let actions = raft.tick();
         let next = self.now + host.tick_us;
         self.schedule(next, Event::Tick { node, incarnation });
@@ -574,17 +783,25 @@ impl World {
         if host.incarnation != incarnation {
             return;
         }
-        let Some(done) = host.io.pop_front() else { return };
+        let Some(done) = host.io.pop_front() else {
+            return;
+        };
         debug_assert_eq!(done.id, persist);
         host.disk.wal.sync_to(done.wal_end);
         if done.hard_state.is_some() {
             host.disk.term_vote.complete();
         }
+        if done.peers {
+            host.disk.peers.complete();
+        }
         if self.checking {
-            self.checkers.on_durable(now, node, done.hard_state, done.log.as_ref());
+            self.checkers
+                .on_durable(now, node, done.hard_state, done.log.as_ref());
         }
         let host = &mut self.hosts[node];
-        let Some(raft) = host.node.as_mut() else { return };
+        let Some(raft) = host.node.as_mut() else {
+            return;
+        };
         match raft.persisted(persist) {
             Ok(actions) => self.execute(node, actions),
             Err(e) => panic!("simulated host broke the persist contract: {e}"),
@@ -599,14 +816,23 @@ impl World {
         let checking = self.checking;
         for action in actions.iter().filter(|_| checking) {
             match action {
-                Action::RoleChanged { role, term } => self.checkers.on_role(now, node, *role, *term),
-                Action::Persist { log: Some(write), .. } => self.checkers.on_log_write(now, node, write),
+                Action::RoleChanged { role, term } => {
+                    self.checkers.on_role(now, node, *role, *term)
+                }
+                Action::Persist {
+                    log: Some(write), ..
+                } => self.checkers.on_log_write(now, node, write),
                 _ => {}
             }
         }
         for action in actions {
             match action {
-                Action::Persist { id: persist, hard_state, log } => self.submit_io(node, persist, hard_state, log),
+                Action::Persist {
+                    id: persist,
+                    hard_state,
+                    log,
+                    peers,
+                } => self.submit_io(node, persist, hard_state, log, peers),
                 Action::Send { to, message } => self.send(node, to.0 as usize, message),
                 Action::Apply { entries } => self.apply(node, entries),
                 Action::RoleChanged { role, term } => {
@@ -614,34 +840,64 @@ impl World {
                     if role == Role::Candidate {
                         self.stats.elections += 1;
                     }
-                    self.record(event!(now, Some(node), "role", role = fmt_role(role), term = term));
+                    if role != Role::Leader {
+                        // Reads still waiting for confirmation are lost with the leadership;
+                        // their clients time out and retry.
+                        self.hosts[node].reads.clear();
+                    }
+                    self.record(event!(
+                        now,
+                        Some(node),
+                        "role",
+                        role = fmt_role(role),
+                        term = term
+                    ));
                 }
                 Action::LeaderChanged { term, leader } => {
                     self.hosts[node].leader_hint = leader.map(|l| l.0 as usize);
-                    self.record(event!(now, Some(node), "leader", term = term, leader = fmt_vote(leader)));
+                    self.record(event!(
+                        now,
+                        Some(node),
+                        "leader",
+                        term = term,
+                        leader = fmt_vote(leader)
+                    ));
                 }
                 // The workload does not issue ReadIndex reads yet.
-                Action::ReadReady { .. } => {}
+                Action::ReadReady { context, index } => self.on_read_ready(node, context, index),
             }
         }
         if let Some(raft) = self.hosts[node].node.as_ref().filter(|_| self.checking) {
             let (commit, last) = (raft.commit_index(), raft.last_index());
-            self.checkers.check_commit_within_log(now, node, commit, last);
+            self.checkers
+                .check_commit_within_log(now, node, commit, last);
         }
     }
 
-    fn submit_io(&mut self, node: usize, persist: PersistId, hard_state: Option<HardState>, log: Option<LogWrite>) {
+    fn submit_io(
+        &mut self,
+        node: usize,
+        persist: PersistId,
+        hard_state: Option<HardState>,
+        log: Option<LogWrite>,
+        peers: Option<raft_core::PeerState>,
+    ) {
         let now = self.now;
         let host = &mut self.hosts[node];
         if let Some(write) = &log {
-            let bytes = storage::encode_wal_append(write.prev_index, write.prev_term, &write.entries, 0)
-                .expect("the node produces encodable log writes");
+            let bytes =
+                storage::encode_wal_append(write.prev_index, write.prev_term, &write.entries, 0)
+                    .expect("the node produces encodable log writes");
             host.disk.wal.append(&bytes);
         }
         let wal_end = host.disk.wal.len();
-        let mut latency = host.disk_rng.between(self.config.fsync_min_us, self.config.fsync_max_us);
+        let mut latency = host
+            .disk_rng
+            .between(self.config.fsync_min_us, self.config.fsync_max_us);
         if host.disk_rng.chance(self.config.faults.slow_fsync_ppm) {
-            latency += host.disk_rng.between(0, self.config.faults.slow_fsync_max_us);
+            latency += host
+                .disk_rng
+                .between(0, self.config.faults.slow_fsync_max_us);
             self.stats.slow_fsyncs += 1;
             self.stats.fault("slow-fsync");
         }
@@ -649,19 +905,64 @@ impl World {
         let done_at = start + latency;
         host.io_busy_until = done_at;
         let incarnation = host.incarnation;
-        host.io.push_back(PendingIo { id: persist, wal_end, hard_state, log: log.clone() });
+        host.io.push_back(PendingIo {
+            id: persist,
+            wal_end,
+            hard_state,
+            log: log.clone(),
+            peers: peers.is_some(),
+        });
         if let Some(hs) = hard_state {
             let bytes = storage::encode_hard_state(&hs);
-            self.schedule(start + latency / 2, Event::Rename { node, incarnation, bytes });
+            self.schedule(
+                start + latency / 2,
+                Event::Rename {
+                    node,
+                    incarnation,
+                    bytes,
+                    peers: false,
+                },
+            );
+        }
+        if let Some(p) = &peers {
+            let bytes = storage::encode_peer_state_file(p);
+            self.schedule(
+                start + latency / 2,
+                Event::Rename {
+                    node,
+                    incarnation,
+                    bytes,
+                    peers: true,
+                },
+            );
         }
         let what = match (&hard_state, &log) {
-            (Some(hs), Some(w)) => format!("term={} vote={} entries={}", hs.term, fmt_vote(hs.vote), fmt_write(w)),
+            (Some(hs), Some(w)) => format!(
+                "term={} vote={} entries={}",
+                hs.term,
+                fmt_vote(hs.vote),
+                fmt_write(w)
+            ),
             (Some(hs), None) => format!("term={} vote={}", hs.term, fmt_vote(hs.vote)),
             (None, Some(w)) => format!("entries={}", fmt_write(w)),
             (None, None) => String::new(),
         };
-        self.record(event!(now, Some(node), "persist", id = persist.0, what = what, done_at = done_at));
-        self.schedule(done_at, Event::PersistDone { node, incarnation, id: persist });
+        self.record(event!(
+            now,
+            Some(node),
+            "persist",
+            id = persist.0,
+            what = what,
+            done_at = done_at
+        ));
+        self.schedule(
+            done_at,
+            Event::PersistDone {
+                node,
+                incarnation,
+                id: persist,
+            },
+        );
     }
 
     fn send(&mut self, from: usize, to: usize, message: Message) {
@@ -677,25 +978,53 @@ impl World {
                     self.stats.messages_duplicated += 1;
                 }
                 let arrive = delays.iter().map(|d| now + d).collect::<Vec<_>>();
-                self.record(event!(now, Some(from), "send", to = format!("n{to}"), msg = summary, arrive = fmt_list(&arrive)));
+                self.record(event!(
+                    now,
+                    Some(from),
+                    "send",
+                    to = format!("n{to}"),
+                    msg = summary,
+                    arrive = fmt_list(&arrive)
+                ));
                 for at in arrive {
-                    self.schedule(at, Event::Deliver { from, to, message: message.clone() });
+                    self.schedule(
+                        at,
+                        Event::Deliver {
+                            from,
+                            to,
+                            message: message.clone(),
+                        },
+                    );
                 }
             }
             Fate::Dropped => {
                 self.stats.messages_dropped += 1;
-                self.record(event!(now, Some(from), "drop", to = format!("n{to}"), msg = summary));
+                self.record(event!(
+                    now,
+                    Some(from),
+                    "drop",
+                    to = format!("n{to}"),
+                    msg = summary
+                ));
             }
             Fate::Partitioned => {
                 self.stats.messages_partitioned += 1;
-                self.record(event!(now, Some(from), "cut", to = format!("n{to}"), msg = summary));
+                self.record(event!(
+                    now,
+                    Some(from),
+                    "cut",
+                    to = format!("n{to}"),
+                    msg = summary
+                ));
             }
         }
     }
 
     fn apply(&mut self, node: usize, entries: Vec<raft_core::Entry>) {
         let now = self.now;
-        let Some(last) = entries.last().map(|e| e.index) else { return };
+        let Some(last) = entries.last().map(|e| e.index) else {
+            return;
+        };
         if self.checking {
             self.checkers.on_committed(now, node, &entries);
         }
@@ -705,15 +1034,29 @@ impl World {
             if entry.kind != EntryKind::Normal {
                 continue;
             }
-            let Some(command) = Command::decode(&entry.data) else { continue };
+            let Some(command) = Command::decode(&entry.data) else {
+                continue;
+            };
             let result = self.hosts[node].kv.apply(&command);
-            if let Some(attempt) = self.hosts[node].waiting.remove(&(command.client, command.seq)) {
+            if let Some(attempt) = self.hosts[node]
+                .waiting
+                .remove(&(command.client, command.seq))
+            {
                 let delay = self.network.client_latency();
                 let client = command.client as usize;
                 let reply = Reply::Done(result);
-                self.schedule(now + delay, Event::ClientReply { client, seq: command.seq, attempt, reply });
+                self.schedule(
+                    now + delay,
+                    Event::ClientReply {
+                        client,
+                        seq: command.seq,
+                        attempt,
+                        reply,
+                    },
+                );
             }
         }
+        self.serve_reads(node, last);
         let host = &mut self.hosts[node];
         if let Some(raft) = host.node.as_mut() {
             match raft.applied(last) {
@@ -723,14 +1066,71 @@ impl World {
         }
     }
 
+    /// A ReadIndex read is confirmed: serve it once apply has reached its index.
+    fn on_read_ready(&mut self, node: usize, context: u64, index: u64) {
+        let host = &mut self.hosts[node];
+        if !host.reads.contains_key(&context) {
+            return;
+        }
+        host.reads_waiting.push((index, context));
+        let applied = host.node.as_ref().map_or(0, |n| n.applied_index());
+        self.serve_reads(node, applied);
+    }
+
+    fn serve_reads(&mut self, node: usize, applied: u64) {
+        let now = self.now;
+        let host = &mut self.hosts[node];
+        let mut ready = Vec::new();
+        host.reads_waiting.retain(|&(index, context)| {
+            if index <= applied {
+                ready.push(context);
+                false
+            } else {
+                true
+            }
+        });
+        for context in ready {
+            let host = &mut self.hosts[node];
+            let Some((client, seq, attempt, key)) = host.reads.remove(&context) else {
+                continue;
+            };
+            let value = host.kv.get(&key).cloned();
+            let delay = self.network.client_latency();
+            let reply = Reply::Done(KvResult::Value(value));
+            self.schedule(
+                now + delay,
+                Event::ClientReply {
+                    client,
+                    seq,
+                    attempt,
+                    reply,
+                },
+            );
+        }
+    }
+
     // ----- faults ------------------------------------------------------------------------
+
+    fn highest_live_term(&self) -> u64 {
+        self.hosts
+            .iter()
+            .filter_map(|h| h.node.as_ref())
+            .map(|n| n.term())
+            .max()
+            .unwrap_or(0)
+    }
 
     fn current_leader(&self) -> Option<usize> {
         self.hosts
             .iter()
             .enumerate()
             .filter(|(_, h)| h.status == Status::Up)
-            .filter_map(|(i, h)| h.node.as_ref().filter(|n| n.role() == Role::Leader).map(|n| (n.term(), i)))
+            .filter_map(|(i, h)| {
+                h.node
+                    .as_ref()
+                    .filter(|n| n.role() == Role::Leader)
+                    .map(|n| (n.term(), i))
+            })
             .max()
             .map(|(_, i)| i)
     }
@@ -755,14 +1155,21 @@ impl World {
                 self.set_topology(Topology::Isolate { node });
             }
             Fault::OneWay { from, to } => self.set_topology(Topology::OneWay { from, to }),
-            Fault::Bridge { side_a, bridge } => self.set_topology(Topology::Bridge { side_a, bridge }),
+            Fault::Bridge { side_a, bridge } => {
+                self.set_topology(Topology::Bridge { side_a, bridge })
+            }
             Fault::Heal => {
                 self.network.heal();
                 self.record(event!(now, None, "fault", what = "heal"));
             }
             Fault::Clog { from, to, for_us } => {
                 self.network.clog(from, to, now + for_us);
-                self.record(event!(now, None, "fault", what = format!("clog n{from}->n{to} until {}", now + for_us)));
+                self.record(event!(
+                    now,
+                    None,
+                    "fault",
+                    what = format!("clog n{from}->n{to} until {}", now + for_us)
+                ));
             }
             Fault::Crash { target, down_us } => {
                 let node = self.resolve(target);
@@ -773,7 +1180,12 @@ impl World {
                 if self.hosts[node].status == Status::Up {
                     self.hosts[node].status = Status::Paused;
                     let incarnation = self.hosts[node].incarnation;
-                    self.record(event!(now, Some(node), "fault", what = format!("pause until {}", now + for_us)));
+                    self.record(event!(
+                        now,
+                        Some(node),
+                        "fault",
+                        what = format!("pause until {}", now + for_us)
+                    ));
                     self.schedule(now + for_us, Event::Resume { node, incarnation });
                 }
             }
@@ -781,7 +1193,12 @@ impl World {
                 let host = &mut self.hosts[node];
                 let what = host.disk.corrupt_synced(&mut self.faults_rng);
                 let what = what.unwrap_or_else(|| "nothing synced yet".into());
-                self.record(event!(now, Some(node), "fault", what = format!("corrupt {what}")));
+                self.record(event!(
+                    now,
+                    Some(node),
+                    "fault",
+                    what = format!("corrupt {what}")
+                ));
                 if then_crash {
                     self.crash(node, self.config.tick_us);
                 }
@@ -790,6 +1207,44 @@ impl World {
                 self.hosts[node].disk.read_error_armed = true;
                 self.record(event!(now, Some(node), "fault", what = "read-error armed"));
                 self.crash(node, self.config.tick_us);
+            }
+            Fault::Transfer { to } => {
+                let Some(leader) = self.current_leader() else {
+                    return;
+                };
+                let Some(raft) = self.hosts[leader].node.as_mut() else {
+                    return;
+                };
+                let outcome = raft.step_down(to.map(id));
+                let what = match (&outcome, to) {
+                    (Ok(_), Some(n)) => format!("transfer to n{n}"),
+                    (Ok(_), None) => "transfer to the best successor".to_string(),
+                    (Err(e), _) => format!("transfer refused: {e}"),
+                };
+                self.record(event!(now, Some(leader), "fault", what = what));
+                if let Ok(actions) = outcome {
+                    self.execute(leader, actions);
+                }
+            }
+            Fault::PauseApply { target, for_us } => {
+                let node = self.resolve(target);
+                let host = &mut self.hosts[node];
+                if host.status != Status::Up {
+                    return;
+                }
+                let Some(raft) = host.node.as_mut() else {
+                    return;
+                };
+                let actions = raft.pause_apply();
+                let incarnation = host.incarnation;
+                self.record(event!(
+                    now,
+                    Some(node),
+                    "fault",
+                    what = format!("pause-apply until {}", now + for_us)
+                ));
+                self.execute(node, actions);
+                self.schedule(now + for_us, Event::ResumeApply { node, incarnation });
             }
         }
     }
@@ -806,7 +1261,9 @@ impl World {
         if !matches!(host.status, Status::Up | Status::Paused) {
             return;
         }
-        let effect = host.disk.crash(&mut host.disk_rng, self.config.faults.torn_write_ppm);
+        let effect = host
+            .disk
+            .crash(&mut host.disk_rng, self.config.faults.torn_write_ppm);
         host.node = None;
         host.status = Status::Down;
         host.incarnation += 1;
@@ -814,6 +1271,8 @@ impl World {
         host.io_busy_until = now;
         host.waiting.clear();
         host.paused_inbox.clear();
+        host.reads.clear();
+        host.reads_waiting.clear();
         let incarnation = host.incarnation;
         self.checkers.on_crash(node);
         if effect.torn {
@@ -853,7 +1312,12 @@ impl World {
         self.calm = true;
         self.network.heal();
         self.network.calm();
-        self.record(event!(now, None, "calm", bound_us = self.config.liveness_bound_us()));
+        self.record(event!(
+            now,
+            None,
+            "calm",
+            bound_us = self.config.liveness_bound_us()
+        ));
         for node in 0..self.config.nodes {
             match self.hosts[node].status {
                 Status::Paused => {
@@ -866,6 +1330,20 @@ impl World {
                 }
                 _ => {}
             }
+        }
+        // Decided after the restarts above, which may have found damage and stopped a node.
+        let none_stopped = self
+            .hosts
+            .iter()
+            .all(|h| !matches!(h.status, Status::Stopped(_)));
+        if self.config.faults.residual_partition && none_stopped && self.config.nodes >= 3 {
+            // A bridge node sees both sides; with every node up, the bridge and the larger side
+            // form a connected quorum, so a correct core must stay live.
+            let n = self.config.nodes;
+            let bridge = self.faults_rng.below(n);
+            let others: Vec<usize> = (0..n).filter(|&x| x != bridge).collect();
+            let side_a = others[..others.len() / 2].to_vec();
+            self.set_topology(Topology::Bridge { side_a, bridge });
         }
         let client = self.clients.len();
         self.clients.push(Client {
@@ -891,7 +1369,10 @@ impl World {
         c.seq += 1;
         let seq = c.seq;
         let op = if c.probe {
-            KvOp::Put { key: "probe".into(), value: format!("c{}s{seq}", c.id) }
+            KvOp::Put {
+                key: "probe".into(),
+                value: format!("c{}s{seq}", c.id),
+            }
         } else if let Some(replay) = self.replay_workload.as_mut() {
             match replay.get_mut(client).and_then(|ops| ops.pop_front()) {
                 Some(scripted) => scripted.op,
@@ -900,16 +1381,36 @@ impl World {
         } else {
             let op = draw_op(&mut self.workload_rng, w, c, seq);
             let think_us = self.next_think[client];
-            self.recorded_workload[client].push(ScriptedOp { think_us, op: op.clone() });
+            self.recorded_workload[client].push(ScriptedOp {
+                think_us,
+                op: op.clone(),
+            });
             op
         };
         let c = &mut self.clients[client];
         let client_id = c.id;
-        let command = Command { client: client_id, seq, op };
+        let command = Command {
+            client: client_id,
+            seq,
+            op,
+        };
         let history_index = self.history.invoke(client_id, command.op.clone(), now);
         let what = fmt_op(&command.op);
-        self.clients[client].current = Some(InFlight { seq, command, attempt: 0, history_index, timed_out: false });
-        self.record(event!(now, None, "invoke", client = client_id, seq = seq, op = what));
+        self.clients[client].current = Some(InFlight {
+            seq,
+            command,
+            attempt: 0,
+            history_index,
+            timed_out: false,
+        });
+        self.record(event!(
+            now,
+            None,
+            "invoke",
+            client = client_id,
+            seq = seq,
+            op = what
+        ));
         self.client_attempt(client);
     }
 
@@ -921,22 +1422,88 @@ impl World {
         op.attempt += 1;
         let (seq, attempt, command, node) = (op.seq, op.attempt, op.command.clone(), c.guess);
         let delay = self.network.client_latency();
-        self.schedule(now + delay, Event::ClientRequest { node, client, seq, attempt, command });
-        self.schedule(now + timeout, Event::ClientTimeout { client, seq, attempt });
+        self.schedule(
+            now + delay,
+            Event::ClientRequest {
+                node,
+                client,
+                seq,
+                attempt,
+                command,
+            },
+        );
+        self.schedule(
+            now + timeout,
+            Event::ClientTimeout {
+                client,
+                seq,
+                attempt,
+            },
+        );
     }
 
-    fn on_client_request(&mut self, node: usize, client: usize, seq: u64, attempt: u32, command: Command) {
+    fn on_client_request(
+        &mut self,
+        node: usize,
+        client: usize,
+        seq: u64,
+        attempt: u32,
+        command: Command,
+    ) {
         let now = self.now;
         let host = &mut self.hosts[node];
         let Some(raft) = host.node.as_mut().filter(|_| host.status == Status::Up) else {
             return; // down: the client times out
         };
+        if let (true, KvOp::Get { key }) = (self.config.workload.read_index_gets, &command.op) {
+            let reply = if raft.role() == Role::Leader {
+                self.next_read_context += 1;
+                let context = self.next_read_context;
+                match raft.read_index(context) {
+                    Ok(actions) => {
+                        host.reads
+                            .insert(context, (client, seq, attempt, key.clone()));
+                        self.record(event!(
+                            now,
+                            Some(node),
+                            "read-index",
+                            client = command.client,
+                            seq = seq,
+                            context = context
+                        ));
+                        self.execute(node, actions);
+                        return;
+                    }
+                    Err(_) => Reply::NotLeader(None),
+                }
+            } else {
+                Reply::NotLeader(host.leader_hint)
+            };
+            let delay = self.network.client_latency();
+            self.schedule(
+                now + delay,
+                Event::ClientReply {
+                    client,
+                    seq,
+                    attempt,
+                    reply,
+                },
+            );
+            return;
+        }
         let reply = if raft.is_ready_leader() {
             let term = raft.term();
             match raft.propose(term, command.encode()) {
                 Ok(proposed) => {
                     host.waiting.insert((command.client, command.seq), attempt);
-                    self.record(event!(now, Some(node), "propose", client = command.client, seq = seq, index = proposed.first_index));
+                    self.record(event!(
+                        now,
+                        Some(node),
+                        "propose",
+                        client = command.client,
+                        seq = seq,
+                        index = proposed.first_index
+                    ));
                     self.execute(node, proposed.actions);
                     return;
                 }
@@ -946,13 +1513,23 @@ impl World {
             Reply::NotLeader(host.leader_hint)
         };
         let delay = self.network.client_latency();
-        self.schedule(now + delay, Event::ClientReply { client, seq, attempt, reply });
+        self.schedule(
+            now + delay,
+            Event::ClientReply {
+                client,
+                seq,
+                attempt,
+                reply,
+            },
+        );
     }
 
     fn on_client_reply(&mut self, client: usize, seq: u64, attempt: u32, reply: Reply) {
         let n = self.config.nodes;
         let c = &mut self.clients[client];
-        let Some(op) = c.current.as_ref().filter(|op| op.seq == seq) else { return };
+        let Some(op) = c.current.as_ref().filter(|op| op.seq == seq) else {
+            return;
+        };
         match reply {
             Reply::Done(result) => {
                 if let (KvOp::Get { key }, KvResult::Value(v)) = (&op.command.op, &result) {
@@ -969,15 +1546,29 @@ impl World {
                 }
                 c.guess = hint.unwrap_or((c.guess + 1) % n);
                 // Without a known leader, back off a little before asking again.
-                let backoff = if hint.is_some() { 0 } else { self.config.tick_us * 5 };
-                self.schedule(self.now + backoff, Event::ClientRetry { client, seq, attempt });
+                let backoff = if hint.is_some() {
+                    0
+                } else {
+                    self.config.tick_us * 5
+                };
+                self.schedule(
+                    self.now + backoff,
+                    Event::ClientRetry {
+                        client,
+                        seq,
+                        attempt,
+                    },
+                );
             }
         }
     }
 
     fn on_client_retry(&mut self, client: usize, seq: u64, attempt: u32) {
         let c = &self.clients[client];
-        if c.current.as_ref().is_some_and(|op| op.seq == seq && op.attempt == attempt) {
+        if c.current
+            .as_ref()
+            .is_some_and(|op| op.seq == seq && op.attempt == attempt)
+        {
             self.retry_or_give_up(client);
         }
     }
@@ -985,7 +1576,13 @@ impl World {
     fn on_client_timeout(&mut self, client: usize, seq: u64, attempt: u32) {
         let n = self.config.nodes;
         let c = &mut self.clients[client];
-        let Some(op) = c.current.as_mut().filter(|op| op.seq == seq && op.attempt == attempt) else { return };
+        let Some(op) = c
+            .current
+            .as_mut()
+            .filter(|op| op.seq == seq && op.attempt == attempt)
+        else {
+            return;
+        };
         op.timed_out = true;
         c.guess = (c.guess + 1) % n;
         self.retry_or_give_up(client);
@@ -1013,11 +1610,20 @@ impl World {
             Outcome::Fail => self.stats.ops_fail += 1,
             Outcome::Unknown => self.stats.ops_unknown += 1,
         }
-        self.record(event!(now, None, "complete", client = client_id, seq = op.seq, outcome = fmt_outcome(&outcome)));
-        self.history.complete(op.history_index, outcome.clone(), now);
+        self.record(event!(
+            now,
+            None,
+            "complete",
+            client = client_id,
+            seq = op.seq,
+            outcome = fmt_outcome(&outcome)
+        ));
+        self.history
+            .complete(op.history_index, outcome.clone(), now);
         if probe {
             if matches!(outcome, Outcome::Ok(_)) && self.probe_done.is_none() {
                 self.probe_done = Some(now);
+                self.probe_term = self.highest_live_term();
                 // Let the cluster run a little longer so the end state is settled, then stop.
                 let end = (now + self.config.liveness_bound_us() / 4).min(self.end_at);
                 self.end_at = end;
@@ -1025,7 +1631,10 @@ impl World {
             }
             return;
         }
-        let think = self.workload_rng.between(self.config.workload.think_min_us, self.config.workload.think_max_us);
+        let think = self.workload_rng.between(
+            self.config.workload.think_min_us,
+            self.config.workload.think_max_us,
+        );
         if let Some(wait) = self.think_before_next(client, think) {
             self.schedule(now + wait, Event::ClientWake { client });
         }
@@ -1035,7 +1644,10 @@ impl World {
     /// or taken from the replayed workload; None when a replayed client has nothing left.
     fn think_before_next(&mut self, client: usize, drawn: Micros) -> Option<Micros> {
         match self.replay_workload.as_ref() {
-            Some(replay) => replay.get(client).and_then(|ops| ops.front()).map(|op| op.think_us),
+            Some(replay) => replay
+                .get(client)
+                .and_then(|ops| ops.front())
+                .map(|op| op.think_us),
             None => {
                 self.next_think[client] = drawn;
                 Some(drawn)
@@ -1055,12 +1667,19 @@ fn draw_op(rng: &mut Stream, w: &crate::config::Workload, c: &Client, seq: u64) 
     }
     pick -= w.put_weight;
     if pick < w.append_weight {
-        return KvOp::Append { key, value: format!("{value},") };
+        return KvOp::Append {
+            key,
+            value: format!("{value},"),
+        };
     }
     pick -= w.append_weight;
     if pick < w.cas_weight {
         let expected = c.last_seen.get(&key).cloned().flatten();
-        return KvOp::Cas { key, expected, new: value };
+        return KvOp::Cas {
+            key,
+            expected,
+            new: value,
+        };
     }
     KvOp::Get { key }
 }
@@ -1085,14 +1704,20 @@ fn fmt_write(w: &LogWrite) -> String {
 }
 
 fn fmt_list(values: &[Micros]) -> String {
-    values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",")
+    values
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn fmt_op(op: &KvOp) -> String {
     match op {
         KvOp::Put { key, value } => format!("put({key},{value})"),
         KvOp::Append { key, value } => format!("append({key},{value})"),
-        KvOp::Cas { key, expected, new } => format!("cas({key},{},{new})", expected.as_deref().unwrap_or("-")),
+        KvOp::Cas { key, expected, new } => {
+            format!("cas({key},{},{new})", expected.as_deref().unwrap_or("-"))
+        }
         KvOp::Get { key } => format!("get({key})"),
     }
 }
@@ -1101,7 +1726,9 @@ fn fmt_outcome(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Ok(KvResult::Done) => "ok".into(),
         Outcome::Ok(KvResult::Value(v)) => format!("ok:{}", v.as_deref().unwrap_or("-")),
-        Outcome::Ok(KvResult::Swapped(s)) => format!("ok:{}", if *s { "swapped" } else { "mismatch" }),
+        Outcome::Ok(KvResult::Swapped(s)) => {
+            format!("ok:{}", if *s { "swapped" } else { "mismatch" })
+        }
         Outcome::Fail => "fail".into(),
         Outcome::Unknown => "unknown".into(),
     }
@@ -1115,18 +1742,38 @@ pub fn fmt_message(message: &Message) -> String {
                 (Some(a), Some(b)) => format!("{}..{}", a.index, b.index),
                 _ => "-".into(),
             };
-            format!("AE(t{} prev={}/{} commit={} entries={entries})", m.term, m.prev_term, m.prev_index, m.commit)
+            format!(
+                "AE(t{} prev={}/{} commit={} entries={entries})",
+                m.term, m.prev_term, m.prev_index, m.commit
+            )
         }
         Message::AppendResponse(m) => {
-            format!("AR(t{} {} {})", m.term, if m.success { "ok" } else { "reject" }, m.index)
+            format!(
+                "AR(t{} {} {})",
+                m.term,
+                if m.success { "ok" } else { "reject" },
+                m.index
+            )
         }
         Message::VoteRequest(m) => format!("VQ(t{} last={}/{})", m.term, m.last_term, m.last_index),
-        Message::VoteResponse(m) => format!("VR(t{} {})", m.term, if m.granted { "granted" } else { "denied" }),
+        Message::VoteResponse(m) => format!(
+            "VR(t{} {})",
+            m.term,
+            if m.granted { "granted" } else { "denied" }
+        ),
         Message::ForwardProposal(m) => format!("FP({} bytes)", m.data.len()),
-        Message::PreVoteRequest(m) => format!("PVQ(t{} last={}/{})", m.term, m.last_term, m.last_index),
-        Message::PreVoteResponse(m) => format!("PVR(t{} {})", m.term, if m.granted { "granted" } else { "denied" }),
+        Message::PreVoteRequest(m) => {
+            format!("PVQ(t{} last={}/{})", m.term, m.last_term, m.last_index)
+        }
+        Message::PreVoteResponse(m) => format!(
+            "PVR(t{} {})",
+            m.term,
+            if m.granted { "granted" } else { "denied" }
+        ),
         Message::TimeoutNow(m) => format!("TN(t{})", m.term),
-        Message::TransferVoteRequest(m) => format!("TVQ(t{} last={}/{})", m.term, m.last_term, m.last_index),
+        Message::TransferVoteRequest(m) => {
+            format!("TVQ(t{} last={}/{})", m.term, m.last_term, m.last_index)
+        }
         Message::ReadAck(m) => format!("RA(t{} seq={})", m.term, m.seq),
     }
 }

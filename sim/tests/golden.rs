@@ -8,11 +8,20 @@ fn golden(seed: u64) -> String {
     let mut config = SimConfig::draw(seed);
     config.chaos_us = 600_000;
     config.workload.clients = config.workload.clients.min(2);
-    let report = sim::run(config, &RunOptions { keep_trace: true, ..Default::default() });
+    let report = sim::run(
+        config,
+        &RunOptions {
+            keep_trace: true,
+            ..Default::default()
+        },
+    );
     let mut text = format!(
         "# seed {seed}: {} nodes, verdict {}\n",
         report.config.nodes,
-        report.violation.as_ref().map_or("PASS".to_string(), |v| v.to_string())
+        report
+            .violation
+            .as_ref()
+            .map_or("PASS".to_string(), |v| v.to_string())
     );
     for event in &report.trace {
         text.push_str(&event.canonical());

@@ -14,8 +14,15 @@ fn pinned_seeds_pass_and_reach_every_fault_kind() {
         let mut config = SimConfig::draw(seed);
         config.chaos_us = 5_000_000;
         let report = sim::run(config, &RunOptions::default());
-        assert!(report.passed(), "seed {seed}: {:?}\nrepro: cargo xtask sim --seed {seed} --chaos-secs 5", report.violation);
-        assert!(report.stats.entries_committed > 0, "seed {seed} committed nothing");
+        assert!(
+            report.passed(),
+            "seed {seed}: {:?}\nrepro: cargo xtask sim --seed {seed} --chaos-secs 5",
+            report.violation
+        );
+        assert!(
+            report.stats.entries_committed > 0,
+            "seed {seed} committed nothing"
+        );
         kinds.extend(report.stats.faults.keys().cloned());
         recovery.0 += report.stats.torn_tails_dropped;
         recovery.1 += report.stats.corruption_detected;
@@ -44,7 +51,10 @@ fn pinned_seeds_pass_and_reach_every_fault_kind() {
         "torn-write",
     ];
     for kind in expected {
-        assert!(kinds.contains(kind), "no pinned seed injected {kind}; saw {kinds:?}");
+        assert!(
+            kinds.contains(kind),
+            "no pinned seed injected {kind}; saw {kinds:?}"
+        );
     }
     assert!(recovery.0 > 0, "no torn tail was ever dropped at recovery");
     assert!(recovery.1 > 0, "no node ever stopped on damaged storage");
@@ -53,7 +63,9 @@ fn pinned_seeds_pass_and_reach_every_fault_kind() {
 
 #[test]
 fn a_fault_free_run_commits_every_client_operation() {
-    let config = SimConfig::draw(3).without_faults();
+    let mut config = SimConfig::draw(3).without_faults();
+    config.workload.clients = 3;
+    config.workload.think_max_us = 5_000;
     let report = sim::run(config, &RunOptions::default());
     assert!(report.passed(), "{:?}", report.violation);
     assert_eq!(report.stats.ops_unknown, 0);

@@ -5,20 +5,31 @@ use sim::{RunOptions, SimConfig};
 use std::process::Command;
 
 fn chromium() -> Option<&'static str> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| std::path::Path::new(p).exists())
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
 }
 
 #[test]
 fn html_view_renders_in_headless_chromium_without_script_errors() {
     let Some(browser) = chromium() else {
         // CI installs Chromium (.ci/run); there a missing browser is a failure, not a skip.
-        assert!(std::env::var_os("CI").is_none(), "Chromium is not installed; .ci/run installs it");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Chromium is not installed; .ci/run installs it"
+        );
         eprintln!("skipping: Chromium is not installed (apt-get install chromium)");
         return;
     };
     let mut config = SimConfig::draw(123);
     config.chaos_us = 2_000_000;
-    let report = sim::run(config, &RunOptions { keep_trace: true, ..Default::default() });
+    let report = sim::run(
+        config,
+        &RunOptions {
+            keep_trace: true,
+            ..Default::default()
+        },
+    );
     let page = sim::views::html(&report.trace, report.config.nodes, "seed 123", "test");
     let dir = std::env::temp_dir().join(format!("sim-view-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -46,8 +57,15 @@ fn html_view_renders_in_headless_chromium_without_script_errors() {
         .nth(1)
         .and_then(|rest| rest.split('<').next())
         .unwrap_or("<no status element>");
-    assert!(status.starts_with("rendered "), "the page did not render: {status}");
-    let count: usize = status.trim_start_matches("rendered ").trim_end_matches(" elements").parse().unwrap();
+    assert!(
+        status.starts_with("rendered "),
+        "the page did not render: {status}"
+    );
+    let count: usize = status
+        .trim_start_matches("rendered ")
+        .trim_end_matches(" elements")
+        .parse()
+        .unwrap();
     assert!(count > 50, "only {count} elements rendered");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -56,7 +74,13 @@ fn html_view_renders_in_headless_chromium_without_script_errors() {
 fn perfetto_export_is_trace_event_json() {
     let mut config = SimConfig::draw(186);
     config.chaos_us = 1_000_000;
-    let report = sim::run(config, &RunOptions { keep_trace: true, ..Default::default() });
+    let report = sim::run(
+        config,
+        &RunOptions {
+            keep_trace: true,
+            ..Default::default()
+        },
+    );
     let text = sim::views::perfetto(&report.trace, report.config.nodes);
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
     let events = value["traceEvents"].as_array().unwrap();
@@ -64,6 +88,9 @@ fn perfetto_export_is_trace_event_json() {
         assert!(events.iter().any(|e| e["ph"] == phase), "no {phase} events");
     }
     // Every node is a process with a name.
-    let named = events.iter().filter(|e| e["ph"] == "M" && e["name"] == "process_name").count();
+    let named = events
+        .iter()
+        .filter(|e| e["ph"] == "M" && e["name"] == "process_name")
+        .count();
     assert_eq!(named, report.config.nodes + 1);
 }

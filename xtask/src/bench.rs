@@ -226,6 +226,7 @@ pub fn bench_command(args: BenchArgs) -> ExitCode {
         }
     }
     let plan = Plan::new(args.quick);
+    let load_before = load_average();
     let started = Instant::now();
     let mut rows = Vec::new();
     let mut details = serde_json::Map::new();
@@ -244,12 +245,14 @@ pub fn bench_command(args: BenchArgs) -> ExitCode {
     memory_rows(&plan, &mut rows);
 
     let total = started.elapsed();
-    print_table(&rows, args.quick, total);
+    let load = (load_before, load_average());
+    print_table(&rows, args.quick, total, &load);
     if let Some(path) = &args.json {
         let doc = json!({
             "command": format!("cargo xtask bench{}", if args.quick { " --quick" } else { "" }),
             "quick": args.quick,
             "machine": machine(),
+            "load_average_before_after": [load.0, load.1],
             "git_commit": git_commit(),
             "elapsed_s": total.as_secs_f64(),
             "harness": "hand-rolled: repeated whole-workload runs timed with Instant, median reported; \
@@ -709,7 +712,14 @@ fn memory_rows(plan: &Plan, rows: &mut Vec<Row>) {
 
 // ----- output ----------------------------------------------------------------------------
 
-fn print_table(rows: &[Row], quick: bool, total: Duration) {
+/// The 1-minute load average: other tenants of a shared machine show up here, and in the
+/// 2-job sweep and wall-clock figures.
+fn load_average() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+fn print_table(rows: &[Row], quick: bool, total: Duration, load: &(Option<f64>, Option<f64>)) {
     let name_width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).max(20);
     let value_width = rows.iter().map(|r| r.shown.len()).max().unwrap_or(0).max(8);
     let target_width = rows
@@ -719,12 +729,15 @@ fn print_table(rows: &[Row], quick: bool, total: Duration) {
         .unwrap_or(0)
         .max(6);
     println!();
+    let show = |l: Option<f64>| l.map_or("?".to_string(), |l| format!("{l:.2}"));
     println!(
-        "cargo xtask bench{}: {} (rustc {}), {:.0} s",
+        "cargo xtask bench{}: {} (rustc {}), {:.0} s, load average {} before, {} after",
         if quick { " --quick" } else { "" },
         machine()["cpu"].as_str().unwrap_or("?"),
         rustc_version(),
-        total.as_secs_f64()
+        total.as_secs_f64(),
+        show(load.0),
+        show(load.1)
     );
     println!();
     println!(

@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's command line.
 
 mod bench;
+mod hunt;
 mod sweep;
 
 use clap::{Args, Parser, Subcommand};
@@ -47,6 +48,12 @@ enum Command {
     /// Minimize a failure bundle while the same property keeps failing: fewer nodes, a
     /// shorter run, fewer fault events, fewer client operations (delta debugging).
     Shrink(sweep::ShrinkArgs),
+    /// Plant catalogued Raft bugs in the core one at a time and measure how fast ordinary
+    /// swarm seeds find each; the correct core runs the same seeds (a failure there is a
+    /// false positive).
+    ///
+    /// Exit code 0 when every bug was found and there was no false positive, 1 otherwise.
+    Hunt(hunt::HuntArgs),
     /// Run exactly what CI runs: format check, clippy with warnings as errors, all tests.
     Ci,
     /// Measure the simulator, raft-core against raft-rs, the linearizability checker and peak
@@ -169,16 +176,27 @@ impl Views {
     pub fn write(&self, report: &RunReport, title: &str) -> bool {
         let mut ok = true;
         if let Some(path) = &self.perfetto {
-            ok &= write_file(path, &sim::views::perfetto(&report.trace, report.config.nodes), "perfetto trace");
+            ok &= write_file(
+                path,
+                &sim::views::perfetto(&report.trace, report.config.nodes),
+                "perfetto trace",
+            );
         }
         if let Some(path) = &self.html {
             let summary = format!(
                 "{} nodes, {} events, verdict: {}",
                 report.config.nodes,
                 report.stats.events,
-                report.violation.as_ref().map_or("PASS".to_string(), |v| v.to_string())
+                report
+                    .violation
+                    .as_ref()
+                    .map_or("PASS".to_string(), |v| v.to_string())
             );
-            ok &= write_file(path, &sim::views::html(&report.trace, report.config.nodes, title, &summary), "HTML view");
+            ok &= write_file(
+                path,
+                &sim::views::html(&report.trace, report.config.nodes, title, &summary),
+                "HTML view",
+            );
         }
         ok
     }
@@ -209,6 +227,7 @@ fn main() -> ExitCode {
         Command::SweepMerge(args) => sweep::merge_command(args),
         Command::Replay(args) => sweep::replay_command(args),
         Command::Shrink(args) => sweep::shrink_command(args),
+        Command::Hunt(args) => hunt::hunt_command(args),
         Command::Ci => ci_command(),
         Command::Bench(args) => bench::bench_command(args),
     }
@@ -246,7 +265,11 @@ fn sim_command(args: SimArgs) -> ExitCode {
     let show_progress = std::io::stderr().is_terminal();
     let report = sim::run_with_progress(config.clone(), &options, |now, end| {
         if show_progress {
-            eprint!("\r  virtual {:.1}s of {:.1}s", now as f64 / 1e6, end as f64 / 1e6);
+            eprint!(
+                "\r  virtual {:.1}s of {:.1}s",
+                now as f64 / 1e6,
+                end as f64 / 1e6
+            );
         }
     });
     if show_progress {
@@ -263,7 +286,11 @@ fn sim_command(args: SimArgs) -> ExitCode {
             eprintln!("error: cannot write trace to {}: {e}", path.display());
             return ExitCode::from(2);
         }
-        println!("trace       {} events written to {}", report.trace.len(), path.display());
+        println!(
+            "trace       {} events written to {}",
+            report.trace.len(),
+            path.display()
+        );
     }
     if !args.views.write(&report, &format!("seed {}", args.seed)) {
         return ExitCode::from(2);
@@ -272,9 +299,15 @@ fn sim_command(args: SimArgs) -> ExitCode {
     if args.check_determinism {
         let again = sim::run(config, &options);
         match first_divergence(&report, &again) {
-            None => println!("determinism same trace twice ({} events, hash {:016x})", report.trace.len(), again.trace_hash),
+            None => println!(
+                "determinism same trace twice ({} events, hash {:016x})",
+                report.trace.len(),
+                again.trace_hash
+            ),
             Some((line, a, b)) => {
-                println!("determinism DIVERGED at trace line {line}:\n  first:  {a}\n  second: {b}");
+                println!(
+                    "determinism DIVERGED at trace line {line}:\n  first:  {a}\n  second: {b}"
+                );
                 failed = true;
             }
         }
@@ -282,10 +315,16 @@ fn sim_command(args: SimArgs) -> ExitCode {
     if !report.passed() {
         let command = repro(args.seed, &args.overrides);
         println!("repro       {command}");
-        let path = args.bundle.clone().unwrap_or_else(|| sweep::default_bundle_path(args.seed));
+        let path = args
+            .bundle
+            .clone()
+            .unwrap_or_else(|| sweep::default_bundle_path(args.seed));
         if let Some(bundle) = sim::bundle::Bundle::from_report(&report, command) {
             match bundle.write(&path) {
-                Ok(()) => println!("bundle      {} (cargo xtask replay / shrink)", path.display()),
+                Ok(()) => println!(
+                    "bundle      {} (cargo xtask replay / shrink)",
+                    path.display()
+                ),
                 Err(e) => eprintln!("error: cannot write the bundle: {e}"),
             }
         }
@@ -300,8 +339,14 @@ fn sim_command(args: SimArgs) -> ExitCode {
 fn first_divergence(a: &RunReport, b: &RunReport) -> Option<(usize, String, String)> {
     let (ta, tb) = (&a.trace, &b.trace);
     for i in 0..ta.len().max(tb.len()) {
-        let la = ta.get(i).map(|e| e.canonical()).unwrap_or_else(|| "<end of trace>".into());
-        let lb = tb.get(i).map(|e| e.canonical()).unwrap_or_else(|| "<end of trace>".into());
+        let la = ta
+            .get(i)
+            .map(|e| e.canonical())
+            .unwrap_or_else(|| "<end of trace>".into());
+        let lb = tb
+            .get(i)
+            .map(|e| e.canonical())
+            .unwrap_or_else(|| "<end of trace>".into());
         if la != lb {
             return Some((i + 1, la, lb));
         }
@@ -325,7 +370,12 @@ fn print_config(c: &SimConfig) {
     );
     println!(
         "network     latency {}..{}us (tail {}ppm up to {}us), drop {}ppm, duplicate {}ppm",
-        c.latency.min_us, c.latency.max_us, c.latency.tail_ppm, c.latency.tail_max_us, f.drop_ppm, f.duplicate_ppm
+        c.latency.min_us,
+        c.latency.max_us,
+        c.latency.tail_ppm,
+        c.latency.tail_max_us,
+        f.drop_ppm,
+        f.duplicate_ppm
     );
     println!(
         "disk        fsync {}..{}us, slow fsync {}ppm, torn write on crash {}ppm",
@@ -364,22 +414,46 @@ fn print_config(c: &SimConfig) {
 
 pub fn print_summary(r: &RunReport) {
     let s = &r.stats;
-    println!("virtual     {:.3}s, {} events", r.end_time as f64 / 1e6, s.events);
+    println!(
+        "virtual     {:.3}s, {} events",
+        r.end_time as f64 / 1e6,
+        s.events
+    );
     println!(
         "messages    {} sent, {} delivered, {} dropped, {} cut by partitions, {} duplicated",
-        s.messages_sent, s.messages_delivered, s.messages_dropped, s.messages_partitioned, s.messages_duplicated
+        s.messages_sent,
+        s.messages_delivered,
+        s.messages_dropped,
+        s.messages_partitioned,
+        s.messages_duplicated
     );
-    println!("elections   {} campaigns, {} leaders, highest term {}", s.elections, s.leaders, s.max_term);
+    println!(
+        "elections   {} campaigns, {} leaders, highest term {}",
+        s.elections, s.leaders, s.max_term
+    );
     println!("log         {} entries committed", s.entries_committed);
     let faults: Vec<String> = s.faults.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    println!("faults      {}", if faults.is_empty() { "none".into() } else { faults.join(" ") });
+    println!(
+        "faults      {}",
+        if faults.is_empty() {
+            "none".into()
+        } else {
+            faults.join(" ")
+        }
+    );
     println!(
         "recovery    {} torn tails dropped, {} nodes stopped on damage, {} read errors",
         s.torn_tails_dropped, s.corruption_detected, s.read_errors
     );
-    println!("clients     {} ok, {} fail, {} unknown", s.ops_ok, s.ops_fail, s.ops_unknown);
+    println!(
+        "clients     {} ok, {} fail, {} unknown",
+        s.ops_ok, s.ops_fail, s.ops_unknown
+    );
     if let Some(t) = r.recovery_time {
-        println!("liveness    new write committed {:.3}s after the faults stopped", t as f64 / 1e6);
+        println!(
+            "liveness    new write committed {:.3}s after the faults stopped",
+            t as f64 / 1e6
+        );
     }
     if let Some(v) = &r.linearizability {
         println!("history     {} operations: {v}", r.history.ops.len());
@@ -394,12 +468,25 @@ pub fn print_summary(r: &RunReport) {
 fn ci_command() -> ExitCode {
     let steps: [(&str, &[&str]); 3] = [
         ("format", &["fmt", "--all", "--", "--check"]),
-        ("clippy", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        (
+            "clippy",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
         ("tests", &["test", "--workspace"]),
     ];
     for (name, args) in steps {
         eprintln!("==> {name}: cargo {}", args.join(" "));
-        let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args(args).status();
+        let status =
+            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args(args)
+                .status();
         match status {
             Ok(s) if s.success() => {}
             Ok(s) => {

@@ -68,9 +68,17 @@ pub fn default_bundle_path(seed: u64) -> PathBuf {
 }
 
 fn parse_range(text: &str) -> Result<(u64, u64), String> {
-    let (a, b) = text.split_once("..").ok_or_else(|| format!("--seeds {text:?}: expected A..B"))?;
-    let a: u64 = a.trim().parse().map_err(|_| format!("--seeds {text:?}: {a:?} is not a number"))?;
-    let b: u64 = b.trim().parse().map_err(|_| format!("--seeds {text:?}: {b:?} is not a number"))?;
+    let (a, b) = text
+        .split_once("..")
+        .ok_or_else(|| format!("--seeds {text:?}: expected A..B"))?;
+    let a: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("--seeds {text:?}: {a:?} is not a number"))?;
+    let b: u64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("--seeds {text:?}: {b:?} is not a number"))?;
     if b <= a {
         return Err(format!("--seeds {text:?}: the range is empty"));
     }
@@ -83,13 +91,21 @@ fn parse_shard(spec: &str, job_index: Option<String>) -> Result<(u64, u64), Stri
         Some((k, n)) => (k.to_string(), n.to_string()),
         None => {
             let k = job_index.ok_or_else(|| {
-                format!("--shard {spec}: no index given and JOB_COMPLETION_INDEX is not set (use K/N)")
+                format!(
+                    "--shard {spec}: no index given and JOB_COMPLETION_INDEX is not set (use K/N)"
+                )
             })?;
             (k, spec.to_string())
         }
     };
-    let k: u64 = k.trim().parse().map_err(|_| format!("--shard {spec}: shard index {k:?} is not a number"))?;
-    let n: u64 = n.trim().parse().map_err(|_| format!("--shard {spec}: shard count {n:?} is not a number"))?;
+    let k: u64 = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard {spec}: shard index {k:?} is not a number"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard {spec}: shard count {n:?} is not a number"))?;
     if n == 0 || k >= n {
         return Err(format!("--shard {spec}: need 0 <= K < N"));
     }
@@ -109,7 +125,11 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return usage_error(&e),
     };
-    let (shard_k, shard_n) = match args.shard.as_deref().map(|s| parse_shard(s, std::env::var("JOB_COMPLETION_INDEX").ok())) {
+    let (shard_k, shard_n) = match args
+        .shard
+        .as_deref()
+        .map(|s| parse_shard(s, std::env::var("JOB_COMPLETION_INDEX").ok()))
+    {
         None => (0, 1),
         Some(Ok(s)) => s,
         Some(Err(e)) => return usage_error(&e),
@@ -117,7 +137,9 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
     if let Err(e) = args.overrides.apply(SimConfig::draw(from)) {
         return usage_error(&e);
     }
-    let seeds: Vec<u64> = (from..to).filter(|s| (s - from) % shard_n == shard_k).collect();
+    let seeds: Vec<u64> = (from..to)
+        .filter(|s| (s - from) % shard_n == shard_k)
+        .collect();
     let total = seeds.len() as u64;
     let jobs = args.jobs.max(1);
     let next = AtomicU64::new(0);
@@ -132,7 +154,9 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
         for _ in 0..jobs {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&seed) = seeds.get(i as usize) else { break };
+                let Some(&seed) = seeds.get(i as usize) else {
+                    break;
+                };
                 let result = run_seed(seed, &args.overrides, &args.bundles);
                 let mut all = results.lock().unwrap();
                 all.push(result);
@@ -142,8 +166,14 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
                 let eta = (total - done) as f64 / rate.max(1e-9);
                 let width = 30;
                 let filled = (done * width / total.max(1)) as usize;
-                let bar = format!("[{}{}]", "#".repeat(filled), ".".repeat(width as usize - filled));
-                let line = format!("{bar} {done}/{total} seeds, {rate:.1} seeds/s, {failed} failed, ETA {eta:.0}s");
+                let bar = format!(
+                    "[{}{}]",
+                    "#".repeat(filled),
+                    ".".repeat(width as usize - filled)
+                );
+                let line = format!(
+                    "{bar} {done}/{total} seeds, {rate:.1} seeds/s, {failed} failed, ETA {eta:.0}s"
+                );
                 if tty {
                     eprint!("\r{line}  ");
                 } else if done.is_multiple_of(500) || done == total {
@@ -161,7 +191,11 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
     let mut results = results.into_inner().unwrap();
     results.sort_by_key(|r| r.seed);
     let failures: Vec<&SeedResult> = results.iter().filter(|r| r.violation.is_some()).collect();
-    let shard_text = if shard_n > 1 { format!(" (shard {shard_k}/{shard_n})") } else { String::new() };
+    let shard_text = if shard_n > 1 {
+        format!(" (shard {shard_k}/{shard_n})")
+    } else {
+        String::new()
+    };
     println!(
         "sweep       seeds {from}..{to}{shard_text}: {} passed, {} failed in {elapsed:.1}s ({:.1} seeds/s, {jobs} jobs)",
         results.len() - failures.len(),
@@ -170,7 +204,9 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
     );
     let mut by_property: BTreeMap<&str, usize> = BTreeMap::new();
     for f in &failures {
-        *by_property.entry(f.violation.as_ref().unwrap().0.as_str()).or_default() += 1;
+        *by_property
+            .entry(f.violation.as_ref().unwrap().0.as_str())
+            .or_default() += 1;
     }
     if !by_property.is_empty() {
         println!("failed by property:");
@@ -188,7 +224,11 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
     }
     let mut slowest: Vec<&SeedResult> = results.iter().collect();
     slowest.sort_by_key(|r| std::cmp::Reverse(r.elapsed));
-    let slow: Vec<String> = slowest.iter().take(5).map(|r| format!("{} ({:.2}s)", r.seed, r.elapsed.as_secs_f64())).collect();
+    let slow: Vec<String> = slowest
+        .iter()
+        .take(5)
+        .map(|r| format!("{} ({:.2}s)", r.seed, r.elapsed.as_secs_f64()))
+        .collect();
     println!("slowest     {}", slow.join(", "));
     if let Some(path) = &args.json {
         let report = json!({
@@ -214,7 +254,11 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
             }).collect::<Vec<_>>(),
             "slowest": slowest.iter().take(10).map(|r| json!({"seed": r.seed, "seconds": r.elapsed.as_secs_f64()})).collect::<Vec<_>>(),
         });
-        if !crate::write_file(path, &serde_json::to_string_pretty(&report).unwrap(), "report") {
+        if !crate::write_file(
+            path,
+            &serde_json::to_string_pretty(&report).unwrap(),
+            "report",
+        ) {
             return ExitCode::from(2);
         }
     }
@@ -226,18 +270,29 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
 }
 
 fn run_seed(seed: u64, overrides: &Overrides, bundles: &Path) -> SeedResult {
-    let config = overrides.apply(SimConfig::draw(seed)).expect("validated before the sweep");
+    let config = overrides
+        .apply(SimConfig::draw(seed))
+        .expect("validated before the sweep");
     let started = Instant::now();
     let outcome = std::panic::catch_unwind(|| sim::run(config, &RunOptions::default()));
     let elapsed = started.elapsed();
     match outcome {
         Ok(report) => {
-            let violation = report.violation.as_ref().map(|v| (v.property.to_string(), v.to_string(), bundle::signature(v)));
+            let violation = report
+                .violation
+                .as_ref()
+                .map(|v| (v.property.to_string(), v.to_string(), bundle::signature(v)));
             let bundle = Bundle::from_report(&report, repro(seed, overrides)).and_then(|b| {
                 let path = bundles.join(format!("seed-{seed}.json"));
                 b.write(&path).ok().map(|()| path)
             });
-            SeedResult { seed, violation, bundle, elapsed, events: report.stats.events }
+            SeedResult {
+                seed,
+                violation,
+                bundle,
+                elapsed,
+                events: report.stats.events,
+            }
         }
         Err(panic) => {
             let message = panic
@@ -248,7 +303,11 @@ fn run_seed(seed: u64, overrides: &Overrides, bundles: &Path) -> SeedResult {
             let text = format!("panic: {message}");
             SeedResult {
                 seed,
-                violation: Some(("panic".into(), text.clone(), format!("panic: {}", message.split(':').next().unwrap_or("")))),
+                violation: Some((
+                    "panic".into(),
+                    text.clone(),
+                    format!("panic: {}", message.split(':').next().unwrap_or("")),
+                )),
                 bundle: None,
                 elapsed,
                 events: 0,
@@ -270,7 +329,12 @@ pub fn merge_command(args: MergeArgs) -> ExitCode {
             Err(e) => return usage_error(&format!("{}: not JSON: {e}", path.display())),
         }
     }
-    let sum = |key: &str| reports.iter().map(|r| r[key].as_u64().unwrap_or(0)).sum::<u64>();
+    let sum = |key: &str| {
+        reports
+            .iter()
+            .map(|r| r[key].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
     let (run, passed, failed) = (sum("seeds_run"), sum("passed"), sum("failed"));
     let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for r in &reports {
@@ -281,8 +345,16 @@ pub fn merge_command(args: MergeArgs) -> ExitCode {
     }
     println!("merged      {} reports: {run} seeds, {passed} passed, {failed} failed, {} distinct failures", reports.len(), groups.len());
     for (signature, failures) in &groups {
-        let seeds: Vec<String> = failures.iter().take(8).map(|f| f["seed"].to_string()).collect();
-        println!("  {:>4} x {signature}\n         seeds {}", failures.len(), seeds.join(", "));
+        let seeds: Vec<String> = failures
+            .iter()
+            .take(8)
+            .map(|f| f["seed"].to_string())
+            .collect();
+        println!(
+            "  {:>4} x {signature}\n         seeds {}",
+            failures.len(),
+            seeds.join(", ")
+        );
     }
     if let Some(path) = &args.json {
         let merged = json!({
@@ -298,7 +370,11 @@ pub fn merge_command(args: MergeArgs) -> ExitCode {
                 "seeds": failures.iter().map(|f| f["seed"].clone()).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         });
-        if !crate::write_file(path, &serde_json::to_string_pretty(&merged).unwrap(), "report") {
+        if !crate::write_file(
+            path,
+            &serde_json::to_string_pretty(&merged).unwrap(),
+            "report",
+        ) {
             return ExitCode::from(2);
         }
     }
@@ -314,7 +390,12 @@ pub fn replay_command(args: ReplayArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(&e.to_string()),
     };
-    println!("bundle      {} (seed {}, {})", args.bundle.display(), bundle.seed, bundle.size());
+    println!(
+        "bundle      {} (seed {}, {})",
+        args.bundle.display(),
+        bundle.seed,
+        bundle.size()
+    );
     println!("recorded    {}", bundle.violation);
     let replay = bundle.replay(args.views.wanted());
     print_summary(&replay.report);
@@ -324,7 +405,10 @@ pub fn replay_command(args: ReplayArgs) -> ExitCode {
         yes(replay.same_property),
         yes(replay.same_hash)
     );
-    if !args.views.write(&replay.report, &format!("replay of {}", args.bundle.display())) {
+    if !args.views.write(
+        &replay.report,
+        &format!("replay of {}", args.bundle.display()),
+    ) {
         return ExitCode::from(2);
     }
     if replay.report.passed() {
@@ -352,7 +436,10 @@ pub fn shrink_command(args: ShrinkArgs) -> ExitCode {
         eprintln!(
             "error: the bundle does not reproduce {} any more (replay gives {}); nothing to shrink",
             bundle.violation.property,
-            check.report.violation.map_or("PASS".to_string(), |v| v.to_string())
+            check
+                .report
+                .violation
+                .map_or("PASS".to_string(), |v| v.to_string())
         );
         return ExitCode::from(1);
     }
@@ -361,10 +448,18 @@ pub fn shrink_command(args: ShrinkArgs) -> ExitCode {
     let shrunk = bundle::shrink(&bundle, |step| {
         eprintln!("  [{} runs] {}: {}", step.runs, step.what, step.size);
     });
-    println!("after       {} ({:.1}s)", shrunk.size(), started.elapsed().as_secs_f64());
+    println!(
+        "after       {} ({:.1}s)",
+        shrunk.size(),
+        started.elapsed().as_secs_f64()
+    );
     println!("violation   {}", shrunk.violation);
     let output = args.output.unwrap_or_else(|| {
-        let stem = args.bundle.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let stem = args
+            .bundle
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
         args.bundle.with_file_name(format!("{stem}.shrunk.json"))
     });
     match shrunk.write(&output) {

@@ -9,6 +9,8 @@ mod commit;
 mod contract;
 mod election;
 mod flow_control;
+mod membership;
+mod observers;
 mod pause;
 mod prevote;
 mod proposals;

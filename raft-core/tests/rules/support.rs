@@ -80,6 +80,44 @@ pub fn noop(term: u64, index: u64, voters: &[u64]) -> Entry {
     }
 }
 
+/// A membership as the peer-state file and PeerState entries record it.
+pub fn peers(voters: &[u64], observers: &[u64]) -> PeerState {
+    PeerState {
+        cluster_size: voters.len() as u32,
+        peers: voters.iter().copied().map(n).collect(),
+        domain_ext: 0,
+        observers: observers.iter().copied().map(n).collect(),
+    }
+}
+
+/// A membership entry: the whole membership from `index` on.
+pub fn peers_entry(term: u64, index: u64, voters: &[u64], observers: &[u64]) -> Entry {
+    Entry {
+        term,
+        index,
+        kind: EntryKind::PeerState,
+        data: Bytes::from(encode_peer_state(&peers(voters, observers))),
+    }
+}
+
+/// `n1` rebuilt from storage holding `hard_state`, `log` and the peer-state file `membership`.
+pub fn recovered_member(
+    config: Config,
+    hard_state: HardState,
+    log: Vec<Entry>,
+    membership: PeerState,
+) -> Node {
+    Node::new(
+        config,
+        Recovered {
+            hard_state,
+            log,
+            membership: Some(membership),
+        },
+    )
+    .expect("valid recovery")
+}
+
 // ----- messages -----------------------------------------------------------------------------
 
 /// AppendEntries from `leader` in `term`, after the entry (`prev_index`, `prev_term`).
@@ -247,6 +285,22 @@ pub fn persist(id: u64, hard_state: Option<HardState>, log: Option<LogWrite>) ->
         id: PersistId(id),
         hard_state,
         log,
+        peers: None,
+    }
+}
+
+/// A Persist that also rewrites the peer-state file with `peers`.
+pub fn persist_with_peers(
+    id: u64,
+    hard_state: Option<HardState>,
+    log: Option<LogWrite>,
+    peers: PeerState,
+) -> Action {
+    Action::Persist {
+        id: PersistId(id),
+        hard_state,
+        log,
+        peers: Some(peers),
     }
 }
 
@@ -282,7 +336,15 @@ pub fn recovered(voters: &[u64], hard_state: HardState, log: Vec<Entry>) -> Node
 
 /// `n1` with `config`, as rebuilt from storage holding `hard_state` and `log`.
 pub fn recovered_with(config: Config, hard_state: HardState, log: Vec<Entry>) -> Node {
-    Node::new(config, Recovered { hard_state, log }).expect("valid recovery")
+    Node::new(
+        config,
+        Recovered {
+            hard_state,
+            log,
+            ..Recovered::default()
+        },
+    )
+    .expect("valid recovery")
 }
 
 /// A follower of a 3-node cluster in `term`, no vote cast, no leader known.

@@ -137,6 +137,7 @@ fn recovered_log_with_a_term_above_the_recovered_term_is_refused() {
     let recovered = Recovered {
         hard_state: hs(2, None),
         log: log(&[1, 3]),
+        ..Recovered::default()
     };
 
     assert_eq!(
@@ -154,6 +155,7 @@ fn recovered_log_whose_terms_decrease_is_refused() {
     let recovered = Recovered {
         hard_state: hs(3, None),
         log: log(&[1, 3, 2]),
+        ..Recovered::default()
     };
 
     assert_eq!(
@@ -169,6 +171,7 @@ fn recovered_hard_state_term_is_kept_for_an_empty_log() {
         Recovered {
             hard_state: hs(7, Some(ME)),
             log: vec![],
+            ..Recovered::default()
         },
     )
     .unwrap();

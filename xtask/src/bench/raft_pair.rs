@@ -104,6 +104,7 @@ impl CoreCluster {
                         id,
                         hard_state,
                         log,
+                        ..
                     } => {
                         if let Some(hs) = hard_state {
                             self.hard_states[i] = hs;

@@ -1,0 +1,73 @@
+//! The planted-bug catalogue: real Raft bugs, re-plantable one at a time so the simulator can
+//! prove it finds them. Compiled only with the `planted-bugs` cargo feature; without it every
+//! check is the constant `false` and the bug paths are removed by the compiler.
+//!
+//! | bug | mechanism | where it happened | fault schedule that exposes it | property it breaks |
+//! |-----|-----------|-------------------|--------------------------------|--------------------|
+//! | `vote-before-durable` | a vote grant leaves before the vote is persisted; a crash forgets it and the node votes again in the same term | hashicorp/raft#661, CockroachDB #1131 | crash of a voter between granting and fsync, then a second candidate in the same term | persist-before-send, one-vote-per-term, election safety |
+//! | `duplicate-vote-counted` | a candidate counts a duplicated grant from the same voter twice | akka-raft #47 | duplicated vote responses in a 5- or 7-node cluster | election safety |
+//! | `commit-previous-term` | the leader commits an earlier-term entry by counting replicas | Raft paper Figure 8; NATS #7955 | leader crash after replicating an old entry to a majority, a rival term overwriting it | state-machine safety, committed-durable-on-quorum |
+//! | `follower-commit-unbounded` | a follower sets commit to the leader's commit without bounding it by the entries this append verified | atomix/copycat#265 | a follower with stale conflicting entries beyond the verified prefix receives a heartbeat | state-machine safety |
+//! | `stale-append-truncates` | a stale or duplicated append whose entries match still truncates the log after them | Students' Guide to Raft; etcd #1763 | reordered/duplicated appends (latency spread, duplication) | committed-durable-on-quorum, persist-before-send |
+//! | `conflict-not-truncated` | a conflicting entry is overwritten in place and the stale suffix after it is kept | NATS #6027 | leader change with divergent uncommitted suffixes (partitions, crashes) | log matching, state-machine safety |
+//! | `match-from-bookkeeping` | the leader takes a follower's match index from its own next index instead of the acknowledged request | raft-rs Progress rejoin bug | pipelined appends with loss or reordering, then any acknowledgement | committed-durable-on-quorum, state-machine safety |
+//! | `ack-before-fsync` | a follower acknowledges appended entries before they are durable | Jepsen NATS 2.12.1 | crash of followers right after acknowledging (torn or lost unsynced writes) | persist-before-send, committed-durable-on-quorum |
+//! | `read-index-before-noop` | ReadIndex answered before the leader's own-term no-op is committed | etcd #7331 | new leader serving reads right after an election, with writes committed by the previous leader not yet known | linearizability |
+//! | `no-prevote-checkquorum` | PreVote, CheckQuorum and leader stickiness switched off | Cloudflare 2020 etcd outage | a partial partition (bridge, one-way) that outlasts the chaos | liveness |
+
+use std::fmt;
+
+/// One planted bug.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PlantedBug {
+    VoteBeforeDurable,
+    DuplicateVoteCounted,
+    CommitPreviousTerm,
+    FollowerCommitUnbounded,
+    StaleAppendTruncates,
+    ConflictNotTruncated,
+    MatchFromBookkeeping,
+    AckBeforeFsync,
+    ReadIndexBeforeNoop,
+    NoPreVoteCheckQuorum,
+}
+
+impl PlantedBug {
+    pub const ALL: [PlantedBug; 10] = [
+        PlantedBug::VoteBeforeDurable,
+        PlantedBug::DuplicateVoteCounted,
+        PlantedBug::CommitPreviousTerm,
+        PlantedBug::FollowerCommitUnbounded,
+        PlantedBug::StaleAppendTruncates,
+        PlantedBug::ConflictNotTruncated,
+        PlantedBug::MatchFromBookkeeping,
+        PlantedBug::AckBeforeFsync,
+        PlantedBug::ReadIndexBeforeNoop,
+        PlantedBug::NoPreVoteCheckQuorum,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PlantedBug::VoteBeforeDurable => "vote-before-durable",
+            PlantedBug::DuplicateVoteCounted => "duplicate-vote-counted",
+            PlantedBug::CommitPreviousTerm => "commit-previous-term",
+            PlantedBug::FollowerCommitUnbounded => "follower-commit-unbounded",
+            PlantedBug::StaleAppendTruncates => "stale-append-truncates",
+            PlantedBug::ConflictNotTruncated => "conflict-not-truncated",
+            PlantedBug::MatchFromBookkeeping => "match-from-bookkeeping",
+            PlantedBug::AckBeforeFsync => "ack-before-fsync",
+            PlantedBug::ReadIndexBeforeNoop => "read-index-before-noop",
+            PlantedBug::NoPreVoteCheckQuorum => "no-prevote-checkquorum",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<PlantedBug> {
+        PlantedBug::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
+impl fmt::Display for PlantedBug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

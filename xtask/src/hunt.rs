@@ -1,0 +1,269 @@
+//! `cargo xtask hunt`: plant each catalogued bug in raft-core, run ordinary swarm seeds until
+//! the first failure, shrink it, and check the correct core over the same seeds.
+
+use crate::{default_jobs, usage_error};
+use clap::Args;
+use raft_core::planted::PlantedBug;
+use serde_json::json;
+use sim::bundle::{self, Bundle};
+use sim::{RunOptions, SimConfig};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct HuntArgs {
+    /// Hunt one bug (see --list for names).
+    #[arg(long, conflicts_with = "all")]
+    bug: Option<String>,
+    /// Hunt every bug in the catalogue.
+    #[arg(long)]
+    all: bool,
+    /// List the catalogue and exit.
+    #[arg(long)]
+    list: bool,
+    /// Seed budget per bug: seeds 0..N are tried in order until the first failure.
+    #[arg(long, default_value_t = 1000)]
+    seeds: u64,
+    /// Worker threads (seeds run in parallel, in order of seed).
+    #[arg(long, default_value_t = default_jobs())]
+    jobs: usize,
+    /// Skip shrinking the first failure (faster).
+    #[arg(long)]
+    no_shrink: bool,
+    /// Write the results as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Directory for the bundles of the first failures (shrunk ones too).
+    #[arg(long, value_name = "DIR", default_value = "target/hunt")]
+    bundles: PathBuf,
+}
+
+struct Found {
+    seed: u64,
+    violation: sim::Violation,
+    /// None when the run panicked (there is no report to bundle).
+    report: Option<sim::RunReport>,
+}
+
+/// Runs seeds `0..budget` in order (in parallel), returning the lowest failing seed.
+fn first_failure(budget: u64, jobs: usize, planted: Option<PlantedBug>) -> Option<Found> {
+    let next = AtomicU64::new(0);
+    let best: Mutex<Option<Found>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| loop {
+                let seed = next.fetch_add(1, Ordering::Relaxed);
+                if seed >= budget {
+                    break;
+                }
+                if best.lock().unwrap().as_ref().is_some_and(|f| f.seed < seed) {
+                    break;
+                }
+                let options = RunOptions {
+                    planted_bug: planted.map(|b| b.name().to_string()),
+                    ..RunOptions::default()
+                };
+                let outcome =
+                    std::panic::catch_unwind(|| sim::run(SimConfig::draw(seed), &options));
+                let found = match outcome {
+                    Ok(report) => report.violation.clone().map(|violation| Found {
+                        seed,
+                        violation,
+                        report: Some(report),
+                    }),
+                    Err(panic) => {
+                        let message = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_else(|| "panic".into());
+                        let violation = sim::Violation {
+                            property: sim::Property::Panic,
+                            time: 0,
+                            node: None,
+                            detail: format!("the run panicked: {message}"),
+                        };
+                        Some(Found {
+                            seed,
+                            violation,
+                            report: None,
+                        })
+                    }
+                };
+                if let Some(found) = found {
+                    let mut best = best.lock().unwrap();
+                    if best.as_ref().is_none_or(|f| seed < f.seed) {
+                        *best = Some(found);
+                    }
+                }
+            });
+        }
+    });
+    best.into_inner().unwrap()
+}
+
+pub fn hunt_command(args: HuntArgs) -> ExitCode {
+    if args.list {
+        for bug in PlantedBug::ALL {
+            println!("{}", bug.name());
+        }
+        println!("(mechanism, origin, exposing schedule and property: raft-core/src/planted.rs)");
+        return ExitCode::SUCCESS;
+    }
+    let bugs: Vec<PlantedBug> = match (&args.bug, args.all) {
+        (Some(name), _) => match PlantedBug::from_name(name) {
+            Some(bug) => vec![bug],
+            None => {
+                return usage_error(&format!(
+                    "unknown bug {name:?}; `cargo xtask hunt --list` shows the catalogue"
+                ))
+            }
+        },
+        (None, true) => PlantedBug::ALL.to_vec(),
+        (None, false) => {
+            return usage_error("name a bug with --bug NAME, or hunt them all with --all")
+        }
+    };
+    if args.seeds == 0 {
+        return usage_error("--seeds must be at least 1");
+    }
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    let mut max_seeds_used = 0;
+    for bug in &bugs {
+        let t = Instant::now();
+        let found = first_failure(args.seeds, args.jobs, Some(*bug));
+        let elapsed = t.elapsed().as_secs_f64();
+        let row = match found {
+            None => {
+                max_seeds_used = args.seeds;
+                eprintln!(
+                    "  {:<26} not found in {} seeds ({elapsed:.1}s)",
+                    bug.name(),
+                    args.seeds
+                );
+                json!({"bug": bug.name(), "found": false, "seeds": args.seeds, "seconds": elapsed})
+            }
+            Some(Found {
+                seed,
+                violation,
+                report,
+            }) => {
+                max_seeds_used = max_seeds_used.max(seed + 1);
+                let mut row = json!({
+                    "bug": bug.name(),
+                    "found": true,
+                    "seeds": seed + 1,
+                    "seed": seed,
+                    "property": violation.property.name(),
+                    "virtual_time_us": violation.time,
+                    "violation": violation.to_string(),
+                    "seconds": elapsed,
+                });
+                let repro = format!(
+                    "cargo xtask sim --seed {seed}  # with planted bug {}",
+                    bug.name()
+                );
+                if let Some(b) = report.as_ref().and_then(|r| Bundle::from_report(r, repro)) {
+                    let path = args.bundles.join(format!("{}.json", bug.name()));
+                    let _ = b.write(&path);
+                    row["bundle"] = json!(path.display().to_string());
+                    if !args.no_shrink {
+                        let before = b.size();
+                        let shrunk = bundle::shrink(&b, |_| {});
+                        let after = shrunk.size();
+                        let shrunk_path = args.bundles.join(format!("{}.shrunk.json", bug.name()));
+                        let _ = shrunk.write(&shrunk_path);
+                        row["before"] = json!(before);
+                        row["shrunk"] = json!(after);
+                        row["shrunk_property"] = json!(shrunk.violation.property.name());
+                    }
+                }
+                eprintln!(
+                    "  {:<26} found at seed {seed} ({} seeds, {:.1}s virtual): {}",
+                    bug.name(),
+                    seed + 1,
+                    violation.time as f64 / 1e6,
+                    violation.property
+                );
+                row
+            }
+        };
+        rows.push(row);
+    }
+    // The correct core over the same seeds: any failure is a false positive.
+    let t = Instant::now();
+    let control = first_failure(max_seeds_used.max(1), args.jobs, None);
+    let control_seconds = t.elapsed().as_secs_f64();
+
+    println!(
+        "{:<26} {:>6} {:>7} {:<28} {:>10}  shrunk (nodes/faults/ops)",
+        "bug", "found", "seeds", "first property", "virtual s"
+    );
+    for row in &rows {
+        let found = row["found"].as_bool().unwrap_or(false);
+        let shrunk = row.get("shrunk").map_or("-".to_string(), |s| {
+            format!("{}/{}/{}", s["nodes"], s["faults"], s["client_ops"])
+        });
+        println!(
+            "{:<26} {:>6} {:>7} {:<28} {:>10}  {}",
+            row["bug"].as_str().unwrap_or("?"),
+            if found { "yes" } else { "NO" },
+            row["seeds"].as_u64().unwrap_or(0),
+            row.get("property").and_then(|p| p.as_str()).unwrap_or("-"),
+            row.get("virtual_time_us")
+                .and_then(|t| t.as_u64())
+                .map_or("-".to_string(), |t| format!("{:.3}", t as f64 / 1e6)),
+            shrunk
+        );
+    }
+    let mut found_seeds: Vec<u64> = rows
+        .iter()
+        .filter(|r| r["found"] == true)
+        .map(|r| r["seeds"].as_u64().unwrap())
+        .collect();
+    found_seeds.sort();
+    let median = found_seeds.get(found_seeds.len() / 2).copied();
+    let missed = rows.iter().filter(|r| r["found"] != true).count();
+    println!(
+        "found {}/{} bugs; median {} seeds to the first failure",
+        rows.len() - missed,
+        rows.len(),
+        median.map_or("-".to_string(), |m| m.to_string())
+    );
+    match &control {
+        None => println!("false positives: none (the correct core passed seeds 0..{max_seeds_used}, {control_seconds:.1}s)"),
+        Some(f) => println!(
+            "FALSE POSITIVE: the correct core fails seed {}: {}",
+            f.seed,
+            f.violation
+        ),
+    }
+    println!("total {:.1}s", started.elapsed().as_secs_f64());
+    if let Some(path) = &args.json {
+        let report = json!({
+            "seeds_budget": args.seeds,
+            "bugs": rows,
+            "median_seeds": median,
+            "control": {
+                "seeds": max_seeds_used,
+                "false_positive": control.as_ref().map(|f| json!({"seed": f.seed, "violation": f.violation.to_string()})),
+            },
+        });
+        if !crate::write_file(
+            path,
+            &serde_json::to_string_pretty(&report).unwrap(),
+            "report",
+        ) {
+            return ExitCode::from(2);
+        }
+    }
+    if missed > 0 || control.is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
