@@ -126,3 +126,31 @@ pub struct PeerState {
     /// without observers is byte-identical to NRG's (see [`crate::codec::encode_peer_state`]).
     pub observers: Vec<NodeId>,
 }
+
+/// What a snapshot stands for: the state machine after applying every entry up to `index`
+/// (whose term is `term`), and the membership in effect at `index`.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Hash)]
+pub struct SnapshotMeta {
+    /// The last index the snapshot covers (NRG `lastIndex`); never 0.
+    pub index: u64,
+    /// The term of the entry at `index` (NRG `lastTerm`).
+    pub term: u64,
+    /// The membership at `index`.
+    pub peers: PeerState,
+}
+
+/// A snapshot: its metadata and the application's opaque state (NRG snapshot file contents).
+#[derive(Clone, PartialEq, Eq, Default, Hash)]
+pub struct Snapshot {
+    pub meta: SnapshotMeta,
+    pub data: Bytes,
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("meta", &self.meta)
+            .field("data", &format_args!("{} bytes", self.data.len()))
+            .finish()
+    }
+}
