@@ -344,9 +344,22 @@ impl Node {
     /// Builds a node from its configuration and what its storage recovered. The node starts
     /// as a follower with commit index 0: committed entries are re-learnt from the leader and
     /// re-applied (NRG does not persist the commit index either).
-    pub fn new(config: Config, recovered: Recovered) -> Result<Node, ConfigError> {
+    pub fn new(config: Config, mut recovered: Recovered) -> Result<Node, ConfigError> {
         config.validate()?;
         validate_recovered_log(&recovered)?;
+        // The log may hold entries of a term the term/vote file never recorded: the host wrote
+        // both in one persist, and a crash kept the unsynced WAL bytes but not the renamed
+        // term/vote file. No message attested that persist (it never completed), so in particular
+        // no vote was granted in that term: adopting the term with no vote is safe.
+        let last_log_term = recovered.log.last().map_or(0, |e| e.term);
+        let durable_hard_state = recovered.hard_state;
+        let adopted_log_term = last_log_term > recovered.hard_state.term;
+        if adopted_log_term {
+            recovered.hard_state = HardState {
+                term: last_log_term,
+                vote: None,
+            };
+        }
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
         let base = match &recovered.membership {
             Some(peer_state) => Membership::from_peer_state(peer_state),
@@ -362,7 +375,7 @@ impl Node {
             membership,
             rng,
             hard_state: recovered.hard_state,
-            durable_hard_state: recovered.hard_state,
+            durable_hard_state,
             role: Role::Follower,
             reported_role: (Role::Follower, recovered.hard_state.term),
             leader: None,
@@ -383,7 +396,8 @@ impl Node {
             next_persist_id: 1,
             last_completed_persist: PersistId(0),
             in_flight_persists: VecDeque::new(),
-            dirty_hard_state: false,
+            // An adopted term is persisted with the first action, before anything attests it.
+            dirty_hard_state: adopted_log_term,
             dirty_peers: false,
             pending_log_write: None,
             held_messages: VecDeque::new(),
@@ -2082,13 +2096,6 @@ fn validate_recovered_log(recovered: &Recovered) -> Result<(), ConfigError> {
         }
         if entry.term < last_term {
             return Err(ConfigError::LogTermDecreases { index: entry.index });
-        }
-        if entry.term > recovered.hard_state.term {
-            return Err(ConfigError::LogTermAboveCurrent {
-                index: entry.index,
-                entry_term: entry.term,
-                current_term: recovered.hard_state.term,
-            });
         }
         last_term = entry.term;
     }

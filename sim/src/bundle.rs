@@ -373,6 +373,7 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                     }
                 }
                 Fault::Heal => Fault::Heal,
+                Fault::KillNextLeader { .. } => f.fault.clone(),
                 Fault::Clog { from, to, .. } if keep(*from) && keep(*to) => f.fault.clone(),
                 Fault::Crash { target, down_us } => Fault::Crash {
                     target: fit(*target)?,

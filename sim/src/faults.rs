@@ -46,6 +46,8 @@ pub enum Fault {
     },
     /// Power loss: memory and unsynced writes lost; restart through recovery later.
     Crash { target: Target, down_us: Micros },
+    /// Crash the next node to become leader, `after_us` after it wins.
+    KillNextLeader { after_us: Micros, down_us: Micros },
     /// Stop processing for a while (a GC pause, SIGSTOP); messages queue up.
     Pause { target: Target, for_us: Micros },
     /// Damage synced WAL data (bit flip or zeroed sector); `then_crash` restarts the node
@@ -69,6 +71,7 @@ impl Fault {
             Fault::Heal => "heal",
             Fault::Clog { .. } => "clog",
             Fault::Crash { .. } => "crash",
+            Fault::KillNextLeader { .. } => "kill-next-leader",
             Fault::Pause { .. } => "pause",
             Fault::Corrupt { .. } => "corrupt",
             Fault::ReadError { .. } => "read-error",
@@ -110,6 +113,12 @@ impl fmt::Display for Fault {
             Fault::Heal => write!(f, "heal"),
             Fault::Clog { from, to, for_us } => write!(f, "clog[n{from}->n{to} for {for_us}us]"),
             Fault::Crash { target, down_us } => write!(f, "crash[{target} down {down_us}us]"),
+            Fault::KillNextLeader { after_us, down_us } => {
+                write!(
+                    f,
+                    "kill-next-leader[{after_us}us after it wins, down {down_us}us]"
+                )
+            }
             Fault::Pause { target, for_us } => write!(f, "pause[{target} for {for_us}us]"),
             Fault::Corrupt { node, then_crash } => {
                 write!(
@@ -203,13 +212,18 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
             });
         } else if choose(faults.crash_weight) {
             let down_us = rng.between(config.tick_us, interval * 2);
-            script.push(ScriptedFault {
-                at,
-                fault: Fault::Crash {
+            let fault = if rng.chance(300_000) {
+                // Leaders that die right after winning leave uncommitted entries of several
+                // terms behind: the schedule behind Raft's Figure 8.
+                let after_us = rng.between(0, 8 * config.tick_us);
+                Fault::KillNextLeader { after_us, down_us }
+            } else {
+                Fault::Crash {
                     target: target(&mut rng),
                     down_us,
-                },
-            });
+                }
+            };
+            script.push(ScriptedFault { at, fault });
         } else if choose(faults.pause_weight) {
             let for_us = rng.between(config.tick_us, interval * 2);
             script.push(ScriptedFault {
@@ -312,6 +326,6 @@ mod tests {
                 kinds.insert(f.fault.kind());
             }
         }
-        assert_eq!(kinds.len(), 12, "{kinds:?}");
+        assert_eq!(kinds.len(), 13, "{kinds:?}");
     }
 }

@@ -52,6 +52,12 @@ enum Event {
         node: usize,
         incarnation: u64,
     },
+    /// A scheduled crash of one node incarnation (the kill-next-leader fault).
+    Kill {
+        node: usize,
+        incarnation: u64,
+        down_us: Micros,
+    },
     ResumeApply {
         node: usize,
         incarnation: u64,
@@ -316,6 +322,8 @@ pub struct World {
     probe_done: Option<Micros>,
     /// The highest term when the liveness probe committed: leadership must stay stable after.
     probe_term: u64,
+    /// An armed kill-next-leader fault: (delay after winning, downtime).
+    kill_next_leader: Option<(Micros, Micros)>,
 }
 
 fn id(node: usize) -> NodeId {
@@ -411,6 +419,7 @@ impl World {
             end_at,
             probe_done: None,
             probe_term: 0,
+            kill_next_leader: None,
             config,
         }
     }
@@ -599,6 +608,15 @@ impl World {
                 }
             }
             Event::Resume { node, incarnation } => self.resume(node, incarnation),
+            Event::Kill {
+                node,
+                incarnation,
+                down_us,
+            } => {
+                if self.hosts[node].incarnation == incarnation && !self.calm {
+                    self.crash(node, down_us);
+                }
+            }
             Event::ResumeApply { node, incarnation } => {
                 let host = &mut self.hosts[node];
                 if host.incarnation == incarnation && host.status == Status::Up {
@@ -839,6 +857,17 @@ impl World {
                     self.stats.max_term = self.stats.max_term.max(term);
                     if role == Role::Candidate {
                         self.stats.elections += 1;
+                    }
+                    if role == Role::Leader && !self.calm {
+                        if let Some((after_us, down_us)) = self.kill_next_leader.take() {
+                            let incarnation = self.hosts[node].incarnation;
+                            let kill = Event::Kill {
+                                node,
+                                incarnation,
+                                down_us,
+                            };
+                            self.schedule(now + after_us, kill);
+                        }
                     }
                     if role != Role::Leader {
                         // Reads still waiting for confirmation are lost with the leadership;
@@ -1170,6 +1199,11 @@ impl World {
                     "fault",
                     what = format!("clog n{from}->n{to} until {}", now + for_us)
                 ));
+            }
+            Fault::KillNextLeader { after_us, down_us } => {
+                self.kill_next_leader = Some((after_us, down_us));
+                let what = format!("kill the next leader {after_us}us after it wins");
+                self.record(event!(now, None, "fault", what = what));
             }
             Fault::Crash { target, down_us } => {
                 let node = self.resolve(target);
