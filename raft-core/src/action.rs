@@ -2,7 +2,8 @@
 //! what the host owes the node in return.
 
 use crate::message::Message;
-use crate::types::{Entry, HardState, NodeId, PeerState};
+use crate::types::{Entry, HardState, NodeId, PeerState, SnapshotMeta};
+use bytes::Bytes;
 
 /// Identifies one [`Action::Persist`]. Ids increase by one per request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -46,6 +47,39 @@ pub enum Action {
         log: Option<LogWrite>,
         peers: Option<PeerState>,
     },
+    /// Make the snapshot durable, then call [`crate::Node::persisted`] with `id` (persist ids
+    /// are one sequence: complete this in order with the [`Action::Persist`]s).
+    ///
+    /// 1. Write the snapshot file atomically ([`crate::storage::encode_snapshot_file`]; write a
+    ///    temporary file, fsync, rename it over `snap.<term>.<index>`, fsync the directory)
+    ///    and delete older snapshot files.
+    /// 2. Then the log: the durable log now starts after `snapshot.index`.
+    ///    - `discard_log: false` (the node keeps its entries after the index): nothing must
+    ///      change; the host may drop the WAL records up to the index (rewrite the WAL
+    ///      atomically from `(snapshot.index, snapshot.term)` with the entries after it,
+    ///      [`crate::storage::encode_wal_append`]).
+    ///    - `discard_log: true` (a snapshot received from the leader replaced a log that
+    ///      does not contain it): replace the WAL atomically with one holding no entries and
+    ///      starting at `(snapshot.index, snapshot.term)`:
+    ///      `encode_wal_append(snapshot.index, snapshot.term, &[], 0)`. Later log writes
+    ///      continue from there.
+    /// 3. The peer-state file may be rewritten with `snapshot.peers` (a later
+    ///    [`Action::Persist`] carries the membership whenever it changes).
+    ///
+    /// On restart hand the newest snapshot file back in [`crate::Recovered::snapshot`] (with
+    /// the WAL as it is: recovery drops the entries the snapshot covers, and a log that
+    /// contradicts the snapshot) and restore the application from its data yourself.
+    PersistSnapshot {
+        id: PersistId,
+        snapshot: SnapshotMeta,
+        data: Bytes,
+        discard_log: bool,
+    },
+    /// Replace the application's state with `data`, the state after applying everything up
+    /// to `snapshot.index` (a snapshot received from the leader), then call
+    /// [`crate::Node::applied`] with `snapshot.index`. The [`Action::Apply`]s that follow
+    /// continue after it. The node does not campaign until it is reported applied.
+    ApplySnapshot { snapshot: SnapshotMeta, data: Bytes },
     /// Deliver `message` to `to`. Delivery may be lost, duplicated or reordered: the protocol
     /// tolerates all three.
     Send { to: NodeId, message: Message },

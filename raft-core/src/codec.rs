@@ -14,6 +14,8 @@
 //! | [`ForwardProposal`] | the raw data |
 //! | [`TimeoutNow`] | `term u64 · leader [8]` (16 bytes) |
 //! | [`ReadAck`] | `term u64 · seq u64 · peer [8]` (24 bytes) |
+//! | [`InstallSnapshot`] | `term u64 · leader [8] · lastTerm u64 · lastIndex u64 · peerstateLen u32 · peerstate · offset u64 · done u8 · data` (the rest) |
+//! | [`SnapshotResponse`] | `term u64 · peer [8] · index u64 · nextOffset u64 · done u8` (33 bytes) |
 //! | [`PeerState`] | `clusterSize u32 · nPeers u32 · n × peer [8] · domainExt u16`, then (only with observers) `nObservers u32 · m × peer [8]` |
 //!
 //! ## AppendEntries term mapping
@@ -35,7 +37,10 @@
 //!   and the transfer-exempt vote request ([`Message::TransferVoteRequest`]) reuse the 32-byte
 //!   vote request and 17-byte vote response bodies; only the envelope tag (on NRG's transport:
 //!   the subject) tells them from real votes, so a real vote is byte-identical to NRG's.
-//! - [`TimeoutNow`] and [`ReadAck`] are new messages with their own tags and layouts.
+//! - [`TimeoutNow`] and [`ReadAck`] are new messages with their own tags and layouts, and so
+//!   are [`InstallSnapshot`] and [`SnapshotResponse`] (NRG sends a snapshot as one
+//!   `EntrySnapshot` append entry; chunks need an offset). The snapshot metadata in a chunk
+//!   has the snapshot file's header layout (`lastTerm · lastIndex · peerstateLen · peerstate`).
 //! - The ReadIndex round number rides in a second uvarint after the `lterm` trailer of an
 //!   append entry, written only when non-zero. NRG decoders ignore bytes after `lterm`, and an
 //!   append entry without reads in flight (and every WAL record) is byte-identical to NRG's.
@@ -47,16 +52,17 @@
 //! | 3 | VoteRequest | 8 | TimeoutNow |
 //! | 4 | VoteResponse | 9 | TransferVoteRequest |
 //! | 5 | ForwardProposal | 10 | ReadAck |
+//! | 11 | InstallSnapshot | 12 | SnapshotResponse |
 //!
 //! Decoders never panic, never allocate from an untrusted count before checking the input is
 //! long enough for it, and reject trailing bytes. Every [`DecodeError`] names what is wrong and
 //! the byte offset where it was found.
 
 use crate::message::{
-    AppendEntries, AppendResponse, ForwardProposal, Message, ReadAck, TimeoutNow, VoteRequest,
-    VoteResponse,
+    AppendEntries, AppendResponse, ForwardProposal, InstallSnapshot, Message, ReadAck,
+    SnapshotResponse, TimeoutNow, VoteRequest, VoteResponse,
 };
-use crate::types::{Entry, EntryKind, NodeId, PeerState};
+use crate::types::{Entry, EntryKind, NodeId, PeerState, SnapshotMeta};
 use bytes::Bytes;
 use std::fmt;
 
@@ -72,6 +78,10 @@ pub const VOTE_RESPONSE_LEN: usize = 17;
 pub const TIMEOUT_NOW_LEN: usize = 16;
 /// Exact length of an encoded [`ReadAck`].
 pub const READ_ACK_LEN: usize = 24;
+/// Length of an encoded [`SnapshotResponse`].
+pub const SNAPSHOT_RESPONSE_LEN: usize = 33;
+/// Length of an [`InstallSnapshot`] without its peer state and data.
+pub const INSTALL_SNAPSHOT_FIXED_LEN: usize = 8 + 8 + 8 + 8 + 4 + 8 + 1;
 /// Maximum number of entries in one AppendEntries (the count is a `u16`).
 pub const MAX_ENTRIES_PER_MESSAGE: usize = u16::MAX as usize;
 /// Maximum data length of one entry (NRG: `MaxInt32`).
@@ -102,6 +112,10 @@ pub const TAG_TIMEOUT_NOW: u8 = 8;
 pub const TAG_TRANSFER_VOTE_REQUEST: u8 = 9;
 /// Envelope tag of [`Message::ReadAck`].
 pub const TAG_READ_ACK: u8 = 10;
+/// Envelope tag of [`Message::InstallSnapshot`] (not in NRG).
+pub const TAG_INSTALL_SNAPSHOT: u8 = 11;
+/// Envelope tag of [`Message::SnapshotResponse`] (not in NRG).
+pub const TAG_SNAPSHOT_RESPONSE: u8 = 12;
 
 /// Maximum length of a uvarint encoding a `u64`.
 const MAX_UVARINT_LEN: usize = 10;
@@ -738,6 +752,103 @@ pub fn decode_read_ack(buf: &[u8]) -> Result<ReadAck, DecodeError> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// InstallSnapshot / SnapshotResponse (not in NRG)
+// ---------------------------------------------------------------------------------------------
+
+fn read_bool(r: &mut Reader<'_>, what: &'static str) -> Result<bool, DecodeError> {
+    let offset = r.pos;
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        value => Err(DecodeError::BadFlag {
+            what,
+            offset,
+            value,
+        }),
+    }
+}
+
+/// Encodes an [`InstallSnapshot`]: `term u64 · leader [8] · lastTerm u64 · lastIndex u64 ·
+/// peerstateLen u32 · peerstate · offset u64 · done u8 · data`.
+///
+/// # Panics
+/// If the encoded peer state is longer than `u32::MAX` bytes.
+pub fn encode_install_snapshot(m: &InstallSnapshot) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_install_snapshot_into(m, &mut out);
+    out
+}
+
+fn encode_install_snapshot_into(m: &InstallSnapshot, out: &mut Vec<u8>) {
+    let peers = encode_peer_state(&m.meta.peers);
+    let peers_len = u32::try_from(peers.len()).expect("peer state over 4 GiB");
+    out.reserve(INSTALL_SNAPSHOT_FIXED_LEN + peers.len() + m.data.len());
+    out.extend_from_slice(&m.term.to_le_bytes());
+    out.extend_from_slice(&m.leader.to_bytes());
+    out.extend_from_slice(&m.meta.term.to_le_bytes());
+    out.extend_from_slice(&m.meta.index.to_le_bytes());
+    out.extend_from_slice(&peers_len.to_le_bytes());
+    out.extend_from_slice(&peers);
+    out.extend_from_slice(&m.offset.to_le_bytes());
+    out.push(u8::from(m.done));
+    out.extend_from_slice(&m.data);
+}
+
+/// Decodes an [`InstallSnapshot`]; the data is everything after the `done` byte.
+pub fn decode_install_snapshot(buf: &[u8]) -> Result<InstallSnapshot, DecodeError> {
+    let mut r = Reader::new(buf, "install snapshot");
+    let term = r.u64()?;
+    let leader = r.node()?;
+    let last_term = r.u64()?;
+    let last_index = r.u64()?;
+    let peers_len = r.u32()? as usize;
+    r.what = "install snapshot peer state";
+    let peers = decode_peer_state(r.take(peers_len)?)?;
+    r.what = "install snapshot";
+    let offset = r.u64()?;
+    let done = read_bool(&mut r, "install snapshot done")?;
+    let data = Bytes::copy_from_slice(r.take(r.remaining())?);
+    Ok(InstallSnapshot {
+        term,
+        leader,
+        meta: SnapshotMeta {
+            index: last_index,
+            term: last_term,
+            peers,
+        },
+        offset,
+        data,
+        done,
+    })
+}
+
+/// Encodes the 33-byte [`SnapshotResponse`]: `term u64 · peer [8] · index u64 · nextOffset
+/// u64 · done u8`.
+pub fn encode_snapshot_response(m: &SnapshotResponse) -> Vec<u8> {
+    let mut out = Vec::with_capacity(SNAPSHOT_RESPONSE_LEN);
+    out.extend_from_slice(&m.term.to_le_bytes());
+    out.extend_from_slice(&m.peer.to_bytes());
+    out.extend_from_slice(&m.index.to_le_bytes());
+    out.extend_from_slice(&m.next_offset.to_le_bytes());
+    out.push(u8::from(m.done));
+    out
+}
+
+/// Decodes the 33-byte [`SnapshotResponse`].
+pub fn decode_snapshot_response(buf: &[u8]) -> Result<SnapshotResponse, DecodeError> {
+    const WHAT: &str = "snapshot response";
+    check_exact_len(WHAT, buf, SNAPSHOT_RESPONSE_LEN)?;
+    let mut r = Reader::new(buf, WHAT);
+    Ok(SnapshotResponse {
+        term: r.u64()?,
+        peer: r.node()?,
+        index: r.u64()?,
+        next_offset: r.u64()?,
+        done: read_bool(&mut r, "snapshot response done")?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
 // ForwardProposal
 // ---------------------------------------------------------------------------------------------
 
@@ -875,6 +986,8 @@ pub fn envelope_tag(m: &Message) -> u8 {
         Message::TimeoutNow(_) => TAG_TIMEOUT_NOW,
         Message::TransferVoteRequest(_) => TAG_TRANSFER_VOTE_REQUEST,
         Message::ReadAck(_) => TAG_READ_ACK,
+        Message::InstallSnapshot(_) => TAG_INSTALL_SNAPSHOT,
+        Message::SnapshotResponse(_) => TAG_SNAPSHOT_RESPONSE,
     }
 }
 
@@ -895,6 +1008,8 @@ pub fn encode_envelope(m: &Message) -> Result<Vec<u8>, EncodeError> {
         Message::PreVoteResponse(x) => out.extend_from_slice(&encode_vote_response(x)),
         Message::TimeoutNow(x) => out.extend_from_slice(&encode_timeout_now(x)),
         Message::ReadAck(x) => out.extend_from_slice(&encode_read_ack(x)),
+        Message::InstallSnapshot(x) => encode_install_snapshot_into(x, &mut out),
+        Message::SnapshotResponse(x) => out.extend_from_slice(&encode_snapshot_response(x)),
     }
     Ok(out)
 }
@@ -914,6 +1029,8 @@ pub fn decode_envelope(buf: &[u8]) -> Result<Message, DecodeError> {
         TAG_TIMEOUT_NOW => Message::TimeoutNow(decode_timeout_now(body)?),
         TAG_TRANSFER_VOTE_REQUEST => Message::TransferVoteRequest(decode_vote_request(body)?),
         TAG_READ_ACK => Message::ReadAck(decode_read_ack(body)?),
+        TAG_INSTALL_SNAPSHOT => Message::InstallSnapshot(decode_install_snapshot(body)?),
+        TAG_SNAPSHOT_RESPONSE => Message::SnapshotResponse(decode_snapshot_response(body)?),
         tag => return Err(DecodeError::UnknownTag { tag }),
     })
 }
@@ -1635,8 +1752,8 @@ mod tests {
             Err(DecodeError::UnknownTag { tag: 0 })
         );
         assert_eq!(
-            decode_envelope(&[11, 1, 2]),
-            Err(DecodeError::UnknownTag { tag: 11 })
+            decode_envelope(&[13, 1, 2]),
+            Err(DecodeError::UnknownTag { tag: 13 })
         );
 
         // PreVote and transfer votes: the NRG vote bodies behind their own tags.
@@ -1681,6 +1798,121 @@ mod tests {
         assert_eq!(bytes[0], 10);
         assert_eq!(&bytes[1..], &encode_read_ack(&ra)[..]);
         assert_eq!(decode_envelope(&bytes).unwrap(), Message::ReadAck(ra));
+    }
+
+    #[test]
+    fn install_snapshot_golden() {
+        let m = InstallSnapshot {
+            term: 5,
+            leader: NodeId(1),
+            meta: SnapshotMeta {
+                index: 9,
+                term: 4,
+                peers: PeerState {
+                    cluster_size: 1,
+                    peers: vec![NodeId(1)],
+                    domain_ext: 0,
+                    observers: vec![],
+                },
+            },
+            offset: 3,
+            data: Bytes::from_static(b"xy"),
+            done: true,
+        };
+        let bytes = encode_install_snapshot(&m);
+        let golden = cat(&[
+            &le8(5),                   // term
+            &le8(1),                   // leader
+            &le8(4),                   // lastTerm
+            &le8(9),                   // lastIndex
+            &[18, 0, 0, 0],            // peerstateLen
+            &[1, 0, 0, 0, 1, 0, 0, 0], // peer state: csz 1, one peer
+            &le8(1),                   // n1
+            &[0, 0],                   // domainExt
+            &le8(3),                   // offset
+            &[1],                      // done
+            b"xy",                     // data
+        ]);
+        assert_eq!(bytes, golden);
+        assert_eq!(bytes.len(), INSTALL_SNAPSHOT_FIXED_LEN + 18 + 2);
+        assert_eq!(decode_install_snapshot(&bytes).unwrap(), m);
+        let envelope = encode_envelope(&Message::InstallSnapshot(m.clone())).unwrap();
+        assert_eq!(envelope[0], 11);
+        assert_eq!(&envelope[1..], &golden[..]);
+        assert_eq!(
+            decode_envelope(&envelope).unwrap(),
+            Message::InstallSnapshot(m)
+        );
+
+        // A bad done flag, a peer-state length past the end, a short header.
+        let mut bad = golden.clone();
+        bad[62] = 2;
+        assert_eq!(
+            decode_install_snapshot(&bad),
+            Err(DecodeError::BadFlag {
+                what: "install snapshot done",
+                offset: 62,
+                value: 2
+            })
+        );
+        let mut bad = golden.clone();
+        bad[32] = 200;
+        assert!(matches!(
+            decode_install_snapshot(&bad),
+            Err(DecodeError::TooShort {
+                what: "install snapshot peer state",
+                offset: 36,
+                need: 200,
+                ..
+            })
+        ));
+        assert!(matches!(
+            decode_install_snapshot(&golden[..30]),
+            Err(DecodeError::TooShort {
+                what: "install snapshot",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn snapshot_response_golden() {
+        let m = SnapshotResponse {
+            term: 5,
+            peer: NodeId(2),
+            index: 9,
+            next_offset: 1024,
+            done: false,
+        };
+        let bytes = encode_snapshot_response(&m);
+        let golden = cat(&[&le8(5), &le8(2), &le8(9), &le8(1024), &[0]]);
+        assert_eq!(bytes, golden);
+        assert_eq!(bytes.len(), SNAPSHOT_RESPONSE_LEN);
+        assert_eq!(decode_snapshot_response(&bytes).unwrap(), m);
+        let envelope = encode_envelope(&Message::SnapshotResponse(m.clone())).unwrap();
+        assert_eq!(envelope[0], 12);
+        assert_eq!(
+            decode_envelope(&envelope).unwrap(),
+            Message::SnapshotResponse(m)
+        );
+        let mut bad = golden.clone();
+        bad[32] = 7;
+        assert!(matches!(
+            decode_snapshot_response(&bad),
+            Err(DecodeError::BadFlag {
+                offset: 32,
+                value: 7,
+                ..
+            })
+        ));
+        assert!(matches!(
+            decode_snapshot_response(&golden[..32]),
+            Err(DecodeError::BadLength {
+                expected: 33,
+                got: 32,
+                ..
+            })
+        ));
     }
 
     #[test]

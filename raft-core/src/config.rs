@@ -1,6 +1,6 @@
 //! Node configuration and the state a host recovered from storage.
 
-use crate::types::{Entry, HardState, NodeId, PeerState};
+use crate::types::{Entry, HardState, NodeId, PeerState, Snapshot};
 use std::fmt;
 
 /// Static configuration of one node. Timing is in ticks: the host decides how long a tick is.
@@ -117,8 +117,17 @@ impl Config {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recovered {
     pub hard_state: HardState,
-    /// The log, in index order, starting at index 1.
+    /// The log, in index order: consecutive entries starting at index 1, or, with a
+    /// snapshot, anywhere from 1 to just after the snapshot's index (the WAL as it is,
+    /// compacted or not). Entries the snapshot covers are dropped, and so is the whole log
+    /// when its entry at the snapshot's index has another term (a crash between writing a
+    /// received snapshot and resetting the WAL).
     pub log: Vec<Entry>,
+    /// The newest snapshot file ([`crate::storage::decode_snapshot_file`]), if any. The node
+    /// starts with everything up to its index committed and applied: the host restores the
+    /// application's state from the snapshot's data itself before feeding the node inputs.
+    /// The leader sends this data to followers that need compacted entries.
+    pub snapshot: Option<Snapshot>,
     /// The peer-state file (`peers.idx`), if one was ever written: the membership the last
     /// [`crate::Action::Persist`] with `peers` recorded. The node's membership is the one
     /// of the latest membership entry in the log; this (else [`Config::voters`]) is only the
@@ -141,7 +150,8 @@ pub enum ConfigError {
         name: &'static str,
     },
     DuplicateVoter,
-    /// The recovered log is not a run of consecutive indexes starting at 1.
+    /// The recovered log is not a run of consecutive indexes starting at 1 (or, with a
+    /// snapshot, at most just after the snapshot's index).
     LogGap {
         position: usize,
         expected_index: u64,

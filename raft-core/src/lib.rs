@@ -12,7 +12,8 @@
 //! | [`Node::forward`]           | a follower hands a proposal to its leader             |
 //! | [`Node::propose_membership`] | add a voter or an observer, or remove a peer (leader) |
 //! | [`Node::persisted`]         | an [`Action::Persist`] is durable                     |
-//! | [`Node::applied`]           | entries from an [`Action::Apply`] are applied         |
+//! | [`Node::applied`]           | entries from an [`Action::Apply`] (or the snapshot of an [`Action::ApplySnapshot`]) are applied |
+//! | [`Node::install_snapshot`]  | the application's state at an applied index: compact the log |
 //! | [`Node::campaign`]          | campaign now (NRG `Campaign`), as if the timeout fired |
 //! | [`Node::step_down`]         | hand leadership to a successor (leader transfer)      |
 //! | [`Node::read_index`]        | a linearizable read: wait for [`Action::ReadReady`]   |
@@ -35,6 +36,10 @@
 //!   [`Message::TimeoutNow`].
 //! - **ReadIndex**: [`Node::read_index`] confirms leadership with a numbered heartbeat round
 //!   and emits [`Action::ReadReady`]; serve the read once [`Node::applied`] reached its index.
+//! - **Snapshots**: [`Node::install_snapshot`] compacts the log; a follower that needs
+//!   compacted entries receives the leader's snapshot in chunks
+//!   ([`Message::InstallSnapshot`], one in flight) and hands it to the application with
+//!   [`Action::ApplySnapshot`].
 //! - **Membership**: [`Node::propose_membership`] makes one single-server change at a time
 //!   (voters and observers, see [`membership`]); a change takes effect when appended.
 //! - **Flow control**: [`Config::max_inflight_messages`], [`Config::max_entries_per_message`],
@@ -54,11 +59,16 @@
 //!    durable. Reporting early is the one way a host can break Raft's safety, so the API makes
 //!    it an explicit call with an id only the node hands out; an id it never issued is a
 //!    [`ContractError`].
+//!    [`Action::PersistSnapshot`] takes its id from the same sequence and is completed in
+//!    order with the others: write the snapshot file atomically, then reset or compact the
+//!    WAL as the action says.
 //! 4. Messages may be lost, duplicated, delayed or reordered; the protocol repairs all of it.
 //!    Only messages that attest nothing leave without waiting: a leader's AppendEntries,
 //!    PreVote requests and answers, TimeoutNow and read acknowledgements.
 //! 5. After a crash, rebuild the node from what storage holds ([`Recovered`], decoded with
-//!    [`storage`]); the node restarts as a follower and re-learns the commit index.
+//!    [`storage`]: term/vote file, WAL, peer-state file, newest snapshot file); restore the
+//!    application from the snapshot, if any. The node restarts as a follower with the
+//!    snapshot committed and applied, and re-learns the commit index beyond it.
 //!
 //! ## Determinism
 //!
@@ -124,5 +134,7 @@ pub use action::{Action, LogWrite, PersistId, Role};
 pub use config::{Config, ConfigError, Recovered};
 pub use membership::{Membership, MembershipChange};
 pub use message::*;
-pub use node::{ContractError, Health, Node, ProposeError, Proposed, ReadError, TransferError};
+pub use node::{
+    ContractError, Health, Node, ProposeError, Proposed, ReadError, SnapshotError, TransferError,
+};
 pub use types::*;

@@ -165,7 +165,6 @@ pub(crate) struct MembershipLog {
     changes: Vec<(u64, Membership)>,
 }
 
-#[cfg_attr(not(test), allow(dead_code))] // compaction is not wired yet
 impl MembershipLog {
     pub(crate) fn new(base: Membership) -> MembershipLog {
         MembershipLog {

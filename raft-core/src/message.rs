@@ -1,6 +1,7 @@
 //! Messages between nodes. Each maps onto one NRG wire layout (see [`crate::codec`]).
 
-use crate::types::{Entry, NodeId};
+use crate::types::{Entry, NodeId, SnapshotMeta};
+use bytes::Bytes;
 
 /// AppendEntries (NRG `appendEntry`); a heartbeat when `entries` is empty.
 ///
@@ -83,6 +84,41 @@ pub struct ReadAck {
     pub peer: NodeId,
 }
 
+/// One chunk of the leader's snapshot, for a follower that needs entries the leader has
+/// compacted (NRG sends its snapshot as an `EntrySnapshot` append entry instead; a message of
+/// its own lets a large snapshot travel in chunks with flow control).
+///
+/// `data` is the snapshot's bytes from `offset` (at most [`crate::Config::max_bytes_per_message`]);
+/// `done` marks the last chunk. Every chunk carries `meta`, so the follower can tell chunks of
+/// different snapshots apart. The leader has one chunk in flight per follower, and resends it
+/// at every heartbeat until the follower answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstallSnapshot {
+    /// The sender's current term.
+    pub term: u64,
+    pub leader: NodeId,
+    pub meta: SnapshotMeta,
+    pub offset: u64,
+    pub data: Bytes,
+    pub done: bool,
+}
+
+/// Reply to [`InstallSnapshot`]. `term` is the responder's current term and `index` the
+/// snapshot (`meta.index`) it answers about.
+///
+/// Not done: "send me the snapshot at `index` from `next_offset`" (0 after a restart, or for a
+/// chunk it cannot place). Done: "I hold everything up to `index`, durably", sent only once the
+/// snapshot is persisted (it attests state, like an append acknowledgement); also the answer to
+/// a snapshot the follower does not need (one at or below its commit index).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotResponse {
+    pub term: u64,
+    pub peer: NodeId,
+    pub index: u64,
+    pub next_offset: u64,
+    pub done: bool,
+}
+
 /// A proposal forwarded by a follower to the leader (NRG `$NRG.P.<group>`: the raw entry data).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForwardProposal {
@@ -109,6 +145,8 @@ pub enum Message {
     /// variant (and envelope tag) keeps the 32-byte NRG vote request layout unchanged.
     TransferVoteRequest(VoteRequest),
     ReadAck(ReadAck),
+    InstallSnapshot(InstallSnapshot),
+    SnapshotResponse(SnapshotResponse),
 }
 
 impl Message {
@@ -125,6 +163,8 @@ impl Message {
             Message::TimeoutNow(m) => m.term,
             Message::TransferVoteRequest(m) => m.term,
             Message::ReadAck(m) => m.term,
+            Message::InstallSnapshot(m) => m.term,
+            Message::SnapshotResponse(m) => m.term,
         }
     }
 
@@ -142,6 +182,8 @@ impl Message {
             Message::TimeoutNow(_) => "TimeoutNow",
             Message::TransferVoteRequest(_) => "TransferVoteRequest",
             Message::ReadAck(_) => "ReadAck",
+            Message::InstallSnapshot(_) => "InstallSnapshot",
+            Message::SnapshotResponse(_) => "SnapshotResponse",
         }
     }
 }

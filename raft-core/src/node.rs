@@ -6,12 +6,12 @@ use crate::config::{Config, ConfigError, Recovered};
 use crate::log::Log;
 use crate::membership::{ChangeRefusal, Membership, MembershipChange, MembershipLog};
 use crate::message::{
-    AppendEntries, AppendResponse, ForwardProposal, Message, ReadAck, TimeoutNow, VoteRequest,
-    VoteResponse,
+    AppendEntries, AppendResponse, ForwardProposal, InstallSnapshot, Message, ReadAck,
+    SnapshotResponse, TimeoutNow, VoteRequest, VoteResponse,
 };
-use crate::progress::Progress;
+use crate::progress::{Progress, ProgressState};
 use crate::quorum;
-use crate::types::{Entry, EntryKind, HardState, NodeId, PeerState};
+use crate::types::{Entry, EntryKind, HardState, NodeId, PeerState, Snapshot, SnapshotMeta};
 use bytes::Bytes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -185,6 +185,45 @@ impl fmt::Display for ContractError {
 
 impl std::error::Error for ContractError {}
 
+/// Why [`Node::install_snapshot`] refused. Nothing changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SnapshotError {
+    /// The application has not applied `index` yet ([`Node::applied`] reported `applied`).
+    NotApplied { index: u64, applied: u64 },
+    /// The node already has a snapshot at `snapshot_index` or later: nothing to compact.
+    Stale { index: u64, snapshot_index: u64 },
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SnapshotError::NotApplied { index, applied } => write!(
+                f,
+                "snapshot at index {index} but the application applied only up to {applied}"
+            ),
+            SnapshotError::Stale {
+                index,
+                snapshot_index,
+            } => write!(
+                f,
+                "snapshot at index {index} is not past the current snapshot at {snapshot_index}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+/// A snapshot a follower is receiving from its leader, chunk by chunk (memory only: a crash
+/// loses it and the transfer starts over).
+#[derive(Clone, Debug)]
+struct IncomingSnapshot {
+    /// The term of the leader that sends it.
+    term: u64,
+    meta: SnapshotMeta,
+    data: Vec<u8>,
+}
+
 /// NRG's health checks (`Current()` / `Healthy()`), see [`Node::health`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Health {
@@ -338,6 +377,17 @@ pub struct Node {
     /// Messages waiting for a persist to complete before they may be sent.
     held_messages: VecDeque<(PersistId, NodeId, Message)>,
     actions: Vec<Action>,
+
+    /// The latest snapshot (its index is `log.start_index()`): what a leader sends to a
+    /// follower that needs compacted entries.
+    snapshot: Option<Snapshot>,
+    /// A snapshot being received from the leader.
+    incoming_snapshot: Option<IncomingSnapshot>,
+    /// A received snapshot whose [`Action::ApplySnapshot`] waits for [`Node::resume_apply`].
+    snapshot_to_apply: Option<Snapshot>,
+    /// The index of the last received snapshot: the node does not campaign until the
+    /// application reported it applied.
+    received_snapshot_index: u64,
 }
 
 impl Node {
@@ -347,6 +397,10 @@ impl Node {
     pub fn new(config: Config, mut recovered: Recovered) -> Result<Node, ConfigError> {
         config.validate()?;
         validate_recovered_log(&recovered)?;
+        recovered.log = entries_after_snapshot(
+            std::mem::take(&mut recovered.log),
+            recovered.snapshot.as_ref().map(|s| &s.meta),
+        )?;
         // The log may hold entries of a term the term/vote file never recorded: the host wrote
         // both in one persist, and a crash kept the unsynced WAL bytes but not the renamed
         // term/vote file. No message attested that persist (it never completed), so in particular
@@ -355,20 +409,24 @@ impl Node {
         let durable_hard_state = recovered.hard_state;
         let adopted_log_term = last_log_term > recovered.hard_state.term;
         if adopted_log_term {
-            recovered.hard_state = HardState {
-                term: last_log_term,
-                vote: None,
-            };
+            recovered.hard_state = HardState { term: last_log_term, vote: None };
         }
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let base = match &recovered.membership {
-            Some(peer_state) => Membership::from_peer_state(peer_state),
-            None => Membership::with_voters(config.voters.iter().copied()),
+        let base = match (&recovered.snapshot, &recovered.membership) {
+            (Some(snapshot), _) => Membership::from_peer_state(&snapshot.meta.peers),
+            (None, Some(peer_state)) => Membership::from_peer_state(peer_state),
+            (None, None) => Membership::with_voters(config.voters.iter().copied()),
         };
         let mut membership = MembershipLog::new(base);
         membership.appended(&recovered.log);
         let voters = membership.current().voters.clone();
-        let log = Log::new(recovered.log);
+        // Everything up to the snapshot is committed and applied (the host restored the
+        // application from it).
+        let (start_index, start_term) = recovered
+            .snapshot
+            .as_ref()
+            .map_or((0, 0), |s| (s.meta.index, s.meta.term));
+        let log = Log::with_start(start_index, start_term, recovered.log);
         let durable_index = log.last_index();
         let mut node = Node {
             voters,
@@ -381,9 +439,9 @@ impl Node {
             leader: None,
             announced_leader: None,
             log,
-            commit_index: 0,
-            apply_handed_out: 0,
-            applied_index: 0,
+            commit_index: start_index,
+            apply_handed_out: start_index,
+            applied_index: start_index,
             durable_index,
             paused: false,
             election_elapsed: 0,
@@ -402,6 +460,10 @@ impl Node {
             pending_log_write: None,
             held_messages: VecDeque::new(),
             actions: Vec::new(),
+            snapshot: recovered.snapshot,
+            incoming_snapshot: None,
+            snapshot_to_apply: None,
+            received_snapshot_index: 0,
             #[cfg(feature = "planted-bugs")]
             planted: None,
             config,
@@ -493,6 +555,15 @@ impl Node {
             .progress
             .get(&peer)
             .map(|p| p.match_index)
+    }
+    /// The index of the latest snapshot, where the in-memory log starts (0: none).
+    pub fn snapshot_index(&self) -> u64 {
+        self.log.start_index()
+    }
+    /// The latest snapshot: made with [`Node::install_snapshot`], received from the leader,
+    /// or recovered.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
     }
     /// Applying is paused ([`Node::pause_apply`]).
     pub fn is_paused(&self) -> bool {
@@ -610,6 +681,8 @@ impl Node {
             Message::TimeoutNow(m) => self.handle_timeout_now(m),
             Message::TransferVoteRequest(m) => self.handle_vote_request(m),
             Message::ReadAck(m) => self.handle_read_ack(from, m),
+            Message::InstallSnapshot(m) => self.handle_install_snapshot(m),
+            Message::SnapshotResponse(m) => self.handle_snapshot_response(from, m),
         }
         self.finish()
     }
@@ -763,6 +836,13 @@ impl Node {
         if self.paused {
             self.paused = false;
             self.reset_election_timer();
+            if let Some(snapshot) = self.snapshot_to_apply.take() {
+                self.flush_persist();
+                self.actions.push(Action::ApplySnapshot {
+                    snapshot: snapshot.meta,
+                    data: snapshot.data,
+                });
+            }
             self.hand_out_committed();
         }
         self.finish()
@@ -856,6 +936,51 @@ impl Node {
         Ok(self.finish())
     }
 
+    /// The application's state at applied index `index` is `data`: compact the log up to
+    /// `index` (NRG `InstallSnapshot`). The node drops the entries up to `index` from memory,
+    /// keeps the snapshot to send to followers that need them, and emits
+    /// [`Action::PersistSnapshot`] (`discard_log: false`): the host writes the snapshot file
+    /// and may then drop the WAL records up to `index`.
+    ///
+    /// Refused unless `index` is applied ([`SnapshotError::NotApplied`]) and past the current
+    /// snapshot ([`SnapshotError::Stale`]).
+    pub fn install_snapshot(
+        &mut self,
+        index: u64,
+        data: impl Into<Bytes>,
+    ) -> Result<Vec<Action>, SnapshotError> {
+        let snapshot_index = self.log.start_index();
+        if index <= snapshot_index {
+            return Err(SnapshotError::Stale {
+                index,
+                snapshot_index,
+            });
+        }
+        if index > self.applied_index {
+            return Err(SnapshotError::NotApplied {
+                index,
+                applied: self.applied_index,
+            });
+        }
+        self.flush_persist();
+        let meta = SnapshotMeta {
+            index,
+            term: self
+                .log
+                .term_at(index)
+                .expect("applied entries are in the log"),
+            peers: self.membership.at(index).to_peer_state(),
+        };
+        self.log.compact(index);
+        self.membership.compacted_to(index);
+        self.snapshot = Some(Snapshot {
+            meta,
+            data: data.into(),
+        });
+        self.persist_snapshot(false);
+        Ok(self.finish())
+    }
+
     /// The host reports [`Action::Persist`] `id` (and every earlier one) durable.
     pub fn persisted(&mut self, id: PersistId) -> Result<Vec<Action>, ContractError> {
         let last_issued = PersistId(self.next_persist_id - 1);
@@ -924,8 +1049,12 @@ impl Node {
     }
 
     /// Rule: when the election timeout fires, a voter campaigns; with PreVote on it first
-    /// asks whether it could win.
+    /// asks whether it could win. Not while a snapshot it received is unapplied.
     fn election_timeout_fired(&mut self) {
+        if self.snapshot_unapplied() {
+            self.reset_election_timer();
+            return;
+        }
         if self.config.pre_vote {
             self.start_pre_vote();
         } else {
@@ -1033,10 +1162,18 @@ impl Node {
             || self.role == Role::Leader
             || !self.voters.contains(&self.config.id)
             || self.paused
+            || self.snapshot_unapplied()
         {
             return;
         }
         self.start_election(true);
+    }
+
+    /// Rule (snapshots, NRG #6056): a node does not campaign while a snapshot it received is
+    /// not applied yet: until then its application lags its commit index, and as leader it
+    /// would serve from a state machine that misses committed entries.
+    fn snapshot_unapplied(&self) -> bool {
+        self.applied_index < self.received_snapshot_index
     }
 
     /// Rule (leader transfer): once the transfer target holds the leader's whole log, tell
@@ -1240,6 +1377,7 @@ impl Node {
     /// only once that entry is committed.
     fn become_leader(&mut self) {
         self.campaign = None;
+        self.incoming_snapshot = None;
         self.set_role(Role::Leader);
         self.leader = Some(self.config.id);
         self.heartbeat_elapsed = 0;
@@ -1288,6 +1426,7 @@ impl Node {
         self.set_role(Role::Follower);
         let leader = match message {
             Message::AppendEntries(m) if m.leader == from => Some(from),
+            Message::InstallSnapshot(m) if m.leader == from => Some(from),
             _ => None,
         };
         self.set_leader(leader);
@@ -1375,24 +1514,15 @@ impl Node {
             self.send_attesting(request.leader, response);
             return false;
         }
-        if self.role == Role::Leader {
-            // Two leaders in one term cannot happen; ignore rather than act on it.
+        if !self.follow_leader(request.leader) {
             return false;
         }
-        if self.role == Role::Candidate {
-            self.campaign = None;
-            self.set_role(Role::Follower);
-        }
-        if self.leader != Some(request.leader) {
-            self.set_leader(Some(request.leader));
-        }
-        self.reset_election_timer();
-        self.ticks_since_leader = 0;
-        // A leader of our term exists: a pre-vote in progress is moot.
-        self.pre_campaign = None;
         if !append_is_well_formed(&request) {
             return false;
         }
+        let Some(request) = self.skip_snapshotted(request) else {
+            return false;
+        };
 
         // Consistency check.
         match self.log.term_at(request.prev_index) {
@@ -1460,6 +1590,51 @@ impl Node {
         }
         self.send_attesting(request.leader, response);
         true
+    }
+
+    /// The sender of an AppendEntries or InstallSnapshot of our term is its leader: a
+    /// candidate steps down (its vote stays), the election timer restarts, a pre-vote in
+    /// progress is moot. False when this node leads: two leaders in one term cannot happen,
+    /// so the message is ignored rather than acted on.
+    fn follow_leader(&mut self, leader: NodeId) -> bool {
+        if self.role == Role::Leader {
+            return false;
+        }
+        if self.role == Role::Candidate {
+            self.campaign = None;
+            self.set_role(Role::Follower);
+        }
+        if self.leader != Some(leader) {
+            self.set_leader(Some(leader));
+        }
+        self.reset_election_timer();
+        self.ticks_since_leader = 0;
+        self.pre_campaign = None;
+        true
+    }
+
+    /// Rule (snapshots, NRG #7095): everything up to this node's snapshot is committed, so it
+    /// is on the leader's log too (Log Matching): an append that starts below the snapshot
+    /// (a delayed or re-sent one) is checked from the snapshot on, never rejected or truncating
+    /// for entries the snapshot covers. None for an append whose entries after the snapshot
+    /// have a term below the snapshot's (malformed).
+    fn skip_snapshotted(&self, mut request: AppendEntries) -> Option<AppendEntries> {
+        let start = self.log.start_index();
+        if request.prev_index >= start {
+            return Some(request);
+        }
+        let covered = (start - request.prev_index).min(request.entries.len() as u64);
+        request.entries.drain(..covered as usize);
+        request.prev_index = start;
+        request.prev_term = self.log.start_term();
+        if request
+            .entries
+            .first()
+            .is_some_and(|e| e.term < request.prev_term)
+        {
+            return None;
+        }
+        Some(request)
     }
 
     /// Rule (ReadIndex, follower side): a follower answers an AppendEntries of its leader
@@ -1730,7 +1905,8 @@ impl Node {
             .progress
             .iter()
             .map(|(&peer, progress)| {
-                let prev_index = progress.match_index;
+                // At the snapshot for a follower that matches less than the leader keeps.
+                let prev_index = progress.match_index.max(self.log.start_index());
                 let heartbeat = AppendEntries {
                     leader: self.config.id,
                     term: self.hard_state.term,
@@ -1746,6 +1922,225 @@ impl Node {
         for (peer, heartbeat) in heartbeats {
             self.send_unattested(peer, heartbeat);
         }
+    }
+
+    /// Rule (snapshots): a follower that needs entries the leader compacted gets the leader's
+    /// snapshot in chunks of at most [`Config::max_bytes_per_message`] bytes, one chunk in
+    /// flight (flow control per follower; the leader serves the others meanwhile). A chunk
+    /// with no answer is resent at the next heartbeat. A newer snapshot replaces one in
+    /// transfer, from offset 0.
+    fn send_snapshot_chunk(&mut self, peer: NodeId) {
+        let Some(snapshot) = self.snapshot.as_ref() else {
+            return;
+        };
+        let Some(progress) = self
+            .leadership
+            .as_mut()
+            .and_then(|l| l.progress.get_mut(&peer))
+        else {
+            return;
+        };
+        if progress.state != ProgressState::Snapshot
+            || progress.snapshot_index != snapshot.meta.index
+        {
+            progress.start_snapshot(snapshot.meta.index);
+        }
+        if progress.snapshot_chunk_sent {
+            return;
+        }
+        let len = snapshot.data.len();
+        let offset = usize::try_from(progress.snapshot_offset)
+            .unwrap_or(usize::MAX)
+            .min(len);
+        let end = offset
+            .saturating_add(self.config.max_bytes_per_message)
+            .min(len);
+        progress.snapshot_chunk_sent = true;
+        let message = Message::InstallSnapshot(InstallSnapshot {
+            term: self.hard_state.term,
+            leader: self.config.id,
+            meta: snapshot.meta.clone(),
+            offset: offset as u64,
+            data: snapshot.data.slice(offset..end),
+            done: end == len,
+        });
+        self.send_unattested(peer, message);
+    }
+
+    /// Rules for a snapshot response at the leader (only of this term, from a peer it
+    /// tracks): "done" means the follower durably holds everything up to `index` — it counts
+    /// toward commit like an acknowledgement, and replication resumes after it; otherwise the
+    /// follower asks for the snapshot in transfer from `next_offset` (the next chunk, or 0
+    /// after a restart lost what it had), which leaves at once.
+    fn handle_snapshot_response(&mut self, from: NodeId, response: SnapshotResponse) {
+        if self.role != Role::Leader
+            || response.term != self.hard_state.term
+            || response.peer != from
+        {
+            return;
+        }
+        let last_index = self.log.last_index();
+        let Some(progress) = self
+            .leadership
+            .as_mut()
+            .and_then(|l| l.progress.get_mut(&from))
+        else {
+            return;
+        };
+        progress.recent_active = true;
+        if response.done {
+            if response.index > last_index {
+                return; // holds entries we never had: malformed
+            }
+            if progress.snapshot_installed(response.index) {
+                self.advance_leader_commit();
+            }
+        } else if progress.state == ProgressState::Snapshot
+            && response.index == progress.snapshot_index
+        {
+            progress.snapshot_requested(response.next_offset);
+        } else {
+            return; // about a snapshot no longer in transfer
+        }
+        self.send_append(from);
+        self.send_timeout_now_once_caught_up(from);
+    }
+
+    /// Rules for a received snapshot chunk:
+    /// - a lower term is answered with ours, so the stale leader steps down;
+    /// - otherwise the sender is the leader of our term (as for an AppendEntries);
+    /// - a snapshot at or below the commit index is stale (delayed, duplicated, or already
+    ///   installed) and never moves the node backwards; the answer "done" (after every
+    ///   persist in flight) moves the leader on;
+    /// - chunks are taken in order: offset 0 starts the transfer over (unless a newer
+    ///   snapshot of this or a later term is in progress); a chunk at any other offset than
+    ///   the one expected is answered with the expected offset (0 when nothing of that
+    ///   snapshot was received, as after a restart);
+    /// - the last chunk installs the snapshot, and the answer "done" leaves only once it is
+    ///   durable.
+    fn handle_install_snapshot(&mut self, message: InstallSnapshot) {
+        let leader = message.leader;
+        let index = message.meta.index;
+        if message.term < self.hard_state.term {
+            let response = self.snapshot_response(index, 0, false);
+            self.send_attesting(leader, response);
+            return;
+        }
+        if !self.follow_leader(leader) {
+            return;
+        }
+        if index <= self.commit_index {
+            let response = self.snapshot_response(index, 0, true);
+            self.send_attesting(leader, response);
+            return;
+        }
+        let restart = message.offset == 0
+            && self
+                .incoming_snapshot
+                .as_ref()
+                .is_none_or(|i| (message.term, index) >= (i.term, i.meta.index));
+        if restart {
+            self.incoming_snapshot = Some(IncomingSnapshot {
+                term: message.term,
+                meta: message.meta.clone(),
+                data: Vec::new(),
+            });
+        }
+        let expected = match &self.incoming_snapshot {
+            Some(i) if i.meta == message.meta => Some(i.data.len() as u64),
+            _ => None,
+        };
+        if expected != Some(message.offset) {
+            let response = self.snapshot_response(index, expected.unwrap_or(0), false);
+            self.send_unattested(leader, response);
+            return;
+        }
+        let incoming = self.incoming_snapshot.as_mut().expect("matched above");
+        incoming.data.extend_from_slice(&message.data);
+        let received = incoming.data.len() as u64;
+        if !message.done {
+            let response = self.snapshot_response(index, received, false);
+            self.send_unattested(leader, response);
+            return;
+        }
+        let incoming = self.incoming_snapshot.take().expect("matched above");
+        self.install_received_snapshot(Snapshot {
+            meta: incoming.meta,
+            data: incoming.data.into(),
+        });
+        let response = self.snapshot_response(index, received, true);
+        self.send_attesting(leader, response);
+    }
+
+    fn snapshot_response(&self, index: u64, next_offset: u64, done: bool) -> Message {
+        Message::SnapshotResponse(SnapshotResponse {
+            term: self.hard_state.term,
+            peer: self.config.id,
+            index,
+            next_offset,
+            done,
+        })
+    }
+
+    /// Rule (snapshots): a snapshot received from the leader replaces the log up to its
+    /// index. The entries after it are kept only when the log holds the snapshot's last entry
+    /// (same index and term); otherwise the whole log goes, a conflicting entry at the
+    /// snapshot's index included. The membership becomes the snapshot's (then the kept
+    /// entries'), the commit index moves to the snapshot, and the application is handed the
+    /// snapshot ([`Action::ApplySnapshot`], held back while paused).
+    fn install_received_snapshot(&mut self, snapshot: Snapshot) {
+        let (index, term) = (snapshot.meta.index, snapshot.meta.term);
+        self.flush_persist();
+        let keep_log = self.log.term_at(index) == Some(term);
+        if keep_log {
+            self.log.compact(index);
+        } else {
+            self.log.reset(index, term);
+            self.durable_index = self.durable_index.min(index);
+        }
+        let before = self.membership.current().clone();
+        self.membership
+            .reset(Membership::from_peer_state(&snapshot.meta.peers));
+        self.membership.appended(self.log.entries());
+        if *self.membership.current() != before {
+            self.membership_changed();
+        }
+        self.commit_index = index;
+        self.apply_handed_out = index;
+        self.received_snapshot_index = index;
+        self.snapshot = Some(snapshot.clone());
+        self.persist_snapshot(!keep_log);
+        if self.paused {
+            self.snapshot_to_apply = Some(snapshot);
+        } else {
+            self.actions.push(Action::ApplySnapshot {
+                snapshot: snapshot.meta,
+                data: snapshot.data,
+            });
+        }
+    }
+
+    /// Issues the [`Action::PersistSnapshot`] of `self.snapshot`. Pending log writes must
+    /// have been flushed before the log changed.
+    fn persist_snapshot(&mut self, discard_log: bool) {
+        debug_assert!(self.pending_log_write.is_none());
+        let Some(snapshot) = self.snapshot.as_ref() else {
+            return;
+        };
+        let id = PersistId(self.next_persist_id);
+        self.next_persist_id += 1;
+        self.in_flight_persists.push_back(InFlightPersist {
+            id,
+            hard_state: None,
+            last_index_after: self.log.last_index(),
+            truncates_to: discard_log.then_some(snapshot.meta.index),
+        });
+        self.actions.push(Action::PersistSnapshot {
+            id,
+            snapshot: snapshot.meta.clone(),
+            data: snapshot.data.clone(),
+            discard_log,
+        });
     }
 
     /// Rule (ReadIndex): record a follower's acknowledgement of read rounds up to `seq`
@@ -1869,12 +2264,21 @@ impl Node {
             else {
                 return;
             };
+            if progress.state == ProgressState::Snapshot {
+                self.send_snapshot_chunk(peer);
+                return;
+            }
             if progress.next_index > last_index
                 || !progress.can_send(self.config.max_inflight_messages)
             {
                 return;
             }
             let from = progress.next_index;
+            if from <= self.log.start_index() {
+                // What it needs next is compacted: it gets the snapshot instead.
+                self.send_snapshot_chunk(peer);
+                return;
+            }
             let message = self.build_append(from, true);
             let sent_last = match &message {
                 Message::AppendEntries(m) => m.prev_index + m.entries.len() as u64,
@@ -1952,7 +2356,8 @@ impl Node {
                 .expect("peer listed");
             progress.retransmit();
             let next_index = progress.next_index;
-            if next_index <= last_index {
+            // A snapshot in transfer: its chunk is resent (a stalled transfer resumes).
+            if next_index <= last_index || progress.state == ProgressState::Snapshot {
                 self.send_append(peer);
             } else {
                 let heartbeat = self.build_append(next_index, false);
@@ -2084,9 +2489,15 @@ fn append_is_well_formed(request: &AppendEntries) -> bool {
 }
 
 fn validate_recovered_log(recovered: &Recovered) -> Result<(), ConfigError> {
+    // Without a snapshot the log starts at 1; with one, anywhere up to just after it.
+    let first_index = match (&recovered.snapshot, recovered.log.first()) {
+        (None, _) => 1,
+        (Some(s), Some(first)) if (1..=s.meta.index + 1).contains(&first.index) => first.index,
+        (Some(s), _) => s.meta.index + 1,
+    };
     let mut last_term = 0;
     for (position, entry) in recovered.log.iter().enumerate() {
-        let expected_index = position as u64 + 1;
+        let expected_index = first_index + position as u64;
         if entry.index != expected_index {
             return Err(ConfigError::LogGap {
                 position,
@@ -2100,4 +2511,35 @@ fn validate_recovered_log(recovered: &Recovered) -> Result<(), ConfigError> {
         last_term = entry.term;
     }
     Ok(())
+}
+
+/// The recovered entries after the snapshot: the ones it covers are dropped, and all of them
+/// when the log's entry at the snapshot's index has another term (a snapshot received from a
+/// leader replaced a conflicting log, and a crash came before the WAL was reset).
+fn entries_after_snapshot(
+    log: Vec<Entry>,
+    snapshot: Option<&SnapshotMeta>,
+) -> Result<Vec<Entry>, ConfigError> {
+    let Some(meta) = snapshot else {
+        return Ok(log);
+    };
+    let Some(first) = log.first() else {
+        return Ok(log);
+    };
+    let at_snapshot = meta
+        .index
+        .checked_sub(first.index)
+        .and_then(|i| log.get(usize::try_from(i).ok()?));
+    let covered = log.last().is_some_and(|e| e.index <= meta.index);
+    if covered || at_snapshot.is_some_and(|e| e.term != meta.term) {
+        return Ok(Vec::new());
+    }
+    let skip = (meta.index + 1).saturating_sub(first.index) as usize;
+    let kept: Vec<Entry> = log.into_iter().skip(skip).collect();
+    if let Some(first) = kept.first() {
+        if first.term < meta.term {
+            return Err(ConfigError::LogTermDecreases { index: first.index });
+        }
+    }
+    Ok(kept)
 }

@@ -10,6 +10,9 @@ pub enum ProgressState {
     Probe,
     /// The follower is known to match up to `match_index`: stream entries optimistically.
     Replicate,
+    /// The follower needs entries the leader compacted: send the snapshot at
+    /// `snapshot_index`, one chunk in flight at a time.
+    Snapshot,
 }
 
 #[derive(Clone, Debug)]
@@ -29,6 +32,12 @@ pub struct Progress {
     pub recent_active: bool,
     /// ReadIndex: the highest read round the follower acknowledged in this term.
     pub read_acked: u64,
+    /// In Snapshot: the index of the snapshot being sent.
+    pub snapshot_index: u64,
+    /// In Snapshot: the offset of the next chunk (what the follower asked for last).
+    pub snapshot_offset: u64,
+    /// In Snapshot: a chunk is in flight; cleared by a response or the next heartbeat.
+    pub snapshot_chunk_sent: bool,
 }
 
 impl Progress {
@@ -41,11 +50,24 @@ impl Progress {
             inflight: VecDeque::new(),
             recent_active: false,
             read_acked: 0,
+            snapshot_index: 0,
+            snapshot_offset: 0,
+            snapshot_chunk_sent: false,
         }
     }
 
     /// Records an acknowledgement of everything up to `index`. Returns true if it was news.
+    /// While a snapshot is being sent, only an acknowledgement reaching the snapshot ends
+    /// the transfer.
     pub fn acknowledge(&mut self, index: u64) -> bool {
+        if self.state == ProgressState::Snapshot {
+            if index >= self.snapshot_index {
+                return self.snapshot_installed(index);
+            }
+            let news = index > self.match_index;
+            self.match_index = self.match_index.max(index);
+            return news;
+        }
         while self.inflight.front().is_some_and(|&last| last <= index) {
             self.inflight.pop_front();
         }
@@ -67,6 +89,9 @@ impl Progress {
     /// moved `next_index` back; a stale rejection (for a request older than the current
     /// position) changes nothing.
     pub fn reject(&mut self, hint: u64) -> bool {
+        if self.state == ProgressState::Snapshot {
+            return false; // the snapshot repairs whatever the follower lacks
+        }
         let candidate = (hint + 1).max(self.match_index + 1);
         if candidate >= self.next_index {
             return false;
@@ -83,13 +108,51 @@ impl Progress {
         match self.state {
             ProgressState::Probe => !self.probe_sent,
             ProgressState::Replicate => self.inflight.len() < max_inflight,
+            ProgressState::Snapshot => !self.snapshot_chunk_sent,
         }
+    }
+
+    /// Starts (or restarts, from offset 0) sending the snapshot at `index`.
+    pub fn start_snapshot(&mut self, index: u64) {
+        self.state = ProgressState::Snapshot;
+        self.snapshot_index = index;
+        self.snapshot_offset = 0;
+        self.snapshot_chunk_sent = false;
+        self.probe_sent = false;
+        self.inflight.clear();
+    }
+
+    /// The follower asked for the snapshot from `next_offset` (the next chunk, or 0 after it
+    /// lost what it had received).
+    pub fn snapshot_requested(&mut self, next_offset: u64) {
+        self.snapshot_offset = next_offset;
+        self.snapshot_chunk_sent = false;
+    }
+
+    /// The follower durably holds everything up to `index` (it installed a snapshot there).
+    /// Ends a snapshot transfer that it completes; replication resumes after `index`. Returns
+    /// true if the match index moved.
+    pub fn snapshot_installed(&mut self, index: u64) -> bool {
+        let news = index > self.match_index;
+        self.match_index = self.match_index.max(index);
+        if self.state == ProgressState::Snapshot && index < self.snapshot_index {
+            return news; // an older snapshot: this one is still needed
+        }
+        if self.state == ProgressState::Snapshot || news {
+            self.state = ProgressState::Replicate;
+            self.next_index = self.match_index + 1;
+            self.inflight.clear();
+            self.probe_sent = false;
+            self.snapshot_chunk_sent = false;
+        }
+        news
     }
 
     /// Records that an AppendEntries ending at `last_index` was sent.
     pub fn sent(&mut self, last_index: u64) {
         match self.state {
             ProgressState::Probe => self.probe_sent = true,
+            ProgressState::Snapshot => {}
             ProgressState::Replicate => {
                 self.next_index = last_index + 1;
                 self.inflight.push_back(last_index);
@@ -101,6 +164,7 @@ impl Progress {
     /// lost message is retransmitted within one heartbeat interval.
     pub fn retransmit(&mut self) {
         self.probe_sent = false;
+        self.snapshot_chunk_sent = false;
         if self.state == ProgressState::Replicate {
             self.inflight.clear();
             self.next_index = self.match_index + 1;
@@ -111,6 +175,32 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_transfer_has_one_chunk_in_flight_and_ends_when_installed() {
+        let mut progress = Progress::new(3);
+        progress.start_snapshot(10);
+        assert!(progress.can_send(8));
+        progress.snapshot_chunk_sent = true;
+        assert!(!progress.can_send(8));
+        assert!(
+            !progress.reject(0),
+            "rejections do not interrupt a transfer"
+        );
+        progress.snapshot_requested(4096);
+        assert_eq!(progress.snapshot_offset, 4096);
+        assert!(progress.can_send(8));
+        // An acknowledgement below the snapshot does not end it.
+        assert!(progress.acknowledge(4));
+        assert_eq!(progress.state, ProgressState::Snapshot);
+        assert!(progress.snapshot_installed(10));
+        assert_eq!(progress.state, ProgressState::Replicate);
+        assert_eq!((progress.match_index, progress.next_index), (10, 11));
+        // A duplicate is no news and changes nothing.
+        progress.sent(12);
+        assert!(!progress.snapshot_installed(10));
+        assert_eq!(progress.next_index, 13);
+    }
 
     #[test]
     fn stale_rejection_does_not_move_next_index() {

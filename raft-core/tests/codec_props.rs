@@ -5,8 +5,9 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use raft_core::codec::*;
 use raft_core::{
-    AppendEntries, AppendResponse, Entry, EntryKind, ForwardProposal, Message, NodeId, PeerState,
-    ReadAck, TimeoutNow, VoteRequest, VoteResponse,
+    AppendEntries, AppendResponse, Entry, EntryKind, ForwardProposal, InstallSnapshot, Message,
+    NodeId, PeerState, ReadAck, SnapshotMeta, SnapshotResponse, TimeoutNow, VoteRequest,
+    VoteResponse,
 };
 
 fn node_id() -> impl Strategy<Value = NodeId> {
@@ -142,6 +143,45 @@ fn peer_state() -> impl Strategy<Value = PeerState> {
         })
 }
 
+fn install_snapshot() -> impl Strategy<Value = InstallSnapshot> {
+    (
+        number(),
+        node_id(),
+        number(),
+        number(),
+        peer_state(),
+        number(),
+        data(300),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(term, leader, index, last_term, peers, offset, data, done)| InstallSnapshot {
+                term,
+                leader,
+                meta: SnapshotMeta {
+                    index,
+                    term: last_term,
+                    peers,
+                },
+                offset,
+                data,
+                done,
+            },
+        )
+}
+
+fn snapshot_response() -> impl Strategy<Value = SnapshotResponse> {
+    (number(), node_id(), number(), number(), any::<bool>()).prop_map(
+        |(term, peer, index, next_offset, done)| SnapshotResponse {
+            term,
+            peer,
+            index,
+            next_offset,
+            done,
+        },
+    )
+}
+
 fn message() -> impl Strategy<Value = Message> {
     prop_oneof![
         append_entries().prop_map(Message::AppendEntries),
@@ -154,6 +194,8 @@ fn message() -> impl Strategy<Value = Message> {
         timeout_now().prop_map(Message::TimeoutNow),
         vote_request().prop_map(Message::TransferVoteRequest),
         read_ack().prop_map(Message::ReadAck),
+        install_snapshot().prop_map(Message::InstallSnapshot),
+        snapshot_response().prop_map(Message::SnapshotResponse),
     ]
 }
 
@@ -167,6 +209,8 @@ fn decode_all(bytes: &[u8]) {
     let _ = decode_timeout_now(bytes);
     let _ = decode_read_ack(bytes);
     let _ = decode_peer_state(bytes);
+    let _ = decode_install_snapshot(bytes);
+    let _ = decode_snapshot_response(bytes);
     let _ = decode_envelope(bytes);
 }
 
@@ -248,6 +292,33 @@ proptest! {
         let bytes = encode_read_ack(&m);
         prop_assert_eq!(bytes.len(), READ_ACK_LEN);
         prop_assert_eq!(decode_read_ack(&bytes).unwrap(), m);
+        decode_all_prefixes(&bytes);
+    }
+
+    #[test]
+    fn install_snapshot_round_trip(m in install_snapshot()) {
+        let bytes = encode_install_snapshot(&m);
+        let peers_len = encode_peer_state(&m.meta.peers).len();
+        prop_assert_eq!(bytes.len(), INSTALL_SNAPSHOT_FIXED_LEN + peers_len + m.data.len());
+        prop_assert_eq!(decode_install_snapshot(&bytes).unwrap(), m.clone());
+        // Every strict prefix that cuts the header fails; cuts in the data decode to less data.
+        for cut in 0..bytes.len() {
+            match decode_install_snapshot(&bytes[..cut]) {
+                Ok(d) => {
+                    prop_assert!(cut >= INSTALL_SNAPSHOT_FIXED_LEN + peers_len);
+                    prop_assert_eq!(&d.data[..], &m.data[..cut - INSTALL_SNAPSHOT_FIXED_LEN - peers_len]);
+                }
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+        }
+        decode_all_prefixes(&bytes);
+    }
+
+    #[test]
+    fn snapshot_response_round_trip(m in snapshot_response()) {
+        let bytes = encode_snapshot_response(&m);
+        prop_assert_eq!(bytes.len(), SNAPSHOT_RESPONSE_LEN);
+        prop_assert_eq!(decode_snapshot_response(&bytes).unwrap(), m);
         decode_all_prefixes(&bytes);
     }
 

@@ -732,6 +732,7 @@ impl World {
             hard_state,
             log: wal.entries,
             membership,
+            snapshot: None,
         };
         let config = self.node_config(node);
         let last_index = recovered.log.last().map_or(0, |e| e.index);
@@ -894,6 +895,9 @@ impl World {
                 }
                 // The workload does not issue ReadIndex reads yet.
                 Action::ReadReady { context, index } => self.on_read_ready(node, context, index),
+                // Snapshots are not wired into the simulated host yet: nothing emits them
+                // until the node is asked to install one.
+                Action::PersistSnapshot { .. } | Action::ApplySnapshot { .. } => {}
             }
         }
         if let Some(raft) = self.hosts[node].node.as_ref().filter(|_| self.checking) {
@@ -1809,5 +1813,21 @@ pub fn fmt_message(message: &Message) -> String {
             format!("TVQ(t{} last={}/{})", m.term, m.last_term, m.last_index)
         }
         Message::ReadAck(m) => format!("RA(t{} seq={})", m.term, m.seq),
+        Message::InstallSnapshot(m) => format!(
+            "IS(t{} snap={}/{} offset={} bytes={}{})",
+            m.term,
+            m.meta.term,
+            m.meta.index,
+            m.offset,
+            m.data.len(),
+            if m.done { " done" } else { "" }
+        ),
+        Message::SnapshotResponse(m) => format!(
+            "SR(t{} snap={} next={}{})",
+            m.term,
+            m.index,
+            m.next_offset,
+            if m.done { " done" } else { "" }
+        ),
     }
 }

@@ -92,7 +92,10 @@ fn answers(actions: &[Action]) -> Vec<Input> {
     let mut inputs = Vec::new();
     for action in actions {
         match action {
-            Action::Persist { id, .. } => inputs.push(Input::Persisted(*id)),
+            Action::Persist { id, .. } | Action::PersistSnapshot { id, .. } => {
+                inputs.push(Input::Persisted(*id))
+            }
+            Action::ApplySnapshot { snapshot, .. } => inputs.push(Input::Applied(snapshot.index)),
             Action::Apply { entries } => {
                 inputs.push(Input::Applied(entries.last().expect("non-empty").index))
             }

@@ -16,6 +16,7 @@ mod prevote;
 mod proposals;
 mod read_index;
 mod replication;
+mod snapshot;
 mod support;
 mod terms;
 mod transfer;

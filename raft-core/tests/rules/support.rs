@@ -113,6 +113,7 @@ pub fn recovered_member(
             hard_state,
             log,
             membership: Some(membership),
+            ..Recovered::default()
         },
     )
     .expect("valid recovery")
