@@ -261,6 +261,21 @@ fn installed_snapshot_resumes_replication_after_it() {
 }
 
 #[test]
+fn newer_snapshot_replaces_one_in_transfer_from_offset_0() {
+    let mut node = leader_sending_snapshot(4);
+    node.propose(2, "y").unwrap();
+    node.persisted(PersistId(5)).unwrap();
+    node.receive(n(2), ack(2, 2, 3));
+    node.applied(3).unwrap();
+    node.install_snapshot(3, DATA).unwrap();
+
+    assert_eq!(
+        node.receive(n(3), snapshot_response(3, 2, 2, 4, false)),
+        vec![send(3, chunk(ME, 2, &meta(3, 2), 0, 4))]
+    );
+}
+
+#[test]
 fn snapshot_response_of_another_term_is_ignored() {
     let mut node = leader_sending_snapshot(4);
 
@@ -291,6 +306,21 @@ fn chunk_at_an_unexpected_offset_is_answered_with_the_offset_expected() {
     assert_eq!(
         node.receive(n(2), chunk(2, 2, &meta(2, 2), 4, 8)),
         vec![send(2, snapshot_response(ME, 2, 2, 0, false))]
+    );
+}
+
+#[test]
+fn delayed_first_chunk_of_an_older_snapshot_does_not_restart_a_newer_transfer() {
+    let mut node = follower_of(2, 2, &[]);
+    node.receive(n(2), chunk(2, 2, &meta(3, 2), 0, 4));
+
+    assert_eq!(
+        node.receive(n(2), chunk(2, 2, &meta(2, 2), 0, 4)),
+        vec![send(2, snapshot_response(ME, 2, 2, 0, false))]
+    );
+    assert_eq!(
+        node.receive(n(2), chunk(2, 2, &meta(3, 2), 4, 8)),
+        vec![send(2, snapshot_response(ME, 2, 3, 8, false))]
     );
 }
 
