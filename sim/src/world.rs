@@ -559,6 +559,7 @@ impl World {
         let target = match &event {
             Event::Tick { node, .. }
             | Event::PersistDone { node, .. }
+            | Event::ResumeApply { node, .. }
             | Event::ClientRequest { node, .. } => Some(*node),
             Event::Deliver { to, .. } => Some(*to),
             _ => None,
@@ -1367,6 +1368,15 @@ impl World {
                     self.start_node(node);
                 }
                 _ => {}
+            }
+            // The applications that paused apply resume it: the faults are over.
+            let host = &mut self.hosts[node];
+            if host.status == Status::Up {
+                if let Some(raft) = host.node.as_mut().filter(|n| n.is_paused()) {
+                    let actions = raft.resume_apply();
+                    self.record(event!(now, Some(node), "resume-apply"));
+                    self.execute(node, actions);
+                }
             }
         }
         // Decided after the restarts above, which may have found damage and stopped a node.
