@@ -161,12 +161,6 @@ pub enum ConfigError {
     LogTermDecreases {
         index: u64,
     },
-    /// A recovered entry has a term above the recovered current term.
-    LogTermAboveCurrent {
-        index: u64,
-        entry_term: u64,
-        current_term: u64,
-    },
 }
 
 impl fmt::Display for ConfigError {
@@ -189,10 +183,6 @@ impl fmt::Display for ConfigError {
             ConfigError::LogTermDecreases { index } => {
                 write!(f, "recovered log term decreases at index {index}")
             }
-            ConfigError::LogTermAboveCurrent { index, entry_term, current_term } => write!(
-                f,
-                "recovered entry at index {index} has term {entry_term} above the recovered term {current_term}"
-            ),
         }
     }
 }
