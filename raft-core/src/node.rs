@@ -409,7 +409,10 @@ impl Node {
         let durable_hard_state = recovered.hard_state;
         let adopted_log_term = last_log_term > recovered.hard_state.term;
         if adopted_log_term {
-            recovered.hard_state = HardState { term: last_log_term, vote: None };
+            recovered.hard_state = HardState {
+                term: last_log_term,
+                vote: None,
+            };
         }
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
         let base = match (&recovered.snapshot, &recovered.membership) {
