@@ -1076,18 +1076,8 @@ impl World {
                 .waiting
                 .remove(&(command.client, command.seq))
             {
-                let delay = self.network.client_latency();
-                let client = command.client as usize;
                 let reply = Reply::Done(result);
-                self.schedule(
-                    now + delay,
-                    Event::ClientReply {
-                        client,
-                        seq: command.seq,
-                        attempt,
-                        reply,
-                    },
-                );
+                self.reply_to_client(command.client as usize, command.seq, attempt, reply);
             }
         }
         self.serve_reads(node, last);
@@ -1112,7 +1102,6 @@ impl World {
     }
 
     fn serve_reads(&mut self, node: usize, applied: u64) {
-        let now = self.now;
         let host = &mut self.hosts[node];
         let mut ready = Vec::new();
         host.reads_waiting.retain(|&(index, context)| {
@@ -1129,17 +1118,8 @@ impl World {
                 continue;
             };
             let value = host.kv.get(&key).cloned();
-            let delay = self.network.client_latency();
             let reply = Reply::Done(KvResult::Value(value));
-            self.schedule(
-                now + delay,
-                Event::ClientReply {
-                    client,
-                    seq,
-                    attempt,
-                    reply,
-                },
-            );
+            self.reply_to_client(client, seq, attempt, reply);
         }
     }
 
@@ -1527,16 +1507,7 @@ impl World {
             } else {
                 Reply::NotLeader(host.leader_hint)
             };
-            let delay = self.network.client_latency();
-            self.schedule(
-                now + delay,
-                Event::ClientReply {
-                    client,
-                    seq,
-                    attempt,
-                    reply,
-                },
-            );
+            self.reply_to_client(client, seq, attempt, reply);
             return;
         }
         let reply = if raft.is_ready_leader() {
@@ -1560,9 +1531,15 @@ impl World {
         } else {
             Reply::NotLeader(host.leader_hint)
         };
+        self.reply_to_client(client, seq, attempt, reply);
+    }
+
+    /// Sends a reply back to a client, one client-network hop away.
+    fn reply_to_client(&mut self, client: usize, seq: u64, attempt: u32, reply: Reply) {
         let delay = self.network.client_latency();
+        let at = self.now + delay;
         self.schedule(
-            now + delay,
+            at,
             Event::ClientReply {
                 client,
                 seq,

@@ -75,11 +75,7 @@ fn first_failure(budget: u64, jobs: usize, planted: Option<PlantedBug>) -> Optio
                         report: Some(report),
                     }),
                     Err(panic) => {
-                        let message = panic
-                            .downcast_ref::<String>()
-                            .cloned()
-                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                            .unwrap_or_else(|| "panic".into());
+                        let message = crate::panic_message(&*panic);
                         let violation = sim::Violation {
                             property: sim::Property::Panic,
                             time: 0,

@@ -295,11 +295,7 @@ fn run_seed(seed: u64, overrides: &Overrides, bundles: &Path) -> SeedResult {
             }
         }
         Err(panic) => {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "panic".into());
+            let message = crate::panic_message(&*panic);
             let text = format!("panic: {message}");
             SeedResult {
                 seed,
