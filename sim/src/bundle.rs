@@ -389,6 +389,9 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                 Fault::Transfer { to } => Fault::Transfer {
                     to: to.filter(|&n| keep(n)),
                 },
+                Fault::Snapshot { target } => Fault::Snapshot {
+                    target: fit(*target)?,
+                },
                 Fault::PauseApply { target, for_us } => Fault::PauseApply {
                     target: fit(*target)?,
                     for_us: *for_us,

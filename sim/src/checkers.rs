@@ -148,38 +148,82 @@ type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 /// Prefix hashes of one log: `prefix[i]` covers entries 1..=i+1.
 #[derive(Clone, Debug, Default)]
 struct PrefixLog {
+    /// Entries up to `base_index` are covered by a snapshot; `base_prefix` is the prefix hash
+    /// there. 0/0 without a snapshot.
+    base_index: u64,
+    base_prefix: u64,
+    base_term: u64,
+    /// `prefix[i]` covers entries up to `base_index + 1 + i`.
     prefix: Vec<u64>,
     terms: Vec<u64>,
 }
 
 impl PrefixLog {
     fn at(&self, index: u64) -> Option<u64> {
-        if index == 0 {
-            return Some(0);
+        if index == self.base_index {
+            return Some(self.base_prefix);
         }
-        self.prefix.get(index as usize - 1).copied()
+        if index < self.base_index {
+            return None;
+        }
+        self.prefix
+            .get((index - self.base_index) as usize - 1)
+            .copied()
     }
     fn term_at(&self, index: u64) -> Option<u64> {
-        if index == 0 {
-            return Some(0);
+        if index == self.base_index {
+            return Some(self.base_term);
         }
-        self.terms.get(index as usize - 1).copied()
+        if index < self.base_index {
+            return None;
+        }
+        self.terms
+            .get((index - self.base_index) as usize - 1)
+            .copied()
+    }
+    /// The index is inside the snapshot: committed state, known to match.
+    fn covers(&self, index: u64) -> bool {
+        index <= self.base_index
     }
     fn len(&self) -> u64 {
-        self.prefix.len() as u64
+        self.base_index + self.prefix.len() as u64
     }
     fn write(&mut self, prev_index: u64, entries: &[Entry]) {
-        self.prefix.truncate(prev_index as usize);
-        self.terms.truncate(prev_index as usize);
-        for entry in entries {
-            let prev = self.prefix.last().copied().unwrap_or(0);
+        let skip = self.base_index.saturating_sub(prev_index) as usize;
+        let keep = prev_index.saturating_sub(self.base_index) as usize;
+        self.prefix.truncate(keep);
+        self.terms.truncate(keep);
+        for entry in entries.iter().skip(skip) {
+            let prev = self.prefix.last().copied().unwrap_or(self.base_prefix);
             self.prefix.push(chain(prev, entry_hash(entry)));
             self.terms.push(entry.term);
         }
     }
     fn reset(&mut self, entries: &[Entry]) {
+        self.base_index = 0;
+        self.base_prefix = 0;
+        self.base_term = 0;
         self.prefix.clear();
+        self.terms.clear();
         self.write(0, entries);
+    }
+    /// A snapshot at `index` (prefix hash `prefix`, term `term`) now covers the log up to
+    /// there; with `discard` the log after it is dropped too.
+    fn rebase(&mut self, index: u64, prefix: u64, term: u64, discard: bool) {
+        if index <= self.base_index {
+            return;
+        }
+        let drop = ((index - self.base_index) as usize).min(self.prefix.len());
+        let reached = self.base_index + drop as u64 == index;
+        self.prefix.drain(..drop);
+        self.terms.drain(..drop);
+        if discard || !reached {
+            self.prefix.clear();
+            self.terms.clear();
+        }
+        self.base_index = index;
+        self.base_prefix = prefix;
+        self.base_term = term;
     }
 }
 
@@ -260,7 +304,9 @@ impl Checkers {
         // Entries committed in this term or later (seen first when a paused leader wakes up
         // late) are not owed.
         let owed = self.committed_in_term.partition_point(|&t| t < term) as u64;
-        if owed > 0 && self.memory[node].at(owed) != Some(self.committed[owed as usize - 1]) {
+        let log = &self.memory[node];
+        if owed > 0 && !log.covers(owed) && log.at(owed) != Some(self.committed[owed as usize - 1])
+        {
             self.fail(
                 Property::LeaderCompleteness,
                 now,
@@ -364,7 +410,7 @@ impl Checkers {
         let holders = self
             .durable
             .iter()
-            .filter(|log| log.at(index) == Some(prefix))
+            .filter(|log| log.covers(index) || log.at(index) == Some(prefix))
             .count();
         if holders < self.quorum {
             self.fail(
@@ -431,8 +477,41 @@ impl Checkers {
         }
     }
 
+    /// A node compacted its log into a snapshot at `index` (memory now), or the snapshot became
+    /// durable (`durable`). Everything up to `index` is committed state.
+    pub fn on_snapshot(
+        &mut self,
+        node: usize,
+        index: u64,
+        term: u64,
+        discard_log: bool,
+        durable: bool,
+    ) {
+        let prefix = self.committed_prefix(index);
+        let log = if durable {
+            &mut self.durable[node]
+        } else {
+            &mut self.memory[node]
+        };
+        log.rebase(index, prefix, term, discard_log);
+    }
+
+    fn committed_prefix(&self, index: u64) -> u64 {
+        if index == 0 {
+            return 0;
+        }
+        self.committed.get(index as usize - 1).copied().unwrap_or(0)
+    }
+
     /// A node restarted from what its disk held.
-    pub fn on_recovered(&mut self, now: Micros, node: usize, hs: HardState, log: &[Entry]) {
+    pub fn on_recovered(
+        &mut self,
+        now: Micros,
+        node: usize,
+        hs: HardState,
+        log: &[Entry],
+        snapshot: Option<(u64, u64)>,
+    ) {
         if hs.term < self.max_durable_term[node] {
             self.fail(
                 Property::TermMonotonic,
@@ -449,8 +528,28 @@ impl Checkers {
         }
         self.durable_hard_state[node] = hs;
         self.max_durable_term[node] = self.max_durable_term[node].max(hs.term);
-        self.durable[node].reset(log);
-        self.memory[node].reset(log);
+        match snapshot {
+            None => {
+                self.durable[node].reset(log);
+                self.memory[node].reset(log);
+            }
+            Some((index, term)) => {
+                // As the node does: entries the snapshot covers are dropped, and the whole log
+                // when its entry at the snapshot's index contradicts the snapshot.
+                let contradicts = log.iter().any(|e| e.index == index && e.term != term);
+                let after: Vec<Entry> = if contradicts {
+                    Vec::new()
+                } else {
+                    log.iter().filter(|e| e.index > index).cloned().collect()
+                };
+                let prefix = self.committed_prefix(index);
+                for mirror in [&mut self.durable[node], &mut self.memory[node]] {
+                    mirror.reset(&[]);
+                    mirror.rebase(index, prefix, term, true);
+                    mirror.write(index, &after);
+                }
+            }
+        }
         self.roles[node] = (Role::Follower, hs.term);
         self.check_committed_durable(now);
     }
@@ -505,8 +604,10 @@ impl Checkers {
                 // m.term sent. The node's memory may have moved on since it created the message
                 // (a later leader replaced the tail), so compare with the durable log only:
                 // it must reach m.index with an entry no newer than m.term.
-                let durable_term = self.durable[node].term_at(m.index);
-                if durable.term < m.term || durable_term.is_none_or(|t| t > m.term) {
+                let durable_log = &self.durable[node];
+                let durable_term = durable_log.term_at(m.index);
+                let covered = durable_log.covers(m.index);
+                if durable.term < m.term || (!covered && durable_term.is_none_or(|t| t > m.term)) {
                     self.fail(
                         Property::PersistBeforeSend,
                         now,
@@ -648,6 +749,7 @@ mod tests {
                 vote: None,
             },
             &[],
+            None,
         );
         let grant = Message::VoteResponse(raft_core::VoteResponse {
             term: 2,
@@ -683,6 +785,7 @@ mod tests {
                 vote: None,
             },
             &[],
+            None,
         );
         assert_eq!(c.first_violation.unwrap().property, Property::TermMonotonic);
     }

@@ -35,6 +35,10 @@ pub struct Faults {
     pub transfer_weight: u32,
     /// An application pausing and later resuming apply on a node.
     pub pause_apply_weight: u32,
+    /// An application snapshotting its state machine (log compaction). Absent in bundles
+    /// written before snapshots were in the mix.
+    #[serde(default)]
+    pub snapshot_weight: u32,
     /// When the chaos ends, keep a partial partition (a bridge node between two sides) during
     /// the liveness phase: a connected quorum exists, so a correct core must stay live (the
     /// Cloudflare 2020 shape).
@@ -63,6 +67,7 @@ impl Faults {
             read_error_weight: 0,
             transfer_weight: 0,
             pause_apply_weight: 0,
+            snapshot_weight: 0,
             residual_partition: false,
             nemesis_interval_us: 1_000_000,
             torn_write_ppm: 0,
@@ -81,6 +86,7 @@ impl Faults {
             + self.read_error_weight
             + self.transfer_weight
             + self.pause_apply_weight
+            + self.snapshot_weight
     }
 }
 
@@ -173,6 +179,7 @@ impl SimConfig {
             read_error_weight: maybe(&mut rng, 1, 2) as u32,
             transfer_weight: maybe(&mut rng, 1, 4) as u32,
             pause_apply_weight: maybe(&mut rng, 1, 3) as u32,
+            snapshot_weight: maybe(&mut rng, 1, 4) as u32,
             residual_partition: rng.below(4) == 0,
             nemesis_interval_us: rng.between(200_000, 1_500_000),
             torn_write_ppm: maybe(&mut rng, 100_000, 900_000) as Ppm,

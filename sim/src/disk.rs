@@ -48,6 +48,13 @@ impl AppendFile {
         self.synced_len
     }
 
+    /// Replaces the whole file with `bytes`, durably (the atomic replace of a compacted WAL,
+    /// done when its persist completes).
+    pub fn replace(&mut self, bytes: Vec<u8>) {
+        self.synced_len = bytes.len();
+        self.data = bytes;
+    }
+
     /// Drops everything after `len` (the host cutting off a torn tail after recovery).
     pub fn truncate(&mut self, len: usize) {
         self.data.truncate(len);
@@ -104,6 +111,8 @@ pub struct Disk {
     pub term_vote: AtomicFile,
     /// The peer-state file (`peers.idx`), replaced atomically like the term/vote file.
     pub peers: AtomicFile,
+    /// The newest snapshot file, replaced atomically.
+    pub snapshot: AtomicFile,
     /// Set by a read-error fault: the next recovery read fails.
     pub read_error_armed: bool,
 }
@@ -138,7 +147,7 @@ impl Disk {
             effect.kept_bytes = keep_to - wal.synced_len;
         }
         wal.synced_len = wal.data.len();
-        for file in [&mut self.term_vote, &mut self.peers] {
+        for file in [&mut self.term_vote, &mut self.peers, &mut self.snapshot] {
             if let Some((bytes, renamed)) = file.pending.take() {
                 if renamed {
                     let survived = rng.chance(500_000);

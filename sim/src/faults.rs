@@ -59,6 +59,8 @@ pub enum Fault {
     Transfer { to: Option<usize> },
     /// The application pauses apply on a node for a while, then resumes it.
     PauseApply { target: Target, for_us: Micros },
+    /// The application snapshots its state at the applied index; the log is compacted.
+    Snapshot { target: Target },
 }
 
 impl Fault {
@@ -77,6 +79,7 @@ impl Fault {
             Fault::ReadError { .. } => "read-error",
             Fault::Transfer { .. } => "leader-transfer",
             Fault::PauseApply { .. } => "pause-apply",
+            Fault::Snapshot { .. } => "snapshot",
         }
     }
 }
@@ -133,6 +136,7 @@ impl fmt::Display for Fault {
             Fault::PauseApply { target, for_us } => {
                 write!(f, "pause-apply[{target} for {for_us}us]")
             }
+            Fault::Snapshot { target } => write!(f, "snapshot[{target}]"),
         }
     }
 }
@@ -272,6 +276,13 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
                 at,
                 fault: Fault::Transfer { to },
             });
+        } else if choose(faults.snapshot_weight) {
+            script.push(ScriptedFault {
+                at,
+                fault: Fault::Snapshot {
+                    target: target(&mut rng),
+                },
+            });
         } else {
             let for_us = rng.between(config.tick_us, interval * 2);
             script.push(ScriptedFault {
@@ -326,6 +337,6 @@ mod tests {
                 kinds.insert(f.fault.kind());
             }
         }
-        assert_eq!(kinds.len(), 13, "{kinds:?}");
+        assert_eq!(kinds.len(), 14, "{kinds:?}");
     }
 }

@@ -106,7 +106,7 @@ impl Command {
 }
 
 /// The state machine: data plus, per client, the last applied sequence number and its result.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KvStore {
     data: BTreeMap<String, String>,
     sessions: BTreeMap<u32, (u64, KvResult)>,
@@ -147,6 +147,16 @@ impl KvStore {
         self.sessions
             .insert(command.client, (command.seq, result.clone()));
         result
+    }
+
+    /// The snapshot of this state machine (what `install_snapshot` is given).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("the store serializes")
+    }
+
+    /// Restores a snapshot made by [`KvStore::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Option<KvStore> {
+        serde_json::from_slice(bytes).ok()
     }
 
     pub fn get(&self, key: &str) -> Option<&String> {

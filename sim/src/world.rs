@@ -36,7 +36,7 @@ enum Event {
         node: usize,
         incarnation: u64,
         bytes: Vec<u8>,
-        peers: bool,
+        file: SmallFile,
     },
     PersistDone {
         node: usize,
@@ -139,6 +139,17 @@ struct PendingIo {
     hard_state: Option<HardState>,
     log: Option<LogWrite>,
     peers: bool,
+    /// A snapshot persist: its index and term, and the compacted WAL that replaces the old
+    /// one when the log is discarded.
+    snapshot: Option<(u64, u64, Option<Vec<u8>>)>,
+}
+
+/// The small files replaced atomically (write temp, fsync, rename, fsync directory).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SmallFile {
+    TermVote,
+    Peers,
+    Snapshot,
 }
 
 /// The simulated host of one node: it carries out the node's actions against the virtual
@@ -579,14 +590,14 @@ impl World {
                 node,
                 incarnation,
                 bytes,
-                peers,
+                file,
             } => {
                 if self.hosts[node].incarnation == incarnation {
                     let disk = &mut self.hosts[node].disk;
-                    let file = if peers {
-                        &mut disk.peers
-                    } else {
-                        &mut disk.term_vote
+                    let file = match file {
+                        SmallFile::TermVote => &mut disk.term_vote,
+                        SmallFile::Peers => &mut disk.peers,
+                        SmallFile::Snapshot => &mut disk.snapshot,
                     };
                     file.begin_replace(bytes);
                     file.rename();
@@ -729,16 +740,38 @@ impl World {
                 return;
             }
         };
+        let snapshot_bytes = self.hosts[node].disk.snapshot.bytes();
+        let snapshot = if snapshot_bytes.is_empty() {
+            None
+        } else {
+            match storage::decode_snapshot_file(snapshot_bytes) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    let reason = format!("snapshot file: {e}");
+                    self.stats.corruption_detected += 1;
+                    self.record(event!(now, Some(node), "stopped", reason = reason));
+                    self.hosts[node].status = Status::Stopped(reason);
+                    return;
+                }
+            }
+        };
+        let kv = match &snapshot {
+            Some(s) => {
+                KvStore::from_bytes(&s.data).expect("snapshots hold a store this host wrote")
+            }
+            None => KvStore::default(),
+        };
+        let snapshot_point = snapshot.as_ref().map(|s| (s.meta.index, s.meta.term));
         let recovered = Recovered {
             hard_state,
             log: wal.entries,
             membership,
-            snapshot: None,
+            snapshot,
         };
         let config = self.node_config(node);
         let last_index = recovered.log.last().map_or(0, |e| e.index);
         self.checkers
-            .on_recovered(now, node, hard_state, &recovered.log);
+            .on_recovered(now, node, hard_state, &recovered.log, snapshot_point);
         match Node::new(config, recovered) {
             #[allow(unused_mut)]
             Ok(mut raft) => {
@@ -749,7 +782,7 @@ impl World {
                 let host = &mut self.hosts[node];
                 host.node = Some(raft);
                 host.status = Status::Up;
-                host.kv = KvStore::default();
+                host.kv = kv;
                 host.leader_hint = None;
                 let incarnation = host.incarnation;
                 let tick_us = host.tick_us;
@@ -813,6 +846,16 @@ impl World {
         }
         if done.peers {
             host.disk.peers.complete();
+        }
+        if let Some((index, term, new_wal)) = done.snapshot.clone() {
+            host.disk.snapshot.complete();
+            let discard = new_wal.is_some();
+            if let Some(bytes) = new_wal {
+                host.disk.wal.replace(bytes);
+            }
+            if self.checking {
+                self.checkers.on_snapshot(node, index, term, discard, true);
+            }
         }
         if self.checking {
             self.checkers
@@ -898,7 +941,15 @@ impl World {
                 Action::ReadReady { context, index } => self.on_read_ready(node, context, index),
                 // Snapshots are not wired into the simulated host yet: nothing emits them
                 // until the node is asked to install one.
-                Action::PersistSnapshot { .. } | Action::ApplySnapshot { .. } => {}
+                Action::PersistSnapshot {
+                    id: persist,
+                    snapshot,
+                    data,
+                    discard_log,
+                } => self.submit_snapshot(node, persist, snapshot, data, discard_log),
+                Action::ApplySnapshot { snapshot, data } => {
+                    self.apply_snapshot(node, snapshot.index, &data)
+                }
             }
         }
         if let Some(raft) = self.hosts[node].node.as_ref().filter(|_| self.checking) {
@@ -906,6 +957,85 @@ impl World {
             self.checkers
                 .check_commit_within_log(now, node, commit, last);
         }
+    }
+
+    /// The next slot of a node's sequential I/O queue: (start, fsync latency, completion).
+    fn io_slot(&mut self, node: usize) -> (Micros, Micros, Micros) {
+        let now = self.now;
+        let host = &mut self.hosts[node];
+        let mut latency = host
+            .disk_rng
+            .between(self.config.fsync_min_us, self.config.fsync_max_us);
+        if host.disk_rng.chance(self.config.faults.slow_fsync_ppm) {
+            latency += host
+                .disk_rng
+                .between(0, self.config.faults.slow_fsync_max_us);
+            self.stats.slow_fsyncs += 1;
+            self.stats.fault("slow-fsync");
+        }
+        let start = host.io_busy_until.max(now);
+        let done_at = start + latency;
+        host.io_busy_until = done_at;
+        (start, latency, done_at)
+    }
+
+    /// A snapshot file written atomically; with `discard_log`, the WAL is replaced by one that
+    /// starts at the snapshot when the persist completes.
+    fn submit_snapshot(
+        &mut self,
+        node: usize,
+        persist: PersistId,
+        meta: raft_core::SnapshotMeta,
+        data: bytes::Bytes,
+        discard_log: bool,
+    ) {
+        let now = self.now;
+        let file = storage::encode_snapshot_file(&meta, &data);
+        let new_wal = discard_log.then(|| {
+            storage::encode_wal_append(meta.index, meta.term, &[], 0)
+                .expect("an empty WAL record encodes")
+        });
+        let (start, latency, done_at) = self.io_slot(node);
+        let host = &mut self.hosts[node];
+        let incarnation = host.incarnation;
+        let wal_end = host.disk.wal.len();
+        host.io.push_back(PendingIo {
+            id: persist,
+            wal_end,
+            hard_state: None,
+            log: None,
+            peers: false,
+            snapshot: Some((meta.index, meta.term, new_wal)),
+        });
+        if self.checking {
+            self.checkers
+                .on_snapshot(node, meta.index, meta.term, discard_log, false);
+        }
+        let rename = Event::Rename {
+            node,
+            incarnation,
+            bytes: file,
+            file: SmallFile::Snapshot,
+        };
+        self.schedule(start + latency / 2, rename);
+        self.record(event!(
+            now,
+            Some(node),
+            "persist-snapshot",
+            id = persist.0,
+            index = meta.index,
+            term = meta.term,
+            discard_log = discard_log,
+            done_at = done_at
+        ));
+        self.schedule(
+            done_at,
+            Event::PersistDone {
+                node,
+                incarnation,
+                id: persist,
+            },
+        );
     }
 
     fn submit_io(
@@ -925,19 +1055,8 @@ impl World {
             host.disk.wal.append(&bytes);
         }
         let wal_end = host.disk.wal.len();
-        let mut latency = host
-            .disk_rng
-            .between(self.config.fsync_min_us, self.config.fsync_max_us);
-        if host.disk_rng.chance(self.config.faults.slow_fsync_ppm) {
-            latency += host
-                .disk_rng
-                .between(0, self.config.faults.slow_fsync_max_us);
-            self.stats.slow_fsyncs += 1;
-            self.stats.fault("slow-fsync");
-        }
-        let start = host.io_busy_until.max(now);
-        let done_at = start + latency;
-        host.io_busy_until = done_at;
+        let (start, latency, done_at) = self.io_slot(node);
+        let host = &mut self.hosts[node];
         let incarnation = host.incarnation;
         host.io.push_back(PendingIo {
             id: persist,
@@ -945,6 +1064,7 @@ impl World {
             hard_state,
             log: log.clone(),
             peers: peers.is_some(),
+            snapshot: None,
         });
         if let Some(hs) = hard_state {
             let bytes = storage::encode_hard_state(&hs);
@@ -954,7 +1074,7 @@ impl World {
                     node,
                     incarnation,
                     bytes,
-                    peers: false,
+                    file: SmallFile::TermVote,
                 },
             );
         }
@@ -966,7 +1086,7 @@ impl World {
                     node,
                     incarnation,
                     bytes,
-                    peers: true,
+                    file: SmallFile::Peers,
                 },
             );
         }
@@ -1084,6 +1204,22 @@ impl World {
         let host = &mut self.hosts[node];
         if let Some(raft) = host.node.as_mut() {
             match raft.applied(last) {
+                Ok(actions) => self.execute(node, actions),
+                Err(e) => panic!("simulated host broke the apply contract: {e}"),
+            }
+        }
+    }
+
+    /// Replaces the state machine with a snapshot received from the leader.
+    fn apply_snapshot(&mut self, node: usize, index: u64, data: &[u8]) {
+        let now = self.now;
+        let host = &mut self.hosts[node];
+        host.kv = KvStore::from_bytes(data).expect("snapshots hold a store this host wrote");
+        self.record(event!(now, Some(node), "apply-snapshot", index = index));
+        self.serve_reads(node, index);
+        let host = &mut self.hosts[node];
+        if let Some(raft) = host.node.as_mut() {
+            match raft.applied(index) {
                 Ok(actions) => self.execute(node, actions),
                 Err(e) => panic!("simulated host broke the apply contract: {e}"),
             }
@@ -1243,6 +1379,34 @@ impl World {
                 self.record(event!(now, Some(leader), "fault", what = what));
                 if let Ok(actions) = outcome {
                     self.execute(leader, actions);
+                }
+            }
+            Fault::Snapshot { target } => {
+                let node = self.resolve(target);
+                let host = &mut self.hosts[node];
+                if host.status != Status::Up {
+                    return;
+                }
+                let Some(raft) = host.node.as_mut() else {
+                    return;
+                };
+                let index = raft.applied_index();
+                match raft.install_snapshot(index, host.kv.to_bytes()) {
+                    Ok(actions) => {
+                        self.record(event!(
+                            now,
+                            Some(node),
+                            "fault",
+                            what = format!("snapshot at {index}")
+                        ));
+                        self.execute(node, actions);
+                    }
+                    Err(e) => self.record(event!(
+                        now,
+                        Some(node),
+                        "fault",
+                        what = format!("snapshot refused: {e}")
+                    )),
                 }
             }
             Fault::PauseApply { target, for_us } => {

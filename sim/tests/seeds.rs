@@ -39,6 +39,8 @@ fn pinned_seeds_pass_and_reach_every_fault_kind() {
         "corrupt",
         "crash",
         "heal",
+        "kill-next-leader",
+        "leader-transfer",
         "message-drop",
         "message-duplicate",
         "partition-bridge",
@@ -46,8 +48,10 @@ fn pinned_seeds_pass_and_reach_every_fault_kind() {
         "partition-one-way",
         "partition-split",
         "pause",
+        "pause-apply",
         "read-error",
         "slow-fsync",
+        "snapshot",
         "torn-write",
     ];
     for kind in expected {
