@@ -12,6 +12,7 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
+    bin_name = "cargo xtask",
     about = "Deterministic simulation of raft-core, and the project's CI entry point",
     long_about = "Deterministic simulation of raft-core, and the project's CI entry point.\n\n\
                   One u64 seed determines a whole run: the drawn configuration, the fault script, \
