@@ -928,8 +928,7 @@ fn memory_rows(plan: &Plan, rows: &mut Vec<Row>) {
                     "MiB",
                 )
                 .note(format!(
-                    "{} jobs, {:.1} seeds/s; peak raised by {}",
-                    v["jobs"],
+                    "one job, {:.1} seeds/s; peak raised by {}",
                     v["seeds_per_s"].as_f64().unwrap_or(f64::NAN),
                     if blame.is_empty() {
                         "no single seed".to_string()
