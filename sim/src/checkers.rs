@@ -145,66 +145,62 @@ impl Hasher for FxHasher {
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
-/// Prefix hashes of one log: `prefix[i]` covers entries 1..=i+1.
+/// What the checkers keep of one log position: the prefix hash up to it and its term.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Point {
+    prefix: u64,
+    term: u64,
+}
+
+/// Prefix hashes of one log, after an optional snapshot base.
 #[derive(Clone, Debug, Default)]
 struct PrefixLog {
-    /// Entries up to `base_index` are covered by a snapshot; `base_prefix` is the prefix hash
-    /// there. 0/0 without a snapshot.
+    /// Entries up to `base_index` are covered by a snapshot; `base` is the point there
+    /// (0/0 without a snapshot).
     base_index: u64,
-    base_prefix: u64,
-    base_term: u64,
-    /// `prefix[i]` covers entries up to `base_index + 1 + i`.
-    prefix: Vec<u64>,
-    terms: Vec<u64>,
+    base: Point,
+    /// `points[i]` is the entry at `base_index + 1 + i`.
+    points: Vec<Point>,
 }
 
 impl PrefixLog {
+    fn point(&self, index: u64) -> Option<Point> {
+        match index.cmp(&self.base_index) {
+            std::cmp::Ordering::Less => None,
+            std::cmp::Ordering::Equal => Some(self.base),
+            std::cmp::Ordering::Greater => self
+                .points
+                .get((index - self.base_index) as usize - 1)
+                .copied(),
+        }
+    }
     fn at(&self, index: u64) -> Option<u64> {
-        if index == self.base_index {
-            return Some(self.base_prefix);
-        }
-        if index < self.base_index {
-            return None;
-        }
-        self.prefix
-            .get((index - self.base_index) as usize - 1)
-            .copied()
+        self.point(index).map(|p| p.prefix)
     }
     fn term_at(&self, index: u64) -> Option<u64> {
-        if index == self.base_index {
-            return Some(self.base_term);
-        }
-        if index < self.base_index {
-            return None;
-        }
-        self.terms
-            .get((index - self.base_index) as usize - 1)
-            .copied()
+        self.point(index).map(|p| p.term)
     }
     /// The index is inside the snapshot: committed state, known to match.
     fn covers(&self, index: u64) -> bool {
         index <= self.base_index
     }
     fn len(&self) -> u64 {
-        self.base_index + self.prefix.len() as u64
+        self.base_index + self.points.len() as u64
     }
     fn write(&mut self, prev_index: u64, entries: &[Entry]) {
         let skip = self.base_index.saturating_sub(prev_index) as usize;
-        let keep = prev_index.saturating_sub(self.base_index) as usize;
-        self.prefix.truncate(keep);
-        self.terms.truncate(keep);
+        self.points
+            .truncate(prev_index.saturating_sub(self.base_index) as usize);
         for entry in entries.iter().skip(skip) {
-            let prev = self.prefix.last().copied().unwrap_or(self.base_prefix);
-            self.prefix.push(chain(prev, entry_hash(entry)));
-            self.terms.push(entry.term);
+            let prev = self.points.last().map_or(self.base.prefix, |p| p.prefix);
+            self.points.push(Point {
+                prefix: chain(prev, entry_hash(entry)),
+                term: entry.term,
+            });
         }
     }
     fn reset(&mut self, entries: &[Entry]) {
-        self.base_index = 0;
-        self.base_prefix = 0;
-        self.base_term = 0;
-        self.prefix.clear();
-        self.terms.clear();
+        *self = PrefixLog::default();
         self.write(0, entries);
     }
     /// A snapshot at `index` (prefix hash `prefix`, term `term`) now covers the log up to
@@ -213,17 +209,14 @@ impl PrefixLog {
         if index <= self.base_index {
             return;
         }
-        let drop = ((index - self.base_index) as usize).min(self.prefix.len());
+        let drop = ((index - self.base_index) as usize).min(self.points.len());
         let reached = self.base_index + drop as u64 == index;
-        self.prefix.drain(..drop);
-        self.terms.drain(..drop);
+        self.points.drain(..drop);
         if discard || !reached {
-            self.prefix.clear();
-            self.terms.clear();
+            self.points.clear();
         }
         self.base_index = index;
-        self.base_prefix = prefix;
-        self.base_term = term;
+        self.base = Point { prefix, term };
     }
 }
 

@@ -175,6 +175,16 @@ struct Host {
     leader_hint: Option<usize>,
 }
 
+impl Host {
+    /// The node, if it is running (not down, stopped or paused).
+    fn running(&mut self) -> Option<&mut Node> {
+        match self.status {
+            Status::Up => self.node.as_mut(),
+            _ => None,
+        }
+    }
+}
+
 /// One client operation in flight.
 #[derive(Clone, Debug)]
 struct InFlight {
@@ -630,13 +640,8 @@ impl World {
                 }
             }
             Event::ResumeApply { node, incarnation } => {
-                let host = &mut self.hosts[node];
-                if host.incarnation == incarnation && host.status == Status::Up {
-                    if let Some(raft) = host.node.as_mut() {
-                        let actions = raft.resume_apply();
-                        self.record(event!(self.now, Some(node), "resume-apply"));
-                        self.execute(node, actions);
-                    }
+                if self.hosts[node].incarnation == incarnation {
+                    self.resume_apply(node);
                 }
             }
             Event::ClientWake { client } => self.client_issue(client),
@@ -805,23 +810,33 @@ impl World {
         }
     }
 
+    /// The application resumes apply on a running node.
+    fn resume_apply(&mut self, node: usize) {
+        let Some(raft) = self.hosts[node].running() else {
+            return;
+        };
+        let actions = raft.resume_apply();
+        self.record(event!(self.now, Some(node), "resume-apply"));
+        self.execute(node, actions);
+    }
+
     fn on_tick(&mut self, node: usize, incarnation: u64) {
         let host = &mut self.hosts[node];
-        if host.incarnation != incarnation || host.status != Status::Up {
+        if host.incarnation != incarnation {
             return;
         }
-        let Some(raft) = host.node.as_mut() else {
+        let tick_us = host.tick_us;
+        let Some(raft) = host.running() else {
             return;
         };
         let actions = raft.tick();
-        let next = self.now + host.tick_us;
+        let next = self.now + tick_us;
         self.schedule(next, Event::Tick { node, incarnation });
         self.execute(node, actions);
     }
 
     fn on_deliver(&mut self, from: usize, to: usize, message: Message) {
-        let host = &mut self.hosts[to];
-        let Some(raft) = host.node.as_mut().filter(|_| host.status == Status::Up) else {
+        let Some(raft) = self.hosts[to].running() else {
             self.stats.messages_dropped += 1;
             return;
         };
@@ -847,7 +862,7 @@ impl World {
         if done.peers {
             host.disk.peers.complete();
         }
-        if let Some((index, term, new_wal)) = done.snapshot.clone() {
+        if let Some((index, term, new_wal)) = done.snapshot {
             host.disk.snapshot.complete();
             let discard = new_wal.is_some();
             if let Some(bytes) = new_wal {
@@ -1384,14 +1399,12 @@ impl World {
             Fault::Snapshot { target } => {
                 let node = self.resolve(target);
                 let host = &mut self.hosts[node];
-                if host.status != Status::Up {
-                    return;
-                }
-                let Some(raft) = host.node.as_mut() else {
+                let data = host.kv.to_bytes();
+                let Some(raft) = host.running() else {
                     return;
                 };
                 let index = raft.applied_index();
-                match raft.install_snapshot(index, host.kv.to_bytes()) {
+                match raft.install_snapshot(index, data) {
                     Ok(actions) => {
                         self.record(event!(
                             now,
@@ -1412,14 +1425,11 @@ impl World {
             Fault::PauseApply { target, for_us } => {
                 let node = self.resolve(target);
                 let host = &mut self.hosts[node];
-                if host.status != Status::Up {
-                    return;
-                }
-                let Some(raft) = host.node.as_mut() else {
+                let incarnation = host.incarnation;
+                let Some(raft) = host.running() else {
                     return;
                 };
                 let actions = raft.pause_apply();
-                let incarnation = host.incarnation;
                 self.record(event!(
                     now,
                     Some(node),
@@ -1514,13 +1524,8 @@ impl World {
                 _ => {}
             }
             // The applications that paused apply resume it: the faults are over.
-            let host = &mut self.hosts[node];
-            if host.status == Status::Up {
-                if let Some(raft) = host.node.as_mut().filter(|n| n.is_paused()) {
-                    let actions = raft.resume_apply();
-                    self.record(event!(now, Some(node), "resume-apply"));
-                    self.execute(node, actions);
-                }
+            if self.hosts[node].running().is_some_and(|n| n.is_paused()) {
+                self.resume_apply(node);
             }
         }
         // Decided after the restarts above, which may have found damage and stopped a node.
