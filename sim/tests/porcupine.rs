@@ -5,29 +5,16 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use sim::linearizability::porcupine_suite::{
+    self, JEPSEN_EMPTY, JEPSEN_FILES, JEPSEN_LINEARIZABLE, KV_FILES,
+};
 use sim::linearizability::{
     check_with_stats, parse_jepsen_etcd_log, parse_porcupine_kv, CheckOptions, KvInput, KvModel,
     KvOutput, Model, Operation, RegisterInput, RegisterModel, RegisterOutput, Verdict,
 };
 
-/// The Jepsen files expected to be linearizable (README table; every other file except the empty
-/// etcd_095 is expected not to be).
-const JEPSEN_LINEARIZABLE: [usize; 23] = [
-    2, 5, 7, 18, 25, 31, 38, 45, 48, 49, 51, 53, 56, 67, 75, 76, 80, 87, 92, 98, 100, 101, 102,
-];
-/// Empty file, no test upstream.
-const JEPSEN_SKIPPED: usize = 95;
-const KV_FILES: [(&str, bool); 6] = [
-    ("c01-ok", true),
-    ("c01-bad", false),
-    ("c10-ok", true),
-    ("c10-bad", false),
-    ("c50-ok", true),
-    ("c50-bad", false),
-];
-
 fn data_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/porcupine");
+    let dir = porcupine_suite::data_dir();
     assert!(
         dir.join("README.md").is_file(),
         "porcupine test data not found at {} (expected the `shared` directory beside the \
@@ -86,9 +73,9 @@ fn all_108_porcupine_verdicts() {
     let mut timings = Vec::new();
     let total = Instant::now();
 
-    for n in 0..=102 {
+    for n in 0..JEPSEN_FILES {
         let history = jepsen_history(&dir, n);
-        if n == JEPSEN_SKIPPED {
+        if n == JEPSEN_EMPTY {
             assert!(history.is_empty(), "etcd_095.log is expected to be empty");
             continue;
         }

@@ -58,6 +58,7 @@ mod checker;
 mod edn;
 mod kv;
 mod parse;
+pub mod porcupine_suite;
 mod register;
 #[cfg(test)]
 mod tests;

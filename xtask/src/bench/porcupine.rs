@@ -3,30 +3,14 @@
 
 use super::{median, Plan, Row};
 use serde_json::{json, Value};
+use sim::linearizability::porcupine_suite::{
+    data_dir, JEPSEN_EMPTY, JEPSEN_FILES, JEPSEN_LINEARIZABLE, KV_FILES,
+};
 use sim::linearizability::{
     check, parse_jepsen_etcd_log, parse_porcupine_kv, CheckOptions, KvModel, RegisterModel, Verdict,
 };
 use std::path::PathBuf;
 use std::time::Instant;
-
-/// The Jepsen files porcupine's test suite expects to be linearizable (the data's README);
-/// every other file is expected not to be, except the empty etcd_095.
-const JEPSEN_LINEARIZABLE: [usize; 23] = [
-    2, 5, 7, 18, 25, 31, 38, 45, 48, 49, 51, 53, 56, 67, 75, 76, 80, 87, 92, 98, 100, 101, 102,
-];
-const JEPSEN_EMPTY: usize = 95;
-const KV_FILES: [(&str, bool); 6] = [
-    ("c01-ok", true),
-    ("c01-bad", false),
-    ("c10-ok", true),
-    ("c10-bad", false),
-    ("c50-ok", true),
-    ("c50-bad", false),
-];
-
-fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata/porcupine")
-}
 
 /// A parsed history ready to check.
 enum History {
@@ -76,7 +60,7 @@ fn load() -> Result<Vec<File>, String> {
         std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
     };
     let mut files = Vec::new();
-    for n in 0..=102 {
+    for n in 0..JEPSEN_FILES {
         if n == JEPSEN_EMPTY {
             continue;
         }
