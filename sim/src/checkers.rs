@@ -547,7 +547,8 @@ impl Checkers {
         self.check_committed_durable(now);
     }
 
-    /// A node's disk lost data in a crash (unsynced bytes): refresh its durable view.
+    /// A node crashed: it leads nothing any more. Its durable view is unchanged (only synced
+    /// data counts as durable) and is replaced at restart by what recovery reads.
     pub fn on_crash(&mut self, node: usize) {
         self.roles[node] = (Role::Follower, self.roles[node].1);
     }
