@@ -108,6 +108,15 @@ fn hash_bytes(bytes: &[u8], mut hash: u64) -> u64 {
 }
 
 /// Hash of one entry's identity and content.
+/// A voter mask as `{n0,n2}`.
+fn fmt_mask(mask: u64) -> String {
+    let nodes: Vec<String> = (0..64)
+        .filter(|i| mask & (1 << i) != 0)
+        .map(|i| format!("n{i}"))
+        .collect();
+    format!("{{{}}}", nodes.join(","))
+}
+
 pub fn entry_hash(entry: &Entry) -> u64 {
     let mut h = mix(0xcbf2_9ce4_8422_2325, entry.term);
     h = mix(h, entry.index);
@@ -223,7 +232,15 @@ impl PrefixLog {
 /// The incremental safety checkers for one run.
 #[derive(Clone, Debug)]
 pub struct Checkers {
-    quorum: usize,
+    /// Every node, as a voter mask (bit `i` is node `i`): the voters a committed index is
+    /// checked against when no leader's commit covers it.
+    all_nodes: u64,
+    /// `(commit index, voters)`: a leader advanced its commit index to `commit index` while
+    /// its membership had these voters (a mask). Increasing in index; consecutive records
+    /// have different voters; records below the highest applied index are dropped. A
+    /// committed entry must be durable on a majority of the voters of the leader that
+    /// committed it (with membership changes, not of every node).
+    leader_commits: std::collections::VecDeque<(u64, u64)>,
     leader_of_term: FxMap<u64, usize>,
     roles: Vec<(Role, u64)>,
     /// (index, term) -> prefix hash, over every log ever seen.
@@ -245,7 +262,12 @@ pub struct Checkers {
 impl Checkers {
     pub fn new(nodes: usize) -> Checkers {
         Checkers {
-            quorum: nodes / 2 + 1,
+            all_nodes: if nodes >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << nodes) - 1
+            },
+            leader_commits: std::collections::VecDeque::new(),
             leader_of_term: FxMap::default(),
             roles: vec![(Role::Follower, 0); nodes],
             seen: FxMap::default(),
@@ -393,26 +415,52 @@ impl Checkers {
         self.check_committed_durable(now);
     }
 
-    /// Every committed entry is durable on a quorum: checked at the highest committed index
-    /// (the prefix hash covers everything before it).
+    /// Whether the checkers last saw `node` as a leader (before the current step's role
+    /// changes are shown to them).
+    pub fn is_leader(&self, node: usize) -> bool {
+        self.roles[node].0 == Role::Leader
+    }
+
+    /// A leader's commit index reached `index` while `voters` (a mask, bit `i` = node `i`)
+    /// were its voters.
+    pub fn on_leader_commit(&mut self, index: u64, voters: u64) {
+        match self.leader_commits.back_mut() {
+            Some((last, _)) if index <= *last => {}
+            Some((last, mask)) if *mask == voters => *last = index,
+            _ => self.leader_commits.push_back((index, voters)),
+        }
+    }
+
+    /// Every committed entry is durable on a quorum of the voters that committed it: checked
+    /// at the highest committed index (the prefix hash covers everything before it).
     pub fn check_committed_durable(&mut self, now: Micros) {
         let Some(&prefix) = self.committed.last() else {
             return;
         };
         let index = self.committed.len() as u64;
+        while self.leader_commits.front().is_some_and(|&(i, _)| i < index) {
+            self.leader_commits.pop_front();
+        }
+        let voters = self
+            .leader_commits
+            .front()
+            .map_or(self.all_nodes, |&(_, voters)| voters);
         let holders = self
             .durable
             .iter()
-            .filter(|log| log.covers(index) || log.at(index) == Some(prefix))
+            .enumerate()
+            .filter(|&(node, _)| node < 64 && voters & (1 << node) != 0)
+            .filter(|(_, log)| log.covers(index) || log.at(index) == Some(prefix))
             .count();
-        if holders < self.quorum {
+        let quorum = voters.count_ones() as usize / 2 + 1;
+        if holders < quorum {
             self.fail(
                 Property::CommittedDurableOnQuorum,
                 now,
                 None,
                 format!(
-                    "committed index {index} is durable on {holders} nodes, a quorum is {}",
-                    self.quorum
+                    "committed index {index} is durable on {holders} of the voters {}, a quorum is {quorum}",
+                    fmt_mask(voters)
                 ),
             );
         }
@@ -720,6 +768,40 @@ mod tests {
         assert_eq!(
             c.first_violation.unwrap().property,
             Property::CommittedDurableOnQuorum
+        );
+    }
+
+    /// One entry durable on nodes 0 and 1 of five, committed by a leader whose voters are
+    /// `voters`: the verdict of committed-durable-on-quorum.
+    fn durable_on_two_of_five_committed_with(voters: u64) -> Option<Property> {
+        let mut c = Checkers::new(5);
+        let log = LogWrite {
+            prev_index: 0,
+            prev_term: 0,
+            entries: vec![entry(1, 1, "a")],
+        };
+        for node in [0, 1] {
+            c.on_log_write(1, node, &log);
+            c.on_durable(1, node, None, Some(&log));
+        }
+        c.on_leader_commit(1, voters);
+        c.on_committed(2, 0, &log.entries);
+        c.first_violation.map(|v| v.property)
+    }
+
+    #[test]
+    fn committed_durable_counts_the_voters_of_the_committing_leader() {
+        // {n0,n1,n2}: two of three is a quorum, though two of all five nodes is not.
+        assert_eq!(durable_on_two_of_five_committed_with(0b00111), None);
+        // {n0,n1,n2,n3}: two of four is not.
+        assert_eq!(
+            durable_on_two_of_five_committed_with(0b01111),
+            Some(Property::CommittedDurableOnQuorum)
+        );
+        // {n2,n3,n4}: the holders are not voters at all.
+        assert_eq!(
+            durable_on_two_of_five_committed_with(0b11100),
+            Some(Property::CommittedDurableOnQuorum)
         );
     }
 

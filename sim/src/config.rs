@@ -39,6 +39,10 @@ pub struct Faults {
     /// written before snapshots were in the mix.
     #[serde(default)]
     pub snapshot_weight: u32,
+    /// Membership changes at the leader: add or remove a voter, add, promote or remove an
+    /// observer.
+    #[serde(default)]
+    pub membership_weight: u32,
     /// When the chaos ends, keep a partial partition (a bridge node between two sides) during
     /// the liveness phase: a connected quorum exists, so a correct core must stay live (the
     /// Cloudflare 2020 shape).
@@ -68,6 +72,7 @@ impl Faults {
             transfer_weight: 0,
             pause_apply_weight: 0,
             snapshot_weight: 0,
+            membership_weight: 0,
             residual_partition: false,
             nemesis_interval_us: 1_000_000,
             torn_write_ppm: 0,
@@ -87,6 +92,7 @@ impl Faults {
             + self.transfer_weight
             + self.pause_apply_weight
             + self.snapshot_weight
+            + self.membership_weight
     }
 }
 
@@ -180,6 +186,8 @@ impl SimConfig {
             transfer_weight: maybe(&mut rng, 1, 4) as u32,
             pause_apply_weight: maybe(&mut rng, 1, 3) as u32,
             snapshot_weight: maybe(&mut rng, 1, 4) as u32,
+            // From a stream of its own, so adding the knob left every other draw as it was.
+            membership_weight: maybe(&mut Stream::new(seed, "config/membership"), 1, 4) as u32,
             residual_partition: rng.below(4) == 0,
             nemesis_interval_us: rng.between(200_000, 1_500_000),
             torn_write_ppm: maybe(&mut rng, 100_000, 900_000) as Ppm,

@@ -61,6 +61,17 @@ pub enum Fault {
     PauseApply { target: Target, for_us: Micros },
     /// The application snapshots its state at the applied index; the log is compacted.
     Snapshot { target: Target },
+    /// An operator changes the membership at the leader, one server at a time. What the
+    /// change is depends on `node`'s place in the leader's membership when it fires: a voter
+    /// is removed; an observer is promoted (`voter`) or removed; a non-member is added as a
+    /// voter (`voter`) or an observer. `at_next_leader` holds the change until the next
+    /// leader wins and proposes it at once, as an operator does right after a failover.
+    Membership {
+        node: usize,
+        voter: bool,
+        #[serde(default)]
+        at_next_leader: bool,
+    },
 }
 
 impl Fault {
@@ -80,6 +91,7 @@ impl Fault {
             Fault::Transfer { .. } => "leader-transfer",
             Fault::PauseApply { .. } => "pause-apply",
             Fault::Snapshot { .. } => "snapshot",
+            Fault::Membership { .. } => "membership",
         }
     }
 }
@@ -137,6 +149,20 @@ impl fmt::Display for Fault {
                 write!(f, "pause-apply[{target} for {for_us}us]")
             }
             Fault::Snapshot { target } => write!(f, "snapshot[{target}]"),
+            Fault::Membership {
+                node,
+                voter,
+                at_next_leader,
+            } => write!(
+                f,
+                "membership[n{node}{}{}]",
+                if *voter { " voter" } else { " observer" },
+                if *at_next_leader {
+                    " at the next leader"
+                } else {
+                    ""
+                }
+            ),
         }
     }
 }
@@ -283,6 +309,15 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
                     target: target(&mut rng),
                 },
             });
+        } else if choose(faults.membership_weight) {
+            script.push(ScriptedFault {
+                at,
+                fault: Fault::Membership {
+                    node: rng.below(n),
+                    voter: rng.chance(600_000),
+                    at_next_leader: rng.chance(300_000),
+                },
+            });
         } else {
             let for_us = rng.between(config.tick_us, interval * 2);
             script.push(ScriptedFault {
@@ -337,6 +372,6 @@ mod tests {
                 kinds.insert(f.fault.kind());
             }
         }
-        assert_eq!(kinds.len(), 14, "{kinds:?}");
+        assert_eq!(kinds.len(), 15, "{kinds:?}");
     }
 }

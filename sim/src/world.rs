@@ -13,8 +13,8 @@ use crate::rng::{derive_seed, Stream};
 use crate::trace::{Trace, TraceEvent};
 use raft_core::storage;
 use raft_core::{
-    Action, Config, EntryKind, HardState, LogWrite, Message, Node, NodeId, PersistId, Recovered,
-    Role,
+    Action, Config, EntryKind, HardState, LogWrite, MembershipChange, Message, Node, NodeId,
+    PersistId, Recovered, Role,
 };
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
@@ -345,10 +345,23 @@ pub struct World {
     probe_term: u64,
     /// An armed kill-next-leader fault: (delay after winning, downtime).
     kill_next_leader: Option<(Micros, Micros)>,
+    /// A membership change held for the next leader: (node, voter). Proposed when a node
+    /// wins, and again once it is ready if it refused for not having committed in its term.
+    membership_next_leader: Option<(usize, bool)>,
+    /// Nodes the fault script may damage (a mask): a membership change must leave the
+    /// undamaged voters a majority, or no correct core could stay live.
+    may_be_damaged: u64,
 }
 
 fn id(node: usize) -> NodeId {
     NodeId(node as u64)
+}
+
+/// A node's voters as a mask (bit `i` = node `i`).
+fn voters_mask(raft: &Node) -> u64 {
+    raft.voters()
+        .filter(|v| v.0 < 64)
+        .fold(0, |mask, v| mask | 1 << v.0)
 }
 
 impl World {
@@ -404,6 +417,13 @@ impl World {
             .script
             .clone()
             .unwrap_or_else(|| draw_script(&config));
+        let may_be_damaged = script
+            .iter()
+            .filter_map(|f| match f.fault {
+                Fault::Corrupt { node, .. } => Some(1u64 << node),
+                _ => None,
+            })
+            .fold(0, |mask, bit| mask | bit);
         let mut trace = Trace::new(options.keep_trace);
         trace.echo = options.echo;
         let calm_at = config.chaos_us;
@@ -441,6 +461,8 @@ impl World {
             probe_done: None,
             probe_term: 0,
             kill_next_leader: None,
+            membership_next_leader: None,
+            may_be_damaged,
             config,
         }
     }
@@ -892,6 +914,14 @@ impl World {
         // The node's memory already changed during the step: show the checkers role changes
         // and log writes in order before anything else in this batch is carried out.
         let checking = self.checking;
+        if let Some(raft) = self.hosts[node].node.as_ref().filter(|_| checking) {
+            // Before any Apply below is checked against the voters that committed it; also
+            // when the step that committed made it step down (its own removal committed).
+            if raft.role() == Role::Leader || self.checkers.is_leader(node) {
+                self.checkers
+                    .on_leader_commit(raft.commit_index(), voters_mask(raft));
+            }
+        }
         for action in actions.iter().filter(|_| checking) {
             match action {
                 Action::RoleChanged { role, term } => {
@@ -919,6 +949,9 @@ impl World {
                         self.stats.elections += 1;
                     }
                     if role == Role::Leader && !self.calm {
+                        if let Some((peer, voter)) = self.membership_next_leader {
+                            self.propose_membership(node, peer, voter);
+                        }
                         if let Some((after_us, down_us)) = self.kill_next_leader.take() {
                             let incarnation = self.hosts[node].incarnation;
                             let kill = Event::Kill {
@@ -944,6 +977,12 @@ impl World {
                 }
                 Action::LeaderChanged { term, leader } => {
                     self.hosts[node].leader_hint = leader.map(|l| l.0 as usize);
+                    if leader == Some(id(node)) && !self.calm {
+                        // Ready to lead: a change it refused when it won goes in now.
+                        if let Some((peer, voter)) = self.membership_next_leader {
+                            self.propose_membership(node, peer, voter);
+                        }
+                    }
                     self.record(event!(
                         now,
                         Some(node),
@@ -1422,6 +1461,19 @@ impl World {
                     )),
                 }
             }
+            Fault::Membership {
+                node: peer,
+                voter,
+                at_next_leader,
+            } => {
+                if at_next_leader {
+                    self.membership_next_leader = Some((peer, voter));
+                    let what = format!("change the membership of n{peer} at the next leader");
+                    self.record(event!(now, None, "fault", what = what));
+                } else if let Some(leader) = self.current_leader() {
+                    self.propose_membership(leader, peer, voter);
+                }
+            }
             Fault::PauseApply { target, for_us } => {
                 let node = self.resolve(target);
                 let host = &mut self.hosts[node];
@@ -1438,6 +1490,61 @@ impl World {
                 ));
                 self.execute(node, actions);
                 self.schedule(now + for_us, Event::ResumeApply { node, incarnation });
+            }
+        }
+    }
+
+    /// An operator's single-server membership change at `leader` (see [`Fault::Membership`]).
+    fn propose_membership(&mut self, leader: usize, peer: usize, voter: bool) {
+        let now = self.now;
+        let may_be_damaged = self.may_be_damaged;
+        let Some(raft) = self.hosts[leader].running() else {
+            return;
+        };
+        let term = raft.term();
+        let is_voter = raft.voters().any(|v| v == id(peer));
+        let is_observer = raft.observers().any(|o| o == id(peer));
+        let change = match (is_voter, is_observer, voter) {
+            (true, _, _) | (false, true, false) => MembershipChange::RemovePeer(id(peer)),
+            (false, _, true) => MembershipChange::AddVoter(id(peer)),
+            (false, false, false) => MembershipChange::AddObserver(id(peer)),
+        };
+        let mut next = voters_mask(raft);
+        match change {
+            MembershipChange::AddVoter(_) => next |= 1 << peer,
+            MembershipChange::RemovePeer(_) => next &= !(1 << peer),
+            MembershipChange::AddObserver(_) => {}
+        }
+        let undamaged = (next & !may_be_damaged).count_ones();
+        let outcome = if undamaged * 2 <= next.count_ones() {
+            // Not a refusal of the core: the nemesis keeps the cluster able to recover.
+            Err(format!(
+                "skipped: the voters would be {} with {} of them possibly damaged",
+                next.count_ones(),
+                next.count_ones() - undamaged
+            ))
+        } else {
+            raft.propose_membership(term, change)
+                .map_err(|e| format!("refused: {e}"))
+        };
+        let what = match change {
+            MembershipChange::AddVoter(_) => format!("add voter n{peer}"),
+            MembershipChange::AddObserver(_) => format!("add observer n{peer}"),
+            MembershipChange::RemovePeer(_) => format!("remove n{peer}"),
+        };
+        match outcome {
+            Ok(proposed) => {
+                self.membership_next_leader = None;
+                self.record(event!(now, Some(leader), "fault", what = what));
+                self.execute(leader, proposed.actions);
+            }
+            Err(why) => {
+                self.record(event!(
+                    now,
+                    Some(leader),
+                    "fault",
+                    what = format!("{what} {why}")
+                ));
             }
         }
     }
@@ -1536,12 +1643,30 @@ impl World {
         if self.config.faults.residual_partition && none_stopped && self.config.nodes >= 3 {
             // A bridge node sees both sides; with every node up, the bridge and the larger side
             // form a connected quorum, so a correct core must stay live.
+            // With membership changes, the bridge is a voter of every membership a node
+            // holds, so each of them has a connected majority.
             let n = self.config.nodes;
-            let bridge = self.faults_rng.below(n);
+            let voters_everywhere: Vec<usize> = (0..n)
+                .filter(|&v| {
+                    self.hosts
+                        .iter()
+                        .filter_map(|h| h.node.as_ref())
+                        .all(|raft| voters_mask(raft) & (1 << v) != 0)
+                })
+                .collect();
+            if voters_everywhere.is_empty() {
+                return self.start_probe_client();
+            }
+            let bridge = voters_everywhere[self.faults_rng.below(voters_everywhere.len())];
             let others: Vec<usize> = (0..n).filter(|&x| x != bridge).collect();
             let side_a = others[..others.len() / 2].to_vec();
             self.set_topology(Topology::Bridge { side_a, bridge });
         }
+        self.start_probe_client();
+    }
+
+    /// The liveness probe: one more client, whose first write must commit in time.
+    fn start_probe_client(&mut self) {
         let client = self.clients.len();
         self.clients.push(Client {
             id: client as u32,

@@ -392,7 +392,7 @@ fn print_config(c: &SimConfig) {
         c.fsync_min_us, c.fsync_max_us, f.slow_fsync_ppm, f.torn_write_ppm
     );
     println!(
-        "nemesis     every ~{}ms: partition {} crash {} pause {} clog {} corrupt {} read-error {} (weights); clock drift {}ppm",
+        "nemesis     every ~{}ms: partition {} crash {} pause {} clog {} corrupt {} read-error {} transfer {} pause-apply {} snapshot {} membership {} (weights); clock drift {}ppm",
         f.nemesis_interval_us / 1000,
         f.partition_weight,
         f.crash_weight,
@@ -400,6 +400,10 @@ fn print_config(c: &SimConfig) {
         f.clog_weight,
         f.corrupt_weight,
         f.read_error_weight,
+        f.transfer_weight,
+        f.pause_apply_weight,
+        f.snapshot_weight,
+        f.membership_weight,
         f.clock_drift_ppm
     );
     println!(
