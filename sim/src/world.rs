@@ -14,7 +14,7 @@ use crate::trace::{Trace, TraceEvent};
 use raft_core::storage;
 use raft_core::{
     Action, Config, EntryKind, HardState, LogWrite, MembershipChange, Message, Node, NodeId,
-    PersistId, Recovered, Role,
+    PersistId, ProposeError, Recovered, Role,
 };
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
@@ -199,10 +199,22 @@ struct Client {
     id: u32,
     seq: u64,
     guess: usize,
+    /// The node whose hint sent the client to `guess`: when `guess` knows no leader, the
+    /// client moves on from the hinting node, so a stale hint (a removed node still naming
+    /// an old leader) cannot send it back and forth between the same two nodes.
+    hinted_by: Option<usize>,
     current: Option<InFlight>,
     last_seen: BTreeMap<String, Option<String>>,
     /// The liveness probe: one write issued when the faults stop.
     probe: bool,
+}
+
+impl Client {
+    /// The next node to try when `guess` knew no leader or did not answer: the one after
+    /// the node that hinted at `guess`, else the one after `guess`.
+    fn move_on(&mut self, nodes: usize) {
+        self.guess = (self.hinted_by.take().unwrap_or(self.guess) + 1) % nodes;
+    }
 }
 
 /// Counters for the run summary.
@@ -405,6 +417,7 @@ impl World {
                 seq: 0,
                 guess: c % n,
                 current: None,
+                hinted_by: None,
                 last_seen: BTreeMap::new(),
                 probe: false,
             })
@@ -1518,27 +1531,33 @@ impl World {
         let undamaged = (next & !may_be_damaged).count_ones();
         let outcome = if undamaged * 2 <= next.count_ones() {
             // Not a refusal of the core: the nemesis keeps the cluster able to recover.
-            Err(format!(
+            let why = format!(
                 "skipped: the voters would be {} with {} of them possibly damaged",
                 next.count_ones(),
                 next.count_ones() - undamaged
-            ))
+            );
+            Err((why, false))
         } else {
-            raft.propose_membership(term, change)
-                .map_err(|e| format!("refused: {e}"))
+            raft.propose_membership(term, change).map_err(|e| {
+                let not_ready = e == ProposeError::NotYetCommittedInTerm;
+                (format!("refused: {e}"), not_ready)
+            })
         };
         let what = match change {
             MembershipChange::AddVoter(_) => format!("add voter n{peer}"),
             MembershipChange::AddObserver(_) => format!("add observer n{peer}"),
             MembershipChange::RemovePeer(_) => format!("remove n{peer}"),
         };
+        // A change held for the next leader waits only while the leader is not ready yet.
+        if !matches!(outcome, Err((_, true))) {
+            self.membership_next_leader = None;
+        }
         match outcome {
             Ok(proposed) => {
-                self.membership_next_leader = None;
                 self.record(event!(now, Some(leader), "fault", what = what));
                 self.execute(leader, proposed.actions);
             }
-            Err(why) => {
+            Err((why, _)) => {
                 self.record(event!(
                     now,
                     Some(leader),
@@ -1673,6 +1692,7 @@ impl World {
             seq: 0,
             guess: 0,
             current: None,
+            hinted_by: None,
             last_seen: BTreeMap::new(),
             probe: true,
         });
@@ -1863,7 +1883,16 @@ impl World {
                 if attempt != op.attempt {
                     return;
                 }
-                c.guess = hint.unwrap_or((c.guess + 1) % n);
+                c.guess = match hint {
+                    Some(leader) => {
+                        c.hinted_by = Some(c.guess);
+                        leader
+                    }
+                    None => {
+                        c.move_on(n);
+                        c.guess
+                    }
+                };
                 // Without a known leader, back off a little before asking again.
                 let backoff = if hint.is_some() {
                     0
@@ -1903,7 +1932,7 @@ impl World {
             return;
         };
         op.timed_out = true;
-        c.guess = (c.guess + 1) % n;
+        c.move_on(n);
         self.retry_or_give_up(client);
     }
 
