@@ -765,7 +765,9 @@ impl Node {
         change: MembershipChange,
     ) -> Result<Proposed, ProposeError> {
         self.check_can_propose(term)?;
-        if !self.leadership.as_ref().is_some_and(|l| l.ready) {
+        if !self.leadership.as_ref().is_some_and(|l| l.ready)
+            && !planted!(self, MembershipBeforeOwnTermCommit)
+        {
             return Err(ProposeError::NotYetCommittedInTerm);
         }
         if let Some(index) = self.pending_membership_change() {
@@ -1090,8 +1092,7 @@ impl Node {
             last_index: self.log.last_index(),
             candidate: self.config.id,
         };
-        let peers: Vec<NodeId> = self.other_voters().collect();
-        for peer in peers {
+        for peer in self.vote_request_recipients() {
             self.send_unattested(peer, Message::PreVoteRequest(request.clone()));
         }
         // A single voter has its own pre-vote and nobody to ask.
@@ -1127,7 +1128,7 @@ impl Node {
     fn handle_pre_vote_response(&mut self, from: NodeId, response: VoteResponse) {
         if response.term != self.hard_state.term + 1
             || response.peer != from
-            || !self.voters.contains(&from)
+            || !self.counts_votes_of(from)
         {
             return;
         }
@@ -1267,8 +1268,7 @@ impl Node {
             last_index: self.log.last_index(),
             candidate: self.config.id,
         };
-        let peers: Vec<NodeId> = self.other_voters().collect();
-        for peer in peers {
+        for peer in self.vote_request_recipients() {
             let message = if transfer {
                 Message::TransferVoteRequest(request.clone())
             } else {
@@ -1338,7 +1338,7 @@ impl Node {
         if self.role != Role::Candidate
             || response.term != self.hard_state.term
             || response.peer != from
-            || !self.voters.contains(&from)
+            || !self.counts_votes_of(from)
         {
             return;
         }
@@ -2461,6 +2461,26 @@ impl Node {
             .iter()
             .copied()
             .filter(move |&v| v != self.config.id)
+    }
+
+    /// Who a candidate asks for (pre-)votes: the other voters. With the planted
+    /// `removed-peer-votes-counted` also every peer it was configured with, as NRG's vote
+    /// request reaches every peer still listening on the group's subject.
+    fn vote_request_recipients(&self) -> Vec<NodeId> {
+        let mut peers: Vec<NodeId> = self.other_voters().collect();
+        if planted!(self, RemovedPeerVotesCounted) {
+            for &peer in &self.config.voters {
+                if peer != self.config.id && !peers.contains(&peer) {
+                    peers.push(peer);
+                }
+            }
+        }
+        peers
+    }
+
+    /// Rule: only voters' (pre-)vote responses count; a removed peer's never does.
+    fn counts_votes_of(&self, from: NodeId) -> bool {
+        self.voters.contains(&from) || planted!(self, RemovedPeerVotesCounted)
     }
 }
 

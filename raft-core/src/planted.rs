@@ -13,6 +13,8 @@
 //! | `match-from-bookkeeping` | the leader takes a follower's match index from its own next index instead of the acknowledged request | raft-rs Progress rejoin bug | pipelined appends with loss or reordering, then any acknowledgement | committed-durable-on-quorum, state-machine safety |
 //! | `ack-before-fsync` | a follower acknowledges appended entries before they are durable | Jepsen NATS 2.12.1 | crash of followers right after acknowledging (torn or lost unsynced writes) | persist-before-send, committed-durable-on-quorum |
 //! | `read-index-before-noop` | ReadIndex answered before the leader's own-term no-op is committed | etcd #7331 | new leader serving reads right after an election, with writes committed by the previous leader not yet known | linearizability |
+//! | `membership-before-own-term-commit` | a new leader starts a membership change before an entry of its own term is committed, so a change of a previous leader that it never saw and its own can both take effect, each with a majority of its own configuration | Ongaro, raft-dev 2015 (single-server changes) | a membership change proposed right after a failover, while the previous leader's uncommitted change survives on some nodes (crashes, partitions) | election safety, state-machine safety |
+//! | `removed-peer-votes-counted` | a candidate asks every peer it was configured with, as NRG's vote request reaches every peer still listening on the group's subject, and counts the grants of peers that are no longer voters | NATS #8353 | removed peers left running (they never learn their removal and keep an old log), then a voter with a stale log campaigns (crash, partition) | leader completeness, state-machine safety |
 //! | `no-prevote-checkquorum` | PreVote, CheckQuorum and leader stickiness switched off | Cloudflare 2020 etcd outage | a partial partition (bridge, one-way) that outlasts the chaos | liveness |
 
 use std::fmt;
@@ -30,10 +32,12 @@ pub enum PlantedBug {
     AckBeforeFsync,
     ReadIndexBeforeNoop,
     NoPreVoteCheckQuorum,
+    MembershipBeforeOwnTermCommit,
+    RemovedPeerVotesCounted,
 }
 
 impl PlantedBug {
-    pub const ALL: [PlantedBug; 10] = [
+    pub const ALL: [PlantedBug; 12] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -44,6 +48,8 @@ impl PlantedBug {
         PlantedBug::AckBeforeFsync,
         PlantedBug::ReadIndexBeforeNoop,
         PlantedBug::NoPreVoteCheckQuorum,
+        PlantedBug::MembershipBeforeOwnTermCommit,
+        PlantedBug::RemovedPeerVotesCounted,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +64,8 @@ impl PlantedBug {
             PlantedBug::AckBeforeFsync => "ack-before-fsync",
             PlantedBug::ReadIndexBeforeNoop => "read-index-before-noop",
             PlantedBug::NoPreVoteCheckQuorum => "no-prevote-checkquorum",
+            PlantedBug::MembershipBeforeOwnTermCommit => "membership-before-own-term-commit",
+            PlantedBug::RemovedPeerVotesCounted => "removed-peer-votes-counted",
         }
     }
 

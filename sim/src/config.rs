@@ -43,6 +43,10 @@ pub struct Faults {
     /// observer.
     #[serde(default)]
     pub membership_weight: u32,
+    /// The last `spare_nodes` nodes start outside the membership (running, empty, waiting to
+    /// be added), so the membership nemesis grows the cluster as well as shrinking it.
+    #[serde(default)]
+    pub spare_nodes: usize,
     /// When the chaos ends, keep a partial partition (a bridge node between two sides) during
     /// the liveness phase: a connected quorum exists, so a correct core must stay live (the
     /// Cloudflare 2020 shape).
@@ -73,6 +77,7 @@ impl Faults {
             pause_apply_weight: 0,
             snapshot_weight: 0,
             membership_weight: 0,
+            spare_nodes: 0,
             residual_partition: false,
             nemesis_interval_us: 1_000_000,
             torn_write_ppm: 0,
@@ -174,6 +179,9 @@ impl SimConfig {
                 rng.between(low, high)
             }
         };
+        // From a stream of its own, so adding these knobs left every other draw as it was.
+        let mut membership_rng = Stream::new(seed, "config/membership");
+        let membership_weight = maybe(&mut membership_rng, 2, 8) as u32;
         let faults = Faults {
             drop_ppm: maybe(&mut rng, 1_000, 100_000) as Ppm,
             duplicate_ppm: maybe(&mut rng, 1_000, 50_000) as Ppm,
@@ -186,8 +194,12 @@ impl SimConfig {
             transfer_weight: maybe(&mut rng, 1, 4) as u32,
             pause_apply_weight: maybe(&mut rng, 1, 3) as u32,
             snapshot_weight: maybe(&mut rng, 1, 4) as u32,
-            // From a stream of its own, so adding the knob left every other draw as it was.
-            membership_weight: maybe(&mut Stream::new(seed, "config/membership"), 1, 4) as u32,
+            membership_weight,
+            spare_nodes: if membership_weight > 0 {
+                membership_rng.below(nodes.saturating_sub(1) / 2)
+            } else {
+                0
+            },
             residual_partition: rng.below(4) == 0,
             nemesis_interval_us: rng.between(200_000, 1_500_000),
             torn_write_ppm: maybe(&mut rng, 100_000, 900_000) as Ppm,
@@ -244,6 +256,12 @@ impl SimConfig {
     pub fn validate(&self) -> Result<(), String> {
         if !(1..=9).contains(&self.nodes) {
             return Err(format!("nodes must be 1..=9, got {}", self.nodes));
+        }
+        if self.faults.spare_nodes >= self.nodes {
+            return Err(format!(
+                "spare_nodes ({}) must leave at least one voter of {} nodes",
+                self.faults.spare_nodes, self.nodes
+            ));
         }
         if self.tick_us == 0 {
             return Err("tick_us must be positive".into());

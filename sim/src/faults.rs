@@ -188,7 +188,8 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
     }
     let n = config.nodes;
     let mut rng = Stream::new(config.seed, "faults");
-    let tolerated = (n - 1) / 2;
+    // A minority of the voters the cluster starts with (spare nodes are outside it).
+    let tolerated = (n - faults.spare_nodes - 1) / 2;
     let mut damaged: Vec<usize> = Vec::new();
     let interval = faults.nemesis_interval_us;
     let mut at = rng.between(interval / 2, interval * 3 / 2);

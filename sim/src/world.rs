@@ -44,6 +44,12 @@ enum Event {
         id: PersistId,
     },
     Fault(usize),
+    /// The held membership change goes to a node that just won or just became ready (after
+    /// the step that made it so has been carried out).
+    MembershipAtLeader {
+        node: usize,
+        incarnation: u64,
+    },
     Restart {
         node: usize,
         incarnation: u64,
@@ -657,6 +663,17 @@ impl World {
                 let fault = self.script[i].fault.clone();
                 self.inject(fault);
             }
+            Event::MembershipAtLeader { node, incarnation } => {
+                let leads = self.hosts[node].incarnation == incarnation
+                    && self.hosts[node]
+                        .running()
+                        .is_some_and(|raft| raft.role() == Role::Leader);
+                if let (true, false, Some((peer, voter))) =
+                    (leads, self.calm, self.membership_next_leader)
+                {
+                    self.propose_membership(node, peer, voter);
+                }
+            }
             Event::Restart { node, incarnation } => {
                 if self.hosts[node].incarnation == incarnation
                     && self.hosts[node].status == Status::Down
@@ -714,7 +731,7 @@ impl World {
         let c = &self.config;
         Config {
             id: id(node),
-            voters: (0..c.nodes).map(id).collect(),
+            voters: (0..c.nodes - c.faults.spare_nodes).map(id).collect(),
             election_timeout_min: c.election_timeout_min_ticks,
             election_timeout_max: c.election_timeout_max_ticks,
             heartbeat_interval: c.heartbeat_ticks,
@@ -962,8 +979,9 @@ impl World {
                         self.stats.elections += 1;
                     }
                     if role == Role::Leader && !self.calm {
-                        if let Some((peer, voter)) = self.membership_next_leader {
-                            self.propose_membership(node, peer, voter);
+                        if self.membership_next_leader.is_some() {
+                            let incarnation = self.hosts[node].incarnation;
+                            self.schedule(now, Event::MembershipAtLeader { node, incarnation });
                         }
                         if let Some((after_us, down_us)) = self.kill_next_leader.take() {
                             let incarnation = self.hosts[node].incarnation;
@@ -990,11 +1008,10 @@ impl World {
                 }
                 Action::LeaderChanged { term, leader } => {
                     self.hosts[node].leader_hint = leader.map(|l| l.0 as usize);
-                    if leader == Some(id(node)) && !self.calm {
+                    if leader == Some(id(node)) && self.membership_next_leader.is_some() {
                         // Ready to lead: a change it refused when it won goes in now.
-                        if let Some((peer, voter)) = self.membership_next_leader {
-                            self.propose_membership(node, peer, voter);
-                        }
+                        let incarnation = self.hosts[node].incarnation;
+                        self.schedule(now, Event::MembershipAtLeader { node, incarnation });
                     }
                     self.record(event!(
                         now,
@@ -1529,7 +1546,14 @@ impl World {
             MembershipChange::AddObserver(_) => {}
         }
         let undamaged = (next & !may_be_damaged).count_ones();
-        let outcome = if undamaged * 2 <= next.count_ones() {
+        let voters_now = voters_mask(raft).count_ones();
+        let outcome = if is_voter && voters_now <= 2 {
+            // Removing one of two voters can leave no leader for good: if the leader appends
+            // the change and crashes, it restarts as a non-voter and never campaigns, and the
+            // other voter cannot win its vote (its log lacks the change). Operators keep
+            // three voters or more; so does the nemesis.
+            Err(("skipped: two voters left".to_string(), false))
+        } else if undamaged * 2 <= next.count_ones() {
             // Not a refusal of the core: the nemesis keeps the cluster able to recover.
             let why = format!(
                 "skipped: the voters would be {} with {} of them possibly damaged",

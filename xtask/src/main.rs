@@ -369,8 +369,9 @@ fn print_config(c: &SimConfig) {
     let w = &c.workload;
     println!("seed        {}", c.seed);
     println!(
-        "cluster     {} nodes, tick {}us, election timeout {}..{} ticks, heartbeat {} ticks, {} entries/msg, {} in flight",
+        "cluster     {} nodes ({} spare, outside the membership), tick {}us, election timeout {}..{} ticks, heartbeat {} ticks, {} entries/msg, {} in flight",
         c.nodes,
+        c.faults.spare_nodes,
         c.tick_us,
         c.election_timeout_min_ticks,
         c.election_timeout_max_ticks,
