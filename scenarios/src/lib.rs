@@ -15,7 +15,7 @@ pub mod outages;
 pub mod paper;
 pub mod script;
 
-pub use script::{Script, Sel, Setup};
+pub use script::{ae, ar, entry, vq, Script, Sel, Setup};
 use sim::trace::TraceEvent;
 
 /// One scenario: its name (`paper_`, `nrg_` or `outage_` + what it shows), its family, one

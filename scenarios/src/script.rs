@@ -275,18 +275,7 @@ impl Script {
             let entries: Vec<raft_core::Entry> = terms
                 .iter()
                 .enumerate()
-                .map(|(i, &t)| {
-                    let index = i as u64 + 1;
-                    let data = Command {
-                        client: 2,
-                        seq: index,
-                        op: KvOp::Append {
-                            key: "k".into(),
-                            value: format!("{index}.{t};"),
-                        },
-                    };
-                    raft_core::Entry::normal(t, index, data.encode())
-                })
+                .map(|(i, &t)| entry(i as u64 + 1, t))
                 .collect();
             let hs = raft_core::HardState {
                 term: *term,
@@ -333,6 +322,14 @@ impl Script {
             self.w().script_start(n);
         }
         self.end();
+    }
+
+    /// `nodes` voters without PreVote and CheckQuorum (as NRG), then `leader` elected and
+    /// its commit index known to all (a common start).
+    pub fn cluster_with_leader(&mut self, nodes: usize, leader: usize) {
+        self.setup(Setup::new(nodes).classic());
+        self.elect(leader);
+        self.run_ticks(3);
     }
 
     /// Boots a node that was not started (or restarts one that is down).
@@ -828,8 +825,8 @@ impl Script {
     // ----- assertions ---------------------------------------------------------------------
 
     /// Checks a node's state against space-separated expectations, all of which must hold:
-    /// `leader` / `follower` / `candidate` / `down` / `stopped` / `up`, `ready` (a leader
-    /// whose no-op committed), `tN` (term), `vote=nX` or `vote=-`, `commit=N`, `applied=N`,
+    /// `leader` / `follower` / `candidate` / `down` / `stopped` / `up`, `ready` / `unready` (a leader
+    /// whose no-op committed, or not), `notleader`, `tN` (term), `vote=nX` or `vote=-`, `commit=N`, `applied=N`,
     /// `last=N` (last log index), `log=T,T,..` (terms of the entries after the snapshot),
     /// `snap=N` (snapshot index), `voters=0,1,2`, `observers=3` or `observers=-`,
     /// `leader=nX` / `leader=-` (the leader it knows), `kv=abc` (value of key `k`; `kv=-`
@@ -879,6 +876,18 @@ impl Script {
         match key {
             "leader" if value.is_empty() => eq("role", "leader".into(), role.into()),
             "follower" | "candidate" => eq("role", key.into(), role.into()),
+            "unready" => eq(
+                "ready leader",
+                "false".into(),
+                n.is_ready_leader().to_string(),
+            ),
+            "notleader" => {
+                if role == "leader" {
+                    Err("role: expected not leader, actual leader".into())
+                } else {
+                    Ok(())
+                }
+            }
             "ready" => eq(
                 "ready leader",
                 "true".into(),
@@ -1035,4 +1044,82 @@ fn list(nodes: &[usize]) -> String {
         .map(|n| format!("n{n}"))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The entry a preloaded log holds at `index` in `term` (see [`Setup::state`]); a hand-built
+/// message carrying it carries the same entry.
+pub fn entry(index: u64, term: u64) -> raft_core::Entry {
+    let data = Command {
+        client: 2,
+        seq: index,
+        op: KvOp::Append {
+            key: "k".into(),
+            value: format!("{index}.{term};"),
+        },
+    };
+    raft_core::Entry::normal(term, index, data.encode())
+}
+
+/// A hand-built AppendEntries from `leader` in `term` after `(prev_term, prev_index)`,
+/// carrying entries of the given terms (see [`entry`]).
+pub fn ae(
+    leader: usize,
+    term: u64,
+    prev: (u64, u64),
+    commit: u64,
+    terms: &[u64],
+) -> raft_core::Message {
+    let entries = terms
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| entry(prev.1 + 1 + i as u64, t))
+        .collect();
+    raft_core::Message::AppendEntries(raft_core::AppendEntries {
+        leader: NodeId(leader as u64),
+        term,
+        commit,
+        prev_term: prev.0,
+        prev_index: prev.1,
+        entries,
+        read_seq: 0,
+    })
+}
+
+/// A hand-built VoteRequest.
+pub fn vq(candidate: usize, term: u64, last_term: u64, last_index: u64) -> raft_core::Message {
+    raft_core::Message::VoteRequest(raft_core::VoteRequest {
+        term,
+        last_term,
+        last_index,
+        candidate: NodeId(candidate as u64),
+    })
+}
+
+/// A hand-built AppendResponse.
+pub fn ar(peer: usize, term: u64, index: u64, success: bool) -> raft_core::Message {
+    raft_core::Message::AppendResponse(raft_core::AppendResponse {
+        term,
+        index,
+        peer: NodeId(peer as u64),
+        success,
+    })
+}
+
+impl Script {
+    /// Overwrites the node's term/vote file with `bytes` (the node should be down).
+    pub fn write_term_vote(&mut self, node: usize, bytes: Vec<u8>) {
+        self.begin(format!(
+            "write {} bytes over the term/vote file of n{node}",
+            bytes.len()
+        ));
+        self.w().script_write_term_vote(node, bytes);
+        self.end();
+    }
+
+    /// Deletes the node's WAL, keeping the term/vote file (the node should be down).
+    pub fn delete_wal(&mut self, node: usize) {
+        self.begin(format!("delete wal n{node}"));
+        self.w().script_delete_wal(node);
+        self.end();
+    }
 }

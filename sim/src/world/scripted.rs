@@ -451,3 +451,24 @@ impl World {
         }
     }
 }
+
+impl World {
+    /// Overwrites a node's durable term/vote file with `bytes` (a damaged or short file).
+    pub fn script_write_term_vote(&mut self, node: usize, bytes: Vec<u8>) {
+        let file = &mut self.hosts[node].disk.term_vote;
+        file.begin_replace(bytes);
+        file.complete();
+        self.record(event!(
+            self.now,
+            Some(node),
+            "fault",
+            what = "term/vote file overwritten"
+        ));
+    }
+
+    /// Deletes a node's WAL, keeping its other files (NRG test: only `tav.idx` left).
+    pub fn script_delete_wal(&mut self, node: usize) {
+        self.hosts[node].disk.wal = crate::disk::AppendFile::default();
+        self.record(event!(self.now, Some(node), "fault", what = "wal deleted"));
+    }
+}
