@@ -1123,3 +1123,23 @@ impl Script {
         self.end();
     }
 }
+
+impl Script {
+    /// Checks how many events of `kind` (`read-ready`, `role`, `apply`, ...) the trace holds
+    /// for `node` so far.
+    #[track_caller]
+    pub fn expect_events(&mut self, node: usize, kind: &str, count: usize) {
+        self.begin(format!("expect n{node} {kind} events: {count}"));
+        let actual = self
+            .events()
+            .iter()
+            .filter(|e| e.kind == kind && e.node == Some(node))
+            .count();
+        if actual != count {
+            self.fail(format!(
+                "n{node} {kind} events: expected {count}, actual {actual}"
+            ));
+        }
+        self.end();
+    }
+}
