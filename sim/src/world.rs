@@ -19,6 +19,8 @@ use raft_core::{
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 
+pub mod scripted;
+
 /// Something scheduled to happen at a virtual time.
 #[derive(Clone, Debug)]
 enum Event {
@@ -369,6 +371,9 @@ pub struct World {
     /// Nodes the fault script may damage (a mask): a membership change must leave the
     /// undamaged voters a majority, or no correct core could stay live.
     may_be_damaged: u64,
+    /// Scripted mode (`World::scripted`): no automatic ticks, clients or nemesis; sent
+    /// messages wait in an inspectable list until the script delivers them.
+    scripted: Option<Box<scripted::ScriptState>>,
 }
 
 fn id(node: usize) -> NodeId {
@@ -482,6 +487,7 @@ impl World {
             kill_next_leader: None,
             membership_next_leader: None,
             may_be_damaged,
+            scripted: None,
             config,
         }
     }
@@ -729,7 +735,7 @@ impl World {
 
     fn node_config(&self, node: usize) -> Config {
         let c = &self.config;
-        Config {
+        let config = Config {
             id: id(node),
             voters: (0..c.nodes - c.faults.spare_nodes).map(id).collect(),
             election_timeout_min: c.election_timeout_min_ticks,
@@ -745,6 +751,10 @@ impl World {
             max_uncommitted_entries: Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES,
             pre_vote: true,
             check_quorum: true,
+        };
+        match &self.scripted {
+            Some(script) => script.configure(node, config),
+            None => config,
         }
     }
 
@@ -851,7 +861,9 @@ impl World {
                     vote = fmt_vote(hard_state.vote),
                     last_index = last_index
                 ));
-                self.schedule(now + tick_us, Event::Tick { node, incarnation });
+                if self.scripted.is_none() {
+                    self.schedule(now + tick_us, Event::Tick { node, incarnation });
+                }
             }
             Err(e) => {
                 let reason = format!("recovered state refused: {e}");
@@ -1210,6 +1222,10 @@ impl World {
             self.checkers.on_send(now, from, id(from), id(to), &message);
         }
         let summary = fmt_message(&message);
+        if self.scripted.is_some() {
+            self.hold(from, to, message, summary);
+            return;
+        }
         match self.network.fate(from, to, now) {
             Fate::Deliver(delays) => {
                 if delays.len() > 1 {
@@ -1312,6 +1328,16 @@ impl World {
 
     /// A ReadIndex read is confirmed: serve it once apply has reached its index.
     fn on_read_ready(&mut self, node: usize, context: u64, index: u64) {
+        if self.scripted.is_some() {
+            self.record(event!(
+                self.now,
+                Some(node),
+                "read-ready",
+                context = context,
+                index = index
+            ));
+            return;
+        }
         let host = &mut self.hosts[node];
         if !host.reads.contains_key(&context) {
             return;

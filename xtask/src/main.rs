@@ -55,11 +55,95 @@ enum Command {
     ///
     /// Exit code 0 when every bug was found and there was no false positive, 1 otherwise.
     Hunt(hunt::HuntArgs),
+    /// Run a scripted scenario and print its trace (the text its golden snapshot holds).
+    ///
+    /// Scenarios are short scripts (Raft paper figures, ports of the NATS server's raft
+    /// tests, real outages) that drive the simulator's host step by step; `cargo test`
+    /// compares each one's trace with `scenarios/tests/snapshots/<name>.snap`.
+    /// Exit code 0 when the scenario passed, 1 when an assertion or a checker failed, 2 on a
+    /// usage error (unknown name).
+    Scenario(ScenarioArgs),
     /// Run exactly what CI runs: format check, clippy with warnings as errors, all tests.
     Ci,
     /// Measure the simulator, raft-core against raft-rs, the linearizability checker and peak
     /// memory, and print one table (issue 7; the figures are in the README).
     Bench(bench::BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ScenarioArgs {
+    /// List every scenario: family, name and what it checks.
+    #[arg(long, conflicts_with = "name")]
+    list: bool,
+    /// The scenario to run (see --list), e.g. paper_figure8_previous_term_entry_not_committed_by_counting.
+    #[arg(required_unless_present = "list")]
+    name: Option<String>,
+    #[command(flatten)]
+    views: Views,
+}
+
+fn scenario_command(args: ScenarioArgs) -> ExitCode {
+    if args.list {
+        let all = scenarios::all();
+        for s in &all {
+            println!("{:<8} {:<64} {}", s.family, s.name, s.about);
+        }
+        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+        for s in &all {
+            *counts.entry(s.family).or_default() += 1;
+        }
+        let per: Vec<String> = counts.iter().map(|(f, c)| format!("{f} {c}")).collect();
+        println!("{} scenarios ({})", all.len(), per.join(", "));
+        return ExitCode::SUCCESS;
+    }
+    let name = args.name.expect("clap requires a name without --list");
+    let Some(scenario) = scenarios::find(&name) else {
+        eprintln!("error: no scenario named {name:?}; `cargo xtask scenario --list` shows them");
+        return ExitCode::from(2);
+    };
+    // The script's own panics are reported below, with the trace up to the failed step.
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = scenarios::run(&scenario);
+    let _ = std::panic::take_hook();
+    print!(
+        "{}",
+        scenarios::render(scenario.name, scenario.about, &outcome.events)
+    );
+    let mut ok = true;
+    if args.views.wanted() {
+        let events = scenarios::view_events(&outcome.events);
+        let verdict = outcome.error.clone().unwrap_or_else(|| "PASS".into());
+        if let Some(path) = &args.views.perfetto {
+            ok &= write_file(
+                path,
+                &sim::views::perfetto(&events, outcome.nodes),
+                "perfetto trace",
+            );
+        }
+        if let Some(path) = &args.views.html {
+            let summary = format!(
+                "{} nodes, {} events, verdict: {verdict}",
+                outcome.nodes,
+                events.len()
+            );
+            ok &= write_file(
+                path,
+                &sim::views::html(&events, outcome.nodes, scenario.name, &summary),
+                "HTML view",
+            );
+        }
+    }
+    match outcome.error {
+        Some(error) => {
+            eprintln!("FAIL {error}");
+            ExitCode::from(1)
+        }
+        None if ok => {
+            println!("PASS {}", scenario.name);
+            ExitCode::SUCCESS
+        }
+        None => ExitCode::from(1),
+    }
 }
 
 /// Knobs that override what the seed draws. Unset knobs keep the drawn value.
@@ -224,6 +308,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Sim(args) => sim_command(args),
+        Command::Scenario(args) => scenario_command(args),
         Command::Sweep(args) => sweep::sweep_command(args),
         Command::SweepMerge(args) => sweep::merge_command(args),
         Command::Replay(args) => sweep::replay_command(args),

@@ -1,0 +1,474 @@
+//! Scripted mode: the same host, disks, checkers and trace as a random run, driven step by
+//! step by a script instead of the clock, the nemesis and the clients.
+//!
+//! - Nothing ticks by itself: the script ticks a node ([`World::script_tick`]) or calls one of
+//!   its inputs ([`World::script_input`]).
+//! - A message a node sends is held in an in-flight list ([`World::in_flight`]) until the
+//!   script delivers, drops or duplicates it, in any order it likes; a cut link
+//!   ([`World::script_cut`]) loses it at delivery.
+//! - A persist completes when the script syncs that node's disk ([`World::script_sync`]), or
+//!   during [`World::script_settle`] unless the disk is stalled.
+//! - A crash is a power loss (unsynced bytes lost) or a process kill (written bytes kept,
+//!   small files not yet renamed lost); a restart runs the node's recovery from its disk.
+//!
+//! Every step runs through the world's own `execute`, so the safety checkers see every event
+//! and the trace records it. The world's random-run paths are untouched: they only check
+//! `scripted.is_none()`.
+
+use super::*;
+use crate::checkers::Violation;
+use std::collections::BTreeSet;
+
+/// A message on the wire in scripted mode.
+#[derive(Clone, Debug)]
+pub struct Held {
+    /// Stable id for the trace (`m7`), in send order.
+    pub id: u64,
+    pub from: usize,
+    pub to: usize,
+    pub message: Message,
+}
+
+/// Per-node configuration changes a script asks for (PreVote off, a smaller message size,
+/// a node that starts outside the voter set, ...).
+pub type Configure = Box<dyn Fn(usize, Config) -> Config>;
+
+/// The scripted mode's own state.
+pub struct ScriptState {
+    in_flight: Vec<Held>,
+    next_message: u64,
+    cut: BTreeSet<(usize, usize)>,
+    stalled: BTreeSet<usize>,
+    configure: Option<Configure>,
+}
+
+impl ScriptState {
+    pub(super) fn configure(&self, node: usize, config: Config) -> Config {
+        match &self.configure {
+            Some(f) => f(node, config),
+            None => config,
+        }
+    }
+}
+
+/// How a scripted crash treats data that was written but not yet synced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashKind {
+    /// Power loss: every unsynced WAL byte and every small-file replacement not yet synced
+    /// is lost.
+    PowerLoss,
+    /// The process is killed: WAL bytes already written (in the OS page cache) survive;
+    /// small-file replacements the host had not renamed yet (it renames when the persist
+    /// completes) are lost.
+    ProcessKill,
+}
+
+impl World {
+    /// A world in scripted mode, nodes not started yet. Use a [`SimConfig`] without faults;
+    /// fsync latency is forced to zero (the script decides when I/O completes).
+    pub fn scripted(mut config: SimConfig, configure: Option<Configure>) -> World {
+        config.fsync_min_us = 0;
+        config.fsync_max_us = 0;
+        config.faults = crate::config::Faults::none();
+        config.workload.clients = 0;
+        let options = RunOptions {
+            keep_trace: true,
+            script: Some(Vec::new()),
+            workload: Some(Vec::new()),
+            ..RunOptions::default()
+        };
+        let mut world = World::new(config, &options);
+        world.scripted = Some(Box::new(ScriptState {
+            in_flight: Vec::new(),
+            next_message: 0,
+            cut: BTreeSet::new(),
+            stalled: BTreeSet::new(),
+            configure,
+        }));
+        world
+    }
+
+    fn script(&mut self) -> &mut ScriptState {
+        self.scripted.as_mut().expect("a scripted world")
+    }
+
+    /// Called by `send` in scripted mode: the message waits for the script.
+    pub(super) fn hold(&mut self, from: usize, to: usize, message: Message, summary: String) {
+        let script = self.script();
+        script.next_message += 1;
+        let id = script.next_message;
+        script.in_flight.push(Held {
+            id,
+            from,
+            to,
+            message,
+        });
+        self.record(event!(
+            self.now,
+            Some(from),
+            "send",
+            id = format!("m{id}"),
+            to = format!("n{to}"),
+            msg = summary
+        ));
+    }
+
+    pub fn nodes(&self) -> usize {
+        self.config.nodes
+    }
+
+    pub fn now(&self) -> Micros {
+        self.now
+    }
+
+    /// Moves virtual time forward (one script step).
+    pub fn script_advance(&mut self, us: Micros) {
+        self.now += us;
+    }
+
+    /// Records a line of the script itself in the trace.
+    pub fn script_note(&mut self, text: &str) {
+        self.record(event!(self.now, None, "script", step = text));
+    }
+
+    /// The node, whether or not it is running (None while down or stopped).
+    pub fn node(&self, node: usize) -> Option<&Node> {
+        self.hosts[node].node.as_ref()
+    }
+
+    pub fn status(&self, node: usize) -> &Status {
+        &self.hosts[node].status
+    }
+
+    /// The application state of a node (the key-value store).
+    pub fn kv(&self, node: usize) -> &KvStore {
+        &self.hosts[node].kv
+    }
+
+    pub fn in_flight(&self) -> &[Held] {
+        &self.scripted.as_ref().expect("a scripted world").in_flight
+    }
+
+    pub fn violation(&self) -> Option<&Violation> {
+        self.checkers.first_violation.as_ref()
+    }
+
+    pub fn trace_events(&self) -> &[TraceEvent] {
+        self.trace.events()
+    }
+
+    /// Boots (or reboots) a node from its disk.
+    pub fn script_start(&mut self, node: usize) {
+        if matches!(self.hosts[node].status, Status::Down) {
+            self.start_node(node);
+        }
+    }
+
+    /// One tick of a running node.
+    pub fn script_tick(&mut self, node: usize) {
+        if let Some(raft) = self.hosts[node].running() {
+            let actions = raft.tick();
+            self.execute(node, actions);
+        }
+    }
+
+    /// Any input of a running node: `f` gets the node and returns its actions (or an error,
+    /// handed back). None when the node is not running.
+    pub fn script_input<E>(
+        &mut self,
+        node: usize,
+        f: impl FnOnce(&mut Node) -> Result<Vec<Action>, E>,
+    ) -> Option<Result<(), E>> {
+        let raft = self.hosts[node].running()?;
+        Some(f(raft).map(|actions| self.execute(node, actions)))
+    }
+
+    /// Takes a snapshot of a running node at its applied index (its key-value store is the
+    /// snapshot data, as in the random runs).
+    pub fn script_snapshot(&mut self, node: usize) -> Option<Result<u64, String>> {
+        let data = self.hosts[node].kv.to_bytes();
+        let raft = self.hosts[node].running()?;
+        let index = raft.applied_index();
+        Some(match raft.install_snapshot(index, data) {
+            Ok(actions) => {
+                self.execute(node, actions);
+                Ok(index)
+            }
+            Err(e) => Err(e.to_string()),
+        })
+    }
+
+    /// Delivers the in-flight message `id` (a cut link loses it; a node that is not
+    /// running loses it too). Returns false if no such message is in flight.
+    pub fn script_deliver(&mut self, id: u64) -> bool {
+        let script = self.script();
+        let Some(at) = script.in_flight.iter().position(|h| h.id == id) else {
+            return false;
+        };
+        let held = script.in_flight.remove(at);
+        let cut = script.cut.contains(&(held.from, held.to));
+        let now = self.now;
+        let (mid, from, to) = (format!("m{id}"), format!("n{}", held.from), held.to);
+        if cut {
+            self.stats.messages_partitioned += 1;
+            self.record(event!(now, Some(to), "cut", id = mid, from = from));
+        } else if self.hosts[to].running().is_none() {
+            self.stats.messages_dropped += 1;
+            self.record(event!(now, Some(to), "lost", id = mid, from = from));
+        } else {
+            let msg = fmt_message(&held.message);
+            self.record(event!(
+                now,
+                Some(to),
+                "recv",
+                id = mid,
+                from = from,
+                msg = msg
+            ));
+            self.on_deliver(held.from, held.to, held.message);
+        }
+        true
+    }
+
+    /// Drops the in-flight message `id`.
+    pub fn script_drop(&mut self, id: u64) -> bool {
+        let script = self.script();
+        let Some(at) = script.in_flight.iter().position(|h| h.id == id) else {
+            return false;
+        };
+        let held = script.in_flight.remove(at);
+        self.stats.messages_dropped += 1;
+        self.record(event!(
+            self.now,
+            Some(held.from),
+            "drop",
+            id = format!("m{id}"),
+            to = format!("n{}", held.to)
+        ));
+        true
+    }
+
+    /// Puts a copy of the in-flight message `id` on the wire; returns the copy's id.
+    pub fn script_duplicate(&mut self, id: u64) -> Option<u64> {
+        let script = self.script();
+        let held = script.in_flight.iter().find(|h| h.id == id)?.clone();
+        script.next_message += 1;
+        let copy = script.next_message;
+        script.in_flight.push(Held { id: copy, ..held });
+        self.stats.messages_duplicated += 1;
+        self.record(event!(
+            self.now,
+            None,
+            "dup",
+            id = format!("m{id}"),
+            copy = format!("m{copy}")
+        ));
+        Some(copy)
+    }
+
+    /// Cuts (or restores) the one-way link `from -> to`.
+    pub fn script_cut(&mut self, from: usize, to: usize, cut: bool) {
+        let script = self.script();
+        if cut {
+            script.cut.insert((from, to));
+        } else {
+            script.cut.remove(&(from, to));
+        }
+    }
+
+    pub fn script_heal(&mut self) {
+        self.script().cut.clear();
+    }
+
+    pub fn is_cut(&self, from: usize, to: usize) -> bool {
+        let script = self.scripted.as_ref().expect("a scripted world");
+        script.cut.contains(&(from, to))
+    }
+
+    /// A stalled disk completes nothing during [`World::script_settle`] (an explicit
+    /// [`World::script_sync`] still completes it).
+    pub fn script_stall(&mut self, node: usize, stalled: bool) {
+        let script = self.script();
+        if stalled {
+            script.stalled.insert(node);
+        } else {
+            script.stalled.remove(&node);
+        }
+    }
+
+    /// Persists of `node` submitted and not completed yet.
+    pub fn pending_io(&self, node: usize) -> usize {
+        let incarnation = self.hosts[node].incarnation;
+        self.queue
+            .iter()
+            .filter(|Reverse(s)| {
+                matches!(&s.event, Event::PersistDone { node: n, incarnation: i, .. }
+                    if *n == node && *i == incarnation)
+            })
+            .count()
+    }
+
+    /// Pops the earliest queued disk event of a node `pick` accepts; other queued events
+    /// (restarts scheduled by a crash: the script restarts nodes itself) are discarded.
+    fn take_disk_event(&mut self, pick: impl Fn(usize) -> bool) -> Option<Event> {
+        let mut items: Vec<Scheduled> = std::mem::take(&mut self.queue)
+            .into_iter()
+            .map(|Reverse(s)| s)
+            .filter(|s| matches!(s.event, Event::Rename { .. } | Event::PersistDone { .. }))
+            .collect();
+        items.sort_by_key(|s| (s.at, s.seq));
+        let found = items.iter().position(|s| match &s.event {
+            Event::Rename { node, .. } | Event::PersistDone { node, .. } => pick(*node),
+            _ => false,
+        });
+        let taken = found.map(|at| items.remove(at).event);
+        self.queue = items.into_iter().map(Reverse).collect();
+        taken
+    }
+
+    fn run_disk_event(&mut self, event: Event) {
+        if let Event::PersistDone {
+            node,
+            incarnation,
+            id,
+        } = &event
+        {
+            if self.hosts[*node].incarnation == *incarnation {
+                self.record(event!(self.now, Some(*node), "synced", id = id.0));
+            }
+        }
+        self.handle(event);
+    }
+
+    /// Completes every pending persist of `node` (and any its completion leads to).
+    /// Returns how many completed.
+    pub fn script_sync(&mut self, node: usize) -> usize {
+        let mut done = 0;
+        while let Some(event) = self.take_disk_event(|n| n == node) {
+            if matches!(event, Event::PersistDone { .. }) {
+                done += 1;
+            }
+            self.run_disk_event(event);
+        }
+        done
+    }
+
+    /// Runs until quiet: completes every persist of disks that are not stalled and delivers
+    /// every message in flight, in rounds (all I/O, then every message in flight at the start
+    /// of the round, in send order), until neither is left. Returns the number of rounds;
+    /// panics after `max_rounds` (a livelock in a script is a bug in the script or the core).
+    pub fn script_settle(&mut self, max_rounds: usize) -> usize {
+        for round in 0..max_rounds {
+            let mut progressed = false;
+            loop {
+                let stalled = self.scripted.as_ref().expect("scripted").stalled.clone();
+                let Some(event) = self.take_disk_event(|n| !stalled.contains(&n)) else {
+                    break;
+                };
+                self.run_disk_event(event);
+                progressed = true;
+            }
+            let ids: Vec<u64> = self.in_flight().iter().map(|h| h.id).collect();
+            for id in ids {
+                progressed |= self.script_deliver(id);
+            }
+            if !progressed {
+                return round;
+            }
+        }
+        panic!("the script did not settle within {max_rounds} rounds");
+    }
+
+    /// Crashes a running node. Its pending persists never complete; its held messages are
+    /// lost; messages it already sent stay on the wire.
+    pub fn script_crash(&mut self, node: usize, kind: CrashKind) {
+        let host = &mut self.hosts[node];
+        if !matches!(host.status, Status::Up | Status::Paused) {
+            return;
+        }
+        match kind {
+            CrashKind::PowerLoss => {
+                let synced = host.disk.wal.synced_len();
+                host.disk.wal.truncate(synced);
+            }
+            CrashKind::ProcessKill => {
+                let len = host.disk.wal.len();
+                host.disk.wal.sync_to(len);
+            }
+        }
+        // Small-file replacements are renamed only when the persist completes in scripted
+        // mode, so none is half-renamed here: the crash loses them whole.
+        self.crash(node, Micros::MAX / 4);
+    }
+
+    /// Damages a synced byte of the WAL `from_end` bytes before its end (inside the last
+    /// record when small), as a bit flip on the platter would.
+    pub fn script_corrupt_wal(&mut self, node: usize, from_end: usize) -> bool {
+        let wal = &mut self.hosts[node].disk.wal;
+        let len = wal.synced_len();
+        if from_end == 0 || from_end > len {
+            return false;
+        }
+        let mut bytes = wal.bytes()[..len].to_vec();
+        bytes[len - from_end] ^= 0x40;
+        let rest = wal.bytes()[len..].to_vec();
+        wal.replace(bytes);
+        wal.append(&rest);
+        self.record(event!(
+            self.now,
+            Some(node),
+            "fault",
+            what = format!("corrupt wal byte {} of {len}", len - from_end)
+        ));
+        true
+    }
+
+    /// Loses a node's whole disk (a replaced drive): it restarts empty.
+    pub fn script_wipe_disk(&mut self, node: usize) {
+        self.hosts[node].disk = Disk::default();
+        self.record(event!(self.now, Some(node), "fault", what = "disk wiped"));
+    }
+
+    /// The node's durable WAL length and written length (synced, written).
+    pub fn wal_len(&self, node: usize) -> (usize, usize) {
+        let wal = &self.hosts[node].disk.wal;
+        (wal.synced_len(), wal.len())
+    }
+}
+
+impl World {
+    /// Writes a durable term/vote and log onto a node's disk before it boots: a scenario can
+    /// start from a state drawn in a figure instead of replaying the history behind it.
+    pub fn script_preload(&mut self, node: usize, hard_state: HardState, log: &[raft_core::Entry]) {
+        let disk = &mut self.hosts[node].disk;
+        disk.term_vote
+            .begin_replace(storage::encode_hard_state(&hard_state));
+        disk.term_vote.complete();
+        if !log.is_empty() {
+            let bytes = storage::encode_wal_append(0, 0, log, 0).expect("a preloaded log encodes");
+            let end = disk.wal.append(&bytes);
+            disk.wal.sync_to(end);
+        }
+    }
+}
+
+impl World {
+    /// Overwrites a node's durable term/vote file with `bytes` (a damaged or short file).
+    pub fn script_write_term_vote(&mut self, node: usize, bytes: Vec<u8>) {
+        let file = &mut self.hosts[node].disk.term_vote;
+        file.begin_replace(bytes);
+        file.complete();
+        self.record(event!(
+            self.now,
+            Some(node),
+            "fault",
+            what = "term/vote file overwritten"
+        ));
+    }
+
+    /// Deletes a node's WAL, keeping its other files (NRG test: only `tav.idx` left).
+    pub fn script_delete_wal(&mut self, node: usize) {
+        self.hosts[node].disk.wal = crate::disk::AppendFile::default();
+        self.record(event!(self.now, Some(node), "fault", what = "wal deleted"));
+    }
+}
