@@ -1604,6 +1604,7 @@ impl World {
         }
         match outcome {
             Ok(proposed) => {
+                self.stats.fault("membership-proposed");
                 self.record(event!(now, Some(leader), "fault", what = what));
                 self.execute(leader, proposed.actions);
             }

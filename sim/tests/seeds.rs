@@ -42,6 +42,7 @@ fn pinned_seeds_pass_and_reach_every_fault_kind() {
         "kill-next-leader",
         "leader-transfer",
         "message-drop",
+        "membership-proposed",
         "message-duplicate",
         "partition-bridge",
         "partition-isolate",
