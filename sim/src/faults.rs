@@ -47,7 +47,14 @@ pub enum Fault {
     /// Power loss: memory and unsynced writes lost; restart through recovery later.
     Crash { target: Target, down_us: Micros },
     /// Crash the next node to become leader, `after_us` after it wins.
-    KillNextLeader { after_us: Micros, down_us: Micros },
+    /// Leader churn: crash each of the next `leaders` leaders `after_us` after it wins (at
+    /// least one; older bundles without the field mean one).
+    KillNextLeader {
+        after_us: Micros,
+        down_us: Micros,
+        #[serde(default)]
+        leaders: u32,
+    },
     /// Stop processing for a while (a GC pause, SIGSTOP); messages queue up.
     Pause { target: Target, for_us: Micros },
     /// Damage synced WAL data (bit flip or zeroed sector); `then_crash` restarts the node
@@ -128,10 +135,15 @@ impl fmt::Display for Fault {
             Fault::Heal => write!(f, "heal"),
             Fault::Clog { from, to, for_us } => write!(f, "clog[n{from}->n{to} for {for_us}us]"),
             Fault::Crash { target, down_us } => write!(f, "crash[{target} down {down_us}us]"),
-            Fault::KillNextLeader { after_us, down_us } => {
+            Fault::KillNextLeader {
+                after_us,
+                down_us,
+                leaders,
+            } => {
                 write!(
                     f,
-                    "kill-next-leader[{after_us}us after it wins, down {down_us}us]"
+                    "kill-next-leader[{} leader(s), {after_us}us after each wins, down {down_us}us]",
+                    (*leaders).max(1)
                 )
             }
             Fault::Pause { target, for_us } => write!(f, "pause[{target} for {for_us}us]"),
@@ -244,10 +256,21 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
         } else if choose(faults.crash_weight) {
             let down_us = rng.between(config.tick_us, interval * 2);
             let fault = if rng.chance(300_000) {
-                // Leaders that die right after winning leave uncommitted entries of several
-                // terms behind: the schedule behind Raft's Figure 8.
-                let after_us = rng.between(0, 8 * config.tick_us);
-                Fault::KillNextLeader { after_us, down_us }
+                // Leaders that die right after winning, one after another, leave uncommitted
+                // entries of several terms behind: the schedule behind Raft's Figure 8.
+                // Half die before their first messages arrive anywhere (inside one
+                // network latency), half within a few heartbeats.
+                let after_us = if rng.chance(500_000) {
+                    rng.between(0, config.latency.min_us)
+                } else {
+                    rng.between(0, 8 * config.tick_us)
+                };
+                let leaders = 1 + rng.below(4) as u32;
+                Fault::KillNextLeader {
+                    after_us,
+                    down_us,
+                    leaders,
+                }
             } else {
                 Fault::Crash {
                     target: target(&mut rng),

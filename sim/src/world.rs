@@ -363,8 +363,8 @@ pub struct World {
     probe_done: Option<Micros>,
     /// The highest term when the liveness probe committed: leadership must stay stable after.
     probe_term: u64,
-    /// An armed kill-next-leader fault: (delay after winning, downtime).
-    kill_next_leader: Option<(Micros, Micros)>,
+    /// An armed kill-next-leader fault: (delay after winning, downtime, leaders left to kill).
+    kill_next_leader: Option<(Micros, Micros, u32)>,
     /// A membership change held for the next leader: (node, voter). Proposed when a node
     /// wins, and again once it is ready if it refused for not having committed in its term.
     membership_next_leader: Option<(usize, bool)>,
@@ -995,7 +995,10 @@ impl World {
                             let incarnation = self.hosts[node].incarnation;
                             self.schedule(now, Event::MembershipAtLeader { node, incarnation });
                         }
-                        if let Some((after_us, down_us)) = self.kill_next_leader.take() {
+                        if let Some((after_us, down_us, left)) = self.kill_next_leader.take() {
+                            if left > 1 {
+                                self.kill_next_leader = Some((after_us, down_us, left - 1));
+                            }
                             let incarnation = self.hosts[node].incarnation;
                             let kill = Event::Kill {
                                 node,
@@ -1431,9 +1434,15 @@ impl World {
                     what = format!("clog n{from}->n{to} until {}", now + for_us)
                 ));
             }
-            Fault::KillNextLeader { after_us, down_us } => {
-                self.kill_next_leader = Some((after_us, down_us));
-                let what = format!("kill the next leader {after_us}us after it wins");
+            Fault::KillNextLeader {
+                after_us,
+                down_us,
+                leaders,
+            } => {
+                let leaders = leaders.max(1);
+                self.kill_next_leader = Some((after_us, down_us, leaders));
+                let what =
+                    format!("kill the next {leaders} leader(s) {after_us}us after each wins");
                 self.record(event!(now, None, "fault", what = what));
             }
             Fault::Crash { target, down_us } => {

@@ -21,6 +21,11 @@ pub struct HuntArgs {
     /// Hunt every bug in the catalogue.
     #[arg(long)]
     all: bool,
+    /// What CI runs: every bug, no shrinking; fails on a false positive or on a missed bug
+    /// unless the catalogue lists it as a known escape (`PlantedBug::known_escape`), which is
+    /// reported instead.
+    #[arg(long, conflicts_with_all = ["bug", "all"])]
+    ci: bool,
     /// List the catalogue and exit.
     #[arg(long)]
     list: bool,
@@ -109,7 +114,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         println!("(mechanism, origin, exposing schedule and property: raft-core/src/planted.rs)");
         return ExitCode::SUCCESS;
     }
-    let bugs: Vec<PlantedBug> = match (&args.bug, args.all) {
+    let bugs: Vec<PlantedBug> = match (&args.bug, args.all || args.ci) {
         (Some(name), _) => match PlantedBug::from_name(name) {
             Some(bug) => vec![bug],
             None => {
@@ -167,7 +172,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                     let path = args.bundles.join(format!("{}.json", bug.name()));
                     let _ = b.write(&path);
                     row["bundle"] = json!(path.display().to_string());
-                    if !args.no_shrink {
+                    if !args.no_shrink && !args.ci {
                         let before = b.size();
                         let shrunk = bundle::shrink(&b, |_| {});
                         let after = shrunk.size();
@@ -224,6 +229,12 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     found_seeds.sort();
     let median = found_seeds.get(found_seeds.len() / 2).copied();
     let missed = rows.iter().filter(|r| r["found"] != true).count();
+    let known_escapes: Vec<(PlantedBug, &str)> = bugs
+        .iter()
+        .zip(&rows)
+        .filter(|(_, r)| r["found"] != true)
+        .filter_map(|(b, _)| b.known_escape().map(|why| (*b, why)))
+        .collect();
     println!(
         "found {}/{} bugs; median {} seeds to the first failure",
         rows.len() - missed,
@@ -257,7 +268,11 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    if missed > 0 || control.is_some() {
+    for (bug, why) in &known_escapes {
+        println!("known escape: {bug}: {why}");
+    }
+    let tolerated = if args.ci { known_escapes.len() } else { 0 };
+    if missed > tolerated || control.is_some() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
