@@ -75,10 +75,14 @@ impl PlantedBug {
     pub fn known_escape(self) -> Option<&'static str> {
         match self {
             PlantedBug::CommitPreviousTerm => Some(
-                "needs three leaders in a row that each die within about one round trip:                  divergent uncommitted entries of two earlier terms, then a leader that                  counts an old entry on a majority and dies before its own no-op replicates",
+                "needs three leaders in a row that each die within about one round trip: \
+                 divergent uncommitted entries of two earlier terms, then a leader that \
+                 counts an old entry on a majority and dies before its own no-op replicates",
             ),
             PlantedBug::MembershipBeforeOwnTermCommit => Some(
-                "needs an uncommitted change of a dead leader to survive on a minority, a                  different change by the next leader before its no-op commits, and the old                  leader's return with votes from its own configuration",
+                "needs an uncommitted change of a dead leader to survive on a minority, a \
+                 different change by the next leader before its no-op commits, and the old \
+                 leader's return with votes from its own configuration",
             ),
             _ => None,
         }

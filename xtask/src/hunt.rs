@@ -142,7 +142,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             None => {
                 max_seeds_used = args.seeds;
                 eprintln!(
-                    "  {:<26} not found in {} seeds ({elapsed:.1}s)",
+                    "  {:<34} not found in {} seeds ({elapsed:.1}s)",
                     bug.name(),
                     args.seeds
                 );
@@ -184,7 +184,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                     }
                 }
                 eprintln!(
-                    "  {:<26} found at seed {seed} ({} seeds, {:.1}s virtual): {}",
+                    "  {:<34} found at seed {seed} ({} seeds, {:.1}s virtual): {}",
                     bug.name(),
                     seed + 1,
                     violation.time as f64 / 1e6,
@@ -201,7 +201,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     let control_seconds = t.elapsed().as_secs_f64();
 
     println!(
-        "{:<26} {:>6} {:>7} {:<28} {:>10}  shrunk (nodes/faults/ops)",
+        "{:<34} {:>6} {:>7} {:<28} {:>10}  shrunk (nodes/faults/ops)",
         "bug", "found", "seeds", "first property", "virtual s"
     );
     for row in &rows {
@@ -210,7 +210,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             format!("{}/{}/{}", s["nodes"], s["faults"], s["client_ops"])
         });
         println!(
-            "{:<26} {:>6} {:>7} {:<28} {:>10}  {}",
+            "{:<34} {:>6} {:>7} {:<28} {:>10}  {}",
             row["bug"].as_str().unwrap_or("?"),
             if found { "yes" } else { "NO" },
             row["seeds"].as_u64().unwrap_or(0),
