@@ -103,6 +103,9 @@ crate::scenarios!(
         (peer_add_and_partition_leader, "The leader is partitioned right after adding a peer: a new leader and every node converge on four voters"),
         (leader_without_quorum_after_peer_add, "Split two-two right after an add-peer: no side elects a leader"),
         (removed_peer_vote_does_not_elect_leader, "A removed peer's vote does not help elect a leader"),
+        (propose_remove_peer_all, "Followers removed one by one until the leader is the only voter; removing the last voter is refused"),
+        (single_node_election, "The leader removed twice: the lone survivor elects itself, commits alone, then grows back to three voters"),
+        (truncate_wal_reverts_uncommitted_add_peer, "An uncommitted add-peer is reverted when truncated: the cluster is three voters again"),
     ]
 );
 
@@ -1342,4 +1345,66 @@ fn removed_peer_vote_does_not_elect_leader(s: &mut Script) {
     s.campaign(2);
     s.settle();
     s.expect(2, "candidate");
+}
+
+// Each removal commits with the voters left; the last voter cannot remove itself.
+fn propose_remove_peer_all(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.remove_peer(0, 1);
+    s.settle();
+    s.expect(0, "leader voters=0,2 commit=2");
+    s.remove_peer(0, 2);
+    s.settle();
+    s.expect(0, "leader voters=0 commit=3");
+    let r = s.try_change(
+        0,
+        raft_core::MembershipChange::RemovePeer(raft_core::NodeId(0)),
+    );
+    s.expect_refused(&r, "");
+    s.propose(0, "a");
+    s.settle();
+    s.expect(0, "leader voters=0 commit=4 kv=a");
+}
+
+// Two self-removals shrink the cluster to n2 alone, which then leads by itself and re-adds both.
+fn single_node_election(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.remove_peer(0, 0);
+    s.settle();
+    s.expect(0, "follower voters=1,2");
+    s.elect(1);
+    s.remove_peer(1, 1);
+    s.settle();
+    s.expect(1, "follower voters=2");
+    s.elect(2);
+    s.propose(2, "a");
+    s.settle();
+    s.expect(2, "leader voters=2 kv=a");
+    s.add_voter(2, 0);
+    s.settle();
+    s.add_voter(2, 1);
+    s.settle();
+    s.run_ticks(3);
+    for n in 0..3 {
+        s.expect(n, "voters=0,1,2 kv=a");
+    }
+}
+
+// The add-peer is applied when appended and reverted when a new leader truncates it away.
+fn truncate_wal_reverts_uncommitted_add_peer(s: &mut Script) {
+    s.setup(Setup::new(4).voters(&[0, 1, 2]).classic());
+    s.elect(0);
+    s.run_ticks(3);
+    s.add_voter(0, 3);
+    s.sync(0);
+    s.expect(0, "voters=0,1,2,3 last=2");
+    s.drop(Sel::any());
+    s.crash(0);
+    s.elect(1);
+    s.restart(0);
+    s.expect(0, "voters=0,1,2,3");
+    s.settle();
+    s.run_ticks(3);
+    s.expect(0, "follower voters=0,1,2 log=1,2");
+    s.expect(1, "leader voters=0,1,2");
 }
