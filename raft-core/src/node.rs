@@ -1822,7 +1822,8 @@ impl Node {
     /// - responses from another term are ignored (a higher term already stepped us down);
     /// - the match index is what the acknowledged request contained, never the leader's own
     ///   bookkeeping, and never moves back;
-    /// - a rejection moves the next index back to the follower's hint, unless it is stale.
+    /// - a rejection moves the next index back to the follower's hint, unless it is stale;
+    ///   one below the match index is a lost disk ([`handle_append_rejection`]).
     fn handle_append_response(&mut self, from: NodeId, response: AppendResponse) {
         if self.role != Role::Leader
             || response.term != self.hard_state.term
@@ -1851,7 +1852,7 @@ impl Node {
                 self.advance_leader_commit();
             }
         } else {
-            progress.reject(response.index);
+            handle_append_rejection(progress, response.index);
         }
         self.send_append(from);
         self.send_timeout_now_once_caught_up(from);
@@ -2565,4 +2566,28 @@ fn entries_after_snapshot(
         }
     }
     Ok(kept)
+}
+
+/// Rule (a replaced disk): a rejection whose hint is below the follower's match index in this
+/// term says it no longer holds entries it acknowledged, e.g. its WAL was lost and only its
+/// term/vote file survived. Raft assumes acknowledged entries are durable, so this is outside
+/// its fault model (the commit those acknowledgements made may now rest on fewer nodes than a
+/// quorum, which no protocol step can undo); but refusing to repair the follower only keeps it
+/// empty while this leader lasts (it kept probing at the old match index and the follower kept
+/// answering "I have nothing"). So the leader forgets the match (back to 0: it now knows
+/// nothing the follower holds) and probes from the hint, falling back to the snapshot if that
+/// is compacted. A rejection that is merely stale (sent before an acknowledgement that overtook
+/// it on the wire) looks the same and is handled the same: that costs one resend, which the
+/// follower acknowledges again, and a lower match index only delays commits: the commit index
+/// never moves back, and everything else that reads the match index only relies on the
+/// follower holding at least that much. Any other rejection is [`Progress::reject`]'s: the
+/// next index moves back to the hint, never below the match index, and a stale one changes
+/// nothing. During a snapshot transfer rejections are ignored: the snapshot repairs the
+/// follower either way.
+fn handle_append_rejection(progress: &mut Progress, hint: u64) {
+    if hint < progress.match_index && progress.state != ProgressState::Snapshot {
+        progress.forget_match(hint);
+    } else {
+        progress.reject(hint);
+    }
 }

@@ -18,7 +18,8 @@ pub enum ProgressState {
 #[derive(Clone, Debug)]
 pub struct Progress {
     /// Highest index known to be replicated and durable on the follower, learnt only from the
-    /// follower's acknowledgement of a request that contained it. Never decreases in a term.
+    /// follower's acknowledgement of a request that contained it. Never decreases in a term,
+    /// except when the follower says it lost entries it acknowledged ([`Progress::forget_match`]).
     pub match_index: u64,
     /// Next index to send. Invariant: `match_index < next_index`.
     pub next_index: u64,
@@ -101,6 +102,17 @@ impl Progress {
         self.probe_sent = false;
         self.inflight.clear();
         true
+    }
+
+    /// The follower rejected below its match index: it lost entries it acknowledged (a lost
+    /// or replaced disk; the rule is `handle_append_rejection` in node.rs). Nothing it holds is
+    /// known any more: the match index goes back to 0 and the next probe starts after `hint`.
+    pub fn forget_match(&mut self, hint: u64) {
+        self.match_index = 0;
+        self.next_index = hint + 1;
+        self.state = ProgressState::Probe;
+        self.probe_sent = false;
+        self.inflight.clear();
     }
 
     /// Whether the leader may send another AppendEntries with entries now.

@@ -8,8 +8,10 @@
 //! ([`render`]), compared with a reviewed snapshot by `tests/golden.rs`.
 //!
 //! Families: [`paper`] (Raft paper figures), [`nrg`] (ports of the NATS server's raft tests),
-//! [`outages`] (real outages and bug reports). Every scenario is listed in [`all`].
+//! [`outages`] (real outages and bug reports), [`membership`] (membership and leadership
+//! rules the random membership nemesis exercises). Every scenario is listed in [`all`].
 
+pub mod membership;
 pub mod nrg;
 pub mod outages;
 pub mod paper;
@@ -18,7 +20,7 @@ pub mod script;
 pub use script::{ae, ar, entry, vq, Script, Sel, Setup};
 use sim::trace::TraceEvent;
 
-/// One scenario: its name (`paper_`, `nrg_` or `outage_` + what it shows), its family, one
+/// One scenario: its name (`paper_`, `nrg_`, `outage_` or `member_` + what it shows), its family, one
 /// line saying what it checks, and the script.
 #[derive(Clone, Copy)]
 pub struct Scenario {
@@ -49,6 +51,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend_from_slice(paper::SCENARIOS);
     all.extend_from_slice(nrg::SCENARIOS);
     all.extend_from_slice(outages::SCENARIOS);
+    all.extend_from_slice(membership::SCENARIOS);
     all
 }
 

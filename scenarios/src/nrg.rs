@@ -45,7 +45,7 @@ crate::scenarios!(
         (snapshot_and_truncate_to_applied, "A follower with a snapshot and an uncommitted entry of a lost leadership truncates back to the snapshot without losing commit or applied"),
         (ignore_double_snapshot, "A second snapshot with nothing newly applied is refused and the first is kept"),
         (dont_switch_to_candidate_with_inflight_snapshot, "A follower does not campaign while a received snapshot is not applied"),
-        (recover_pindex_pterm_only_if_log_not_empty, "A restart with only the term/vote file left starts with an empty log (last index 0) and catches up"),
+        (recover_pindex_pterm_only_if_log_not_empty, "design: a restart with only the term/vote file left starts with an empty log (last index 0) and catches up from the same leader"),
         (cancel_catchup_when_detecting_higher_term_during_vote_request, "design: after a higher-term vote request, the old leader's entries are rejected, so it cannot commit with this follower"),
         (multiple_stops_dont_panic, "Crashing a node twice is harmless; it restarts once"),
         (truncate_down_to_committed, "A new leader's entry at the same index and a different term replaces the uncommitted entry at once"),
@@ -103,6 +103,9 @@ crate::scenarios!(
         (peer_add_and_partition_leader, "The leader is partitioned right after adding a peer: a new leader and every node converge on four voters"),
         (leader_without_quorum_after_peer_add, "Split two-two right after an add-peer: no side elects a leader"),
         (removed_peer_vote_does_not_elect_leader, "A removed peer's vote does not help elect a leader"),
+        (propose_remove_peer_all, "Followers removed one by one until the leader is the only voter; removing the last voter is refused"),
+        (single_node_election, "The leader removed twice: the lone survivor elects itself, commits alone, then grows back to three voters"),
+        (truncate_wal_reverts_uncommitted_add_peer, "An uncommitted add-peer is reverted when truncated: the cluster is three voters again"),
     ]
 );
 
@@ -587,16 +590,13 @@ fn recover_pindex_pterm_only_if_log_not_empty(s: &mut Script) {
     s.delete_wal(2);
     s.restart(2);
     s.expect(2, "t1 last=0");
-    // Finding: the leader takes the empty follower's rejection (hint 0, below the match index
-    // it recorded before the disk was lost) for a stale one and keeps probing at index 2, so
-    // the follower stays empty while this leadership lasts...
-    s.run_ticks(6);
-    s.expect(2, "last=0");
-    // ...and catches up from the next leader, whose progress starts fresh.
-    s.transfer(0, Some(1)).unwrap();
-    s.settle();
+    // design (a replaced disk): the empty follower's rejection (hint 0) is below the match index
+    // the leader recorded before the disk was lost; the leader forgets that match and probes
+    // from the hint, so the follower catches up from the same leader (before this rule it
+    // stayed empty until a leadership change).
     s.run_ticks(3);
-    s.expect(2, "last=3 kv=a");
+    s.expect(0, "leader t1 match=n2:2");
+    s.expect(2, "follower t1 last=2 commit=2 kv=a");
 }
 
 fn cancel_catchup_when_detecting_higher_term_during_vote_request(s: &mut Script) {
@@ -1342,4 +1342,66 @@ fn removed_peer_vote_does_not_elect_leader(s: &mut Script) {
     s.campaign(2);
     s.settle();
     s.expect(2, "candidate");
+}
+
+// Each removal commits with the voters left; the last voter cannot remove itself.
+fn propose_remove_peer_all(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.remove_peer(0, 1);
+    s.settle();
+    s.expect(0, "leader voters=0,2 commit=2");
+    s.remove_peer(0, 2);
+    s.settle();
+    s.expect(0, "leader voters=0 commit=3");
+    let r = s.try_change(
+        0,
+        raft_core::MembershipChange::RemovePeer(raft_core::NodeId(0)),
+    );
+    s.expect_refused(&r, "");
+    s.propose(0, "a");
+    s.settle();
+    s.expect(0, "leader voters=0 commit=4 kv=a");
+}
+
+// Two self-removals shrink the cluster to n2 alone, which then leads by itself and re-adds both.
+fn single_node_election(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.remove_peer(0, 0);
+    s.settle();
+    s.expect(0, "follower voters=1,2");
+    s.elect(1);
+    s.remove_peer(1, 1);
+    s.settle();
+    s.expect(1, "follower voters=2");
+    s.elect(2);
+    s.propose(2, "a");
+    s.settle();
+    s.expect(2, "leader voters=2 kv=a");
+    s.add_voter(2, 0);
+    s.settle();
+    s.add_voter(2, 1);
+    s.settle();
+    s.run_ticks(3);
+    for n in 0..3 {
+        s.expect(n, "voters=0,1,2 kv=a");
+    }
+}
+
+// The add-peer is applied when appended and reverted when a new leader truncates it away.
+fn truncate_wal_reverts_uncommitted_add_peer(s: &mut Script) {
+    s.setup(Setup::new(4).voters(&[0, 1, 2]).classic());
+    s.elect(0);
+    s.run_ticks(3);
+    s.add_voter(0, 3);
+    s.sync(0);
+    s.expect(0, "voters=0,1,2,3 last=2");
+    s.drop(Sel::any());
+    s.crash(0);
+    s.elect(1);
+    s.restart(0);
+    s.expect(0, "voters=0,1,2,3");
+    s.settle();
+    s.run_ticks(3);
+    s.expect(0, "follower voters=0,1,2 log=1,2");
+    s.expect(1, "leader voters=0,1,2");
 }

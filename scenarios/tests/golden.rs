@@ -45,6 +45,7 @@ fn scenario_names_are_unique_and_prefixed_by_family() {
             "paper" => "paper_",
             "nrg" => "nrg_",
             "outages" => "outage_",
+            "membership" => "member_",
             other => panic!("unknown family {other}"),
         };
         assert!(

@@ -56,6 +56,32 @@ fn leader_retries_a_rejected_append_from_the_hint() {
     );
 }
 
+#[test]
+fn replaced_disk_rejection_below_the_match_index_forgets_the_match_and_probes_from_the_hint() {
+    // Every follower acknowledged up to the no-op at 5; then n2 says it holds only up to 2 (its
+    // WAL was lost): the leader drops n2's match and resends from 3 at once.
+    let mut node = ready_leader(THREE, 3, &[1, 1, 2, 2]);
+    assert_eq!(node.match_index(n(2)), Some(5));
+
+    assert_eq!(
+        node.receive(n(2), nack(2, 3, 2)),
+        vec![send(
+            2,
+            append(ME, 3, 2, 1, vec![entry(2, 3), entry(2, 4)], 5)
+        )]
+    );
+    assert_eq!(node.match_index(n(2)), Some(0));
+    assert_eq!(node.commit_index(), 5, "the commit index never moves back");
+
+    // Its acknowledgement restores the match; the rest follows.
+    let noop = node.log()[4].clone();
+    assert_eq!(
+        node.receive(n(2), ack(2, 3, 4)),
+        vec![send(2, append(ME, 3, 4, 2, vec![noop], 5))]
+    );
+    assert_eq!(node.match_index(n(2)), Some(4));
+}
+
 // ----- what matches is kept; only a real conflict truncates ---------------------------------
 
 #[test]
