@@ -6,7 +6,7 @@
 //! |-----|-----------|-------------------|--------------------------------|--------------------|
 //! | `vote-before-durable` | a vote grant leaves before the vote is persisted; a crash forgets it and the node votes again in the same term | hashicorp/raft#661, CockroachDB #1131 | crash of a voter between granting and fsync, then a second candidate in the same term | persist-before-send, one-vote-per-term, election safety |
 //! | `duplicate-vote-counted` | a candidate counts a duplicated grant from the same voter twice | akka-raft #47 | duplicated vote responses in a 5- or 7-node cluster | election safety |
-//! | `commit-previous-term` | the leader commits an earlier-term entry by counting replicas | Raft paper Figure 8; NATS #7955 | leader crash after replicating an old entry to a majority, a rival term overwriting it | state-machine safety, committed-durable-on-quorum |
+//! | `commit-previous-term` | the leader commits an earlier-term entry by counting replicas | Raft paper Figure 8; NATS #7955 | leader crash after replicating an old entry to a majority, a rival term overwriting it | commit-guarded-by-votes (at once), state-machine safety |
 //! | `follower-commit-unbounded` | a follower sets commit to the leader's commit without bounding it by the entries this append verified | atomix/copycat#265 | a follower with stale conflicting entries beyond the verified prefix receives a heartbeat | state-machine safety |
 //! | `stale-append-truncates` | a stale or duplicated append whose entries match still truncates the log after them | Students' Guide to Raft; etcd #1763 | reordered/duplicated appends (latency spread, duplication) | committed-durable-on-quorum, persist-before-send |
 //! | `conflict-not-truncated` | a conflicting entry is overwritten in place and the stale suffix after it is kept | NATS #6027 | leader change with divergent uncommitted suffixes (partitions, crashes) | log matching, state-machine safety |
@@ -74,11 +74,6 @@ impl PlantedBug {
     /// every other miss fails CI. Remove a bug from here as soon as the simulator finds it.
     pub fn known_escape(self) -> Option<&'static str> {
         match self {
-            PlantedBug::CommitPreviousTerm => Some(
-                "needs three leaders in a row that each die within about one round trip: \
-                 divergent uncommitted entries of two earlier terms, then a leader that \
-                 counts an old entry on a majority and dies before its own no-op replicates",
-            ),
             PlantedBug::MembershipBeforeOwnTermCommit => Some(
                 "needs an uncommitted change of a dead leader to survive on a minority, a \
                  different change by the next leader before its no-op commits, and the old \

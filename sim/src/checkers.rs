@@ -25,6 +25,11 @@ pub enum Property {
     /// Every committed entry is on the durable logs of a quorum: it survives if every node
     /// crashes now.
     CommittedDurableOnQuorum,
+    /// No voter lacking a committed entry could collect a majority of votes, whichever of
+    /// its logs (in memory, or on disk after a crash) it campaigned with: the vote
+    /// restriction guards every commit, which is what keeps Leader Completeness true in
+    /// every later term. Checked when the committed prefix grows.
+    CommitGuardedByVotes,
     /// A node's durable term never decreases, across restarts.
     TermMonotonic,
     /// A node grants at most one vote per term, across restarts.
@@ -50,6 +55,7 @@ impl Property {
             Property::LeaderCompleteness => "leader-completeness",
             Property::StateMachineSafety => "state-machine-safety",
             Property::CommittedDurableOnQuorum => "committed-durable-on-quorum",
+            Property::CommitGuardedByVotes => "commit-guarded-by-votes",
             Property::TermMonotonic => "term-monotonic",
             Property::OneVotePerTerm => "one-vote-per-term",
             Property::CommitWithinLog => "commit-within-log",
@@ -195,6 +201,15 @@ impl PrefixLog {
     }
     fn len(&self) -> u64 {
         self.base_index + self.points.len() as u64
+    }
+    /// (last term, last index): what a vote compares.
+    fn last(&self) -> (u64, u64) {
+        let term = self.points.last().map_or(self.base.term, |p| p.term);
+        (term, self.len())
+    }
+    /// Whether the log holds the committed prefix `prefix` at `index`.
+    fn holds(&self, index: u64, prefix: u64) -> bool {
+        self.covers(index) || self.at(index) == Some(prefix)
     }
     fn write(&mut self, prev_index: u64, entries: &[Entry]) {
         let skip = self.base_index.saturating_sub(prev_index) as usize;
@@ -391,6 +406,7 @@ impl Checkers {
     /// A node handed these entries to its state machine: they are committed. Records the
     /// committed prefix and checks state-machine safety (same entry at an index everywhere).
     pub fn on_committed(&mut self, now: Micros, node: usize, entries: &[Entry]) {
+        let mut grew = false;
         for entry in entries {
             let i = entry.index as usize;
             let hash = entry_hash(entry);
@@ -410,9 +426,68 @@ impl Checkers {
                 let prefix = self.memory[node].at(entry.index).unwrap_or(0);
                 self.committed.push(prefix);
                 self.committed_in_term.push(self.roles[node].1);
+                grew = true;
             }
         }
         self.check_committed_durable(now);
+        if grew {
+            self.check_commit_guarded(now);
+        }
+    }
+
+    /// Commit guarded by votes, at the highest committed index, among the voters of the
+    /// leader that committed it. A voter's log that could grant is its least up-to-date one
+    /// (memory, or disk after a crash); a candidate's is any of its two logs that lacks the
+    /// entry. In correct Raft the entry's committing quorum holds it in both logs and
+    /// refuses every such candidate, so the check cannot fire; a commit made by counting
+    /// replicas of an earlier term's entry (Raft's Figure 8) fires it at once.
+    fn check_commit_guarded(&mut self, now: Micros) {
+        let Some(&prefix) = self.committed.last() else {
+            return;
+        };
+        let index = self.committed.len() as u64;
+        let voters = self
+            .leader_commits
+            .front()
+            .map_or(self.all_nodes, |&(_, voters)| voters);
+        let is_voter = |n: usize| n < 64 && voters & (1 << n) != 0;
+        let quorum = voters.count_ones() as usize / 2 + 1;
+        let nodes = self.memory.len();
+        // The least up-to-date log each voter could vote with.
+        let could_grant_with: Vec<(u64, u64)> = (0..nodes)
+            .map(|n| self.memory[n].last().min(self.durable[n].last()))
+            .collect();
+        let mut unguarded = None;
+        'candidates: for candidate in (0..nodes).filter(|&n| is_voter(n)) {
+            for log in [&self.memory[candidate], &self.durable[candidate]] {
+                if log.holds(index, prefix) {
+                    continue;
+                }
+                let last = log.last();
+                let grants = 1
+                    + (0..nodes)
+                        .filter(|&v| v != candidate && is_voter(v))
+                        .filter(|&v| could_grant_with[v] <= last)
+                        .count();
+                if grants >= quorum {
+                    unguarded = Some((candidate, last, grants));
+                    break 'candidates;
+                }
+            }
+        }
+        if let Some((candidate, last, grants)) = unguarded {
+            self.fail(
+                Property::CommitGuardedByVotes,
+                now,
+                Some(candidate),
+                format!(
+                    "n{candidate} lacks committed index {index} but its log (last term {}, last index {}) could win {grants} votes of the voters {}, a quorum is {quorum}",
+                    last.0,
+                    last.1,
+                    fmt_mask(voters)
+                ),
+            );
+        }
     }
 
     /// Whether the checkers last saw `node` as a leader (before the current step's role
@@ -803,6 +878,43 @@ mod tests {
             durable_on_two_of_five_committed_with(0b11100),
             Some(Property::CommittedDurableOnQuorum)
         );
+    }
+
+    /// Raft's Figure 8 (c) in three nodes: n0 holds index 2 of term 2, n2 an index 2 of
+    /// term 3; n1 gets n0's entry. Index 2 becomes committed (applied by n0), with or
+    /// without n0's own-term entry at index 3 on a majority.
+    fn figure_8_commit(own_term_entry_on_majority: bool) -> Option<Property> {
+        let mut c = Checkers::new(3);
+        let write = |c: &mut Checkers, node: usize, prev: u64, entries: Vec<Entry>| {
+            let log = LogWrite {
+                prev_index: prev,
+                prev_term: if prev == 0 { 0 } else { 1 },
+                entries,
+            };
+            c.on_log_write(1, node, &log);
+            c.on_durable(1, node, None, Some(&log));
+        };
+        for node in 0..3 {
+            write(&mut c, node, 0, vec![entry(1, 1, "a")]);
+        }
+        write(&mut c, 0, 1, vec![entry(2, 2, "old")]);
+        write(&mut c, 1, 1, vec![entry(2, 2, "old")]);
+        write(&mut c, 2, 1, vec![entry(3, 2, "rival")]);
+        if own_term_entry_on_majority {
+            write(&mut c, 0, 2, vec![entry(4, 3, "noop")]);
+            write(&mut c, 1, 2, vec![entry(4, 3, "noop")]);
+        }
+        c.on_leader_commit(2, 0b111);
+        c.on_committed(2, 0, &[entry(1, 1, "a"), entry(2, 2, "old")]);
+        c.first_violation.map(|v| v.property)
+    }
+
+    #[test]
+    fn commit_of_an_earlier_term_entry_by_counting_is_not_guarded_by_votes() {
+        // n2's log (last term 3) beats n1's (last term 2): n2 and n1 make a majority.
+        assert_eq!(figure_8_commit(false), Some(Property::CommitGuardedByVotes));
+        // With the leader's term-4 entry on n0 and n1, both refuse n2.
+        assert_eq!(figure_8_commit(true), None);
     }
 
     #[test]
