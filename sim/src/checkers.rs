@@ -256,6 +256,9 @@ pub struct Checkers {
     /// committed entry must be durable on a majority of the voters of the leader that
     /// committed it (with membership changes, not of every node).
     leader_commits: std::collections::VecDeque<(u64, u64)>,
+    /// Each node's own voters (a mask), as its log last said: the configuration it would
+    /// campaign in. 0 until the host reports it.
+    node_voters: Vec<u64>,
     leader_of_term: FxMap<u64, usize>,
     roles: Vec<(Role, u64)>,
     /// (index, term) -> prefix hash, over every log ever seen.
@@ -283,6 +286,7 @@ impl Checkers {
                 (1u64 << nodes) - 1
             },
             leader_commits: std::collections::VecDeque::new(),
+            node_voters: vec![0; nodes],
             leader_of_term: FxMap::default(),
             roles: vec![(Role::Follower, 0); nodes],
             seen: FxMap::default(),
@@ -450,15 +454,25 @@ impl Checkers {
             .leader_commits
             .front()
             .map_or(self.all_nodes, |&(_, voters)| voters);
-        let is_voter = |n: usize| n < 64 && voters & (1 << n) != 0;
-        let quorum = voters.count_ones() as usize / 2 + 1;
         let nodes = self.memory.len();
         // The least up-to-date log each voter could vote with.
         let could_grant_with: Vec<(u64, u64)> = (0..nodes)
             .map(|n| self.memory[n].last().min(self.durable[n].last()))
             .collect();
         let mut unguarded = None;
-        'candidates: for candidate in (0..nodes).filter(|&n| is_voter(n)) {
+        'candidates: for candidate in 0..nodes {
+            // A candidate campaigns in its own configuration: with membership changes that
+            // may not be the committing leader's (single-server changes with the own-term
+            // commit rule keep every such configuration's majorities overlapping).
+            let own = match self.node_voters[candidate] {
+                0 => voters,
+                own => own,
+            };
+            let is_voter = |n: usize| n < 64 && own & (1 << n) != 0;
+            if !is_voter(candidate) {
+                continue;
+            }
+            let quorum = own.count_ones() as usize / 2 + 1;
             for log in [&self.memory[candidate], &self.durable[candidate]] {
                 if log.holds(index, prefix) {
                     continue;
@@ -470,12 +484,12 @@ impl Checkers {
                         .filter(|&v| could_grant_with[v] <= last)
                         .count();
                 if grants >= quorum {
-                    unguarded = Some((candidate, last, grants));
+                    unguarded = Some((candidate, last, grants, own, quorum));
                     break 'candidates;
                 }
             }
         }
-        if let Some((candidate, last, grants)) = unguarded {
+        if let Some((candidate, last, grants, voters, quorum)) = unguarded {
             self.fail(
                 Property::CommitGuardedByVotes,
                 now,
@@ -488,6 +502,11 @@ impl Checkers {
                 ),
             );
         }
+    }
+
+    /// The voters in `node`'s own configuration (a mask), after a step.
+    pub fn on_voters(&mut self, node: usize, voters: u64) {
+        self.node_voters[node] = voters;
     }
 
     /// Whether the checkers last saw `node` as a leader (before the current step's role

@@ -959,9 +959,10 @@ impl World {
         if let Some(raft) = self.hosts[node].node.as_ref().filter(|_| checking) {
             // Before any Apply below is checked against the voters that committed it; also
             // when the step that committed made it step down (its own removal committed).
+            let voters = voters_mask(raft);
+            self.checkers.on_voters(node, voters);
             if raft.role() == Role::Leader || self.checkers.is_leader(node) {
-                self.checkers
-                    .on_leader_commit(raft.commit_index(), voters_mask(raft));
+                self.checkers.on_leader_commit(raft.commit_index(), voters);
             }
         }
         for action in actions.iter().filter(|_| checking) {
