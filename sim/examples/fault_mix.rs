@@ -13,7 +13,7 @@ fn main() {
         let report = sim::run(sim::SimConfig::draw(seed), &sim::RunOptions::default());
         for (kind, count) in &report.stats.faults {
             let entry = totals.entry(kind.clone()).or_default();
-            entry.0 += *count as u64;
+            entry.0 += *count;
             entry.1 += 1;
         }
     }
