@@ -684,7 +684,7 @@ impl Node {
             Message::TimeoutNow(m) => self.handle_timeout_now(m),
             Message::TransferVoteRequest(m) => self.handle_vote_request(m),
             Message::ReadAck(m) => self.handle_read_ack(from, m),
-            Message::InstallSnapshot(m) => self.handle_install_snapshot(m),
+            Message::InstallSnapshot(m) => self.handle_install_snapshot(*m),
             Message::SnapshotResponse(m) => self.handle_snapshot_response(from, m),
         }
         self.finish()
@@ -842,7 +842,7 @@ impl Node {
             if let Some(snapshot) = self.snapshot_to_apply.take() {
                 self.flush_persist();
                 self.actions.push(Action::ApplySnapshot {
-                    snapshot: snapshot.meta,
+                    snapshot: Box::new(snapshot.meta),
                     data: snapshot.data,
                 });
             }
@@ -1959,14 +1959,14 @@ impl Node {
             .saturating_add(self.config.max_bytes_per_message)
             .min(len);
         progress.snapshot_chunk_sent = true;
-        let message = Message::InstallSnapshot(InstallSnapshot {
+        let message = Message::InstallSnapshot(Box::new(InstallSnapshot {
             term: self.hard_state.term,
             leader: self.config.id,
             meta: snapshot.meta.clone(),
             offset: offset as u64,
             data: snapshot.data.slice(offset..end),
             done: end == len,
-        });
+        }));
         self.send_unattested(peer, message);
     }
 
@@ -2117,7 +2117,7 @@ impl Node {
             self.snapshot_to_apply = Some(snapshot);
         } else {
             self.actions.push(Action::ApplySnapshot {
-                snapshot: snapshot.meta,
+                snapshot: Box::new(snapshot.meta),
                 data: snapshot.data,
             });
         }
@@ -2140,7 +2140,7 @@ impl Node {
         });
         self.actions.push(Action::PersistSnapshot {
             id,
-            snapshot: snapshot.meta.clone(),
+            snapshot: Box::new(snapshot.meta.clone()),
             data: snapshot.data.clone(),
             discard_log,
         });
@@ -2414,7 +2414,7 @@ impl Node {
             self.next_persist_id += 1;
             let hard_state = self.dirty_hard_state.then_some(self.hard_state);
             let log = self.pending_log_write.take();
-            let peers = self.dirty_peers.then(|| self.peer_state());
+            let peers = self.dirty_peers.then(|| Box::new(self.peer_state()));
             self.dirty_hard_state = false;
             self.dirty_peers = false;
             let truncates_to = log.as_ref().map(|w| w.prev_index);

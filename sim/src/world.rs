@@ -910,7 +910,7 @@ impl World {
                     hard_state,
                     log,
                     peers,
-                } => self.submit_io(node, persist, hard_state, log, peers),
+                } => self.submit_io(node, persist, hard_state, log, peers.map(|p| *p)),
                 Action::Send { to, message } => self.send(node, to.0 as usize, message),
                 Action::Apply { entries } => self.apply(node, entries),
                 Action::RoleChanged { role, term } => {
@@ -961,7 +961,7 @@ impl World {
                     snapshot,
                     data,
                     discard_log,
-                } => self.submit_snapshot(node, persist, snapshot, data, discard_log),
+                } => self.submit_snapshot(node, persist, *snapshot, data, discard_log),
                 Action::ApplySnapshot { snapshot, data } => {
                     self.apply_snapshot(node, snapshot.index, &data)
                 }
