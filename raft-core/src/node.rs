@@ -630,10 +630,17 @@ impl Node {
 
     /// One unit of logical time.
     pub fn tick(&mut self) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.tick_into(&mut out);
+        out
+    }
+
+    /// [`Node::tick`], with the actions appended to `out` (see [`Node::receive_into`]).
+    pub fn tick_into(&mut self, out: &mut Vec<Action>) {
         match self.role {
             Role::Leader => {
                 if self.check_quorum_at_window_end() {
-                    return self.finish();
+                    return self.finish_into(out);
                 }
                 self.expire_transfer();
                 self.heartbeat_elapsed += 1;
@@ -652,7 +659,7 @@ impl Node {
                 }
             }
         }
-        self.finish()
+        self.finish_into(out)
     }
 
     /// Starts campaigning now, as if the election timeout fired (NATS `Campaign`): with
@@ -667,8 +674,19 @@ impl Node {
 
     /// A message from a peer.
     pub fn receive(&mut self, from: NodeId, message: Message) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.receive_into(from, message, &mut out);
+        out
+    }
+
+    /// [`Node::receive`], with the actions appended to `out` instead of returned in a new
+    /// `Vec`. A host that drains `out` after each call and passes it in again allocates no
+    /// action list per input (the node and the host trade two buffers back and forth). The
+    /// other hot inputs have the same variant: [`Node::tick_into`], [`Node::propose_into`],
+    /// [`Node::persisted_into`], [`Node::applied_into`].
+    pub fn receive_into(&mut self, from: NodeId, message: Message, out: &mut Vec<Action>) {
         if self.ignores_for_leader_stickiness(&message) {
-            return self.finish();
+            return self.finish_into(out);
         }
         if message.term() > self.hard_state.term && adopts_sender_term(&message) {
             self.observe_higher_term(from, &message);
@@ -687,13 +705,35 @@ impl Node {
             Message::InstallSnapshot(m) => self.handle_install_snapshot(*m),
             Message::SnapshotResponse(m) => self.handle_snapshot_response(from, m),
         }
-        self.finish()
+        self.finish_into(out)
     }
 
     /// Proposes one entry for the leadership term `term` (term-fenced: refused in any other
     /// term, so an application acting on a stale leadership cannot inject entries).
     pub fn propose(&mut self, term: u64, data: impl Into<Bytes>) -> Result<Proposed, ProposeError> {
-        self.propose_batch(term, vec![data.into()])
+        let mut actions = Vec::new();
+        let index = self.propose_into(term, data, &mut actions)?;
+        Ok(Proposed {
+            first_index: index,
+            last_index: index,
+            actions,
+        })
+    }
+
+    /// [`Node::propose`], with the actions appended to `out` (see [`Node::receive_into`]).
+    /// Returns the entry's index; on an error `out` is unchanged.
+    pub fn propose_into(
+        &mut self,
+        term: u64,
+        data: impl Into<Bytes>,
+        out: &mut Vec<Action>,
+    ) -> Result<u64, ProposeError> {
+        self.check_can_propose(term)?;
+        self.check_uncommitted_limit(1)?;
+        self.append_as_leader(EntryKind::Normal, data.into());
+        self.replicate_to_all();
+        self.finish_into(out);
+        Ok(self.log.last_index())
     }
 
     /// Proposes entries as one contiguous run of log indexes (NRG `ProposeMulti`): no other
@@ -986,12 +1026,24 @@ impl Node {
 
     /// The host reports [`Action::Persist`] `id` (and every earlier one) durable.
     pub fn persisted(&mut self, id: PersistId) -> Result<Vec<Action>, ContractError> {
+        let mut out = Vec::new();
+        self.persisted_into(id, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Node::persisted`], with the actions appended to `out` (see [`Node::receive_into`]).
+    pub fn persisted_into(
+        &mut self,
+        id: PersistId,
+        out: &mut Vec<Action>,
+    ) -> Result<(), ContractError> {
         let last_issued = PersistId(self.next_persist_id - 1);
         if id > last_issued {
             return Err(ContractError::UnknownPersist { id, last_issued });
         }
         if id <= self.last_completed_persist {
-            return Ok(self.finish());
+            self.finish_into(out);
+            return Ok(());
         }
         self.last_completed_persist = id;
         let mut completed = None;
@@ -1027,11 +1079,19 @@ impl Node {
             Role::Leader => self.advance_leader_commit(),
             Role::Follower => {}
         }
-        Ok(self.finish())
+        self.finish_into(out);
+        Ok(())
     }
 
     /// The host reports entries up to `index` applied.
     pub fn applied(&mut self, index: u64) -> Result<Vec<Action>, ContractError> {
+        let mut out = Vec::new();
+        self.applied_into(index, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Node::applied`], with the actions appended to `out` (see [`Node::receive_into`]).
+    pub fn applied_into(&mut self, index: u64, out: &mut Vec<Action>) -> Result<(), ContractError> {
         if index > self.apply_handed_out {
             return Err(ContractError::AppliedBeyondCommitted {
                 index,
@@ -1039,7 +1099,8 @@ impl Node {
             });
         }
         self.applied_index = self.applied_index.max(index);
-        Ok(self.finish())
+        self.finish_into(out);
+        Ok(())
     }
 
     // ----- elections -------------------------------------------------------------------
@@ -2454,6 +2515,17 @@ impl Node {
     fn finish(&mut self) -> Vec<Action> {
         self.flush_persist();
         std::mem::take(&mut self.actions)
+    }
+
+    /// [`Node::finish`] into the host's buffer. When `out` is empty the two buffers are
+    /// swapped: the host gets the actions, the node keeps `out`'s allocation for next time.
+    fn finish_into(&mut self, out: &mut Vec<Action>) {
+        self.flush_persist();
+        if out.is_empty() {
+            std::mem::swap(out, &mut self.actions);
+        } else {
+            out.append(&mut self.actions);
+        }
     }
 
     fn other_voters(&self) -> impl Iterator<Item = NodeId> + '_ {
