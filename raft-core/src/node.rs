@@ -1608,36 +1608,41 @@ impl Node {
             let cut = last_verified.max(self.commit_index);
             self.log.truncate_after(cut);
             self.durable_index = self.durable_index.min(cut);
-            self.record_log_write(cut, &[]);
+            self.record_log_write(cut, Vec::new());
         }
-        let mut new_entries = request.entries.as_slice();
+        let (leader, commit) = (request.leader, request.commit);
+        let mut entries = request.entries;
         // Skip what we already have; find the first conflict, if any.
-        while let Some(entry) = new_entries.first() {
+        let mut have = 0;
+        while let Some(entry) = entries.get(have) {
             match self.log.term_at(entry.index) {
-                Some(t) if t == entry.term => new_entries = &new_entries[1..],
+                Some(t) if t == entry.term => have += 1,
                 Some(_) => {
                     if entry.index <= self.commit_index {
                         // A leader never conflicts with committed entries; refuse to lose them.
                         return true;
                     }
                     if planted!(self, ConflictNotTruncated) {
-                        self.overwrite_in_place(new_entries);
+                        self.overwrite_in_place(&entries[have..]);
                         break;
                     }
-                    self.truncate_and_append(new_entries);
+                    entries.drain(..have);
+                    self.truncate_and_append(entries);
                     break;
                 }
                 None => {
-                    self.truncate_and_append(new_entries);
+                    // The message's own Vec becomes the log write: no copy of it.
+                    entries.drain(..have);
+                    self.truncate_and_append(entries);
                     break;
                 }
             }
         }
 
         let new_commit = if planted!(self, FollowerCommitUnbounded) {
-            request.commit.min(self.log.last_index())
+            commit.min(self.log.last_index())
         } else {
-            request.commit.min(last_verified)
+            commit.min(last_verified)
         };
         if new_commit > self.commit_index {
             self.commit_index = new_commit;
@@ -1647,12 +1652,12 @@ impl Node {
         if planted!(self, AckBeforeFsync) {
             self.flush_persist();
             self.actions.push(Action::Send {
-                to: request.leader,
+                to: leader,
                 message: response,
             });
             return true;
         }
-        self.send_attesting(request.leader, response);
+        self.send_attesting(leader, response);
         true
     }
 
@@ -1741,7 +1746,7 @@ impl Node {
         };
         let suffix: Vec<Entry> = self.log.slice(last.index + 1, u64::MAX).to_vec();
         let _ = first;
-        self.truncate_and_append(entries);
+        self.truncate_and_append(entries.to_vec());
         #[cfg(feature = "planted-bugs")]
         for entry in suffix {
             self.log.append_unchecked(entry);
@@ -1750,7 +1755,7 @@ impl Node {
         let _ = suffix;
     }
 
-    fn truncate_and_append(&mut self, entries: &[Entry]) {
+    fn truncate_and_append(&mut self, entries: Vec<Entry>) {
         let Some(first) = entries.first() else { return };
         let prev_index = first.index - 1;
         let truncates = prev_index < self.log.last_index();
@@ -1762,11 +1767,11 @@ impl Node {
             self.durable_index = self.durable_index.min(prev_index);
             membership_changed |= self.membership.truncated_after(prev_index);
         }
-        for entry in entries {
+        for entry in &entries {
             self.log.append(entry.clone());
         }
+        membership_changed |= self.membership.appended(&entries);
         self.record_log_write(prev_index, entries);
-        membership_changed |= self.membership.appended(entries);
         if membership_changed {
             self.membership_changed();
         }
@@ -1861,8 +1866,10 @@ impl Node {
             data,
         };
         self.log.append(entry.clone());
-        self.record_log_write(entry.index - 1, std::slice::from_ref(&entry));
-        if kind != EntryKind::Normal && self.membership.appended(std::slice::from_ref(&entry)) {
+        let changes_membership =
+            kind != EntryKind::Normal && self.membership.appended(std::slice::from_ref(&entry));
+        self.record_log_write(entry.index - 1, vec![entry]);
+        if changes_membership {
             self.membership_changed();
         }
     }
@@ -2449,19 +2456,19 @@ impl Node {
 
     // ----- durability plumbing ---------------------------------------------------------
 
-    fn record_log_write(&mut self, prev_index: u64, entries: &[Entry]) {
+    fn record_log_write(&mut self, prev_index: u64, entries: Vec<Entry>) {
         match self.pending_log_write.as_mut() {
             Some(write) if prev_index >= write.prev_index => {
                 let keep = (prev_index - write.prev_index) as usize;
                 write.entries.truncate(keep);
-                write.entries.extend_from_slice(entries);
+                write.entries.extend(entries);
             }
             _ => {
                 let prev_term = self.log.term_at(prev_index).expect("prev within log");
                 self.pending_log_write = Some(LogWrite {
                     prev_index,
                     prev_term,
-                    entries: entries.to_vec(),
+                    entries,
                 });
             }
         }
