@@ -9,8 +9,9 @@ use crate::faults::{draw_script, Fault, ScriptedFault, Target};
 use crate::history::{History, Outcome};
 use crate::kv::{Command, KvOp, KvResult, KvStore};
 use crate::network::{Fate, Network, Topology};
+use crate::put;
 use crate::rng::{derive_seed, Stream};
-use crate::trace::{Trace, TraceEvent};
+use crate::trace::{Joined, Lazy, NodeName, Trace, TraceEvent};
 use raft_core::storage;
 use raft_core::{
     Action, Config, EntryKind, HardState, LogWrite, Message, Node, NodeId, PersistId, Recovered,
@@ -454,7 +455,7 @@ impl World {
         }));
     }
 
-    fn record(&mut self, event: TraceEvent) {
+    fn record(&mut self, event: impl crate::trace::Record) {
         self.trace.record(event);
     }
 
@@ -553,7 +554,7 @@ impl World {
                 v.node,
                 "violation",
                 property = v.property,
-                detail = v.detail
+                detail = &v.detail
             ));
         }
         self.stats.entries_committed = self.checkers.highest_committed();
@@ -719,7 +720,7 @@ impl World {
             // Damage inside synced data: the node may have acknowledged what it lost, so it
             // must not truncate and carry on as a voter. It stops; the run records it.
             self.stats.corruption_detected += 1;
-            self.record(event!(now, Some(node), "stopped", reason = reason));
+            self.record(event!(now, Some(node), "stopped", reason = &reason));
             self.hosts[node].status = Status::Stopped(reason);
             return;
         }
@@ -740,7 +741,7 @@ impl World {
             Err(e) => {
                 let reason = format!("peer-state file: {e}");
                 self.stats.corruption_detected += 1;
-                self.record(event!(now, Some(node), "stopped", reason = reason));
+                self.record(event!(now, Some(node), "stopped", reason = &reason));
                 self.hosts[node].status = Status::Stopped(reason);
                 return;
             }
@@ -754,7 +755,7 @@ impl World {
                 Err(e) => {
                     let reason = format!("snapshot file: {e}");
                     self.stats.corruption_detected += 1;
-                    self.record(event!(now, Some(node), "stopped", reason = reason));
+                    self.record(event!(now, Some(node), "stopped", reason = &reason));
                     self.hosts[node].status = Status::Stopped(reason);
                     return;
                 }
@@ -804,7 +805,7 @@ impl World {
             Err(e) => {
                 let reason = format!("recovered state refused: {e}");
                 self.stats.corruption_detected += 1;
-                self.record(event!(now, Some(node), "stopped", reason = reason));
+                self.record(event!(now, Some(node), "stopped", reason = &reason));
                 self.hosts[node].status = Status::Stopped(reason);
             }
         }
@@ -1105,17 +1106,18 @@ impl World {
                 },
             );
         }
-        let what = match (&hard_state, &log) {
-            (Some(hs), Some(w)) => format!(
-                "term={} vote={} entries={}",
-                hs.term,
-                fmt_vote(hs.vote),
-                fmt_write(w)
-            ),
-            (Some(hs), None) => format!("term={} vote={}", hs.term, fmt_vote(hs.vote)),
-            (None, Some(w)) => format!("entries={}", fmt_write(w)),
-            (None, None) => String::new(),
-        };
+        let what = Lazy(|out: &mut String| match (&hard_state, &log) {
+            (Some(hs), Some(w)) => {
+                put!(out, "term=", hs.term, " vote=", Vote(hs.vote), " entries=");
+                write_log_write(w, out);
+            }
+            (Some(hs), None) => put!(out, "term=", hs.term, " vote=", Vote(hs.vote)),
+            (None, Some(w)) => {
+                put!(out, "entries=");
+                write_log_write(w, out);
+            }
+            (None, None) => {}
+        });
         self.record(event!(
             now,
             Some(node),
@@ -1140,7 +1142,7 @@ impl World {
         if self.checking {
             self.checkers.on_send(now, from, id(from), id(to), &message);
         }
-        let summary = fmt_message(&message);
+        let summary = Lazy(|out: &mut String| write_message(&message, out));
         match self.network.fate(from, to, now) {
             Fate::Deliver(delays) => {
                 if delays.len() > 1 {
@@ -1151,9 +1153,9 @@ impl World {
                     now,
                     Some(from),
                     "send",
-                    to = format!("n{to}"),
+                    to = NodeName(to),
                     msg = summary,
-                    arrive = fmt_list(&arrive)
+                    arrive = Joined(&arrive)
                 ));
                 for at in arrive {
                     self.schedule(
@@ -1172,7 +1174,7 @@ impl World {
                     now,
                     Some(from),
                     "drop",
-                    to = format!("n{to}"),
+                    to = NodeName(to),
                     msg = summary
                 ));
             }
@@ -1182,7 +1184,7 @@ impl World {
                     now,
                     Some(from),
                     "cut",
-                    to = format!("n{to}"),
+                    to = NodeName(to),
                     msg = summary
                 ));
             }
@@ -1890,19 +1892,24 @@ fn fmt_vote(vote: Option<NodeId>) -> String {
     vote.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
-fn fmt_write(w: &LogWrite) -> String {
-    match (w.entries.first(), w.entries.last()) {
-        (Some(first), Some(last)) => format!("{}..{}@{}", first.index, last.index, w.prev_index),
-        _ => format!("none@{}", w.prev_index),
+/// `fmt_vote`, for the trace line.
+struct Vote(Option<NodeId>);
+
+impl crate::trace::TraceValue for Vote {
+    fn write(&self, out: &mut String) {
+        match self.0 {
+            Some(v) => put!(out, "n", v.0),
+            None => out.push('-'),
+        }
     }
 }
 
-fn fmt_list(values: &[Micros]) -> String {
-    values
-        .iter()
-        .map(|v| v.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+/// `first..last@prev` (or `none@prev`), for the trace line.
+fn write_log_write(w: &LogWrite, out: &mut String) {
+    match (w.entries.first(), w.entries.last()) {
+        (Some(first), Some(last)) => put!(out, first.index, "..", last.index, "@", w.prev_index),
+        _ => put!(out, "none@", w.prev_index),
+    }
 }
 
 fn fmt_op(op: &KvOp) -> String {
@@ -1930,60 +1937,113 @@ fn fmt_outcome(outcome: &Outcome) -> String {
 
 /// A short, stable rendering of a message for the trace.
 pub fn fmt_message(message: &Message) -> String {
+    let mut text = String::new();
+    write_message(message, &mut text);
+    text
+}
+
+/// [`fmt_message`] into `out`, without allocating: the trace hashes this for every send.
+pub fn write_message(message: &Message, out: &mut String) {
+    let done = |done: bool| if done { " done" } else { "" };
     match message {
         Message::AppendEntries(m) => {
-            let entries = match (m.entries.first(), m.entries.last()) {
-                (Some(a), Some(b)) => format!("{}..{}", a.index, b.index),
-                _ => "-".into(),
-            };
-            format!(
-                "AE(t{} prev={}/{} commit={} entries={entries})",
-                m.term, m.prev_term, m.prev_index, m.commit
-            )
+            put!(
+                out,
+                "AE(t",
+                m.term,
+                " prev=",
+                m.prev_term,
+                "/",
+                m.prev_index
+            );
+            put!(out, " commit=", m.commit, " entries=");
+            match (m.entries.first(), m.entries.last()) {
+                (Some(a), Some(b)) => put!(out, a.index, "..", b.index, ")"),
+                _ => put!(out, "-)"),
+            }
         }
         Message::AppendResponse(m) => {
-            format!(
-                "AR(t{} {} {})",
+            let verdict = if m.success { "ok" } else { "reject" };
+            put!(out, "AR(t", m.term, " ", verdict, " ", m.index, ")")
+        }
+        Message::VoteRequest(m) => {
+            put!(
+                out,
+                "VQ(t",
                 m.term,
-                if m.success { "ok" } else { "reject" },
-                m.index
+                " last=",
+                m.last_term,
+                "/",
+                m.last_index,
+                ")"
             )
         }
-        Message::VoteRequest(m) => format!("VQ(t{} last={}/{})", m.term, m.last_term, m.last_index),
-        Message::VoteResponse(m) => format!(
-            "VR(t{} {})",
-            m.term,
-            if m.granted { "granted" } else { "denied" }
-        ),
-        Message::ForwardProposal(m) => format!("FP({} bytes)", m.data.len()),
+        Message::VoteResponse(m) => {
+            let verdict = if m.granted { "granted" } else { "denied" };
+            put!(out, "VR(t", m.term, " ", verdict, ")")
+        }
+        Message::ForwardProposal(m) => put!(out, "FP(", m.data.len(), " bytes)"),
         Message::PreVoteRequest(m) => {
-            format!("PVQ(t{} last={}/{})", m.term, m.last_term, m.last_index)
+            put!(
+                out,
+                "PVQ(t",
+                m.term,
+                " last=",
+                m.last_term,
+                "/",
+                m.last_index,
+                ")"
+            )
         }
-        Message::PreVoteResponse(m) => format!(
-            "PVR(t{} {})",
-            m.term,
-            if m.granted { "granted" } else { "denied" }
-        ),
-        Message::TimeoutNow(m) => format!("TN(t{})", m.term),
+        Message::PreVoteResponse(m) => {
+            let verdict = if m.granted { "granted" } else { "denied" };
+            put!(out, "PVR(t", m.term, " ", verdict, ")")
+        }
+        Message::TimeoutNow(m) => put!(out, "TN(t", m.term, ")"),
         Message::TransferVoteRequest(m) => {
-            format!("TVQ(t{} last={}/{})", m.term, m.last_term, m.last_index)
+            put!(
+                out,
+                "TVQ(t",
+                m.term,
+                " last=",
+                m.last_term,
+                "/",
+                m.last_index,
+                ")"
+            )
         }
-        Message::ReadAck(m) => format!("RA(t{} seq={})", m.term, m.seq),
-        Message::InstallSnapshot(m) => format!(
-            "IS(t{} snap={}/{} offset={} bytes={}{})",
-            m.term,
-            m.meta.term,
-            m.meta.index,
-            m.offset,
-            m.data.len(),
-            if m.done { " done" } else { "" }
-        ),
-        Message::SnapshotResponse(m) => format!(
-            "SR(t{} snap={} next={}{})",
-            m.term,
-            m.index,
-            m.next_offset,
-            if m.done { " done" } else { "" }
-        ),
+        Message::ReadAck(m) => put!(out, "RA(t", m.term, " seq=", m.seq, ")"),
+        Message::InstallSnapshot(m) => {
+            put!(
+                out,
+                "IS(t",
+                m.term,
+                " snap=",
+                m.meta.term,
+                "/",
+                m.meta.index
+            );
+            put!(
+                out,
+                " offset=",
+                m.offset,
+                " bytes=",
+                m.data.len(),
+                done(m.done),
+                ")"
+            )
+        }
+        Message::SnapshotResponse(m) => {
+            put!(
+                out,
+                "SR(t",
+                m.term,
+                " snap=",
+                m.index,
+                " next=",
+                m.next_offset
+            );
+            put!(out, done(m.done), ")")
+        }
     }
 }
