@@ -174,6 +174,9 @@ struct Host {
     /// Confirmed reads waiting for apply to reach their index: (index, context).
     reads_waiting: Vec<(u64, u64)>,
     leader_hint: Option<usize>,
+    /// A local snapshot `(index, term)` is durable: drop the WAL records it covers once no
+    /// write is in flight (see [`compact_wal`]).
+    compact_wal_to: Option<(u64, u64)>,
 }
 
 impl Host {
@@ -228,6 +231,9 @@ pub struct Stats {
     pub ops_fail: u64,
     pub ops_unknown: u64,
     pub slow_fsyncs: u64,
+    /// WAL rewrites without the records a local snapshot covers.
+    #[serde(default)]
+    pub wal_compactions: u64,
 }
 
 impl Stats {
@@ -377,6 +383,7 @@ impl World {
                     reads: HashMap::new(),
                     reads_waiting: Vec::new(),
                     leader_hint: None,
+                    compact_wal_to: None,
                 }
             })
             .collect();
@@ -868,6 +875,8 @@ impl World {
             let discard = new_wal.is_some();
             if let Some(bytes) = new_wal {
                 host.disk.wal.replace(bytes);
+            } else {
+                host.compact_wal_to = Some((index, term));
             }
             if self.checking {
                 self.checkers.on_snapshot(node, index, term, discard, true);
@@ -878,6 +887,9 @@ impl World {
                 .on_durable(now, node, done.hard_state, done.log.as_ref());
         }
         let host = &mut self.hosts[node];
+        if host.io.is_empty() && compact_wal(host) {
+            self.stats.wal_compactions += 1;
+        }
         let Some(raft) = host.node.as_mut() else {
             return;
         };
@@ -1463,6 +1475,7 @@ impl World {
         host.status = Status::Down;
         host.incarnation += 1;
         host.io.clear();
+        host.compact_wal_to = None;
         host.io_busy_until = now;
         host.waiting.clear();
         host.paused_inbox.clear();
@@ -1890,6 +1903,42 @@ fn fmt_role(role: Role) -> &'static str {
 
 fn fmt_vote(vote: Option<NodeId>) -> String {
     vote.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+/// Rewrites the WAL without the records a durable local snapshot covers, so that a restart
+/// reads only the tail (the host's side of [`Action::PersistSnapshot`] without
+/// `discard_log`). Runs only when no write is in flight, so every byte is synced and no
+/// pending write's offset moves. The rewrite is a whole-file atomic replace (temp file,
+/// fsync, rename): a crash before or after it recovers the same log, because recovery drops
+/// the entries the snapshot covers, so it is modelled as instantaneous. A WAL that does not
+/// decode cleanly is left as it is, for recovery to judge. Returns whether it rewrote.
+fn compact_wal(host: &mut Host) -> bool {
+    let Some((index, term)) = host.compact_wal_to.take() else {
+        return false;
+    };
+    let wal = &mut host.disk.wal;
+    if wal.synced_len() != wal.len() {
+        return false;
+    }
+    let recovered = storage::recover_wal(wal.bytes());
+    if recovered.verdict != storage::WalVerdict::Clean || recovered.log_start.0 >= index {
+        return false;
+    }
+    let from = recovered
+        .entries
+        .iter()
+        .position(|e| e.index > index)
+        .unwrap_or(recovered.entries.len());
+    let covers = from > 0
+        && recovered.entries[from - 1].index == index
+        && recovered.entries[from - 1].term == term;
+    if !covers {
+        return false;
+    }
+    let bytes = storage::encode_wal_append(index, term, &recovered.entries[from..], 0)
+        .expect("entries that decoded encode again");
+    wal.replace(bytes);
+    true
 }
 
 /// `fmt_vote`, for the trace line.
