@@ -122,6 +122,64 @@ impl Ord for Scheduled {
     }
 }
 
+/// The event queue, popped in (time, sequence number) order like a
+/// `BinaryHeap<Reverse<Scheduled>>` (and used like one), but the heap holds only the
+/// 24-byte keys: the events stay in place in a slab instead of being moved at every sift
+/// (a delivery carries a whole message).
+#[derive(Default)]
+struct EventQueue {
+    keys: BinaryHeap<Reverse<(Micros, u64, u32)>>,
+    slots: Vec<Option<Reverse<Scheduled>>>,
+    free: Vec<u32>,
+}
+
+impl EventQueue {
+    fn push(&mut self, item: Reverse<Scheduled>) {
+        let (at, seq) = (item.0.at, item.0.seq);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(item);
+                slot
+            }
+            None => {
+                self.slots.push(Some(item));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.keys.push(Reverse((at, seq, slot)));
+    }
+
+    fn pop(&mut self) -> Option<Reverse<Scheduled>> {
+        let Reverse((_, _, slot)) = self.keys.pop()?;
+        self.free.push(slot);
+        self.slots[slot as usize].take()
+    }
+
+    /// The queued events, in no particular order (for code that inspects the queue).
+    #[allow(dead_code)]
+    fn iter(&self) -> impl Iterator<Item = &Reverse<Scheduled>> {
+        self.slots.iter().flatten()
+    }
+}
+
+impl IntoIterator for EventQueue {
+    type Item = Reverse<Scheduled>;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Option<Reverse<Scheduled>>>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.slots.into_iter().flatten()
+    }
+}
+
+impl FromIterator<Reverse<Scheduled>> for EventQueue {
+    fn from_iter<I: IntoIterator<Item = Reverse<Scheduled>>>(items: I) -> Self {
+        let mut queue = EventQueue::default();
+        for item in items {
+            queue.push(item);
+        }
+        queue
+    }
+}
+
 /// Whether a node is running.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -322,7 +380,7 @@ pub struct World {
     config: SimConfig,
     now: Micros,
     seq: u64,
-    queue: BinaryHeap<Reverse<Scheduled>>,
+    queue: EventQueue,
     hosts: Vec<Host>,
     network: Network,
     clients: Vec<Client>,
@@ -419,7 +477,7 @@ impl World {
         World {
             now: 0,
             seq: 0,
-            queue: BinaryHeap::new(),
+            queue: EventQueue::default(),
             hosts,
             network,
             clients,
@@ -2094,5 +2152,43 @@ pub fn write_message(message: &Message, out: &mut String) {
             );
             put!(out, done(m.done), ")")
         }
+    }
+}
+
+#[cfg(test)]
+mod event_queue_tests {
+    use super::*;
+
+    fn item(at: Micros, seq: u64) -> Reverse<Scheduled> {
+        let event = Event::Restart {
+            node: seq as usize,
+            incarnation: 0,
+        };
+        Reverse(Scheduled { at, seq, event })
+    }
+
+    /// Same order as the `BinaryHeap<Reverse<Scheduled>>` it replaces, through interleaved
+    /// pushes and pops (slots are reused).
+    #[test]
+    fn pops_in_time_then_sequence_order_like_a_binary_heap() {
+        let (mut queue, mut heap) = (EventQueue::default(), BinaryHeap::new());
+        let mut rng = Stream::new(7, "queue-test");
+        for seq in 0..2_000u64 {
+            let at = rng.below(50) as Micros;
+            queue.push(item(at, seq));
+            heap.push(item(at, seq));
+            if rng.chance(400_000) {
+                let (a, b) = (queue.pop().unwrap().0, heap.pop().unwrap().0);
+                assert_eq!((a.at, a.seq), (b.at, b.seq));
+            }
+        }
+        assert_eq!(queue.iter().count(), heap.len());
+        let rebuilt: EventQueue = queue.into_iter().collect();
+        let mut queue = rebuilt;
+        while let Some(Reverse(b)) = heap.pop() {
+            let a = queue.pop().unwrap().0;
+            assert_eq!((a.at, a.seq), (b.at, b.seq));
+        }
+        assert!(queue.pop().is_none());
     }
 }
