@@ -23,15 +23,15 @@ pub struct TraceEvent {
 impl TraceEvent {
     /// One line: `time node kind key=value ...`. No addresses, no hashes of unrelated code.
     pub fn canonical(&self) -> String {
-        let mut line = String::with_capacity(96);
+        let mut line = Line::default();
         self.write_canonical(&mut line);
-        line
+        line.into_string()
     }
 
     /// Appends the canonical line to `out`. Hand-formatted (the same text as
     /// `format!("{:>10} n{:<2} {kind} {key}={value}...")`): this runs for every event of every
     /// run, to hash it, so it avoids `fmt` machinery and allocation.
-    pub fn write_canonical(&self, out: &mut String) {
+    pub fn write_canonical(&self, out: &mut Line) {
         write_line_head(self.time, self.node, self.kind, out);
         for (key, value) in &self.fields {
             out.push(' ');
@@ -64,18 +64,60 @@ impl TraceEvent {
     }
 }
 
+/// The text of a trace line as it is built: UTF-8 bytes (only `str`s, `char`s and ASCII
+/// digits are appended), kept as bytes so that appending digits needs no UTF-8 check.
+#[derive(Clone, Debug, Default)]
+pub struct Line(Vec<u8>);
+
+impl Line {
+    pub fn push(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        self.0.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
+
+    pub fn push_str(&mut self, s: &str) {
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    /// ASCII digits (the only bytes appended that are not from a `str` or `char`).
+    fn push_bytes(&mut self, digits: &[u8]) {
+        debug_assert!(digits.is_ascii());
+        self.0.extend_from_slice(digits);
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// The text (checked, for the rare paths: echo, keep).
+    pub fn as_text(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("a trace line is built from UTF-8 only")
+    }
+
+    pub fn into_string(self) -> String {
+        String::from_utf8(self.0).expect("a trace line is built from UTF-8 only")
+    }
+}
+
+impl fmt::Write for Line {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
 /// A field value of a trace event, written into the canonical line without allocating.
 /// `write` must append exactly what `to_string()` of the value would be.
 pub trait TraceValue {
-    fn write(&self, out: &mut String);
+    fn write(&self, out: &mut Line);
 }
 
 macro_rules! unsigned_trace_value {
     ($($t:ty),*) => {$(
         impl TraceValue for $t {
-            fn write(&self, out: &mut String) {
+            fn write(&self, out: &mut Line) {
                 let mut digits = [0u8; 20];
-                out.push_str(format_u64(*self as u64, &mut digits));
+                out.push_bytes(format_u64(*self as u64, &mut digits));
             }
         }
     )*};
@@ -85,12 +127,12 @@ unsigned_trace_value!(u8, u16, u32, u64, usize);
 macro_rules! signed_trace_value {
     ($($t:ty),*) => {$(
         impl TraceValue for $t {
-            fn write(&self, out: &mut String) {
+            fn write(&self, out: &mut Line) {
                 if *self < 0 {
                     out.push('-');
                 }
                 let mut digits = [0u8; 20];
-                out.push_str(format_u64((*self as i64).unsigned_abs(), &mut digits));
+                out.push_bytes(format_u64((*self as i64).unsigned_abs(), &mut digits));
             }
         }
     )*};
@@ -98,48 +140,48 @@ macro_rules! signed_trace_value {
 signed_trace_value!(i32, i64);
 
 impl TraceValue for bool {
-    fn write(&self, out: &mut String) {
+    fn write(&self, out: &mut Line) {
         out.push_str(if *self { "true" } else { "false" });
     }
 }
 
 impl TraceValue for str {
-    fn write(&self, out: &mut String) {
+    fn write(&self, out: &mut Line) {
         out.push_str(self);
     }
 }
 
 impl TraceValue for String {
-    fn write(&self, out: &mut String) {
+    fn write(&self, out: &mut Line) {
         out.push_str(self);
     }
 }
 
 impl TraceValue for fmt::Arguments<'_> {
-    fn write(&self, out: &mut String) {
-        fmt::Write::write_fmt(out, *self).expect("a String accepts any text");
+    fn write(&self, out: &mut Line) {
+        fmt::Write::write_fmt(out, *self).expect("a Line accepts any text");
     }
 }
 
 impl<T: TraceValue + ?Sized> TraceValue for &T {
-    fn write(&self, out: &mut String) {
+    fn write(&self, out: &mut Line) {
         (**self).write(out)
     }
 }
 
 /// Rare: only a violation's event carries one.
 impl TraceValue for crate::checkers::Property {
-    fn write(&self, out: &mut String) {
-        fmt::Write::write_fmt(out, format_args!("{self}")).expect("a String accepts any text");
+    fn write(&self, out: &mut Line) {
+        fmt::Write::write_fmt(out, format_args!("{self}")).expect("a Line accepts any text");
     }
 }
 
 /// A value written by a function (`Lazy(|out| ...)`): for text that takes some work to
 /// build, done only into the line buffer.
-pub struct Lazy<F: Fn(&mut String)>(pub F);
+pub struct Lazy<F: Fn(&mut Line)>(pub F);
 
-impl<F: Fn(&mut String)> TraceValue for Lazy<F> {
-    fn write(&self, out: &mut String) {
+impl<F: Fn(&mut Line)> TraceValue for Lazy<F> {
+    fn write(&self, out: &mut Line) {
         (self.0)(out)
     }
 }
@@ -148,7 +190,7 @@ impl<F: Fn(&mut String)> TraceValue for Lazy<F> {
 pub struct NodeName(pub usize);
 
 impl TraceValue for NodeName {
-    fn write(&self, out: &mut String) {
+    fn write(&self, out: &mut Line) {
         out.push('n');
         self.0.write(out);
     }
@@ -158,7 +200,7 @@ impl TraceValue for NodeName {
 pub struct Joined<'a, T: TraceValue>(pub &'a [T]);
 
 impl<T: TraceValue> TraceValue for Joined<'_, T> {
-    fn write(&self, out: &mut String) {
+    fn write(&self, out: &mut Line) {
         for (i, value) in self.0.iter().enumerate() {
             if i > 0 {
                 out.push(',');
@@ -172,7 +214,7 @@ impl<T: TraceValue> TraceValue for Joined<'_, T> {
 #[macro_export]
 macro_rules! put {
     ($out:expr $(, $piece:expr)* $(,)?) => {{
-        let out: &mut String = $out;
+        let out: &mut $crate::trace::Line = $out;
         $($crate::trace::TraceValue::write(&$piece, out);)*
     }};
 }
@@ -180,7 +222,7 @@ macro_rules! put {
 /// The fields of a [`LazyEvent`]: a tuple of `(key, value)` pairs.
 pub trait Fields {
     /// Appends ` key=value` for each field.
-    fn write(&self, out: &mut String);
+    fn write(&self, out: &mut Line);
     fn into_owned(self) -> Vec<(&'static str, String)>;
 }
 
@@ -188,7 +230,7 @@ macro_rules! tuple_fields {
     ($($v:ident),*) => {
         impl<$($v: TraceValue),*> Fields for ($((&'static str, $v),)*) {
             #[allow(non_snake_case, unused_variables)]
-            fn write(&self, out: &mut String) {
+            fn write(&self, out: &mut Line) {
                 let ($($v,)*) = self;
                 $(
                     out.push(' ');
@@ -201,9 +243,9 @@ macro_rules! tuple_fields {
             fn into_owned(self) -> Vec<(&'static str, String)> {
                 let ($($v,)*) = self;
                 vec![$({
-                    let mut value = String::new();
+                    let mut value = Line::default();
                     $v.1.write(&mut value);
-                    ($v.0, value)
+                    ($v.0, value.into_string())
                 }),*]
             }
         }
@@ -252,12 +294,12 @@ impl<F: Fields> From<LazyEvent<F>> for TraceEvent {
 /// What [`Trace::record`] accepts: a [`LazyEvent`] or an owned [`TraceEvent`].
 pub trait Record {
     /// Appends the canonical line (without the newline) to `out`.
-    fn write_canonical(&self, out: &mut String);
+    fn write_canonical(&self, out: &mut Line);
     fn into_event(self) -> TraceEvent;
 }
 
 impl Record for TraceEvent {
-    fn write_canonical(&self, out: &mut String) {
+    fn write_canonical(&self, out: &mut Line) {
         TraceEvent::write_canonical(self, out)
     }
     fn into_event(self) -> TraceEvent {
@@ -266,7 +308,7 @@ impl Record for TraceEvent {
 }
 
 impl<F: Fields> Record for LazyEvent<F> {
-    fn write_canonical(&self, out: &mut String) {
+    fn write_canonical(&self, out: &mut Line) {
         write_line_head(self.time, self.node, self.kind, out);
         self.fields.write(out);
     }
@@ -276,18 +318,18 @@ impl<F: Fields> Record for LazyEvent<F> {
 }
 
 /// `time node kind`, the start of every canonical line.
-fn write_line_head(time: Micros, node: Option<usize>, kind: &str, out: &mut String) {
+fn write_line_head(time: Micros, node: Option<usize>, kind: &str, out: &mut Line) {
     let mut digits = [0u8; 20];
     let time = format_u64(time, &mut digits);
     for _ in time.len()..10 {
         out.push(' ');
     }
-    out.push_str(time);
+    out.push_bytes(time);
     match node {
         Some(n) => {
             out.push_str(" n");
             let n = format_u64(n as u64, &mut digits);
-            out.push_str(n);
+            out.push_bytes(n);
             if n.len() < 2 {
                 out.push(' ');
             }
@@ -308,7 +350,7 @@ pub struct Trace {
     /// Echo events to `tracing` as they happen (`-v`).
     pub echo: bool,
     /// Scratch buffer for the canonical line of the event being recorded.
-    line: String,
+    line: Line,
 }
 
 impl Trace {
@@ -319,7 +361,7 @@ impl Trace {
             keep,
             kept: Vec::new(),
             echo: false,
-            line: String::new(),
+            line: Line::default(),
         }
     }
 
@@ -332,20 +374,20 @@ impl Trace {
         event.write_canonical(&mut line);
         line.push('\n');
         let mut hash = self.hash;
-        for &byte in line.as_bytes() {
+        for &byte in &line.0 {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
         }
         self.hash = hash;
         self.events += 1;
         if self.echo {
-            tracing::info!(target: "sim", "{}", line.trim_end_matches('\n'));
+            tracing::info!(target: "sim", "{}", line.as_text().trim_end_matches('\n'));
         }
         if self.keep {
             let event = event.into_event();
             debug_assert_eq!(
                 event.canonical(),
-                line.trim_end_matches('\n'),
+                line.as_text().trim_end_matches('\n'),
                 "a lazy event renders as its owned form"
             );
             self.kept.push(event);
@@ -386,7 +428,7 @@ impl Trace {
 }
 
 /// Writes `value` in decimal into the end of `buf` and returns the digits.
-fn format_u64(mut value: u64, buf: &mut [u8; 20]) -> &str {
+fn format_u64(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut at = buf.len();
     loop {
         at -= 1;
@@ -396,7 +438,7 @@ fn format_u64(mut value: u64, buf: &mut [u8; 20]) -> &str {
             break;
         }
     }
-    std::str::from_utf8(&buf[at..]).expect("ASCII digits")
+    &buf[at..]
 }
 
 /// Builds a [`LazyEvent`] tersely: `event!(time, Some(n), "commit", index = 5)`. Each value
@@ -461,9 +503,9 @@ mod tests {
     #[test]
     fn typed_values_render_like_to_string() {
         fn rendered(value: impl TraceValue) -> String {
-            let mut out = String::new();
+            let mut out = Line::default();
             value.write(&mut out);
-            out
+            out.into_string()
         }
         for v in [0u64, 7, 10, 99, 100, 1_234_567_890, u64::MAX] {
             assert_eq!(rendered(v), v.to_string());

@@ -11,7 +11,7 @@ use crate::kv::{Command, KvOp, KvResult, KvStore};
 use crate::network::{Fate, Network, Topology};
 use crate::put;
 use crate::rng::{derive_seed, Stream};
-use crate::trace::{Joined, Lazy, NodeName, Trace, TraceEvent};
+use crate::trace::{Joined, Lazy, Line, NodeName, Trace, TraceEvent};
 use raft_core::storage;
 use raft_core::{
     Action, Config, EntryKind, HardState, LogWrite, Message, Node, NodeId, PersistId, Recovered,
@@ -1176,7 +1176,7 @@ impl World {
                 },
             );
         }
-        let what = Lazy(|out: &mut String| match (&hard_state, &log) {
+        let what = Lazy(|out: &mut Line| match (&hard_state, &log) {
             (Some(hs), Some(w)) => {
                 put!(out, "term=", hs.term, " vote=", Vote(hs.vote), " entries=");
                 write_log_write(w, out);
@@ -1212,7 +1212,7 @@ impl World {
         if self.checking {
             self.checkers.on_send(now, from, id(from), id(to), &message);
         }
-        let summary = Lazy(|out: &mut String| write_message(&message, out));
+        let summary = Lazy(|out: &mut Line| write_message(&message, out));
         match self.network.fate(from, to, now) {
             Fate::Deliver(delays) => {
                 if delays.len() > 1 {
@@ -2003,7 +2003,7 @@ fn compact_wal(host: &mut Host) -> bool {
 struct Vote(Option<NodeId>);
 
 impl crate::trace::TraceValue for Vote {
-    fn write(&self, out: &mut String) {
+    fn write(&self, out: &mut Line) {
         match self.0 {
             Some(v) => put!(out, "n", v.0),
             None => out.push('-'),
@@ -2012,7 +2012,7 @@ impl crate::trace::TraceValue for Vote {
 }
 
 /// `first..last@prev` (or `none@prev`), for the trace line.
-fn write_log_write(w: &LogWrite, out: &mut String) {
+fn write_log_write(w: &LogWrite, out: &mut Line) {
     match (w.entries.first(), w.entries.last()) {
         (Some(first), Some(last)) => put!(out, first.index, "..", last.index, "@", w.prev_index),
         _ => put!(out, "none@", w.prev_index),
@@ -2044,13 +2044,13 @@ fn fmt_outcome(outcome: &Outcome) -> String {
 
 /// A short, stable rendering of a message for the trace.
 pub fn fmt_message(message: &Message) -> String {
-    let mut text = String::new();
+    let mut text = Line::default();
     write_message(message, &mut text);
-    text
+    text.into_string()
 }
 
 /// [`fmt_message`] into `out`, without allocating: the trace hashes this for every send.
-pub fn write_message(message: &Message, out: &mut String) {
+pub fn write_message(message: &Message, out: &mut Line) {
     let done = |done: bool| if done { " done" } else { "" };
     match message {
         Message::AppendEntries(m) => {
