@@ -2476,30 +2476,40 @@ impl Node {
 
     /// Turns pending changes into one Persist action. Returns the id that a message attesting
     /// the current state must wait for (None when everything is already durable).
+    ///
+    /// Called for every message sent and every input, and usually with nothing pending: the
+    /// check is inlined, the work is not.
+    #[inline]
     fn flush_persist(&mut self) -> Option<PersistId> {
         if self.dirty_hard_state || self.pending_log_write.is_some() || self.dirty_peers {
-            let id = PersistId(self.next_persist_id);
-            self.next_persist_id += 1;
-            let hard_state = self.dirty_hard_state.then_some(self.hard_state);
-            let log = self.pending_log_write.take();
-            let peers = self.dirty_peers.then(|| Box::new(self.peer_state()));
-            self.dirty_hard_state = false;
-            self.dirty_peers = false;
-            let truncates_to = log.as_ref().map(|w| w.prev_index);
-            self.in_flight_persists.push_back(InFlightPersist {
-                id,
-                hard_state,
-                last_index_after: self.log.last_index(),
-                truncates_to,
-            });
-            self.actions.push(Action::Persist {
-                id,
-                hard_state,
-                log,
-                peers,
-            });
+            self.issue_persist();
         }
         self.in_flight_persists.back().map(|p| p.id)
+    }
+
+    /// [`Node::flush_persist`]'s work: one Persist action for everything pending.
+    #[inline(never)]
+    fn issue_persist(&mut self) {
+        let id = PersistId(self.next_persist_id);
+        self.next_persist_id += 1;
+        let hard_state = self.dirty_hard_state.then_some(self.hard_state);
+        let log = self.pending_log_write.take();
+        let peers = self.dirty_peers.then(|| Box::new(self.peer_state()));
+        self.dirty_hard_state = false;
+        self.dirty_peers = false;
+        let truncates_to = log.as_ref().map(|w| w.prev_index);
+        self.in_flight_persists.push_back(InFlightPersist {
+            id,
+            hard_state,
+            last_index_after: self.log.last_index(),
+            truncates_to,
+        });
+        self.actions.push(Action::Persist {
+            id,
+            hard_state,
+            log,
+            peers,
+        });
     }
 
     /// Sends a message that attests this node's state (a vote, an acknowledgement, a vote
