@@ -932,7 +932,18 @@ impl World {
             host.disk.snapshot.complete();
             let discard = new_wal.is_some();
             if let Some(bytes) = new_wal {
-                host.disk.wal.replace(bytes);
+                // Log writes issued after this snapshot were appended to the old WAL while it
+                // was being written; they follow the reset, so they move to the new WAL (still
+                // unsynced), and their pending offsets with them.
+                let wal = &mut host.disk.wal;
+                let end = done.wal_end.min(wal.len());
+                let later = wal.bytes()[end..].to_vec();
+                let new_end = bytes.len();
+                wal.replace(bytes);
+                wal.append(&later);
+                for pending in host.io.iter_mut() {
+                    pending.wal_end = pending.wal_end.saturating_sub(end) + new_end;
+                }
             } else {
                 host.compact_wal_to = Some((index, term));
             }
