@@ -45,7 +45,8 @@ pub enum Action {
         id: PersistId,
         hard_state: Option<HardState>,
         log: Option<LogWrite>,
-        peers: Option<PeerState>,
+        /// Boxed: rare, and large enough to make every action bigger inline.
+        peers: Option<Box<PeerState>>,
     },
     /// Make the snapshot durable, then call [`crate::Node::persisted`] with `id` (persist ids
     /// are one sequence: complete this in order with the [`Action::Persist`]s).
@@ -71,7 +72,8 @@ pub enum Action {
     /// contradicts the snapshot) and restore the application from its data yourself.
     PersistSnapshot {
         id: PersistId,
-        snapshot: SnapshotMeta,
+        /// Boxed: rare, and large enough to make every action bigger inline.
+        snapshot: Box<SnapshotMeta>,
         data: Bytes,
         discard_log: bool,
     },
@@ -79,7 +81,10 @@ pub enum Action {
     /// to `snapshot.index` (a snapshot received from the leader), then call
     /// [`crate::Node::applied`] with `snapshot.index`. The [`Action::Apply`]s that follow
     /// continue after it. The node does not campaign until it is reported applied.
-    ApplySnapshot { snapshot: SnapshotMeta, data: Bytes },
+    ApplySnapshot {
+        snapshot: Box<SnapshotMeta>,
+        data: Bytes,
+    },
     /// Deliver `message` to `to`. Delivery may be lost, duplicated or reordered: the protocol
     /// tolerates all three.
     Send { to: NodeId, message: Message },
@@ -97,4 +102,25 @@ pub enum Action {
     /// no-op entry for the term is committed (NRG's `Leader()` semantics): before that, the
     /// node may lead but cannot yet serve.
     LeaderChanged { term: u64, leader: Option<NodeId> },
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    use super::*;
+
+    /// Every action and message is moved several times between the node and the host, so
+    /// their size is a cost per action: keep the rare large variants boxed.
+    #[test]
+    fn actions_and_messages_stay_small() {
+        assert!(
+            std::mem::size_of::<Message>() <= 72,
+            "{}",
+            std::mem::size_of::<Message>()
+        );
+        assert!(
+            std::mem::size_of::<Action>() <= 88,
+            "{}",
+            std::mem::size_of::<Action>()
+        );
+    }
 }

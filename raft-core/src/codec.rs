@@ -1029,7 +1029,7 @@ pub fn decode_envelope(buf: &[u8]) -> Result<Message, DecodeError> {
         TAG_TIMEOUT_NOW => Message::TimeoutNow(decode_timeout_now(body)?),
         TAG_TRANSFER_VOTE_REQUEST => Message::TransferVoteRequest(decode_vote_request(body)?),
         TAG_READ_ACK => Message::ReadAck(decode_read_ack(body)?),
-        TAG_INSTALL_SNAPSHOT => Message::InstallSnapshot(decode_install_snapshot(body)?),
+        TAG_INSTALL_SNAPSHOT => Message::InstallSnapshot(Box::new(decode_install_snapshot(body)?)),
         TAG_SNAPSHOT_RESPONSE => Message::SnapshotResponse(decode_snapshot_response(body)?),
         tag => return Err(DecodeError::UnknownTag { tag }),
     })
@@ -1836,12 +1836,12 @@ mod tests {
         assert_eq!(bytes, golden);
         assert_eq!(bytes.len(), INSTALL_SNAPSHOT_FIXED_LEN + 18 + 2);
         assert_eq!(decode_install_snapshot(&bytes).unwrap(), m);
-        let envelope = encode_envelope(&Message::InstallSnapshot(m.clone())).unwrap();
+        let envelope = encode_envelope(&Message::InstallSnapshot(Box::new(m.clone()))).unwrap();
         assert_eq!(envelope[0], 11);
         assert_eq!(&envelope[1..], &golden[..]);
         assert_eq!(
             decode_envelope(&envelope).unwrap(),
-            Message::InstallSnapshot(m)
+            Message::InstallSnapshot(Box::new(m))
         );
 
         // A bad done flag, a peer-state length past the end, a short header.

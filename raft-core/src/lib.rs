@@ -22,6 +22,11 @@
 //!
 //! [`Node::health`] answers NRG's `Current()` / `Healthy()` without changing anything.
 //!
+//! The inputs a busy host calls most ([`Node::receive_into`], [`Node::tick_into`],
+//! [`Node::propose_into`], [`Node::persisted_into`], [`Node::applied_into`]) also come in a
+//! form that appends the actions to a buffer the host reuses, instead of returning a new
+//! `Vec` per call; the actions are the same.
+//!
 //! ## Features beyond classic Raft (all in [`Config`])
 //!
 //! - **PreVote** ([`Config::pre_vote`], on by default): a node whose election timeout fires

@@ -145,7 +145,8 @@ pub enum Message {
     /// variant (and envelope tag) keeps the 32-byte NRG vote request layout unchanged.
     TransferVoteRequest(VoteRequest),
     ReadAck(ReadAck),
-    InstallSnapshot(InstallSnapshot),
+    /// Boxed: rare, and large enough to make every message (and action) bigger inline.
+    InstallSnapshot(Box<InstallSnapshot>),
     SnapshotResponse(SnapshotResponse),
 }
 

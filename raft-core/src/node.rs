@@ -630,10 +630,17 @@ impl Node {
 
     /// One unit of logical time.
     pub fn tick(&mut self) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.tick_into(&mut out);
+        out
+    }
+
+    /// [`Node::tick`], with the actions appended to `out` (see [`Node::receive_into`]).
+    pub fn tick_into(&mut self, out: &mut Vec<Action>) {
         match self.role {
             Role::Leader => {
                 if self.check_quorum_at_window_end() {
-                    return self.finish();
+                    return self.finish_into(out);
                 }
                 self.expire_transfer();
                 self.heartbeat_elapsed += 1;
@@ -652,7 +659,7 @@ impl Node {
                 }
             }
         }
-        self.finish()
+        self.finish_into(out)
     }
 
     /// Starts campaigning now, as if the election timeout fired (NATS `Campaign`): with
@@ -667,8 +674,19 @@ impl Node {
 
     /// A message from a peer.
     pub fn receive(&mut self, from: NodeId, message: Message) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.receive_into(from, message, &mut out);
+        out
+    }
+
+    /// [`Node::receive`], with the actions appended to `out` instead of returned in a new
+    /// `Vec`. A host that drains `out` after each call and passes it in again allocates no
+    /// action list per input (the node and the host trade two buffers back and forth). The
+    /// other hot inputs have the same variant: [`Node::tick_into`], [`Node::propose_into`],
+    /// [`Node::persisted_into`], [`Node::applied_into`].
+    pub fn receive_into(&mut self, from: NodeId, message: Message, out: &mut Vec<Action>) {
         if self.ignores_for_leader_stickiness(&message) {
-            return self.finish();
+            return self.finish_into(out);
         }
         if message.term() > self.hard_state.term && adopts_sender_term(&message) {
             self.observe_higher_term(from, &message);
@@ -684,16 +702,38 @@ impl Node {
             Message::TimeoutNow(m) => self.handle_timeout_now(m),
             Message::TransferVoteRequest(m) => self.handle_vote_request(m),
             Message::ReadAck(m) => self.handle_read_ack(from, m),
-            Message::InstallSnapshot(m) => self.handle_install_snapshot(m),
+            Message::InstallSnapshot(m) => self.handle_install_snapshot(*m),
             Message::SnapshotResponse(m) => self.handle_snapshot_response(from, m),
         }
-        self.finish()
+        self.finish_into(out)
     }
 
     /// Proposes one entry for the leadership term `term` (term-fenced: refused in any other
     /// term, so an application acting on a stale leadership cannot inject entries).
     pub fn propose(&mut self, term: u64, data: impl Into<Bytes>) -> Result<Proposed, ProposeError> {
-        self.propose_batch(term, vec![data.into()])
+        let mut actions = Vec::new();
+        let index = self.propose_into(term, data, &mut actions)?;
+        Ok(Proposed {
+            first_index: index,
+            last_index: index,
+            actions,
+        })
+    }
+
+    /// [`Node::propose`], with the actions appended to `out` (see [`Node::receive_into`]).
+    /// Returns the entry's index; on an error `out` is unchanged.
+    pub fn propose_into(
+        &mut self,
+        term: u64,
+        data: impl Into<Bytes>,
+        out: &mut Vec<Action>,
+    ) -> Result<u64, ProposeError> {
+        self.check_can_propose(term)?;
+        self.check_uncommitted_limit(1)?;
+        self.append_as_leader(EntryKind::Normal, data.into());
+        self.replicate_to_all();
+        self.finish_into(out);
+        Ok(self.log.last_index())
     }
 
     /// Proposes entries as one contiguous run of log indexes (NRG `ProposeMulti`): no other
@@ -844,7 +884,7 @@ impl Node {
             if let Some(snapshot) = self.snapshot_to_apply.take() {
                 self.flush_persist();
                 self.actions.push(Action::ApplySnapshot {
-                    snapshot: snapshot.meta,
+                    snapshot: Box::new(snapshot.meta),
                     data: snapshot.data,
                 });
             }
@@ -988,12 +1028,24 @@ impl Node {
 
     /// The host reports [`Action::Persist`] `id` (and every earlier one) durable.
     pub fn persisted(&mut self, id: PersistId) -> Result<Vec<Action>, ContractError> {
+        let mut out = Vec::new();
+        self.persisted_into(id, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Node::persisted`], with the actions appended to `out` (see [`Node::receive_into`]).
+    pub fn persisted_into(
+        &mut self,
+        id: PersistId,
+        out: &mut Vec<Action>,
+    ) -> Result<(), ContractError> {
         let last_issued = PersistId(self.next_persist_id - 1);
         if id > last_issued {
             return Err(ContractError::UnknownPersist { id, last_issued });
         }
         if id <= self.last_completed_persist {
-            return Ok(self.finish());
+            self.finish_into(out);
+            return Ok(());
         }
         self.last_completed_persist = id;
         let mut completed = None;
@@ -1029,11 +1081,19 @@ impl Node {
             Role::Leader => self.advance_leader_commit(),
             Role::Follower => {}
         }
-        Ok(self.finish())
+        self.finish_into(out);
+        Ok(())
     }
 
     /// The host reports entries up to `index` applied.
     pub fn applied(&mut self, index: u64) -> Result<Vec<Action>, ContractError> {
+        let mut out = Vec::new();
+        self.applied_into(index, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Node::applied`], with the actions appended to `out` (see [`Node::receive_into`]).
+    pub fn applied_into(&mut self, index: u64, out: &mut Vec<Action>) -> Result<(), ContractError> {
         if index > self.apply_handed_out {
             return Err(ContractError::AppliedBeyondCommitted {
                 index,
@@ -1041,7 +1101,8 @@ impl Node {
             });
         }
         self.applied_index = self.applied_index.max(index);
-        Ok(self.finish())
+        self.finish_into(out);
+        Ok(())
     }
 
     // ----- elections -------------------------------------------------------------------
@@ -1547,36 +1608,41 @@ impl Node {
             let cut = last_verified.max(self.commit_index);
             self.log.truncate_after(cut);
             self.durable_index = self.durable_index.min(cut);
-            self.record_log_write(cut, &[]);
+            self.record_log_write(cut, Vec::new());
         }
-        let mut new_entries = request.entries.as_slice();
+        let (leader, commit) = (request.leader, request.commit);
+        let mut entries = request.entries;
         // Skip what we already have; find the first conflict, if any.
-        while let Some(entry) = new_entries.first() {
+        let mut have = 0;
+        while let Some(entry) = entries.get(have) {
             match self.log.term_at(entry.index) {
-                Some(t) if t == entry.term => new_entries = &new_entries[1..],
+                Some(t) if t == entry.term => have += 1,
                 Some(_) => {
                     if entry.index <= self.commit_index {
                         // A leader never conflicts with committed entries; refuse to lose them.
                         return true;
                     }
                     if planted!(self, ConflictNotTruncated) {
-                        self.overwrite_in_place(new_entries);
+                        self.overwrite_in_place(&entries[have..]);
                         break;
                     }
-                    self.truncate_and_append(new_entries);
+                    entries.drain(..have);
+                    self.truncate_and_append(entries);
                     break;
                 }
                 None => {
-                    self.truncate_and_append(new_entries);
+                    // The message's own Vec becomes the log write: no copy of it.
+                    entries.drain(..have);
+                    self.truncate_and_append(entries);
                     break;
                 }
             }
         }
 
         let new_commit = if planted!(self, FollowerCommitUnbounded) {
-            request.commit.min(self.log.last_index())
+            commit.min(self.log.last_index())
         } else {
-            request.commit.min(last_verified)
+            commit.min(last_verified)
         };
         if new_commit > self.commit_index {
             self.commit_index = new_commit;
@@ -1586,12 +1652,12 @@ impl Node {
         if planted!(self, AckBeforeFsync) {
             self.flush_persist();
             self.actions.push(Action::Send {
-                to: request.leader,
+                to: leader,
                 message: response,
             });
             return true;
         }
-        self.send_attesting(request.leader, response);
+        self.send_attesting(leader, response);
         true
     }
 
@@ -1680,7 +1746,7 @@ impl Node {
         };
         let suffix: Vec<Entry> = self.log.slice(last.index + 1, u64::MAX).to_vec();
         let _ = first;
-        self.truncate_and_append(entries);
+        self.truncate_and_append(entries.to_vec());
         #[cfg(feature = "planted-bugs")]
         for entry in suffix {
             self.log.append_unchecked(entry);
@@ -1689,7 +1755,7 @@ impl Node {
         let _ = suffix;
     }
 
-    fn truncate_and_append(&mut self, entries: &[Entry]) {
+    fn truncate_and_append(&mut self, entries: Vec<Entry>) {
         let Some(first) = entries.first() else { return };
         let prev_index = first.index - 1;
         let truncates = prev_index < self.log.last_index();
@@ -1701,11 +1767,11 @@ impl Node {
             self.durable_index = self.durable_index.min(prev_index);
             membership_changed |= self.membership.truncated_after(prev_index);
         }
-        for entry in entries {
+        for entry in &entries {
             self.log.append(entry.clone());
         }
+        membership_changed |= self.membership.appended(&entries);
         self.record_log_write(prev_index, entries);
-        membership_changed |= self.membership.appended(entries);
         if membership_changed {
             self.membership_changed();
         }
@@ -1800,8 +1866,10 @@ impl Node {
             data,
         };
         self.log.append(entry.clone());
-        self.record_log_write(entry.index - 1, std::slice::from_ref(&entry));
-        if kind != EntryKind::Normal && self.membership.appended(std::slice::from_ref(&entry)) {
+        let changes_membership =
+            kind != EntryKind::Normal && self.membership.appended(std::slice::from_ref(&entry));
+        self.record_log_write(entry.index - 1, vec![entry]);
+        if changes_membership {
             self.membership_changed();
         }
     }
@@ -1960,14 +2028,14 @@ impl Node {
             .saturating_add(self.config.max_bytes_per_message)
             .min(len);
         progress.snapshot_chunk_sent = true;
-        let message = Message::InstallSnapshot(InstallSnapshot {
+        let message = Message::InstallSnapshot(Box::new(InstallSnapshot {
             term: self.hard_state.term,
             leader: self.config.id,
             meta: snapshot.meta.clone(),
             offset: offset as u64,
             data: snapshot.data.slice(offset..end),
             done: end == len,
-        });
+        }));
         self.send_unattested(peer, message);
     }
 
@@ -2118,7 +2186,7 @@ impl Node {
             self.snapshot_to_apply = Some(snapshot);
         } else {
             self.actions.push(Action::ApplySnapshot {
-                snapshot: snapshot.meta,
+                snapshot: Box::new(snapshot.meta),
                 data: snapshot.data,
             });
         }
@@ -2141,7 +2209,7 @@ impl Node {
         });
         self.actions.push(Action::PersistSnapshot {
             id,
-            snapshot: snapshot.meta.clone(),
+            snapshot: Box::new(snapshot.meta.clone()),
             data: snapshot.data.clone(),
             discard_log,
         });
@@ -2389,19 +2457,19 @@ impl Node {
 
     // ----- durability plumbing ---------------------------------------------------------
 
-    fn record_log_write(&mut self, prev_index: u64, entries: &[Entry]) {
+    fn record_log_write(&mut self, prev_index: u64, entries: Vec<Entry>) {
         match self.pending_log_write.as_mut() {
             Some(write) if prev_index >= write.prev_index => {
                 let keep = (prev_index - write.prev_index) as usize;
                 write.entries.truncate(keep);
-                write.entries.extend_from_slice(entries);
+                write.entries.extend(entries);
             }
             _ => {
                 let prev_term = self.log.term_at(prev_index).expect("prev within log");
                 self.pending_log_write = Some(LogWrite {
                     prev_index,
                     prev_term,
-                    entries: entries.to_vec(),
+                    entries,
                 });
             }
         }
@@ -2409,30 +2477,40 @@ impl Node {
 
     /// Turns pending changes into one Persist action. Returns the id that a message attesting
     /// the current state must wait for (None when everything is already durable).
+    ///
+    /// Called for every message sent and every input, and usually with nothing pending: the
+    /// check is inlined, the work is not.
+    #[inline]
     fn flush_persist(&mut self) -> Option<PersistId> {
         if self.dirty_hard_state || self.pending_log_write.is_some() || self.dirty_peers {
-            let id = PersistId(self.next_persist_id);
-            self.next_persist_id += 1;
-            let hard_state = self.dirty_hard_state.then_some(self.hard_state);
-            let log = self.pending_log_write.take();
-            let peers = self.dirty_peers.then(|| self.peer_state());
-            self.dirty_hard_state = false;
-            self.dirty_peers = false;
-            let truncates_to = log.as_ref().map(|w| w.prev_index);
-            self.in_flight_persists.push_back(InFlightPersist {
-                id,
-                hard_state,
-                last_index_after: self.log.last_index(),
-                truncates_to,
-            });
-            self.actions.push(Action::Persist {
-                id,
-                hard_state,
-                log,
-                peers,
-            });
+            self.issue_persist();
         }
         self.in_flight_persists.back().map(|p| p.id)
+    }
+
+    /// [`Node::flush_persist`]'s work: one Persist action for everything pending.
+    #[inline(never)]
+    fn issue_persist(&mut self) {
+        let id = PersistId(self.next_persist_id);
+        self.next_persist_id += 1;
+        let hard_state = self.dirty_hard_state.then_some(self.hard_state);
+        let log = self.pending_log_write.take();
+        let peers = self.dirty_peers.then(|| Box::new(self.peer_state()));
+        self.dirty_hard_state = false;
+        self.dirty_peers = false;
+        let truncates_to = log.as_ref().map(|w| w.prev_index);
+        self.in_flight_persists.push_back(InFlightPersist {
+            id,
+            hard_state,
+            last_index_after: self.log.last_index(),
+            truncates_to,
+        });
+        self.actions.push(Action::Persist {
+            id,
+            hard_state,
+            log,
+            peers,
+        });
     }
 
     /// Sends a message that attests this node's state (a vote, an acknowledgement, a vote
@@ -2455,6 +2533,17 @@ impl Node {
     fn finish(&mut self) -> Vec<Action> {
         self.flush_persist();
         std::mem::take(&mut self.actions)
+    }
+
+    /// [`Node::finish`] into the host's buffer. When `out` is empty the two buffers are
+    /// swapped: the host gets the actions, the node keeps `out`'s allocation for next time.
+    fn finish_into(&mut self, out: &mut Vec<Action>) {
+        self.flush_persist();
+        if out.is_empty() {
+            std::mem::swap(out, &mut self.actions);
+        } else {
+            out.append(&mut self.actions);
+        }
     }
 
     fn other_voters(&self) -> impl Iterator<Item = NodeId> + '_ {

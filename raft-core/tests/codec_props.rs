@@ -194,7 +194,7 @@ fn message() -> impl Strategy<Value = Message> {
         timeout_now().prop_map(Message::TimeoutNow),
         vote_request().prop_map(Message::TransferVoteRequest),
         read_ack().prop_map(Message::ReadAck),
-        install_snapshot().prop_map(Message::InstallSnapshot),
+        install_snapshot().prop_map(|m| Message::InstallSnapshot(Box::new(m))),
         snapshot_response().prop_map(Message::SnapshotResponse),
     ]
 }

@@ -80,7 +80,14 @@ impl Command {
 
     pub fn decode(bytes: &[u8]) -> Option<Command> {
         let text = std::str::from_utf8(bytes).ok()?;
-        let parts: Vec<&str> = text.split(' ').collect();
+        // At most 6 parts (a cas); on the stack, since every applied entry is decoded.
+        let mut split = [""; 6];
+        let mut len = 0;
+        for part in text.split(' ') {
+            *split.get_mut(len)? = part;
+            len += 1;
+        }
+        let parts = &split[..len];
         let client = parts.first()?.parse().ok()?;
         let seq = parts.get(1)?.parse().ok()?;
         let key = parts.get(3)?.to_string();

@@ -368,7 +368,7 @@ mod tests {
     #[test]
     fn perfetto_output_is_json_with_flows() {
         let events = vec![
-            event!(0, Some(0), "role", role = "leader", term = 2),
+            event!(0, Some(0), "role", role = "leader", term = 2).into_event(),
             event!(
                 10,
                 Some(0),
@@ -376,8 +376,9 @@ mod tests {
                 to = "n1",
                 msg = "AE(t2)",
                 arrive = "20,30"
-            ),
-            event!(40, None, "fault", what = "heal"),
+            )
+            .into_event(),
+            event!(40, None, "fault", what = "heal").into_event(),
         ];
         let text = perfetto(&events, 2);
         let value: Value = serde_json::from_str(&text).unwrap();
@@ -391,7 +392,7 @@ mod tests {
 
     #[test]
     fn html_embeds_data_inertly() {
-        let events = vec![event!(0, None, "fault", what = "</script><b>")];
+        let events = vec![event!(0, None, "fault", what = "</script><b>").into_event()];
         let page = html(&events, 1, "t<1>", "s");
         assert!(!page.contains("</script><b>"));
         assert!(page.contains("<title>t&lt;1&gt;</title>"));

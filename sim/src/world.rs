@@ -9,8 +9,9 @@ use crate::faults::{draw_script, Fault, ScriptedFault, Target};
 use crate::history::{History, Outcome};
 use crate::kv::{Command, KvOp, KvResult, KvStore};
 use crate::network::{Fate, Network, Topology};
+use crate::put;
 use crate::rng::{derive_seed, Stream};
-use crate::trace::{Trace, TraceEvent};
+use crate::trace::{Joined, Lazy, Line, NodeName, Trace, TraceEvent};
 use raft_core::storage;
 use raft_core::{
     Action, Config, EntryKind, HardState, LogWrite, MembershipChange, Message, Node, NodeId,
@@ -129,6 +130,64 @@ impl Ord for Scheduled {
     }
 }
 
+/// The event queue, popped in (time, sequence number) order like a
+/// `BinaryHeap<Reverse<Scheduled>>` (and used like one), but the heap holds only the
+/// 24-byte keys: the events stay in place in a slab instead of being moved at every sift
+/// (a delivery carries a whole message).
+#[derive(Default)]
+struct EventQueue {
+    keys: BinaryHeap<Reverse<(Micros, u64, u32)>>,
+    slots: Vec<Option<Reverse<Scheduled>>>,
+    free: Vec<u32>,
+}
+
+impl EventQueue {
+    fn push(&mut self, item: Reverse<Scheduled>) {
+        let (at, seq) = (item.0.at, item.0.seq);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(item);
+                slot
+            }
+            None => {
+                self.slots.push(Some(item));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.keys.push(Reverse((at, seq, slot)));
+    }
+
+    fn pop(&mut self) -> Option<Reverse<Scheduled>> {
+        let Reverse((_, _, slot)) = self.keys.pop()?;
+        self.free.push(slot);
+        self.slots[slot as usize].take()
+    }
+
+    /// The queued events, in no particular order (for code that inspects the queue).
+    #[allow(dead_code)]
+    fn iter(&self) -> impl Iterator<Item = &Reverse<Scheduled>> {
+        self.slots.iter().flatten()
+    }
+}
+
+impl IntoIterator for EventQueue {
+    type Item = Reverse<Scheduled>;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Option<Reverse<Scheduled>>>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.slots.into_iter().flatten()
+    }
+}
+
+impl FromIterator<Reverse<Scheduled>> for EventQueue {
+    fn from_iter<I: IntoIterator<Item = Reverse<Scheduled>>>(items: I) -> Self {
+        let mut queue = EventQueue::default();
+        for item in items {
+            queue.push(item);
+        }
+        queue
+    }
+}
+
 /// Whether a node is running.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -181,6 +240,9 @@ struct Host {
     /// Confirmed reads waiting for apply to reach their index: (index, context).
     reads_waiting: Vec<(u64, u64)>,
     leader_hint: Option<usize>,
+    /// A local snapshot `(index, term)` is durable: drop the WAL records it covers once no
+    /// write is in flight (see [`compact_wal`]).
+    compact_wal_to: Option<(u64, u64)>,
 }
 
 impl Host {
@@ -247,6 +309,9 @@ pub struct Stats {
     pub ops_fail: u64,
     pub ops_unknown: u64,
     pub slow_fsyncs: u64,
+    /// WAL rewrites without the records a local snapshot covers.
+    #[serde(default)]
+    pub wal_compactions: u64,
 }
 
 impl Stats {
@@ -335,7 +400,7 @@ pub struct World {
     config: SimConfig,
     now: Micros,
     seq: u64,
-    queue: BinaryHeap<Reverse<Scheduled>>,
+    queue: EventQueue,
     hosts: Vec<Host>,
     network: Network,
     clients: Vec<Client>,
@@ -412,6 +477,7 @@ impl World {
                     reads: HashMap::new(),
                     reads_waiting: Vec::new(),
                     leader_hint: None,
+                    compact_wal_to: None,
                 }
             })
             .collect();
@@ -455,7 +521,7 @@ impl World {
         World {
             now: 0,
             seq: 0,
-            queue: BinaryHeap::new(),
+            queue: EventQueue::default(),
             hosts,
             network,
             clients,
@@ -501,7 +567,7 @@ impl World {
         }));
     }
 
-    fn record(&mut self, event: TraceEvent) {
+    fn record(&mut self, event: impl crate::trace::Record) {
         self.trace.record(event);
     }
 
@@ -600,7 +666,7 @@ impl World {
                 v.node,
                 "violation",
                 property = v.property,
-                detail = v.detail
+                detail = &v.detail
             ));
         }
         self.stats.entries_committed = self.checkers.highest_committed();
@@ -781,7 +847,7 @@ impl World {
             // Damage inside synced data: the node may have acknowledged what it lost, so it
             // must not truncate and carry on as a voter. It stops; the run records it.
             self.stats.corruption_detected += 1;
-            self.record(event!(now, Some(node), "stopped", reason = reason));
+            self.record(event!(now, Some(node), "stopped", reason = &reason));
             self.hosts[node].status = Status::Stopped(reason);
             return;
         }
@@ -802,7 +868,7 @@ impl World {
             Err(e) => {
                 let reason = format!("peer-state file: {e}");
                 self.stats.corruption_detected += 1;
-                self.record(event!(now, Some(node), "stopped", reason = reason));
+                self.record(event!(now, Some(node), "stopped", reason = &reason));
                 self.hosts[node].status = Status::Stopped(reason);
                 return;
             }
@@ -816,7 +882,7 @@ impl World {
                 Err(e) => {
                     let reason = format!("snapshot file: {e}");
                     self.stats.corruption_detected += 1;
-                    self.record(event!(now, Some(node), "stopped", reason = reason));
+                    self.record(event!(now, Some(node), "stopped", reason = &reason));
                     self.hosts[node].status = Status::Stopped(reason);
                     return;
                 }
@@ -836,7 +902,6 @@ impl World {
             snapshot,
         };
         let config = self.node_config(node);
-        let last_index = recovered.log.last().map_or(0, |e| e.index);
         self.checkers
             .on_recovered(now, node, hard_state, &recovered.log, snapshot_point);
         match Node::new(config, recovered) {
@@ -846,6 +911,8 @@ impl World {
                 if let Some(bug) = self.planted {
                     raft.plant(bug);
                 }
+                // The log it starts with, a snapshot included (the WAL may hold only the tail).
+                let last_index = raft.last_index();
                 let host = &mut self.hosts[node];
                 host.node = Some(raft);
                 host.status = Status::Up;
@@ -868,7 +935,7 @@ impl World {
             Err(e) => {
                 let reason = format!("recovered state refused: {e}");
                 self.stats.corruption_detected += 1;
-                self.record(event!(now, Some(node), "stopped", reason = reason));
+                self.record(event!(now, Some(node), "stopped", reason = &reason));
                 self.hosts[node].status = Status::Stopped(reason);
             }
         }
@@ -930,7 +997,20 @@ impl World {
             host.disk.snapshot.complete();
             let discard = new_wal.is_some();
             if let Some(bytes) = new_wal {
-                host.disk.wal.replace(bytes);
+                // Log writes issued after this snapshot were appended to the old WAL while it
+                // was being written; they follow the reset, so they move to the new WAL (still
+                // unsynced), and their pending offsets with them.
+                let wal = &mut host.disk.wal;
+                let end = done.wal_end.min(wal.len());
+                let later = wal.bytes()[end..].to_vec();
+                let new_end = bytes.len();
+                wal.replace(bytes);
+                wal.append(&later);
+                for pending in host.io.iter_mut() {
+                    pending.wal_end = pending.wal_end.saturating_sub(end) + new_end;
+                }
+            } else {
+                host.compact_wal_to = Some((index, term));
             }
             if self.checking {
                 self.checkers.on_snapshot(node, index, term, discard, true);
@@ -941,6 +1021,9 @@ impl World {
                 .on_durable(now, node, done.hard_state, done.log.as_ref());
         }
         let host = &mut self.hosts[node];
+        if host.io.is_empty() && compact_wal(host) {
+            self.stats.wal_compactions += 1;
+        }
         let Some(raft) = host.node.as_mut() else {
             return;
         };
@@ -983,7 +1066,7 @@ impl World {
                     hard_state,
                     log,
                     peers,
-                } => self.submit_io(node, persist, hard_state, log, peers),
+                } => self.submit_io(node, persist, hard_state, log, peers.map(|p| *p)),
                 Action::Send { to, message } => self.send(node, to.0 as usize, message),
                 Action::Apply { entries } => self.apply(node, entries),
                 Action::RoleChanged { role, term } => {
@@ -1046,7 +1129,7 @@ impl World {
                     snapshot,
                     data,
                     discard_log,
-                } => self.submit_snapshot(node, persist, snapshot, data, discard_log),
+                } => self.submit_snapshot(node, persist, *snapshot, data, discard_log),
                 Action::ApplySnapshot { snapshot, data } => {
                     self.apply_snapshot(node, snapshot.index, &data)
                 }
@@ -1190,17 +1273,18 @@ impl World {
                 },
             );
         }
-        let what = match (&hard_state, &log) {
-            (Some(hs), Some(w)) => format!(
-                "term={} vote={} entries={}",
-                hs.term,
-                fmt_vote(hs.vote),
-                fmt_write(w)
-            ),
-            (Some(hs), None) => format!("term={} vote={}", hs.term, fmt_vote(hs.vote)),
-            (None, Some(w)) => format!("entries={}", fmt_write(w)),
-            (None, None) => String::new(),
-        };
+        let what = Lazy(|out: &mut Line| match (&hard_state, &log) {
+            (Some(hs), Some(w)) => {
+                put!(out, "term=", hs.term, " vote=", Vote(hs.vote), " entries=");
+                write_log_write(w, out);
+            }
+            (Some(hs), None) => put!(out, "term=", hs.term, " vote=", Vote(hs.vote)),
+            (None, Some(w)) => {
+                put!(out, "entries=");
+                write_log_write(w, out);
+            }
+            (None, None) => {}
+        });
         self.record(event!(
             now,
             Some(node),
@@ -1225,11 +1309,12 @@ impl World {
         if self.checking {
             self.checkers.on_send(now, from, id(from), id(to), &message);
         }
-        let summary = fmt_message(&message);
         if self.scripted.is_some() {
+            let summary = fmt_message(&message);
             self.hold(from, to, message, summary);
             return;
         }
+        let summary = Lazy(|out: &mut Line| write_message(&message, out));
         match self.network.fate(from, to, now) {
             Fate::Deliver(delays) => {
                 if delays.len() > 1 {
@@ -1240,9 +1325,9 @@ impl World {
                     now,
                     Some(from),
                     "send",
-                    to = format!("n{to}"),
+                    to = NodeName(to),
                     msg = summary,
-                    arrive = fmt_list(&arrive)
+                    arrive = Joined(&arrive)
                 ));
                 for at in arrive {
                     self.schedule(
@@ -1261,7 +1346,7 @@ impl World {
                     now,
                     Some(from),
                     "drop",
-                    to = format!("n{to}"),
+                    to = NodeName(to),
                     msg = summary
                 ));
             }
@@ -1271,7 +1356,7 @@ impl World {
                     now,
                     Some(from),
                     "cut",
-                    to = format!("n{to}"),
+                    to = NodeName(to),
                     msg = summary
                 ));
             }
@@ -1648,6 +1733,7 @@ impl World {
         host.status = Status::Down;
         host.incarnation += 1;
         host.io.clear();
+        host.compact_wal_to = None;
         host.io_busy_until = now;
         host.waiting.clear();
         host.paused_inbox.clear();
@@ -2105,19 +2191,60 @@ fn fmt_vote(vote: Option<NodeId>) -> String {
     vote.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
-fn fmt_write(w: &LogWrite) -> String {
-    match (w.entries.first(), w.entries.last()) {
-        (Some(first), Some(last)) => format!("{}..{}@{}", first.index, last.index, w.prev_index),
-        _ => format!("none@{}", w.prev_index),
+/// Rewrites the WAL without the records a durable local snapshot covers, so that a restart
+/// reads only the tail (the host's side of [`Action::PersistSnapshot`] without
+/// `discard_log`). Runs only when no write is in flight, so every byte is synced and no
+/// pending write's offset moves. The rewrite is a whole-file atomic replace (temp file,
+/// fsync, rename): a crash before or after it recovers the same log, because recovery drops
+/// the entries the snapshot covers, so it is modelled as instantaneous. A WAL that does not
+/// decode cleanly is left as it is, for recovery to judge. Returns whether it rewrote.
+fn compact_wal(host: &mut Host) -> bool {
+    let Some((index, term)) = host.compact_wal_to.take() else {
+        return false;
+    };
+    let wal = &mut host.disk.wal;
+    if wal.synced_len() != wal.len() {
+        return false;
+    }
+    let recovered = storage::recover_wal(wal.bytes());
+    if recovered.verdict != storage::WalVerdict::Clean || recovered.log_start.0 >= index {
+        return false;
+    }
+    let from = recovered
+        .entries
+        .iter()
+        .position(|e| e.index > index)
+        .unwrap_or(recovered.entries.len());
+    let covers = from > 0
+        && recovered.entries[from - 1].index == index
+        && recovered.entries[from - 1].term == term;
+    if !covers {
+        return false;
+    }
+    let bytes = storage::encode_wal_append(index, term, &recovered.entries[from..], 0)
+        .expect("entries that decoded encode again");
+    wal.replace(bytes);
+    true
+}
+
+/// `fmt_vote`, for the trace line.
+struct Vote(Option<NodeId>);
+
+impl crate::trace::TraceValue for Vote {
+    fn write(&self, out: &mut Line) {
+        match self.0 {
+            Some(v) => put!(out, "n", v.0),
+            None => out.push('-'),
+        }
     }
 }
 
-fn fmt_list(values: &[Micros]) -> String {
-    values
-        .iter()
-        .map(|v| v.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+/// `first..last@prev` (or `none@prev`), for the trace line.
+fn write_log_write(w: &LogWrite, out: &mut Line) {
+    match (w.entries.first(), w.entries.last()) {
+        (Some(first), Some(last)) => put!(out, first.index, "..", last.index, "@", w.prev_index),
+        _ => put!(out, "none@", w.prev_index),
+    }
 }
 
 fn fmt_op(op: &KvOp) -> String {
@@ -2145,60 +2272,151 @@ fn fmt_outcome(outcome: &Outcome) -> String {
 
 /// A short, stable rendering of a message for the trace.
 pub fn fmt_message(message: &Message) -> String {
+    let mut text = Line::default();
+    write_message(message, &mut text);
+    text.into_string()
+}
+
+/// [`fmt_message`] into `out`, without allocating: the trace hashes this for every send.
+pub fn write_message(message: &Message, out: &mut Line) {
+    let done = |done: bool| if done { " done" } else { "" };
     match message {
         Message::AppendEntries(m) => {
-            let entries = match (m.entries.first(), m.entries.last()) {
-                (Some(a), Some(b)) => format!("{}..{}", a.index, b.index),
-                _ => "-".into(),
-            };
-            format!(
-                "AE(t{} prev={}/{} commit={} entries={entries})",
-                m.term, m.prev_term, m.prev_index, m.commit
-            )
+            put!(
+                out,
+                "AE(t",
+                m.term,
+                " prev=",
+                m.prev_term,
+                "/",
+                m.prev_index
+            );
+            put!(out, " commit=", m.commit, " entries=");
+            match (m.entries.first(), m.entries.last()) {
+                (Some(a), Some(b)) => put!(out, a.index, "..", b.index, ")"),
+                _ => put!(out, "-)"),
+            }
         }
         Message::AppendResponse(m) => {
-            format!(
-                "AR(t{} {} {})",
+            let verdict = if m.success { "ok" } else { "reject" };
+            put!(out, "AR(t", m.term, " ", verdict, " ", m.index, ")")
+        }
+        Message::VoteRequest(m) => {
+            put!(
+                out,
+                "VQ(t",
                 m.term,
-                if m.success { "ok" } else { "reject" },
-                m.index
+                " last=",
+                m.last_term,
+                "/",
+                m.last_index,
+                ")"
             )
         }
-        Message::VoteRequest(m) => format!("VQ(t{} last={}/{})", m.term, m.last_term, m.last_index),
-        Message::VoteResponse(m) => format!(
-            "VR(t{} {})",
-            m.term,
-            if m.granted { "granted" } else { "denied" }
-        ),
-        Message::ForwardProposal(m) => format!("FP({} bytes)", m.data.len()),
+        Message::VoteResponse(m) => {
+            let verdict = if m.granted { "granted" } else { "denied" };
+            put!(out, "VR(t", m.term, " ", verdict, ")")
+        }
+        Message::ForwardProposal(m) => put!(out, "FP(", m.data.len(), " bytes)"),
         Message::PreVoteRequest(m) => {
-            format!("PVQ(t{} last={}/{})", m.term, m.last_term, m.last_index)
+            put!(
+                out,
+                "PVQ(t",
+                m.term,
+                " last=",
+                m.last_term,
+                "/",
+                m.last_index,
+                ")"
+            )
         }
-        Message::PreVoteResponse(m) => format!(
-            "PVR(t{} {})",
-            m.term,
-            if m.granted { "granted" } else { "denied" }
-        ),
-        Message::TimeoutNow(m) => format!("TN(t{})", m.term),
+        Message::PreVoteResponse(m) => {
+            let verdict = if m.granted { "granted" } else { "denied" };
+            put!(out, "PVR(t", m.term, " ", verdict, ")")
+        }
+        Message::TimeoutNow(m) => put!(out, "TN(t", m.term, ")"),
         Message::TransferVoteRequest(m) => {
-            format!("TVQ(t{} last={}/{})", m.term, m.last_term, m.last_index)
+            put!(
+                out,
+                "TVQ(t",
+                m.term,
+                " last=",
+                m.last_term,
+                "/",
+                m.last_index,
+                ")"
+            )
         }
-        Message::ReadAck(m) => format!("RA(t{} seq={})", m.term, m.seq),
-        Message::InstallSnapshot(m) => format!(
-            "IS(t{} snap={}/{} offset={} bytes={}{})",
-            m.term,
-            m.meta.term,
-            m.meta.index,
-            m.offset,
-            m.data.len(),
-            if m.done { " done" } else { "" }
-        ),
-        Message::SnapshotResponse(m) => format!(
-            "SR(t{} snap={} next={}{})",
-            m.term,
-            m.index,
-            m.next_offset,
-            if m.done { " done" } else { "" }
-        ),
+        Message::ReadAck(m) => put!(out, "RA(t", m.term, " seq=", m.seq, ")"),
+        Message::InstallSnapshot(m) => {
+            put!(
+                out,
+                "IS(t",
+                m.term,
+                " snap=",
+                m.meta.term,
+                "/",
+                m.meta.index
+            );
+            put!(
+                out,
+                " offset=",
+                m.offset,
+                " bytes=",
+                m.data.len(),
+                done(m.done),
+                ")"
+            )
+        }
+        Message::SnapshotResponse(m) => {
+            put!(
+                out,
+                "SR(t",
+                m.term,
+                " snap=",
+                m.index,
+                " next=",
+                m.next_offset
+            );
+            put!(out, done(m.done), ")")
+        }
+    }
+}
+
+#[cfg(test)]
+mod event_queue_tests {
+    use super::*;
+
+    fn item(at: Micros, seq: u64) -> Reverse<Scheduled> {
+        let event = Event::Restart {
+            node: seq as usize,
+            incarnation: 0,
+        };
+        Reverse(Scheduled { at, seq, event })
+    }
+
+    /// Same order as the `BinaryHeap<Reverse<Scheduled>>` it replaces, through interleaved
+    /// pushes and pops (slots are reused).
+    #[test]
+    fn pops_in_time_then_sequence_order_like_a_binary_heap() {
+        let (mut queue, mut heap) = (EventQueue::default(), BinaryHeap::new());
+        let mut rng = Stream::new(7, "queue-test");
+        for seq in 0..2_000u64 {
+            let at = rng.below(50) as Micros;
+            queue.push(item(at, seq));
+            heap.push(item(at, seq));
+            if rng.chance(400_000) {
+                let (a, b) = (queue.pop().unwrap().0, heap.pop().unwrap().0);
+                assert_eq!((a.at, a.seq), (b.at, b.seq));
+            }
+        }
+        assert_eq!(queue.iter().count(), heap.len());
+        let rebuilt: EventQueue = queue.into_iter().collect();
+        let mut queue = rebuilt;
+        while let Some(Reverse(b)) = heap.pop() {
+            let a = queue.pop().unwrap().0;
+            assert_eq!((a.at, a.seq), (b.at, b.seq));
+        }
+        assert!(queue.pop().is_none());
     }
 }

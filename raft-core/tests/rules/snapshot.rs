@@ -24,14 +24,14 @@ fn meta(index: u64, term: u64) -> SnapshotMeta {
 
 /// A chunk from `leader` in `term` of the snapshot `meta`, with `DATA[from..to]`.
 fn chunk(leader: u64, term: u64, meta: &SnapshotMeta, from: usize, to: usize) -> Message {
-    Message::InstallSnapshot(InstallSnapshot {
+    Message::InstallSnapshot(Box::new(InstallSnapshot {
         term,
         leader: n(leader),
         meta: meta.clone(),
         offset: from as u64,
         data: Bytes::from_static(&DATA[from..to]),
         done: to == DATA.len(),
-    })
+    }))
 }
 
 fn snapshot_response(peer: u64, term: u64, index: u64, next_offset: u64, done: bool) -> Message {
@@ -47,7 +47,7 @@ fn snapshot_response(peer: u64, term: u64, index: u64, next_offset: u64, done: b
 fn persist_snapshot(id: u64, meta: &SnapshotMeta, discard_log: bool) -> Action {
     Action::PersistSnapshot {
         id: PersistId(id),
-        snapshot: meta.clone(),
+        snapshot: Box::new(meta.clone()),
         data: Bytes::from_static(DATA),
         discard_log,
     }
@@ -55,7 +55,7 @@ fn persist_snapshot(id: u64, meta: &SnapshotMeta, discard_log: bool) -> Action {
 
 fn apply_snapshot(meta: &SnapshotMeta) -> Action {
     Action::ApplySnapshot {
-        snapshot: meta.clone(),
+        snapshot: Box::new(meta.clone()),
         data: Bytes::from_static(DATA),
     }
 }

@@ -301,7 +301,7 @@ pub fn persist_with_peers(
         id: PersistId(id),
         hard_state,
         log,
-        peers: Some(peers),
+        peers: Some(Box::new(peers)),
     }
 }
 

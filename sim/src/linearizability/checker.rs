@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use super::{CheckOptions, Counterexample, Model, Operation, Partition, Verdict, PENDING};
+use super::{Budget, CheckOptions, Counterexample, Model, Operation, Partition, Verdict, PENDING};
 
 /// Counters describing the work done by [`check_with_stats`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -56,15 +56,43 @@ pub fn check_with_stats<M: Model>(
         searches.push(Some(search));
     }
     let max = options.max_steps.unwrap_or(u64::MAX);
+    let max_bytes = options.max_cache_bytes.unwrap_or(u64::MAX);
     let mut slice = FIRST_SLICE;
     loop {
         let mut running = false;
-        for slot in searches.iter_mut() {
-            let Some(search) = slot else {
+        for i in 0..searches.len() {
+            // What the other partitions' caches (kept while paused) leave of the memory budget.
+            let others: u64 = if options.max_cache_bytes.is_some() {
+                searches
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .filter_map(|(_, s)| s.as_ref().map(|s| s.cache.bytes()))
+                    .sum()
+            } else {
+                0
+            };
+            let Some(search) = &mut searches[i] else {
                 continue;
             };
+            let bytes_left = max_bytes.saturating_sub(others);
+            if options.max_cache_bytes.is_some()
+                && search.cache.bytes() + model.memory_bytes() > bytes_left
+            {
+                stats.cache_entries += search.cache.len() as u64;
+                let partition = search.partition.label.clone();
+                let (steps, budget) = (stats.steps, Budget::Memory);
+                let verdict = Verdict::Unknown {
+                    partition,
+                    steps,
+                    budget,
+                };
+                return (verdict, stats);
+            }
+            let slot = &mut searches[i];
+            let search = slot.as_mut().expect("checked above");
             let stop_at = stats.steps.saturating_add(slice).min(max);
-            match search.run(model, history, stop_at, &mut stats.steps) {
+            match search.run(model, history, stop_at, bytes_left, &mut stats.steps) {
                 Progress::Linearizable => {
                     stats.cache_entries += search.cache.len() as u64;
                     *slot = None;
@@ -76,8 +104,13 @@ pub fn check_with_stats<M: Model>(
                 Progress::Paused if stats.steps >= max => {
                     stats.cache_entries += search.cache.len() as u64;
                     let partition = search.partition.label.clone();
-                    let steps = stats.steps;
-                    return (Verdict::Unknown { partition, steps }, stats);
+                    let (steps, budget) = (stats.steps, Budget::Steps);
+                    let verdict = Verdict::Unknown {
+                        partition,
+                        steps,
+                        budget,
+                    };
+                    return (verdict, stats);
                 }
                 Progress::Paused => running = true,
             }
@@ -364,17 +397,23 @@ impl<S: Clone + Eq + Hash> Search<S> {
         true
     }
 
-    /// Searches until a verdict, or until `*steps` reaches `stop_at` (pausing).
+    /// Searches until a verdict, or until `*steps` reaches `stop_at` or (checked every 1,024
+    /// steps) the cache and the model outgrow `max_bytes` (pausing).
     fn run<M: Model<State = S>>(
         &mut self,
         model: &M,
         history: &[Operation<M::Input, M::Output>],
         stop_at: u64,
+        max_bytes: u64,
         steps: &mut u64,
     ) -> Progress {
         macro_rules! spend {
             () => {{
-                if *steps >= stop_at {
+                if *steps >= stop_at
+                    || (*steps % 1024 == 0
+                        && max_bytes != u64::MAX
+                        && self.cache.bytes() + model.memory_bytes() > max_bytes)
+                {
                     return Progress::Paused;
                 }
                 *steps += 1;
@@ -734,6 +773,15 @@ impl<S: Eq + Clone> Cache<S> {
     /// Configurations stored (and not superseded).
     fn len(&self) -> usize {
         self.live
+    }
+
+    /// Bytes the cache holds (its buffers' capacities; superseded entries are not freed).
+    fn bytes(&self) -> u64 {
+        let heads = self.heads.capacity() * (std::mem::size_of::<(u64, u32)>() + 1);
+        let chain = self.chain.capacity() * std::mem::size_of::<u32>();
+        let bits = self.bits.capacity() * std::mem::size_of::<u64>();
+        let states = self.states.capacity() * std::mem::size_of::<S>();
+        (heads + chain + bits + states) as u64
     }
 
     fn stored(&self, at: usize) -> &[u64] {

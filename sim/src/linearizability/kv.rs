@@ -345,6 +345,16 @@ impl Model for KvModel {
     type Input = KvInput;
     type Output = KvOutput;
 
+    fn memory_bytes(&self) -> u64 {
+        let v = self.values.borrow();
+        let map_entry = |key: usize| key + std::mem::size_of::<u32>() + 1;
+        let bytes = v.nodes.capacity() * std::mem::size_of::<Node>()
+            + v.by_content.capacity() * map_entry(std::mem::size_of::<(u32, u64)>())
+            + v.appends.capacity() * map_entry(std::mem::size_of::<(u32, u32)>())
+            + v.pieces.capacity() * std::mem::size_of::<Piece>();
+        bytes as u64
+    }
+
     fn init(&self) -> KvState {
         match &self.initial {
             None => ABSENT,

@@ -43,7 +43,8 @@
 //!
 //! The checker reads no clock and does not depend on hash-map iteration order: the same history
 //! gives the same verdict, explanation and step count. Its work can be bounded with
-//! [`CheckOptions::max_steps`], which yields [`Verdict::Unknown`] when it is exhausted.
+//! [`CheckOptions::max_steps`] and its memory with [`CheckOptions::max_cache_bytes`]; either
+//! yields [`Verdict::Unknown`] when it is exhausted.
 //!
 //! # Models and data formats
 //!
@@ -192,6 +193,12 @@ pub trait Model {
         true
     }
 
+    /// Bytes of memory the model itself holds and grows during a search (tables of values it
+    /// has seen, for example), counted against [`CheckOptions::max_cache_bytes`]. Default 0.
+    fn memory_bytes(&self) -> u64 {
+        0
+    }
+
     /// Renders an operation for explanations.
     fn describe_operation(&self, input: &Self::Input, output: &Self::Output) -> String {
         format!("{input:?} -> {output:?}")
@@ -211,6 +218,12 @@ pub struct CheckOptions {
     /// [`Verdict::Unknown`], unless a partition checked earlier was already found not
     /// linearizable.
     pub max_steps: Option<u64>,
+    /// The maximum size, in bytes, of the search's caches of visited configurations (all
+    /// partitions together) plus what the model holds ([`Model::memory_bytes`]): most of the
+    /// checker's memory. `None` means no limit. Checked every 1,024 steps, so it may be
+    /// exceeded by that many steps' growth.
+    /// When it is exceeded the verdict is [`Verdict::Unknown`], as for the step budget.
+    pub max_cache_bytes: Option<u64>,
 }
 
 impl CheckOptions {
@@ -218,8 +231,26 @@ impl CheckOptions {
     pub fn with_max_steps(max_steps: u64) -> Self {
         CheckOptions {
             max_steps: Some(max_steps),
+            max_cache_bytes: None,
         }
     }
+
+    /// These options with a memory budget for the caches.
+    pub fn with_max_cache_bytes(self, bytes: u64) -> Self {
+        CheckOptions {
+            max_cache_bytes: Some(bytes),
+            ..self
+        }
+    }
+}
+
+/// Which budget of [`CheckOptions`] ran out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// [`CheckOptions::max_steps`].
+    Steps,
+    /// [`CheckOptions::max_cache_bytes`].
+    Memory,
 }
 
 /// The answer of the checker.
@@ -230,12 +261,14 @@ pub enum Verdict {
     /// Some partition has no linearization; the first one found (in partition order) is
     /// described.
     NotLinearizable(Box<Counterexample>),
-    /// The step budget ran out before a verdict was reached.
+    /// A budget ran out before a verdict was reached.
     Unknown {
         /// The partition being checked when the budget ran out.
         partition: String,
         /// Steps taken in total.
         steps: u64,
+        /// Which budget ran out.
+        budget: Budget,
     },
 }
 
@@ -256,9 +289,21 @@ impl fmt::Display for Verdict {
         match self {
             Verdict::Linearizable => write!(f, "linearizable"),
             Verdict::NotLinearizable(c) => write!(f, "not linearizable: {}", c.explanation),
-            Verdict::Unknown { partition, steps } => write!(
+            Verdict::Unknown {
+                partition,
+                steps,
+                budget: Budget::Steps,
+            } => write!(
                 f,
                 "unknown: step budget exhausted after {steps} steps (partition {partition:?})"
+            ),
+            Verdict::Unknown {
+                partition,
+                steps,
+                budget: Budget::Memory,
+            } => write!(
+                f,
+                "unknown: memory budget exhausted after {steps} steps (partition {partition:?})"
             ),
         }
     }

@@ -427,11 +427,35 @@ fn budget_gives_unknown_and_is_deterministic() {
         v1,
         Verdict::Unknown {
             partition: "x".into(),
-            steps: 5_000
+            steps: 5_000,
+            budget: Budget::Steps,
         }
     );
     assert_eq!((v1, s1), (v2, s2));
     assert!(check_kv(&hard_history(6), &CheckOptions::default()).is_not_linearizable());
+}
+
+#[test]
+fn memory_budget_gives_unknown_and_is_deterministic() {
+    let h = hard_history(10);
+    let options = CheckOptions::default().with_max_cache_bytes(64 << 10);
+    let (v1, s1) = check_with_stats(&KvModel::new(), &h, &options);
+    let (v2, s2) = check_with_stats(&KvModel::new(), &h, &options);
+    assert!(
+        matches!(
+            &v1,
+            Verdict::Unknown {
+                budget: Budget::Memory,
+                ..
+            }
+        ),
+        "{v1}"
+    );
+    assert!(v1.to_string().contains("memory budget exhausted"), "{v1}");
+    assert_eq!((v1, s1), (v2, s2));
+    // A generous budget changes nothing.
+    let roomy = CheckOptions::default().with_max_cache_bytes(1 << 30);
+    assert!(check_kv(&hard_history(6), &roomy).is_not_linearizable());
 }
 
 #[test]

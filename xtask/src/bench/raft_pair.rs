@@ -12,6 +12,8 @@
 //!   per node; raft-rs: its stock `MemStorage`), then the durability report (raft-core:
 //!   `persisted(last id)`; raft-rs: `advance`), sends into the queue, committed entries
 //!   counted and reported applied (raft-core: `applied`; raft-rs: `advance_apply`);
+//!   raft-core's host uses the `*_into` inputs with one action buffer it drains and passes
+//!   in again (raft-rs has no equivalent: each `Ready` is a new value);
 //! - no ticks during the measured loop; PreVote and CheckQuorum off (raft-rs's defaults);
 //!   up to 256 appends in flight per follower and up to 64 entries (or 1 MiB) per message;
 //!   raft-rs's `skip_bcast_commit` on, so that, as in raft-core, followers learn the commit
@@ -56,6 +58,8 @@ struct CoreCluster {
     hard_states: Vec<HardState>,
     /// (to, from, message), delivered in order.
     network: VecDeque<(usize, NodeId, Message)>,
+    /// The action buffer handed to every `*_into` call and drained after it.
+    actions: Vec<Action>,
     committed: u64,
     stepped: u64,
 }
@@ -80,11 +84,12 @@ impl CoreCluster {
             logs: vec![Vec::new(); NODES],
             hard_states: vec![HardState::default(); NODES],
             network: VecDeque::new(),
+            actions: Vec::new(),
             committed: 0,
             stepped: 0,
         };
-        let actions = cluster.nodes[0].campaign();
-        cluster.host(0, actions);
+        cluster.actions = cluster.nodes[0].campaign();
+        cluster.host(0);
         cluster.deliver_all();
         assert!(
             cluster.nodes[0].is_ready_leader(),
@@ -93,13 +98,15 @@ impl CoreCluster {
         cluster
     }
 
-    /// Carries out a node's output like a host with synchronous in-memory storage.
-    fn host(&mut self, i: usize, mut actions: Vec<Action>) {
+    /// Carries out a node's output (in `self.actions`) like a host with synchronous
+    /// in-memory storage.
+    fn host(&mut self, i: usize) {
         let from = NodeId(i as u64 + 1);
+        let mut actions = std::mem::take(&mut self.actions);
         loop {
             let mut durable = None;
             let mut applied = None;
-            for action in actions {
+            for action in actions.drain(..) {
                 match action {
                     Action::Persist {
                         id,
@@ -134,17 +141,16 @@ impl CoreCluster {
             }
             // Report durability, then progress of the application; carry out what follows.
             let node = &mut self.nodes[i];
-            actions = match (durable, applied) {
-                (Some(id), None) => node.persisted(id).expect("issued by the node"),
-                (None, Some(index)) => node.applied(index).expect("handed out by the node"),
-                (Some(id), Some(index)) => {
-                    let mut next = node.persisted(id).expect("issued by the node");
-                    next.extend(node.applied(index).expect("handed out by the node"));
-                    next
-                }
-                (None, None) => return,
-            };
+            if let Some(id) = durable {
+                node.persisted_into(id, &mut actions)
+                    .expect("issued by the node");
+            }
+            if let Some(index) = applied {
+                node.applied_into(index, &mut actions)
+                    .expect("handed out by the node");
+            }
             if actions.is_empty() {
+                self.actions = actions;
                 return;
             }
         }
@@ -153,25 +159,19 @@ impl CoreCluster {
     fn deliver_all(&mut self) {
         while let Some((to, from, message)) = self.network.pop_front() {
             self.stepped += 1;
-            let actions = self.nodes[to].receive(from, message);
-            self.host(to, actions);
+            self.nodes[to].receive_into(from, message, &mut self.actions);
+            self.host(to);
         }
     }
 
     fn round(&mut self, batch: u64) {
         let term = self.nodes[0].term();
-        let mut actions = Vec::new();
         for _ in 0..batch {
-            let proposed = self.nodes[0]
-                .propose(term, PAYLOAD.to_vec())
+            self.nodes[0]
+                .propose_into(term, PAYLOAD.to_vec(), &mut self.actions)
                 .expect("the leader accepts");
-            if actions.is_empty() {
-                actions = proposed.actions;
-            } else {
-                actions.extend(proposed.actions);
-            }
         }
-        self.host(0, actions);
+        self.host(0);
         self.deliver_all();
     }
 }
