@@ -341,6 +341,8 @@ pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle 
 fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
     let mut candidate = bundle.clone();
     candidate.config.nodes = nodes;
+    candidate.config.faults.spare_nodes =
+        spares_after_cut(bundle.config.faults.spare_nodes, bundle.config.nodes, nodes);
     let keep = |n: usize| n < nodes;
     let fit = |t: Target| match t {
         Target::Node(n) if keep(n) => Some(t),
@@ -396,12 +398,21 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                     target: fit(*target)?,
                     for_us: *for_us,
                 },
+                Fault::Membership { node, .. } if keep(*node) => f.fault.clone(),
                 _ => return None,
             };
             Some(ScriptedFault { at: f.at, fault })
         })
         .collect();
     candidate
+}
+
+/// Spare nodes are the highest-numbered: cutting the cluster from `from` to `to` nodes removes
+/// them first, and at least one voter stays.
+fn spares_after_cut(spares: usize, from: usize, to: usize) -> usize {
+    spares
+        .saturating_sub(from.saturating_sub(to))
+        .min(to.saturating_sub(1))
 }
 
 /// Zeller's ddmin: a smallest-found subsequence of `items` for which `fails` still holds
@@ -456,6 +467,15 @@ mod tests {
         });
         assert_eq!(result, vec![7, 31]);
         assert!(calls < 200, "{calls} calls");
+    }
+
+    #[test]
+    fn fewer_nodes_cut_spares_first_and_keep_a_voter() {
+        assert_eq!(spares_after_cut(2, 7, 5), 0);
+        assert_eq!(spares_after_cut(2, 7, 6), 1);
+        assert_eq!(spares_after_cut(1, 5, 1), 0);
+        assert_eq!(spares_after_cut(0, 5, 3), 0);
+        assert_eq!(spares_after_cut(1, 3, 3), 1);
     }
 
     #[test]
