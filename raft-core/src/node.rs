@@ -1136,7 +1136,7 @@ impl Node {
     /// pre-vote; its vote stays.
     fn start_pre_vote(&mut self) {
         self.reset_election_timer();
-        if !self.voters.contains(&self.config.id) {
+        if !self.may_campaign() {
             return;
         }
         self.campaign = None;
@@ -1145,7 +1145,9 @@ impl Node {
         }
         self.set_leader(None);
         let mut pre_campaign = Campaign::default();
-        pre_campaign.granted.insert(self.config.id);
+        if self.voters.contains(&self.config.id) {
+            pre_campaign.granted.insert(self.config.id);
+        }
         self.pre_campaign = Some(pre_campaign);
         let request = VoteRequest {
             term: self.hard_state.term + 1,
@@ -1225,7 +1227,7 @@ impl Node {
     fn handle_timeout_now(&mut self, message: TimeoutNow) {
         if message.term != self.hard_state.term
             || self.role == Role::Leader
-            || !self.voters.contains(&self.config.id)
+            || !self.may_campaign()
             || self.paused
             || self.snapshot_unapplied()
         {
@@ -1311,7 +1313,7 @@ impl Node {
     fn start_election(&mut self, transfer: bool) {
         self.reset_election_timer();
         self.pre_campaign = None;
-        if !self.voters.contains(&self.config.id) {
+        if !self.may_campaign() {
             return;
         }
         let term = self.hard_state.term + 1;
@@ -1351,10 +1353,25 @@ impl Node {
             return;
         }
         let id = self.config.id;
-        if let Some(campaign) = self.campaign.as_mut() {
+        if let Some(campaign) = self.campaign.as_mut().filter(|_| self.voters.contains(&id)) {
             campaign.granted.insert(id);
         }
         self.check_election_result();
+    }
+
+    /// Rule (membership, Raft thesis §4.1): a voter campaigns; so does a node that the
+    /// latest membership in its log removes while that removal is not committed, since until
+    /// it commits the cluster may still need it: a leader that appended its own removal and
+    /// lost leadership before replicating it holds the most up-to-date log, and without it
+    /// no one else could win. It asks the voters of its latest membership and does not count
+    /// its own vote (`count_own_vote_once_durable` and the pre-vote skip it).
+    fn may_campaign(&self) -> bool {
+        self.voters.contains(&self.config.id)
+            || self
+                .membership
+                .at(self.commit_index)
+                .voters
+                .contains(&self.config.id)
     }
 
     /// Rule: grant a vote only for the current term, to at most one candidate per term, and

@@ -378,3 +378,46 @@ fn recovered_log_membership_wins_over_the_peer_state_file() {
 
     assert_eq!(voters(&node), vec![1, 2]);
 }
+
+// ----- a node removed by an uncommitted change ------------------------------------------------
+
+/// n1's log ends with its own removal ({n2, n3}), not committed: the leader that appended it
+/// lost leadership before replicating it.
+fn removed_by_an_uncommitted_change() -> Node {
+    recovered(
+        THREE,
+        hs(2, None),
+        vec![entry(1, 1), peers_entry(2, 2, &[2, 3], &[])],
+    )
+}
+
+#[test]
+fn node_removed_by_an_uncommitted_change_still_campaigns_asking_the_new_voters() {
+    let mut node = removed_by_an_uncommitted_change();
+    assert_eq!(voters(&node), vec![2, 3]);
+
+    assert_eq!(
+        node.campaign(),
+        vec![role(Role::Candidate, 3), persist(1, Some(hs(3, Some(1))), None)]
+    );
+    assert_eq!(
+        node.persisted(PersistId(1)).unwrap(),
+        vec![
+            send(2, vote_request(1, 3, 2, 2)),
+            send(3, vote_request(1, 3, 2, 2)),
+        ]
+    );
+}
+
+#[test]
+fn node_removed_by_an_uncommitted_change_does_not_count_its_own_vote() {
+    let mut node = removed_by_an_uncommitted_change();
+    node.campaign();
+    node.persisted(PersistId(1)).unwrap();
+
+    // One grant of the two new voters is not a majority of them.
+    assert_eq!(node.receive(n(2), grant(2, 3)), vec![]);
+    assert_eq!(node.role(), Role::Candidate);
+    let won = node.receive(n(3), grant(3, 3));
+    assert_eq!(won[0], role(Role::Leader, 3));
+}
