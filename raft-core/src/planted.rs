@@ -75,9 +75,9 @@ impl PlantedBug {
     pub fn known_escape(self) -> Option<&'static str> {
         match self {
             PlantedBug::MembershipBeforeOwnTermCommit => Some(
-                "needs an uncommitted change of a dead leader to survive on a minority, a \
-                 different change by the next leader before its no-op commits, and the old \
-                 leader's return with votes from its own configuration",
+                "found by commit-guarded-by-votes at seed 4270, beyond the 1,000-seed budget: \
+                 it needs a leader cut off with its own uncommitted change, and the next \
+                 leader proposing a different one before its no-op commits",
             ),
             _ => None,
         }

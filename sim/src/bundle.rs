@@ -399,6 +399,9 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                     for_us: *for_us,
                 },
                 Fault::Membership { node, .. } if keep(*node) => f.fault.clone(),
+                Fault::Replace { add, remove, .. } if keep(*add) && keep(*remove) => {
+                    f.fault.clone()
+                }
                 _ => return None,
             };
             Some(ScriptedFault { at: f.at, fault })

@@ -79,6 +79,15 @@ pub enum Fault {
         #[serde(default)]
         at_next_leader: bool,
     },
+    /// An operator replaces `remove` with `add`: adds `add` as a voter at the leader and, as
+    /// soon as that is accepted (not committed), asks whichever node leads for the removal of
+    /// `remove` until one accepts it. With `crash_leader` the leader crashes within one
+    /// network latency of accepting the addition: the replacement races a failure.
+    Replace {
+        add: usize,
+        remove: usize,
+        crash_leader: bool,
+    },
 }
 
 impl Fault {
@@ -99,6 +108,7 @@ impl Fault {
             Fault::PauseApply { .. } => "pause-apply",
             Fault::Snapshot { .. } => "snapshot",
             Fault::Membership { .. } => "membership",
+            Fault::Replace { .. } => "replace",
         }
     }
 }
@@ -161,6 +171,19 @@ impl fmt::Display for Fault {
                 write!(f, "pause-apply[{target} for {for_us}us]")
             }
             Fault::Snapshot { target } => write!(f, "snapshot[{target}]"),
+            Fault::Replace {
+                add,
+                remove,
+                crash_leader,
+            } => write!(
+                f,
+                "replace[n{remove} by n{add}{}]",
+                if *crash_leader {
+                    ", crashing the leader"
+                } else {
+                    ""
+                }
+            ),
             Fault::Membership {
                 node,
                 voter,
@@ -334,14 +357,22 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
                 },
             });
         } else if choose(faults.membership_weight) {
-            script.push(ScriptedFault {
-                at,
-                fault: Fault::Membership {
+            let fault = if rng.chance(300_000) && n >= 2 {
+                let add = rng.below(n);
+                let remove = (add + 1 + rng.below(n - 1)) % n;
+                Fault::Replace {
+                    add,
+                    remove,
+                    crash_leader: rng.chance(500_000),
+                }
+            } else {
+                Fault::Membership {
                     node: rng.below(n),
                     voter: rng.chance(600_000),
                     at_next_leader: rng.chance(300_000),
-                },
-            });
+                }
+            };
+            script.push(ScriptedFault { at, fault });
         } else {
             let for_us = rng.between(config.tick_us, interval * 2);
             script.push(ScriptedFault {
@@ -396,6 +427,6 @@ mod tests {
                 kinds.insert(f.fault.kind());
             }
         }
-        assert_eq!(kinds.len(), 15, "{kinds:?}");
+        assert_eq!(kinds.len(), 16, "{kinds:?}");
     }
 }

@@ -53,6 +53,9 @@ enum Event {
         node: usize,
         incarnation: u64,
     },
+    /// The operator's tool asks the current leader again for the held change (the second
+    /// step of a replacement), every heartbeat until it is accepted.
+    OperatorRetry,
     Restart {
         node: usize,
         incarnation: u64,
@@ -432,7 +435,9 @@ pub struct World {
     kill_next_leader: Option<(Micros, Micros, u32)>,
     /// A membership change held for the next leader: (node, voter). Proposed when a node
     /// wins, and again once it is ready if it refused for not having committed in its term.
-    membership_next_leader: Option<(usize, bool)>,
+    membership_next_leader: Option<OperatorChange>,
+    /// An `OperatorRetry` is in the queue (one polling chain at a time).
+    operator_retry_scheduled: bool,
     /// Nodes the fault script may damage (a mask): a membership change must leave the
     /// undamaged voters a majority, or no correct core could stay live.
     may_be_damaged: u64,
@@ -444,6 +449,38 @@ pub struct World {
 fn id(node: usize) -> NodeId {
     NodeId(node as u64)
 }
+
+/// A membership change an operator asks the leader for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OperatorChange {
+    /// [`Fault::Membership`]: what it does depends on the peer's place in the leader's
+    /// membership.
+    Toggle { peer: usize, voter: bool },
+    /// Make `peer` a voter the way operators do (Raft thesis §4.2.1): as an observer first,
+    /// promoted once it has caught up with the leader's commit index, so that a new voter
+    /// never holds up the quorum while it catches up. Then remove `then_remove` (the second
+    /// step of a [`Fault::Replace`]); with `crash_leader` the leader that accepts the
+    /// promotion crashes within one network latency.
+    Add {
+        peer: usize,
+        then_remove: Option<usize>,
+        crash_leader: bool,
+    },
+    /// Remove `peer`.
+    Remove { peer: usize },
+}
+
+fn peer_of(change: OperatorChange) -> usize {
+    match change {
+        OperatorChange::Toggle { peer, .. }
+        | OperatorChange::Add { peer, .. }
+        | OperatorChange::Remove { peer } => peer,
+    }
+}
+
+/// What an operator's change comes to at one leader: a change to propose now and what to
+/// hold for later once it is accepted, or (`Err`) nothing to propose, only what to hold.
+type OperatorStep = Result<(MembershipChange, Option<OperatorChange>), Option<OperatorChange>>;
 
 /// A node's voters as a mask (bit `i` = node `i`).
 fn voters_mask(raft: &Node) -> u64 {
@@ -552,6 +589,7 @@ impl World {
             probe_term: 0,
             kill_next_leader: None,
             membership_next_leader: None,
+            operator_retry_scheduled: false,
             may_be_damaged,
             scripted: None,
             config,
@@ -740,10 +778,22 @@ impl World {
                     && self.hosts[node]
                         .running()
                         .is_some_and(|raft| raft.role() == Role::Leader);
-                if let (true, false, Some((peer, voter))) =
-                    (leads, self.calm, self.membership_next_leader)
+                if let (true, false, Some(change)) = (leads, self.calm, self.membership_next_leader)
                 {
-                    self.propose_membership(node, peer, voter);
+                    self.propose_membership(node, change, false);
+                }
+            }
+            Event::OperatorRetry => {
+                self.operator_retry_scheduled = false;
+                let Some(change) = self.membership_next_leader.filter(|_| !self.calm) else {
+                    return;
+                };
+                if let Some(leader) = self.current_leader() {
+                    self.propose_membership(leader, change, true);
+                }
+                if self.membership_next_leader.is_some() {
+                    let every = self.config.tick_us * u64::from(self.config.heartbeat_ticks);
+                    self.schedule_operator_retry(self.now + every);
                 }
             }
             Event::Restart { node, incarnation } => {
@@ -1617,12 +1667,34 @@ impl World {
                 voter,
                 at_next_leader,
             } => {
+                let change = OperatorChange::Toggle { peer, voter };
                 if at_next_leader {
-                    self.membership_next_leader = Some((peer, voter));
+                    self.membership_next_leader = Some(change);
                     let what = format!("change the membership of n{peer} at the next leader");
                     self.record(event!(now, None, "fault", what = what));
                 } else if let Some(leader) = self.current_leader() {
-                    self.propose_membership(leader, peer, voter);
+                    self.propose_membership(leader, change, false);
+                }
+            }
+            Fault::Replace {
+                add,
+                remove,
+                crash_leader,
+            } => {
+                let Some(leader) = self.current_leader() else {
+                    return;
+                };
+                // The tool goes on to the next step as soon as the last is accepted, not
+                // committed (NRG's ProposeAddPeer returns once the entry is proposed).
+                let change = OperatorChange::Add {
+                    peer: add,
+                    then_remove: Some(remove),
+                    crash_leader,
+                };
+                self.membership_next_leader = Some(change);
+                self.propose_membership(leader, change, false);
+                if self.membership_next_leader.is_some() {
+                    self.schedule_operator_retry(now);
                 }
             }
             Fault::PauseApply { target, for_us } => {
@@ -1645,21 +1717,88 @@ impl World {
         }
     }
 
-    /// An operator's single-server membership change at `leader` (see [`Fault::Membership`]).
-    fn propose_membership(&mut self, leader: usize, peer: usize, voter: bool) {
+    /// An operator's single-server membership change at `leader` (see [`Fault::Membership`]
+    /// and [`Fault::Replace`]); true when the leader accepted it. A change refused only for
+    /// now (the leader is not ready, or another change is pending) stays held for a retry;
+    /// `quiet` leaves such refusals out of the trace (the tool's polling).
+    fn propose_membership(&mut self, leader: usize, change: OperatorChange, quiet: bool) -> bool {
         let now = self.now;
         let may_be_damaged = self.may_be_damaged;
         let Some(raft) = self.hosts[leader].running() else {
-            return;
+            return false;
         };
         let term = raft.term();
-        let is_voter = raft.voters().any(|v| v == id(peer));
-        let is_observer = raft.observers().any(|o| o == id(peer));
-        let change = match (is_voter, is_observer, voter) {
-            (true, _, _) | (false, true, false) => MembershipChange::RemovePeer(id(peer)),
-            (false, _, true) => MembershipChange::AddVoter(id(peer)),
-            (false, false, false) => MembershipChange::AddObserver(id(peer)),
+        let is_voter = raft.voters().any(|v| v == id(peer_of(change)));
+        let is_observer = raft.observers().any(|o| o == id(peer_of(change)));
+        let caught_up = |raft: &Node, peer: usize| {
+            raft.match_index(id(peer))
+                .is_some_and(|m| m >= raft.commit_index())
         };
+        // The change to propose now, and what the operator holds for later once it is
+        // accepted (`Err`: nothing to propose, only what to hold).
+        let (peer, next_step): (usize, OperatorStep) = match change {
+            OperatorChange::Toggle { peer, voter } => {
+                let step = match (is_voter, is_observer, voter) {
+                    (true, _, _) | (false, true, false) => {
+                        Ok((MembershipChange::RemovePeer(id(peer)), None))
+                    }
+                    (false, true, true) if caught_up(raft, peer) => {
+                        Ok((MembershipChange::AddVoter(id(peer)), None))
+                    }
+                    (false, true, true) => Err(None),
+                    (false, false, true) => Ok((
+                        MembershipChange::AddObserver(id(peer)),
+                        Some(OperatorChange::Add {
+                            peer,
+                            then_remove: None,
+                            crash_leader: false,
+                        }),
+                    )),
+                    (false, false, false) => Ok((MembershipChange::AddObserver(id(peer)), None)),
+                };
+                (peer, step)
+            }
+            OperatorChange::Add {
+                peer, then_remove, ..
+            } => {
+                let after = then_remove.map(|r| OperatorChange::Remove { peer: r });
+                let step = if is_voter {
+                    Err(after)
+                } else if !is_observer {
+                    Ok((MembershipChange::AddObserver(id(peer)), Some(change)))
+                } else if caught_up(raft, peer) {
+                    Ok((MembershipChange::AddVoter(id(peer)), after))
+                } else {
+                    // Not caught up yet: ask again at the next retry.
+                    return false;
+                };
+                (peer, step)
+            }
+            OperatorChange::Remove { peer } => {
+                (peer, Ok((MembershipChange::RemovePeer(id(peer)), None)))
+            }
+        };
+        let (change_now, hold_after) = match next_step {
+            Ok(step) => step,
+            Err(hold) => {
+                self.membership_next_leader = hold;
+                if hold.is_some() {
+                    self.schedule_operator_retry(now);
+                }
+                return true;
+            }
+        };
+        let crash_after = matches!(
+            (change, change_now),
+            (
+                OperatorChange::Add {
+                    crash_leader: true,
+                    ..
+                },
+                MembershipChange::AddVoter(_)
+            )
+        );
+        let change = change_now;
         let mut next = voters_mask(raft);
         match change {
             MembershipChange::AddVoter(_) => next |= 1 << peer,
@@ -1667,12 +1806,16 @@ impl World {
             MembershipChange::AddObserver(_) => {}
         }
         let undamaged = (next & !may_be_damaged).count_ones();
-        let voters_now = voters_mask(raft).count_ones();
-        let outcome = if is_voter && voters_now <= 2 {
+        let removes_a_voter =
+            matches!(change, MembershipChange::RemovePeer(p) if raft.voters().any(|v| v == p));
+        let outcome = if removes_a_voter && voters_mask(raft).count_ones() <= 2 {
             // Removing one of two voters can leave no leader for good: if the leader appends
-            // the change and crashes, it restarts as a non-voter and never campaigns, and the
-            // other voter cannot win its vote (its log lacks the change). Operators keep
-            // three voters or more; so does the nemesis.
+            // the change and crashes, it restarts from a peer-state file that already has
+            // the new membership, cannot tell the removal is not committed, and never
+            // campaigns; the other voter cannot win without its vote (its log lacks the
+            // change). (Without the crash the core finishes the removal itself: a node
+            // removed by an uncommitted change still campaigns.) Operators keep three voters
+            // or more; so does the nemesis.
             Err(("skipped: two voters left".to_string(), false))
         } else if undamaged * 2 <= next.count_ones() {
             // Not a refusal of the core: the nemesis keeps the cluster able to recover.
@@ -1684,8 +1827,12 @@ impl World {
             Err((why, false))
         } else {
             raft.propose_membership(term, change).map_err(|e| {
-                let not_ready = e == ProposeError::NotYetCommittedInTerm;
-                (format!("refused: {e}"), not_ready)
+                let for_now = matches!(
+                    e,
+                    ProposeError::NotYetCommittedInTerm
+                        | ProposeError::MembershipChangePending { .. }
+                );
+                (format!("refused: {e}"), for_now)
             })
         };
         let what = match change {
@@ -1693,7 +1840,7 @@ impl World {
             MembershipChange::AddObserver(_) => format!("add observer n{peer}"),
             MembershipChange::RemovePeer(_) => format!("remove n{peer}"),
         };
-        // A change held for the next leader waits only while the leader is not ready yet.
+        // A held change waits only while the refusal is for now.
         if !matches!(outcome, Err((_, true))) {
             self.membership_next_leader = None;
         }
@@ -1702,16 +1849,56 @@ impl World {
                 self.stats.fault("membership-proposed");
                 self.record(event!(now, Some(leader), "fault", what = what));
                 self.execute(leader, proposed.actions);
+                if hold_after.is_some() {
+                    self.membership_next_leader = hold_after;
+                    self.schedule_operator_retry(now);
+                }
+                if crash_after {
+                    self.crash_leader_soon(leader);
+                }
+                true
             }
-            Err((why, _)) => {
-                self.record(event!(
-                    now,
-                    Some(leader),
-                    "fault",
-                    what = format!("{what} {why}")
-                ));
+            Err((why, transient)) => {
+                if !(quiet && transient) {
+                    self.record(event!(
+                        now,
+                        Some(leader),
+                        "fault",
+                        what = format!("{what} {why}")
+                    ));
+                }
+                false
             }
         }
+    }
+
+    /// The operator's tool asks again at `at` (every heartbeat while a change is held).
+    fn schedule_operator_retry(&mut self, at: Micros) {
+        if !self.operator_retry_scheduled {
+            self.operator_retry_scheduled = true;
+            self.schedule(at, Event::OperatorRetry);
+        }
+    }
+
+    /// The replacement races a failure: the leader that accepted the promotion crashes
+    /// within one network latency.
+    fn crash_leader_soon(&mut self, leader: usize) {
+        let now = self.now;
+        let after = self.faults_rng.between(0, self.config.latency.min_us);
+        let down_us = self
+            .faults_rng
+            .between(self.config.tick_us, self.config.faults.nemesis_interval_us);
+        let incarnation = self.hosts[leader].incarnation;
+        let what = format!("crash the leader {after}us after the promotion");
+        self.record(event!(now, Some(leader), "fault", what = what));
+        self.schedule(
+            now + after,
+            Event::Kill {
+                node: leader,
+                incarnation,
+                down_us,
+            },
+        );
     }
 
     fn set_topology(&mut self, topology: Topology) {

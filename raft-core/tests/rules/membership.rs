@@ -398,7 +398,10 @@ fn node_removed_by_an_uncommitted_change_still_campaigns_asking_the_new_voters()
 
     assert_eq!(
         node.campaign(),
-        vec![role(Role::Candidate, 3), persist(1, Some(hs(3, Some(1))), None)]
+        vec![
+            role(Role::Candidate, 3),
+            persist(1, Some(hs(3, Some(1))), None)
+        ]
     );
     assert_eq!(
         node.persisted(PersistId(1)).unwrap(),
