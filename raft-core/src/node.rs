@@ -9,15 +9,14 @@ use crate::message::{
     AppendEntries, AppendResponse, ForwardProposal, InstallSnapshot, Message, ReadAck,
     SnapshotResponse, TimeoutNow, VoteRequest, VoteResponse,
 };
-use crate::progress::{Progress, ProgressState};
+use crate::progress::{Progress, ProgressMap, ProgressState};
 use crate::quorum;
 use crate::types::{Entry, EntryKind, HardState, NodeId, PeerState, Snapshot, SnapshotMeta};
 use bytes::Bytes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
-use std::ops::Bound;
 
 /// Why a proposal was refused. Nothing was appended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -282,7 +281,7 @@ struct Campaign {
 #[derive(Clone, Debug)]
 struct Leadership {
     /// Every member except this node, in id order (stable, so sends are deterministic).
-    progress: BTreeMap<NodeId, Progress>,
+    progress: ProgressMap,
     /// Index of this term's no-op entry; the application hears of the leadership once it is
     /// committed.
     noop_index: u64,
@@ -956,7 +955,7 @@ impl Node {
             }
             None => {
                 let mut best: Option<(NodeId, u64)> = None;
-                for (&peer, progress) in &leadership.progress {
+                for (&peer, progress) in leadership.progress.iter() {
                     if self.voters.contains(&peer)
                         && best.is_none_or(|(_, m)| progress.match_index > m)
                     {
@@ -1790,8 +1789,7 @@ impl Node {
             for peer in current.members().filter(|&p| p != self.config.id) {
                 leadership
                     .progress
-                    .entry(peer)
-                    .or_insert_with(|| Progress::new(next));
+                    .get_or_insert_with(peer, || Progress::new(next));
             }
         }
     }
@@ -2317,14 +2315,7 @@ impl Node {
     /// The leader's next peer in id order after `after` (the first when None). Walking the
     /// peers this way instead of collecting them saves an allocation per proposal.
     fn peer_after(&self, after: Option<NodeId>) -> Option<NodeId> {
-        let progress = &self.leadership.as_ref()?.progress;
-        match after {
-            None => progress.keys().next().copied(),
-            Some(p) => progress
-                .range((Bound::Excluded(p), Bound::Unbounded))
-                .next()
-                .map(|(&k, _)| k),
-        }
+        self.leadership.as_ref()?.progress.peer_after(after)
     }
 
     /// Sends `peer` what it is missing, as far as its flow-control window allows. One message
