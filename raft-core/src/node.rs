@@ -322,8 +322,9 @@ pub struct Node {
     #[cfg(feature = "planted-bugs")]
     planted: Option<crate::planted::PlantedBug>,
     config: Config,
-    /// The voters of the current membership (a copy of `membership.current().voters`).
-    voters: BTreeSet<NodeId>,
+    /// The voters of the current membership (a copy of `membership.current().voters`), in id
+    /// order. A `Vec`: it is walked for every acknowledgement, and holds a handful of ids.
+    voters: Vec<NodeId>,
     /// The membership as a function of the log (see [`crate::membership`]).
     membership: MembershipLog,
     rng: ChaCha8Rng,
@@ -421,7 +422,7 @@ impl Node {
         };
         let mut membership = MembershipLog::new(base);
         membership.appended(&recovered.log);
-        let voters = membership.current().voters.clone();
+        let voters = membership.current().voters.iter().copied().collect();
         // Everything up to the snapshot is committed and applied (the host restored the
         // application from it).
         let (start_index, start_term) = recovered
@@ -1782,7 +1783,8 @@ impl Node {
     /// member's progress is kept until the removal commits, so it hears of its removal.)
     fn membership_changed(&mut self) {
         let current = self.membership.current();
-        self.voters.clone_from(&current.voters);
+        self.voters.clear();
+        self.voters.extend(current.voters.iter().copied());
         self.dirty_peers = true;
         if let Some(leadership) = self.leadership.as_mut() {
             let next = self.log.last_index();
