@@ -1320,25 +1320,26 @@ impl World {
                 if delays.len() > 1 {
                     self.stats.messages_duplicated += 1;
                 }
-                let arrive = delays.iter().map(|d| now + d).collect::<Vec<_>>();
+                let mut arrive = [0; 2];
+                for (at, delay) in arrive.iter_mut().zip(delays.iter()) {
+                    *at = now + delay;
+                }
+                let arrive = &arrive[..delays.len()];
                 self.record(event!(
                     now,
                     Some(from),
                     "send",
                     to = NodeName(to),
                     msg = summary,
-                    arrive = Joined(&arrive)
+                    arrive = Joined(arrive)
                 ));
-                for at in arrive {
-                    self.schedule(
-                        at,
-                        Event::Deliver {
-                            from,
-                            to,
-                            message: message.clone(),
-                        },
-                    );
+                // The last delivery takes the message; only a duplicate needs a copy.
+                let (&last, earlier) = arrive.split_last().expect("at least one delivery");
+                for &at in earlier {
+                    let message = message.clone();
+                    self.schedule(at, Event::Deliver { from, to, message });
                 }
+                self.schedule(last, Event::Deliver { from, to, message });
             }
             Fate::Dropped => {
                 self.stats.messages_dropped += 1;
