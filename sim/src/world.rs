@@ -439,6 +439,9 @@ pub struct World {
     /// Scripted mode (`World::scripted`): no automatic ticks, clients or nemesis; sent
     /// messages wait in an inspectable list until the script delivers them.
     scripted: Option<Box<scripted::ScriptState>>,
+    /// An empty action buffer for the next `*_into` call on a node ([`World::execute`] hands
+    /// it back drained), so stepping a node allocates no `Vec` of actions.
+    spare_actions: Vec<Action>,
 }
 
 fn id(node: usize) -> NodeId {
@@ -554,6 +557,7 @@ impl World {
             membership_next_leader: None,
             may_be_damaged,
             scripted: None,
+            spare_actions: Vec::new(),
             config,
         }
     }
@@ -960,7 +964,8 @@ impl World {
         let Some(raft) = host.running() else {
             return;
         };
-        let actions = raft.tick();
+        let mut actions = std::mem::take(&mut self.spare_actions);
+        raft.tick_into(&mut actions);
         let next = self.now + tick_us;
         self.schedule(next, Event::Tick { node, incarnation });
         self.execute(node, actions);
@@ -972,7 +977,8 @@ impl World {
             return;
         };
         self.stats.messages_delivered += 1;
-        let actions = raft.receive(id(from), message);
+        let mut actions = std::mem::take(&mut self.spare_actions);
+        raft.receive_into(id(from), message, &mut actions);
         self.execute(to, actions);
     }
 
@@ -1027,14 +1033,15 @@ impl World {
         let Some(raft) = host.node.as_mut() else {
             return;
         };
-        match raft.persisted(persist) {
-            Ok(actions) => self.execute(node, actions),
+        let mut actions = std::mem::take(&mut self.spare_actions);
+        match raft.persisted_into(persist, &mut actions) {
+            Ok(()) => self.execute(node, actions),
             Err(e) => panic!("simulated host broke the persist contract: {e}"),
         }
     }
 
     /// Carries out a node's actions, in order.
-    fn execute(&mut self, node: usize, actions: Vec<Action>) {
+    fn execute(&mut self, node: usize, mut actions: Vec<Action>) {
         let now = self.now;
         // The node's memory already changed during the step: show the checkers role changes
         // and log writes in order before anything else in this batch is carried out.
@@ -1059,7 +1066,7 @@ impl World {
                 _ => {}
             }
         }
-        for action in actions {
+        for action in actions.drain(..) {
             match action {
                 Action::Persist {
                     id: persist,
@@ -1139,6 +1146,11 @@ impl World {
             let (commit, last) = (raft.commit_index(), raft.last_index());
             self.checkers
                 .check_commit_within_log(now, node, commit, last);
+        }
+        // Keep the larger buffer (a nested step, e.g. the report after an Apply, may have
+        // taken the spare meanwhile).
+        if actions.capacity() > self.spare_actions.capacity() {
+            self.spare_actions = actions;
         }
     }
 
@@ -1393,8 +1405,9 @@ impl World {
         self.serve_reads(node, last);
         let host = &mut self.hosts[node];
         if let Some(raft) = host.node.as_mut() {
-            match raft.applied(last) {
-                Ok(actions) => self.execute(node, actions),
+            let mut actions = std::mem::take(&mut self.spare_actions);
+            match raft.applied_into(last, &mut actions) {
+                Ok(()) => self.execute(node, actions),
                 Err(e) => panic!("simulated host broke the apply contract: {e}"),
             }
         }
