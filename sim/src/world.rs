@@ -2261,15 +2261,26 @@ fn write_log_write(w: &LogWrite, out: &mut Line) {
     }
 }
 
+/// `put(key,value)`, `cas(key,expected,new)`, ...: built with `push_str` rather than
+/// `format!`, since every client operation is traced.
 fn fmt_op(op: &KvOp) -> String {
-    match op {
-        KvOp::Put { key, value } => format!("put({key},{value})"),
-        KvOp::Append { key, value } => format!("append({key},{value})"),
+    let (key, rest): (&str, [Option<&str>; 2]) = match op {
+        KvOp::Put { key, value } | KvOp::Append { key, value } => (key, [Some(value), None]),
         KvOp::Cas { key, expected, new } => {
-            format!("cas({key},{},{new})", expected.as_deref().unwrap_or("-"))
+            (key, [Some(expected.as_deref().unwrap_or("-")), Some(new)])
         }
-        KvOp::Get { key } => format!("get({key})"),
+        KvOp::Get { key } => (key, [None, None]),
+    };
+    let mut text = String::with_capacity(48);
+    text.push_str(op.name());
+    text.push('(');
+    text.push_str(key);
+    for part in rest.into_iter().flatten() {
+        text.push(',');
+        text.push_str(part);
     }
+    text.push(')');
+    text
 }
 
 fn fmt_outcome(outcome: &Outcome) -> String {
