@@ -9,15 +9,14 @@ use crate::message::{
     AppendEntries, AppendResponse, ForwardProposal, InstallSnapshot, Message, ReadAck,
     SnapshotResponse, TimeoutNow, VoteRequest, VoteResponse,
 };
-use crate::progress::{Progress, ProgressState};
+use crate::progress::{Progress, ProgressMap, ProgressState};
 use crate::quorum;
 use crate::types::{Entry, EntryKind, HardState, NodeId, PeerState, Snapshot, SnapshotMeta};
 use bytes::Bytes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
-use std::ops::Bound;
 
 /// Why a proposal was refused. Nothing was appended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -282,7 +281,7 @@ struct Campaign {
 #[derive(Clone, Debug)]
 struct Leadership {
     /// Every member except this node, in id order (stable, so sends are deterministic).
-    progress: BTreeMap<NodeId, Progress>,
+    progress: ProgressMap,
     /// Index of this term's no-op entry; the application hears of the leadership once it is
     /// committed.
     noop_index: u64,
@@ -323,8 +322,9 @@ pub struct Node {
     #[cfg(feature = "planted-bugs")]
     planted: Option<crate::planted::PlantedBug>,
     config: Config,
-    /// The voters of the current membership (a copy of `membership.current().voters`).
-    voters: BTreeSet<NodeId>,
+    /// The voters of the current membership (a copy of `membership.current().voters`), in id
+    /// order. A `Vec`: it is walked for every acknowledgement, and holds a handful of ids.
+    voters: Vec<NodeId>,
     /// The membership as a function of the log (see [`crate::membership`]).
     membership: MembershipLog,
     rng: ChaCha8Rng,
@@ -422,7 +422,7 @@ impl Node {
         };
         let mut membership = MembershipLog::new(base);
         membership.appended(&recovered.log);
-        let voters = membership.current().voters.clone();
+        let voters = membership.current().voters.iter().copied().collect();
         // Everything up to the snapshot is committed and applied (the host restored the
         // application from it).
         let (start_index, start_term) = recovered
@@ -956,7 +956,7 @@ impl Node {
             }
             None => {
                 let mut best: Option<(NodeId, u64)> = None;
-                for (&peer, progress) in &leadership.progress {
+                for (&peer, progress) in leadership.progress.iter() {
                     if self.voters.contains(&peer)
                         && best.is_none_or(|(_, m)| progress.match_index > m)
                     {
@@ -1800,15 +1800,15 @@ impl Node {
     /// member's progress is kept until the removal commits, so it hears of its removal.)
     fn membership_changed(&mut self) {
         let current = self.membership.current();
-        self.voters.clone_from(&current.voters);
+        self.voters.clear();
+        self.voters.extend(current.voters.iter().copied());
         self.dirty_peers = true;
         if let Some(leadership) = self.leadership.as_mut() {
             let next = self.log.last_index();
             for peer in current.members().filter(|&p| p != self.config.id) {
                 leadership
                     .progress
-                    .entry(peer)
-                    .or_insert_with(|| Progress::new(next));
+                    .get_or_insert_with(peer, || Progress::new(next));
             }
         }
     }
@@ -2334,14 +2334,7 @@ impl Node {
     /// The leader's next peer in id order after `after` (the first when None). Walking the
     /// peers this way instead of collecting them saves an allocation per proposal.
     fn peer_after(&self, after: Option<NodeId>) -> Option<NodeId> {
-        let progress = &self.leadership.as_ref()?.progress;
-        match after {
-            None => progress.keys().next().copied(),
-            Some(p) => progress
-                .range((Bound::Excluded(p), Bound::Unbounded))
-                .next()
-                .map(|(&k, _)| k),
-        }
+        self.leadership.as_ref()?.progress.peer_after(after)
     }
 
     /// Sends `peer` what it is missing, as far as its flow-control window allows. One message

@@ -1,6 +1,7 @@
 //! The leader's view of one follower's replication (etcd-raft's `tracker/progress.go` is the
 //! model): what is known to match, where to send next, and how much is in flight.
 
+use crate::types::NodeId;
 use std::collections::VecDeque;
 
 /// How the leader is currently sending to a follower.
@@ -13,6 +14,87 @@ pub enum ProgressState {
     /// The follower needs entries the leader compacted: send the snapshot at
     /// `snapshot_index`, one chunk in flight at a time.
     Snapshot,
+}
+
+/// The leader's [`Progress`] per member, in id order (so sends are deterministic).
+///
+/// A sorted `Vec` rather than a `BTreeMap`: clusters have a handful of members and the leader
+/// looks a follower up for every send and acknowledgement, where a linear scan of a few
+/// contiguous keys beats walking tree nodes.
+#[derive(Clone, Debug, Default)]
+pub struct ProgressMap {
+    entries: Vec<(NodeId, Progress)>,
+}
+
+impl ProgressMap {
+    fn position(&self, peer: NodeId) -> Result<usize, usize> {
+        // Linear: the list is short, and this is cheaper than a binary search for it.
+        for (i, (id, _)) in self.entries.iter().enumerate() {
+            if *id >= peer {
+                return if *id == peer { Ok(i) } else { Err(i) };
+            }
+        }
+        Err(self.entries.len())
+    }
+
+    pub fn get(&self, peer: &NodeId) -> Option<&Progress> {
+        let i = self.position(*peer).ok()?;
+        Some(&self.entries[i].1)
+    }
+
+    pub fn get_mut(&mut self, peer: &NodeId) -> Option<&mut Progress> {
+        let i = self.position(*peer).ok()?;
+        Some(&mut self.entries[i].1)
+    }
+
+    pub fn contains_key(&self, peer: &NodeId) -> bool {
+        self.position(*peer).is_ok()
+    }
+
+    /// The progress of `peer`, inserted with `make` when absent.
+    pub fn get_or_insert_with(
+        &mut self,
+        peer: NodeId,
+        make: impl FnOnce() -> Progress,
+    ) -> &mut Progress {
+        let i = match self.position(peer) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (peer, make()));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+
+    pub fn retain(&mut self, mut keep: impl FnMut(&NodeId, &mut Progress) -> bool) {
+        self.entries.retain_mut(|(id, p)| keep(id, p));
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&NodeId, &Progress)> {
+        self.entries.iter().map(|(id, p)| (id, p))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&NodeId, &mut Progress)> {
+        self.entries.iter_mut().map(|(id, p)| (&*id, p))
+    }
+
+    /// The first member after `after` in id order (the first of all when None).
+    pub fn peer_after(&self, after: Option<NodeId>) -> Option<NodeId> {
+        match after {
+            None => self.entries.first().map(|(id, _)| *id),
+            Some(p) => self.entries.iter().map(|(id, _)| *id).find(|&id| id > p),
+        }
+    }
+}
+
+impl FromIterator<(NodeId, Progress)> for ProgressMap {
+    fn from_iter<I: IntoIterator<Item = (NodeId, Progress)>>(iter: I) -> ProgressMap {
+        let mut entries: Vec<(NodeId, Progress)> = iter.into_iter().collect();
+        entries.sort_by_key(|(id, _)| *id);
+        entries.dedup_by_key(|(id, _)| *id);
+        ProgressMap { entries }
+    }
 }
 
 #[derive(Clone, Debug)]

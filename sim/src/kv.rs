@@ -55,6 +55,21 @@ pub enum KvResult {
     Swapped(bool),
 }
 
+/// Appends `value` in decimal (what `to_string` gives).
+fn push_decimal(out: &mut Vec<u8>, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 /// A command in a log entry: operation plus the client session it belongs to, so a retried
 /// command (same client, same sequence number) is applied once.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,16 +81,38 @@ pub struct Command {
 
 impl Command {
     /// Space-separated text; keys and values never contain spaces, `-` stands for "absent".
+    ///
+    /// Built by hand into one buffer (not `format!`): every client request is encoded.
     pub fn encode(&self) -> Vec<u8> {
-        let body = match &self.op {
-            KvOp::Put { key, value } => format!("put {key} {value}"),
-            KvOp::Append { key, value } => format!("append {key} {value}"),
-            KvOp::Cas { key, expected, new } => {
-                format!("cas {key} {} {new}", expected.as_deref().unwrap_or("-"))
+        let mut parts: [&str; 4] = [""; 4];
+        let parts = match &self.op {
+            KvOp::Put { key, value } => {
+                parts[..3].copy_from_slice(&["put", key, value]);
+                &parts[..3]
             }
-            KvOp::Get { key } => format!("get {key}"),
+            KvOp::Append { key, value } => {
+                parts[..3].copy_from_slice(&["append", key, value]);
+                &parts[..3]
+            }
+            KvOp::Cas { key, expected, new } => {
+                parts = ["cas", key, expected.as_deref().unwrap_or("-"), new];
+                &parts[..]
+            }
+            KvOp::Get { key } => {
+                parts[..2].copy_from_slice(&["get", key]);
+                &parts[..2]
+            }
         };
-        format!("{} {} {body}", self.client, self.seq).into_bytes()
+        let len = parts.iter().map(|p| p.len() + 1).sum::<usize>();
+        let mut out = Vec::with_capacity(len + 2 * 20);
+        push_decimal(&mut out, u64::from(self.client));
+        out.push(b' ');
+        push_decimal(&mut out, self.seq);
+        for part in parts {
+            out.push(b' ');
+            out.extend_from_slice(part.as_bytes());
+        }
+        out
     }
 
     pub fn decode(bytes: &[u8]) -> Option<Command> {
@@ -198,14 +235,31 @@ mod tests {
             },
             KvOp::Get { key: "k2".into() },
         ];
-        for (i, op) in ops.into_iter().enumerate() {
+        let texts = [
+            "3 0 put k0 v1",
+            "3 1 append k1 a,",
+            "3 2 cas k0 - v2",
+            "3 3 cas k0 v1 v2",
+            "3 4 get k2",
+        ];
+        for ((i, op), text) in ops.into_iter().enumerate().zip(texts) {
             let command = Command {
                 client: 3,
                 seq: i as u64,
                 op,
             };
+            assert_eq!(String::from_utf8(command.encode()).unwrap(), text);
             assert_eq!(Command::decode(&command.encode()), Some(command));
         }
+        let big = Command {
+            client: u32::MAX,
+            seq: u64::MAX,
+            op: KvOp::Get { key: "k".into() },
+        };
+        assert_eq!(
+            big.encode(),
+            format!("{} {} get k", u32::MAX, u64::MAX).into_bytes()
+        );
         assert_eq!(Command::decode(b"garbage"), None);
         assert_eq!(Command::decode(&[0xff, 0xfe]), None);
     }

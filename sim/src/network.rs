@@ -41,11 +41,41 @@ impl fmt::Display for Topology {
     }
 }
 
+/// The delays of a message's deliveries: one, or two when the network duplicates it. Inline
+/// rather than a `Vec`, because every message sent gets one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delays {
+    len: u8,
+    delays: [Micros; 2],
+}
+
+impl Delays {
+    fn one(delay: Micros) -> Delays {
+        Delays {
+            len: 1,
+            delays: [delay, 0],
+        }
+    }
+
+    fn duplicate(&mut self, delay: Micros) {
+        debug_assert_eq!(self.len, 1);
+        self.delays[1] = delay;
+        self.len = 2;
+    }
+}
+
+impl std::ops::Deref for Delays {
+    type Target = [Micros];
+    fn deref(&self) -> &[Micros] {
+        &self.delays[..self.len as usize]
+    }
+}
+
 /// What happened to one sent message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fate {
     /// Delivered once or more, after these delays.
-    Deliver(Vec<Micros>),
+    Deliver(Delays),
     /// Lost on the wire.
     Dropped,
     /// The link is partitioned.
@@ -151,9 +181,9 @@ impl Network {
             return Fate::Dropped;
         }
         let release = self.clogged_until[from * self.nodes + to].saturating_sub(now);
-        let mut delays = vec![release + self.sample_latency()];
+        let mut delays = Delays::one(release + self.sample_latency());
         if self.rng.chance(self.duplicate_ppm) {
-            delays.push(release + self.sample_latency());
+            delays.duplicate(release + self.sample_latency());
         }
         Fate::Deliver(delays)
     }

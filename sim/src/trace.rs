@@ -79,10 +79,28 @@ impl Line {
         self.0.extend_from_slice(s.as_bytes());
     }
 
-    /// ASCII digits (the only bytes appended that are not from a `str` or `char`).
+    /// ASCII digits or spaces (the only bytes appended that are not from a `str` or `char`).
     fn push_bytes(&mut self, digits: &[u8]) {
         debug_assert!(digits.is_ascii());
         self.0.extend_from_slice(digits);
+    }
+
+    /// A fixed number of ASCII bytes: the copy has a constant length, so it is a few moves
+    /// rather than a `memcpy` call.
+    fn push_array<const N: usize>(&mut self, bytes: &[u8; N]) {
+        debug_assert!(bytes.is_ascii());
+        self.0.extend_from_slice(bytes);
+    }
+
+    /// `value` in decimal. The digits are formatted in place at the front of a 20-byte
+    /// buffer, which is appended whole (a constant-length copy) and cut back to the digits.
+    fn push_u64(&mut self, value: u64) {
+        let len = value.checked_ilog10().map_or(1, |l| l as usize + 1);
+        let mut digits = [0u8; 20];
+        format_u64(value, &mut digits, len);
+        let start = self.0.len();
+        self.0.extend_from_slice(&digits);
+        self.0.truncate(start + len);
     }
 
     pub fn clear(&mut self) {
@@ -116,8 +134,7 @@ macro_rules! unsigned_trace_value {
     ($($t:ty),*) => {$(
         impl TraceValue for $t {
             fn write(&self, out: &mut Line) {
-                let mut digits = [0u8; 20];
-                out.push_bytes(format_u64(*self as u64, &mut digits));
+                out.push_u64(*self as u64);
             }
         }
     )*};
@@ -131,8 +148,7 @@ macro_rules! signed_trace_value {
                 if *self < 0 {
                     out.push('-');
                 }
-                let mut digits = [0u8; 20];
-                out.push_bytes(format_u64((*self as i64).unsigned_abs(), &mut digits));
+                out.push_u64((*self as i64).unsigned_abs());
             }
         }
     )*};
@@ -319,24 +335,23 @@ impl<F: Fields> Record for LazyEvent<F> {
 
 /// `time node kind`, the start of every canonical line.
 fn write_line_head(time: Micros, node: Option<usize>, kind: &str, out: &mut Line) {
-    let mut digits = [0u8; 20];
-    let time = format_u64(time, &mut digits);
-    for _ in time.len()..10 {
-        out.push(' ');
+    // The time right-aligned in 10 columns: digits at the end of a buffer of spaces.
+    let mut head = [b' '; 20];
+    let start = format_u64(time, &mut head, 20);
+    match head[10..].try_into() {
+        Ok(last_ten) if start >= 10 => out.push_array::<10>(last_ten),
+        _ => out.push_bytes(&head[start..]),
     }
-    out.push_bytes(time);
+    // Then the node left-aligned in 3 columns (`n` and the number), and a space.
     match node {
+        Some(n @ 0..=9) => out.push_array(&[b' ', b'n', b'0' + n as u8, b' ', b' ']),
         Some(n) => {
-            out.push_str(" n");
-            let n = format_u64(n as u64, &mut digits);
-            out.push_bytes(n);
-            if n.len() < 2 {
-                out.push(' ');
-            }
+            out.push_array(b" n");
+            out.push_u64(n as u64);
+            out.push_array(b" ");
         }
-        None => out.push_str(" -  "),
+        None => out.push_array(b" -   "),
     }
-    out.push(' ');
     out.push_str(kind);
 }
 
@@ -427,9 +442,9 @@ impl Trace {
     }
 }
 
-/// Writes `value` in decimal into the end of `buf` and returns the digits.
-fn format_u64(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut at = buf.len();
+/// Writes `value` in decimal into `buf`, ending before `end`; returns where the digits start.
+fn format_u64(mut value: u64, buf: &mut [u8; 20], end: usize) -> usize {
+    let mut at = end;
     // Two digits per division.
     while value >= 100 {
         let pair = (value % 100) as usize * 2;
@@ -445,7 +460,7 @@ fn format_u64(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
         at -= 1;
         buf[at] = b'0' + value as u8;
     }
-    &buf[at..]
+    at
 }
 
 /// "00", "01", ..., "99".

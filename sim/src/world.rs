@@ -444,6 +444,9 @@ pub struct World {
     /// Scripted mode (`World::scripted`): no automatic ticks, clients or nemesis; sent
     /// messages wait in an inspectable list until the script delivers them.
     scripted: Option<Box<scripted::ScriptState>>,
+    /// An empty action buffer for the next `*_into` call on a node ([`World::execute`] hands
+    /// it back drained), so stepping a node allocates no `Vec` of actions.
+    spare_actions: Vec<Action>,
 }
 
 fn id(node: usize) -> NodeId {
@@ -592,6 +595,7 @@ impl World {
             operator_retry_scheduled: false,
             may_be_damaged,
             scripted: None,
+            spare_actions: Vec::new(),
             config,
         }
     }
@@ -1010,7 +1014,8 @@ impl World {
         let Some(raft) = host.running() else {
             return;
         };
-        let actions = raft.tick();
+        let mut actions = std::mem::take(&mut self.spare_actions);
+        raft.tick_into(&mut actions);
         let next = self.now + tick_us;
         self.schedule(next, Event::Tick { node, incarnation });
         self.execute(node, actions);
@@ -1022,7 +1027,8 @@ impl World {
             return;
         };
         self.stats.messages_delivered += 1;
-        let actions = raft.receive(id(from), message);
+        let mut actions = std::mem::take(&mut self.spare_actions);
+        raft.receive_into(id(from), message, &mut actions);
         self.execute(to, actions);
     }
 
@@ -1077,14 +1083,15 @@ impl World {
         let Some(raft) = host.node.as_mut() else {
             return;
         };
-        match raft.persisted(persist) {
-            Ok(actions) => self.execute(node, actions),
+        let mut actions = std::mem::take(&mut self.spare_actions);
+        match raft.persisted_into(persist, &mut actions) {
+            Ok(()) => self.execute(node, actions),
             Err(e) => panic!("simulated host broke the persist contract: {e}"),
         }
     }
 
     /// Carries out a node's actions, in order.
-    fn execute(&mut self, node: usize, actions: Vec<Action>) {
+    fn execute(&mut self, node: usize, mut actions: Vec<Action>) {
         let now = self.now;
         // The node's memory already changed during the step: show the checkers role changes
         // and log writes in order before anything else in this batch is carried out.
@@ -1109,7 +1116,7 @@ impl World {
                 _ => {}
             }
         }
-        for action in actions {
+        for action in actions.drain(..) {
             match action {
                 Action::Persist {
                     id: persist,
@@ -1189,6 +1196,11 @@ impl World {
             let (commit, last) = (raft.commit_index(), raft.last_index());
             self.checkers
                 .check_commit_within_log(now, node, commit, last);
+        }
+        // Keep the larger buffer (a nested step, e.g. the report after an Apply, may have
+        // taken the spare meanwhile).
+        if actions.capacity() > self.spare_actions.capacity() {
+            self.spare_actions = actions;
         }
     }
 
@@ -1370,25 +1382,26 @@ impl World {
                 if delays.len() > 1 {
                     self.stats.messages_duplicated += 1;
                 }
-                let arrive = delays.iter().map(|d| now + d).collect::<Vec<_>>();
+                let mut arrive = [0; 2];
+                for (at, delay) in arrive.iter_mut().zip(delays.iter()) {
+                    *at = now + delay;
+                }
+                let arrive = &arrive[..delays.len()];
                 self.record(event!(
                     now,
                     Some(from),
                     "send",
                     to = NodeName(to),
                     msg = summary,
-                    arrive = Joined(&arrive)
+                    arrive = Joined(arrive)
                 ));
-                for at in arrive {
-                    self.schedule(
-                        at,
-                        Event::Deliver {
-                            from,
-                            to,
-                            message: message.clone(),
-                        },
-                    );
+                // The last delivery takes the message; only a duplicate needs a copy.
+                let (&last, earlier) = arrive.split_last().expect("at least one delivery");
+                for &at in earlier {
+                    let message = message.clone();
+                    self.schedule(at, Event::Deliver { from, to, message });
                 }
+                self.schedule(last, Event::Deliver { from, to, message });
             }
             Fate::Dropped => {
                 self.stats.messages_dropped += 1;
@@ -1442,8 +1455,9 @@ impl World {
         self.serve_reads(node, last);
         let host = &mut self.hosts[node];
         if let Some(raft) = host.node.as_mut() {
-            match raft.applied(last) {
-                Ok(actions) => self.execute(node, actions),
+            let mut actions = std::mem::take(&mut self.spare_actions);
+            match raft.applied_into(last, &mut actions) {
+                Ok(()) => self.execute(node, actions),
                 Err(e) => panic!("simulated host broke the apply contract: {e}"),
             }
         }
@@ -2434,15 +2448,26 @@ fn write_log_write(w: &LogWrite, out: &mut Line) {
     }
 }
 
+/// `put(key,value)`, `cas(key,expected,new)`, ...: built with `push_str` rather than
+/// `format!`, since every client operation is traced.
 fn fmt_op(op: &KvOp) -> String {
-    match op {
-        KvOp::Put { key, value } => format!("put({key},{value})"),
-        KvOp::Append { key, value } => format!("append({key},{value})"),
+    let (key, rest): (&str, [Option<&str>; 2]) = match op {
+        KvOp::Put { key, value } | KvOp::Append { key, value } => (key, [Some(value), None]),
         KvOp::Cas { key, expected, new } => {
-            format!("cas({key},{},{new})", expected.as_deref().unwrap_or("-"))
+            (key, [Some(expected.as_deref().unwrap_or("-")), Some(new)])
         }
-        KvOp::Get { key } => format!("get({key})"),
+        KvOp::Get { key } => (key, [None, None]),
+    };
+    let mut text = String::with_capacity(48);
+    text.push_str(op.name());
+    text.push('(');
+    text.push_str(key);
+    for part in rest.into_iter().flatten() {
+        text.push(',');
+        text.push_str(part);
     }
+    text.push(')');
+    text
 }
 
 fn fmt_outcome(outcome: &Outcome) -> String {
