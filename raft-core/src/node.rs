@@ -415,8 +415,20 @@ impl Node {
             };
         }
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
+        // Without a snapshot a log that holds membership entries holds every change since
+        // index 1, so it starts from the configured voters: the peer-state file holds the
+        // latest membership, and starting from it would lose the one before an uncommitted
+        // change (a node removed by it could not tell, after a restart, that it may still
+        // have to campaign: `may_campaign`).
+        let log_has_membership = recovered
+            .log
+            .iter()
+            .any(|e| Membership::default().after_entry(e).is_some());
         let base = match (&recovered.snapshot, &recovered.membership) {
             (Some(snapshot), _) => Membership::from_peer_state(&snapshot.meta.peers),
+            (None, _) if log_has_membership => {
+                Membership::with_voters(config.voters.iter().copied())
+            }
             (None, Some(peer_state)) => Membership::from_peer_state(peer_state),
             (None, None) => Membership::with_voters(config.voters.iter().copied()),
         };
@@ -1364,14 +1376,19 @@ impl Node {
     /// it commits the cluster may still need it: a leader that appended its own removal and
     /// lost leadership before replicating it holds the most up-to-date log, and without it
     /// no one else could win. It asks the voters of its latest membership and does not count
-    /// its own vote (`count_own_vote_once_durable` and the pre-vote skip it).
+    /// its own vote (`count_own_vote_once_durable` and the pre-vote skip it). An observer
+    /// never campaigns.
     fn may_campaign(&self) -> bool {
-        self.voters.contains(&self.config.id)
-            || self
-                .membership
-                .at(self.commit_index)
-                .voters
-                .contains(&self.config.id)
+        let id = self.config.id;
+        if self.voters.contains(&id) {
+            return true;
+        }
+        // Removed by the latest change in the log, not known to be committed (after a
+        // restart nothing is known committed past the snapshot).
+        let change = self.membership.last_change_index();
+        !self.membership.current().observers.contains(&id)
+            && change > self.commit_index
+            && self.membership.at(change - 1).voters.contains(&id)
     }
 
     /// Rule: grant a vote only for the current term, to at most one candidate per term, and

@@ -1820,18 +1820,7 @@ impl World {
             MembershipChange::AddObserver(_) => {}
         }
         let undamaged = (next & !may_be_damaged).count_ones();
-        let removes_a_voter =
-            matches!(change, MembershipChange::RemovePeer(p) if raft.voters().any(|v| v == p));
-        let outcome = if removes_a_voter && voters_mask(raft).count_ones() <= 2 {
-            // Removing one of two voters can leave no leader for good: if the leader appends
-            // the change and crashes, it restarts from a peer-state file that already has
-            // the new membership, cannot tell the removal is not committed, and never
-            // campaigns; the other voter cannot win without its vote (its log lacks the
-            // change). (Without the crash the core finishes the removal itself: a node
-            // removed by an uncommitted change still campaigns.) Operators keep three voters
-            // or more; so does the nemesis.
-            Err(("skipped: two voters left".to_string(), false))
-        } else if undamaged * 2 <= next.count_ones() {
+        let outcome = if undamaged * 2 <= next.count_ones() {
             // Not a refusal of the core: the nemesis keeps the cluster able to recover.
             let why = format!(
                 "skipped: the voters would be {} with {} of them possibly damaged",

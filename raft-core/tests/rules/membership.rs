@@ -424,3 +424,24 @@ fn node_removed_by_an_uncommitted_change_does_not_count_its_own_vote() {
     let won = node.receive(n(3), grant(3, 3));
     assert_eq!(won[0], role(Role::Leader, 3));
 }
+
+#[test]
+fn node_restarted_with_its_uncommitted_removal_still_campaigns() {
+    // The peer-state file already holds the new membership; the log, which starts at index 1,
+    // shows it is one change after the configured voters, and nothing is committed yet.
+    let mut node = recovered_member(
+        config(THREE, SEED),
+        hs(2, None),
+        vec![entry(1, 1), peers_entry(2, 2, &[2, 3], &[])],
+        peers(&[2, 3], &[]),
+    );
+    assert_eq!(voters(&node), vec![2, 3]);
+
+    assert_eq!(
+        node.campaign(),
+        vec![
+            role(Role::Candidate, 3),
+            persist(1, Some(hs(3, Some(1))), None)
+        ]
+    );
+}
