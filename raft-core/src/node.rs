@@ -312,8 +312,11 @@ struct PendingRead {
 #[derive(Clone, Debug)]
 struct Transfer {
     target: NodeId,
-    /// Ticks since it started; abandoned after `election_timeout_max`.
+    /// Ticks since it started, or since the first TimeoutNow; abandoned after
+    /// `election_timeout_max`.
     elapsed: u32,
+    /// A TimeoutNow has gone to the target.
+    timeout_now_sent: bool,
 }
 
 /// A sans-IO Raft node. See the crate documentation for how to drive it.
@@ -987,7 +990,11 @@ impl Node {
             });
         }
         let leadership = self.leadership.as_mut().expect("checked above");
-        leadership.transfer = Some(Transfer { target, elapsed: 0 });
+        leadership.transfer = Some(Transfer {
+            target,
+            elapsed: 0,
+            timeout_now_sent: false,
+        });
         self.send_append(target);
         self.send_timeout_now_once_caught_up(target);
         Ok(self.finish())
@@ -1271,6 +1278,20 @@ impl Node {
                 .get(&peer)
                 .is_some_and(|p| p.match_index == last_index);
         if caught_up {
+            // The target campaigns from now on: give it a whole election timeout before the
+            // leader takes proposals again, or a transfer that caught up late would be
+            // abandoned while the target campaigns, and the leader's new entries would make
+            // the target's election fail (found by the simulator: a term bump and a split vote
+            // after the faults had stopped).
+            if let Some(transfer) = self
+                .leadership
+                .as_mut()
+                .and_then(|l| l.transfer.as_mut())
+                .filter(|t| !t.timeout_now_sent)
+            {
+                transfer.timeout_now_sent = true;
+                transfer.elapsed = 0;
+            }
             let message = Message::TimeoutNow(TimeoutNow {
                 term: self.hard_state.term,
                 leader: self.config.id,
@@ -1280,7 +1301,8 @@ impl Node {
     }
 
     /// Rule (leader transfer): a transfer that has not ended leadership within
-    /// `election_timeout_max` ticks is abandoned and the leader takes proposals again.
+    /// `election_timeout_max` ticks (counted again from the first TimeoutNow) is abandoned and
+    /// the leader takes proposals again.
     fn expire_transfer(&mut self) {
         let limit = self.config.election_timeout_max;
         let Some(leadership) = self.leadership.as_mut() else {

@@ -275,3 +275,26 @@ fn leader_ignores_timeout_now() {
     assert_eq!(node.receive(n(2), timeout_now(2, 2)), vec![]);
     assert_eq!(node.role(), Role::Leader);
 }
+
+#[test]
+fn transfer_that_caught_up_late_has_a_whole_election_timeout_from_its_timeout_now() {
+    let mut node = leader();
+    node.propose(2, "x").unwrap();
+    node.step_down(Some(n(2))).unwrap();
+    let limit = node.config().election_timeout_max;
+    tick_leader(&mut node, limit - 1);
+    // The target catches up one tick before the transfer would have been abandoned.
+    assert_eq!(
+        node.receive(n(2), ack(2, 2, 2)),
+        vec![send(2, timeout_now(ME, 2))]
+    );
+    tick_leader(&mut node, limit - 1);
+    assert_eq!(
+        node.propose(2, "y").map(|p| p.first_index),
+        Err(ProposeError::TransferInProgress { target: n(2) }),
+        "the target is campaigning: the leader takes no proposals"
+    );
+    tick_leader(&mut node, 1);
+    assert_eq!(node.transfer_target(), None);
+    assert!(node.propose(2, "y").is_ok());
+}
