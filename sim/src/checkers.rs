@@ -113,16 +113,21 @@ fn hash_bytes(bytes: &[u8], mut hash: u64) -> u64 {
     mix(mix(hash, u64::from_le_bytes(last)), bytes.len() as u64)
 }
 
-/// Hash of one entry's identity and content.
+/// Whether node `node` is in the voter mask `mask` (bit `i` is node `i`).
+fn in_mask(mask: u64, node: usize) -> bool {
+    node < 64 && mask & (1 << node) != 0
+}
+
 /// A voter mask as `{n0,n2}`.
 fn fmt_mask(mask: u64) -> String {
     let nodes: Vec<String> = (0..64)
-        .filter(|i| mask & (1 << i) != 0)
+        .filter(|&i| in_mask(mask, i))
         .map(|i| format!("n{i}"))
         .collect();
     format!("{{{}}}", nodes.join(","))
 }
 
+/// Hash of one entry's identity and content.
 pub fn entry_hash(entry: &Entry) -> u64 {
     let mut h = mix(0xcbf2_9ce4_8422_2325, entry.term);
     h = mix(h, entry.index);
@@ -450,15 +455,10 @@ impl Checkers {
             return;
         };
         let index = self.committed.len() as u64;
-        let voters = self
-            .leader_commits
-            .front()
-            .map_or(self.all_nodes, |&(_, voters)| voters);
+        let voters = self.committing_voters(index);
         let nodes = self.memory.len();
-        // The least up-to-date log each voter could vote with.
-        let could_grant_with: Vec<(u64, u64)> = (0..nodes)
-            .map(|n| self.memory[n].last().min(self.durable[n].last()))
-            .collect();
+        // The least up-to-date log a voter could vote with.
+        let could_grant_with = |v: usize| self.memory[v].last().min(self.durable[v].last());
         let mut unguarded = None;
         'candidates: for candidate in 0..nodes {
             // A candidate campaigns in its own configuration: with membership changes that
@@ -468,8 +468,7 @@ impl Checkers {
                 0 => voters,
                 own => own,
             };
-            let is_voter = |n: usize| n < 64 && own & (1 << n) != 0;
-            if !is_voter(candidate) {
+            if !in_mask(own, candidate) {
                 continue;
             }
             let quorum = own.count_ones() as usize / 2 + 1;
@@ -480,8 +479,8 @@ impl Checkers {
                 let last = log.last();
                 let grants = 1
                     + (0..nodes)
-                        .filter(|&v| v != candidate && is_voter(v))
-                        .filter(|&v| could_grant_with[v] <= last)
+                        .filter(|&v| v != candidate && in_mask(own, v))
+                        .filter(|&v| could_grant_with(v) <= last)
                         .count();
                 if grants >= quorum {
                     unguarded = Some((candidate, last, grants, own, quorum));
@@ -525,6 +524,18 @@ impl Checkers {
         }
     }
 
+    /// The voters of the leader whose commit first covered `index` (every node when no
+    /// leader's commit did). `index` never decreases between calls (it is the highest
+    /// committed index), so records below it are dropped.
+    fn committing_voters(&mut self, index: u64) -> u64 {
+        while self.leader_commits.front().is_some_and(|&(i, _)| i < index) {
+            self.leader_commits.pop_front();
+        }
+        self.leader_commits
+            .front()
+            .map_or(self.all_nodes, |&(_, voters)| voters)
+    }
+
     /// Every committed entry is durable on a quorum of the voters that committed it: checked
     /// at the highest committed index (the prefix hash covers everything before it).
     pub fn check_committed_durable(&mut self, now: Micros) {
@@ -532,19 +543,12 @@ impl Checkers {
             return;
         };
         let index = self.committed.len() as u64;
-        while self.leader_commits.front().is_some_and(|&(i, _)| i < index) {
-            self.leader_commits.pop_front();
-        }
-        let voters = self
-            .leader_commits
-            .front()
-            .map_or(self.all_nodes, |&(_, voters)| voters);
+        let voters = self.committing_voters(index);
         let holders = self
             .durable
             .iter()
             .enumerate()
-            .filter(|&(node, _)| node < 64 && voters & (1 << node) != 0)
-            .filter(|(_, log)| log.covers(index) || log.at(index) == Some(prefix))
+            .filter(|&(node, log)| in_mask(voters, node) && log.holds(index, prefix))
             .count();
         let quorum = voters.count_ones() as usize / 2 + 1;
         if holders < quorum {

@@ -357,7 +357,7 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
                 },
             });
         } else if choose(faults.membership_weight) {
-            let fault = if rng.chance(300_000) && n >= 2 {
+            let fault = if rng.chance(300_000) {
                 let add = rng.below(n);
                 let remove = (add + 1 + rng.below(n - 1)) % n;
                 Fault::Replace {

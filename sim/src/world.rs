@@ -167,7 +167,6 @@ impl EventQueue {
     }
 
     /// The queued events, in no particular order (for code that inspects the queue).
-    #[allow(dead_code)]
     fn iter(&self) -> impl Iterator<Item = &Reverse<Scheduled>> {
         self.slots.iter().flatten()
     }
@@ -433,9 +432,10 @@ pub struct World {
     probe_term: u64,
     /// An armed kill-next-leader fault: (delay after winning, downtime, leaders left to kill).
     kill_next_leader: Option<(Micros, Micros, u32)>,
-    /// A membership change held for the next leader: (node, voter). Proposed when a node
-    /// wins, and again once it is ready if it refused for not having committed in its term.
-    membership_next_leader: Option<OperatorChange>,
+    /// The operator's change waiting for a leader that takes it: proposed when a node wins
+    /// or becomes ready, and at every `OperatorRetry`; dropped when a leader refuses it for
+    /// good.
+    held_change: Option<OperatorChange>,
     /// An `OperatorRetry` is in the queue (one polling chain at a time).
     operator_retry_scheduled: bool,
     /// Nodes the fault script may damage (a mask): a membership change must leave the
@@ -471,14 +471,6 @@ enum OperatorChange {
     },
     /// Remove `peer`.
     Remove { peer: usize },
-}
-
-fn peer_of(change: OperatorChange) -> usize {
-    match change {
-        OperatorChange::Toggle { peer, .. }
-        | OperatorChange::Add { peer, .. }
-        | OperatorChange::Remove { peer } => peer,
-    }
 }
 
 /// What an operator's change comes to at one leader: a change to propose now and what to
@@ -591,7 +583,7 @@ impl World {
             probe_done: None,
             probe_term: 0,
             kill_next_leader: None,
-            membership_next_leader: None,
+            held_change: None,
             operator_retry_scheduled: false,
             may_be_damaged,
             scripted: None,
@@ -782,20 +774,19 @@ impl World {
                     && self.hosts[node]
                         .running()
                         .is_some_and(|raft| raft.role() == Role::Leader);
-                if let (true, false, Some(change)) = (leads, self.calm, self.membership_next_leader)
-                {
+                if let (true, false, Some(change)) = (leads, self.calm, self.held_change) {
                     self.propose_membership(node, change, false);
                 }
             }
             Event::OperatorRetry => {
                 self.operator_retry_scheduled = false;
-                let Some(change) = self.membership_next_leader.filter(|_| !self.calm) else {
+                let Some(change) = self.held_change.filter(|_| !self.calm) else {
                     return;
                 };
                 if let Some(leader) = self.current_leader() {
                     self.propose_membership(leader, change, true);
                 }
-                if self.membership_next_leader.is_some() {
+                if self.held_change.is_some() {
                     let every = self.config.tick_us * u64::from(self.config.heartbeat_ticks);
                     self.schedule_operator_retry(self.now + every);
                 }
@@ -1132,7 +1123,7 @@ impl World {
                         self.stats.elections += 1;
                     }
                     if role == Role::Leader && !self.calm {
-                        if self.membership_next_leader.is_some() {
+                        if self.held_change.is_some() {
                             let incarnation = self.hosts[node].incarnation;
                             self.schedule(now, Event::MembershipAtLeader { node, incarnation });
                         }
@@ -1164,7 +1155,7 @@ impl World {
                 }
                 Action::LeaderChanged { term, leader } => {
                     self.hosts[node].leader_hint = leader.map(|l| l.0 as usize);
-                    if leader == Some(id(node)) && self.membership_next_leader.is_some() {
+                    if leader == Some(id(node)) && self.held_change.is_some() {
                         // Ready to lead: a change it refused when it won goes in now.
                         let incarnation = self.hosts[node].incarnation;
                         self.schedule(now, Event::MembershipAtLeader { node, incarnation });
@@ -1683,7 +1674,7 @@ impl World {
             } => {
                 let change = OperatorChange::Toggle { peer, voter };
                 if at_next_leader {
-                    self.membership_next_leader = Some(change);
+                    self.held_change = Some(change);
                     let what = format!("change the membership of n{peer} at the next leader");
                     self.record(event!(now, None, "fault", what = what));
                 } else if let Some(leader) = self.current_leader() {
@@ -1705,9 +1696,9 @@ impl World {
                     then_remove: Some(remove),
                     crash_leader,
                 };
-                self.membership_next_leader = Some(change);
+                self.held_change = Some(change);
                 self.propose_membership(leader, change, false);
-                if self.membership_next_leader.is_some() {
+                if self.held_change.is_some() {
                     self.schedule_operator_retry(now);
                 }
             }
@@ -1735,48 +1726,48 @@ impl World {
     /// and [`Fault::Replace`]); true when the leader accepted it. A change refused only for
     /// now (the leader is not ready, or another change is pending) stays held for a retry;
     /// `quiet` leaves such refusals out of the trace (the tool's polling).
-    fn propose_membership(&mut self, leader: usize, change: OperatorChange, quiet: bool) -> bool {
+    fn propose_membership(&mut self, leader: usize, change: OperatorChange, quiet: bool) {
         let now = self.now;
         let may_be_damaged = self.may_be_damaged;
         let Some(raft) = self.hosts[leader].running() else {
-            return false;
+            return;
         };
         let term = raft.term();
-        let is_voter = raft.voters().any(|v| v == id(peer_of(change)));
-        let is_observer = raft.observers().any(|o| o == id(peer_of(change)));
+        let peer = match change {
+            OperatorChange::Toggle { peer, .. }
+            | OperatorChange::Add { peer, .. }
+            | OperatorChange::Remove { peer } => peer,
+        };
+        let is_voter = raft.voters().any(|v| v == id(peer));
+        let is_observer = raft.observers().any(|o| o == id(peer));
         let caught_up = |raft: &Node, peer: usize| {
             raft.match_index(id(peer))
                 .is_some_and(|m| m >= raft.commit_index())
         };
         // The change to propose now, and what the operator holds for later once it is
         // accepted (`Err`: nothing to propose, only what to hold).
-        let (peer, next_step): (usize, OperatorStep) = match change {
-            OperatorChange::Toggle { peer, voter } => {
-                let step = match (is_voter, is_observer, voter) {
-                    (true, _, _) | (false, true, false) => {
-                        Ok((MembershipChange::RemovePeer(id(peer)), None))
-                    }
-                    (false, true, true) if caught_up(raft, peer) => {
-                        Ok((MembershipChange::AddVoter(id(peer)), None))
-                    }
-                    (false, true, true) => Err(None),
-                    (false, false, true) => Ok((
-                        MembershipChange::AddObserver(id(peer)),
-                        Some(OperatorChange::Add {
-                            peer,
-                            then_remove: None,
-                            crash_leader: false,
-                        }),
-                    )),
-                    (false, false, false) => Ok((MembershipChange::AddObserver(id(peer)), None)),
-                };
-                (peer, step)
-            }
-            OperatorChange::Add {
-                peer, then_remove, ..
-            } => {
+        let next_step: OperatorStep = match change {
+            OperatorChange::Toggle { voter, .. } => match (is_voter, is_observer, voter) {
+                (true, _, _) | (false, true, false) => {
+                    Ok((MembershipChange::RemovePeer(id(peer)), None))
+                }
+                (false, true, true) if caught_up(raft, peer) => {
+                    Ok((MembershipChange::AddVoter(id(peer)), None))
+                }
+                (false, true, true) => Err(None),
+                (false, false, true) => Ok((
+                    MembershipChange::AddObserver(id(peer)),
+                    Some(OperatorChange::Add {
+                        peer,
+                        then_remove: None,
+                        crash_leader: false,
+                    }),
+                )),
+                (false, false, false) => Ok((MembershipChange::AddObserver(id(peer)), None)),
+            },
+            OperatorChange::Add { then_remove, .. } => {
                 let after = then_remove.map(|r| OperatorChange::Remove { peer: r });
-                let step = if is_voter {
+                if is_voter {
                     Err(after)
                 } else if !is_observer {
                     Ok((MembershipChange::AddObserver(id(peer)), Some(change)))
@@ -1784,22 +1775,19 @@ impl World {
                     Ok((MembershipChange::AddVoter(id(peer)), after))
                 } else {
                     // Not caught up yet: ask again at the next retry.
-                    return false;
-                };
-                (peer, step)
+                    return;
+                }
             }
-            OperatorChange::Remove { peer } => {
-                (peer, Ok((MembershipChange::RemovePeer(id(peer)), None)))
-            }
+            OperatorChange::Remove { .. } => Ok((MembershipChange::RemovePeer(id(peer)), None)),
         };
         let (change_now, hold_after) = match next_step {
             Ok(step) => step,
             Err(hold) => {
-                self.membership_next_leader = hold;
+                self.held_change = hold;
                 if hold.is_some() {
                     self.schedule_operator_retry(now);
                 }
-                return true;
+                return;
             }
         };
         let crash_after = matches!(
@@ -1845,7 +1833,7 @@ impl World {
         };
         // A held change waits only while the refusal is for now.
         if !matches!(outcome, Err((_, true))) {
-            self.membership_next_leader = None;
+            self.held_change = None;
         }
         match outcome {
             Ok(proposed) => {
@@ -1853,13 +1841,12 @@ impl World {
                 self.record(event!(now, Some(leader), "fault", what = what));
                 self.execute(leader, proposed.actions);
                 if hold_after.is_some() {
-                    self.membership_next_leader = hold_after;
+                    self.held_change = hold_after;
                     self.schedule_operator_retry(now);
                 }
                 if crash_after {
                     self.crash_leader_soon(leader);
                 }
-                true
             }
             Err((why, transient)) => {
                 if !(quiet && transient) {
@@ -1870,7 +1857,6 @@ impl World {
                         what = format!("{what} {why}")
                     ));
                 }
-                false
             }
         }
     }

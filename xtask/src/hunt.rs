@@ -13,6 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// The target: every planted bug found within this many swarm seeds.
+const TARGET_SEEDS: u64 = 1_000;
+
 #[derive(Args)]
 pub struct HuntArgs {
     /// Hunt one bug (see --list for names).
@@ -31,7 +34,7 @@ pub struct HuntArgs {
     #[arg(long)]
     list: bool,
     /// Seed budget per bug: seeds 0..N are tried in order until the first failure.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = TARGET_SEEDS)]
     seeds: u64,
     /// Worker threads (seeds run in parallel, in order of seed).
     #[arg(long, default_value_t = default_jobs())]
@@ -238,7 +241,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     let beyond_target: Vec<(PlantedBug, &str)> = bugs
         .iter()
         .zip(&rows)
-        .filter(|(_, r)| r["found"] != true || r["seeds"].as_u64().unwrap_or(0) > 1000)
+        .filter(|(_, r)| r["found"] != true || r["seeds"].as_u64().unwrap_or(0) > TARGET_SEEDS)
         .filter_map(|(b, _)| b.ci_budget_beyond_target().map(|(_, why)| (*b, why)))
         .collect();
     println!(
