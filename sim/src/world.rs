@@ -2464,6 +2464,27 @@ pub fn fmt_message(message: &Message) -> String {
     text.into_string()
 }
 
+/// A (pre-, transfer) vote request as `{kind}(t{term} last={last_term}/{last_index})`.
+fn write_vote_request(out: &mut Line, kind: &str, m: &raft_core::VoteRequest) {
+    put!(
+        out,
+        kind,
+        "(t",
+        m.term,
+        " last=",
+        m.last_term,
+        "/",
+        m.last_index,
+        ")"
+    )
+}
+
+/// A (pre-)vote response as `{kind}(t{term} granted|denied)`.
+fn write_vote_response(out: &mut Line, kind: &str, m: &raft_core::VoteResponse) {
+    let verdict = if m.granted { "granted" } else { "denied" };
+    put!(out, kind, "(t", m.term, " ", verdict, ")")
+}
+
 /// [`fmt_message`] into `out`, without allocating: the trace hashes this for every send.
 pub fn write_message(message: &Message, out: &mut Line) {
     let done = |done: bool| if done { " done" } else { "" };
@@ -2488,52 +2509,13 @@ pub fn write_message(message: &Message, out: &mut Line) {
             let verdict = if m.success { "ok" } else { "reject" };
             put!(out, "AR(t", m.term, " ", verdict, " ", m.index, ")")
         }
-        Message::VoteRequest(m) => {
-            put!(
-                out,
-                "VQ(t",
-                m.term,
-                " last=",
-                m.last_term,
-                "/",
-                m.last_index,
-                ")"
-            )
-        }
-        Message::VoteResponse(m) => {
-            let verdict = if m.granted { "granted" } else { "denied" };
-            put!(out, "VR(t", m.term, " ", verdict, ")")
-        }
+        Message::VoteRequest(m) => write_vote_request(out, "VQ", m),
+        Message::VoteResponse(m) => write_vote_response(out, "VR", m),
         Message::ForwardProposal(m) => put!(out, "FP(", m.data.len(), " bytes)"),
-        Message::PreVoteRequest(m) => {
-            put!(
-                out,
-                "PVQ(t",
-                m.term,
-                " last=",
-                m.last_term,
-                "/",
-                m.last_index,
-                ")"
-            )
-        }
-        Message::PreVoteResponse(m) => {
-            let verdict = if m.granted { "granted" } else { "denied" };
-            put!(out, "PVR(t", m.term, " ", verdict, ")")
-        }
+        Message::PreVoteRequest(m) => write_vote_request(out, "PVQ", m),
+        Message::PreVoteResponse(m) => write_vote_response(out, "PVR", m),
         Message::TimeoutNow(m) => put!(out, "TN(t", m.term, ")"),
-        Message::TransferVoteRequest(m) => {
-            put!(
-                out,
-                "TVQ(t",
-                m.term,
-                " last=",
-                m.last_term,
-                "/",
-                m.last_index,
-                ")"
-            )
-        }
+        Message::TransferVoteRequest(m) => write_vote_request(out, "TVQ", m),
         Message::ReadAck(m) => put!(out, "RA(t", m.term, " seq=", m.seq, ")"),
         Message::InstallSnapshot(m) => {
             put!(
