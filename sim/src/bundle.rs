@@ -402,6 +402,9 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                 Fault::Replace { add, remove, .. } if keep(*add) && keep(*remove) => {
                     f.fault.clone()
                 }
+                Fault::Reconfigure { steps, .. } if steps.iter().all(|s| keep(s.node())) => {
+                    f.fault.clone()
+                }
                 _ => return None,
             };
             Some(ScriptedFault { at: f.at, fault })

@@ -30,6 +30,15 @@ pub enum Property {
     /// restriction guards every commit, which is what keeps Leader Completeness true in
     /// every later term. Checked when the committed prefix grows.
     CommitGuardedByVotes,
+    /// When a leader appends a membership change, no node behind it in term could still win
+    /// an election in a configuration some majority of which shares no voter with some
+    /// majority of the new one: both could go on to commit, each without the other's
+    /// entries. Single-server changes keep every two consecutive configurations'
+    /// majorities overlapping, but a change made by a new leader before an entry of its own
+    /// term is committed can follow a change of the previous leader it never saw, and two
+    /// changes away from a configuration with an even number of voters the majorities can
+    /// be disjoint (Ongaro, raft-dev 2015). Checked at the append, before either commits.
+    ConfigurationOverlap,
     /// A node's durable term never decreases, across restarts.
     TermMonotonic,
     /// A node grants at most one vote per term, across restarts.
@@ -56,6 +65,7 @@ impl Property {
             Property::StateMachineSafety => "state-machine-safety",
             Property::CommittedDurableOnQuorum => "committed-durable-on-quorum",
             Property::CommitGuardedByVotes => "commit-guarded-by-votes",
+            Property::ConfigurationOverlap => "configuration-overlap",
             Property::TermMonotonic => "term-monotonic",
             Property::OneVotePerTerm => "one-vote-per-term",
             Property::CommitWithinLog => "commit-within-log",
@@ -119,6 +129,16 @@ fn in_mask(mask: u64, node: usize) -> bool {
 }
 
 /// A voter mask as `{n0,n2}`.
+/// Whether some majority of the voters `a` and some majority of the voters `b` (masks) can
+/// have no voter in common.
+fn majorities_can_be_disjoint(a: u64, b: u64) -> bool {
+    let quorum = |mask: u64| mask.count_ones() / 2 + 1;
+    // Fill each majority from its own side first; only the rest needs shared voters.
+    let shared_needed = quorum(a).saturating_sub((a & !b).count_ones())
+        + quorum(b).saturating_sub((b & !a).count_ones());
+    shared_needed <= (a & b).count_ones()
+}
+
 fn fmt_mask(mask: u64) -> String {
     let nodes: Vec<String> = (0..64)
         .filter(|&i| in_mask(mask, i))
@@ -503,9 +523,63 @@ impl Checkers {
         }
     }
 
-    /// The voters in `node`'s own configuration (a mask), after a step.
-    pub fn on_voters(&mut self, node: usize, voters: u64) {
-        self.node_voters[node] = voters;
+    /// The voters in `node`'s own configuration (a mask), after a step; `leading` is the
+    /// node's term when it is a leader after the step.
+    pub fn on_voters(&mut self, now: Micros, node: usize, voters: u64, leading: Option<u64>) {
+        let before = std::mem::replace(&mut self.node_voters[node], voters);
+        // A leader's configuration changes only when it appends a change itself (a leader
+        // never truncates its log).
+        if let Some(term) = leading.filter(|_| self.is_leader(node)) {
+            if before != 0 && before != voters {
+                self.check_configuration_overlap(now, node, term, voters);
+            }
+        }
+    }
+
+    /// Configuration overlap, when `leader` (leading `term`) appended a change to `voters`.
+    /// Only nodes whose logs end before `term` are asked: in correct Raft they lack the
+    /// leader's committed own-term entry, so none of them can win (a newer leader, whose
+    /// log is ahead of the appending one, is not a candidate this check is about).
+    fn check_configuration_overlap(&mut self, now: Micros, leader: usize, term: u64, voters: u64) {
+        let nodes = self.memory.len();
+        let could_grant_with = |v: usize| self.memory[v].last().min(self.durable[v].last());
+        let mut rival = None;
+        'candidates: for candidate in (0..nodes).filter(|&c| c != leader) {
+            let own = self.node_voters[candidate];
+            if !in_mask(own, candidate) || !majorities_can_be_disjoint(own, voters) {
+                continue;
+            }
+            let quorum = own.count_ones() as usize / 2 + 1;
+            for log in [&self.memory[candidate], &self.durable[candidate]] {
+                let last = log.last();
+                if last.0 >= term {
+                    continue;
+                }
+                let grants = 1
+                    + (0..nodes)
+                        .filter(|&v| v != candidate && in_mask(own, v))
+                        .filter(|&v| could_grant_with(v) <= last)
+                        .count();
+                if grants >= quorum {
+                    rival = Some((candidate, last, grants, own));
+                    break 'candidates;
+                }
+            }
+        }
+        if let Some((candidate, last, grants, own)) = rival {
+            self.fail(
+                Property::ConfigurationOverlap,
+                now,
+                Some(leader),
+                format!(
+                    "leader n{leader} of term {term} changed its voters to {} while n{candidate} (log last term {}, last index {}) could win {grants} votes of its voters {}, and a majority of each can be disjoint",
+                    fmt_mask(voters),
+                    last.0,
+                    last.1,
+                    fmt_mask(own)
+                ),
+            );
+        }
     }
 
     /// Whether the checkers last saw `node` as a leader (before the current step's role
@@ -999,5 +1073,94 @@ mod tests {
             None,
         );
         assert_eq!(c.first_violation.unwrap().property, Property::TermMonotonic);
+    }
+
+    /// Brute force: every pair of subsets, each a majority of its own voters.
+    fn naive_disjoint_majorities(a: u64, b: u64) -> bool {
+        let submasks = |mask: u64| (0..=mask).filter(move |s| s & !mask == 0);
+        let majority = |s: u64, of: u64| s.count_ones() > of.count_ones() / 2;
+        submasks(a)
+            .filter(|&qa| majority(qa, a))
+            .any(|qa| submasks(b).any(|qb| majority(qb, b) && qa & qb == 0))
+    }
+
+    #[test]
+    fn majorities_can_be_disjoint_agrees_with_brute_force_over_six_nodes() {
+        for a in 1..64u64 {
+            for b in 1..64u64 {
+                assert_eq!(
+                    majorities_can_be_disjoint(a, b),
+                    naive_disjoint_majorities(a, b),
+                    "{} and {}",
+                    fmt_mask(a),
+                    fmt_mask(b)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn single_server_changes_keep_majorities_overlapping_and_two_from_an_even_size_do_not() {
+        for voters in [0b111u64, 0b1111, 0b11111, 0b111111] {
+            for node in 0..7 {
+                let changed = voters ^ (1 << node);
+                if changed != 0 {
+                    assert!(!majorities_can_be_disjoint(voters, changed));
+                }
+            }
+        }
+        // Two different removals, or an addition and a removal, from four voters.
+        assert!(majorities_can_be_disjoint(0b0111, 0b1110));
+        assert!(majorities_can_be_disjoint(0b11111, 0b1110));
+        // The same from five voters overlap.
+        assert!(!majorities_can_be_disjoint(0b01111, 0b11110));
+        assert!(!majorities_can_be_disjoint(0b111111, 0b11110));
+    }
+
+    /// Ongaro's schedule in four voters {n0..n3}, all holding entry 1 of term 1: n0, leader
+    /// of term 1, appended the removal of n3 (entry 2) and nobody else got it; n1 wins term
+    /// 2, appends its no-op (entry 2) and then the removal of n0. The verdict of
+    /// configuration overlap at that append, with the no-op durable on `noop_holders` too.
+    fn ongaro_change_after_failover(noop_holders: &[usize]) -> Option<Property> {
+        let mut c = Checkers::new(4);
+        let write = |c: &mut Checkers, node: usize, prev: u64, entries: Vec<Entry>| {
+            let log = LogWrite {
+                prev_index: prev,
+                prev_term: if prev == 0 { 0 } else { 1 },
+                entries,
+            };
+            c.on_log_write(1, node, &log);
+            c.on_durable(1, node, None, Some(&log));
+        };
+        for node in 0..4 {
+            write(&mut c, node, 0, vec![entry(1, 1, "a")]);
+            c.on_voters(1, node, 0b1111, None);
+        }
+        write(&mut c, 0, 1, vec![entry(1, 2, "remove n3")]);
+        c.on_voters(2, 0, 0b0111, None);
+        c.on_role(3, 1, Role::Leader, 2);
+        for &node in [1].iter().chain(noop_holders) {
+            write(&mut c, node, 1, vec![entry(2, 2, "noop")]);
+        }
+        c.on_voters(4, 1, 0b1111, Some(2));
+        assert!(!c.violated(), "the no-op changes no voters");
+        c.on_voters(5, 1, 0b1110, Some(2));
+        c.first_violation.map(|v| v.property)
+    }
+
+    #[test]
+    fn change_before_the_own_term_entry_is_on_a_majority_can_leave_two_electable_configurations() {
+        // n0 could still win {n0,n1,n2} with n2, whose log is no newer than its own.
+        assert_eq!(
+            ongaro_change_after_failover(&[]),
+            Some(Property::ConfigurationOverlap)
+        );
+        assert_eq!(
+            ongaro_change_after_failover(&[3]),
+            Some(Property::ConfigurationOverlap)
+        );
+        // With the no-op durable on n2 and n3 (committed, as correct Raft waits for) n0 can win
+        // nobody's vote.
+        assert_eq!(ongaro_change_after_failover(&[2, 3]), None);
     }
 }

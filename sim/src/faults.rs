@@ -44,7 +44,9 @@ pub enum Fault {
         to: usize,
         for_us: Micros,
     },
-    /// Power loss: memory and unsynced writes lost; restart through recovery later.
+    /// Power loss: memory, unsynced writes and the messages that had not left the machine
+    /// (sent less than half a minimum network latency before) are lost; restart through
+    /// recovery later.
     Crash { target: Target, down_us: Micros },
     /// Crash the next node to become leader, `after_us` after it wins.
     /// Leader churn: crash each of the next `leaders` leaders `after_us` after it wins (at
@@ -79,15 +81,56 @@ pub enum Fault {
         #[serde(default)]
         at_next_leader: bool,
     },
-    /// An operator replaces `remove` with `add`: adds `add` as a voter at the leader and, as
-    /// soon as that is accepted (not committed), asks whichever node leads for the removal of
-    /// `remove` until one accepts it. With `crash_leader` the leader crashes within one
-    /// network latency of accepting the addition: the replacement races a failure.
+    /// An operator replaces `remove` with `add`: the two-step [`Fault::Reconfigure`] that
+    /// adds `add` as a voter (an observer first, promoted once caught up) and, as soon as the
+    /// promotion is accepted (not committed), asks whichever node leads for the removal of
+    /// `remove` until one accepts it. With `crash_leader` the leader that accepts the first
+    /// change of the voters (the promotion, or the removal when `add` is a voter already)
+    /// crashes within one network latency: the replacement races a failure.
     Replace {
         add: usize,
         remove: usize,
         crash_leader: bool,
     },
+    /// An operator reconfigures the cluster in several single-server steps — scaling it down
+    /// or up by more than one server, or swapping servers one at a time — the way a
+    /// deployment tool does: each step goes to whichever node leads as soon as the previous
+    /// one is accepted (not committed), retried until one accepts it, so a step can reach a
+    /// new leader right after a failover; the tool gives up at a step refused for good. A
+    /// step that adds a non-member adds it as an observer first and promotes it once caught
+    /// up; a step with nothing to do is skipped. With `crash_leader` the leader that accepts
+    /// the first step changing the voters crashes within one network latency.
+    Reconfigure {
+        steps: Vec<Step>,
+        crash_leader: bool,
+    },
+}
+
+/// One step of a [`Fault::Reconfigure`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    /// Make the node a voter.
+    Add(usize),
+    /// Take the node out of the membership.
+    Remove(usize),
+}
+
+impl Step {
+    /// The node the step adds or removes.
+    pub fn node(self) -> usize {
+        match self {
+            Step::Add(node) | Step::Remove(node) => node,
+        }
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Add(node) => write!(f, "+n{node}"),
+            Step::Remove(node) => write!(f, "-n{node}"),
+        }
+    }
 }
 
 impl Fault {
@@ -109,6 +152,7 @@ impl Fault {
             Fault::Snapshot { .. } => "snapshot",
             Fault::Membership { .. } => "membership",
             Fault::Replace { .. } => "replace",
+            Fault::Reconfigure { .. } => "reconfigure",
         }
     }
 }
@@ -184,6 +228,24 @@ impl fmt::Display for Fault {
                     ""
                 }
             ),
+            Fault::Reconfigure {
+                steps,
+                crash_leader,
+            } => {
+                write!(f, "reconfigure[")?;
+                for (i, step) in steps.iter().enumerate() {
+                    write!(f, "{}{step}", if i == 0 { "" } else { " " })?;
+                }
+                write!(
+                    f,
+                    "{}]",
+                    if *crash_leader {
+                        ", crashing the leader"
+                    } else {
+                        ""
+                    }
+                )
+            }
             Fault::Membership {
                 node,
                 voter,
@@ -282,7 +344,8 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
                 // Leaders that die right after winning, one after another, leave uncommitted
                 // entries of several terms behind: the schedule behind Raft's Figure 8.
                 // Half die before their first messages arrive anywhere (inside one
-                // network latency), half within a few heartbeats.
+                // network latency; half of those before the messages even leave), half
+                // within a few heartbeats.
                 let after_us = if rng.chance(500_000) {
                     rng.between(0, config.latency.min_us)
                 } else {
@@ -365,6 +428,21 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
                     remove,
                     crash_leader: rng.chance(500_000),
                 }
+            } else if rng.chance(300_000) {
+                let steps = (0..2 + rng.below(2))
+                    .map(|_| {
+                        let node = rng.below(n);
+                        if rng.chance(500_000) {
+                            Step::Add(node)
+                        } else {
+                            Step::Remove(node)
+                        }
+                    })
+                    .collect();
+                Fault::Reconfigure {
+                    steps,
+                    crash_leader: rng.chance(500_000),
+                }
             } else {
                 Fault::Membership {
                     node: rng.below(n),
@@ -427,6 +505,6 @@ mod tests {
                 kinds.insert(f.fault.kind());
             }
         }
-        assert_eq!(kinds.len(), 16, "{kinds:?}");
+        assert_eq!(kinds.len(), 17, "{kinds:?}");
     }
 }

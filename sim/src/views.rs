@@ -98,8 +98,13 @@ pub fn perfetto(events: &[TraceEvent], nodes: usize) -> String {
                 }
             }
             "apply" | "fault" | "resume" | "torn-tail-dropped" | "read-error" | "leader"
-            | "propose" | "violation" => {
+            | "propose" | "violation" | "unsent" => {
                 let name = match e.kind {
+                    "unsent" => format!(
+                        "unsent {} to {}",
+                        e.field("msg").unwrap_or("?"),
+                        e.field("to").unwrap_or("?")
+                    ),
                     "apply" => format!(
                         "commit {}..{}",
                         e.field("first").unwrap_or("?"),
@@ -326,7 +331,7 @@ function draw() {
         tip(el("line", { x1: x(e.t), y1: y(e.n), x2: x(Math.min(ta, t1)), y2: y(to), stroke: msgColor(e.msg), "stroke-width": 1, "marker-end": "url(#arrow)" }, svg), "n" + e.n + " -> " + e.to + " " + e.msg);
         count++;
       }
-    } else if (e.k === "drop" || e.k === "cut") {
+    } else if (e.k === "drop" || e.k === "cut" || e.k === "unsent") {
       tip(el("text", { x: x(e.t) - 3, y: y(e.n) + 4, fill: "#d62728" }, svg, "x"), e.k + " " + e.msg + " to " + e.to);
     } else if (e.k === "crash" || e.k === "stopped") {
       tip(el("text", { x: x(e.t) - 5, y: y(e.n) + 5, fill: "#d62728", "font-weight": "bold", "font-size": 16 }, svg, e.k === "crash" ? "\u2716" : "\u25A0"), e.k + " " + JSON.stringify(e));

@@ -5,7 +5,7 @@ use crate::checkers::{Checkers, Property, Violation};
 use crate::config::{Micros, SimConfig};
 use crate::disk::Disk;
 use crate::event;
-use crate::faults::{draw_script, Fault, ScriptedFault, Target};
+use crate::faults::{draw_script, Fault, ScriptedFault, Step, Target};
 use crate::history::{History, Outcome};
 use crate::kv::{Command, KvOp, KvResult, KvStore};
 use crate::network::{Fate, Network, Topology};
@@ -33,6 +33,9 @@ enum Event {
         from: usize,
         to: usize,
         message: Message,
+        /// When the message leaves the sender's machine: a power loss before then loses it
+        /// (`LOST`).
+        departs: Micros,
     },
     /// The rename step of an atomic term/vote (or peer-state) replacement.
     Rename {
@@ -169,6 +172,11 @@ impl EventQueue {
     /// The queued events, in no particular order (for code that inspects the queue).
     fn iter(&self) -> impl Iterator<Item = &Reverse<Scheduled>> {
         self.slots.iter().flatten()
+    }
+
+    /// The queued events, in no particular order, to change in place (not their time).
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Scheduled> {
+        self.slots.iter_mut().flatten().map(|item| &mut item.0)
     }
 }
 
@@ -436,6 +444,9 @@ pub struct World {
     /// or becomes ready, and at every `OperatorRetry`; dropped when a leader refuses it for
     /// good.
     held_change: Option<OperatorChange>,
+    /// The steps of the operator's plan after the held one ([`Fault::Replace`],
+    /// [`Fault::Reconfigure`]): the next is held as soon as the leader accepts the current.
+    plan: VecDeque<OperatorChange>,
     /// An `OperatorRetry` is in the queue (one polling chain at a time).
     operator_retry_scheduled: bool,
     /// Nodes the fault script may damage (a mask): a membership change must leave the
@@ -449,8 +460,19 @@ pub struct World {
     spare_actions: Vec<Action>,
 }
 
+/// [`Event::Deliver`]'s `departs` for a message a power loss took before it left.
+const LOST: Micros = Micros::MAX;
+
 fn id(node: usize) -> NodeId {
     NodeId(node as u64)
+}
+
+/// Why an operator's step proposes nothing now.
+enum Skip {
+    /// Nothing to do: the step is over.
+    Done,
+    /// Not yet (the observer is catching up): asked again at the next retry.
+    NotYet,
 }
 
 /// A membership change an operator asks the leader for.
@@ -461,21 +483,43 @@ enum OperatorChange {
     Toggle { peer: usize, voter: bool },
     /// Make `peer` a voter the way operators do (Raft thesis §4.2.1): as an observer first,
     /// promoted once it has caught up with the leader's commit index, so that a new voter
-    /// never holds up the quorum while it catches up. Then remove `then_remove` (the second
-    /// step of a [`Fault::Replace`]); with `crash_leader` the leader that accepts the
-    /// promotion crashes within one network latency.
-    Add {
-        peer: usize,
-        then_remove: Option<usize>,
-        crash_leader: bool,
-    },
-    /// Remove `peer`.
-    Remove { peer: usize },
+    /// never holds up the quorum while it catches up. With `crash_leader` the leader that
+    /// accepts the promotion crashes within one network latency.
+    Add { peer: usize, crash_leader: bool },
+    /// Remove `peer`; with `crash_leader` the leader that accepts the removal of a voter
+    /// crashes within one network latency.
+    Remove { peer: usize, crash_leader: bool },
 }
 
-/// What an operator's change comes to at one leader: a change to propose now and what to
-/// hold for later once it is accepted, or (`Err`) nothing to propose, only what to hold.
-type OperatorStep = Result<(MembershipChange, Option<OperatorChange>), Option<OperatorChange>>;
+impl OperatorChange {
+    fn peer(self) -> usize {
+        match self {
+            OperatorChange::Toggle { peer, .. }
+            | OperatorChange::Add { peer, .. }
+            | OperatorChange::Remove { peer, .. } => peer,
+        }
+    }
+
+    fn forget_crash(&mut self) {
+        if let OperatorChange::Add { crash_leader, .. }
+        | OperatorChange::Remove { crash_leader, .. } = self
+        {
+            *crash_leader = false;
+        }
+    }
+
+    fn step(step: Step, crash_leader: bool) -> OperatorChange {
+        match step {
+            Step::Add(peer) => OperatorChange::Add { peer, crash_leader },
+            Step::Remove(peer) => OperatorChange::Remove { peer, crash_leader },
+        }
+    }
+}
+
+/// What an operator's change comes to at one leader: the change to propose now, what to
+/// hold once it is accepted, and whether the leader that accepts it crashes; or (`Err`)
+/// nothing to propose now.
+type OperatorStep = Result<(MembershipChange, Option<OperatorChange>, bool), Skip>;
 
 /// A node's voters as a mask (bit `i` = node `i`).
 fn voters_mask(raft: &Node) -> u64 {
@@ -584,6 +628,7 @@ impl World {
             probe_term: 0,
             kill_next_leader: None,
             held_change: None,
+            plan: VecDeque::new(),
             operator_retry_scheduled: false,
             may_be_damaged,
             scripted: None,
@@ -742,7 +787,18 @@ impl World {
         }
         match event {
             Event::Tick { node, incarnation } => self.on_tick(node, incarnation),
-            Event::Deliver { from, to, message } => self.on_deliver(from, to, message),
+            Event::Deliver {
+                from,
+                to,
+                message,
+                departs,
+            } => {
+                if departs == LOST {
+                    self.stats.messages_dropped += 1;
+                } else {
+                    self.on_deliver(from, to, message)
+                }
+            }
             Event::Rename {
                 node,
                 incarnation,
@@ -1091,7 +1147,8 @@ impl World {
             // Before any Apply below is checked against the voters that committed it; also
             // when the step that committed made it step down (its own removal committed).
             let voters = voters_mask(raft);
-            self.checkers.on_voters(node, voters);
+            let leading = (raft.role() == Role::Leader).then(|| raft.term());
+            self.checkers.on_voters(now, node, voters, leading);
             if raft.role() == Role::Leader || self.checkers.is_leader(node) {
                 self.checkers.on_leader_commit(raft.commit_index(), voters);
             }
@@ -1388,11 +1445,30 @@ impl World {
                 ));
                 // The last delivery takes the message; only a duplicate needs a copy.
                 let (&last, earlier) = arrive.split_last().expect("at least one delivery");
+                // The sender's share of the latency: its kernel and network card still hold
+                // the message until then.
+                let departs = now + self.config.latency.min_us / 2;
                 for &at in earlier {
                     let message = message.clone();
-                    self.schedule(at, Event::Deliver { from, to, message });
+                    self.schedule(
+                        at,
+                        Event::Deliver {
+                            from,
+                            to,
+                            message,
+                            departs,
+                        },
+                    );
                 }
-                self.schedule(last, Event::Deliver { from, to, message });
+                self.schedule(
+                    last,
+                    Event::Deliver {
+                        from,
+                        to,
+                        message,
+                        departs,
+                    },
+                );
             }
             Fate::Dropped => {
                 self.stats.messages_dropped += 1;
@@ -1673,6 +1749,9 @@ impl World {
                 at_next_leader,
             } => {
                 let change = OperatorChange::Toggle { peer, voter };
+                // A new request replaces whatever the operator's tool was still working on.
+                self.held_change = None;
+                self.plan.clear();
                 if at_next_leader {
                     self.held_change = Some(change);
                     let what = format!("change the membership of n{peer} at the next leader");
@@ -1686,21 +1765,17 @@ impl World {
                 remove,
                 crash_leader,
             } => {
-                let Some(leader) = self.current_leader() else {
-                    return;
-                };
-                // The tool goes on to the next step as soon as the last is accepted, not
-                // committed (NRG's ProposeAddPeer returns once the entry is proposed).
-                let change = OperatorChange::Add {
-                    peer: add,
-                    then_remove: Some(remove),
-                    crash_leader,
-                };
-                self.held_change = Some(change);
-                self.propose_membership(leader, change, false);
-                if self.held_change.is_some() {
-                    self.schedule_operator_retry(now);
-                }
+                let steps = [Step::Add(add), Step::Remove(remove)];
+                self.start_plan(&steps, crash_leader);
+            }
+            Fault::Reconfigure {
+                steps,
+                crash_leader,
+            } => {
+                let steps_text: Vec<String> = steps.iter().map(Step::to_string).collect();
+                let what = format!("reconfigure {}", steps_text.join(" "));
+                self.record(event!(now, None, "fault", what = what));
+                self.start_plan(&steps, crash_leader);
             }
             Fault::PauseApply { target, for_us } => {
                 let node = self.resolve(target);
@@ -1722,10 +1797,47 @@ impl World {
         }
     }
 
-    /// An operator's single-server membership change at `leader` (see [`Fault::Membership`]
-    /// and [`Fault::Replace`]); true when the leader accepted it. A change refused only for
-    /// now (the leader is not ready, or another change is pending) stays held for a retry;
-    /// `quiet` leaves such refusals out of the trace (the tool's polling).
+    /// The operator's tool starts a plan of single-server steps: the first is asked of the
+    /// current leader at once, the others follow as each is accepted. With `crash_leader`,
+    /// every step carries the crash until one changes the voters.
+    fn start_plan(&mut self, steps: &[Step], crash_leader: bool) {
+        let Some((&first, rest)) = steps.split_first() else {
+            return;
+        };
+        self.plan = rest
+            .iter()
+            .map(|&step| OperatorChange::step(step, crash_leader))
+            .collect();
+        self.held_change = Some(OperatorChange::step(first, crash_leader));
+        match self.current_leader() {
+            Some(leader) => self.propose_held(leader, false),
+            None => self.schedule_operator_retry(self.now),
+        }
+    }
+
+    /// Asks `leader` for the held change, if any.
+    fn propose_held(&mut self, leader: usize, quiet: bool) {
+        if let Some(change) = self.held_change {
+            self.propose_membership(leader, change, quiet);
+        }
+    }
+
+    /// The held step is done (accepted, or nothing to do): the plan's next step is held and
+    /// asked for at once.
+    fn next_plan_step(&mut self) {
+        if self.held_change.is_none() {
+            self.held_change = self.plan.pop_front();
+        }
+        if self.held_change.is_some() {
+            self.schedule_operator_retry(self.now);
+        }
+    }
+
+    /// An operator's single-server membership change at `leader` (see [`Fault::Membership`],
+    /// [`Fault::Replace`] and [`Fault::Reconfigure`]). A change refused only for now (the
+    /// leader is not ready, or another change is pending) stays held for a retry; a change
+    /// refused for good ends the operator's plan; `quiet` leaves refusals for now out of the
+    /// trace (the tool's polling).
     fn propose_membership(&mut self, leader: usize, change: OperatorChange, quiet: bool) {
         let now = self.now;
         let may_be_damaged = self.may_be_damaged;
@@ -1733,74 +1845,67 @@ impl World {
             return;
         };
         let term = raft.term();
-        let peer = match change {
-            OperatorChange::Toggle { peer, .. }
-            | OperatorChange::Add { peer, .. }
-            | OperatorChange::Remove { peer } => peer,
-        };
+        let peer = change.peer();
         let is_voter = raft.voters().any(|v| v == id(peer));
         let is_observer = raft.observers().any(|o| o == id(peer));
         let caught_up = |raft: &Node, peer: usize| {
             raft.match_index(id(peer))
                 .is_some_and(|m| m >= raft.commit_index())
         };
-        // The change to propose now, and what the operator holds for later once it is
-        // accepted (`Err`: nothing to propose, only what to hold).
+        // The change to propose now, what the operator holds once it is accepted, and
+        // whether the leader that accepts it crashes (`Err`: nothing to propose now).
         let next_step: OperatorStep = match change {
             OperatorChange::Toggle { voter, .. } => match (is_voter, is_observer, voter) {
                 (true, _, _) | (false, true, false) => {
-                    Ok((MembershipChange::RemovePeer(id(peer)), None))
+                    Ok((MembershipChange::RemovePeer(id(peer)), None, false))
                 }
                 (false, true, true) if caught_up(raft, peer) => {
-                    Ok((MembershipChange::AddVoter(id(peer)), None))
+                    Ok((MembershipChange::AddVoter(id(peer)), None, false))
                 }
-                (false, true, true) => Err(None),
+                (false, true, true) => Err(Skip::Done),
                 (false, false, true) => Ok((
                     MembershipChange::AddObserver(id(peer)),
                     Some(OperatorChange::Add {
                         peer,
-                        then_remove: None,
                         crash_leader: false,
                     }),
+                    false,
                 )),
-                (false, false, false) => Ok((MembershipChange::AddObserver(id(peer)), None)),
+                (false, false, false) => Ok((MembershipChange::AddObserver(id(peer)), None, false)),
             },
-            OperatorChange::Add { then_remove, .. } => {
-                let after = then_remove.map(|r| OperatorChange::Remove { peer: r });
+            OperatorChange::Add { crash_leader, .. } => {
                 if is_voter {
-                    Err(after)
+                    Err(Skip::Done)
                 } else if !is_observer {
-                    Ok((MembershipChange::AddObserver(id(peer)), Some(change)))
+                    Ok((MembershipChange::AddObserver(id(peer)), Some(change), false))
                 } else if caught_up(raft, peer) {
-                    Ok((MembershipChange::AddVoter(id(peer)), after))
+                    Ok((MembershipChange::AddVoter(id(peer)), None, crash_leader))
                 } else {
                     // Not caught up yet: ask again at the next retry.
-                    return;
+                    Err(Skip::NotYet)
                 }
             }
-            OperatorChange::Remove { .. } => Ok((MembershipChange::RemovePeer(id(peer)), None)),
-        };
-        let (change_now, hold_after) = match next_step {
-            Ok(step) => step,
-            Err(hold) => {
-                self.held_change = hold;
-                if hold.is_some() {
-                    self.schedule_operator_retry(now);
+            OperatorChange::Remove { crash_leader, .. } => {
+                if is_voter || is_observer {
+                    Ok((
+                        MembershipChange::RemovePeer(id(peer)),
+                        None,
+                        crash_leader && is_voter,
+                    ))
+                } else {
+                    Err(Skip::Done)
                 }
+            }
+        };
+        let (change, hold_after, crash_after) = match next_step {
+            Ok(step) => step,
+            Err(Skip::NotYet) => return,
+            Err(Skip::Done) => {
+                self.held_change = None;
+                self.next_plan_step();
                 return;
             }
         };
-        let crash_after = matches!(
-            (change, change_now),
-            (
-                OperatorChange::Add {
-                    crash_leader: true,
-                    ..
-                },
-                MembershipChange::AddVoter(_)
-            )
-        );
-        let change = change_now;
         let mut next = voters_mask(raft);
         match change {
             MembershipChange::AddVoter(_) => next |= 1 << peer,
@@ -1831,25 +1936,28 @@ impl World {
             MembershipChange::AddObserver(_) => format!("add observer n{peer}"),
             MembershipChange::RemovePeer(_) => format!("remove n{peer}"),
         };
-        // A held change waits only while the refusal is for now.
-        if !matches!(outcome, Err((_, true))) {
-            self.held_change = None;
-        }
         match outcome {
             Ok(proposed) => {
                 self.stats.fault("membership-proposed");
                 self.record(event!(now, Some(leader), "fault", what = what));
                 self.execute(leader, proposed.actions);
-                if hold_after.is_some() {
-                    self.held_change = hold_after;
-                    self.schedule_operator_retry(now);
-                }
+                self.held_change = hold_after;
                 if crash_after {
+                    // One crash per plan: the steps after it go on normally.
+                    for step in self.plan.iter_mut() {
+                        step.forget_crash();
+                    }
                     self.crash_leader_soon(leader);
                 }
+                self.next_plan_step();
             }
-            Err((why, transient)) => {
-                if !(quiet && transient) {
+            Err((why, for_now)) => {
+                if !for_now {
+                    // Refused for good: the tool gives up, with the rest of its plan.
+                    self.held_change = None;
+                    self.plan.clear();
+                }
+                if !(quiet && for_now) {
                     self.record(event!(
                         now,
                         Some(leader),
@@ -1869,8 +1977,8 @@ impl World {
         }
     }
 
-    /// The replacement races a failure: the leader that accepted the promotion crashes
-    /// within one network latency.
+    /// The operator's change races a failure: the leader that accepted it loses power within
+    /// one network latency (with the messages that had not left it yet).
     fn crash_leader_soon(&mut self, leader: usize) {
         let now = self.now;
         let after = self.faults_rng.between(0, self.config.latency.min_us);
@@ -1878,7 +1986,7 @@ impl World {
             .faults_rng
             .between(self.config.tick_us, self.config.faults.nemesis_interval_us);
         let incarnation = self.hosts[leader].incarnation;
-        let what = format!("crash the leader {after}us after the promotion");
+        let what = format!("crash the leader {after}us after it accepted the change");
         self.record(event!(now, Some(leader), "fault", what = what));
         self.schedule(
             now + after,
@@ -1916,6 +2024,24 @@ impl World {
         host.reads.clear();
         host.reads_waiting.clear();
         let incarnation = host.incarnation;
+        // A power loss takes the messages that had not left the machine yet with it.
+        let mut unsent = Vec::new();
+        for item in self.queue.iter_mut() {
+            if let Event::Deliver {
+                from,
+                to,
+                message,
+                departs,
+            } = &mut item.event
+            {
+                if *from == node && *departs > now && *departs != LOST {
+                    *departs = LOST;
+                    unsent.push((item.seq, *to, fmt_message(message)));
+                }
+            }
+        }
+        // In the order they were sent.
+        unsent.sort_unstable_by_key(|&(seq, ..)| seq);
         self.checkers.on_crash(node);
         if effect.torn {
             self.stats.fault("torn-write");
@@ -1929,6 +2055,15 @@ impl World {
             torn = effect.torn,
             down_us = down_us
         ));
+        for (_, to, message) in unsent {
+            self.record(event!(
+                now,
+                Some(node),
+                "unsent",
+                to = NodeName(to),
+                msg = message
+            ));
+        }
         self.schedule(now + down_us, Event::Restart { node, incarnation });
     }
 

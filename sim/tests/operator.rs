@@ -1,0 +1,222 @@
+//! The nemesis's operator and power-loss faults, run on a quiet network with a hand-written
+//! fault script: what each does, as the trace shows it.
+
+use sim::faults::{Fault, ScriptedFault, Step};
+use sim::trace::TraceEvent;
+use sim::{RunOptions, RunReport, SimConfig};
+
+/// A five-node cluster on a lossless network.
+fn five_nodes() -> SimConfig {
+    let mut config = SimConfig::draw(3).without_faults();
+    config.nodes = 5;
+    config
+}
+
+/// [`five_nodes`] running `script`.
+fn run(script: Vec<ScriptedFault>) -> RunReport {
+    let config = five_nodes();
+    let options = RunOptions {
+        keep_trace: true,
+        script: Some(script),
+        ..Default::default()
+    };
+    sim::run(config, &options)
+}
+
+fn at(at: u64, fault: Fault) -> ScriptedFault {
+    ScriptedFault { at, fault }
+}
+
+/// The operator's actions at leaders, in order: (leader, what).
+fn operator_actions(trace: &[TraceEvent]) -> Vec<(usize, String)> {
+    trace
+        .iter()
+        .filter(|e| e.kind == "fault")
+        .filter_map(|e| Some((e.node?, e.field("what")?.to_string())))
+        .collect()
+}
+
+#[test]
+fn reconfigure_asks_for_its_steps_in_order() {
+    let report = run(vec![at(
+        2_000_000,
+        Fault::Reconfigure {
+            steps: vec![Step::Remove(4), Step::Remove(3), Step::Add(4)],
+            crash_leader: false,
+        },
+    )]);
+    assert!(report.passed(), "{:?}", report.violation);
+    let actions: Vec<String> = operator_actions(&report.trace)
+        .into_iter()
+        .map(|(_, what)| what)
+        .filter(|what| !what.contains("refused"))
+        .collect();
+    // n4 comes back the way operators add a server: as an observer, promoted once caught up.
+    assert_eq!(
+        actions,
+        ["remove n4", "remove n3", "add observer n4", "add voter n4"]
+    );
+}
+
+#[test]
+fn reconfigure_skips_a_step_with_nothing_to_do() {
+    let report = run(vec![at(
+        2_000_000,
+        Fault::Reconfigure {
+            // n0 is already a voter.
+            steps: vec![Step::Add(0), Step::Remove(4)],
+            crash_leader: false,
+        },
+    )]);
+    assert!(report.passed(), "{:?}", report.violation);
+    let accepted: Vec<String> = operator_actions(&report.trace)
+        .into_iter()
+        .map(|(_, what)| what)
+        .filter(|what| !what.contains("refused"))
+        .collect();
+    assert_eq!(accepted, ["remove n4"]);
+}
+
+#[test]
+fn reconfigure_with_crash_leader_crashes_only_the_leader_that_accepts_the_first_voter_change() {
+    let report = run(vec![at(
+        2_000_000,
+        Fault::Reconfigure {
+            steps: vec![Step::Add(0), Step::Remove(4), Step::Remove(3)],
+            crash_leader: true,
+        },
+    )]);
+    assert!(report.passed(), "{:?}", report.violation);
+    let actions = operator_actions(&report.trace);
+    let removal = actions
+        .iter()
+        .position(|(_, what)| what == "remove n4")
+        .expect("n4 removed");
+    let leader = actions[removal].0;
+    assert!(
+        actions[removal + 1].1.starts_with("crash the leader") && actions[removal + 1].0 == leader,
+        "{actions:?}"
+    );
+    let crashes = actions
+        .iter()
+        .filter(|(_, what)| what.starts_with("crash the leader"))
+        .count();
+    assert_eq!(crashes, 1, "{actions:?}");
+    // The plan goes on at the next leader.
+    assert!(
+        actions
+            .iter()
+            .any(|(node, what)| what == "remove n3" && *node != leader),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn power_loss_loses_the_messages_that_had_not_left_the_machine() {
+    // The first leader loses power the instant it wins: the messages it sent as it won
+    // (its no-op) never leave it.
+    let report = run(vec![at(
+        0,
+        Fault::KillNextLeader {
+            after_us: 0,
+            down_us: 1_000_000,
+            leaders: 1,
+        },
+    )]);
+    assert!(report.passed(), "{:?}", report.violation);
+    let crash = report
+        .trace
+        .iter()
+        .find(|e| e.kind == "crash")
+        .expect("the first leader crashed");
+    let leader = crash.node;
+    let sent_at_crash: Vec<(String, String)> = report
+        .trace
+        .iter()
+        .filter(|e| e.kind == "send" && e.node == leader && e.time == crash.time)
+        .map(|e| {
+            (
+                e.field("to").unwrap().into(),
+                e.field("msg").unwrap().into(),
+            )
+        })
+        .collect();
+    let unsent: Vec<(String, String)> = report
+        .trace
+        .iter()
+        .filter(|e| e.kind == "unsent")
+        .map(|e| {
+            assert_eq!((e.node, e.time), (leader, crash.time));
+            (
+                e.field("to").unwrap().into(),
+                e.field("msg").unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(sent_at_crash.len(), 4, "{sent_at_crash:?}");
+    assert_eq!(unsent, sent_at_crash);
+    // Nobody heard from that leader: no node ever answered an append of its term.
+    let dead_term = report
+        .trace
+        .iter()
+        .rfind(|e| e.kind == "role" && e.node == leader && e.time <= crash.time)
+        .and_then(|e| e.field("term"))
+        .unwrap()
+        .to_string();
+    let answer = format!("AR(t{dead_term} ");
+    assert!(
+        !report
+            .trace
+            .iter()
+            .any(|e| e.kind == "send" && e.field("msg").is_some_and(|m| m.starts_with(&answer))),
+        "a follower answered an append of term {dead_term}"
+    );
+}
+
+#[test]
+fn messages_that_left_before_the_power_loss_still_arrive() {
+    // The first leader loses power one minimum latency after it wins: its no-op is still on
+    // the wire, but it left the machine (half a minimum latency after it was sent).
+    let min_latency = five_nodes().latency.min_us;
+    let report = run(vec![at(
+        0,
+        Fault::KillNextLeader {
+            after_us: min_latency,
+            down_us: 1_000_000,
+            leaders: 1,
+        },
+    )]);
+    assert!(report.passed(), "{:?}", report.violation);
+    let crash = report
+        .trace
+        .iter()
+        .find(|e| e.kind == "crash")
+        .expect("the first leader crashed");
+    let won = report
+        .trace
+        .iter()
+        .rfind(|e| e.kind == "role" && e.node == crash.node && e.time <= crash.time)
+        .unwrap();
+    assert_eq!(won.field("role"), Some("leader"));
+    let term = won.field("term").unwrap();
+    // In flight at the power loss: sent when it won, arriving after.
+    let in_flight = report
+        .trace
+        .iter()
+        .filter(|e| e.kind == "send" && e.node == crash.node && e.time == won.time)
+        .filter(|e| {
+            e.field("arrive")
+                .is_some_and(|a| a.split(',').all(|t| t.parse::<u64>().unwrap() > crash.time))
+        })
+        .count();
+    assert!(in_flight > 0, "nothing was in flight at the power loss");
+    assert!(!report.trace.iter().any(|e| e.kind == "unsent"));
+    let answer = format!("AR(t{term} ");
+    assert!(
+        report
+            .trace
+            .iter()
+            .any(|e| e.kind == "send" && e.field("msg").is_some_and(|m| m.starts_with(&answer))),
+        "no follower answered the dead leader's no-op"
+    );
+}
