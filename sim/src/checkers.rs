@@ -14,6 +14,11 @@ use std::hash::{BuildHasherDefault, Hasher};
 pub enum Property {
     /// At most one leader per term, ever, across crashes.
     ElectionSafety,
+    /// A node becomes leader of a term only with that term's votes of a majority of the
+    /// voters of its own configuration: grants the voters sent, or their own durable vote
+    /// (its own counts only when it is a voter). Checked when it wins, so a miscounted
+    /// election is caught even when no rival ever wins the same term.
+    ElectedByQuorum,
     /// A leader never overwrites or deletes entries in its log during its term.
     LeaderAppendOnly,
     /// Two logs with an entry of the same index and term are identical up to it.
@@ -59,6 +64,7 @@ impl Property {
     pub fn name(self) -> &'static str {
         match self {
             Property::ElectionSafety => "election-safety",
+            Property::ElectedByQuorum => "elected-by-quorum",
             Property::LeaderAppendOnly => "leader-append-only",
             Property::LogMatching => "log-matching",
             Property::LeaderCompleteness => "leader-completeness",
@@ -359,6 +365,7 @@ impl Checkers {
                 self.leader_of_term.insert(term, node);
             }
         }
+        self.check_elected_by_quorum(now, node, term);
         // Leader completeness: everything committed in an earlier term is in this leader's log.
         // Entries committed in this term or later (seen first when a paused leader wakes up
         // late) are not owed.
@@ -373,6 +380,30 @@ impl Checkers {
                 format!(
                     "n{node} leads term {term} without the prefix committed before it, up to index {owed} (its log ends at {})",
                     self.memory[node].len()
+                ),
+            );
+        }
+    }
+
+    /// Elected by a quorum, when `node` wins `term`.
+    fn check_elected_by_quorum(&mut self, now: Micros, node: usize, term: u64) {
+        let voters = self.node_voters[node];
+        if voters == 0 {
+            return;
+        }
+        let granted = (0..self.memory.len())
+            .filter(|&v| in_mask(voters, v))
+            .filter(|&v| self.votes.get(&(v, term)) == Some(&NodeId(node as u64)))
+            .count();
+        let quorum = voters.count_ones() as usize / 2 + 1;
+        if granted < quorum {
+            self.fail(
+                Property::ElectedByQuorum,
+                now,
+                Some(node),
+                format!(
+                    "n{node} became leader of term {term} with the votes of {granted} of its voters {}, a quorum is {quorum}",
+                    fmt_mask(voters)
                 ),
             );
         }
@@ -1138,7 +1169,15 @@ mod tests {
         }
         write(&mut c, 0, 1, vec![entry(1, 2, "remove n3")]);
         c.on_voters(2, 0, 0b0111, None);
+        for voter in [1, 2, 3] {
+            let vote = HardState {
+                term: 2,
+                vote: Some(NodeId(1)),
+            };
+            c.on_durable(3, voter, Some(vote), None);
+        }
         c.on_role(3, 1, Role::Leader, 2);
+        assert!(!c.violated(), "elected by n1, n2 and n3");
         for &node in [1].iter().chain(noop_holders) {
             write(&mut c, node, 1, vec![entry(2, 2, "noop")]);
         }
@@ -1162,5 +1201,63 @@ mod tests {
         // With the no-op durable on n2 and n3 (committed, as correct Raft waits for) n0 can win
         // nobody's vote.
         assert_eq!(ongaro_change_after_failover(&[2, 3]), None);
+    }
+
+    /// n0 wins term 3 in five voters (or in `voters`) with the durable votes of `voters_for_it`.
+    fn win_with_votes(voters: u64, voters_for_it: &[usize]) -> Option<Property> {
+        let mut c = Checkers::new(5);
+        for node in 0..5 {
+            c.on_voters(1, node, voters, None);
+        }
+        for &voter in voters_for_it {
+            let vote = HardState {
+                term: 3,
+                vote: Some(NodeId(0)),
+            };
+            c.on_durable(1, voter, Some(vote), None);
+        }
+        c.on_role(2, 0, Role::Leader, 3);
+        c.first_violation.map(|v| v.property)
+    }
+
+    #[test]
+    fn leader_with_the_votes_of_a_quorum_is_elected_by_quorum() {
+        assert_eq!(win_with_votes(0b11111, &[0, 1, 2]), None);
+        // Without its own vote, when it is not a voter (removed by an uncommitted change).
+        assert_eq!(win_with_votes(0b11110, &[1, 2, 3]), None);
+    }
+
+    #[test]
+    fn leader_short_of_a_quorum_of_votes_violates_elected_by_quorum() {
+        // Two votes of five: what a candidate counting one grant twice believes is three.
+        assert_eq!(
+            win_with_votes(0b11111, &[0, 1]),
+            Some(Property::ElectedByQuorum)
+        );
+        // Three votes, but n4's is not a voter's: two of the four voters.
+        assert_eq!(
+            win_with_votes(0b01111, &[0, 1, 4]),
+            Some(Property::ElectedByQuorum)
+        );
+    }
+
+    #[test]
+    fn a_vote_for_another_candidate_or_term_does_not_count() {
+        let mut c = Checkers::new(3);
+        for node in 0..3 {
+            c.on_voters(1, node, 0b111, None);
+        }
+        let vote = |term, for_node| HardState {
+            term,
+            vote: Some(NodeId(for_node)),
+        };
+        c.on_durable(1, 0, Some(vote(3, 0)), None);
+        c.on_durable(1, 1, Some(vote(2, 0)), None);
+        c.on_durable(1, 2, Some(vote(3, 2)), None);
+        c.on_role(2, 0, Role::Leader, 3);
+        assert_eq!(
+            c.first_violation.map(|v| v.property),
+            Some(Property::ElectedByQuorum)
+        );
     }
 }

@@ -40,6 +40,11 @@ pub struct HuntArgs {
     /// Skip shrinking the first failure (faster).
     #[arg(long)]
     no_shrink: bool,
+    /// Run every seed of the budget, not only up to the first failure, and report how many
+    /// fail: the detection rate, a steadier measure than the first failing seed (one
+    /// sample). The correct core then runs the whole budget too.
+    #[arg(long, conflicts_with = "ci")]
+    rate: bool,
     /// Write the results as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -55,9 +60,16 @@ struct Found {
     report: Option<sim::RunReport>,
 }
 
-/// Runs seeds `0..budget` in order (in parallel), returning the lowest failing seed.
-fn first_failure(budget: u64, jobs: usize, planted: Option<PlantedBug>) -> Option<Found> {
+/// Runs seeds `0..budget` in order (in parallel), returning the lowest failing seed and how
+/// many seeds failed: up to the first failure, or over the whole budget with `every_seed`.
+fn hunt_seeds(
+    budget: u64,
+    jobs: usize,
+    planted: Option<PlantedBug>,
+    every_seed: bool,
+) -> (Option<Found>, u64) {
     let next = AtomicU64::new(0);
+    let failing = AtomicU64::new(0);
     let best: Mutex<Option<Found>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
@@ -66,7 +78,7 @@ fn first_failure(budget: u64, jobs: usize, planted: Option<PlantedBug>) -> Optio
                 if seed >= budget {
                     break;
                 }
-                if best.lock().unwrap().as_ref().is_some_and(|f| f.seed < seed) {
+                if !every_seed && best.lock().unwrap().as_ref().is_some_and(|f| f.seed < seed) {
                     break;
                 }
                 let options = RunOptions {
@@ -97,6 +109,7 @@ fn first_failure(budget: u64, jobs: usize, planted: Option<PlantedBug>) -> Optio
                     }
                 };
                 if let Some(found) = found {
+                    failing.fetch_add(1, Ordering::Relaxed);
                     let mut best = best.lock().unwrap();
                     if best.as_ref().is_none_or(|f| seed < f.seed) {
                         *best = Some(found);
@@ -105,7 +118,7 @@ fn first_failure(budget: u64, jobs: usize, planted: Option<PlantedBug>) -> Optio
             });
         }
     });
-    best.into_inner().unwrap()
+    (best.into_inner().unwrap(), failing.into_inner())
 }
 
 pub fn hunt_command(args: HuntArgs) -> ExitCode {
@@ -139,7 +152,10 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     for bug in &bugs {
         let t = Instant::now();
         let budget = args.seeds;
-        let found = first_failure(budget, args.jobs, Some(*bug));
+        let (found, failing) = hunt_seeds(budget, args.jobs, Some(*bug), args.rate);
+        if args.rate {
+            max_seeds_used = budget;
+        }
         let elapsed = t.elapsed().as_secs_f64();
         let row = match found {
             None => {
@@ -196,24 +212,37 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 row
             }
         };
+        let mut row = row;
+        if args.rate {
+            row["failing_seeds"] = json!(failing);
+        }
         rows.push(row);
     }
     // The correct core over the same seeds: any failure is a false positive.
     let t = Instant::now();
-    let control = first_failure(max_seeds_used.max(1), args.jobs, None);
+    let (control, _) = hunt_seeds(max_seeds_used.max(1), args.jobs, None, false);
     let control_seconds = t.elapsed().as_secs_f64();
 
     println!(
-        "{:<34} {:>6} {:>7} {:<28} {:>10}  shrunk (nodes/faults/ops)",
-        "bug", "found", "seeds", "first property", "virtual s"
+        "{:<34} {:>6} {:>7} {:<28} {:>10}  {:<25}{}",
+        "bug",
+        "found",
+        "seeds",
+        "first property",
+        "virtual s",
+        "shrunk (nodes/faults/ops)",
+        if args.rate { "  failing seeds" } else { "" }
     );
     for row in &rows {
         let found = row["found"].as_bool().unwrap_or(false);
         let shrunk = row.get("shrunk").map_or("-".to_string(), |s| {
             format!("{}/{}/{}", s["nodes"], s["faults"], s["client_ops"])
         });
+        let rate = row.get("failing_seeds").map_or(String::new(), |failing| {
+            format!("  {failing} of {}", args.seeds)
+        });
         println!(
-            "{:<34} {:>6} {:>7} {:<28} {:>10}  {}",
+            "{:<34} {:>6} {:>7} {:<28} {:>10}  {:<25}{rate}",
             row["bug"].as_str().unwrap_or("?"),
             if found { "yes" } else { "NO" },
             row["seeds"].as_u64().unwrap_or(0),
