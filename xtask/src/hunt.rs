@@ -310,3 +310,25 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         ExitCode::SUCCESS
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_seed_counts_all_failures_and_first_failure_stops_early() {
+        // vote-before-durable fails on every seed (its persist-before-send fires at the
+        // first election).
+        let (found, failing) = hunt_seeds(12, 2, Some(PlantedBug::VoteBeforeDurable), true);
+        assert_eq!(found.map(|f| f.seed), Some(0));
+        assert_eq!(failing, 12);
+        let (found, failing) = hunt_seeds(12, 2, Some(PlantedBug::VoteBeforeDurable), false);
+        assert_eq!(found.map(|f| f.seed), Some(0));
+        assert!(failing < 12, "{failing}");
+    }
+
+    #[test]
+    fn the_correct_core_finds_nothing() {
+        assert_eq!(hunt_seeds(6, 2, None, true).1, 0);
+    }
+}
