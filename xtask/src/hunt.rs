@@ -24,8 +24,9 @@ pub struct HuntArgs {
     /// Hunt every bug in the catalogue.
     #[arg(long)]
     all: bool,
-    /// What CI runs: every bug, no shrinking, `--seeds` for each (1,000 by default); fails
-    /// on a false positive or on any bug not found within the budget.
+    /// What CI runs: every bug, no shrinking, `--seeds` for each (1,000 by default), and the
+    /// correct core over the whole budget; fails on a false positive or on any bug not found
+    /// within the budget.
     #[arg(long, conflicts_with_all = ["bug", "all"])]
     ci: bool,
     /// List the catalogue and exit.
@@ -153,7 +154,8 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         let t = Instant::now();
         let budget = args.seeds;
         let (found, failing) = hunt_seeds(budget, args.jobs, Some(*bug), args.rate);
-        if args.rate {
+        if args.rate || args.ci {
+            // The correct core then runs the whole budget, not only the seeds the bugs needed.
             max_seeds_used = budget;
         }
         let elapsed = t.elapsed().as_secs_f64();
@@ -241,7 +243,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         let rate = row.get("failing_seeds").map_or(String::new(), |failing| {
             format!("  {failing} of {}", args.seeds)
         });
-        println!(
+        let line = format!(
             "{:<34} {:>6} {:>7} {:<28} {:>10}  {:<25}{rate}",
             row["bug"].as_str().unwrap_or("?"),
             if found { "yes" } else { "NO" },
@@ -252,6 +254,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 .map_or("-".to_string(), |t| format!("{:.3}", t as f64 / 1e6)),
             shrunk
         );
+        println!("{}", line.trim_end());
     }
     let mut found_seeds: Vec<u64> = rows
         .iter()
