@@ -138,11 +138,16 @@ fn in_mask(mask: u64, node: usize) -> bool {
 /// Whether some majority of the voters `a` and some majority of the voters `b` (masks) can
 /// have no voter in common.
 fn majorities_can_be_disjoint(a: u64, b: u64) -> bool {
-    let quorum = |mask: u64| mask.count_ones() / 2 + 1;
     // Fill each majority from its own side first; only the rest needs shared voters.
-    let shared_needed = quorum(a).saturating_sub((a & !b).count_ones())
-        + quorum(b).saturating_sub((b & !a).count_ones());
-    shared_needed <= (a & b).count_ones()
+    let own_side = |x: u64, y: u64| (x & !y).count_ones() as usize;
+    let shared_needed =
+        quorum(a).saturating_sub(own_side(a, b)) + quorum(b).saturating_sub(own_side(b, a));
+    shared_needed <= (a & b).count_ones() as usize
+}
+
+/// The size of a majority of the voters `voters` (a mask).
+fn quorum(voters: u64) -> usize {
+    voters.count_ones() as usize / 2 + 1
 }
 
 fn fmt_mask(mask: u64) -> String {
@@ -395,7 +400,7 @@ impl Checkers {
             .filter(|&v| in_mask(voters, v))
             .filter(|&v| self.votes.get(&(v, term)) == Some(&NodeId(node as u64)))
             .count();
-        let quorum = voters.count_ones() as usize / 2 + 1;
+        let quorum = quorum(voters);
         if granted < quorum {
             self.fail(
                 Property::ElectedByQuorum,
@@ -522,7 +527,7 @@ impl Checkers {
             if !in_mask(own, candidate) {
                 continue;
             }
-            let quorum = own.count_ones() as usize / 2 + 1;
+            let quorum = quorum(own);
             for log in [&self.memory[candidate], &self.durable[candidate]] {
                 if log.holds(index, prefix) {
                     continue;
@@ -580,7 +585,7 @@ impl Checkers {
             if !in_mask(own, candidate) || !majorities_can_be_disjoint(own, voters) {
                 continue;
             }
-            let quorum = own.count_ones() as usize / 2 + 1;
+            let quorum = quorum(own);
             for log in [&self.memory[candidate], &self.durable[candidate]] {
                 let last = log.last();
                 if last.0 >= term {
@@ -655,7 +660,7 @@ impl Checkers {
             .enumerate()
             .filter(|&(node, log)| in_mask(voters, node) && log.holds(index, prefix))
             .count();
-        let quorum = voters.count_ones() as usize / 2 + 1;
+        let quorum = quorum(voters);
         if holders < quorum {
             self.fail(
                 Property::CommittedDurableOnQuorum,
@@ -1008,29 +1013,31 @@ mod tests {
         );
     }
 
+    /// `node` writes `entries` after index `prev` (of term 1), in memory and durably.
+    fn write_durable(c: &mut Checkers, node: usize, prev: u64, entries: Vec<Entry>) {
+        let log = LogWrite {
+            prev_index: prev,
+            prev_term: if prev == 0 { 0 } else { 1 },
+            entries,
+        };
+        c.on_log_write(1, node, &log);
+        c.on_durable(1, node, None, Some(&log));
+    }
+
     /// Raft's Figure 8 (c) in three nodes: n0 holds index 2 of term 2, n2 an index 2 of
     /// term 3; n1 gets n0's entry. Index 2 becomes committed (applied by n0), with or
     /// without n0's own-term entry at index 3 on a majority.
     fn figure_8_commit(own_term_entry_on_majority: bool) -> Option<Property> {
         let mut c = Checkers::new(3);
-        let write = |c: &mut Checkers, node: usize, prev: u64, entries: Vec<Entry>| {
-            let log = LogWrite {
-                prev_index: prev,
-                prev_term: if prev == 0 { 0 } else { 1 },
-                entries,
-            };
-            c.on_log_write(1, node, &log);
-            c.on_durable(1, node, None, Some(&log));
-        };
         for node in 0..3 {
-            write(&mut c, node, 0, vec![entry(1, 1, "a")]);
+            write_durable(&mut c, node, 0, vec![entry(1, 1, "a")]);
         }
-        write(&mut c, 0, 1, vec![entry(2, 2, "old")]);
-        write(&mut c, 1, 1, vec![entry(2, 2, "old")]);
-        write(&mut c, 2, 1, vec![entry(3, 2, "rival")]);
+        write_durable(&mut c, 0, 1, vec![entry(2, 2, "old")]);
+        write_durable(&mut c, 1, 1, vec![entry(2, 2, "old")]);
+        write_durable(&mut c, 2, 1, vec![entry(3, 2, "rival")]);
         if own_term_entry_on_majority {
-            write(&mut c, 0, 2, vec![entry(4, 3, "noop")]);
-            write(&mut c, 1, 2, vec![entry(4, 3, "noop")]);
+            write_durable(&mut c, 0, 2, vec![entry(4, 3, "noop")]);
+            write_durable(&mut c, 1, 2, vec![entry(4, 3, "noop")]);
         }
         c.on_leader_commit(2, 0b111);
         c.on_committed(2, 0, &[entry(1, 1, "a"), entry(2, 2, "old")]);
@@ -1154,20 +1161,11 @@ mod tests {
     /// configuration overlap at that append, with the no-op durable on `noop_holders` too.
     fn ongaro_change_after_failover(noop_holders: &[usize]) -> Option<Property> {
         let mut c = Checkers::new(4);
-        let write = |c: &mut Checkers, node: usize, prev: u64, entries: Vec<Entry>| {
-            let log = LogWrite {
-                prev_index: prev,
-                prev_term: if prev == 0 { 0 } else { 1 },
-                entries,
-            };
-            c.on_log_write(1, node, &log);
-            c.on_durable(1, node, None, Some(&log));
-        };
         for node in 0..4 {
-            write(&mut c, node, 0, vec![entry(1, 1, "a")]);
+            write_durable(&mut c, node, 0, vec![entry(1, 1, "a")]);
             c.on_voters(1, node, 0b1111, None);
         }
-        write(&mut c, 0, 1, vec![entry(1, 2, "remove n3")]);
+        write_durable(&mut c, 0, 1, vec![entry(1, 2, "remove n3")]);
         c.on_voters(2, 0, 0b0111, None);
         for voter in [1, 2, 3] {
             let vote = HardState {
@@ -1179,7 +1177,7 @@ mod tests {
         c.on_role(3, 1, Role::Leader, 2);
         assert!(!c.violated(), "elected by n1, n2 and n3");
         for &node in [1].iter().chain(noop_holders) {
-            write(&mut c, node, 1, vec![entry(2, 2, "noop")]);
+            write_durable(&mut c, node, 1, vec![entry(2, 2, "noop")]);
         }
         c.on_voters(4, 1, 0b1111, Some(2));
         assert!(!c.violated(), "the no-op changes no voters");

@@ -36,21 +36,53 @@ fn operator_actions(trace: &[TraceEvent]) -> Vec<(usize, String)> {
         .collect()
 }
 
-#[test]
-fn reconfigure_asks_for_its_steps_in_order() {
-    let report = run(vec![at(
+/// [`run`] with one [`Fault::Reconfigure`] at 2 s, once a leader is settled.
+fn reconfigure(steps: Vec<Step>, crash_leader: bool) -> RunReport {
+    run(vec![at(
         2_000_000,
         Fault::Reconfigure {
-            steps: vec![Step::Remove(4), Step::Remove(3), Step::Add(4)],
-            crash_leader: false,
+            steps,
+            crash_leader,
+        },
+    )])
+}
+
+/// [`run`] where the first leader loses power `after_us` after it wins.
+fn kill_first_leader(after_us: u64) -> RunReport {
+    let report = run(vec![at(
+        0,
+        Fault::KillNextLeader {
+            after_us,
+            down_us: 1_000_000,
+            leaders: 1,
         },
     )]);
     assert!(report.passed(), "{:?}", report.violation);
-    let actions: Vec<String> = operator_actions(&report.trace)
+    report
+}
+
+fn first_crash(report: &RunReport) -> &TraceEvent {
+    report
+        .trace
+        .iter()
+        .find(|e| e.kind == "crash")
+        .expect("the first leader crashed")
+}
+
+/// The changes the leaders accepted, in order.
+fn accepted_changes(trace: &[TraceEvent]) -> Vec<String> {
+    operator_actions(trace)
         .into_iter()
         .map(|(_, what)| what)
         .filter(|what| !what.contains("refused"))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn reconfigure_asks_for_its_steps_in_order() {
+    let report = reconfigure(vec![Step::Remove(4), Step::Remove(3), Step::Add(4)], false);
+    assert!(report.passed(), "{:?}", report.violation);
+    let actions = accepted_changes(&report.trace);
     // n4 comes back the way operators add a server: as an observer, promoted once caught up.
     assert_eq!(
         actions,
@@ -60,32 +92,15 @@ fn reconfigure_asks_for_its_steps_in_order() {
 
 #[test]
 fn reconfigure_skips_a_step_with_nothing_to_do() {
-    let report = run(vec![at(
-        2_000_000,
-        Fault::Reconfigure {
-            // n0 is already a voter.
-            steps: vec![Step::Add(0), Step::Remove(4)],
-            crash_leader: false,
-        },
-    )]);
+    // n0 is already a voter.
+    let report = reconfigure(vec![Step::Add(0), Step::Remove(4)], false);
     assert!(report.passed(), "{:?}", report.violation);
-    let accepted: Vec<String> = operator_actions(&report.trace)
-        .into_iter()
-        .map(|(_, what)| what)
-        .filter(|what| !what.contains("refused"))
-        .collect();
-    assert_eq!(accepted, ["remove n4"]);
+    assert_eq!(accepted_changes(&report.trace), ["remove n4"]);
 }
 
 #[test]
 fn reconfigure_with_crash_leader_crashes_only_the_leader_that_accepts_the_first_voter_change() {
-    let report = run(vec![at(
-        2_000_000,
-        Fault::Reconfigure {
-            steps: vec![Step::Add(0), Step::Remove(4), Step::Remove(3)],
-            crash_leader: true,
-        },
-    )]);
+    let report = reconfigure(vec![Step::Add(0), Step::Remove(4), Step::Remove(3)], true);
     assert!(report.passed(), "{:?}", report.violation);
     let actions = operator_actions(&report.trace);
     let removal = actions
@@ -115,20 +130,8 @@ fn reconfigure_with_crash_leader_crashes_only_the_leader_that_accepts_the_first_
 fn power_loss_loses_the_messages_that_had_not_left_the_machine() {
     // The first leader loses power the instant it wins: the messages it sent as it won
     // (its no-op) never leave it.
-    let report = run(vec![at(
-        0,
-        Fault::KillNextLeader {
-            after_us: 0,
-            down_us: 1_000_000,
-            leaders: 1,
-        },
-    )]);
-    assert!(report.passed(), "{:?}", report.violation);
-    let crash = report
-        .trace
-        .iter()
-        .find(|e| e.kind == "crash")
-        .expect("the first leader crashed");
+    let report = kill_first_leader(0);
+    let crash = first_crash(&report);
     let leader = crash.node;
     let sent_at_crash: Vec<(String, String)> = report
         .trace
@@ -178,20 +181,8 @@ fn messages_that_left_before_the_power_loss_still_arrive() {
     // The first leader loses power one minimum latency after it wins: its no-op is still on
     // the wire, but it left the machine (half a minimum latency after it was sent).
     let min_latency = five_nodes().latency.min_us;
-    let report = run(vec![at(
-        0,
-        Fault::KillNextLeader {
-            after_us: min_latency,
-            down_us: 1_000_000,
-            leaders: 1,
-        },
-    )]);
-    assert!(report.passed(), "{:?}", report.violation);
-    let crash = report
-        .trace
-        .iter()
-        .find(|e| e.kind == "crash")
-        .expect("the first leader crashed");
+    let report = kill_first_leader(min_latency);
+    let crash = first_crash(&report);
     let won = report
         .trace
         .iter()
