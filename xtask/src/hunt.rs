@@ -32,9 +32,14 @@ pub struct HuntArgs {
     /// List the catalogue and exit.
     #[arg(long)]
     list: bool,
-    /// Seed budget per bug: seeds 0..N are tried in order until the first failure.
+    /// Seed budget per bug: seeds 0..N (from `--first-seed`) are tried in order until the
+    /// first failure.
     #[arg(long, default_value_t = TARGET_SEEDS)]
     seeds: u64,
+    /// The first seed of the budget: another range shows whether the results hold beyond
+    /// the seeds they were measured on.
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
     /// Worker threads (seeds run in parallel, in order of seed).
     #[arg(long, default_value_t = default_jobs())]
     jobs: usize,
@@ -61,22 +66,24 @@ struct Found {
     report: Option<sim::RunReport>,
 }
 
-/// Runs seeds `0..budget` in order (in parallel), returning the lowest failing seed and how
-/// many seeds failed: up to the first failure, or over the whole budget with `every_seed`.
+/// Runs seeds `first..first + budget` in order (in parallel), returning the lowest failing
+/// seed and how many seeds failed: up to the first failure, or over the whole budget with
+/// `every_seed`.
 fn hunt_seeds(
+    first: u64,
     budget: u64,
     jobs: usize,
     planted: Option<PlantedBug>,
     every_seed: bool,
 ) -> (Option<Found>, u64) {
-    let next = AtomicU64::new(0);
+    let next = AtomicU64::new(first);
     let failing = AtomicU64::new(0);
     let best: Mutex<Option<Found>> = Mutex::new(None);
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| loop {
                 let seed = next.fetch_add(1, Ordering::Relaxed);
-                if seed >= budget {
+                if seed >= first.saturating_add(budget) {
                     break;
                 }
                 if !every_seed && best.lock().unwrap().as_ref().is_some_and(|f| f.seed < seed) {
@@ -147,13 +154,14 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     if args.seeds == 0 {
         return usage_error("--seeds must be at least 1");
     }
+    let first = args.first_seed;
     let started = Instant::now();
     let mut rows = Vec::new();
     let mut max_seeds_used = 0;
     for bug in &bugs {
         let t = Instant::now();
         let budget = args.seeds;
-        let (found, failing) = hunt_seeds(budget, args.jobs, Some(*bug), args.rate);
+        let (found, failing) = hunt_seeds(first, budget, args.jobs, Some(*bug), args.rate);
         if args.rate || args.ci {
             // The correct core then runs the whole budget, not only the seeds the bugs needed.
             max_seeds_used = budget;
@@ -174,11 +182,11 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 violation,
                 report,
             }) => {
-                max_seeds_used = max_seeds_used.max(seed + 1);
+                max_seeds_used = max_seeds_used.max(seed - first + 1);
                 let mut row = json!({
                     "bug": bug.name(),
                     "found": true,
-                    "seeds": seed + 1,
+                    "seeds": seed - first + 1,
                     "seed": seed,
                     "property": violation.property.name(),
                     "virtual_time_us": violation.time,
@@ -207,7 +215,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 eprintln!(
                     "  {:<34} found at seed {seed} ({} seeds, {:.1}s virtual): {}",
                     bug.name(),
-                    seed + 1,
+                    seed - first + 1,
                     violation.time as f64 / 1e6,
                     violation.property
                 );
@@ -222,7 +230,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     }
     // The correct core over the same seeds: any failure is a false positive.
     let t = Instant::now();
-    let (control, _) = hunt_seeds(max_seeds_used.max(1), args.jobs, None, false);
+    let (control, _) = hunt_seeds(first, max_seeds_used.max(1), args.jobs, None, false);
     let control_seconds = t.elapsed().as_secs_f64();
 
     println!(
@@ -278,7 +286,10 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         median.map_or("-".to_string(), |m| m.to_string())
     );
     match &control {
-        None => println!("false positives: none (the correct core passed seeds 0..{max_seeds_used}, {control_seconds:.1}s)"),
+        None => println!(
+            "false positives: none (the correct core passed seeds {first}..{}, {control_seconds:.1}s)",
+            first + max_seeds_used
+        ),
         Some(f) => println!(
             "FALSE POSITIVE: the correct core fails seed {}: {}",
             f.seed,
@@ -289,6 +300,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     if let Some(path) = &args.json {
         let report = json!({
             "seeds_budget": args.seeds,
+            "first_seed": first,
             "bugs": rows,
             "median_seeds": median,
             "control": {
@@ -322,16 +334,16 @@ mod tests {
     fn every_seed_counts_all_failures_and_first_failure_stops_early() {
         // vote-before-durable fails on every seed (its persist-before-send fires at the
         // first election).
-        let (found, failing) = hunt_seeds(12, 2, Some(PlantedBug::VoteBeforeDurable), true);
+        let (found, failing) = hunt_seeds(0, 12, 2, Some(PlantedBug::VoteBeforeDurable), true);
         assert_eq!(found.map(|f| f.seed), Some(0));
         assert_eq!(failing, 12);
-        let (found, failing) = hunt_seeds(12, 2, Some(PlantedBug::VoteBeforeDurable), false);
+        let (found, failing) = hunt_seeds(0, 12, 2, Some(PlantedBug::VoteBeforeDurable), false);
         assert_eq!(found.map(|f| f.seed), Some(0));
         assert!(failing < 12, "{failing}");
     }
 
     #[test]
     fn the_correct_core_finds_nothing() {
-        assert_eq!(hunt_seeds(6, 2, None, true).1, 0);
+        assert_eq!(hunt_seeds(0, 6, 2, None, true).1, 0);
     }
 }
