@@ -134,7 +134,6 @@ fn in_mask(mask: u64, node: usize) -> bool {
     node < 64 && mask & (1 << node) != 0
 }
 
-/// A voter mask as `{n0,n2}`.
 /// Whether some majority of the voters `a` and some majority of the voters `b` (masks) can
 /// have no voter in common.
 fn majorities_can_be_disjoint(a: u64, b: u64) -> bool {
@@ -150,6 +149,7 @@ fn quorum(voters: u64) -> usize {
     voters.count_ones() as usize / 2 + 1
 }
 
+/// A voter mask as `{n0,n2}`.
 fn fmt_mask(mask: u64) -> String {
     let nodes: Vec<String> = (0..64)
         .filter(|&i| in_mask(mask, i))
@@ -512,11 +512,8 @@ impl Checkers {
         };
         let index = self.committed.len() as u64;
         let voters = self.committing_voters(index);
-        let nodes = self.memory.len();
-        // The least up-to-date log a voter could vote with.
-        let could_grant_with = |v: usize| self.memory[v].last().min(self.durable[v].last());
         let mut unguarded = None;
-        'candidates: for candidate in 0..nodes {
+        'candidates: for candidate in 0..self.memory.len() {
             // A candidate campaigns in its own configuration: with membership changes that
             // may not be the committing leader's (single-server changes with the own-term
             // commit rule keep every such configuration's majorities overlapping).
@@ -533,11 +530,7 @@ impl Checkers {
                     continue;
                 }
                 let last = log.last();
-                let grants = 1
-                    + (0..nodes)
-                        .filter(|&v| v != candidate && in_mask(own, v))
-                        .filter(|&v| could_grant_with(v) <= last)
-                        .count();
+                let grants = self.votes_it_could_win(candidate, own, last);
                 if grants >= quorum {
                     unguarded = Some((candidate, last, grants, own, quorum));
                     break 'candidates;
@@ -577,10 +570,8 @@ impl Checkers {
     /// leader's committed own-term entry, so none of them can win (a newer leader, whose
     /// log is ahead of the appending one, is not a candidate this check is about).
     fn check_configuration_overlap(&mut self, now: Micros, leader: usize, term: u64, voters: u64) {
-        let nodes = self.memory.len();
-        let could_grant_with = |v: usize| self.memory[v].last().min(self.durable[v].last());
         let mut rival = None;
-        'candidates: for candidate in (0..nodes).filter(|&c| c != leader) {
+        'candidates: for candidate in (0..self.memory.len()).filter(|&c| c != leader) {
             let own = self.node_voters[candidate];
             if !in_mask(own, candidate) || !majorities_can_be_disjoint(own, voters) {
                 continue;
@@ -591,11 +582,7 @@ impl Checkers {
                 if last.0 >= term {
                     continue;
                 }
-                let grants = 1
-                    + (0..nodes)
-                        .filter(|&v| v != candidate && in_mask(own, v))
-                        .filter(|&v| could_grant_with(v) <= last)
-                        .count();
+                let grants = self.votes_it_could_win(candidate, own, last);
                 if grants >= quorum {
                     rival = Some((candidate, last, grants, own));
                     break 'candidates;
@@ -616,6 +603,17 @@ impl Checkers {
                 ),
             );
         }
+    }
+
+    /// The votes `candidate`, a voter of `voters`, could win campaigning with a log whose
+    /// last entry is `last` (term, index): its own, and every other voter's whose least
+    /// up-to-date log (memory, or disk after a crash) is no newer.
+    fn votes_it_could_win(&self, candidate: usize, voters: u64, last: (u64, u64)) -> usize {
+        let could_grant_with = |v: usize| self.memory[v].last().min(self.durable[v].last());
+        1 + (0..self.memory.len())
+            .filter(|&v| v != candidate && in_mask(voters, v))
+            .filter(|&v| could_grant_with(v) <= last)
+            .count()
     }
 
     /// Whether the checkers last saw `node` as a leader (before the current step's role
@@ -983,17 +981,11 @@ mod tests {
     /// `voters`: the verdict of committed-durable-on-quorum.
     fn durable_on_two_of_five_committed_with(voters: u64) -> Option<Property> {
         let mut c = Checkers::new(5);
-        let log = LogWrite {
-            prev_index: 0,
-            prev_term: 0,
-            entries: vec![entry(1, 1, "a")],
-        };
         for node in [0, 1] {
-            c.on_log_write(1, node, &log);
-            c.on_durable(1, node, None, Some(&log));
+            write_durable(&mut c, node, 0, vec![entry(1, 1, "a")]);
         }
         c.on_leader_commit(1, voters);
-        c.on_committed(2, 0, &log.entries);
+        c.on_committed(2, 0, &[entry(1, 1, "a")]);
         c.first_violation.map(|v| v.property)
     }
 
@@ -1011,6 +1003,14 @@ mod tests {
             durable_on_two_of_five_committed_with(0b11100),
             Some(Property::CommittedDurableOnQuorum)
         );
+    }
+
+    /// A durable vote in `term` for `node`.
+    fn vote(term: u64, node: u64) -> HardState {
+        HardState {
+            term,
+            vote: Some(NodeId(node)),
+        }
     }
 
     /// `node` writes `entries` after index `prev` (of term 1), in memory and durably.
@@ -1168,11 +1168,7 @@ mod tests {
         write_durable(&mut c, 0, 1, vec![entry(1, 2, "remove n3")]);
         c.on_voters(2, 0, 0b0111, None);
         for voter in [1, 2, 3] {
-            let vote = HardState {
-                term: 2,
-                vote: Some(NodeId(1)),
-            };
-            c.on_durable(3, voter, Some(vote), None);
+            c.on_durable(3, voter, Some(vote(2, 1)), None);
         }
         c.on_role(3, 1, Role::Leader, 2);
         assert!(!c.violated(), "elected by n1, n2 and n3");
@@ -1208,11 +1204,7 @@ mod tests {
             c.on_voters(1, node, voters, None);
         }
         for &voter in voters_for_it {
-            let vote = HardState {
-                term: 3,
-                vote: Some(NodeId(0)),
-            };
-            c.on_durable(1, voter, Some(vote), None);
+            c.on_durable(1, voter, Some(vote(3, 0)), None);
         }
         c.on_role(2, 0, Role::Leader, 3);
         c.first_violation.map(|v| v.property)
@@ -1245,10 +1237,6 @@ mod tests {
         for node in 0..3 {
             c.on_voters(1, node, 0b111, None);
         }
-        let vote = |term, for_node| HardState {
-            term,
-            vote: Some(NodeId(for_node)),
-        };
         c.on_durable(1, 0, Some(vote(3, 0)), None);
         c.on_durable(1, 1, Some(vote(2, 0)), None);
         c.on_durable(1, 2, Some(vote(3, 2)), None);

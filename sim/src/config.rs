@@ -39,8 +39,9 @@ pub struct Faults {
     /// written before snapshots were in the mix.
     #[serde(default)]
     pub snapshot_weight: u32,
-    /// Membership changes at the leader: add or remove a voter, add, promote or remove an
-    /// observer.
+    /// Operators' membership changes: single changes at the leader (add or remove a voter;
+    /// add, promote or remove an observer), node replacements and multi-step
+    /// reconfigurations.
     #[serde(default)]
     pub membership_weight: u32,
     /// The last `spare_nodes` nodes start outside the membership (running, empty, waiting to

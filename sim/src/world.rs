@@ -830,17 +830,17 @@ impl World {
                     && self.hosts[node]
                         .running()
                         .is_some_and(|raft| raft.role() == Role::Leader);
-                if let (true, false, Some(change)) = (leads, self.calm, self.held_change) {
-                    self.propose_membership(node, change, false);
+                if leads && !self.calm {
+                    self.propose_held(node, false);
                 }
             }
             Event::OperatorRetry => {
                 self.operator_retry_scheduled = false;
-                let Some(change) = self.held_change.filter(|_| !self.calm) else {
+                if self.calm || self.held_change.is_none() {
                     return;
-                };
+                }
                 if let Some(leader) = self.current_leader() {
-                    self.propose_membership(leader, change, true);
+                    self.propose_held(leader, true);
                 }
                 if self.held_change.is_some() {
                     let every = self.config.tick_us * u64::from(self.config.heartbeat_ticks);
@@ -1026,7 +1026,7 @@ impl World {
                     Some(node),
                     "start",
                     term = hard_state.term,
-                    vote = fmt_vote(hard_state.vote),
+                    vote = Vote(hard_state.vote),
                     last_index = last_index
                 ));
                 if self.scripted.is_none() {
@@ -1180,10 +1180,7 @@ impl World {
                         self.stats.elections += 1;
                     }
                     if role == Role::Leader && !self.calm {
-                        if self.held_change.is_some() {
-                            let incarnation = self.hosts[node].incarnation;
-                            self.schedule(now, Event::MembershipAtLeader { node, incarnation });
-                        }
+                        self.offer_held_change(node);
                         if let Some((after_us, down_us, left)) = self.kill_next_leader.take() {
                             if left > 1 {
                                 self.kill_next_leader = Some((after_us, down_us, left - 1));
@@ -1212,17 +1209,16 @@ impl World {
                 }
                 Action::LeaderChanged { term, leader } => {
                     self.hosts[node].leader_hint = leader.map(|l| l.0 as usize);
-                    if leader == Some(id(node)) && self.held_change.is_some() {
+                    if leader == Some(id(node)) {
                         // Ready to lead: a change it refused when it won goes in now.
-                        let incarnation = self.hosts[node].incarnation;
-                        self.schedule(now, Event::MembershipAtLeader { node, incarnation });
+                        self.offer_held_change(node);
                     }
                     self.record(event!(
                         now,
                         Some(node),
                         "leader",
                         term = term,
-                        leader = fmt_vote(leader)
+                        leader = Vote(leader)
                     ));
                 }
                 // The workload does not issue ReadIndex reads yet.
@@ -1812,6 +1808,15 @@ impl World {
         match self.current_leader() {
             Some(leader) => self.propose_held(leader, false),
             None => self.schedule_operator_retry(self.now),
+        }
+    }
+
+    /// A node just won or just became ready to lead: the held change, if any, goes to it
+    /// right after the step that made it so is carried out.
+    fn offer_held_change(&mut self, node: usize) {
+        if self.held_change.is_some() {
+            let incarnation = self.hosts[node].incarnation;
+            self.schedule(self.now, Event::MembershipAtLeader { node, incarnation });
         }
     }
 
@@ -2498,10 +2503,6 @@ fn fmt_role(role: Role) -> &'static str {
     }
 }
 
-fn fmt_vote(vote: Option<NodeId>) -> String {
-    vote.map_or_else(|| "-".to_string(), |v| v.to_string())
-}
-
 /// Rewrites the WAL without the records a durable local snapshot covers, so that a restart
 /// reads only the tail (the host's side of [`Action::PersistSnapshot`] without
 /// `discard_log`). Runs only when no write is in flight, so every byte is synced and no
@@ -2538,7 +2539,7 @@ fn compact_wal(host: &mut Host) -> bool {
     true
 }
 
-/// `fmt_vote`, for the trace line.
+/// A vote or a leader in the trace line: `n1`, or `-` for none.
 struct Vote(Option<NodeId>);
 
 impl crate::trace::TraceValue for Vote {

@@ -63,7 +63,8 @@ enum Command {
     /// Exit code 0 when the scenario passed, 1 when an assertion or a checker failed, 2 on a
     /// usage error (unknown name).
     Scenario(ScenarioArgs),
-    /// Run exactly what CI runs: format check, clippy with warnings as errors, all tests.
+    /// Run exactly what CI runs: format check, clippy with warnings as errors, all tests,
+    /// and the planted-bug hunt (`hunt --ci`).
     Ci,
     /// Measure the simulator, raft-core against raft-rs, the linearizability checker and peak
     /// memory, and print one table (issue 7; the figures are in the README).

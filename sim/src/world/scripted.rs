@@ -108,7 +108,7 @@ impl World {
             Some(from),
             "send",
             id = format!("m{id}"),
-            to = format!("n{to}"),
+            to = NodeName(to),
             msg = summary
         ));
     }
@@ -208,7 +208,7 @@ impl World {
         let held = script.in_flight.remove(at);
         let cut = script.cut.contains(&(held.from, held.to));
         let now = self.now;
-        let (mid, from, to) = (format!("m{id}"), format!("n{}", held.from), held.to);
+        let (mid, from, to) = (format!("m{id}"), NodeName(held.from), held.to);
         if cut {
             self.stats.messages_partitioned += 1;
             self.record(event!(now, Some(to), "cut", id = mid, from = from));
@@ -243,7 +243,7 @@ impl World {
             Some(held.from),
             "drop",
             id = format!("m{id}"),
-            to = format!("n{}", held.to)
+            to = NodeName(held.to)
         ));
         true
     }
@@ -434,9 +434,7 @@ impl World {
         let wal = &self.hosts[node].disk.wal;
         (wal.synced_len(), wal.len())
     }
-}
 
-impl World {
     /// Writes a durable term/vote and log onto a node's disk before it boots: a scenario can
     /// start from a state drawn in a figure instead of replaying the history behind it.
     pub fn script_preload(&mut self, node: usize, hard_state: HardState, log: &[raft_core::Entry]) {
@@ -450,9 +448,7 @@ impl World {
             disk.wal.sync_to(end);
         }
     }
-}
 
-impl World {
     /// Overwrites a node's durable term/vote file with `bytes` (a damaged or short file).
     pub fn script_write_term_vote(&mut self, node: usize, bytes: Vec<u8>) {
         let file = &mut self.hosts[node].disk.term_vote;
