@@ -440,12 +440,12 @@ pub struct World {
     probe_term: u64,
     /// An armed kill-next-leader fault: (delay after winning, downtime, leaders left to kill).
     kill_next_leader: Option<(Micros, Micros, u32)>,
-    /// The operator's change waiting for a leader that takes it: proposed when a node wins
-    /// or becomes ready, and at every `OperatorRetry`; dropped when a leader refuses it for
-    /// good.
-    held_change: Option<OperatorChange>,
-    /// The steps of the operator's plan after the held one ([`Fault::Replace`],
-    /// [`Fault::Reconfigure`]): the next is held as soon as the leader accepts the current.
+    /// The operator's plan ([`Fault::Membership`] held for the next leader,
+    /// [`Fault::Replace`], [`Fault::Reconfigure`]). The first step is the held change:
+    /// proposed when a node wins or becomes ready, and at every `OperatorRetry`. It leaves
+    /// the plan when a leader accepts it (replaced by the step it leads to, if any: a
+    /// promotion after an observer is added) or when it has nothing to do; a step refused
+    /// for good ends the plan.
     plan: VecDeque<OperatorChange>,
     /// An `OperatorRetry` is in the queue (one polling chain at a time).
     operator_retry_scheduled: bool,
@@ -627,7 +627,6 @@ impl World {
             probe_done: None,
             probe_term: 0,
             kill_next_leader: None,
-            held_change: None,
             plan: VecDeque::new(),
             operator_retry_scheduled: false,
             may_be_damaged,
@@ -836,13 +835,13 @@ impl World {
             }
             Event::OperatorRetry => {
                 self.operator_retry_scheduled = false;
-                if self.calm || self.held_change.is_none() {
+                if self.calm || self.plan.is_empty() {
                     return;
                 }
                 if let Some(leader) = self.current_leader() {
                     self.propose_held(leader, true);
                 }
-                if self.held_change.is_some() {
+                if !self.plan.is_empty() {
                     let every = self.config.tick_us * u64::from(self.config.heartbeat_ticks);
                     self.schedule_operator_retry(self.now + every);
                 }
@@ -1746,10 +1745,9 @@ impl World {
             } => {
                 let change = OperatorChange::Toggle { peer, voter };
                 // A new request replaces whatever the operator's tool was still working on.
-                self.held_change = None;
                 self.plan.clear();
                 if at_next_leader {
-                    self.held_change = Some(change);
+                    self.plan.push_back(change);
                     let what = format!("change the membership of n{peer} at the next leader");
                     self.record(event!(now, None, "fault", what = what));
                 } else if let Some(leader) = self.current_leader() {
@@ -1797,14 +1795,13 @@ impl World {
     /// current leader at once, the others follow as each is accepted. With `crash_leader`,
     /// every step carries the crash until one changes the voters.
     fn start_plan(&mut self, steps: &[Step], crash_leader: bool) {
-        let Some((&first, rest)) = steps.split_first() else {
-            return;
-        };
-        self.plan = rest
+        self.plan = steps
             .iter()
             .map(|&step| OperatorChange::step(step, crash_leader))
             .collect();
-        self.held_change = Some(OperatorChange::step(first, crash_leader));
+        if self.plan.is_empty() {
+            return;
+        }
         match self.current_leader() {
             Some(leader) => self.propose_held(leader, false),
             None => self.schedule_operator_retry(self.now),
@@ -1814,7 +1811,7 @@ impl World {
     /// A node just won or just became ready to lead: the held change, if any, goes to it
     /// right after the step that made it so is carried out.
     fn offer_held_change(&mut self, node: usize) {
-        if self.held_change.is_some() {
+        if !self.plan.is_empty() {
             let incarnation = self.hosts[node].incarnation;
             self.schedule(self.now, Event::MembershipAtLeader { node, incarnation });
         }
@@ -1822,18 +1819,20 @@ impl World {
 
     /// Asks `leader` for the held change, if any.
     fn propose_held(&mut self, leader: usize, quiet: bool) {
-        if let Some(change) = self.held_change {
+        if let Some(&change) = self.plan.front() {
             self.propose_membership(leader, change, quiet);
         }
     }
 
-    /// The held step is done (accepted, or nothing to do): the plan's next step is held and
-    /// asked for at once.
-    fn next_plan_step(&mut self) {
-        if self.held_change.is_none() {
-            self.held_change = self.plan.pop_front();
+    /// The held step is done (accepted, or nothing to do), leading to `then` if any: the
+    /// plan's next step is held and asked for at once. (A change proposed without being held
+    /// finds the plan empty: a new request clears it.)
+    fn step_done(&mut self, then: Option<OperatorChange>) {
+        self.plan.pop_front();
+        if let Some(step) = then {
+            self.plan.push_front(step);
         }
-        if self.held_change.is_some() {
+        if !self.plan.is_empty() {
             self.schedule_operator_retry(self.now);
         }
     }
@@ -1906,8 +1905,7 @@ impl World {
             Ok(step) => step,
             Err(Skip::NotYet) => return,
             Err(Skip::Done) => {
-                self.held_change = None;
-                self.next_plan_step();
+                self.step_done(None);
                 return;
             }
         };
@@ -1946,20 +1944,18 @@ impl World {
                 self.stats.fault("membership-proposed");
                 self.record(event!(now, Some(leader), "fault", what = what));
                 self.execute(leader, proposed.actions);
-                self.held_change = hold_after;
                 if crash_after {
                     // One crash per plan: the steps after it go on normally.
-                    for step in self.plan.iter_mut() {
+                    for step in self.plan.iter_mut().skip(1) {
                         step.forget_crash();
                     }
                     self.crash_leader_soon(leader);
                 }
-                self.next_plan_step();
+                self.step_done(hold_after);
             }
             Err((why, for_now)) => {
                 if !for_now {
                     // Refused for good: the tool gives up, with the rest of its plan.
-                    self.held_change = None;
                     self.plan.clear();
                 }
                 if !(quiet && for_now) {
