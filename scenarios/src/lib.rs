@@ -17,7 +17,7 @@ pub mod outages;
 pub mod paper;
 pub mod script;
 
-pub use script::{ae, ar, entry, vq, Script, Sel, Setup};
+pub use script::{ae, ar, entry, vq, vr, Script, Sel, Setup};
 use sim::trace::TraceEvent;
 
 /// One scenario: its name (`paper_`, `nrg_`, `outage_` or `member_` + what it shows), its family, one

@@ -2,7 +2,7 @@
 //! through the simulator's scripted world (same host, disks, checkers), and followed by a
 //! check that no safety property was violated.
 
-use raft_core::{Action, MembershipChange, NodeId, Role};
+use raft_core::{MembershipChange, NodeId, Role};
 use sim::config::SimConfig;
 use sim::kv::{Command, KvOp};
 use sim::trace::TraceEvent;
@@ -18,8 +18,6 @@ pub struct Setup {
     pre_vote: bool,
     check_quorum: bool,
     max_bytes_per_message: Option<usize>,
-    max_entries_per_message: Option<usize>,
-    max_inflight_messages: Option<usize>,
     max_uncommitted_entries: Option<u64>,
     preload: Vec<(usize, u64, Option<usize>, Vec<u64>)>,
 }
@@ -35,8 +33,6 @@ impl Setup {
             pre_vote: true,
             check_quorum: true,
             max_bytes_per_message: None,
-            max_entries_per_message: None,
-            max_inflight_messages: None,
             max_uncommitted_entries: None,
             preload: Vec::new(),
         }
@@ -72,14 +68,6 @@ impl Setup {
     }
     pub fn max_bytes_per_message(mut self, bytes: usize) -> Setup {
         self.max_bytes_per_message = Some(bytes);
-        self
-    }
-    pub fn max_entries_per_message(mut self, entries: usize) -> Setup {
-        self.max_entries_per_message = Some(entries);
-        self
-    }
-    pub fn max_inflight_messages(mut self, messages: usize) -> Setup {
-        self.max_inflight_messages = Some(messages);
         self
     }
     pub fn max_uncommitted_entries(mut self, entries: u64) -> Setup {
@@ -252,8 +240,8 @@ impl Script {
         config.election_timeout_min_ticks = 10;
         config.election_timeout_max_ticks = 20;
         config.heartbeat_ticks = 3;
-        config.max_entries_per_message = setup.max_entries_per_message.unwrap_or(64);
-        config.max_inflight_messages = setup.max_inflight_messages.unwrap_or(8);
+        config.max_entries_per_message = 64;
+        config.max_inflight_messages = 8;
         config.faults.clock_drift_ppm = 0;
         let s = setup.clone();
         let configure = Box::new(move |_node: usize, mut c: raft_core::Config| {
@@ -300,12 +288,6 @@ impl Script {
         if let Some(b) = setup.max_bytes_per_message {
             text.push_str(&format!(", max {b} bytes per message"));
         }
-        if let Some(e) = setup.max_entries_per_message {
-            text.push_str(&format!(", max {e} entries per message"));
-        }
-        if let Some(i) = setup.max_inflight_messages {
-            text.push_str(&format!(", max {i} in flight"));
-        }
         if let Some(u) = setup.max_uncommitted_entries {
             text.push_str(&format!(", max {u} uncommitted"));
         }
@@ -346,17 +328,6 @@ impl Script {
         self.begin(format!("tick n{node} x{count}"));
         for _ in 0..count {
             self.w().script_tick(node);
-        }
-        self.end();
-    }
-
-    /// `count` rounds of one tick of every node, in node order, nothing delivered between.
-    pub fn tick_all(&mut self, count: u32) {
-        self.begin(format!("tick all x{count}"));
-        for _ in 0..count {
-            for n in 0..self.nodes() {
-                self.w().script_tick(n);
-            }
         }
         self.end();
     }
@@ -559,18 +530,6 @@ impl Script {
         self.end();
     }
 
-    /// Any other input, by closure (a hand-built message, say). `what` names it in the trace.
-    pub fn input(
-        &mut self,
-        node: usize,
-        what: &str,
-        f: impl FnOnce(&mut raft_core::Node) -> Vec<Action>,
-    ) {
-        self.begin(format!("{what} at n{node}"));
-        self.w().script_input(node, |n| Ok::<_, ()>(f(n)));
-        self.end();
-    }
-
     /// Hands `node` a message as if `from` had sent it (a stale or forged message from the
     /// past, as NATS's single-node tests build by hand).
     pub fn inject(&mut self, from: usize, node: usize, message: raft_core::Message) {
@@ -612,17 +571,6 @@ impl Script {
         ids.len()
     }
 
-    /// Delivers the newest matching message first (reordering).
-    pub fn deliver_reversed(&mut self, sel: Sel) -> usize {
-        self.begin(format!("deliver newest first {}", sel.describe()));
-        let ids = self.ids(sel);
-        for &id in ids.iter().rev() {
-            self.w().script_deliver(id);
-        }
-        self.end();
-        ids.len()
-    }
-
     /// Drops every in-flight message `sel` matches.
     pub fn drop(&mut self, sel: Sel) -> usize {
         self.begin(format!("drop {}", sel.describe()));
@@ -645,29 +593,46 @@ impl Script {
         ids.len()
     }
 
-    /// Takes matching messages off the wire to deliver later with [`Script::release`] (a
-    /// delay).
+    /// Takes matching messages off the wire, to deliver later with [`Script::release`] (a
+    /// delay): until then no step delivers them, and a cut made meanwhile does not reach
+    /// them.
     pub fn hold(&mut self, sel: Sel) -> Vec<Held> {
         self.begin(format!("hold back {}", sel.describe()));
-        let held: Vec<Held> = self
-            .world()
-            .in_flight()
-            .iter()
-            .filter(|h| sel.matches(h))
-            .cloned()
+        let held = self
+            .ids(sel)
+            .into_iter()
+            .filter_map(|id| self.w().script_take(id))
             .collect();
         self.end();
         held
     }
 
-    /// Delivers messages taken with [`Script::hold`] that are still in flight (so a delayed
-    /// message arrives after everything else). Settle steps skip held messages only if the
-    /// script drops them first, so hold, then [`Script::settle_except`].
-    pub fn release(&mut self, held: &[Held]) {
+    /// Puts a second copy of every matching message aside, to arrive later with
+    /// [`Script::release`] (a redelivery); the originals stay on the wire.
+    pub fn hold_copy(&mut self, sel: Sel) -> Vec<Held> {
+        self.begin(format!("hold back a copy of {}", sel.describe()));
+        let copies = self
+            .ids(sel)
+            .into_iter()
+            .filter_map(|id| self.w().script_duplicate(id))
+            .collect::<Vec<u64>>();
+        let held = copies
+            .into_iter()
+            .filter_map(|copy| self.w().script_take(copy))
+            .collect();
+        self.end();
+        held
+    }
+
+    /// Delivers messages taken with [`Script::hold`] (each once: they are consumed), in
+    /// order, after whatever happened meanwhile (a cut link still loses them at delivery).
+    pub fn release(&mut self, held: Vec<Held>) {
         let ids: Vec<String> = held.iter().map(|h| format!("m{}", h.id)).collect();
         self.begin(format!("release {}", ids.join(",")));
         for h in held {
-            self.w().script_deliver(h.id);
+            let id = h.id;
+            self.w().script_put_back(h);
+            self.w().script_deliver(id);
         }
         self.end();
     }
@@ -678,38 +643,6 @@ impl Script {
         self.begin("settle".into());
         self.w().script_settle(SETTLE_ROUNDS);
         self.end();
-    }
-
-    /// Settles, but leaves the held messages on the wire.
-    pub fn settle_except(&mut self, held: &[Held]) {
-        let ids: Vec<String> = held.iter().map(|h| format!("m{}", h.id)).collect();
-        self.begin(format!("settle except {}", ids.join(",")));
-        for _ in 0..SETTLE_ROUNDS {
-            let mut progressed = self.sync_all_quiet();
-            let todo: Vec<u64> = self
-                .world()
-                .in_flight()
-                .iter()
-                .map(|h| h.id)
-                .filter(|id| held.iter().all(|h| h.id != *id))
-                .collect();
-            for id in todo {
-                progressed |= self.w().script_deliver(id);
-            }
-            if !progressed {
-                self.end();
-                return;
-            }
-        }
-        self.fail("did not settle".into());
-    }
-
-    fn sync_all_quiet(&mut self) -> bool {
-        let mut any = false;
-        for n in 0..self.nodes() {
-            any |= self.w().script_sync(n) > 0;
-        }
-        any
     }
 
     /// Cuts both directions between every pair across the groups (a partition).
@@ -744,13 +677,6 @@ impl Script {
         self.begin(format!("cut n{a}<->n{b}"));
         self.w().script_cut(a, b, true);
         self.w().script_cut(b, a, true);
-        self.end();
-    }
-
-    /// Cuts one direction only: `from` can no longer reach `to`.
-    pub fn cut_one_way(&mut self, from: usize, to: usize) {
-        self.begin(format!("cut n{from}->n{to}"));
-        self.w().script_cut(from, to, true);
         self.end();
     }
 
@@ -800,25 +726,6 @@ impl Script {
     pub fn restart(&mut self, node: usize) {
         self.begin(format!("restart n{node}"));
         self.w().script_start(node);
-        self.end();
-    }
-
-    /// Flips a bit in synced WAL data `from_end` bytes before the end of the synced part.
-    #[track_caller]
-    pub fn corrupt_wal(&mut self, node: usize, from_end: usize) {
-        self.begin(format!(
-            "corrupt wal n{node} ({from_end} bytes from the synced end)"
-        ));
-        if !self.w().script_corrupt_wal(node, from_end) {
-            self.fail("nothing synced to corrupt".into());
-        }
-        self.end();
-    }
-
-    /// The node's disk is replaced by an empty one (crash it first).
-    pub fn wipe_disk(&mut self, node: usize) {
-        self.begin(format!("wipe disk n{node}"));
-        self.w().script_wipe_disk(node);
         self.end();
     }
 
@@ -1092,6 +999,16 @@ pub fn vq(candidate: usize, term: u64, last_term: u64, last_index: u64) -> raft_
         last_term,
         last_index,
         candidate: NodeId(candidate as u64),
+    })
+}
+
+/// A hand-built VoteResponse from `peer`.
+pub fn vr(peer: usize, term: u64, granted: bool) -> raft_core::Message {
+    raft_core::Message::VoteResponse(raft_core::VoteResponse {
+        term,
+        peer: NodeId(peer as u64),
+        granted,
+        empty_log: false,
     })
 }
 

@@ -56,3 +56,25 @@ fn scenario_names_are_unique_and_prefixed_by_family() {
         assert!(!s.about.is_empty(), "{} has no description", s.name);
     }
 }
+
+/// Every snapshot belongs to a scenario and every scenario has one: a renamed or deleted
+/// scenario leaves no stale golden trace behind, and an empty scenario list cannot pass.
+#[test]
+fn snapshots_and_scenarios_match_one_to_one() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut snapshots: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|entry| {
+            let name = entry.unwrap().file_name().into_string().ok()?;
+            name.strip_suffix(".snap").map(str::to_string)
+        })
+        .collect();
+    snapshots.sort();
+    let mut names: Vec<String> = scenarios::all()
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "no scenarios");
+    assert_eq!(snapshots, names);
+}

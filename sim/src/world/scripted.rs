@@ -117,10 +117,6 @@ impl World {
         self.config.nodes
     }
 
-    pub fn now(&self) -> Micros {
-        self.now
-    }
-
     /// Moves virtual time forward (one script step).
     pub fn script_advance(&mut self, us: Micros) {
         self.now += us;
@@ -230,6 +226,20 @@ impl World {
         true
     }
 
+    /// Takes the in-flight message `id` off the wire (a delay): no delivery, settle or cut
+    /// reaches it until [`World::script_put_back`] puts it back.
+    pub fn script_take(&mut self, id: u64) -> Option<Held> {
+        let script = self.script();
+        let at = script.in_flight.iter().position(|h| h.id == id)?;
+        Some(script.in_flight.remove(at))
+    }
+
+    /// Puts a message taken with [`World::script_take`] back on the wire, after everything
+    /// already on it.
+    pub fn script_put_back(&mut self, held: Held) {
+        self.script().in_flight.push(held);
+    }
+
     /// Drops the in-flight message `id`.
     pub fn script_drop(&mut self, id: u64) -> bool {
         let script = self.script();
@@ -278,11 +288,6 @@ impl World {
 
     pub fn script_heal(&mut self) {
         self.script().cut.clear();
-    }
-
-    pub fn is_cut(&self, from: usize, to: usize) -> bool {
-        let script = self.scripted.as_ref().expect("a scripted world");
-        script.cut.contains(&(from, to))
     }
 
     /// A stalled disk completes nothing during [`World::script_settle`] (an explicit
@@ -399,40 +404,6 @@ impl World {
         // Small-file replacements are renamed only when the persist completes in scripted
         // mode, so none is half-renamed here: the crash loses them whole.
         self.crash(node, Micros::MAX / 4);
-    }
-
-    /// Damages a synced byte of the WAL `from_end` bytes before its end (inside the last
-    /// record when small), as a bit flip on the platter would.
-    pub fn script_corrupt_wal(&mut self, node: usize, from_end: usize) -> bool {
-        let wal = &mut self.hosts[node].disk.wal;
-        let len = wal.synced_len();
-        if from_end == 0 || from_end > len {
-            return false;
-        }
-        let mut bytes = wal.bytes()[..len].to_vec();
-        bytes[len - from_end] ^= 0x40;
-        let rest = wal.bytes()[len..].to_vec();
-        wal.replace(bytes);
-        wal.append(&rest);
-        self.record(event!(
-            self.now,
-            Some(node),
-            "fault",
-            what = format!("corrupt wal byte {} of {len}", len - from_end)
-        ));
-        true
-    }
-
-    /// Loses a node's whole disk (a replaced drive): it restarts empty.
-    pub fn script_wipe_disk(&mut self, node: usize) {
-        self.hosts[node].disk = Disk::default();
-        self.record(event!(self.now, Some(node), "fault", what = "disk wiped"));
-    }
-
-    /// The node's durable WAL length and written length (synced, written).
-    pub fn wal_len(&self, node: usize) -> (usize, usize) {
-        let wal = &self.hosts[node].disk.wal;
-        (wal.synced_len(), wal.len())
     }
 
     /// Writes a durable term/vote and log onto a node's disk before it boots: a scenario can
