@@ -423,17 +423,20 @@ impl Node {
         // latest membership, and starting from it would lose the one before an uncommitted
         // change (a node removed by it could not tell, after a restart, that it may still
         // have to campaign: `may_campaign`).
-        let log_has_membership = recovered
-            .log
-            .iter()
-            .any(|e| Membership::default().after_entry(e).is_some());
+        let log_has_membership = || {
+            recovered.log.iter().any(|e| {
+                matches!(
+                    e.kind,
+                    EntryKind::PeerState | EntryKind::AddPeer | EntryKind::RemovePeer
+                )
+            })
+        };
         let base = match (&recovered.snapshot, &recovered.membership) {
             (Some(snapshot), _) => Membership::from_peer_state(&snapshot.meta.peers),
-            (None, _) if log_has_membership => {
-                Membership::with_voters(config.voters.iter().copied())
+            (None, Some(peer_state)) if !log_has_membership() => {
+                Membership::from_peer_state(peer_state)
             }
-            (None, Some(peer_state)) => Membership::from_peer_state(peer_state),
-            (None, None) => Membership::with_voters(config.voters.iter().copied()),
+            _ => Membership::with_voters(config.voters.iter().copied()),
         };
         let mut membership = MembershipLog::new(base);
         membership.appended(&recovered.log);
@@ -743,12 +746,9 @@ impl Node {
         data: impl Into<Bytes>,
         out: &mut Vec<Action>,
     ) -> Result<u64, ProposeError> {
-        self.check_can_propose(term)?;
-        self.check_uncommitted_limit(1)?;
-        self.append_as_leader(EntryKind::Normal, data.into());
-        self.replicate_to_all();
+        let (index, _) = self.append_proposals(term, std::iter::once(data.into()))?;
         self.finish_into(out);
-        Ok(self.log.last_index())
+        Ok(index)
     }
 
     /// Proposes entries as one contiguous run of log indexes (NRG `ProposeMulti`): no other
@@ -758,17 +758,11 @@ impl Node {
         term: u64,
         batch: Vec<Bytes>,
     ) -> Result<Proposed, ProposeError> {
-        self.check_can_propose(term)?;
         if batch.is_empty() {
+            self.check_can_propose(term)?;
             return Err(ProposeError::EmptyBatch);
         }
-        self.check_uncommitted_limit(batch.len() as u64)?;
-        let first_index = self.log.last_index() + 1;
-        for data in batch {
-            self.append_as_leader(EntryKind::Normal, data);
-        }
-        let last_index = self.log.last_index();
-        self.replicate_to_all();
+        let (first_index, last_index) = self.append_proposals(term, batch.into_iter())?;
         Ok(Proposed {
             first_index,
             last_index,
@@ -1266,38 +1260,33 @@ impl Node {
     /// it to campaign now.
     fn send_timeout_now_once_caught_up(&mut self, peer: NodeId) {
         let last_index = self.log.last_index();
-        let Some(leadership) = self.leadership.as_ref() else {
+        let Some(leadership) = self.leadership.as_mut() else {
             return;
         };
-        let caught_up = leadership
-            .transfer
-            .as_ref()
-            .is_some_and(|t| t.target == peer)
-            && leadership
-                .progress
-                .get(&peer)
-                .is_some_and(|p| p.match_index == last_index);
-        if caught_up {
-            // The target campaigns from now on: give it a whole election timeout before the
-            // leader takes proposals again, or a transfer that caught up late would be
-            // abandoned while the target campaigns, and the leader's new entries would make
-            // the target's election fail (found by the simulator: a term bump and a split vote
-            // after the faults had stopped).
-            if let Some(transfer) = self
-                .leadership
-                .as_mut()
-                .and_then(|l| l.transfer.as_mut())
-                .filter(|t| !t.timeout_now_sent)
-            {
-                transfer.timeout_now_sent = true;
-                transfer.elapsed = 0;
-            }
-            let message = Message::TimeoutNow(TimeoutNow {
-                term: self.hard_state.term,
-                leader: self.config.id,
-            });
-            self.send_unattested(peer, message);
+        let Some(transfer) = leadership.transfer.as_mut().filter(|t| t.target == peer) else {
+            return;
+        };
+        if leadership
+            .progress
+            .get(&peer)
+            .is_none_or(|p| p.match_index != last_index)
+        {
+            return;
         }
+        // The target campaigns from now on: give it a whole election timeout before the
+        // leader takes proposals again, or a transfer that caught up late would be abandoned
+        // while the target campaigns, and the leader's new entries would make the target's
+        // election fail (found by the simulator: a term bump and a split vote after the
+        // faults had stopped).
+        if !transfer.timeout_now_sent {
+            transfer.timeout_now_sent = true;
+            transfer.elapsed = 0;
+        }
+        let message = Message::TimeoutNow(TimeoutNow {
+            term: self.hard_state.term,
+            leader: self.config.id,
+        });
+        self.send_unattested(peer, message);
     }
 
     /// Rule (leader transfer): a transfer that has not ended leadership within
@@ -1924,7 +1913,7 @@ impl Node {
         self.log.append(entry.clone());
         let changes_membership =
             kind != EntryKind::Normal && self.membership.appended(std::slice::from_ref(&entry));
-        self.record_log_write(entry.index - 1, vec![entry]);
+        self.record_log_write(entry.index - 1, std::iter::once(entry));
         if changes_membership {
             self.membership_changed();
         }
@@ -1934,12 +1923,26 @@ impl Node {
     /// (not leading, transferring, overloaded) it is dropped like a lost message and the
     /// client retries.
     fn handle_forwarded_proposal(&mut self, proposal: ForwardProposal) {
-        if self.check_can_propose(self.hard_state.term).is_ok()
-            && self.check_uncommitted_limit(1).is_ok()
-        {
-            self.append_as_leader(EntryKind::Normal, proposal.data);
-            self.replicate_to_all();
+        let term = self.hard_state.term;
+        let _dropped_when_refused = self.append_proposals(term, std::iter::once(proposal.data));
+    }
+
+    /// The one path of every proposal (local, batched, forwarded): checks that this node may
+    /// take them in `term` and that flow control has room for all of them, appends them as
+    /// one contiguous run and replicates. Returns their first and last index.
+    fn append_proposals(
+        &mut self,
+        term: u64,
+        batch: impl ExactSizeIterator<Item = Bytes>,
+    ) -> Result<(u64, u64), ProposeError> {
+        self.check_can_propose(term)?;
+        self.check_uncommitted_limit(batch.len() as u64)?;
+        let first_index = self.log.last_index() + 1;
+        for data in batch {
+            self.append_as_leader(EntryKind::Normal, data);
         }
+        self.replicate_to_all();
+        Ok((first_index, self.log.last_index()))
     }
 
     /// Rules for an AppendEntries response at the leader:
@@ -1947,7 +1950,7 @@ impl Node {
     /// - the match index is what the acknowledged request contained, never the leader's own
     ///   bookkeeping, and never moves back;
     /// - a rejection moves the next index back to the follower's hint, unless it is stale;
-    ///   one below the match index is a lost disk ([`handle_append_rejection`]).
+    ///   one below the match index is a lost disk ([`Progress::reject`]).
     fn handle_append_response(&mut self, from: NodeId, response: AppendResponse) {
         if self.role != Role::Leader
             || response.term != self.hard_state.term
@@ -1976,7 +1979,7 @@ impl Node {
                 self.advance_leader_commit();
             }
         } else {
-            handle_append_rejection(progress, response.index);
+            progress.reject(response.index);
         }
         self.send_append(from);
         self.send_timeout_now_once_caught_up(from);
@@ -2506,7 +2509,10 @@ impl Node {
 
     // ----- durability plumbing ---------------------------------------------------------
 
-    fn record_log_write(&mut self, prev_index: u64, entries: Vec<Entry>) {
+    /// Adds appended entries (after `prev_index`, which may cut the log) to the pending log
+    /// write. An iterator, so a leader's entries extend the pending write one by one without
+    /// a `Vec` each, and a follower's message `Vec` becomes the write's without a copy.
+    fn record_log_write(&mut self, prev_index: u64, entries: impl IntoIterator<Item = Entry>) {
         match self.pending_log_write.as_mut() {
             Some(write) if prev_index >= write.prev_index => {
                 let keep = (prev_index - write.prev_index) as usize;
@@ -2518,7 +2524,7 @@ impl Node {
                 self.pending_log_write = Some(LogWrite {
                     prev_index,
                     prev_term,
-                    entries,
+                    entries: entries.into_iter().collect(),
                 });
             }
         }
@@ -2580,8 +2586,9 @@ impl Node {
     }
 
     fn finish(&mut self) -> Vec<Action> {
-        self.flush_persist();
-        std::mem::take(&mut self.actions)
+        let mut actions = Vec::new();
+        self.finish_into(&mut actions);
+        actions
     }
 
     /// [`Node::finish`] into the host's buffer. When `out` is empty the two buffers are
@@ -2704,28 +2711,4 @@ fn entries_after_snapshot(
         }
     }
     Ok(kept)
-}
-
-/// Rule (a replaced disk): a rejection whose hint is below the follower's match index in this
-/// term says it no longer holds entries it acknowledged, e.g. its WAL was lost and only its
-/// term/vote file survived. Raft assumes acknowledged entries are durable, so this is outside
-/// its fault model (the commit those acknowledgements made may now rest on fewer nodes than a
-/// quorum, which no protocol step can undo); but refusing to repair the follower only keeps it
-/// empty while this leader lasts (it kept probing at the old match index and the follower kept
-/// answering "I have nothing"). So the leader forgets the match (back to 0: it now knows
-/// nothing the follower holds) and probes from the hint, falling back to the snapshot if that
-/// is compacted. A rejection that is merely stale (sent before an acknowledgement that overtook
-/// it on the wire) looks the same and is handled the same: that costs one resend, which the
-/// follower acknowledges again, and a lower match index only delays commits: the commit index
-/// never moves back, and everything else that reads the match index only relies on the
-/// follower holding at least that much. Any other rejection is [`Progress::reject`]'s: the
-/// next index moves back to the hint, never below the match index, and a stale one changes
-/// nothing. During a snapshot transfer rejections are ignored: the snapshot repairs the
-/// follower either way.
-fn handle_append_rejection(progress: &mut Progress, hint: u64) {
-    if hint < progress.match_index && progress.state != ProgressState::Snapshot {
-        progress.forget_match(hint);
-    } else {
-        progress.reject(hint);
-    }
 }

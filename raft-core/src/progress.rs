@@ -101,7 +101,7 @@ impl FromIterator<(NodeId, Progress)> for ProgressMap {
 pub struct Progress {
     /// Highest index known to be replicated and durable on the follower, learnt only from the
     /// follower's acknowledgement of a request that contained it. Never decreases in a term,
-    /// except when the follower says it lost entries it acknowledged ([`Progress::forget_match`]).
+    /// except when the follower says it lost entries it acknowledged ([`Progress::reject`]).
     pub match_index: u64,
     /// Next index to send. Invariant: `match_index < next_index`.
     pub next_index: u64,
@@ -168,33 +168,39 @@ impl Progress {
         }
     }
 
-    /// Handles a rejection carrying `hint` (retry from `hint + 1`). Returns true when the hint
-    /// moved `next_index` back; a stale rejection (for a request older than the current
-    /// position) changes nothing.
+    /// Handles a rejection carrying `hint` (retry from `hint + 1`). Returns true when it
+    /// moved `next_index` back.
+    ///
+    /// - During a snapshot transfer it changes nothing: the snapshot repairs the follower
+    ///   either way.
+    /// - A hint at or above the match index moves the next index back to it; a stale
+    ///   rejection (for a request older than the current position) changes nothing.
+    /// - A hint below the match index says the follower no longer holds entries it
+    ///   acknowledged, e.g. its WAL was lost and only its term/vote file survived. Raft
+    ///   assumes acknowledged entries are durable, so this is outside its fault model (the
+    ///   commits those acknowledgements made may now rest on fewer nodes than a quorum, which
+    ///   no protocol step can undo); but refusing to repair the follower only keeps it empty
+    ///   while this leader lasts. So the match index goes back to 0 (nothing the follower
+    ///   holds is known any more) and the next probe starts after the hint, falling back to
+    ///   the snapshot if that is compacted. A rejection merely overtaken on the wire by an
+    ///   acknowledgement looks the same and is handled the same: that costs one resend, and
+    ///   a lower match index only delays commits (the commit index never moves back, and
+    ///   everything else that reads the match index relies only on the follower holding at
+    ///   least that much).
     pub fn reject(&mut self, hint: u64) -> bool {
         if self.state == ProgressState::Snapshot {
-            return false; // the snapshot repairs whatever the follower lacks
-        }
-        let candidate = (hint + 1).max(self.match_index + 1);
-        if candidate >= self.next_index {
             return false;
         }
-        self.next_index = candidate;
-        self.state = ProgressState::Probe;
-        self.probe_sent = false;
-        self.inflight.clear();
-        true
-    }
-
-    /// The follower rejected below its match index: it lost entries it acknowledged (a lost
-    /// or replaced disk; the rule is `handle_append_rejection` in node.rs). Nothing it holds is
-    /// known any more: the match index goes back to 0 and the next probe starts after `hint`.
-    pub fn forget_match(&mut self, hint: u64) {
-        self.match_index = 0;
+        if hint < self.match_index {
+            self.match_index = 0;
+        } else if hint + 1 >= self.next_index {
+            return false;
+        }
         self.next_index = hint + 1;
         self.state = ProgressState::Probe;
         self.probe_sent = false;
         self.inflight.clear();
+        true
     }
 
     /// Whether the leader may send another AppendEntries with entries now.
@@ -305,12 +311,22 @@ mod tests {
     }
 
     #[test]
-    fn rejection_never_goes_below_match() {
+    fn rejection_at_or_above_match_moves_next_index_back_to_the_hint() {
+        let mut progress = Progress::new(10);
+        progress.acknowledge(5);
+        progress.sent(9);
+        assert!(progress.reject(5));
+        assert_eq!((progress.match_index, progress.next_index), (5, 6));
+        assert_eq!(progress.state, ProgressState::Probe);
+    }
+
+    #[test]
+    fn rejection_below_match_forgets_the_match_and_probes_from_the_hint() {
         let mut progress = Progress::new(10);
         progress.acknowledge(5);
         progress.sent(9);
         assert!(progress.reject(2));
-        assert_eq!(progress.next_index, 6);
+        assert_eq!((progress.match_index, progress.next_index), (0, 3));
         assert_eq!(progress.state, ProgressState::Probe);
     }
 

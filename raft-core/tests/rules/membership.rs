@@ -382,20 +382,21 @@ fn recovered_log_membership_wins_over_the_peer_state_file() {
 // ----- a node removed by an uncommitted change ------------------------------------------------
 
 /// n1's log ends with its own removal ({n2, n3}), not committed: the leader that appended it
-/// lost leadership before replicating it.
-fn removed_by_an_uncommitted_change() -> Node {
-    recovered(
-        THREE,
-        hs(2, None),
-        vec![entry(1, 1), peers_entry(2, 2, &[2, 3], &[])],
-    )
+/// lost leadership before replicating it. With `peer_state`, n1 restarted with the new
+/// membership already in its peer-state file (the log, which starts at index 1, shows it is
+/// one change after the configured voters).
+fn removed_by_an_uncommitted_change(peer_state: Option<raft_core::PeerState>) -> Node {
+    let log = vec![entry(1, 1), peers_entry(2, 2, &[2, 3], &[])];
+    let node = match peer_state {
+        None => recovered(THREE, hs(2, None), log),
+        Some(peers) => recovered_member(config(THREE, SEED), hs(2, None), log, peers),
+    };
+    assert_eq!(voters(&node), vec![2, 3]);
+    node
 }
 
-#[test]
-fn node_removed_by_an_uncommitted_change_still_campaigns_asking_the_new_voters() {
-    let mut node = removed_by_an_uncommitted_change();
-    assert_eq!(voters(&node), vec![2, 3]);
-
+/// The campaign of a node removed by an uncommitted change: it asks the new voters only.
+fn campaigns_asking_the_new_voters(node: &mut Node) {
     assert_eq!(
         node.campaign(),
         vec![
@@ -413,32 +414,64 @@ fn node_removed_by_an_uncommitted_change_still_campaigns_asking_the_new_voters()
 }
 
 #[test]
-fn node_removed_by_an_uncommitted_change_does_not_count_its_own_vote() {
-    let mut node = removed_by_an_uncommitted_change();
-    node.campaign();
-    node.persisted(PersistId(1)).unwrap();
-
-    // One grant of the two new voters is not a majority of them.
-    assert_eq!(node.receive(n(2), grant(2, 3)), vec![]);
-    assert_eq!(node.role(), Role::Candidate);
-    let won = node.receive(n(3), grant(3, 3));
-    assert_eq!(won[0], role(Role::Leader, 3));
+fn node_removed_by_an_uncommitted_change_still_campaigns_asking_the_new_voters() {
+    campaigns_asking_the_new_voters(&mut removed_by_an_uncommitted_change(None));
 }
 
 #[test]
 fn node_restarted_with_its_uncommitted_removal_still_campaigns() {
-    // The peer-state file already holds the new membership; the log, which starts at index 1,
-    // shows it is one change after the configured voters, and nothing is committed yet.
-    let mut node = recovered_member(
-        config(THREE, SEED),
-        hs(2, None),
-        vec![entry(1, 1), peers_entry(2, 2, &[2, 3], &[])],
-        peers(&[2, 3], &[]),
-    );
-    assert_eq!(voters(&node), vec![2, 3]);
+    let peers = peers(&[2, 3], &[]);
+    campaigns_asking_the_new_voters(&mut removed_by_an_uncommitted_change(Some(peers)));
+}
 
+#[test]
+fn node_removed_by_an_uncommitted_change_does_not_count_its_own_vote() {
+    let mut node = removed_by_an_uncommitted_change(None);
+    campaigns_asking_the_new_voters(&mut node);
+
+    // One grant of the two new voters is not a majority of them.
+    assert_eq!(node.receive(n(2), grant(2, 3)), vec![]);
+    assert_eq!(node.role(), Role::Candidate);
+    // Two of two: it leads, with a no-op holding the voters it leads ({n2, n3}), sent to them.
+    let noop = noop(3, 3, &[2, 3]);
+    assert_eq!(
+        node.receive(n(3), grant(3, 3)),
+        vec![
+            role(Role::Leader, 3),
+            persist(2, None, Some(write(2, 2, vec![noop.clone()]))),
+            send(2, append(1, 3, 2, 2, vec![noop.clone()], 0)),
+            send(3, append(1, 3, 2, 2, vec![noop], 0)),
+        ]
+    );
+}
+
+#[test]
+fn node_removed_by_an_uncommitted_change_does_not_count_its_own_pre_vote() {
+    let log = vec![entry(1, 1), peers_entry(2, 2, &[2, 3], &[])];
+    let mut node = recovered_with(defaults(THREE, SEED), hs(2, None), log);
     assert_eq!(
         node.campaign(),
+        vec![
+            send(2, pre_vote_request(1, 3, 2, 2)),
+            send(3, pre_vote_request(1, 3, 2, 2)),
+        ]
+    );
+    // One pre-vote of the two new voters is not a majority of them.
+    assert_eq!(node.receive(n(2), pre_vote_grant(2, 3)), vec![]);
+    assert_eq!(
+        node.receive(n(3), pre_vote_grant(3, 3)),
+        vec![
+            role(Role::Candidate, 3),
+            persist(1, Some(hs(3, Some(1))), None)
+        ]
+    );
+}
+
+#[test]
+fn node_removed_by_an_uncommitted_change_campaigns_when_told_to() {
+    let mut node = removed_by_an_uncommitted_change(None);
+    assert_eq!(
+        node.receive(n(2), timeout_now(2, 2)),
         vec![
             role(Role::Candidate, 3),
             persist(1, Some(hs(3, Some(1))), None)
