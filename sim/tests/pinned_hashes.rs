@@ -129,10 +129,9 @@ fn trace_hashes_and_verdicts_are_pinned() {
     actual.extend(planted_lines(&previous));
 
     if updating() {
-        assert!(
-            cfg!(feature = "planted-bugs"),
-            "record with --features planted-bugs, or the planted lines are lost"
-        );
+        if !cfg!(feature = "planted-bugs") {
+            panic!("record with --features planted-bugs, or the planted lines are lost");
+        }
         let header = "# Trace hashes and verdicts pinned by sim/tests/pinned_hashes.rs.\n\
                       # Re-record: PINNED_UPDATE=1 cargo test -p sim --features planted-bugs --test pinned_hashes\n";
         let path = pin_file();
