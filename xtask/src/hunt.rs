@@ -1,7 +1,7 @@
 //! `cargo xtask hunt`: plant each catalogued bug in raft-core, run ordinary swarm seeds until
 //! the first failure, shrink it, and check the correct core over the same seeds.
 
-use crate::{default_jobs, usage_error};
+use crate::shared::{default_jobs, usage_error};
 use clap::Args;
 use raft_core::planted::PlantedBug;
 use serde_json::json;
@@ -102,7 +102,7 @@ fn hunt_seeds(
                         report: Some(report),
                     }),
                     Err(panic) => {
-                        let message = crate::panic_message(&*panic);
+                        let message = crate::shared::panic_message(&*panic);
                         let violation = sim::Violation {
                             property: sim::Property::Panic,
                             time: 0,
@@ -308,7 +308,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 "false_positive": control.as_ref().map(|f| json!({"seed": f.seed, "violation": f.violation.to_string()})),
             },
         });
-        if !crate::write_file(
+        if !crate::shared::write_file(
             path,
             &serde_json::to_string_pretty(&report).unwrap(),
             "report",
