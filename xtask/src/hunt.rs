@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// The target: every planted bug found within this many swarm seeds.
+/// The project's target: every planted bug found within this many swarm seeds.
 const TARGET_SEEDS: u64 = 1_000;
 
 #[derive(Args)]
@@ -272,7 +272,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     found_seeds.sort();
     let median = found_seeds.get(found_seeds.len() / 2).copied();
     let missed = rows.iter().filter(|r| r["found"] != true).count();
-    // Bugs found, but only beyond the 1,000-seed target (with a larger budget).
+    // Bugs found, but only beyond the project's 1,000-seed target (with a larger budget).
     let beyond_target: Vec<(&str, u64)> = rows
         .iter()
         .filter(|r| r["found"] == true)

@@ -77,7 +77,8 @@ enum Command {
     /// and the planted-bug hunt (`hunt --ci`).
     Ci,
     /// Measure the simulator, raft-core against raft-rs, the linearizability checker and peak
-    /// memory, and print one table (issue 7; the figures are in the README).
+    /// memory against the project's performance targets, and print one table (the figures are
+    /// in the README).
     Bench(bench::BenchArgs),
 }
 

@@ -1,5 +1,5 @@
-//! `cargo xtask bench`: every performance figure of issue 7 from one process run, printed as
-//! one table (and written as JSON with `--json`).
+//! `cargo xtask bench`: every figure of the project's performance budget from one process
+//! run, printed as one table beside its target (and written as JSON with `--json`).
 //!
 //! The harness is hand-rolled: each measurement is a whole workload (a simulation run, a
 //! sweep, a replication loop, a checker pass over a data set) that takes from milliseconds to
