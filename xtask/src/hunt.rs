@@ -1,7 +1,7 @@
 //! `cargo xtask hunt`: plant each catalogued bug in raft-core, run ordinary swarm seeds until
 //! the first failure, shrink it, and check the correct core over the same seeds.
 
-use crate::{default_jobs, usage_error};
+use crate::shared::{default_jobs, usage_error};
 use clap::Args;
 use raft_core::planted::PlantedBug;
 use serde_json::json;
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// The target: every planted bug found within this many swarm seeds.
+/// The project's target: every planted bug found within this many swarm seeds.
 const TARGET_SEEDS: u64 = 1_000;
 
 #[derive(Args)]
@@ -102,7 +102,7 @@ fn hunt_seeds(
                         report: Some(report),
                     }),
                     Err(panic) => {
-                        let message = crate::panic_message(&*panic);
+                        let message = crate::shared::panic_message(&*panic);
                         let violation = sim::Violation {
                             property: sim::Property::Panic,
                             time: 0,
@@ -272,7 +272,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     found_seeds.sort();
     let median = found_seeds.get(found_seeds.len() / 2).copied();
     let missed = rows.iter().filter(|r| r["found"] != true).count();
-    // Bugs found, but only beyond the 1,000-seed target (with a larger budget).
+    // Bugs found, but only beyond the project's 1,000-seed target (with a larger budget).
     let beyond_target: Vec<(&str, u64)> = rows
         .iter()
         .filter(|r| r["found"] == true)
@@ -308,7 +308,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 "false_positive": control.as_ref().map(|f| json!({"seed": f.seed, "violation": f.violation.to_string()})),
             },
         });
-        if !crate::write_file(
+        if !crate::shared::write_file(
             path,
             &serde_json::to_string_pretty(&report).unwrap(),
             "report",

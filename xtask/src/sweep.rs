@@ -1,6 +1,8 @@
 //! `sweep`, `sweep-merge`, `replay` and `shrink`.
 
-use crate::{default_jobs, print_summary, repro, usage_error, Overrides, Views};
+use crate::flags::{repro, Overrides, Views};
+use crate::shared::{default_jobs, usage_error};
+use crate::simulate::print_summary;
 use clap::Args;
 use serde_json::{json, Value};
 use sim::bundle::{self, Bundle};
@@ -254,7 +256,7 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
             }).collect::<Vec<_>>(),
             "slowest": slowest.iter().take(10).map(|r| json!({"seed": r.seed, "seconds": r.elapsed.as_secs_f64()})).collect::<Vec<_>>(),
         });
-        if !crate::write_file(
+        if !crate::shared::write_file(
             path,
             &serde_json::to_string_pretty(&report).unwrap(),
             "report",
@@ -295,7 +297,7 @@ fn run_seed(seed: u64, overrides: &Overrides, bundles: &Path) -> SeedResult {
             }
         }
         Err(panic) => {
-            let message = crate::panic_message(&*panic);
+            let message = crate::shared::panic_message(&*panic);
             let text = format!("panic: {message}");
             SeedResult {
                 seed,
@@ -366,7 +368,7 @@ pub fn merge_command(args: MergeArgs) -> ExitCode {
                 "seeds": failures.iter().map(|f| f["seed"].clone()).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         });
-        if !crate::write_file(
+        if !crate::shared::write_file(
             path,
             &serde_json::to_string_pretty(&merged).unwrap(),
             "report",

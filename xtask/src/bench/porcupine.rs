@@ -1,7 +1,9 @@
 //! The linearizability checker on porcupine's 108 histories (`../shared/testdata/porcupine`):
 //! the time of each check and the total. Parsing is done once, outside the timed part.
 
-use super::{median, Plan, Row};
+use super::report::Row;
+use super::timing::median;
+use super::Plan;
 use serde_json::{json, Value};
 use sim::linearizability::porcupine_suite::{
     data_dir, JEPSEN_EMPTY, JEPSEN_FILES, JEPSEN_LINEARIZABLE, KV_FILES,

@@ -22,7 +22,9 @@
 //! "Proposals committed" counts the leader's applied entries carrying a payload; "messages
 //! stepped" counts deliveries (`Node::receive` / `RawNode::step`).
 
-use super::{median, timed, Plan, Row};
+use super::report::Row;
+use super::timing::{median, timed};
+use super::Plan;
 use raft_core::{Action, Config, Entry, EntryKind, HardState, Message, Node, NodeId, Recovered};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -321,7 +323,7 @@ mod rs {
     pub(super) fn run(proposals: u64, batch: u64) -> Outcome {
         let mut cluster = RsCluster::new();
         let (committed0, stepped0) = (cluster.committed, cluster.stepped);
-        let ((), timing) = crate::bench::timed(|| {
+        let ((), timing) = crate::bench::timing::timed(|| {
             for _ in 0..proposals / batch {
                 cluster.round(batch);
             }

@@ -1,0 +1,132 @@
+//! Ports of the NATS server's raft tests (`server/raft_test.go`), one scenario per test,
+//! named after it (`TestNRGFooBar` is `nrg_foo_bar`). Each description says what it checks;
+//! where our design differs from NRG (no catch-up sub-protocol, PreVote and CheckQuorum,
+//! membership as whole peer-state entries, ...), the scenario checks the behaviour the test
+//! protects, and the description says so ("design:"). NRG has neither PreVote nor
+//! CheckQuorum, so most ports run with both off
+//! ([`Script::cluster_with_leader`](crate::Script::cluster_with_leader),
+//! [`Setup::classic`](crate::Setup::classic)); the ports of features only we have turn them
+//! on.
+//!
+//! The scenarios live in one file per theme: `elections.rs`, `replication.rs` (and
+//! catch-up), `snapshots.rs`, `membership.rs`, `transfer.rs`, `proposals.rs` (and health),
+//! `recovery.rs` (crashes and restarts). The table below registers them all in one list, whose
+//! order is the order of `all()` and of `cargo xtask scenario --list`; a new port goes into its
+//! theme's file and into this table.
+
+mod elections;
+mod membership;
+mod proposals;
+mod recovery;
+mod replication;
+mod snapshots;
+mod transfer;
+
+use elections::*;
+use membership::*;
+use proposals::*;
+use recovery::*;
+use replication::*;
+use snapshots::*;
+use transfer::*;
+
+crate::scenarios!(
+    "nrg",
+    "nrg_",
+    [
+        (simple, "Three nodes elect a leader; values proposed at the leader and forwarded from followers are applied everywhere"),
+        (snapshot_and_restart, "Leader and a follower snapshot mid-stream; a stopped follower restarts and converges"),
+        (recover_from_following_no_leader, "Every node restarted without a leader: they elect a new one in a newer term and keep the log"),
+        (inline_stepdown, "design: step-down transfers leadership; once the target's term arrives the old leader is a follower"),
+        (observer_mode, "An observer keeps applying commits, stays an observer, and never campaigns"),
+        (ae_from_old_leader, "A leader rejects an AppendEntries of an older term with its own term and keeps its log"),
+        (simple_election, "A new election: the candidate asks for term+1 with its last log term, every voter grants and records the vote"),
+        (leader_transfer, "Step-down to a preferred node: it wins the next term"),
+        (switch_state_clears_queues, "design: a forwarded proposal that reaches a node after it stopped leading is dropped like a lost message (the client retries), never appended by a non-leader"),
+        (proposal_fast_path, "Term fencing: a proposal tagged with another term is refused; the right term is accepted in order"),
+        (step_down_on_same_term_doesnt_clear_vote, "design: a leader ignores AppendEntries of an older term and of its own term (two leaders in a term cannot be); its vote is never cleared"),
+        (unsuccessful_vote_request_doesnt_reset_election_timer, "A stale vote request does not reset a follower's election timer"),
+        (unsuccessful_vote_request_campaign_early, "design: a granted vote resets the election timer; a refused one does not"),
+        (invalid_tav_doesnt_panic, "design: a 4-byte term/vote file is refused at recovery (node stopped), no panic, and the cluster carries on"),
+        (assume_high_term_after_candidate_isolation, "A candidate isolated for many terms rejoins (classic Raft): the cluster adopts its term and recovers"),
+        (heartbeat_on_leader_change, "Propose then restart the leader, several rounds: every round makes progress"),
+        (election_timer_after_observer, "An observer promoted to voter starts its election timer and can campaign"),
+        (candidate_doesnt_revert_term_after_old_ae, "A candidate keeps its term when an AppendEntries from an older term arrives"),
+        (term_doesnt_roll_back_to_pterm_on_catchup, "A follower truncating a conflicting suffix keeps its current term, not the older term of the entries"),
+        (no_reset_on_append_entry_response, "A rejection with a higher term makes the leader step down, keeping its log"),
+        (candidate_dont_stepdown_due_to_leader_of_previous_term, "A candidate stays a candidate on a heartbeat from a leader of an older term"),
+        (remove_leader_peer_deadlock_bug, "The leader removes itself: the removal commits, it steps down, another voter leads"),
+        (wal_entry_without_quorum_must_truncate, "A leader killed after writing an entry it never sent: after restart its log is truncated to match the new leader's"),
+        (term_no_decrease_after_wal_reset, "A lower-term AppendEntries is rejected and the term does not decrease, also after the WAL is lost"),
+        (truncate_wal_reverts_uncommitted_remove_peer, "An uncommitted remove-peer is reverted when truncated: the peer is a voter again"),
+        (catchup_does_not_truncate_uncommitted_entries_with_quorum, "Across a leader change only the entry without a quorum is truncated; entries on a majority survive and commit"),
+        (catchup_can_truncate_multiple_entries_without_quorum, "A follower holding stale entries of two different terms has both truncated and converges"),
+        (catchup_does_not_truncate_committed_entries_during_redelivery, "A duplicated, delayed old AppendEntries below the commit index is acknowledged without truncating"),
+        (catchup_from_new_leader_with_incorrect_pterm, "A follower whose entry conflicts in term at the probe index rejects, then stores the leader's entries"),
+        (dont_remove_snapshot_if_truncate_to_applied, "A truncation down to the snapshot index keeps the snapshot"),
+        (snapshot_and_truncate_to_applied, "A follower with a snapshot and an uncommitted entry of a lost leadership truncates back to the snapshot without losing commit or applied"),
+        (ignore_double_snapshot, "A second snapshot with nothing newly applied is refused and the first is kept"),
+        (dont_switch_to_candidate_with_inflight_snapshot, "A follower does not campaign while a received snapshot is not applied"),
+        (recover_pindex_pterm_only_if_log_not_empty, "design: a restart with only the term/vote file left starts with an empty log (last index 0) and catches up from the same leader"),
+        (cancel_catchup_when_detecting_higher_term_during_vote_request, "design: after a higher-term vote request, the old leader's entries are rejected, so it cannot commit with this follower"),
+        (multiple_stops_dont_panic, "Crashing a node twice is harmless; it restarts once"),
+        (truncate_down_to_committed, "A new leader's entry at the same index and a different term replaces the uncommitted entry at once"),
+        (health_check_wait_for_catchup, "A follower behind its leader is not healthy until it applied everything committed"),
+        (health_check_wait_for_pending_commits_when_paused, "A paused follower with commits not handed out is unhealthy; after resume and apply it is healthy"),
+        (append_entry_can_establish_quorum_after_leader_change, "A new leader's no-op acknowledged by one follower commits it and everything before; only then does it report itself leader"),
+        (quorum_accounting, "Five voters: one acknowledgement does not commit, the second does"),
+        (signal_lead_change_false_if_campaign_immediately, "A node that campaigned and lost learns the winner as its leader"),
+        (catchup_dont_count_toward_quorum, "design: a follower acknowledges only what it stored durably; a stalled follower disk holds back the commit"),
+        (ignore_track_response_when_not_leader, "An acknowledgement arriving after the leader stepped down commits nothing"),
+        (reject_new_append_entry_from_previous_leader, "After voting in a newer term, a follower rejects the previous leader's AppendEntries"),
+        (reject_append_entry_during_catchup_from_previous_leader, "A delayed AppendEntries of the previous leader arriving after a new election is rejected"),
+        (dont_reject_append_entry_from_replay, "An entry stored while the followers were down reaches them after they restart"),
+        (simple_catchup, "A stopped follower restarts and catches up with the same leader"),
+        (simple_catchup_after_leader_change, "A stopped follower restarts and catches up after a leader change"),
+        (snapshot_catchup, "A follower behind the leader's snapshot catches up from the snapshot and then entries"),
+        (snapshot_catchup_after_leader_restart, "A follower behind the snapshot catches up after the leader restarted from its own snapshot"),
+        (snapshot_recovery, "A restart from a snapshot restores the applied state and the log after it"),
+        (doesnt_request_vote_on_write_error, "design: a candidate whose own vote is not durable (stalled disk) sends no vote request"),
+        (replay_on_snapshot_same_term, "A re-delivered AppendEntries at the snapshot boundary in the same term is acknowledged, no truncation"),
+        (replay_on_snapshot_different_term, "A delayed AppendEntries from a lost leadership at the snapshot boundary is rejected without resetting the log"),
+        (stepdown_with_highest_term_during_catchup, "An AppendEntries with a higher term makes a leader step down and adopt the term"),
+        (leader_catchup_handling, "The leader sends a lagging follower the entries after its last matching index"),
+        (new_entries_from_old_leader_resets_wal_during_catchup, "Forked entries from an old leader are rejected with the higher term and do not reset the follower's log"),
+        (send_append_entry_not_leader, "A follower refuses to propose: nothing is stored or sent"),
+        (lost_quorum, "design (CheckQuorum): a leader cut off from the majority steps down after its window"),
+        (parallel_catchup_rollback, "design: a duplicate of an already stored AppendEntries does not truncate what came after it"),
+        (report_leader_after_noop_entry, "A new leader reports itself and serves ReadIndex only after its no-op commits"),
+        (chain_of_blocks_run_in_lockstep, "Twenty blocks: after each, every replica has the same value"),
+        (chain_of_blocks_stop_and_catch_up, "Rounds of: stop a node, snapshot another, propose, restart: replicas converge"),
+        (propose_remove_peer, "Remove a follower: every remaining node has two voters"),
+        (propose_remove_peer_non_existent, "Removing an unknown peer is refused with no side effects"),
+        (propose_remove_peer_concurrent, "A second membership change while one is uncommitted is refused; only the first applies"),
+        (uncommitted_membership_change_on_new_leader, "design: a new leader with an uncommitted removal in its log refuses another change until its own no-op commits, which commits the removal with it"),
+        (uncommitted_membership_change_gets_truncated, "An uncommitted change truncated away no longer blocks a new change"),
+        (ignore_forwarded_proposal_if_not_caught_up_leader, "design: a forwarded proposal reaching a leader before its no-op commits is appended after the no-op, never before"),
+        (propose_remove_peer_quorum, "With one follower cut off, removing the other cannot commit: the removed peer's acknowledgement does not count"),
+        (propose_remove_peer_leader, "Removing the leader needs a majority of the new voters; then it steps down"),
+        (leader_resurrects_removed_peers, "After a removal and restarts of everyone, the removed peer does not come back"),
+        (add_peers, "Two new nodes added one at a time: the cluster grows from 3 to 5 voters"),
+        (disjoint_majorities, "With the followers cut off, an add-peer cannot commit with the new node alone"),
+        (append_entry_resurrects_leader, "An AppendEntries from a leader whose removal committed does not make it a member again"),
+        (must_not_reset_vote_on_step_down_or_leader_transfer, "The vote of a leader survives its step-down and the transfer"),
+        (switch_to_candidate_resets_vote, "A candidacy increments the term and persists a vote for itself before asking"),
+        (init_single_mem_raft_node_defaults, "A single-voter cluster elects itself and commits alone"),
+        (replay_add_peer_keeps_cluster_size, "Restarting everyone after a committed add-peer keeps four voters (no split brain)"),
+        (snapshot_excludes_uncommitted_membership_change, "A snapshot records the membership at its index, not an uncommitted change after it"),
+        (dont_switch_to_candidate_with_inflight_self_membership_change, "design: a node whose removal is appended, not committed, campaigns (Raft thesis §4.1) but cannot disturb a live leader: its pre-vote changes no term and is refused"),
+        (dont_switch_to_candidate_as_managed_node_outside_peer_set, "A node outside the voter set never campaigns"),
+        (only_commit_if_current_term, "Acknowledgements for previous-term entries do not commit; the current-term entry commits all (Figure 8)"),
+        (term_fenced_proposals, "A proposal for a stale leadership term is refused after re-election"),
+        (leader_steps_down_if_overrun, "design: an overrun leader refuses proposals (Overloaded) instead of stepping down"),
+        (process_append_entry_term_mismatch_does_not_regress_commit, "An AppendEntries whose previous term mismatches at a committed index does not regress the commit index"),
+        (partitioned_peer_remove, "A partitioned follower is removed by the leader; after healing it cannot win an election"),
+        (peer_add_and_partition_leader, "The leader is partitioned right after adding a peer: a new leader and every node converge on four voters"),
+        (leader_without_quorum_after_peer_add, "Split two-two right after an add-peer: no side elects a leader"),
+        (removed_peer_vote_does_not_elect_leader, "A removed peer's vote does not help elect a leader"),
+        (propose_remove_peer_all, "Followers removed one by one until the leader is the only voter; removing the last voter is refused"),
+        (single_node_election, "The leader removed twice: the lone survivor elects itself, commits alone, then grows back to three voters"),
+        (truncate_wal_reverts_uncommitted_add_peer, "An uncommitted add-peer is reverted when truncated: the cluster is three voters again"),
+    ]
+);

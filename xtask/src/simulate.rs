@@ -1,0 +1,262 @@
+//! `cargo xtask sim`: run one seed and print the drawn configuration, a summary, the verdict
+//! and the trace hash; optionally the trace, its views, a determinism check and the failure
+//! bundle.
+
+use crate::flags::{repro, Overrides, Views};
+use crate::shared::usage_error;
+use crate::sweep;
+use clap::Args;
+use sim::{RunOptions, RunReport, SimConfig};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct SimArgs {
+    /// The seed (default: 1).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[command(flatten)]
+    overrides: Overrides,
+    /// Write the full trace as JSON lines to FILE.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<std::path::PathBuf>,
+    /// Print every event as it happens (through `tracing`, on stderr).
+    #[arg(short, long)]
+    verbose: bool,
+    /// Run the seed twice and report the first line where the traces diverge.
+    #[arg(long)]
+    check_determinism: bool,
+    #[command(flatten)]
+    views: Views,
+    /// Where to write the failure bundle if the run fails.
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<std::path::PathBuf>,
+}
+
+pub fn sim_command(args: SimArgs) -> ExitCode {
+    let config = match args.overrides.apply(SimConfig::draw(args.seed)) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e),
+    };
+    if args.verbose {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .without_time()
+            .with_level(false)
+            .init();
+    }
+    print_config(&config);
+    let options = RunOptions {
+        keep_trace: args.trace.is_some() || args.check_determinism || args.views.wanted(),
+        echo: args.verbose,
+        progress_every: 200_000,
+        ..RunOptions::default()
+    };
+    let show_progress = std::io::stderr().is_terminal();
+    let report = sim::run_with_progress(config.clone(), &options, |now, end| {
+        if show_progress {
+            eprint!(
+                "\r  virtual {:.1}s of {:.1}s",
+                now as f64 / 1e6,
+                end as f64 / 1e6
+            );
+        }
+    });
+    if show_progress {
+        eprint!("\r\x1b[K");
+    }
+    print_summary(&report);
+    if let Some(path) = &args.trace {
+        let mut text = String::new();
+        for event in &report.trace {
+            text.push_str(&event.json());
+            text.push('\n');
+        }
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write trace to {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+        println!(
+            "trace       {} events written to {}",
+            report.trace.len(),
+            path.display()
+        );
+    }
+    if !args.views.write(&report, &format!("seed {}", args.seed)) {
+        return ExitCode::from(2);
+    }
+    let mut failed = !report.passed();
+    if args.check_determinism {
+        let again = sim::run(config, &options);
+        match first_divergence(&report, &again) {
+            None => println!(
+                "determinism same trace twice ({} events, hash {:016x})",
+                report.trace.len(),
+                again.trace_hash
+            ),
+            Some((line, a, b)) => {
+                println!(
+                    "determinism DIVERGED at trace line {line}:\n  first:  {a}\n  second: {b}"
+                );
+                failed = true;
+            }
+        }
+    }
+    if !report.passed() {
+        let command = repro(args.seed, &args.overrides);
+        println!("repro       {command}");
+        let path = args
+            .bundle
+            .clone()
+            .unwrap_or_else(|| sweep::default_bundle_path(args.seed));
+        if let Some(bundle) = sim::bundle::Bundle::from_report(&report, command) {
+            match bundle.write(&path) {
+                Ok(()) => println!(
+                    "bundle      {} (cargo xtask replay / shrink)",
+                    path.display()
+                ),
+                Err(e) => eprintln!("error: cannot write the bundle: {e}"),
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn first_divergence(a: &RunReport, b: &RunReport) -> Option<(usize, String, String)> {
+    let (ta, tb) = (&a.trace, &b.trace);
+    for i in 0..ta.len().max(tb.len()) {
+        let la = ta
+            .get(i)
+            .map(|e| e.canonical())
+            .unwrap_or_else(|| "<end of trace>".into());
+        let lb = tb
+            .get(i)
+            .map(|e| e.canonical())
+            .unwrap_or_else(|| "<end of trace>".into());
+        if la != lb {
+            return Some((i + 1, la, lb));
+        }
+    }
+    None
+}
+
+fn print_config(c: &SimConfig) {
+    let f = &c.faults;
+    let w = &c.workload;
+    println!("seed        {}", c.seed);
+    println!(
+        "cluster     {} nodes ({} spare, outside the membership), tick {}us, election timeout {}..{} ticks, heartbeat {} ticks, {} entries/msg, {} in flight",
+        c.nodes,
+        c.faults.spare_nodes,
+        c.tick_us,
+        c.election_timeout_min_ticks,
+        c.election_timeout_max_ticks,
+        c.heartbeat_ticks,
+        c.max_entries_per_message,
+        c.max_inflight_messages
+    );
+    println!(
+        "network     latency {}..{}us (tail {}ppm up to {}us), drop {}ppm, duplicate {}ppm",
+        c.latency.min_us,
+        c.latency.max_us,
+        c.latency.tail_ppm,
+        c.latency.tail_max_us,
+        f.drop_ppm,
+        f.duplicate_ppm
+    );
+    println!(
+        "disk        fsync {}..{}us, slow fsync {}ppm, torn write on crash {}ppm",
+        c.fsync_min_us, c.fsync_max_us, f.slow_fsync_ppm, f.torn_write_ppm
+    );
+    println!(
+        "nemesis     every ~{}ms: partition {} crash {} pause {} clog {} corrupt {} read-error {} transfer {} pause-apply {} snapshot {} membership {} (weights); clock drift {}ppm",
+        f.nemesis_interval_us / 1000,
+        f.partition_weight,
+        f.crash_weight,
+        f.pause_weight,
+        f.clog_weight,
+        f.corrupt_weight,
+        f.read_error_weight,
+        f.transfer_weight,
+        f.pause_apply_weight,
+        f.snapshot_weight,
+        f.membership_weight,
+        f.clock_drift_ppm
+    );
+    println!(
+        "workload    {} clients, {} keys, think {}..{}us, put/append/cas/get {}/{}/{}/{}, {} attempts of {}ms",
+        w.clients,
+        w.keys,
+        w.think_min_us,
+        w.think_max_us,
+        w.put_weight,
+        w.append_weight,
+        w.cas_weight,
+        w.get_weight,
+        w.max_attempts,
+        w.attempt_timeout_us / 1000
+    );
+    println!(
+        "phases      chaos {:.1}s, then liveness within {:.1}s",
+        c.chaos_us as f64 / 1e6,
+        c.liveness_bound_us() as f64 / 1e6
+    );
+}
+
+pub fn print_summary(r: &RunReport) {
+    let s = &r.stats;
+    println!(
+        "virtual     {:.3}s, {} events",
+        r.end_time as f64 / 1e6,
+        s.events
+    );
+    println!(
+        "messages    {} sent, {} delivered, {} dropped, {} cut by partitions, {} duplicated",
+        s.messages_sent,
+        s.messages_delivered,
+        s.messages_dropped,
+        s.messages_partitioned,
+        s.messages_duplicated
+    );
+    println!(
+        "elections   {} campaigns, {} leaders, highest term {}",
+        s.elections, s.leaders, s.max_term
+    );
+    println!("log         {} entries committed", s.entries_committed);
+    let faults: Vec<String> = s.faults.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    println!(
+        "faults      {}",
+        if faults.is_empty() {
+            "none".into()
+        } else {
+            faults.join(" ")
+        }
+    );
+    println!(
+        "recovery    {} torn tails dropped, {} nodes stopped on damage, {} read errors",
+        s.torn_tails_dropped, s.corruption_detected, s.read_errors
+    );
+    println!(
+        "clients     {} ok, {} fail, {} unknown",
+        s.ops_ok, s.ops_fail, s.ops_unknown
+    );
+    if let Some(t) = r.recovery_time {
+        println!(
+            "liveness    new write committed {:.3}s after the faults stopped",
+            t as f64 / 1e6
+        );
+    }
+    if let Some(v) = &r.linearizability {
+        println!("history     {} operations: {v}", r.history.ops.len());
+    }
+    match &r.violation {
+        None => println!("verdict     PASS"),
+        Some(v) => println!("verdict     FAIL {v}"),
+    }
+    println!("trace hash  {:016x}", r.trace_hash);
+}
