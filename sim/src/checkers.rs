@@ -220,12 +220,4 @@ impl Checkers {
     pub fn is_leader(&self, node: usize) -> bool {
         self.roles[node].0 == Role::Leader
     }
-
-    pub fn highest_committed(&self) -> u64 {
-        self.committed.len() as u64
-    }
-
-    pub fn leaders_elected(&self) -> usize {
-        self.leader_of_term.len()
-    }
 }

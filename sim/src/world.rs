@@ -41,6 +41,7 @@ use crate::network::Network;
 use crate::rng::Stream;
 use crate::trace::{Record, Trace};
 use raft_core::{Action, Node, NodeId, Role};
+use std::collections::BTreeSet;
 
 mod checks;
 mod clients;
@@ -100,6 +101,8 @@ pub struct World {
     checks: CheckerFeed,
     trace: Trace,
     stats: Stats,
+    /// The terms in which some node became leader (`Stats::leaders` counts them).
+    leader_terms: BTreeSet<u64>,
 
     /// Scripted mode (`World::scripted`): no automatic ticks, clients or nemesis; sent
     /// messages wait in an inspectable list until the script delivers them.
@@ -169,6 +172,7 @@ impl World {
             checks: CheckerFeed::new(n, options.checkers),
             trace,
             stats: Stats::default(),
+            leader_terms: BTreeSet::new(),
             scripted: None,
             config,
         }

@@ -2,7 +2,9 @@
 //! on, each at the point where what it reports has happened.
 //!
 //! Architecture invariant: the world reaches the checkers only through [`CheckerFeed`]. With
-//! `RunOptions::checkers` off it shows them crashes and recoveries only.
+//! `RunOptions::checkers` off it shows them crashes and recoveries only. Nothing in the
+//! world reads the checkers' state except [`CheckerFeed::first_violation`], which stops the
+//! run: the run's figures are counted by the world itself (`report.rs`).
 //!
 //! Architecture invariant: order. Within one step of a node, the checkers see the node's
 //! voters and commit first, then its role changes and log writes (its memory already changed
@@ -154,15 +156,5 @@ impl CheckerFeed {
         let snapshot = snapshot.map(|p| (p.index, p.term));
         self.checkers
             .on_recovered(now, node, hard_state, log, snapshot);
-    }
-
-    /// The highest index committed.
-    pub(super) fn highest_committed(&self) -> u64 {
-        self.checkers.highest_committed()
-    }
-
-    /// How many terms had a leader.
-    pub(super) fn leaders_elected(&self) -> u64 {
-        self.checkers.leaders_elected() as u64
     }
 }

@@ -177,6 +177,7 @@ impl World {
                         self.stats.elections += 1;
                     }
                     if role == Role::Leader {
+                        self.count_leader(term);
                         self.node_won(node);
                     }
                     if role != Role::Leader {

@@ -38,6 +38,7 @@ impl World {
             return;
         };
         self.checks.applied(now, node, &entries);
+        self.count_applied(&entries);
         let first = entries[0].index;
         self.record(event!(now, Some(node), "apply", first = first, last = last));
         for entry in &entries {
