@@ -1,10 +1,11 @@
 //! The one place that feeds the safety checkers: every hook the world calls while a run goes
 //! on, each at the point where what it reports has happened.
 //!
-//! Architecture invariant: the world reaches the checkers only through [`CheckerFeed`]. With
-//! `RunOptions::checkers` off it shows them crashes and recoveries only. Nothing in the
-//! world reads the checkers' state except [`CheckerFeed::first_violation`], which stops the
-//! run: the run's figures are counted by the world itself (`report.rs`).
+//! Architecture invariant: the world reaches the checkers only through [`CheckerFeed`], and
+//! with `RunOptions::checkers` off it shows them nothing (not even crashes and recoveries),
+//! so a run without checkers is the same run minus the checking. Nothing in the world reads
+//! the checkers' state except [`CheckerFeed::first_violation`], which stops the run: the
+//! run's figures are counted by the world itself (`report.rs`).
 //!
 //! Architecture invariant: order. Within one step of a node, the checkers see the node's
 //! voters and commit first, then its role changes and log writes (its memory already changed
@@ -141,7 +142,9 @@ impl CheckerFeed {
 
     /// A node lost power.
     pub(super) fn crashed(&mut self, node: usize) {
-        self.checkers.on_crash(node);
+        if self.on {
+            self.checkers.on_crash(node);
+        }
     }
 
     /// A node booted from what its disk held.
@@ -153,8 +156,10 @@ impl CheckerFeed {
         log: &[Entry],
         snapshot: Option<SnapshotPoint>,
     ) {
-        let snapshot = snapshot.map(|p| (p.index, p.term));
-        self.checkers
-            .on_recovered(now, node, hard_state, log, snapshot);
+        if self.on {
+            let snapshot = snapshot.map(|p| (p.index, p.term));
+            self.checkers
+                .on_recovered(now, node, hard_state, log, snapshot);
+        }
     }
 }
