@@ -142,18 +142,24 @@ impl fmt::Display for Violation {
     }
 }
 
+/// A leader advanced its commit index to `index` while its membership had `voters` (a mask).
+#[derive(Clone, Copy, Debug)]
+struct LeaderCommit {
+    index: u64,
+    voters: u64,
+}
+
 /// The incremental safety checkers for one run.
 #[derive(Clone, Debug)]
 pub struct Checkers {
     /// Every node, as a voter mask (bit `i` is node `i`): the voters a committed index is
     /// checked against when no leader's commit covers it.
     all_nodes: u64,
-    /// `(commit index, voters)`: a leader advanced its commit index to `commit index` while
-    /// its membership had these voters (a mask). Increasing in index; consecutive records
-    /// have different voters; records below the highest applied index are dropped. A
-    /// committed entry must be durable on a majority of the voters of the leader that
-    /// committed it (with membership changes, not of every node).
-    leader_commits: std::collections::VecDeque<(u64, u64)>,
+    /// The commit indexes leaders reached, with their voters. Increasing in index;
+    /// consecutive records have different voters; records below the highest applied index
+    /// are dropped. A committed entry must be durable on a majority of the voters of the
+    /// leader that committed it (with membership changes, not of every node).
+    leader_commits: std::collections::VecDeque<LeaderCommit>,
     /// Each node's own voters (a mask), as its log last said: the configuration it would
     /// campaign in. 0 until the host reports it.
     node_voters: Vec<u64>,

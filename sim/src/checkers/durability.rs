@@ -3,7 +3,7 @@
 //! completed persists, snapshots, crashes and recoveries.
 
 use super::masks::{fmt_mask, in_mask, quorum};
-use super::{Checkers, Property};
+use super::{Checkers, LeaderCommit, Property};
 use crate::config::Micros;
 use raft_core::{Entry, HardState, LogWrite, Message, NodeId, Role};
 
@@ -12,9 +12,11 @@ impl Checkers {
     /// were its voters.
     pub fn on_leader_commit(&mut self, index: u64, voters: u64) {
         match self.leader_commits.back_mut() {
-            Some((last, _)) if index <= *last => {}
-            Some((last, mask)) if *mask == voters => *last = index,
-            _ => self.leader_commits.push_back((index, voters)),
+            Some(last) if index <= last.index => {}
+            Some(last) if last.voters == voters => last.index = index,
+            _ => self
+                .leader_commits
+                .push_back(LeaderCommit { index, voters }),
         }
     }
 
@@ -22,12 +24,12 @@ impl Checkers {
     /// leader's commit did). `index` never decreases between calls (it is the highest
     /// committed index), so records below it are dropped.
     pub(super) fn committing_voters(&mut self, index: u64) -> u64 {
-        while self.leader_commits.front().is_some_and(|&(i, _)| i < index) {
+        while self.leader_commits.front().is_some_and(|c| c.index < index) {
             self.leader_commits.pop_front();
         }
         self.leader_commits
             .front()
-            .map_or(self.all_nodes, |&(_, voters)| voters)
+            .map_or(self.all_nodes, |c| c.voters)
     }
 
     /// Every committed entry is durable on a quorum of the voters that committed it: checked
