@@ -96,6 +96,7 @@ impl World {
         }
     }
 
+    /// Injects one fault (nothing once the faults have stopped).
     fn inject(&mut self, fault: Fault) {
         let now = self.now;
         if self.liveness.started() {
