@@ -202,8 +202,8 @@ impl Network {
         }
     }
 
-    /// Switches message loss and duplication off (the faults stop before the liveness check).
-    pub fn calm(&mut self) {
+    /// Switches message loss and duplication off (the faults stop for the liveness phase).
+    pub fn stop_loss_and_duplication(&mut self) {
         self.drop_ppm = 0;
         self.duplicate_ppm = 0;
     }

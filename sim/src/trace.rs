@@ -1,10 +1,11 @@
 //! The trace is the record of a run: every event as a structured record with virtual time and
 //! node. It renders as canonical text (golden files, the trace hash) and JSON lines (tools).
 //!
-//! Every event of every run is hashed, but most runs keep no event. So [`event!`] builds a
-//! [`LazyEvent`]: its field values keep their types ([`TraceValue`]) and are written straight
-//! into the line buffer that is hashed; the owned [`TraceEvent`] (a `String` per field) is
-//! built only when the trace is kept or echoed. Both render the same text.
+//! Every event of every run is hashed, but most runs keep no event. So
+//! [`event!`](crate::event!) builds a [`LazyEvent`]: its field values keep their types
+//! ([`TraceValue`]) and are written straight into the line buffer that is hashed; the owned
+//! [`TraceEvent`] (a `String` per field) is built only when the trace is kept or echoed.
+//! Both render the same text.
 
 use crate::config::Micros;
 use std::fmt;
@@ -281,7 +282,7 @@ tuple_fields!(A, B, C, D, E, F, G, H, I, J);
 tuple_fields!(A, B, C, D, E, F, G, H, I, J, K);
 tuple_fields!(A, B, C, D, E, F, G, H, I, J, K, L);
 
-/// An event as [`event!`] builds it: typed field values, rendered on demand.
+/// An event as [`event!`](crate::event!) builds it: typed field values, rendered on demand.
 pub struct LazyEvent<F: Fields> {
     pub time: Micros,
     pub node: Option<usize>,

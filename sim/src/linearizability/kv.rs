@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use super::checker::FxBuildHasher;
+use super::hash::FxBuildHasher;
 use super::{check, CheckOptions, Model, Operation, Partition, Verdict};
 
 /// A key-value request.

@@ -55,12 +55,16 @@
 //! * Parsers: [`parse_jepsen_etcd_log`], [`parse_porcupine_kv`], [`parse_knossos_cas_register`]
 //!   and a small EDN reader, [`parse_edn`].
 
+mod cache;
 mod checker;
+mod counterexample;
 mod edn;
+mod hash;
 mod kv;
 mod parse;
 pub mod porcupine_suite;
 mod register;
+mod search;
 #[cfg(test)]
 mod tests;
 

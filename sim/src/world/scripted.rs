@@ -11,12 +11,21 @@
 //! - A crash is a power loss (unsynced bytes lost) or a process kill (written bytes kept,
 //!   small files not yet renamed lost); a restart runs the node's recovery from its disk.
 //!
-//! Every step runs through the world's own `execute`, so the safety checkers see every event
+//! Every step runs through the host's own `execute`, so the safety checkers see every event
 //! and the trace records it. The world's random-run paths are untouched: they only check
 //! `scripted.is_none()`.
 
-use super::*;
+use super::events::Event;
+use super::report::RunOptions;
+use super::trace_text::fmt_message;
+use super::{Status, World};
 use crate::checkers::Violation;
+use crate::config::{Micros, SimConfig};
+use crate::event;
+use crate::kv::KvStore;
+use crate::trace::{NodeName, TraceEvent};
+use raft_core::storage;
+use raft_core::{Action, Config, HardState, Message, Node};
 use std::collections::BTreeSet;
 
 /// A message on the wire in scripted mode.
@@ -146,7 +155,7 @@ impl World {
     }
 
     pub fn violation(&self) -> Option<&Violation> {
-        self.checkers.first_violation.as_ref()
+        self.checks.first_violation()
     }
 
     pub fn trace_events(&self) -> &[TraceEvent] {
@@ -221,7 +230,8 @@ impl World {
                 from = from,
                 msg = msg
             ));
-            self.on_deliver(held.from, held.to, held.message);
+            self.stats.messages_delivered += 1;
+            self.receive(held.from, held.to, held.message);
         }
         true
     }
@@ -306,7 +316,7 @@ impl World {
         let incarnation = self.hosts[node].incarnation;
         self.queue
             .iter()
-            .filter(|Reverse(s)| {
+            .filter(|s| {
                 matches!(&s.event, Event::PersistDone { node: n, incarnation: i, .. }
                     if *n == node && *i == incarnation)
             })
@@ -316,19 +326,14 @@ impl World {
     /// Pops the earliest queued disk event of a node `pick` accepts; other queued events
     /// (restarts scheduled by a crash: the script restarts nodes itself) are discarded.
     fn take_disk_event(&mut self, pick: impl Fn(usize) -> bool) -> Option<Event> {
-        let mut items: Vec<Scheduled> = std::mem::take(&mut self.queue)
-            .into_iter()
-            .map(|Reverse(s)| s)
-            .filter(|s| matches!(s.event, Event::Rename { .. } | Event::PersistDone { .. }))
-            .collect();
-        items.sort_by_key(|s| (s.at, s.seq));
-        let found = items.iter().position(|s| match &s.event {
-            Event::Rename { node, .. } | Event::PersistDone { node, .. } => pick(*node),
-            _ => false,
-        });
-        let taken = found.map(|at| items.remove(at).event);
-        self.queue = items.into_iter().map(Reverse).collect();
-        taken
+        let disk_node = |event: &Event| match event {
+            Event::Rename { node, .. } | Event::PersistDone { node, .. } => Some(*node),
+            _ => None,
+        };
+        self.queue.retain_and_take_first(
+            |event| disk_node(event).is_some(),
+            |event| disk_node(event).is_some_and(&pick),
+        )
     }
 
     fn run_disk_event(&mut self, event: Event) {

@@ -1,0 +1,229 @@
+//! Durability: committed durable on a quorum (whenever the durable logs or the committed
+//! prefix change) and persist-before-send (at every send), and the durable views both read:
+//! completed persists, snapshots, crashes and recoveries.
+
+use super::masks::{fmt_mask, in_mask, quorum};
+use super::{Checkers, LeaderCommit, Property};
+use crate::config::Micros;
+use raft_core::{Entry, HardState, LogWrite, Message, NodeId, Role};
+
+impl Checkers {
+    /// A leader's commit index reached `index` while `voters` (a mask, bit `i` = node `i`)
+    /// were its voters.
+    pub fn on_leader_commit(&mut self, index: u64, voters: u64) {
+        match self.leader_commits.back_mut() {
+            Some(last) if index <= last.index => {}
+            Some(last) if last.voters == voters => last.index = index,
+            _ => self
+                .leader_commits
+                .push_back(LeaderCommit { index, voters }),
+        }
+    }
+
+    /// The voters of the leader whose commit first covered `index` (every node when no
+    /// leader's commit did). `index` never decreases between calls (it is the highest
+    /// committed index), so records below it are dropped.
+    pub(super) fn committing_voters(&mut self, index: u64) -> u64 {
+        while self.leader_commits.front().is_some_and(|c| c.index < index) {
+            self.leader_commits.pop_front();
+        }
+        self.leader_commits
+            .front()
+            .map_or(self.all_nodes, |c| c.voters)
+    }
+
+    /// Every committed entry is durable on a quorum of the voters that committed it: checked
+    /// at the highest committed index (the prefix hash covers everything before it).
+    pub fn check_committed_durable(&mut self, now: Micros) {
+        let Some(&prefix) = self.committed.last() else {
+            return;
+        };
+        let index = self.committed.len() as u64;
+        let voters = self.committing_voters(index);
+        let holders = self
+            .durable
+            .iter()
+            .enumerate()
+            .filter(|&(node, log)| in_mask(voters, node) && log.holds(index, prefix))
+            .count();
+        let quorum = quorum(voters);
+        if holders < quorum {
+            self.fail(
+                Property::CommittedDurableOnQuorum,
+                now,
+                None,
+                format!(
+                    "committed index {index} is durable on {holders} of the voters {}, a quorum is {quorum}",
+                    fmt_mask(voters)
+                ),
+            );
+        }
+    }
+
+    /// A persist completed: the durable state moved forward.
+    pub fn on_durable(
+        &mut self,
+        now: Micros,
+        node: usize,
+        hard_state: Option<HardState>,
+        log: Option<&LogWrite>,
+    ) {
+        if let Some(hs) = hard_state {
+            self.record_durable_hard_state(now, node, hs);
+        }
+        if let Some(write) = log {
+            self.durable[node].write(write.prev_index, &write.entries);
+        }
+        self.check_committed_durable(now);
+    }
+
+    /// A node compacted its log into a snapshot at `index` (memory now), or the snapshot became
+    /// durable (`durable`). Everything up to `index` is committed state.
+    pub fn on_snapshot(
+        &mut self,
+        node: usize,
+        index: u64,
+        term: u64,
+        discard_log: bool,
+        durable: bool,
+    ) {
+        let prefix = self.committed_prefix(index);
+        let log = if durable {
+            &mut self.durable[node]
+        } else {
+            &mut self.memory[node]
+        };
+        log.rebase(index, prefix, term, discard_log);
+    }
+
+    pub(super) fn committed_prefix(&self, index: u64) -> u64 {
+        if index == 0 {
+            return 0;
+        }
+        self.committed.get(index as usize - 1).copied().unwrap_or(0)
+    }
+
+    /// A node restarted from what its disk held.
+    pub fn on_recovered(
+        &mut self,
+        now: Micros,
+        node: usize,
+        hs: HardState,
+        log: &[Entry],
+        snapshot: Option<(u64, u64)>,
+    ) {
+        if hs.term < self.max_durable_term[node] {
+            self.fail(
+                Property::TermMonotonic,
+                now,
+                Some(node),
+                format!(
+                    "recovered term {} is below the durable term {} seen before the crash",
+                    hs.term, self.max_durable_term[node]
+                ),
+            );
+        }
+        if let Some(vote) = hs.vote {
+            self.record_vote(now, node, hs.term, vote);
+        }
+        self.durable_hard_state[node] = hs;
+        self.max_durable_term[node] = self.max_durable_term[node].max(hs.term);
+        match snapshot {
+            None => {
+                self.durable[node].reset(log);
+                self.memory[node].reset(log);
+            }
+            Some((index, term)) => {
+                // As the node does: entries the snapshot covers are dropped, and the whole log
+                // when its entry at the snapshot's index contradicts the snapshot.
+                let contradicts = log.iter().any(|e| e.index == index && e.term != term);
+                let after: Vec<Entry> = if contradicts {
+                    Vec::new()
+                } else {
+                    log.iter().filter(|e| e.index > index).cloned().collect()
+                };
+                let prefix = self.committed_prefix(index);
+                for mirror in [&mut self.durable[node], &mut self.memory[node]] {
+                    mirror.reset(&[]);
+                    mirror.rebase(index, prefix, term, true);
+                    mirror.write(index, &after);
+                }
+            }
+        }
+        self.roles[node] = (Role::Follower, hs.term);
+        self.check_committed_durable(now);
+    }
+
+    /// A node crashed: it leads nothing any more. Its durable view is unchanged (only synced
+    /// data counts as durable) and is replaced at restart by what recovery reads.
+    pub fn on_crash(&mut self, node: usize) {
+        self.roles[node] = (Role::Follower, self.roles[node].1);
+    }
+
+    /// Persist-before-send: a message that attests state may leave only once that state is
+    /// durable. Also records vote grants, so two grants in one term are caught even when the
+    /// durable record was lost.
+    pub fn on_send(
+        &mut self,
+        now: Micros,
+        node: usize,
+        self_id: NodeId,
+        to: NodeId,
+        message: &Message,
+    ) {
+        let durable = self.durable_hard_state[node];
+        match message {
+            Message::VoteResponse(m) if m.granted => {
+                if durable.term != m.term || durable.vote != Some(to) {
+                    self.fail(
+                        Property::PersistBeforeSend,
+                        now,
+                        Some(node),
+                        format!(
+                            "vote for {to} in term {} sent while the durable term/vote is {}/{:?}",
+                            m.term, durable.term, durable.vote
+                        ),
+                    );
+                }
+                self.record_vote(now, node, m.term, to);
+            }
+            Message::VoteRequest(m) | Message::TransferVoteRequest(m)
+                if durable.term != m.term || durable.vote != Some(self_id) =>
+            {
+                self.fail(
+                    Property::PersistBeforeSend,
+                    now,
+                    Some(node),
+                    format!(
+                        "vote request for term {} sent before its own vote was durable",
+                        m.term
+                    ),
+                );
+            }
+            Message::AppendResponse(m) if m.success => {
+                // The acknowledgement says: through m.index my log holds what the leader of
+                // m.term sent. The node's memory may have moved on since it created the message
+                // (a later leader replaced the tail), so compare with the durable log only:
+                // it must reach m.index with an entry no newer than m.term.
+                let durable_log = &self.durable[node];
+                let durable_term = durable_log.term_at(m.index);
+                let covered = durable_log.covers(m.index);
+                if durable.term < m.term || (!covered && durable_term.is_none_or(|t| t > m.term)) {
+                    self.fail(
+                        Property::PersistBeforeSend,
+                        now,
+                        Some(node),
+                        format!(
+                            "acknowledged index {} in term {} before it was durable (durable log ends at {}, durable term {})",
+                            m.index,
+                            m.term,
+                            self.durable[node].len(),
+                            durable.term
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}

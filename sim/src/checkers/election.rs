@@ -1,0 +1,107 @@
+//! Elections: election safety, elected by quorum and leader completeness, checked when a
+//! node wins; term monotonic and one vote per term, checked on durable state and across
+//! restarts (every vote a node sends or holds durably is recorded, so two votes in one term
+//! are caught even when the first durable record was lost).
+
+use super::masks::{fmt_mask, in_mask, quorum};
+use super::{Checkers, Property};
+use crate::config::Micros;
+use raft_core::{HardState, NodeId, Role};
+
+impl Checkers {
+    /// Election safety (history form) and leader completeness, at every role change.
+    pub fn on_role(&mut self, now: Micros, node: usize, role: Role, term: u64) {
+        self.roles[node] = (role, term);
+        if role != Role::Leader {
+            return;
+        }
+        match self.leader_of_term.get(&term) {
+            Some(&other) if other != node => self.fail(
+                Property::ElectionSafety,
+                now,
+                Some(node),
+                format!("n{node} became leader of term {term}, which n{other} already led"),
+            ),
+            _ => {
+                self.leader_of_term.insert(term, node);
+            }
+        }
+        self.check_elected_by_quorum(now, node, term);
+        // Leader completeness: everything committed in an earlier term is in this leader's log.
+        // Entries committed in this term or later (seen first when a paused leader wakes up
+        // late) are not owed.
+        let owed = self.committed_in_term.partition_point(|&t| t < term) as u64;
+        let log = &self.memory[node];
+        if owed > 0 && !log.covers(owed) && log.at(owed) != Some(self.committed[owed as usize - 1])
+        {
+            self.fail(
+                Property::LeaderCompleteness,
+                now,
+                Some(node),
+                format!(
+                    "n{node} leads term {term} without the prefix committed before it, up to index {owed} (its log ends at {})",
+                    self.memory[node].len()
+                ),
+            );
+        }
+    }
+
+    /// Elected by a quorum, when `node` wins `term`.
+    pub(super) fn check_elected_by_quorum(&mut self, now: Micros, node: usize, term: u64) {
+        let voters = self.node_voters[node];
+        if voters == 0 {
+            return;
+        }
+        let granted = (0..self.memory.len())
+            .filter(|&v| in_mask(voters, v))
+            .filter(|&v| self.votes.get(&(v, term)) == Some(&NodeId(node as u64)))
+            .count();
+        let quorum = quorum(voters);
+        if granted < quorum {
+            self.fail(
+                Property::ElectedByQuorum,
+                now,
+                Some(node),
+                format!(
+                    "n{node} became leader of term {term} with the votes of {granted} of its voters {}, a quorum is {quorum}",
+                    fmt_mask(voters)
+                ),
+            );
+        }
+    }
+
+    /// Term monotonic and one vote per term, on durable state.
+    pub(super) fn record_durable_hard_state(&mut self, now: Micros, node: usize, hs: HardState) {
+        if hs.term < self.max_durable_term[node] {
+            self.fail(
+                Property::TermMonotonic,
+                now,
+                Some(node),
+                format!(
+                    "durable term went from {} down to {}",
+                    self.max_durable_term[node], hs.term
+                ),
+            );
+        }
+        self.max_durable_term[node] = self.max_durable_term[node].max(hs.term);
+        if let Some(vote) = hs.vote {
+            self.record_vote(now, node, hs.term, vote);
+        }
+        self.durable_hard_state[node] = hs;
+    }
+
+    pub(super) fn record_vote(&mut self, now: Micros, node: usize, term: u64, vote: NodeId) {
+        match self.votes.get(&(node, term)) {
+            Some(&earlier) if earlier != vote => self.fail(
+                Property::OneVotePerTerm,
+                now,
+                Some(node),
+                format!("n{node} voted for {earlier} and then for {vote} in term {term}"),
+            ),
+            Some(_) => {}
+            None => {
+                self.votes.insert((node, term), vote);
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The forward-looking properties: what a node could still win with the logs it holds now.
+//! Commit guarded by votes (when the committed prefix grows) is the form of Leader
+//! Completeness that fires at the commit rather than at a later overwrite; configuration
+//! overlap (when a leader appends a membership change) is its counterpart for membership.
+//! Correct Raft can fire neither.
+
+use super::masks::{fmt_mask, in_mask, majorities_can_be_disjoint, quorum};
+use super::{Checkers, Property};
+use crate::config::Micros;
+
+impl Checkers {
+    /// Commit guarded by votes, at the highest committed index, among the voters of the
+    /// leader that committed it. A voter's log that could grant is its least up-to-date one
+    /// (memory, or disk after a crash); a candidate's is any of its two logs that lacks the
+    /// entry. In correct Raft the entry's committing quorum holds it in both logs and
+    /// refuses every such candidate, so the check cannot fire; a commit made by counting
+    /// replicas of an earlier term's entry (Raft's Figure 8) fires it at once.
+    pub(super) fn check_commit_guarded(&mut self, now: Micros) {
+        let Some(&prefix) = self.committed.last() else {
+            return;
+        };
+        let index = self.committed.len() as u64;
+        let voters = self.committing_voters(index);
+        let mut unguarded = None;
+        'candidates: for candidate in 0..self.memory.len() {
+            // A candidate campaigns in its own configuration: with membership changes that
+            // may not be the committing leader's (single-server changes with the own-term
+            // commit rule keep every such configuration's majorities overlapping).
+            let own = match self.node_voters[candidate] {
+                0 => voters,
+                own => own,
+            };
+            if !in_mask(own, candidate) {
+                continue;
+            }
+            let quorum = quorum(own);
+            for log in [&self.memory[candidate], &self.durable[candidate]] {
+                if log.holds(index, prefix) {
+                    continue;
+                }
+                let last = log.last();
+                let grants = self.votes_it_could_win(candidate, own, last);
+                if grants >= quorum {
+                    unguarded = Some((candidate, last, grants, own, quorum));
+                    break 'candidates;
+                }
+            }
+        }
+        if let Some((candidate, last, grants, voters, quorum)) = unguarded {
+            self.fail(
+                Property::CommitGuardedByVotes,
+                now,
+                Some(candidate),
+                format!(
+                    "n{candidate} lacks committed index {index} but its log (last term {}, last index {}) could win {grants} votes of the voters {}, a quorum is {quorum}",
+                    last.0,
+                    last.1,
+                    fmt_mask(voters)
+                ),
+            );
+        }
+    }
+
+    /// The voters in `node`'s own configuration (a mask), after a step; `leading` is the
+    /// node's term when it is a leader after the step.
+    pub fn on_voters(&mut self, now: Micros, node: usize, voters: u64, leading: Option<u64>) {
+        let before = std::mem::replace(&mut self.node_voters[node], voters);
+        // A leader's configuration changes only when it appends a change itself (a leader
+        // never truncates its log).
+        if let Some(term) = leading.filter(|_| self.is_leader(node)) {
+            if before != 0 && before != voters {
+                self.check_configuration_overlap(now, node, term, voters);
+            }
+        }
+    }
+
+    /// Configuration overlap, when `leader` (leading `term`) appended a change to `voters`.
+    /// Only nodes whose logs end before `term` are asked: in correct Raft they lack the
+    /// leader's committed own-term entry, so none of them can win (a newer leader, whose
+    /// log is ahead of the appending one, is not a candidate this check is about).
+    pub(super) fn check_configuration_overlap(
+        &mut self,
+        now: Micros,
+        leader: usize,
+        term: u64,
+        voters: u64,
+    ) {
+        let mut rival = None;
+        'candidates: for candidate in (0..self.memory.len()).filter(|&c| c != leader) {
+            let own = self.node_voters[candidate];
+            if !in_mask(own, candidate) || !majorities_can_be_disjoint(own, voters) {
+                continue;
+            }
+            let quorum = quorum(own);
+            for log in [&self.memory[candidate], &self.durable[candidate]] {
+                let last = log.last();
+                if last.0 >= term {
+                    continue;
+                }
+                let grants = self.votes_it_could_win(candidate, own, last);
+                if grants >= quorum {
+                    rival = Some((candidate, last, grants, own));
+                    break 'candidates;
+                }
+            }
+        }
+        if let Some((candidate, last, grants, own)) = rival {
+            self.fail(
+                Property::ConfigurationOverlap,
+                now,
+                Some(leader),
+                format!(
+                    "leader n{leader} of term {term} changed its voters to {} while n{candidate} (log last term {}, last index {}) could win {grants} votes of its voters {}, and a majority of each can be disjoint",
+                    fmt_mask(voters),
+                    last.0,
+                    last.1,
+                    fmt_mask(own)
+                ),
+            );
+        }
+    }
+
+    /// The votes `candidate`, a voter of `voters`, could win campaigning with a log whose
+    /// last entry is `last` (term, index): its own, and every other voter's whose least
+    /// up-to-date log (memory, or disk after a crash) is no newer.
+    pub(super) fn votes_it_could_win(
+        &self,
+        candidate: usize,
+        voters: u64,
+        last: (u64, u64),
+    ) -> usize {
+        let could_grant_with = |v: usize| self.memory[v].last().min(self.durable[v].last());
+        1 + (0..self.memory.len())
+            .filter(|&v| v != candidate && in_mask(voters, v))
+            .filter(|&v| could_grant_with(v) <= last)
+            .count()
+    }
+}

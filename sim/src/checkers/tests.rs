@@ -1,0 +1,345 @@
+use super::masks::{fmt_mask, majorities_can_be_disjoint};
+use super::*;
+use raft_core::EntryKind;
+use raft_core::{Entry, LogWrite, Message};
+
+fn entry(term: u64, index: u64, data: &str) -> Entry {
+    Entry {
+        term,
+        index,
+        kind: EntryKind::Normal,
+        data: data.as_bytes().to_vec().into(),
+    }
+}
+
+#[test]
+fn two_leaders_in_one_term_violate_election_safety() {
+    let mut c = Checkers::new(3);
+    c.on_role(1, 0, Role::Leader, 5);
+    c.on_role(2, 0, Role::Leader, 5);
+    assert!(!c.violated());
+    c.on_role(3, 1, Role::Leader, 5);
+    assert_eq!(
+        c.first_violation.unwrap().property,
+        Property::ElectionSafety
+    );
+}
+
+#[test]
+fn same_index_and_term_with_different_prefix_violates_log_matching() {
+    let mut c = Checkers::new(3);
+    let w = |entries: Vec<Entry>| LogWrite {
+        prev_index: 0,
+        prev_term: 0,
+        entries,
+    };
+    c.on_log_write(1, 0, &w(vec![entry(1, 1, "a"), entry(2, 2, "x")]));
+    c.on_log_write(1, 1, &w(vec![entry(1, 1, "b"), entry(2, 2, "x")]));
+    assert_eq!(c.first_violation.unwrap().property, Property::LogMatching);
+}
+
+#[test]
+fn different_entries_applied_at_one_index_violate_state_machine_safety() {
+    let mut c = Checkers::new(1);
+    let log = LogWrite {
+        prev_index: 0,
+        prev_term: 0,
+        entries: vec![entry(1, 1, "a")],
+    };
+    c.on_log_write(1, 0, &log);
+    c.on_durable(1, 0, None, Some(&log));
+    c.on_committed(2, 0, &[entry(1, 1, "a")]);
+    assert!(!c.violated());
+    c.on_committed(3, 0, &[entry(1, 1, "b")]);
+    assert_eq!(
+        c.first_violation.unwrap().property,
+        Property::StateMachineSafety
+    );
+}
+
+#[test]
+fn committed_entry_missing_from_durable_quorum_is_caught() {
+    let mut c = Checkers::new(3);
+    let log = LogWrite {
+        prev_index: 0,
+        prev_term: 0,
+        entries: vec![entry(1, 1, "a")],
+    };
+    c.on_log_write(1, 0, &log);
+    c.on_durable(1, 0, None, Some(&log));
+    c.on_committed(2, 0, &log.entries);
+    assert_eq!(
+        c.first_violation.unwrap().property,
+        Property::CommittedDurableOnQuorum
+    );
+}
+
+/// One entry durable on nodes 0 and 1 of five, committed by a leader whose voters are
+/// `voters`: the verdict of committed-durable-on-quorum.
+fn durable_on_two_of_five_committed_with(voters: u64) -> Option<Property> {
+    let mut c = Checkers::new(5);
+    for node in [0, 1] {
+        write_durable(&mut c, node, 0, vec![entry(1, 1, "a")]);
+    }
+    c.on_leader_commit(1, voters);
+    c.on_committed(2, 0, &[entry(1, 1, "a")]);
+    c.first_violation.map(|v| v.property)
+}
+
+#[test]
+fn committed_durable_counts_the_voters_of_the_committing_leader() {
+    // {n0,n1,n2}: two of three is a quorum, though two of all five nodes is not.
+    assert_eq!(durable_on_two_of_five_committed_with(0b00111), None);
+    // {n0,n1,n2,n3}: two of four is not.
+    assert_eq!(
+        durable_on_two_of_five_committed_with(0b01111),
+        Some(Property::CommittedDurableOnQuorum)
+    );
+    // {n2,n3,n4}: the holders are not voters at all.
+    assert_eq!(
+        durable_on_two_of_five_committed_with(0b11100),
+        Some(Property::CommittedDurableOnQuorum)
+    );
+}
+
+/// A durable vote in `term` for `node`.
+fn vote(term: u64, node: u64) -> HardState {
+    HardState {
+        term,
+        vote: Some(NodeId(node)),
+    }
+}
+
+/// `node` writes `entries` after index `prev` (of term 1), in memory and durably.
+fn write_durable(c: &mut Checkers, node: usize, prev: u64, entries: Vec<Entry>) {
+    let log = LogWrite {
+        prev_index: prev,
+        prev_term: if prev == 0 { 0 } else { 1 },
+        entries,
+    };
+    c.on_log_write(1, node, &log);
+    c.on_durable(1, node, None, Some(&log));
+}
+
+/// Raft's Figure 8 (c) in three nodes: n0 holds index 2 of term 2, n2 an index 2 of
+/// term 3; n1 gets n0's entry. Index 2 becomes committed (applied by n0), with or
+/// without n0's own-term entry at index 3 on a majority.
+fn figure_8_commit(own_term_entry_on_majority: bool) -> Option<Property> {
+    let mut c = Checkers::new(3);
+    for node in 0..3 {
+        write_durable(&mut c, node, 0, vec![entry(1, 1, "a")]);
+    }
+    write_durable(&mut c, 0, 1, vec![entry(2, 2, "old")]);
+    write_durable(&mut c, 1, 1, vec![entry(2, 2, "old")]);
+    write_durable(&mut c, 2, 1, vec![entry(3, 2, "rival")]);
+    if own_term_entry_on_majority {
+        write_durable(&mut c, 0, 2, vec![entry(4, 3, "noop")]);
+        write_durable(&mut c, 1, 2, vec![entry(4, 3, "noop")]);
+    }
+    c.on_leader_commit(2, 0b111);
+    c.on_committed(2, 0, &[entry(1, 1, "a"), entry(2, 2, "old")]);
+    c.first_violation.map(|v| v.property)
+}
+
+#[test]
+fn commit_of_an_earlier_term_entry_by_counting_is_not_guarded_by_votes() {
+    // n2's log (last term 3) beats n1's (last term 2): n2 and n1 make a majority.
+    assert_eq!(figure_8_commit(false), Some(Property::CommitGuardedByVotes));
+    // With the leader's term-4 entry on n0 and n1, both refuse n2.
+    assert_eq!(figure_8_commit(true), None);
+}
+
+#[test]
+fn second_vote_in_a_term_is_caught_across_restarts() {
+    let mut c = Checkers::new(3);
+    c.on_durable(
+        1,
+        0,
+        Some(HardState {
+            term: 2,
+            vote: Some(NodeId(1)),
+        }),
+        None,
+    );
+    c.on_recovered(
+        2,
+        0,
+        HardState {
+            term: 2,
+            vote: None,
+        },
+        &[],
+        None,
+    );
+    let grant = Message::VoteResponse(raft_core::VoteResponse {
+        term: 2,
+        peer: NodeId(0),
+        granted: true,
+        empty_log: true,
+    });
+    c.on_send(3, 0, NodeId(0), NodeId(2), &grant);
+    let v = c.first_violation.unwrap();
+    assert!(matches!(
+        v.property,
+        Property::PersistBeforeSend | Property::OneVotePerTerm
+    ));
+}
+
+#[test]
+fn recovered_term_below_durable_term_is_caught() {
+    let mut c = Checkers::new(3);
+    c.on_durable(
+        1,
+        0,
+        Some(HardState {
+            term: 4,
+            vote: None,
+        }),
+        None,
+    );
+    c.on_recovered(
+        2,
+        0,
+        HardState {
+            term: 3,
+            vote: None,
+        },
+        &[],
+        None,
+    );
+    assert_eq!(c.first_violation.unwrap().property, Property::TermMonotonic);
+}
+
+/// Brute force: every pair of subsets, each a majority of its own voters.
+fn naive_disjoint_majorities(a: u64, b: u64) -> bool {
+    let submasks = |mask: u64| (0..=mask).filter(move |s| s & !mask == 0);
+    let majority = |s: u64, of: u64| s.count_ones() > of.count_ones() / 2;
+    submasks(a)
+        .filter(|&qa| majority(qa, a))
+        .any(|qa| submasks(b).any(|qb| majority(qb, b) && qa & qb == 0))
+}
+
+#[test]
+fn majorities_can_be_disjoint_agrees_with_brute_force_over_six_nodes() {
+    for a in 1..64u64 {
+        for b in 1..64u64 {
+            assert_eq!(
+                majorities_can_be_disjoint(a, b),
+                naive_disjoint_majorities(a, b),
+                "{} and {}",
+                fmt_mask(a),
+                fmt_mask(b)
+            );
+        }
+    }
+}
+
+#[test]
+fn single_server_changes_keep_majorities_overlapping_and_two_from_an_even_size_do_not() {
+    for voters in [0b111u64, 0b1111, 0b11111, 0b111111] {
+        for node in 0..7 {
+            let changed = voters ^ (1 << node);
+            if changed != 0 {
+                assert!(!majorities_can_be_disjoint(voters, changed));
+            }
+        }
+    }
+    // Two different removals, or an addition and a removal, from four voters.
+    assert!(majorities_can_be_disjoint(0b0111, 0b1110));
+    assert!(majorities_can_be_disjoint(0b11111, 0b1110));
+    // The same from five voters overlap.
+    assert!(!majorities_can_be_disjoint(0b01111, 0b11110));
+    assert!(!majorities_can_be_disjoint(0b111111, 0b11110));
+}
+
+/// Ongaro's schedule in four voters {n0..n3}, all holding entry 1 of term 1: n0, leader
+/// of term 1, appended the removal of n3 (entry 2) and nobody else got it; n1 wins term
+/// 2, appends its no-op (entry 2) and then the removal of n0. The verdict of
+/// configuration overlap at that append, with the no-op durable on `noop_holders` too.
+fn ongaro_change_after_failover(noop_holders: &[usize]) -> Option<Property> {
+    let mut c = Checkers::new(4);
+    for node in 0..4 {
+        write_durable(&mut c, node, 0, vec![entry(1, 1, "a")]);
+        c.on_voters(1, node, 0b1111, None);
+    }
+    write_durable(&mut c, 0, 1, vec![entry(1, 2, "remove n3")]);
+    c.on_voters(2, 0, 0b0111, None);
+    for voter in [1, 2, 3] {
+        c.on_durable(3, voter, Some(vote(2, 1)), None);
+    }
+    c.on_role(3, 1, Role::Leader, 2);
+    assert!(!c.violated(), "elected by n1, n2 and n3");
+    for &node in [1].iter().chain(noop_holders) {
+        write_durable(&mut c, node, 1, vec![entry(2, 2, "noop")]);
+    }
+    c.on_voters(4, 1, 0b1111, Some(2));
+    assert!(!c.violated(), "the no-op changes no voters");
+    c.on_voters(5, 1, 0b1110, Some(2));
+    c.first_violation.map(|v| v.property)
+}
+
+#[test]
+fn change_before_the_own_term_entry_is_on_a_majority_can_leave_two_electable_configurations() {
+    // n0 could still win {n0,n1,n2} with n2, whose log is no newer than its own.
+    assert_eq!(
+        ongaro_change_after_failover(&[]),
+        Some(Property::ConfigurationOverlap)
+    );
+    assert_eq!(
+        ongaro_change_after_failover(&[3]),
+        Some(Property::ConfigurationOverlap)
+    );
+    // With the no-op durable on n2 and n3 (committed, as correct Raft waits for) n0 can win
+    // nobody's vote.
+    assert_eq!(ongaro_change_after_failover(&[2, 3]), None);
+}
+
+/// n0 wins term 3 in five voters (or in `voters`) with the durable votes of `voters_for_it`.
+fn win_with_votes(voters: u64, voters_for_it: &[usize]) -> Option<Property> {
+    let mut c = Checkers::new(5);
+    for node in 0..5 {
+        c.on_voters(1, node, voters, None);
+    }
+    for &voter in voters_for_it {
+        c.on_durable(1, voter, Some(vote(3, 0)), None);
+    }
+    c.on_role(2, 0, Role::Leader, 3);
+    c.first_violation.map(|v| v.property)
+}
+
+#[test]
+fn leader_with_the_votes_of_a_quorum_is_elected_by_quorum() {
+    assert_eq!(win_with_votes(0b11111, &[0, 1, 2]), None);
+    // Without its own vote, when it is not a voter (removed by an uncommitted change).
+    assert_eq!(win_with_votes(0b11110, &[1, 2, 3]), None);
+}
+
+#[test]
+fn leader_short_of_a_quorum_of_votes_violates_elected_by_quorum() {
+    // Two votes of five: what a candidate counting one grant twice believes is three.
+    assert_eq!(
+        win_with_votes(0b11111, &[0, 1]),
+        Some(Property::ElectedByQuorum)
+    );
+    // Three votes, but n4's is not a voter's: two of the four voters.
+    assert_eq!(
+        win_with_votes(0b01111, &[0, 1, 4]),
+        Some(Property::ElectedByQuorum)
+    );
+}
+
+#[test]
+fn a_vote_for_another_candidate_or_term_does_not_count() {
+    let mut c = Checkers::new(3);
+    for node in 0..3 {
+        c.on_voters(1, node, 0b111, None);
+    }
+    c.on_durable(1, 0, Some(vote(3, 0)), None);
+    c.on_durable(1, 1, Some(vote(2, 0)), None);
+    c.on_durable(1, 2, Some(vote(3, 2)), None);
+    c.on_role(2, 0, Role::Leader, 3);
+    assert_eq!(
+        c.first_violation.map(|v| v.property),
+        Some(Property::ElectedByQuorum)
+    );
+}

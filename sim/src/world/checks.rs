@@ -1,0 +1,165 @@
+//! The one place that feeds the safety checkers: every hook the world calls while a run goes
+//! on, each at the point where what it reports has happened.
+//!
+//! Architecture invariant: the world reaches the checkers only through [`CheckerFeed`], and
+//! with `RunOptions::checkers` off it shows them nothing (not even crashes and recoveries),
+//! so a run without checkers is the same run minus the checking. Nothing in the world reads
+//! the checkers' state except [`CheckerFeed::first_violation`], which stops the run: the
+//! run's figures are counted by the world itself (`report.rs`).
+//!
+//! Architecture invariant: order. Within one step of a node, the checkers see the node's
+//! voters and commit first, then its role changes and log writes (its memory already changed
+//! during the step), then the sends, applies and persists as the host carries them out, and
+//! the commit index against the log last.
+
+use super::disk_io::SnapshotPoint;
+use super::{id, voters_mask};
+use crate::checkers::{Checkers, Violation};
+use crate::config::Micros;
+use raft_core::{Action, Entry, HardState, LogWrite, Message, Node, NodeId, Role};
+
+pub(super) struct CheckerFeed {
+    checkers: Checkers,
+    /// `RunOptions::checkers`.
+    on: bool,
+}
+
+impl CheckerFeed {
+    pub(super) fn new(nodes: usize, on: bool) -> CheckerFeed {
+        CheckerFeed {
+            checkers: Checkers::new(nodes),
+            on,
+        }
+    }
+
+    /// Whether the checkers run (`RunOptions::checkers`); the linearizability check at the
+    /// end runs with them.
+    pub(super) fn on(&self) -> bool {
+        self.on
+    }
+
+    /// The first violation found, if any: the run stops after the event that found it.
+    #[inline]
+    pub(super) fn first_violation(&self) -> Option<&Violation> {
+        self.checkers.first_violation.as_ref()
+    }
+
+    /// A node was stepped and returned `actions`; `raft` is the node after the step.
+    #[inline]
+    pub(super) fn before_actions(
+        &mut self,
+        now: Micros,
+        node: usize,
+        raft: Option<&Node>,
+        actions: &[Action],
+    ) {
+        if !self.on {
+            return;
+        }
+        if let Some(raft) = raft {
+            // Before any Apply below is checked against the voters that committed it; also
+            // when the step that committed made it step down (its own removal committed).
+            let voters = voters_mask(raft);
+            let leading = (raft.role() == Role::Leader).then(|| raft.term());
+            self.checkers.on_voters(now, node, voters, leading);
+            if raft.role() == Role::Leader || self.checkers.is_leader(node) {
+                self.checkers.on_leader_commit(raft.commit_index(), voters);
+            }
+        }
+        for action in actions {
+            match action {
+                Action::RoleChanged { role, term } => {
+                    self.checkers.on_role(now, node, *role, *term)
+                }
+                Action::Persist {
+                    log: Some(write), ..
+                } => self.checkers.on_log_write(now, node, write),
+                _ => {}
+            }
+        }
+    }
+
+    /// The host carried out a node's actions.
+    #[inline]
+    pub(super) fn after_actions(&mut self, now: Micros, node: usize, raft: Option<&Node>) {
+        if let Some(raft) = raft.filter(|_| self.on) {
+            let (commit, last) = (raft.commit_index(), raft.last_index());
+            self.checkers
+                .check_commit_within_log(now, node, commit, last);
+        }
+    }
+
+    /// A message leaves `from` (before the network decides its fate).
+    #[inline]
+    pub(super) fn sent(&mut self, now: Micros, from: usize, to: NodeId, message: &Message) {
+        if self.on {
+            self.checkers.on_send(now, from, id(from), to, message);
+        }
+    }
+
+    /// A node hands committed entries to its application.
+    #[inline]
+    pub(super) fn applied(&mut self, now: Micros, node: usize, entries: &[Entry]) {
+        if self.on {
+            self.checkers.on_committed(now, node, entries);
+        }
+    }
+
+    /// A node's memory now starts at a snapshot (its own, or one it received); with
+    /// `discard_log` the log after it is gone too.
+    pub(super) fn snapshot_submitted(
+        &mut self,
+        node: usize,
+        point: SnapshotPoint,
+        discard_log: bool,
+    ) {
+        if self.on {
+            let SnapshotPoint { index, term } = point;
+            self.checkers
+                .on_snapshot(node, index, term, discard_log, false);
+        }
+    }
+
+    /// A persist completed: its snapshot (with whether it discarded the log), then its term,
+    /// vote and log writes are durable.
+    #[inline]
+    pub(super) fn persisted(
+        &mut self,
+        now: Micros,
+        node: usize,
+        snapshot: Option<(SnapshotPoint, bool)>,
+        hard_state: Option<HardState>,
+        log: Option<&LogWrite>,
+    ) {
+        if !self.on {
+            return;
+        }
+        if let Some((SnapshotPoint { index, term }, discard)) = snapshot {
+            self.checkers.on_snapshot(node, index, term, discard, true);
+        }
+        self.checkers.on_durable(now, node, hard_state, log);
+    }
+
+    /// A node lost power.
+    pub(super) fn crashed(&mut self, node: usize) {
+        if self.on {
+            self.checkers.on_crash(node);
+        }
+    }
+
+    /// A node booted from what its disk held.
+    pub(super) fn recovered(
+        &mut self,
+        now: Micros,
+        node: usize,
+        hard_state: HardState,
+        log: &[Entry],
+        snapshot: Option<SnapshotPoint>,
+    ) {
+        if self.on {
+            let snapshot = snapshot.map(|p| (p.index, p.term));
+            self.checkers
+                .on_recovered(now, node, hard_state, log, snapshot);
+        }
+    }
+}

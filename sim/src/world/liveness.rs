@@ -1,0 +1,179 @@
+//! The liveness phase: at the end of the chaos phase the faults stop, every node that can
+//! come back does, and one more client (the probe) writes once. Liveness holds when the
+//! probe's write commits within the bound the configuration gives
+//! (`SimConfig::liveness_bound_us`) and the healed cluster then keeps its leader.
+//!
+//! Architecture invariant: from the start of the phase on, the nemesis injects nothing, the
+//! operator asks for nothing and no workload client starts an operation: only the probe
+//! runs. The phase may leave one fault in place on purpose (`Faults::residual_partition`: a
+//! bridge node that sees both sides), which a correct core must survive. The trace still
+//! calls the start of the phase `calm`, as every pinned trace does.
+
+use super::clients::Client;
+use super::{voters_mask, Status, World};
+use crate::checkers::{Property, Violation};
+use crate::config::{Micros, SimConfig};
+use crate::event;
+use crate::history::Outcome;
+use crate::network::Topology;
+
+pub(super) struct LivenessPhase {
+    /// The faults have stopped.
+    started: bool,
+    /// When they stop: the end of the chaos phase.
+    starts_at: Micros,
+    /// When the run ends: the liveness bound after the faults stop, or sooner once the probe
+    /// committed.
+    end_at: Micros,
+    /// When the probe's write committed.
+    probe_done: Option<Micros>,
+    /// The highest term when the probe's write committed: leadership must stay stable after.
+    probe_term: u64,
+}
+
+impl LivenessPhase {
+    pub(super) fn new(config: &SimConfig) -> LivenessPhase {
+        let starts_at = config.chaos_us;
+        LivenessPhase {
+            started: false,
+            starts_at,
+            end_at: starts_at + config.liveness_bound_us(),
+            probe_done: None,
+            probe_term: 0,
+        }
+    }
+
+    /// Whether the faults have stopped.
+    #[inline]
+    pub(super) fn started(&self) -> bool {
+        self.started
+    }
+
+    pub(super) fn starts_at(&self) -> Micros {
+        self.starts_at
+    }
+
+    pub(super) fn end_at(&self) -> Micros {
+        self.end_at
+    }
+
+    /// Virtual time from the end of the chaos phase to the probe's commit.
+    pub(super) fn recovery_time(&self) -> Option<Micros> {
+        self.probe_done.map(|t| t - self.starts_at)
+    }
+}
+
+impl World {
+    /// The faults stop: heal the network, stop loss, bring every node back that can come back,
+    /// and start the liveness probe.
+    pub(super) fn begin_liveness_phase(&mut self) {
+        let now = self.now;
+        self.liveness.started = true;
+        self.network.heal();
+        self.network.stop_loss_and_duplication();
+        self.record(event!(
+            now,
+            None,
+            "calm",
+            bound_us = self.config.liveness_bound_us()
+        ));
+        for node in 0..self.config.nodes {
+            match self.hosts[node].status {
+                Status::Paused => {
+                    let incarnation = self.hosts[node].incarnation;
+                    self.resume(node, incarnation);
+                }
+                Status::Down => {
+                    self.hosts[node].incarnation += 1;
+                    self.start_node(node);
+                }
+                _ => {}
+            }
+            // The applications that paused apply resume it: the faults are over.
+            if self.hosts[node].running().is_some_and(|n| n.is_paused()) {
+                self.resume_apply(node);
+            }
+        }
+        // Decided after the restarts above, which may have found damage and stopped a node.
+        let none_stopped = self
+            .hosts
+            .iter()
+            .all(|h| !matches!(h.status, Status::Stopped(_)));
+        if self.config.faults.residual_partition && none_stopped && self.config.nodes >= 3 {
+            // A bridge node sees both sides; with every node up, the bridge and the larger side
+            // form a connected quorum, so a correct core must stay live.
+            // With membership changes, the bridge is a voter of every membership a node
+            // holds, so each of them has a connected majority.
+            let n = self.config.nodes;
+            let voters_everywhere: Vec<usize> = (0..n)
+                .filter(|&v| {
+                    self.hosts
+                        .iter()
+                        .filter_map(|h| h.node.as_ref())
+                        .all(|raft| voters_mask(raft) & (1 << v) != 0)
+                })
+                .collect();
+            if voters_everywhere.is_empty() {
+                return self.start_probe_client();
+            }
+            let bridge = voters_everywhere[self.nemesis.rng.below(voters_everywhere.len())];
+            let others: Vec<usize> = (0..n).filter(|&x| x != bridge).collect();
+            let side_a = others[..others.len() / 2].to_vec();
+            self.set_topology(Topology::Bridge { side_a, bridge });
+        }
+        self.start_probe_client();
+    }
+
+    /// The liveness probe: one more client, whose first write must commit in time.
+    fn start_probe_client(&mut self) {
+        let client = self.clients.list.len();
+        self.clients.list.push(Client::new(client, 0, true));
+        self.client_issue(client);
+    }
+
+    /// The probe's write completed: once it succeeded, the run goes on a little so that the
+    /// end state settles, then stops.
+    pub(super) fn probe_completed(&mut self, outcome: &Outcome) {
+        if matches!(outcome, Outcome::Ok(_)) && self.liveness.probe_done.is_none() {
+            let now = self.now;
+            self.liveness.probe_done = Some(now);
+            self.liveness.probe_term = self.highest_live_term();
+            let end = (now + self.config.liveness_bound_us() / 4).min(self.liveness.end_at);
+            self.liveness.end_at = end;
+            self.schedule(end, super::events::Event::End);
+        }
+    }
+
+    /// The liveness verdict at the end of the run: the probe's write committed in time, and
+    /// the term did not keep growing after it.
+    pub(super) fn liveness_violation(&self) -> Option<Violation> {
+        if self.liveness.probe_done.is_none() {
+            return Some(Violation {
+                property: Property::Liveness,
+                time: self.now,
+                node: None,
+                detail: format!(
+                    "no leader committed a new write within {}us after the faults stopped at {}us",
+                    self.config.liveness_bound_us(),
+                    self.liveness.starts_at
+                ),
+            });
+        }
+        // A stable leader: once the probe committed, the healed cluster must not keep electing
+        // (a node that cannot hear the leader but keeps calling elections, as in the Cloudflare
+        // 2020 outage, shows up here even when writes still squeeze through).
+        let term_now = self.highest_live_term();
+        if term_now > self.liveness.probe_term + 1 {
+            return Some(Violation {
+                property: Property::Liveness,
+                time: self.now,
+                node: None,
+                detail: format!(
+                    "leadership unstable after the faults stopped: the term went from {} to {term_now} after the cluster had recovered",
+                    self.liveness.probe_term
+                ),
+            });
+        }
+        None
+    }
+}

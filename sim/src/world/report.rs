@@ -1,0 +1,187 @@
+//! The run report: the options that say what to keep of a run, the counters the world keeps
+//! as it goes, and the verdicts gathered at the end (the first safety violation, then
+//! liveness, then linearizability).
+//!
+//! Architecture invariant: every figure in [`Stats`] is counted by the world where the thing
+//! it counts happens; none is read from the checkers, so the figures are the same whether
+//! the checkers run or not (`RunOptions::checkers`).
+
+use super::World;
+use crate::checkers::Violation;
+use crate::config::{Micros, SimConfig};
+use crate::event;
+use crate::faults::ScriptedFault;
+use crate::history::History;
+use crate::trace::TraceEvent;
+use raft_core::Entry;
+use std::collections::BTreeMap;
+
+use super::clients::WorkloadScript;
+
+/// Counters for the run summary.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Stats {
+    pub events: u64,
+    pub messages_sent: u64,
+    pub messages_delivered: u64,
+    pub messages_dropped: u64,
+    pub messages_partitioned: u64,
+    pub messages_duplicated: u64,
+    /// Campaigns: a node became a candidate.
+    pub elections: u64,
+    /// Terms in which a node became leader.
+    pub leaders: u64,
+    pub max_term: u64,
+    /// The committed prefix: the highest index such that some node applied every index up
+    /// to it (an index installed from a snapshot is not applied).
+    pub entries_committed: u64,
+    pub faults: BTreeMap<String, u64>,
+    pub torn_tails_dropped: u64,
+    pub corruption_detected: u64,
+    pub read_errors: u64,
+    pub restarts: u64,
+    pub ops_ok: u64,
+    pub ops_fail: u64,
+    pub ops_unknown: u64,
+    pub slow_fsyncs: u64,
+    /// WAL rewrites without the records a local snapshot covers.
+    #[serde(default)]
+    pub wal_compactions: u64,
+}
+
+impl Stats {
+    pub(super) fn fault(&mut self, kind: &str) {
+        *self.faults.entry(kind.to_string()).or_default() += 1;
+    }
+}
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub config: SimConfig,
+    pub script: Vec<ScriptedFault>,
+    pub stats: Stats,
+    pub end_time: Micros,
+    pub violation: Option<Violation>,
+    pub trace_hash: u64,
+    pub trace_events: u64,
+    pub trace: Vec<TraceEvent>,
+    pub history: History,
+    /// The client workload as it ran (the replayed one when replaying).
+    pub workload: WorkloadScript,
+    /// The planted bug the run had, if any.
+    pub planted_bug: Option<String>,
+    /// Virtual time from the end of the chaos phase to the liveness probe's success.
+    pub recovery_time: Option<Micros>,
+    /// The linearizability verdict (None when a safety or liveness violation came first).
+    /// `Unknown` means the search budget ran out: reported, not counted as a failure.
+    pub linearizability: Option<crate::history::Verdict>,
+}
+
+impl RunReport {
+    pub fn passed(&self) -> bool {
+        self.violation.is_none()
+    }
+}
+
+/// Options that do not change what happens in a run, only what is kept of it.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Keep every trace event (for `--trace`, golden files and views).
+    pub keep_trace: bool,
+    /// Echo events through `tracing` as they happen.
+    pub echo: bool,
+    /// Replace the drawn fault script (replay of a saved or shrunk script).
+    pub script: Option<Vec<ScriptedFault>>,
+    /// Replace the drawn client workload (replay of a saved or shrunk workload).
+    pub workload: Option<WorkloadScript>,
+    /// Plant this bug in every node (by name, see `raft_core::planted`); needs the
+    /// `planted-bugs` feature.
+    pub planted_bug: Option<String>,
+    /// Called every so many events with (virtual now, virtual end) for progress reporting.
+    pub progress_every: u64,
+    /// Run the safety checkers after every event and the linearizability check at the end
+    /// (default true). Off only to measure what the checkers cost (`cargo xtask bench`); it
+    /// does not change the trace or the figures, only what is checked.
+    pub checkers: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            keep_trace: false,
+            echo: false,
+            script: None,
+            workload: None,
+            planted_bug: None,
+            progress_every: 0,
+            checkers: true,
+        }
+    }
+}
+
+impl World {
+    /// A node became leader of `term`.
+    pub(super) fn count_leader(&mut self, term: u64) {
+        if self.leader_terms.insert(term) {
+            self.stats.leaders += 1;
+        }
+    }
+
+    /// A node applied `entries` (consecutive indexes): the committed prefix grows when they
+    /// reach past it from within it.
+    pub(super) fn count_applied(&mut self, entries: &[Entry]) {
+        for entry in entries {
+            if entry.index == self.stats.entries_committed + 1 {
+                self.stats.entries_committed = entry.index;
+            }
+        }
+    }
+
+    /// The verdicts and the report, once the run stopped.
+    pub(super) fn finish(mut self, options: &RunOptions) -> RunReport {
+        let mut violation = self.checks.first_violation().cloned();
+        if violation.is_none() {
+            violation = self.liveness_violation();
+        }
+        let mut linearizability = None;
+        if violation.is_none() && self.checks.on() {
+            let verdict = self.clients.history.check();
+            if verdict.is_not_linearizable() {
+                let detail = verdict.to_string();
+                violation = Some(Violation {
+                    property: crate::checkers::Property::Linearizability,
+                    time: self.now,
+                    node: None,
+                    detail,
+                });
+            }
+            linearizability = Some(verdict);
+        }
+        if let Some(v) = &violation {
+            self.record(event!(
+                v.time,
+                v.node,
+                "violation",
+                property = v.property,
+                detail = &v.detail
+            ));
+        }
+        let (history, recorded) = self.clients.into_parts();
+        RunReport {
+            recovery_time: self.liveness.recovery_time(),
+            linearizability,
+            config: self.config,
+            script: self.nemesis.script,
+            stats: self.stats,
+            end_time: self.now,
+            violation,
+            trace_hash: self.trace.hash(),
+            trace_events: self.trace.len(),
+            history,
+            workload: options.workload.clone().unwrap_or(recorded),
+            planted_bug: options.planted_bug.clone(),
+            trace: self.trace.into_events(),
+        }
+    }
+}

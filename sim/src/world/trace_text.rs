@@ -1,0 +1,169 @@
+//! How the world's events read in the trace: messages, log writes, roles, client operations
+//! and outcomes, written straight into the hashed line where the trace is hot.
+//!
+//! Architecture invariant: the text is behaviour. The trace hash covers every byte, so a
+//! change here changes every pinned hash; the writers that run for every send or persist
+//! (`write_message`, `write_log_write`) do not allocate.
+
+use crate::history::Outcome;
+use crate::kv::{KvOp, KvResult};
+use crate::put;
+use crate::trace::Line;
+use raft_core::{LogWrite, Message, NodeId, Role};
+
+pub(super) fn fmt_role(role: Role) -> &'static str {
+    match role {
+        Role::Follower => "follower",
+        Role::Candidate => "candidate",
+        Role::Leader => "leader",
+    }
+}
+
+/// A node or none in the trace line, as votes and known leaders are written: `n1`, or `-`.
+pub(super) struct NodeOrNone(pub(super) Option<NodeId>);
+
+impl crate::trace::TraceValue for NodeOrNone {
+    fn write(&self, out: &mut Line) {
+        match self.0 {
+            Some(v) => put!(out, "n", v.0),
+            None => out.push('-'),
+        }
+    }
+}
+
+/// `first..last@prev` (or `none@prev`), for the trace line.
+pub(super) fn write_log_write(w: &LogWrite, out: &mut Line) {
+    match (w.entries.first(), w.entries.last()) {
+        (Some(first), Some(last)) => put!(out, first.index, "..", last.index, "@", w.prev_index),
+        _ => put!(out, "none@", w.prev_index),
+    }
+}
+
+/// `put(key,value)`, `cas(key,expected,new)`, ...: built with `push_str` rather than
+/// `format!`, since every client operation is traced.
+pub(super) fn fmt_op(op: &KvOp) -> String {
+    let (key, rest): (&str, [Option<&str>; 2]) = match op {
+        KvOp::Put { key, value } | KvOp::Append { key, value } => (key, [Some(value), None]),
+        KvOp::Cas { key, expected, new } => {
+            (key, [Some(expected.as_deref().unwrap_or("-")), Some(new)])
+        }
+        KvOp::Get { key } => (key, [None, None]),
+    };
+    let mut text = String::with_capacity(48);
+    text.push_str(op.name());
+    text.push('(');
+    text.push_str(key);
+    for part in rest.into_iter().flatten() {
+        text.push(',');
+        text.push_str(part);
+    }
+    text.push(')');
+    text
+}
+
+pub(super) fn fmt_outcome(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Ok(KvResult::Done) => "ok".into(),
+        Outcome::Ok(KvResult::Value(v)) => format!("ok:{}", v.as_deref().unwrap_or("-")),
+        Outcome::Ok(KvResult::Swapped(s)) => {
+            format!("ok:{}", if *s { "swapped" } else { "mismatch" })
+        }
+        Outcome::Fail => "fail".into(),
+        Outcome::Unknown => "unknown".into(),
+    }
+}
+
+/// A short, stable rendering of a message for the trace.
+pub fn fmt_message(message: &Message) -> String {
+    let mut text = Line::default();
+    write_message(message, &mut text);
+    text.into_string()
+}
+
+/// A (pre-, transfer) vote request as `{kind}(t{term} last={last_term}/{last_index})`.
+fn write_vote_request(out: &mut Line, kind: &str, m: &raft_core::VoteRequest) {
+    put!(
+        out,
+        kind,
+        "(t",
+        m.term,
+        " last=",
+        m.last_term,
+        "/",
+        m.last_index,
+        ")"
+    )
+}
+
+/// A (pre-)vote response as `{kind}(t{term} granted|denied)`.
+fn write_vote_response(out: &mut Line, kind: &str, m: &raft_core::VoteResponse) {
+    let verdict = if m.granted { "granted" } else { "denied" };
+    put!(out, kind, "(t", m.term, " ", verdict, ")")
+}
+
+/// [`fmt_message`] into `out`, without allocating: the trace hashes this for every send.
+pub fn write_message(message: &Message, out: &mut Line) {
+    let done = |done: bool| if done { " done" } else { "" };
+    match message {
+        Message::AppendEntries(m) => {
+            put!(
+                out,
+                "AE(t",
+                m.term,
+                " prev=",
+                m.prev_term,
+                "/",
+                m.prev_index
+            );
+            put!(out, " commit=", m.commit, " entries=");
+            match (m.entries.first(), m.entries.last()) {
+                (Some(a), Some(b)) => put!(out, a.index, "..", b.index, ")"),
+                _ => put!(out, "-)"),
+            }
+        }
+        Message::AppendResponse(m) => {
+            let verdict = if m.success { "ok" } else { "reject" };
+            put!(out, "AR(t", m.term, " ", verdict, " ", m.index, ")")
+        }
+        Message::VoteRequest(m) => write_vote_request(out, "VQ", m),
+        Message::VoteResponse(m) => write_vote_response(out, "VR", m),
+        Message::ForwardProposal(m) => put!(out, "FP(", m.data.len(), " bytes)"),
+        Message::PreVoteRequest(m) => write_vote_request(out, "PVQ", m),
+        Message::PreVoteResponse(m) => write_vote_response(out, "PVR", m),
+        Message::TimeoutNow(m) => put!(out, "TN(t", m.term, ")"),
+        Message::TransferVoteRequest(m) => write_vote_request(out, "TVQ", m),
+        Message::ReadAck(m) => put!(out, "RA(t", m.term, " seq=", m.seq, ")"),
+        Message::InstallSnapshot(m) => {
+            put!(
+                out,
+                "IS(t",
+                m.term,
+                " snap=",
+                m.meta.term,
+                "/",
+                m.meta.index
+            );
+            put!(
+                out,
+                " offset=",
+                m.offset,
+                " bytes=",
+                m.data.len(),
+                done(m.done),
+                ")"
+            )
+        }
+        Message::SnapshotResponse(m) => {
+            put!(
+                out,
+                "SR(t",
+                m.term,
+                " snap=",
+                m.index,
+                " next=",
+                m.next_offset
+            );
+            put!(out, done(m.done), ")")
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The network side of the hosts: a sent message's fate (delivered once or twice after a
+//! drawn latency, dropped, or cut by a partition), its delivery, and the messages a power
+//! loss takes with the machine before they left it.
+//!
+//! Architecture invariant: every per-message decision is the network's (`Network::fate`:
+//! partitions, clogged links, loss, duplication, latency), drawn from the `network` stream
+//! in send order, interleaved with the clients' hops, which draw their latency from it too.
+//! A queued delivery carries the time it leaves the sender (half a minimum latency after
+//! the send: the sender's kernel and network card still hold it until then), so a power loss
+//! before then marks it lost (`LOST`, traced as `unsent` at the crash and counted as dropped
+//! when it would have arrived). Without it a leader could never die before its appends
+//! left, however soon after accepting a proposal it crashed.
+//!
+//! In scripted mode a send is held for the script instead (`scripted.rs`); nothing here
+//! draws from the network stream then.
+
+use super::events::Event;
+use super::trace_text::{fmt_message, write_message};
+use super::{id, World};
+use crate::config::Micros;
+use crate::event;
+use crate::network::Fate;
+use crate::trace::{Joined, Lazy, Line, NodeName};
+use raft_core::Message;
+
+/// [`Event::Deliver`]'s `departs` for a message a power loss took before it left.
+const LOST: Micros = Micros::MAX;
+
+/// A message a power loss took before it left the sender's machine.
+pub(super) struct Unsent {
+    /// Its sequence number in the event queue: the order it was sent in.
+    seq: u64,
+    to: usize,
+    message: String,
+}
+
+impl World {
+    pub(super) fn send(&mut self, from: usize, to: usize, message: Message) {
+        let now = self.now;
+        self.stats.messages_sent += 1;
+        self.checks.sent(now, from, id(to), &message);
+        if self.scripted.is_some() {
+            let summary = fmt_message(&message);
+            self.hold(from, to, message, summary);
+            return;
+        }
+        let summary = Lazy(|out: &mut Line| write_message(&message, out));
+        match self.network.fate(from, to, now) {
+            Fate::Deliver(delays) => {
+                if delays.len() > 1 {
+                    self.stats.messages_duplicated += 1;
+                }
+                let mut arrive = [0; 2];
+                for (at, delay) in arrive.iter_mut().zip(delays.iter()) {
+                    *at = now + delay;
+                }
+                let arrive = &arrive[..delays.len()];
+                self.record(event!(
+                    now,
+                    Some(from),
+                    "send",
+                    to = NodeName(to),
+                    msg = summary,
+                    arrive = Joined(arrive)
+                ));
+                // The last delivery takes the message; only a duplicate needs a copy.
+                let (&last, earlier) = arrive.split_last().expect("at least one delivery");
+                // The sender's share of the latency: its kernel and network card still hold
+                // the message until then.
+                let departs = now + self.config.latency.min_us / 2;
+                for &at in earlier {
+                    let message = message.clone();
+                    self.schedule(
+                        at,
+                        Event::Deliver {
+                            from,
+                            to,
+                            message,
+                            departs,
+                        },
+                    );
+                }
+                self.schedule(
+                    last,
+                    Event::Deliver {
+                        from,
+                        to,
+                        message,
+                        departs,
+                    },
+                );
+            }
+            Fate::Dropped => {
+                self.stats.messages_dropped += 1;
+                self.record(event!(
+                    now,
+                    Some(from),
+                    "drop",
+                    to = NodeName(to),
+                    msg = summary
+                ));
+            }
+            Fate::Partitioned => {
+                self.stats.messages_partitioned += 1;
+                self.record(event!(
+                    now,
+                    Some(from),
+                    "cut",
+                    to = NodeName(to),
+                    msg = summary
+                ));
+            }
+        }
+    }
+
+    /// A queued delivery is due: the receiver gets the message if it left the sender and the
+    /// receiver is running.
+    pub(super) fn deliver(&mut self, from: usize, to: usize, message: Message, departs: Micros) {
+        if departs == LOST || self.hosts[to].running().is_none() {
+            self.stats.messages_dropped += 1;
+            return;
+        }
+        self.stats.messages_delivered += 1;
+        self.receive(from, to, message);
+    }
+
+    /// A power loss of `node` takes the messages it sent that have not left its machine yet:
+    /// they are marked lost in the queue and returned in the order they were sent.
+    pub(super) fn take_unsent(&mut self, node: usize) -> Vec<Unsent> {
+        let now = self.now;
+        let mut unsent = Vec::new();
+        for item in self.queue.iter_mut() {
+            if let Event::Deliver {
+                from,
+                to,
+                message,
+                departs,
+            } = &mut item.event
+            {
+                if *from == node && *departs > now && *departs != LOST {
+                    *departs = LOST;
+                    unsent.push(Unsent {
+                        seq: item.seq,
+                        to: *to,
+                        message: fmt_message(message),
+                    });
+                }
+            }
+        }
+        unsent.sort_unstable_by_key(|u| u.seq);
+        unsent
+    }
+
+    pub(super) fn record_unsent(&mut self, node: usize, unsent: Vec<Unsent>) {
+        for Unsent { to, message, .. } in unsent {
+            self.record(event!(
+                self.now,
+                Some(node),
+                "unsent",
+                to = NodeName(to),
+                msg = message
+            ));
+        }
+    }
+}
