@@ -1,0 +1,344 @@
+//! Elections: the election timer, PreVote, vote requests and grants, and counting the votes.
+//! Leader stickiness (with CheckQuorum) lives here too: it decides which vote requests are
+//! answered at all.
+
+use super::Node;
+use crate::action::{Action, Role};
+use crate::message::{Message, VoteRequest, VoteResponse};
+use crate::quorum;
+use crate::types::{HardState, NodeId};
+use rand::Rng;
+use std::collections::BTreeSet;
+
+/// The grants and refusals of one election (or one pre-vote).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Campaign {
+    pub(super) granted: BTreeSet<NodeId>,
+    pub(super) rejected: BTreeSet<NodeId>,
+    /// Planted bug `duplicate-vote-counted`: grants counted again on duplicates.
+    #[cfg(feature = "planted-bugs")]
+    pub(super) duplicate_grants: usize,
+}
+
+impl Node {
+    pub(super) fn reset_election_timer(&mut self) {
+        self.election_elapsed = 0;
+        let min = self.config.election_timeout_min;
+        let max = self.config.election_timeout_max;
+        self.election_timeout = self.rng.gen_range(min..max);
+    }
+
+    /// Rule: when the election timeout fires, a voter campaigns; with PreVote on it first
+    /// asks whether it could win. Not while a snapshot it received is unapplied.
+    pub(super) fn election_timeout_fired(&mut self) {
+        if self.snapshot_unapplied() {
+            self.reset_election_timer();
+            return;
+        }
+        if self.config.pre_vote {
+            self.start_pre_vote();
+        } else {
+            self.start_election(false);
+        }
+    }
+
+    /// Rule (PreVote): ask every voter whether it would grant a vote at `term + 1`, without
+    /// changing term or vote. Nothing changes durable state, so the requests leave at once.
+    /// The node forgets its leader (it has not heard from it for an election timeout), so
+    /// its own stale lease does not make it refuse the others' pre-votes (the fix of
+    /// etcd-io/etcd#8334). A candidate that times out becomes a follower of its term for the
+    /// pre-vote; its vote stays.
+    fn start_pre_vote(&mut self) {
+        self.reset_election_timer();
+        if !self.may_campaign() {
+            return;
+        }
+        self.campaign = None;
+        if self.role == Role::Candidate {
+            self.set_role(Role::Follower);
+        }
+        self.set_leader(None);
+        let mut pre_campaign = Campaign::default();
+        if self.voters.contains(&self.config.id) {
+            pre_campaign.granted.insert(self.config.id);
+        }
+        self.pre_campaign = Some(pre_campaign);
+        let request = VoteRequest {
+            term: self.hard_state.term + 1,
+            last_term: self.log.last_term(),
+            last_index: self.log.last_index(),
+            candidate: self.config.id,
+        };
+        for peer in self.vote_request_recipients() {
+            self.send_unattested(peer, Message::PreVoteRequest(request.clone()));
+        }
+        // A single voter has its own pre-vote and nobody to ask.
+        self.check_pre_vote_result();
+    }
+
+    /// Rule (PreVote): grant a pre-vote when the candidate's log is at least as up to date as
+    /// ours and this node has not heard from a current leader within the minimum election
+    /// timeout. Changes no state, so the answer needs no persist; it echoes the pre-vote's
+    /// term.
+    ///
+    /// The pre-vote's term is not judged. Refusing a term that is not ahead of ours (as a real
+    /// vote would) deadlocks: a node with the most up-to-date log but a stale term (say, the
+    /// leader that stepped down for lost quorum) is refused by everyone, never learns the
+    /// current term (pre-vote answers change no term), and refuses the others for their
+    /// shorter logs (simulator seed 176). Granting costs nothing: the real election at a
+    /// stale term is refused by voters that are ahead, and their answers carry the term the
+    /// candidate then adopts.
+    pub(super) fn handle_pre_vote_request(&mut self, request: VoteRequest) {
+        let granted = !self.in_leader_lease()
+            && candidate_log_is_up_to_date(&request, self.log.last_term(), self.log.last_index());
+        let response = VoteResponse {
+            term: request.term,
+            peer: self.config.id,
+            granted,
+            empty_log: self.log.last_index() == 0,
+        };
+        self.send_unattested(request.candidate, Message::PreVoteResponse(response));
+    }
+
+    /// Rule (PreVote): count each voter once, only answers to the pre-vote in progress (term
+    /// `term + 1`); a quorum of grants starts the real election.
+    pub(super) fn handle_pre_vote_response(&mut self, from: NodeId, response: VoteResponse) {
+        if response.term != self.hard_state.term + 1
+            || response.peer != from
+            || !self.counts_votes_of(from)
+        {
+            return;
+        }
+        let Some(pre_campaign) = self.pre_campaign.as_mut() else {
+            return;
+        };
+        if response.granted {
+            pre_campaign.granted.insert(from);
+        } else {
+            pre_campaign.rejected.insert(from);
+        }
+        self.check_pre_vote_result();
+    }
+
+    fn check_pre_vote_result(&mut self) {
+        let Some(pre_campaign) = self.pre_campaign.as_ref() else {
+            return;
+        };
+        let needed = quorum::quorum(self.voters.len());
+        if pre_campaign.granted.len() >= needed {
+            self.start_election(false);
+        } else if pre_campaign.rejected.len() >= needed {
+            // Lost: stay a follower and try again at the next timeout.
+            self.pre_campaign = None;
+        }
+    }
+
+    /// Leader stickiness: this node heard from a current leader within the minimum election
+    /// timeout (a leader hears from itself).
+    fn in_leader_lease(&self) -> bool {
+        match self.role {
+            Role::Leader => true,
+            Role::Follower | Role::Candidate => {
+                self.leader.is_some() && self.ticks_since_leader < self.config.election_timeout_min
+            }
+        }
+    }
+
+    /// Rule (leader stickiness, with CheckQuorum): a vote request for a higher term is
+    /// ignored — no term change, no answer — while this node is in a leader's lease. A
+    /// follower that hears its leader has no reason to believe it is gone, so a node that
+    /// cannot hear it (a partial partition) cannot depose it. Transfer vote requests are
+    /// exempt: the leader itself asked for them.
+    pub(super) fn ignores_for_leader_stickiness(&self, message: &Message) -> bool {
+        match message {
+            Message::VoteRequest(m) => {
+                self.config.check_quorum && m.term > self.hard_state.term && self.in_leader_lease()
+            }
+            _ => false,
+        }
+    }
+
+    /// Rule: a voter becomes candidate, increments its term, votes for itself and persists
+    /// term and vote before any vote request leaves. A campaign ordered by a leader transfer
+    /// sends [`Message::TransferVoteRequest`]s, which leader stickiness lets through.
+    pub(super) fn start_election(&mut self, transfer: bool) {
+        self.reset_election_timer();
+        self.pre_campaign = None;
+        if !self.may_campaign() {
+            return;
+        }
+        let term = self.hard_state.term + 1;
+        self.set_hard_state(HardState {
+            term,
+            vote: Some(self.config.id),
+        });
+        self.leadership = None;
+        self.set_role(Role::Candidate);
+        self.set_leader(None);
+        self.campaign = Some(Campaign::default());
+        let request = VoteRequest {
+            term,
+            last_term: self.log.last_term(),
+            last_index: self.log.last_index(),
+            candidate: self.config.id,
+        };
+        for peer in self.vote_request_recipients() {
+            let message = if transfer {
+                Message::TransferVoteRequest(request.clone())
+            } else {
+                Message::VoteRequest(request.clone())
+            };
+            self.send_attesting(peer, message);
+        }
+        // A single voter has no one to ask; its own durable vote may already decide.
+        self.count_own_vote_once_durable();
+    }
+
+    /// Rule: a candidate counts its own vote only once that vote is durable.
+    pub(super) fn count_own_vote_once_durable(&mut self) {
+        let own = HardState {
+            term: self.hard_state.term,
+            vote: Some(self.config.id),
+        };
+        if self.role != Role::Candidate || self.durable_hard_state != own {
+            return;
+        }
+        let id = self.config.id;
+        if let Some(campaign) = self.campaign.as_mut().filter(|_| self.voters.contains(&id)) {
+            campaign.granted.insert(id);
+        }
+        self.check_election_result();
+    }
+
+    /// Rule (membership, Raft thesis §4.1): a voter campaigns; so does a node that the
+    /// latest membership in its log removes while that removal is not committed, since until
+    /// it commits the cluster may still need it: a leader that appended its own removal and
+    /// lost leadership before replicating it holds the most up-to-date log, and without it
+    /// no one else could win. It asks the voters of its latest membership and does not count
+    /// its own vote (`count_own_vote_once_durable` and the pre-vote skip it). An observer
+    /// never campaigns.
+    pub(super) fn may_campaign(&self) -> bool {
+        let id = self.config.id;
+        if self.voters.contains(&id) {
+            return true;
+        }
+        // Removed by the latest change in the log, not known to be committed (after a
+        // restart nothing is known committed past the snapshot).
+        let change = self.membership.last_change_index();
+        !self.membership.current().observers.contains(&id)
+            && change > self.commit_index
+            && self.membership.at(change - 1).voters.contains(&id)
+    }
+
+    /// Rule: grant a vote only for the current term, to at most one candidate per term, and
+    /// only to a candidate whose log is at least as up to date (compared on (last term, last
+    /// index) lexicographically). The grant leaves after the vote is durable.
+    pub(super) fn handle_vote_request(&mut self, request: VoteRequest) {
+        let term = self.hard_state.term;
+        let granted = request.term == term
+            && self.hard_state.vote.is_none_or(|v| v == request.candidate)
+            && candidate_log_is_up_to_date(&request, self.log.last_term(), self.log.last_index());
+        if granted {
+            if self.hard_state.vote.is_none() {
+                self.set_hard_state(HardState {
+                    term,
+                    vote: Some(request.candidate),
+                });
+            }
+            // Granting a vote defers our own candidacy, so elections converge.
+            self.reset_election_timer();
+        }
+        let response = VoteResponse {
+            term,
+            peer: self.config.id,
+            granted,
+            empty_log: self.log.last_index() == 0,
+        };
+        if granted && planted!(self, VoteBeforeDurable) {
+            self.flush_persist();
+            let message = Message::VoteResponse(response);
+            self.actions.push(Action::Send {
+                to: request.candidate,
+                message,
+            });
+            return;
+        }
+        self.send_attesting(request.candidate, Message::VoteResponse(response));
+    }
+
+    /// Rule: a candidate counts each voter once, only responses for its current term, and
+    /// becomes leader at a quorum of grants.
+    pub(super) fn handle_vote_response(&mut self, from: NodeId, response: VoteResponse) {
+        if self.role != Role::Candidate
+            || response.term != self.hard_state.term
+            || response.peer != from
+            || !self.counts_votes_of(from)
+        {
+            return;
+        }
+        let Some(campaign) = self.campaign.as_mut() else {
+            return;
+        };
+        if response.granted {
+            let first = campaign.granted.insert(from);
+            #[cfg(feature = "planted-bugs")]
+            if !first && self.planted == Some(crate::planted::PlantedBug::DuplicateVoteCounted) {
+                campaign.duplicate_grants += 1;
+            }
+            let _ = first;
+        } else {
+            campaign.rejected.insert(from);
+        }
+        self.check_election_result();
+    }
+
+    fn check_election_result(&mut self) {
+        let Some(campaign) = self.campaign.as_ref() else {
+            return;
+        };
+        let needed = quorum::quorum(self.voters.len());
+        #[cfg(feature = "planted-bugs")]
+        let granted = campaign.granted.len() + campaign.duplicate_grants;
+        #[cfg(not(feature = "planted-bugs"))]
+        let granted = campaign.granted.len();
+        if granted >= needed {
+            self.become_leader();
+        } else if campaign.rejected.len() >= needed {
+            // Lost: wait as a follower in the same term; the vote for ourselves stays.
+            self.campaign = None;
+            self.set_role(Role::Follower);
+        }
+    }
+
+    fn other_voters(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.voters
+            .iter()
+            .copied()
+            .filter(move |&v| v != self.config.id)
+    }
+
+    /// Who a candidate asks for (pre-)votes: the other voters. With the planted
+    /// `removed-peer-votes-counted` also every peer it was configured with, as NRG's vote
+    /// request reaches every peer still listening on the group's subject.
+    fn vote_request_recipients(&self) -> Vec<NodeId> {
+        let mut peers: Vec<NodeId> = self.other_voters().collect();
+        if planted!(self, RemovedPeerVotesCounted) {
+            for &peer in &self.config.voters {
+                if peer != self.config.id && !peers.contains(&peer) {
+                    peers.push(peer);
+                }
+            }
+        }
+        peers
+    }
+
+    /// Rule: only voters' (pre-)vote responses count; a removed peer's never does.
+    fn counts_votes_of(&self, from: NodeId) -> bool {
+        self.voters.contains(&from) || planted!(self, RemovedPeerVotesCounted)
+    }
+}
+
+/// Raft §5.4.1: the candidate's log is at least as up to date as ours.
+fn candidate_log_is_up_to_date(request: &VoteRequest, last_term: u64, last_index: u64) -> bool {
+    (request.last_term, request.last_index) >= (last_term, last_index)
+}

@@ -1,0 +1,157 @@
+//! ReadIndex (Raft thesis §6.4): linearizable reads confirmed by a numbered heartbeat round.
+
+use super::{Node, ReadError};
+use crate::action::{Action, Role};
+use crate::message::{AppendEntries, Message, ReadAck};
+use crate::quorum;
+use crate::types::NodeId;
+
+/// A read waiting for leadership to be confirmed.
+#[derive(Clone, Debug)]
+pub(super) struct PendingRead {
+    pub(super) context: u64,
+    /// The commit index when the read arrived: the read is served once this is applied.
+    pub(super) index: u64,
+    /// The read round started for it; only acknowledgements of this round or a later one
+    /// confirm it.
+    pub(super) seq: u64,
+}
+
+impl Node {
+    /// ReadIndex (Raft thesis §6.4): a linearizable read without a log entry. The leader
+    /// records `(context, commit index)` and starts a read round: a heartbeat to every
+    /// follower carrying the round's number (and every AppendEntries carries it while reads
+    /// wait). Once a quorum of voters, itself included, acknowledged a round at least as new
+    /// as the read's, no other leader can have committed anything the read could miss, and
+    /// the node emits [`Action::ReadReady`] with the recorded index; the host serves the read
+    /// once it has applied that index. With one voter the read is ready at once.
+    ///
+    /// Refused with [`ReadError::NotReady`] until this leader's own no-op is committed
+    /// (before that its commit index may lag entries committed by earlier leaders; refusing
+    /// rather than queueing keeps no state the host cannot see). Reads still waiting when
+    /// leadership ends are dropped: the host fails them when it sees the role change.
+    /// Contexts are the host's; they may repeat (a retried read) without harm, because a
+    /// read is matched to acknowledgements by round, not by context (etcd-io/raft#397).
+    pub fn read_index(&mut self, context: u64) -> Result<Vec<Action>, ReadError> {
+        let Some(leadership) = self.leadership.as_mut() else {
+            return Err(ReadError::NotLeader {
+                leader: self.leader,
+            });
+        };
+        if !leadership.ready && !planted!(self, ReadIndexBeforeNoop) {
+            return Err(ReadError::NotReady);
+        }
+        leadership.read_seq += 1;
+        leadership.pending_reads.push_back(PendingRead {
+            context,
+            index: self.commit_index,
+            seq: leadership.read_seq,
+        });
+        self.broadcast_read_round();
+        self.confirm_reads();
+        Ok(self.finish())
+    }
+
+    /// Rule (ReadIndex, follower side): a follower answers an AppendEntries of its leader
+    /// that carries a read round with a [`ReadAck`] for that round, whatever its log says.
+    /// The ack attests only "my term is still yours", which needs no persist: a vote or an
+    /// acknowledgement in a later term would have been made durable (raising the durable
+    /// term) before it left, so a node that still answers in this term has given none.
+    pub(super) fn send_read_ack(&mut self, leader: NodeId, seq: u64) {
+        let ack = ReadAck {
+            term: self.hard_state.term,
+            seq,
+            peer: self.config.id,
+        };
+        self.send_unattested(leader, Message::ReadAck(ack));
+    }
+
+    /// Rule (ReadIndex): a read round is a heartbeat to every follower carrying the round's
+    /// number. It is sent at the follower's match index, which the follower is known to hold,
+    /// so it never provokes a rejection that would disturb replication.
+    fn broadcast_read_round(&mut self) {
+        let Some(leadership) = self.leadership.as_ref() else {
+            return;
+        };
+        let heartbeats: Vec<(NodeId, Message)> = leadership
+            .progress
+            .iter()
+            .map(|(&peer, progress)| {
+                // At the snapshot for a follower that matches less than the leader keeps.
+                let prev_index = progress.match_index.max(self.log.start_index());
+                let heartbeat = AppendEntries {
+                    leader: self.config.id,
+                    term: self.hard_state.term,
+                    commit: self.commit_index,
+                    prev_term: self.log.term_at(prev_index).expect("match within the log"),
+                    prev_index,
+                    entries: Vec::new(),
+                    read_seq: leadership.read_seq,
+                };
+                (peer, Message::AppendEntries(heartbeat))
+            })
+            .collect();
+        for (peer, heartbeat) in heartbeats {
+            self.send_unattested(peer, heartbeat);
+        }
+    }
+
+    /// Rule (ReadIndex): record a follower's acknowledgement of read rounds up to `seq`
+    /// (only of this term, only from a follower we track, never for a round not started).
+    /// Keeping the highest round per follower makes duplicates count once and a delayed
+    /// acknowledgement of an older round unable to confirm a newer read (etcd-io/raft#397).
+    pub(super) fn handle_read_ack(&mut self, from: NodeId, ack: ReadAck) {
+        if self.role != Role::Leader || ack.term != self.hard_state.term || ack.peer != from {
+            return;
+        }
+        let Some(leadership) = self.leadership.as_mut() else {
+            return;
+        };
+        if ack.seq > leadership.read_seq {
+            return; // a round we never started: malformed
+        }
+        let Some(progress) = leadership.progress.get_mut(&from) else {
+            return;
+        };
+        progress.recent_active = true;
+        if ack.seq > progress.read_acked {
+            progress.read_acked = ack.seq;
+            self.confirm_reads();
+        }
+    }
+
+    /// Rule (ReadIndex): a read is ready once a quorum of voters (this leader included)
+    /// acknowledged a round numbered at least its own. Rounds only grow, so reads become
+    /// ready in order.
+    fn confirm_reads(&mut self) {
+        let Some(leadership) = self.leadership.as_mut() else {
+            return;
+        };
+        let needed = quorum::quorum(self.voters.len());
+        let own = usize::from(self.voters.contains(&self.config.id));
+        while let Some(read) = leadership.pending_reads.front() {
+            let acknowledged = leadership
+                .progress
+                .iter()
+                .filter(|(peer, p)| p.read_acked >= read.seq && self.voters.contains(peer))
+                .count();
+            if own + acknowledged < needed {
+                break;
+            }
+            let read = leadership.pending_reads.pop_front().expect("checked above");
+            self.actions.push(Action::ReadReady {
+                context: read.context,
+                index: read.index,
+            });
+        }
+    }
+
+    /// The read round every AppendEntries carries: the latest while reads wait, else 0 (so
+    /// without reads the bytes are NRG's and followers send no ReadAck).
+    pub(super) fn read_seq_on_the_wire(&self) -> u64 {
+        match &self.leadership {
+            Some(l) if !l.pending_reads.is_empty() => l.read_seq,
+            _ => 0,
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Snapshots: compaction on the application's word, the leader sending its snapshot in
+//! chunks, and the follower receiving and installing one.
+
+use super::outbox::InFlightPersist;
+use super::{Node, SnapshotError};
+use crate::action::{Action, PersistId, Role};
+use crate::membership::Membership;
+use crate::message::{InstallSnapshot, Message, SnapshotResponse};
+use crate::progress::ProgressState;
+use crate::types::{NodeId, Snapshot, SnapshotMeta};
+use bytes::Bytes;
+
+/// A snapshot a follower is receiving from its leader, chunk by chunk (memory only: a crash
+/// loses it and the transfer starts over).
+#[derive(Clone, Debug)]
+pub(super) struct IncomingSnapshot {
+    /// The term of the leader that sends it.
+    pub(super) term: u64,
+    pub(super) meta: SnapshotMeta,
+    pub(super) data: Vec<u8>,
+}
+
+impl Node {
+    /// The application's state at applied index `index` is `data`: compact the log up to
+    /// `index` (NRG `InstallSnapshot`). The node drops the entries up to `index` from memory,
+    /// keeps the snapshot to send to followers that need them, and emits
+    /// [`Action::PersistSnapshot`] (`discard_log: false`): the host writes the snapshot file
+    /// and may then drop the WAL records up to `index`.
+    ///
+    /// Refused unless `index` is applied ([`SnapshotError::NotApplied`]) and past the current
+    /// snapshot ([`SnapshotError::Stale`]).
+    pub fn install_snapshot(
+        &mut self,
+        index: u64,
+        data: impl Into<Bytes>,
+    ) -> Result<Vec<Action>, SnapshotError> {
+        let snapshot_index = self.log.start_index();
+        if index <= snapshot_index {
+            return Err(SnapshotError::Stale {
+                index,
+                snapshot_index,
+            });
+        }
+        if index > self.applied_index {
+            return Err(SnapshotError::NotApplied {
+                index,
+                applied: self.applied_index,
+            });
+        }
+        self.flush_persist();
+        let meta = SnapshotMeta {
+            index,
+            term: self
+                .log
+                .term_at(index)
+                .expect("applied entries are in the log"),
+            peers: self.membership.at(index).to_peer_state(),
+        };
+        self.log.compact(index);
+        self.membership.compacted_to(index);
+        self.snapshot = Some(Snapshot {
+            meta,
+            data: data.into(),
+        });
+        self.persist_snapshot(false);
+        Ok(self.finish())
+    }
+
+    /// Rule (snapshots, NRG #6056): a node does not campaign while a snapshot it received is
+    /// not applied yet: until then its application lags its commit index, and as leader it
+    /// would serve from a state machine that misses committed entries.
+    pub(super) fn snapshot_unapplied(&self) -> bool {
+        self.applied_index < self.received_snapshot_index
+    }
+
+    /// Rule (snapshots): a follower that needs entries the leader compacted gets the leader's
+    /// snapshot in chunks of at most [`Config::max_bytes_per_message`] bytes, one chunk in
+    /// flight (flow control per follower; the leader serves the others meanwhile). A chunk
+    /// with no answer is resent at the next heartbeat. A newer snapshot replaces one in
+    /// transfer, from offset 0.
+    pub(super) fn send_snapshot_chunk(&mut self, peer: NodeId) {
+        let Some(snapshot) = self.snapshot.as_ref() else {
+            return;
+        };
+        let Some(progress) = self
+            .leadership
+            .as_mut()
+            .and_then(|l| l.progress.get_mut(&peer))
+        else {
+            return;
+        };
+        if progress.state != ProgressState::Snapshot
+            || progress.snapshot_index != snapshot.meta.index
+        {
+            progress.start_snapshot(snapshot.meta.index);
+        }
+        if progress.snapshot_chunk_sent {
+            return;
+        }
+        let len = snapshot.data.len();
+        let offset = usize::try_from(progress.snapshot_offset)
+            .unwrap_or(usize::MAX)
+            .min(len);
+        let end = offset
+            .saturating_add(self.config.max_bytes_per_message)
+            .min(len);
+        progress.snapshot_chunk_sent = true;
+        let message = Message::InstallSnapshot(Box::new(InstallSnapshot {
+            term: self.hard_state.term,
+            leader: self.config.id,
+            meta: snapshot.meta.clone(),
+            offset: offset as u64,
+            data: snapshot.data.slice(offset..end),
+            done: end == len,
+        }));
+        self.send_unattested(peer, message);
+    }
+
+    /// Rules for a snapshot response at the leader (only of this term, from a peer it
+    /// tracks): "done" means the follower durably holds everything up to `index` — it counts
+    /// toward commit like an acknowledgement, and replication resumes after it; otherwise the
+    /// follower asks for the snapshot in transfer from `next_offset` (the next chunk, or 0
+    /// after a restart lost what it had), which leaves at once.
+    pub(super) fn handle_snapshot_response(&mut self, from: NodeId, response: SnapshotResponse) {
+        if self.role != Role::Leader
+            || response.term != self.hard_state.term
+            || response.peer != from
+        {
+            return;
+        }
+        let last_index = self.log.last_index();
+        let Some(progress) = self
+            .leadership
+            .as_mut()
+            .and_then(|l| l.progress.get_mut(&from))
+        else {
+            return;
+        };
+        progress.recent_active = true;
+        if response.done {
+            if response.index > last_index {
+                return; // holds entries we never had: malformed
+            }
+            if progress.snapshot_installed(response.index) {
+                self.advance_leader_commit();
+            }
+        } else if progress.state == ProgressState::Snapshot
+            && response.index == progress.snapshot_index
+        {
+            progress.snapshot_requested(response.next_offset);
+        } else {
+            return; // about a snapshot no longer in transfer
+        }
+        self.send_append(from);
+        self.send_timeout_now_once_caught_up(from);
+    }
+
+    /// Rules for a received snapshot chunk:
+    /// - a lower term is answered with ours, so the stale leader steps down;
+    /// - otherwise the sender is the leader of our term (as for an AppendEntries);
+    /// - a snapshot at or below the commit index is stale (delayed, duplicated, or already
+    ///   installed) and never moves the node backwards; the answer "done" (after every
+    ///   persist in flight) moves the leader on;
+    /// - chunks are taken in order: offset 0 starts the transfer over (unless a newer
+    ///   snapshot of this or a later term is in progress); a chunk at any other offset than
+    ///   the one expected is answered with the expected offset (0 when nothing of that
+    ///   snapshot was received, as after a restart);
+    /// - the last chunk installs the snapshot, and the answer "done" leaves only once it is
+    ///   durable.
+    pub(super) fn handle_install_snapshot(&mut self, message: InstallSnapshot) {
+        let leader = message.leader;
+        let index = message.meta.index;
+        if message.term < self.hard_state.term {
+            let response = self.snapshot_response(index, 0, false);
+            self.send_attesting(leader, response);
+            return;
+        }
+        if !self.follow_leader(leader) {
+            return;
+        }
+        if index <= self.commit_index {
+            let response = self.snapshot_response(index, 0, true);
+            self.send_attesting(leader, response);
+            return;
+        }
+        let restart = message.offset == 0
+            && self
+                .incoming_snapshot
+                .as_ref()
+                .is_none_or(|i| (message.term, index) >= (i.term, i.meta.index));
+        if restart {
+            self.incoming_snapshot = Some(IncomingSnapshot {
+                term: message.term,
+                meta: message.meta.clone(),
+                data: Vec::new(),
+            });
+        }
+        let expected = match &self.incoming_snapshot {
+            Some(i) if i.meta == message.meta => Some(i.data.len() as u64),
+            _ => None,
+        };
+        if expected != Some(message.offset) {
+            let response = self.snapshot_response(index, expected.unwrap_or(0), false);
+            self.send_unattested(leader, response);
+            return;
+        }
+        let incoming = self.incoming_snapshot.as_mut().expect("matched above");
+        incoming.data.extend_from_slice(&message.data);
+        let received = incoming.data.len() as u64;
+        if !message.done {
+            let response = self.snapshot_response(index, received, false);
+            self.send_unattested(leader, response);
+            return;
+        }
+        let incoming = self.incoming_snapshot.take().expect("matched above");
+        self.install_received_snapshot(Snapshot {
+            meta: incoming.meta,
+            data: incoming.data.into(),
+        });
+        let response = self.snapshot_response(index, received, true);
+        self.send_attesting(leader, response);
+    }
+
+    fn snapshot_response(&self, index: u64, next_offset: u64, done: bool) -> Message {
+        Message::SnapshotResponse(SnapshotResponse {
+            term: self.hard_state.term,
+            peer: self.config.id,
+            index,
+            next_offset,
+            done,
+        })
+    }
+
+    /// Rule (snapshots): a snapshot received from the leader replaces the log up to its
+    /// index. The entries after it are kept only when the log holds the snapshot's last entry
+    /// (same index and term); otherwise the whole log goes, a conflicting entry at the
+    /// snapshot's index included. The membership becomes the snapshot's (then the kept
+    /// entries'), the commit index moves to the snapshot, and the application is handed the
+    /// snapshot ([`Action::ApplySnapshot`], held back while paused).
+    fn install_received_snapshot(&mut self, snapshot: Snapshot) {
+        let (index, term) = (snapshot.meta.index, snapshot.meta.term);
+        self.flush_persist();
+        let keep_log = self.log.term_at(index) == Some(term);
+        if keep_log {
+            self.log.compact(index);
+        } else {
+            self.log.reset(index, term);
+            self.durable_index = self.durable_index.min(index);
+        }
+        let before = self.membership.current().clone();
+        self.membership
+            .reset(Membership::from_peer_state(&snapshot.meta.peers));
+        self.membership.appended(self.log.entries());
+        if *self.membership.current() != before {
+            self.membership_changed();
+        }
+        self.commit_index = index;
+        self.apply_handed_out = index;
+        self.received_snapshot_index = index;
+        self.snapshot = Some(snapshot.clone());
+        self.persist_snapshot(!keep_log);
+        if self.paused {
+            self.snapshot_to_apply = Some(snapshot);
+        } else {
+            self.actions.push(Action::ApplySnapshot {
+                snapshot: Box::new(snapshot.meta),
+                data: snapshot.data,
+            });
+        }
+    }
+
+    /// Issues the [`Action::PersistSnapshot`] of `self.snapshot`. Pending log writes must
+    /// have been flushed before the log changed.
+    fn persist_snapshot(&mut self, discard_log: bool) {
+        debug_assert!(self.pending_log_write.is_none());
+        let Some(snapshot) = self.snapshot.as_ref() else {
+            return;
+        };
+        let id = PersistId(self.next_persist_id);
+        self.next_persist_id += 1;
+        self.in_flight_persists.push_back(InFlightPersist {
+            id,
+            hard_state: None,
+            last_index_after: self.log.last_index(),
+            truncates_to: discard_log.then_some(snapshot.meta.index),
+        });
+        self.actions.push(Action::PersistSnapshot {
+            id,
+            snapshot: Box::new(snapshot.meta.clone()),
+            data: snapshot.data.clone(),
+            discard_log,
+        });
+    }
+}
