@@ -25,11 +25,9 @@ impl Node {
             self.paused = false;
             self.reset_election_timer();
             if let Some(snapshot) = self.snapshot_to_apply.take() {
-                self.flush_persist();
-                self.actions.push(Action::ApplySnapshot {
-                    snapshot: Box::new(snapshot.meta),
-                    data: snapshot.data,
-                });
+                // As for entries: what is pending is issued first.
+                self.outbox.flush();
+                self.outbox.apply_snapshot(snapshot.meta, snapshot.data);
             }
             self.hand_out_committed();
         }
@@ -45,9 +43,7 @@ impl Node {
                 .slice(self.apply_handed_out + 1, self.commit_index)
                 .to_vec();
             self.apply_handed_out = self.commit_index;
-            // Persist first, so a host can start the write before applying.
-            self.flush_persist();
-            self.actions.push(Action::Apply { entries });
+            self.outbox.apply(entries);
         }
     }
 }

@@ -3,7 +3,7 @@
 //! answered at all.
 
 use super::Node;
-use crate::action::{Action, Role};
+use crate::action::Role;
 use crate::message::{Message, VoteRequest, VoteResponse};
 use crate::quorum;
 use crate::types::{HardState, NodeId};
@@ -70,7 +70,8 @@ impl Node {
             candidate: self.config.id,
         };
         for peer in self.vote_request_recipients() {
-            self.send_unattested(peer, Message::PreVoteRequest(request.clone()));
+            self.outbox
+                .send_unattested(peer, Message::PreVoteRequest(request.clone()));
         }
         // A single voter has its own pre-vote and nobody to ask.
         self.check_pre_vote_result();
@@ -97,7 +98,8 @@ impl Node {
             granted,
             empty_log: self.log.last_index() == 0,
         };
-        self.send_unattested(request.candidate, Message::PreVoteResponse(response));
+        self.outbox
+            .send_unattested(request.candidate, Message::PreVoteResponse(response));
     }
 
     /// Rule (PreVote): count each voter once, only answers to the pre-vote in progress (term
@@ -188,7 +190,7 @@ impl Node {
             } else {
                 Message::VoteRequest(request.clone())
             };
-            self.send_attesting(peer, message);
+            self.outbox.send_attesting(peer, message);
         }
         // A single voter has no one to ask; its own durable vote may already decide.
         self.count_own_vote_once_durable();
@@ -200,7 +202,7 @@ impl Node {
             term: self.hard_state.term,
             vote: Some(self.config.id),
         };
-        if self.role != Role::Candidate || self.durable_hard_state != own {
+        if self.role != Role::Candidate || self.outbox.durable_hard_state() != own {
             return;
         }
         let id = self.config.id;
@@ -255,15 +257,13 @@ impl Node {
             empty_log: self.log.last_index() == 0,
         };
         if granted && planted!(self, VoteBeforeDurable) {
-            self.flush_persist();
+            // The bug: the grant leaves before the vote is durable.
             let message = Message::VoteResponse(response);
-            self.actions.push(Action::Send {
-                to: request.candidate,
-                message,
-            });
+            self.outbox.send_unattested(request.candidate, message);
             return;
         }
-        self.send_attesting(request.candidate, Message::VoteResponse(response));
+        self.outbox
+            .send_attesting(request.candidate, Message::VoteResponse(response));
     }
 
     /// Rule: a candidate counts each voter once, only responses for its current term, and

@@ -3,7 +3,7 @@
 //! should retry.
 
 use super::Node;
-use crate::action::{Action, Role};
+use crate::action::Role;
 use crate::message::{AppendEntries, AppendResponse, Message};
 use crate::types::{Entry, NodeId};
 
@@ -29,7 +29,7 @@ impl Node {
         let term = self.hard_state.term;
         if request.term < term {
             let response = self.append_response(false, self.log.last_index());
-            self.send_attesting(request.leader, response);
+            self.outbox.send_attesting(request.leader, response);
             return false;
         }
         if !self.follow_leader(request.leader) {
@@ -48,7 +48,7 @@ impl Node {
             _ => {
                 let hint = self.rejection_hint(request.prev_index, request.prev_term);
                 let response = self.append_response(false, hint);
-                self.send_attesting(request.leader, response);
+                self.outbox.send_attesting(request.leader, response);
                 return true;
             }
         }
@@ -61,8 +61,7 @@ impl Node {
             // The bug: whatever follows the append is dropped, even when everything matched.
             let cut = last_verified.max(self.commit_index);
             self.log.truncate_after(cut);
-            self.durable_index = self.durable_index.min(cut);
-            self.record_log_write(cut, Vec::new());
+            self.outbox.log_written(&self.log, cut, Vec::new());
         }
         let (leader, commit) = (request.leader, request.commit);
         let mut entries = request.entries;
@@ -104,14 +103,11 @@ impl Node {
         }
         let response = self.append_response(true, last_verified);
         if planted!(self, AckBeforeFsync) {
-            self.flush_persist();
-            self.actions.push(Action::Send {
-                to: leader,
-                message: response,
-            });
+            // The bug: the acknowledgement leaves before the entries are durable.
+            self.outbox.send_unattested(leader, response);
             return true;
         }
-        self.send_attesting(leader, response);
+        self.outbox.send_attesting(leader, response);
         true
     }
 
@@ -181,15 +177,17 @@ impl Node {
     /// Planted bug `conflict-not-truncated`: conflicting entries are overwritten in memory
     /// and the stale suffix after them is kept (the write to disk still truncates).
     fn overwrite_in_place(&mut self, entries: &[Entry]) {
-        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+        let Some(last) = entries.last() else {
             return;
         };
         let suffix: Vec<Entry> = self.log.slice(last.index + 1, u64::MAX).to_vec();
-        let _ = first;
         self.truncate_and_append(entries.to_vec());
         #[cfg(feature = "planted-bugs")]
-        for entry in suffix {
-            self.log.append_unchecked(entry);
+        {
+            for entry in suffix {
+                self.log.append_unchecked(entry);
+            }
+            self.outbox.log_grew_unwritten(&self.log);
         }
         #[cfg(not(feature = "planted-bugs"))]
         let _ = suffix;
@@ -204,14 +202,14 @@ impl Node {
         // entry is truncated.
         let mut membership_changed = false;
         if truncates {
-            self.durable_index = self.durable_index.min(prev_index);
             membership_changed |= self.membership.truncated_after(prev_index);
         }
         for entry in &entries {
             self.log.append(entry.clone());
         }
         membership_changed |= self.membership.appended(&entries);
-        self.record_log_write(prev_index, entries);
+        // A truncation also makes the cut entries no longer durable (the outbox sees it).
+        self.outbox.log_written(&self.log, prev_index, entries);
         if membership_changed {
             self.membership_changed();
         }

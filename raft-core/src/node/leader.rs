@@ -109,7 +109,8 @@ impl Node {
         self.log.append(entry.clone());
         let changes_membership =
             kind != EntryKind::Normal && self.membership.appended(std::slice::from_ref(&entry));
-        self.record_log_write(entry.index - 1, std::iter::once(entry));
+        self.outbox
+            .log_written(&self.log, entry.index - 1, std::iter::once(entry));
         if changes_membership {
             self.membership_changed();
         }
@@ -198,7 +199,7 @@ impl Node {
         };
         for (slot, voter) in matches.iter_mut().zip(&self.voters) {
             *slot = if *voter == self.config.id {
-                self.durable_index
+                self.outbox.durable_index()
             } else {
                 leadership.progress.get(voter).map_or(0, |p| p.match_index)
             };

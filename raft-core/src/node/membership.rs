@@ -95,7 +95,7 @@ impl Node {
         let current = self.membership.current();
         self.voters.clear();
         self.voters.extend(current.voters.iter().copied());
-        self.dirty_peers = true;
+        self.outbox.membership_changed(current.to_peer_state());
         if let Some(leadership) = self.leadership.as_mut() {
             let next = self.log.last_index();
             for peer in current.members().filter(|&p| p != self.config.id) {

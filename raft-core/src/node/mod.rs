@@ -20,16 +20,15 @@
 //! | `recovery.rs` | the state a node restarts from |
 //! | `errors.rs` | the error types |
 
-use crate::action::{Action, LogWrite, PersistId, Role};
+use crate::action::{Action, PersistId, Role};
 use crate::config::{Config, ConfigError, Recovered};
 use crate::log::Log;
 use crate::membership::MembershipLog;
-use crate::message::{ForwardProposal, Message};
+use crate::message::Message;
 use crate::types::{Entry, HardState, NodeId, PeerState, Snapshot};
 use bytes::Bytes;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::VecDeque;
 
 /// `planted!(self, Bug)`: true when that planted bug is switched on. Without the
 /// `planted-bugs` feature it is the constant `false`, and the bug paths compile away.
@@ -64,7 +63,7 @@ pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, Transfer
 
 use election::Campaign;
 use leader::Leadership;
-use outbox::InFlightPersist;
+use outbox::Outbox;
 use role::adopts_sender_term;
 use snapshot::IncomingSnapshot;
 
@@ -101,8 +100,6 @@ pub struct Node {
 
     /// Current term and vote, as last changed in memory (durable once its persist completes).
     hard_state: HardState,
-    /// The (term, vote) known durable.
-    durable_hard_state: HardState,
     role: Role,
     /// The (role, term) last reported with [`Action::RoleChanged`].
     reported_role: (Role, u64),
@@ -117,8 +114,6 @@ pub struct Node {
     apply_handed_out: u64,
     /// Highest index the host reported applied.
     applied_index: u64,
-    /// Highest log index durable on this node and identical to the in-memory log.
-    durable_index: u64,
     /// [`Node::pause_apply`]: no Apply actions, no campaigning.
     paused: bool,
 
@@ -136,17 +131,9 @@ pub struct Node {
     pre_campaign: Option<Campaign>,
     leadership: Option<Leadership>,
 
-    next_persist_id: u64,
-    last_completed_persist: PersistId,
-    in_flight_persists: VecDeque<InFlightPersist>,
-    /// Changes not yet turned into a Persist action.
-    dirty_hard_state: bool,
-    /// The membership changed: the next Persist carries it for the peer-state file.
-    dirty_peers: bool,
-    pending_log_write: Option<LogWrite>,
-    /// Messages waiting for a persist to complete before they may be sent.
-    held_messages: VecDeque<(PersistId, NodeId, Message)>,
-    actions: Vec<Action>,
+    /// Every action of the input being handled, and what is durable: the only producer of
+    /// sends and persists.
+    outbox: Outbox,
 
     /// The latest snapshot (its index is `log.start_index()`): what a leader sends to a
     /// follower that needs compacted entries.
@@ -176,13 +163,16 @@ impl Node {
             .collect();
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
         let start_index = restart.log.start_index();
-        let durable_index = restart.log.last_index();
+        let outbox = Outbox::new(
+            restart.durable_hard_state,
+            restart.log.last_index(),
+            restart.adopted_log_term.then_some(restart.hard_state),
+        );
         let mut node = Node {
             voters,
             membership: restart.membership,
             rng,
             hard_state: restart.hard_state,
-            durable_hard_state: restart.durable_hard_state,
             role: Role::Follower,
             reported_role: (Role::Follower, restart.hard_state.term),
             leader: None,
@@ -191,7 +181,6 @@ impl Node {
             commit_index: start_index,
             apply_handed_out: start_index,
             applied_index: start_index,
-            durable_index,
             paused: false,
             election_elapsed: 0,
             election_timeout: 0,
@@ -200,15 +189,7 @@ impl Node {
             campaign: None,
             pre_campaign: None,
             leadership: None,
-            next_persist_id: 1,
-            last_completed_persist: PersistId(0),
-            in_flight_persists: VecDeque::new(),
-            // An adopted term is persisted with the first action, before anything attests it.
-            dirty_hard_state: restart.adopted_log_term,
-            dirty_peers: false,
-            pending_log_write: None,
-            held_messages: VecDeque::new(),
-            actions: Vec::new(),
+            outbox,
             snapshot: restart.snapshot,
             incoming_snapshot: None,
             snapshot_to_apply: None,
@@ -282,7 +263,7 @@ impl Node {
     }
 
     pub fn durable_index(&self) -> u64 {
-        self.durable_index
+        self.outbox.durable_index()
     }
 
     pub fn log(&self) -> &[Entry] {
@@ -390,12 +371,12 @@ impl Node {
 
     /// Persists issued and not yet reported complete.
     pub fn persists_in_flight(&self) -> usize {
-        self.in_flight_persists.len()
+        self.outbox.persists_in_flight()
     }
 
     /// Messages held back until a persist completes.
     pub fn held_messages(&self) -> usize {
-        self.held_messages.len()
+        self.outbox.held_messages()
     }
 
     /// One unit of logical time.
@@ -532,11 +513,7 @@ impl Node {
                 self.propose(term, data).map(|p| p.actions)
             }
             (_, Some(leader)) => {
-                let message = Message::ForwardProposal(ForwardProposal { data: data.into() });
-                self.actions.push(Action::Send {
-                    to: leader,
-                    message,
-                });
+                self.outbox.forward_proposal(leader, data.into());
                 Ok(self.finish())
             }
             (_, None) => Err(ProposeError::NotLeader { leader: None }),
@@ -556,47 +533,12 @@ impl Node {
         id: PersistId,
         out: &mut Vec<Action>,
     ) -> Result<(), ContractError> {
-        let last_issued = PersistId(self.next_persist_id - 1);
-        if id > last_issued {
-            return Err(ContractError::UnknownPersist { id, last_issued });
-        }
-        if id <= self.last_completed_persist {
-            self.finish_into(out);
-            return Ok(());
-        }
-        self.last_completed_persist = id;
-        let mut completed = None;
-        while self.in_flight_persists.front().is_some_and(|p| p.id <= id) {
-            let done = self
-                .in_flight_persists
-                .pop_front()
-                .expect("checked non-empty");
-            if let Some(hard_state) = done.hard_state {
-                self.durable_hard_state = hard_state;
+        if self.outbox.persisted(id)? {
+            match self.role {
+                Role::Candidate => self.count_own_vote_once_durable(),
+                Role::Leader => self.advance_leader_commit(),
+                Role::Follower => {}
             }
-            completed = Some(done);
-        }
-        if let Some(done) = completed {
-            self.durable_index = done.last_index_after;
-            // A later request that truncates makes part of what is durable stale.
-            for later in &self.in_flight_persists {
-                if let Some(to) = later.truncates_to {
-                    self.durable_index = self.durable_index.min(to);
-                }
-            }
-        }
-        while self
-            .held_messages
-            .front()
-            .is_some_and(|(after, _, _)| *after <= id)
-        {
-            let (_, to, message) = self.held_messages.pop_front().expect("checked non-empty");
-            self.actions.push(Action::Send { to, message });
-        }
-        match self.role {
-            Role::Candidate => self.count_own_vote_once_durable(),
-            Role::Leader => self.advance_leader_commit(),
-            Role::Follower => {}
         }
         self.finish_into(out);
         Ok(())
@@ -628,14 +570,9 @@ impl Node {
         actions
     }
 
-    /// [`Node::finish`] into the host's buffer. When `out` is empty the two buffers are
-    /// swapped: the host gets the actions, the node keeps `out`'s allocation for next time.
+    /// [`Node::finish`] into the host's buffer (see [`Outbox::finish_into`]).
     fn finish_into(&mut self, out: &mut Vec<Action>) {
-        self.flush_persist();
-        if out.is_empty() {
-            std::mem::swap(out, &mut self.actions);
-        } else {
-            out.append(&mut self.actions);
-        }
+        debug_assert_eq!(self.outbox.log_end(), self.log.last_index());
+        self.outbox.finish_into(out);
     }
 }

@@ -63,7 +63,7 @@ impl Node {
             seq,
             peer: self.config.id,
         };
-        self.send_unattested(leader, Message::ReadAck(ack));
+        self.outbox.send_unattested(leader, Message::ReadAck(ack));
     }
 
     /// Rule (ReadIndex): a read round is a heartbeat to every follower carrying the round's
@@ -92,7 +92,7 @@ impl Node {
             })
             .collect();
         for (peer, heartbeat) in heartbeats {
-            self.send_unattested(peer, heartbeat);
+            self.outbox.send_unattested(peer, heartbeat);
         }
     }
 
@@ -139,10 +139,7 @@ impl Node {
                 break;
             }
             let read = leadership.pending_reads.pop_front().expect("checked above");
-            self.actions.push(Action::ReadReady {
-                context: read.context,
-                index: read.index,
-            });
+            self.outbox.read_ready(read.context, read.index);
         }
     }
 

@@ -56,7 +56,7 @@ impl Node {
                 .and_then(|l| l.progress.get_mut(&peer))
                 .expect("checked above");
             progress.sent(sent_last);
-            self.send_unattested(peer, message);
+            self.outbox.send_unattested(peer, message);
         }
     }
 
@@ -118,7 +118,7 @@ impl Node {
                 self.send_append(peer);
             } else {
                 let heartbeat = self.build_append(next_index, false);
-                self.send_unattested(peer, heartbeat);
+                self.outbox.send_unattested(peer, heartbeat);
             }
         }
     }

@@ -2,7 +2,7 @@
 //! down), and what the application is told about them.
 
 use super::Node;
-use crate::action::{Action, Role};
+use crate::action::Role;
 use crate::message::Message;
 use crate::types::{HardState, NodeId};
 
@@ -41,7 +41,7 @@ impl Node {
         }
         if hard_state != self.hard_state {
             self.hard_state = hard_state;
-            self.dirty_hard_state = true;
+            self.outbox.hard_state_changed(hard_state);
         }
     }
 
@@ -56,10 +56,7 @@ impl Node {
         let now = (self.role, self.hard_state.term);
         if self.reported_role != now {
             self.reported_role = now;
-            self.actions.push(Action::RoleChanged {
-                role: now.0,
-                term: now.1,
-            });
+            self.outbox.role_changed(now.0, now.1);
         }
     }
 
@@ -77,10 +74,7 @@ impl Node {
     pub(super) fn announce_leader(&mut self, leader: Option<NodeId>) {
         if self.announced_leader != leader {
             self.announced_leader = leader;
-            self.actions.push(Action::LeaderChanged {
-                term: self.hard_state.term,
-                leader,
-            });
+            self.outbox.leader_changed(self.hard_state.term, leader);
         }
     }
 

@@ -1,9 +1,8 @@
 //! Snapshots: compaction on the application's word, the leader sending its snapshot in
 //! chunks, and the follower receiving and installing one.
 
-use super::outbox::InFlightPersist;
 use super::{Node, SnapshotError};
-use crate::action::{Action, PersistId, Role};
+use crate::action::{Action, Role};
 use crate::membership::Membership;
 use crate::message::{InstallSnapshot, Message, SnapshotResponse};
 use crate::progress::ProgressState;
@@ -47,7 +46,7 @@ impl Node {
                 applied: self.applied_index,
             });
         }
-        self.flush_persist();
+        self.outbox.flush();
         let meta = SnapshotMeta {
             index,
             term: self
@@ -58,11 +57,12 @@ impl Node {
         };
         self.log.compact(index);
         self.membership.compacted_to(index);
-        self.snapshot = Some(Snapshot {
+        let snapshot = Snapshot {
             meta,
             data: data.into(),
-        });
-        self.persist_snapshot(false);
+        };
+        self.outbox.persist_snapshot(&snapshot, false, &self.log);
+        self.snapshot = Some(snapshot);
         Ok(self.finish())
     }
 
@@ -113,7 +113,7 @@ impl Node {
             data: snapshot.data.slice(offset..end),
             done: end == len,
         }));
-        self.send_unattested(peer, message);
+        self.outbox.send_unattested(peer, message);
     }
 
     /// Rules for a snapshot response at the leader (only of this term, from a peer it
@@ -172,7 +172,7 @@ impl Node {
         let index = message.meta.index;
         if message.term < self.hard_state.term {
             let response = self.snapshot_response(index, 0, false);
-            self.send_attesting(leader, response);
+            self.outbox.send_attesting(leader, response);
             return;
         }
         if !self.follow_leader(leader) {
@@ -180,7 +180,7 @@ impl Node {
         }
         if index <= self.commit_index {
             let response = self.snapshot_response(index, 0, true);
-            self.send_attesting(leader, response);
+            self.outbox.send_attesting(leader, response);
             return;
         }
         let restart = message.offset == 0
@@ -201,7 +201,7 @@ impl Node {
         };
         if expected != Some(message.offset) {
             let response = self.snapshot_response(index, expected.unwrap_or(0), false);
-            self.send_unattested(leader, response);
+            self.outbox.send_unattested(leader, response);
             return;
         }
         let incoming = self.incoming_snapshot.as_mut().expect("matched above");
@@ -209,7 +209,7 @@ impl Node {
         let received = incoming.data.len() as u64;
         if !message.done {
             let response = self.snapshot_response(index, received, false);
-            self.send_unattested(leader, response);
+            self.outbox.send_unattested(leader, response);
             return;
         }
         let incoming = self.incoming_snapshot.take().expect("matched above");
@@ -218,7 +218,7 @@ impl Node {
             data: incoming.data.into(),
         });
         let response = self.snapshot_response(index, received, true);
-        self.send_attesting(leader, response);
+        self.outbox.send_attesting(leader, response);
     }
 
     fn snapshot_response(&self, index: u64, next_offset: u64, done: bool) -> Message {
@@ -239,13 +239,12 @@ impl Node {
     /// snapshot ([`Action::ApplySnapshot`], held back while paused).
     fn install_received_snapshot(&mut self, snapshot: Snapshot) {
         let (index, term) = (snapshot.meta.index, snapshot.meta.term);
-        self.flush_persist();
+        self.outbox.flush();
         let keep_log = self.log.term_at(index) == Some(term);
         if keep_log {
             self.log.compact(index);
         } else {
             self.log.reset(index, term);
-            self.durable_index = self.durable_index.min(index);
         }
         let before = self.membership.current().clone();
         self.membership
@@ -257,38 +256,13 @@ impl Node {
         self.commit_index = index;
         self.apply_handed_out = index;
         self.received_snapshot_index = index;
+        self.outbox
+            .persist_snapshot(&snapshot, !keep_log, &self.log);
         self.snapshot = Some(snapshot.clone());
-        self.persist_snapshot(!keep_log);
         if self.paused {
             self.snapshot_to_apply = Some(snapshot);
         } else {
-            self.actions.push(Action::ApplySnapshot {
-                snapshot: Box::new(snapshot.meta),
-                data: snapshot.data,
-            });
+            self.outbox.apply_snapshot(snapshot.meta, snapshot.data);
         }
-    }
-
-    /// Issues the [`Action::PersistSnapshot`] of `self.snapshot`. Pending log writes must
-    /// have been flushed before the log changed.
-    fn persist_snapshot(&mut self, discard_log: bool) {
-        debug_assert!(self.pending_log_write.is_none());
-        let Some(snapshot) = self.snapshot.as_ref() else {
-            return;
-        };
-        let id = PersistId(self.next_persist_id);
-        self.next_persist_id += 1;
-        self.in_flight_persists.push_back(InFlightPersist {
-            id,
-            hard_state: None,
-            last_index_after: self.log.last_index(),
-            truncates_to: discard_log.then_some(snapshot.meta.index),
-        });
-        self.actions.push(Action::PersistSnapshot {
-            id,
-            snapshot: Box::new(snapshot.meta.clone()),
-            data: snapshot.data.clone(),
-            discard_log,
-        });
     }
 }

@@ -123,7 +123,7 @@ impl Node {
             term: self.hard_state.term,
             leader: self.config.id,
         });
-        self.send_unattested(peer, message);
+        self.outbox.send_unattested(peer, message);
     }
 
     /// Rule (leader transfer): a transfer that has not ended leadership within
