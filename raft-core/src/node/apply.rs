@@ -13,7 +13,7 @@ impl Node {
         if self.role != Role::Follower {
             self.become_follower_in_term();
         }
-        self.pre_campaign = None;
+        self.pre_votes = None;
         self.paused = true;
         self.finish()
     }

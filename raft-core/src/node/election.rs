@@ -2,23 +2,12 @@
 //! Leader stickiness (with CheckQuorum) lives here too: it decides which vote requests are
 //! answered at all.
 
+use super::tally::{VoteOutcome, VoteTally};
 use super::Node;
 use crate::action::Role;
 use crate::message::{Message, VoteRequest, VoteResponse};
-use crate::quorum;
 use crate::types::{HardState, NodeId};
 use rand::Rng;
-use std::collections::BTreeSet;
-
-/// The grants and refusals of one election (or one pre-vote).
-#[derive(Clone, Debug, Default)]
-pub(super) struct Campaign {
-    pub(super) granted: BTreeSet<NodeId>,
-    pub(super) rejected: BTreeSet<NodeId>,
-    /// Planted bug `duplicate-vote-counted`: grants counted again on duplicates.
-    #[cfg(feature = "planted-bugs")]
-    pub(super) duplicate_grants: usize,
-}
 
 impl Node {
     pub(super) fn reset_election_timer(&mut self) {
@@ -53,16 +42,16 @@ impl Node {
         if !self.may_campaign() {
             return;
         }
-        self.campaign = None;
+        self.votes = None;
         if self.role == Role::Candidate {
             self.set_role(Role::Follower);
         }
         self.set_leader(None);
-        let mut pre_campaign = Campaign::default();
+        let mut pre_votes = VoteTally::default();
         if self.voters.contains(&self.config.id) {
-            pre_campaign.granted.insert(self.config.id);
+            pre_votes.record(self.config.id, true);
         }
-        self.pre_campaign = Some(pre_campaign);
+        self.pre_votes = Some(pre_votes);
         let request = VoteRequest {
             term: self.hard_state.term + 1,
             last_term: self.log.last_term(),
@@ -111,27 +100,22 @@ impl Node {
         {
             return;
         }
-        let Some(pre_campaign) = self.pre_campaign.as_mut() else {
+        let Some(pre_votes) = self.pre_votes.as_mut() else {
             return;
         };
-        if response.granted {
-            pre_campaign.granted.insert(from);
-        } else {
-            pre_campaign.rejected.insert(from);
-        }
+        pre_votes.record(from, response.granted);
         self.check_pre_vote_result();
     }
 
     fn check_pre_vote_result(&mut self) {
-        let Some(pre_campaign) = self.pre_campaign.as_ref() else {
+        let Some(pre_votes) = self.pre_votes.as_ref() else {
             return;
         };
-        let needed = quorum::quorum(self.voters.len());
-        if pre_campaign.granted.len() >= needed {
-            self.start_election(false);
-        } else if pre_campaign.rejected.len() >= needed {
-            // Lost: stay a follower and try again at the next timeout.
-            self.pre_campaign = None;
+        match pre_votes.outcome(self.voters.len()) {
+            VoteOutcome::Won => self.start_election(false),
+            // Stay a follower and try again at the next timeout.
+            VoteOutcome::Lost => self.pre_votes = None,
+            VoteOutcome::Undecided => {}
         }
     }
 
@@ -165,7 +149,7 @@ impl Node {
     /// sends [`Message::TransferVoteRequest`]s, which leader stickiness lets through.
     pub(super) fn start_election(&mut self, transfer: bool) {
         self.reset_election_timer();
-        self.pre_campaign = None;
+        self.pre_votes = None;
         if !self.may_campaign() {
             return;
         }
@@ -177,7 +161,7 @@ impl Node {
         self.leadership = None;
         self.set_role(Role::Candidate);
         self.set_leader(None);
-        self.campaign = Some(Campaign::default());
+        self.votes = Some(VoteTally::default());
         let request = VoteRequest {
             term,
             last_term: self.log.last_term(),
@@ -206,8 +190,8 @@ impl Node {
             return;
         }
         let id = self.config.id;
-        if let Some(campaign) = self.campaign.as_mut().filter(|_| self.voters.contains(&id)) {
-            campaign.granted.insert(id);
+        if let Some(votes) = self.votes.as_mut().filter(|_| self.voters.contains(&id)) {
+            votes.record(id, true);
         }
         self.check_election_result();
     }
@@ -276,37 +260,33 @@ impl Node {
         {
             return;
         }
-        let Some(campaign) = self.campaign.as_mut() else {
+        let Some(votes) = self.votes.as_mut() else {
             return;
         };
-        if response.granted {
-            let first = campaign.granted.insert(from);
-            #[cfg(feature = "planted-bugs")]
-            if !first && self.planted == Some(crate::planted::PlantedBug::DuplicateVoteCounted) {
-                campaign.duplicate_grants += 1;
-            }
-            let _ = first;
-        } else {
-            campaign.rejected.insert(from);
+        let first = votes.record(from, response.granted);
+        #[cfg(feature = "planted-bugs")]
+        if response.granted
+            && !first
+            && self.planted == Some(crate::planted::PlantedBug::DuplicateVoteCounted)
+        {
+            votes.count_duplicate_grant();
         }
+        let _ = first;
         self.check_election_result();
     }
 
     fn check_election_result(&mut self) {
-        let Some(campaign) = self.campaign.as_ref() else {
+        let Some(votes) = self.votes.as_ref() else {
             return;
         };
-        let needed = quorum::quorum(self.voters.len());
-        #[cfg(feature = "planted-bugs")]
-        let granted = campaign.granted.len() + campaign.duplicate_grants;
-        #[cfg(not(feature = "planted-bugs"))]
-        let granted = campaign.granted.len();
-        if granted >= needed {
-            self.become_leader();
-        } else if campaign.rejected.len() >= needed {
-            // Lost: wait as a follower in the same term; the vote for ourselves stays.
-            self.campaign = None;
-            self.set_role(Role::Follower);
+        match votes.outcome(self.voters.len()) {
+            VoteOutcome::Won => self.become_leader(),
+            VoteOutcome::Lost => {
+                // Wait as a follower in the same term; the vote for ourselves stays.
+                self.votes = None;
+                self.set_role(Role::Follower);
+            }
+            VoteOutcome::Undecided => {}
         }
     }
 

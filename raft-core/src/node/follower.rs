@@ -120,7 +120,7 @@ impl Node {
             return false;
         }
         if self.role == Role::Candidate {
-            self.campaign = None;
+            self.votes = None;
             self.set_role(Role::Follower);
         }
         if self.leader != Some(leader) {
@@ -128,7 +128,7 @@ impl Node {
         }
         self.reset_election_timer();
         self.ticks_since_leader = 0;
-        self.pre_campaign = None;
+        self.pre_votes = None;
         true
     }
 

@@ -35,7 +35,7 @@ impl Node {
     /// Rule: a new leader appends a no-op (its peer state) and tells the application it leads
     /// only once that entry is committed.
     pub(super) fn become_leader(&mut self) {
-        self.campaign = None;
+        self.votes = None;
         self.incoming_snapshot = None;
         self.set_role(Role::Leader);
         self.leader = Some(self.config.id);
@@ -238,14 +238,14 @@ impl Node {
             return false;
         }
         leadership.quorum_window_elapsed = 0;
-        let mut active = usize::from(self.voters.contains(&self.config.id));
-        for (peer, progress) in leadership.progress.iter_mut() {
-            if progress.recent_active && self.voters.contains(peer) {
-                active += 1;
-            }
-            progress.recent_active = false;
+        let (id, progress) = (self.config.id, &mut leadership.progress);
+        let heard_from_quorum = quorum::is_majority(&self.voters, |&voter| {
+            voter == id || progress.get(&voter).is_some_and(|p| p.recent_active)
+        });
+        for (_, p) in progress.iter_mut() {
+            p.recent_active = false;
         }
-        if self.config.check_quorum && active < quorum::quorum(self.voters.len()) {
+        if self.config.check_quorum && !heard_from_quorum {
             self.become_follower_in_term();
             return true;
         }

@@ -57,15 +57,16 @@ mod recovery;
 mod replication;
 mod role;
 mod snapshot;
+mod tally;
 mod transfer;
 
 pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, TransferError};
 
-use election::Campaign;
 use leader::Leadership;
 use outbox::Outbox;
 use role::adopts_sender_term;
 use snapshot::IncomingSnapshot;
+use tally::VoteTally;
 
 /// NRG's health checks (`Current()` / `Healthy()`), see [`Node::health`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -126,9 +127,9 @@ pub struct Node {
     ticks_since_leader: u32,
 
     /// While a candidate: the votes of this term's election.
-    campaign: Option<Campaign>,
+    votes: Option<VoteTally>,
     /// While a follower runs a pre-vote: the pre-votes for `term + 1`.
-    pre_campaign: Option<Campaign>,
+    pre_votes: Option<VoteTally>,
     leadership: Option<Leadership>,
 
     /// Every action of the input being handled, and what is durable: the only producer of
@@ -186,8 +187,8 @@ impl Node {
             election_timeout: 0,
             heartbeat_elapsed: 0,
             ticks_since_leader: u32::MAX,
-            campaign: None,
-            pre_campaign: None,
+            votes: None,
+            pre_votes: None,
             leadership: None,
             outbox,
             snapshot: restart.snapshot,

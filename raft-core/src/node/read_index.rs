@@ -127,18 +127,20 @@ impl Node {
         let Some(leadership) = self.leadership.as_mut() else {
             return;
         };
-        let needed = quorum::quorum(self.voters.len());
-        let own = usize::from(self.voters.contains(&self.config.id));
-        while let Some(read) = leadership.pending_reads.front() {
-            let acknowledged = leadership
-                .progress
-                .iter()
-                .filter(|(peer, p)| p.read_acked >= read.seq && self.voters.contains(peer))
-                .count();
-            if own + acknowledged < needed {
-                break;
-            }
-            let read = leadership.pending_reads.pop_front().expect("checked above");
+        let (id, progress) = (self.config.id, &leadership.progress);
+        let confirmed = leadership
+            .pending_reads
+            .iter()
+            .take_while(|read| {
+                quorum::is_majority(&self.voters, |&voter| {
+                    voter == id
+                        || progress
+                            .get(&voter)
+                            .is_some_and(|p| p.read_acked >= read.seq)
+                })
+            })
+            .count();
+        for read in leadership.pending_reads.drain(..confirmed) {
             self.outbox.read_ready(read.context, read.index);
         }
     }

@@ -16,8 +16,8 @@ impl Node {
         if self.role != Role::Follower {
             self.reset_election_timer();
         }
-        self.campaign = None;
-        self.pre_campaign = None;
+        self.votes = None;
+        self.pre_votes = None;
         self.leadership = None;
         self.set_role(Role::Follower);
         let leader = match message {
@@ -81,8 +81,8 @@ impl Node {
     /// Leaves leadership or candidacy for follower in the same term; the vote stays (a vote
     /// is never cleared within a term).
     pub(super) fn become_follower_in_term(&mut self) {
-        self.campaign = None;
-        self.pre_campaign = None;
+        self.votes = None;
+        self.pre_votes = None;
         self.leadership = None;
         self.set_role(Role::Follower);
         self.set_leader(None);
