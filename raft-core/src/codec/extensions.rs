@@ -21,12 +21,12 @@ pub const INSTALL_SNAPSHOT_FIXED_LEN: usize = 8 + 8 + 8 + 8 + 4 + 8 + 1;
 // ----- TimeoutNow / ReadAck ------------------------------------------------------------------
 
 pub(super) fn write_timeout_now(w: &mut Writer<'_>, m: &TimeoutNow) {
-    w.u64(m.term).node(m.leader);
+    w.reserve(TIMEOUT_NOW_LEN).u64(m.term).node(m.leader);
 }
 
 /// Encodes the 16-byte [`TimeoutNow`]: `term u64 · leader [8]`.
 pub fn encode_timeout_now(m: &TimeoutNow) -> Vec<u8> {
-    let mut out = Vec::with_capacity(TIMEOUT_NOW_LEN);
+    let mut out = Vec::new();
     write_timeout_now(&mut Writer::new(&mut out), m);
     out
 }
@@ -43,12 +43,12 @@ pub fn decode_timeout_now(buf: &[u8]) -> Result<TimeoutNow, DecodeError> {
 }
 
 pub(super) fn write_read_ack(w: &mut Writer<'_>, m: &ReadAck) {
-    w.u64(m.term).u64(m.seq).node(m.peer);
+    w.reserve(READ_ACK_LEN).u64(m.term).u64(m.seq).node(m.peer);
 }
 
 /// Encodes the 24-byte [`ReadAck`]: `term u64 · seq u64 · peer [8]`.
 pub fn encode_read_ack(m: &ReadAck) -> Vec<u8> {
-    let mut out = Vec::with_capacity(READ_ACK_LEN);
+    let mut out = Vec::new();
     write_read_ack(&mut Writer::new(&mut out), m);
     out
 }
@@ -122,7 +122,8 @@ pub fn decode_install_snapshot(buf: &[u8]) -> Result<InstallSnapshot, DecodeErro
 }
 
 pub(super) fn write_snapshot_response(w: &mut Writer<'_>, m: &SnapshotResponse) {
-    w.u64(m.term)
+    w.reserve(SNAPSHOT_RESPONSE_LEN)
+        .u64(m.term)
         .node(m.peer)
         .u64(m.index)
         .u64(m.next_offset)
@@ -132,7 +133,7 @@ pub(super) fn write_snapshot_response(w: &mut Writer<'_>, m: &SnapshotResponse) 
 /// Encodes the 33-byte [`SnapshotResponse`]: `term u64 · peer [8] · index u64 · nextOffset
 /// u64 · done u8`.
 pub fn encode_snapshot_response(m: &SnapshotResponse) -> Vec<u8> {
-    let mut out = Vec::with_capacity(SNAPSHOT_RESPONSE_LEN);
+    let mut out = Vec::new();
     write_snapshot_response(&mut Writer::new(&mut out), m);
     out
 }

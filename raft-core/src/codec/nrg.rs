@@ -216,12 +216,16 @@ pub fn decode_append_entries(buf: &[u8]) -> Result<AppendEntries, DecodeError> {
 // ----- AppendResponse ------------------------------------------------------------------------
 
 pub(super) fn write_append_response(w: &mut Writer<'_>, m: &AppendResponse) {
-    w.u64(m.term).u64(m.index).node(m.peer).bool(m.success);
+    w.reserve(APPEND_RESPONSE_LEN)
+        .u64(m.term)
+        .u64(m.index)
+        .node(m.peer)
+        .bool(m.success);
 }
 
 /// Encodes the 25-byte NRG `appendEntryResponse`.
 pub fn encode_append_response(m: &AppendResponse) -> Vec<u8> {
-    let mut out = Vec::with_capacity(APPEND_RESPONSE_LEN);
+    let mut out = Vec::new();
     write_append_response(&mut Writer::new(&mut out), m);
     out
 }
@@ -242,7 +246,8 @@ pub fn decode_append_response(buf: &[u8]) -> Result<AppendResponse, DecodeError>
 // ----- VoteRequest / VoteResponse ------------------------------------------------------------
 
 pub(super) fn write_vote_request(w: &mut Writer<'_>, m: &VoteRequest) {
-    w.u64(m.term)
+    w.reserve(VOTE_REQUEST_LEN)
+        .u64(m.term)
         .u64(m.last_term)
         .u64(m.last_index)
         .node(m.candidate);
@@ -250,7 +255,7 @@ pub(super) fn write_vote_request(w: &mut Writer<'_>, m: &VoteRequest) {
 
 /// Encodes the 32-byte NRG `voteRequest`.
 pub fn encode_vote_request(m: &VoteRequest) -> Vec<u8> {
-    let mut out = Vec::with_capacity(VOTE_REQUEST_LEN);
+    let mut out = Vec::new();
     write_vote_request(&mut Writer::new(&mut out), m);
     out
 }
@@ -276,12 +281,15 @@ pub(super) fn write_vote_response(w: &mut Writer<'_>, m: &VoteResponse) {
     if m.empty_log {
         flags |= VOTE_FLAG_EMPTY_LOG;
     }
-    w.u64(m.term).node(m.peer).u8(flags);
+    w.reserve(VOTE_RESPONSE_LEN)
+        .u64(m.term)
+        .node(m.peer)
+        .u8(flags);
 }
 
 /// Encodes the 17-byte NRG `voteResponse`.
 pub fn encode_vote_response(m: &VoteResponse) -> Vec<u8> {
-    let mut out = Vec::with_capacity(VOTE_RESPONSE_LEN);
+    let mut out = Vec::new();
     write_vote_response(&mut Writer::new(&mut out), m);
     out
 }
