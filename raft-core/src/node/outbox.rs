@@ -103,6 +103,7 @@ impl Outbox {
     // ----- what changed in memory ------------------------------------------------------------
 
     /// The term or vote changed: the next Persist carries `hard_state`.
+    #[inline]
     pub(super) fn hard_state_changed(&mut self, hard_state: HardState) {
         self.pending_hard_state = Some(hard_state);
     }
@@ -117,6 +118,7 @@ impl Outbox {
     /// pending write one by one without a `Vec` each, and a follower's message `Vec` becomes
     /// the write's without a copy. A write that cuts the log makes the entries it cuts no
     /// longer durable.
+    #[inline]
     pub(super) fn log_written(
         &mut self,
         log: &Log,
@@ -219,6 +221,7 @@ impl Outbox {
 
     /// The host reports persist `id` (and every earlier one) durable: the durable state moves
     /// on and the messages that waited for it leave. Ok(false) when `id` was reported before.
+    #[inline]
     pub(super) fn persisted(&mut self, id: PersistId) -> Result<bool, ContractError> {
         if id > self.last_issued {
             return Err(ContractError::UnknownPersist {
@@ -230,9 +233,11 @@ impl Outbox {
             return Ok(false);
         }
         self.last_completed = id;
-        let completed = self.in_flight.iter().take_while(|p| p.id <= id).count();
         let mut last_index_after = None;
-        for done in self.in_flight.drain(..completed) {
+        while self.in_flight.front().is_some_and(|p| p.id <= id) {
+            let Some(done) = self.in_flight.pop_front() else {
+                break;
+            };
             if let Some(hard_state) = done.hard_state {
                 self.durable_hard_state = hard_state;
             }
@@ -247,8 +252,10 @@ impl Outbox {
                 }
             }
         }
-        let released = self.held.iter().take_while(|h| h.after <= id).count();
-        for held in self.held.drain(..released) {
+        while self.held.front().is_some_and(|h| h.after <= id) {
+            let Some(held) = self.held.pop_front() else {
+                break;
+            };
             self.actions.push(Action::Send {
                 to: held.to,
                 message: held.message,
@@ -257,10 +264,12 @@ impl Outbox {
         Ok(true)
     }
 
+    #[inline]
     pub(super) fn durable_hard_state(&self) -> HardState {
         self.durable_hard_state
     }
 
+    #[inline]
     pub(super) fn durable_index(&self) -> u64 {
         self.durable_index
     }
@@ -305,16 +314,19 @@ impl Outbox {
 
     // ----- what the application hears ------------------------------------------------------
 
+    #[inline]
     pub(super) fn role_changed(&mut self, role: Role, term: u64) {
         self.actions.push(Action::RoleChanged { role, term });
     }
 
+    #[inline]
     pub(super) fn leader_changed(&mut self, term: u64, leader: Option<NodeId>) {
         self.actions.push(Action::LeaderChanged { term, leader });
     }
 
     /// Committed entries to apply. Pending writes are issued first, so a host can start the
     /// write before applying.
+    #[inline]
     pub(super) fn apply(&mut self, entries: Vec<Entry>) {
         self.flush();
         self.actions.push(Action::Apply { entries });
@@ -327,6 +339,7 @@ impl Outbox {
         });
     }
 
+    #[inline]
     pub(super) fn read_ready(&mut self, context: u64, index: u64) {
         self.actions.push(Action::ReadReady { context, index });
     }
@@ -336,6 +349,7 @@ impl Outbox {
     /// Issues what is pending and hands the input's actions to the host's buffer. When `out`
     /// is empty the two buffers are swapped: the host gets the actions, the outbox keeps
     /// `out`'s allocation for next time.
+    #[inline]
     pub(super) fn finish_into(&mut self, out: &mut Vec<Action>) {
         self.flush();
         if out.is_empty() {
