@@ -7,14 +7,58 @@ use super::Node;
 use crate::action::Role;
 use crate::message::{Message, VoteRequest, VoteResponse};
 use crate::types::{HardState, NodeId};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// The election timeout: the ticks waited, and the timeout drawn at random for this wait.
+///
+/// Its generator is the node's only randomness (seeded by [`Config::seed`]), drawn from once
+/// per restart of the timer, so the same inputs draw the same timeouts.
+///
+/// [`Config::seed`]: crate::Config::seed
+#[derive(Clone, Debug)]
+pub(super) struct ElectionTimer {
+    rng: ChaCha8Rng,
+    elapsed: u32,
+    timeout: u32,
+}
+
+impl ElectionTimer {
+    /// A timer that has drawn nothing yet: [`ElectionTimer::restart`] it before ticking.
+    pub(super) fn new(seed: u64) -> ElectionTimer {
+        ElectionTimer {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            elapsed: 0,
+            timeout: 0,
+        }
+    }
+
+    /// Starts a new wait, with a timeout drawn from `min..max` ticks.
+    fn restart(&mut self, min: u32, max: u32) {
+        self.elapsed = 0;
+        self.timeout = self.rng.gen_range(min..max);
+    }
+
+    /// One tick of waiting; true once the timeout is reached (and at every tick after it,
+    /// until the timer restarts).
+    pub(super) fn tick(&mut self) -> bool {
+        self.elapsed += 1;
+        self.elapsed >= self.timeout
+    }
+
+    /// The timeout drawn for the current wait.
+    pub(super) fn timeout(&self) -> u32 {
+        self.timeout
+    }
+}
 
 impl Node {
     pub(super) fn reset_election_timer(&mut self) {
-        self.election_elapsed = 0;
-        let min = self.config.election_timeout_min;
-        let max = self.config.election_timeout_max;
-        self.election_timeout = self.rng.gen_range(min..max);
+        let (min, max) = (
+            self.config.election_timeout_min,
+            self.config.election_timeout_max,
+        );
+        self.election_timer.restart(min, max);
     }
 
     /// Rule: when the election timeout fires, a voter campaigns; with PreVote on it first
@@ -321,4 +365,24 @@ impl Node {
 /// Raft §5.4.1: the candidate's log is at least as up to date as ours.
 fn candidate_log_is_up_to_date(request: &VoteRequest, last_term: u64, last_index: u64) -> bool {
     (request.last_term, request.last_index) >= (last_term, last_index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_timer_fires_at_the_drawn_timeout_and_draws_the_same_for_the_same_seed() {
+        let mut a = ElectionTimer::new(7);
+        let mut b = ElectionTimer::new(7);
+        for _ in 0..100 {
+            a.restart(10, 20);
+            b.restart(10, 20);
+            assert_eq!(a.timeout(), b.timeout());
+            assert!((10..20).contains(&a.timeout()));
+            let fired_at = (1..=20).find(|_| a.tick()).unwrap();
+            assert_eq!(fired_at, a.timeout());
+            assert!(a.tick(), "it stays fired until restarted");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The leader: becoming one, proposals, append responses, commit advancement and CheckQuorum.
 
-use super::read_index::PendingRead;
+use super::read_index::ReadRounds;
 use super::transfer::Transfer;
 use super::{Node, ProposeError};
 use crate::action::Role;
@@ -9,26 +9,28 @@ use crate::progress::{Progress, ProgressMap};
 use crate::quorum;
 use crate::types::{Entry, EntryKind, NodeId};
 use bytes::Bytes;
-use std::collections::VecDeque;
 
-/// State that exists only while leading.
+/// State that exists only while leading: the node has it exactly when its role is leader,
+/// and drops it (with everything below) the moment it is not.
 #[derive(Clone, Debug)]
 pub(super) struct Leadership {
-    /// Every member except this node, in id order (stable, so sends are deterministic).
+    /// Every member except this node, in id order (stable, so sends are deterministic):
+    /// added when a membership entry adds one, dropped only once the removal commits (so a
+    /// removed member hears of its removal). Never holds this node.
     pub(super) progress: ProgressMap,
     /// Index of this term's no-op entry; the application hears of the leadership once it is
     /// committed.
     pub(super) noop_index: u64,
+    /// The no-op is committed (the commit index reached `noop_index`): the application has
+    /// been told this node leads, and reads and membership changes are taken. Never reset
+    /// within a leadership.
     pub(super) ready: bool,
     /// Ticks into the current CheckQuorum window (`election_timeout_max` ticks long).
     pub(super) quorum_window_elapsed: u32,
     /// A leader transfer in progress.
     pub(super) transfer: Option<Transfer>,
-    /// ReadIndex: the number of the latest read round (0: none yet this term).
-    pub(super) read_seq: u64,
-    /// ReadIndex: reads waiting for a quorum to acknowledge their round, oldest first (their
-    /// `seq` increases along the queue).
-    pub(super) pending_reads: VecDeque<PendingRead>,
+    /// ReadIndex: the read rounds and the reads waiting for them.
+    pub(super) reads: ReadRounds,
 }
 
 impl Node {
@@ -55,8 +57,7 @@ impl Node {
             ready: false,
             quorum_window_elapsed: 0,
             transfer: None,
-            read_seq: 0,
-            pending_reads: VecDeque::new(),
+            reads: ReadRounds::default(),
         });
         let peer_state = self.membership.current().to_peer_state();
         self.append_as_leader(
@@ -186,7 +187,7 @@ impl Node {
     /// a quorum of voters (itself counted only for durable entries) holds (Raft Figure 8);
     /// earlier-term entries become committed with it.
     pub(super) fn advance_leader_commit(&mut self) {
-        let Some(leadership) = self.leadership.as_ref() else {
+        let Some(leadership) = self.leadership.as_mut() else {
             return;
         };
         // On the stack for up to 16 voters: this runs for every acknowledgement.
@@ -213,10 +214,10 @@ impl Node {
         }
         let old_commit = self.commit_index;
         self.commit_index = candidate;
+        let became_ready = !leadership.ready && candidate >= leadership.noop_index;
+        leadership.ready |= became_ready;
         self.hand_out_committed();
-        let leadership = self.leadership.as_mut().expect("checked above");
-        if !leadership.ready && self.commit_index >= leadership.noop_index {
-            leadership.ready = true;
+        if became_ready {
             self.announce_leader(Some(self.config.id));
         }
         self.membership_committed(old_commit);

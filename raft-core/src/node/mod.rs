@@ -27,8 +27,6 @@ use crate::membership::MembershipLog;
 use crate::message::Message;
 use crate::types::{Entry, HardState, NodeId, PeerState, Snapshot};
 use bytes::Bytes;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 /// `planted!(self, Bug)`: true when that planted bug is switched on. Without the
 /// `planted-bugs` feature it is the constant `false`, and the bug paths compile away.
@@ -62,6 +60,7 @@ mod transfer;
 
 pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, TransferError};
 
+use election::ElectionTimer;
 use leader::Leadership;
 use outbox::Outbox;
 use role::adopts_sender_term;
@@ -97,7 +96,6 @@ pub struct Node {
     voters: Vec<NodeId>,
     /// The membership as a function of the log (see [`crate::membership`]).
     membership: MembershipLog,
-    rng: ChaCha8Rng,
 
     /// Current term and vote, as last changed in memory (durable once its persist completes).
     hard_state: HardState,
@@ -118,8 +116,10 @@ pub struct Node {
     /// [`Node::pause_apply`]: no Apply actions, no campaigning.
     paused: bool,
 
-    election_elapsed: u32,
-    election_timeout: u32,
+    /// Counts only while not leading (and not paused): a follower's or candidate's wait.
+    election_timer: ElectionTimer,
+    /// Ticks since the last heartbeat broadcast; counts only while leading, always below
+    /// [`Config::heartbeat_interval`].
     heartbeat_elapsed: u32,
     /// Ticks since this node last heard from the leader of its term (an AppendEntries it
     /// accepted as coming from that leader); saturates, and starts at `u32::MAX` (never).
@@ -162,7 +162,6 @@ impl Node {
             .iter()
             .copied()
             .collect();
-        let rng = ChaCha8Rng::seed_from_u64(config.seed);
         let start_index = restart.log.start_index();
         let outbox = Outbox::new(
             restart.durable_hard_state,
@@ -172,7 +171,6 @@ impl Node {
         let mut node = Node {
             voters,
             membership: restart.membership,
-            rng,
             hard_state: restart.hard_state,
             role: Role::Follower,
             reported_role: (Role::Follower, restart.hard_state.term),
@@ -183,8 +181,7 @@ impl Node {
             apply_handed_out: start_index,
             applied_index: start_index,
             paused: false,
-            election_elapsed: 0,
-            election_timeout: 0,
+            election_timer: ElectionTimer::new(config.seed),
             heartbeat_elapsed: 0,
             ticks_since_leader: u32::MAX,
             votes: None,
@@ -367,7 +364,7 @@ impl Node {
 
     /// The election timeout drawn for the current wait, in ticks.
     pub fn election_timeout(&self) -> u32 {
-        self.election_timeout
+        self.election_timer.timeout()
     }
 
     /// Persists issued and not yet reported complete.
@@ -403,11 +400,8 @@ impl Node {
             }
             Role::Follower | Role::Candidate => {
                 self.ticks_since_leader = self.ticks_since_leader.saturating_add(1);
-                if !self.paused {
-                    self.election_elapsed += 1;
-                    if self.election_elapsed >= self.election_timeout {
-                        self.election_timeout_fired();
-                    }
+                if !self.paused && self.election_timer.tick() {
+                    self.election_timeout_fired();
                 }
             }
         }

@@ -2,19 +2,55 @@
 
 use super::{Node, ReadError};
 use crate::action::{Action, Role};
-use crate::message::{AppendEntries, Message, ReadAck};
+use crate::message::{Message, ReadAck};
 use crate::quorum;
 use crate::types::NodeId;
+use std::collections::VecDeque;
+
+/// The ReadIndex state of one leadership: numbered read rounds and the reads waiting for
+/// one to be acknowledged by a quorum.
+///
+/// Invariants: `latest` only grows within a leadership; `waiting` is oldest first, and its
+/// reads' rounds increase along it (each read starts a round), so reads become ready in the
+/// order they were asked for.
+#[derive(Clone, Debug, Default)]
+pub(super) struct ReadRounds {
+    /// The number of the latest round (0: none yet this term).
+    latest: u64,
+    waiting: VecDeque<PendingRead>,
+}
 
 /// A read waiting for leadership to be confirmed.
 #[derive(Clone, Debug)]
-pub(super) struct PendingRead {
-    pub(super) context: u64,
+struct PendingRead {
+    context: u64,
     /// The commit index when the read arrived: the read is served once this is applied.
-    pub(super) index: u64,
+    index: u64,
     /// The read round started for it; only acknowledgements of this round or a later one
     /// confirm it.
-    pub(super) seq: u64,
+    seq: u64,
+}
+
+impl ReadRounds {
+    /// Starts a round for a read of `context` at commit index `index`.
+    fn start(&mut self, context: u64, index: u64) {
+        self.latest += 1;
+        self.waiting.push_back(PendingRead {
+            context,
+            index,
+            seq: self.latest,
+        });
+    }
+
+    /// The read round every AppendEntries carries: the latest while reads wait, else 0 (so
+    /// without reads the bytes are NRG's and followers send no ReadAck).
+    pub(super) fn seq_on_the_wire(&self) -> u64 {
+        if self.waiting.is_empty() {
+            0
+        } else {
+            self.latest
+        }
+    }
 }
 
 impl Node {
@@ -41,12 +77,7 @@ impl Node {
         if !leadership.ready && !planted!(self, ReadIndexBeforeNoop) {
             return Err(ReadError::NotReady);
         }
-        leadership.read_seq += 1;
-        leadership.pending_reads.push_back(PendingRead {
-            context,
-            index: self.commit_index,
-            seq: leadership.read_seq,
-        });
+        leadership.reads.start(context, self.commit_index);
         self.broadcast_read_round();
         self.confirm_reads();
         Ok(self.finish())
@@ -70,29 +101,16 @@ impl Node {
     /// number. It is sent at the follower's match index, which the follower is known to hold,
     /// so it never provokes a rejection that would disturb replication.
     fn broadcast_read_round(&mut self) {
-        let Some(leadership) = self.leadership.as_ref() else {
+        let Some((followers, replicator)) = self.replicator() else {
             return;
         };
-        let heartbeats: Vec<(NodeId, Message)> = leadership
-            .progress
-            .iter()
-            .map(|(&peer, progress)| {
-                // At the snapshot for a follower that matches less than the leader keeps.
-                let prev_index = progress.match_index.max(self.log.start_index());
-                let heartbeat = AppendEntries {
-                    leader: self.config.id,
-                    term: self.hard_state.term,
-                    commit: self.commit_index,
-                    prev_term: self.log.term_at(prev_index).expect("match within the log"),
-                    prev_index,
-                    entries: Vec::new(),
-                    read_seq: leadership.read_seq,
-                };
-                (peer, Message::AppendEntries(heartbeat))
-            })
-            .collect();
-        for (peer, heartbeat) in heartbeats {
-            self.outbox.send_unattested(peer, heartbeat);
+        for (&peer, progress) in followers.iter() {
+            // At the snapshot for a follower that matches less than the leader keeps.
+            let prev_index = progress.match_index.max(replicator.log.start_index());
+            let heartbeat = replicator.append_from(prev_index + 1, false);
+            replicator
+                .outbox
+                .send_unattested(peer, Message::AppendEntries(heartbeat));
         }
     }
 
@@ -107,7 +125,7 @@ impl Node {
         let Some(leadership) = self.leadership.as_mut() else {
             return;
         };
-        if ack.seq > leadership.read_seq {
+        if ack.seq > leadership.reads.latest {
             return; // a round we never started: malformed
         }
         let Some(progress) = leadership.progress.get_mut(&from) else {
@@ -129,7 +147,8 @@ impl Node {
         };
         let (id, progress) = (self.config.id, &leadership.progress);
         let confirmed = leadership
-            .pending_reads
+            .reads
+            .waiting
             .iter()
             .take_while(|read| {
                 quorum::is_majority(&self.voters, |&voter| {
@@ -140,17 +159,8 @@ impl Node {
                 })
             })
             .count();
-        for read in leadership.pending_reads.drain(..confirmed) {
+        for read in leadership.reads.waiting.drain(..confirmed) {
             self.outbox.read_ready(read.context, read.index);
-        }
-    }
-
-    /// The read round every AppendEntries carries: the latest while reads wait, else 0 (so
-    /// without reads the bytes are NRG's and followers send no ReadAck).
-    pub(super) fn read_seq_on_the_wire(&self) -> u64 {
-        match &self.leadership {
-            Some(l) if !l.pending_reads.is_empty() => l.read_seq,
-            _ => 0,
         }
     }
 }

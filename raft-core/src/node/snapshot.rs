@@ -1,11 +1,12 @@
 //! Snapshots: compaction on the application's word, the leader sending its snapshot in
 //! chunks, and the follower receiving and installing one.
 
+use super::replication::Replicator;
 use super::{Node, SnapshotError};
 use crate::action::{Action, Role};
 use crate::membership::Membership;
 use crate::message::{InstallSnapshot, Message, SnapshotResponse};
-use crate::progress::ProgressState;
+use crate::progress::{Progress, ProgressState};
 use crate::types::{NodeId, Snapshot, SnapshotMeta};
 use bytes::Bytes;
 
@@ -71,49 +72,6 @@ impl Node {
     /// would serve from a state machine that misses committed entries.
     pub(super) fn snapshot_unapplied(&self) -> bool {
         self.applied_index < self.received_snapshot_index
-    }
-
-    /// Rule (snapshots): a follower that needs entries the leader compacted gets the leader's
-    /// snapshot in chunks of at most [`Config::max_bytes_per_message`] bytes, one chunk in
-    /// flight (flow control per follower; the leader serves the others meanwhile). A chunk
-    /// with no answer is resent at the next heartbeat. A newer snapshot replaces one in
-    /// transfer, from offset 0.
-    pub(super) fn send_snapshot_chunk(&mut self, peer: NodeId) {
-        let Some(snapshot) = self.snapshot.as_ref() else {
-            return;
-        };
-        let Some(progress) = self
-            .leadership
-            .as_mut()
-            .and_then(|l| l.progress.get_mut(&peer))
-        else {
-            return;
-        };
-        if progress.state != ProgressState::Snapshot
-            || progress.snapshot_index != snapshot.meta.index
-        {
-            progress.start_snapshot(snapshot.meta.index);
-        }
-        if progress.snapshot_chunk_sent {
-            return;
-        }
-        let len = snapshot.data.len();
-        let offset = usize::try_from(progress.snapshot_offset)
-            .unwrap_or(usize::MAX)
-            .min(len);
-        let end = offset
-            .saturating_add(self.config.max_bytes_per_message)
-            .min(len);
-        progress.snapshot_chunk_sent = true;
-        let message = Message::InstallSnapshot(Box::new(InstallSnapshot {
-            term: self.hard_state.term,
-            leader: self.config.id,
-            meta: snapshot.meta.clone(),
-            offset: offset as u64,
-            data: snapshot.data.slice(offset..end),
-            done: end == len,
-        }));
-        self.outbox.send_unattested(peer, message);
     }
 
     /// Rules for a snapshot response at the leader (only of this term, from a peer it
@@ -195,24 +153,28 @@ impl Node {
                 data: Vec::new(),
             });
         }
-        let expected = match &self.incoming_snapshot {
-            Some(i) if i.meta == message.meta => Some(i.data.len() as u64),
-            _ => None,
+        let mut incoming = match self.incoming_snapshot.take() {
+            Some(i) if i.meta == message.meta && i.data.len() as u64 == message.offset => i,
+            other => {
+                // Not the chunk expected: ask for the one that is.
+                let expected = match &other {
+                    Some(i) if i.meta == message.meta => i.data.len() as u64,
+                    _ => 0,
+                };
+                self.incoming_snapshot = other;
+                let response = self.snapshot_response(index, expected, false);
+                self.outbox.send_unattested(leader, response);
+                return;
+            }
         };
-        if expected != Some(message.offset) {
-            let response = self.snapshot_response(index, expected.unwrap_or(0), false);
-            self.outbox.send_unattested(leader, response);
-            return;
-        }
-        let incoming = self.incoming_snapshot.as_mut().expect("matched above");
         incoming.data.extend_from_slice(&message.data);
         let received = incoming.data.len() as u64;
         if !message.done {
+            self.incoming_snapshot = Some(incoming);
             let response = self.snapshot_response(index, received, false);
             self.outbox.send_unattested(leader, response);
             return;
         }
-        let incoming = self.incoming_snapshot.take().expect("matched above");
         self.install_received_snapshot(Snapshot {
             meta: incoming.meta,
             data: incoming.data.into(),
@@ -264,5 +226,45 @@ impl Node {
         } else {
             self.outbox.apply_snapshot(snapshot.meta, snapshot.data);
         }
+    }
+}
+
+impl Replicator<'_> {
+    /// Rule (snapshots): a follower that needs entries the leader compacted gets the leader's
+    /// snapshot in chunks of at most [`Config::max_bytes_per_message`] bytes, one chunk in
+    /// flight (flow control per follower; the leader serves the others meanwhile). A chunk
+    /// with no answer is resent at the next heartbeat. A newer snapshot replaces one in
+    /// transfer, from offset 0.
+    ///
+    /// [`Config::max_bytes_per_message`]: crate::Config::max_bytes_per_message
+    pub(super) fn send_snapshot_chunk(&mut self, peer: NodeId, progress: &mut Progress) {
+        let Some(snapshot) = self.snapshot else {
+            return;
+        };
+        if progress.state != ProgressState::Snapshot
+            || progress.snapshot_index != snapshot.meta.index
+        {
+            progress.start_snapshot(snapshot.meta.index);
+        }
+        if progress.snapshot_chunk_sent {
+            return;
+        }
+        let len = snapshot.data.len();
+        let offset = usize::try_from(progress.snapshot_offset)
+            .unwrap_or(usize::MAX)
+            .min(len);
+        let end = offset
+            .saturating_add(self.config.max_bytes_per_message)
+            .min(len);
+        progress.snapshot_chunk_sent = true;
+        let message = Message::InstallSnapshot(Box::new(InstallSnapshot {
+            term: self.term,
+            leader: self.id,
+            meta: snapshot.meta.clone(),
+            offset: offset as u64,
+            data: snapshot.data.slice(offset..end),
+            done: end == len,
+        }));
+        self.outbox.send_unattested(peer, message);
     }
 }

@@ -30,7 +30,7 @@ impl Node {
     /// operation. The leader's vote is never cleared. Asking again for the same target
     /// changes nothing.
     pub fn step_down(&mut self, preferred: Option<NodeId>) -> Result<Vec<Action>, TransferError> {
-        let Some(leadership) = self.leadership.as_ref() else {
+        let Some(leadership) = self.leadership.as_mut() else {
             return Err(TransferError::NotLeader {
                 leader: self.leader,
             });
@@ -65,7 +65,6 @@ impl Node {
                 target: transfer.target,
             });
         }
-        let leadership = self.leadership.as_mut().expect("checked above");
         leadership.transfer = Some(Transfer {
             target,
             elapsed: 0,
