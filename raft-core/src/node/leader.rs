@@ -90,7 +90,8 @@ impl Node {
     }
 
     /// Rule (flow control): the leader's log never runs more than
-    /// [`Config::max_uncommitted_entries`] ahead of its commit index because of proposals.
+    /// [`Config::max_uncommitted_entries`](crate::Config::max_uncommitted_entries) ahead of its
+    /// commit index because of proposals.
     pub(super) fn check_uncommitted_limit(&self, adding: u64) -> Result<(), ProposeError> {
         let uncommitted = self.log.last_index() - self.commit_index;
         let limit = self.config.max_uncommitted_entries;
@@ -229,6 +230,8 @@ impl Node {
     /// if not, and [`Config::check_quorum`] is on, it steps down to follower in its term.
     /// The window uses the maximum timeout so that a follower whose acknowledgements wait for
     /// a slow fsync is not taken for gone. Returns true when it stepped down.
+    ///
+    /// [`Config::check_quorum`]: crate::Config::check_quorum
     pub(super) fn check_quorum_at_window_end(&mut self) -> bool {
         let window = self.config.election_timeout_max;
         let Some(leadership) = self.leadership.as_mut() else {

@@ -88,32 +88,48 @@ pub struct Proposed {
 /// A sans-IO Raft node. See the crate documentation for how to drive it.
 #[derive(Clone, Debug)]
 pub struct Node {
+    // Invariants between the fields (each field's own are on it):
+    // - `votes` is `Some` only while a candidate, `pre_votes` only while a follower runs a
+    //   pre-vote, `leadership` exactly while leading; `leader` is this node exactly while
+    //   leading.
+    // - `applied_index <= apply_handed_out <= commit_index <= log.last_index()` and
+    //   `log.start_index() <= commit_index`; the commit index never decreases while the node
+    //   runs.
+    // - `voters` is `membership.current()`'s voters.
+    // - Between two inputs nothing is pending in the outbox, and its log end is the log's:
+    //   every input ends in `finish_into`, which checks the one and ensures the other.
     #[cfg(feature = "planted-bugs")]
     planted: Option<crate::planted::PlantedBug>,
     config: Config,
-    /// The voters of the current membership (a copy of `membership.current().voters`), in id
-    /// order. A `Vec`: it is walked for every acknowledgement, and holds a handful of ids.
+    /// The voters of the current membership (a copy of `membership.current().voters`, renewed
+    /// by `membership_changed`), in id order. A `Vec`: it is walked for every
+    /// acknowledgement, and holds a handful of ids.
     voters: Vec<NodeId>,
-    /// The membership as a function of the log (see [`crate::membership`]).
+    /// The membership as a function of the log (see [`crate::membership`]): the latest
+    /// membership entry in the log is in effect, committed or not.
     membership: MembershipLog,
 
     /// Current term and vote, as last changed in memory (durable once its persist completes).
+    /// The term never decreases; the vote never changes within a term once cast.
     hard_state: HardState,
     role: Role,
     /// The (role, term) last reported with [`Action::RoleChanged`].
     reported_role: (Role, u64),
+    /// The leader of the current term, when known (this node while leading).
     leader: Option<NodeId>,
-    /// The leader last announced to the application with [`Action::LeaderChanged`].
+    /// The leader last announced to the application with [`Action::LeaderChanged`]: never
+    /// this node before its no-op of the term is committed.
     announced_leader: Option<NodeId>,
+    /// The log after the latest snapshot.
     log: Log,
-    /// Highest index known committed. Invariant: `commit_index <= log.last_index()` and it
-    /// never decreases while the node runs.
+    /// Highest index known committed.
     commit_index: u64,
-    /// Highest index handed to the host in [`Action::Apply`].
+    /// Highest index handed to the host in [`Action::Apply`] (or reached by an
+    /// [`Action::ApplySnapshot`]).
     apply_handed_out: u64,
     /// Highest index the host reported applied.
     applied_index: u64,
-    /// [`Node::pause_apply`]: no Apply actions, no campaigning.
+    /// [`Node::pause_apply`]: no Apply actions, no campaigning; only ever a follower.
     paused: bool,
 
     /// Counts only while not leading (and not paused): a follower's or candidate's wait.
@@ -130,6 +146,7 @@ pub struct Node {
     votes: Option<VoteTally>,
     /// While a follower runs a pre-vote: the pre-votes for `term + 1`.
     pre_votes: Option<VoteTally>,
+    /// While leading: the followers' progress, the no-op, CheckQuorum, a transfer, reads.
     leadership: Option<Leadership>,
 
     /// Every action of the input being handled, and what is durable: the only producer of
@@ -139,9 +156,10 @@ pub struct Node {
     /// The latest snapshot (its index is `log.start_index()`): what a leader sends to a
     /// follower that needs compacted entries.
     snapshot: Option<Snapshot>,
-    /// A snapshot being received from the leader.
+    /// A snapshot being received from the leader (memory only).
     incoming_snapshot: Option<IncomingSnapshot>,
-    /// A received snapshot whose [`Action::ApplySnapshot`] waits for [`Node::resume_apply`].
+    /// A received snapshot whose [`Action::ApplySnapshot`] waits for [`Node::resume_apply`]
+    /// (only while paused).
     snapshot_to_apply: Option<Snapshot>,
     /// The index of the last received snapshot: the node does not campaign until the
     /// application reported it applied.
@@ -559,6 +577,7 @@ impl Node {
         Ok(())
     }
 
+    /// Ends an input: issues what is pending and returns the input's actions.
     pub(super) fn finish(&mut self) -> Vec<Action> {
         let mut actions = Vec::new();
         self.finish_into(&mut actions);

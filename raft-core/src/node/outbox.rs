@@ -4,9 +4,10 @@
 //!
 //! The rooms tell it what changed in memory (the hard state, the log, the membership) and
 //! what to send. Pending changes become one `Persist` the first time something needs them
-//! issued: before any message leaves, before entries are applied, and at the end of every
-//! input. A message that attests state is held until the host reports every persist issued
-//! before it durable ([`Node::persisted`](crate::Node::persisted)).
+//! issued: before a message leaves (a forwarded proposal aside: it carries nothing of this
+//! node's), before entries are applied, and at the end of every input. A message that
+//! attests state is held until the host reports every persist issued before it durable
+//! ([`Node::persisted`](crate::Node::persisted)).
 //!
 //! # Invariants
 //!

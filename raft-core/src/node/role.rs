@@ -50,8 +50,8 @@ impl Node {
         self.report_role();
     }
 
-    /// Emits [`Action::RoleChanged`] when the (role, term) pair differs from the last report,
-    /// so the application can fence its own work by term.
+    /// Emits [`Action::RoleChanged`](crate::Action::RoleChanged) when the (role, term) pair
+    /// differs from the last report, so the application can fence its own work by term.
     fn report_role(&mut self) {
         let now = (self.role, self.hard_state.term);
         if self.reported_role != now {

@@ -21,7 +21,8 @@ impl Node {
     /// Hands leadership to `preferred`, or to the most up-to-date voter (highest match index,
     /// lowest id on a tie) when `None` (NRG `StepDown`, etcd `TransferLeader`).
     ///
-    /// From now on the leader refuses proposals with [`ProposeError::TransferInProgress`]
+    /// From now on the leader refuses proposals with
+    /// [`ProposeError::TransferInProgress`](super::ProposeError::TransferInProgress)
     /// (never losing one silently), brings the target's log up to date, and then sends it
     /// [`Message::TimeoutNow`] (NRG `EntryLeaderTransfer`), again on each of its
     /// acknowledgements while the transfer lasts. The target campaigns at once, skipping
