@@ -1,11 +1,23 @@
 //! Majority quorum arithmetic, kept apart from the node so it can be tested against a naive
 //! model (etcd-raft's `quorum/majority.go` is the model for this file).
 
+use crate::types::NodeId;
+
 /// Number of votes or acknowledgements that make a majority of `voters`.
 ///
 /// Invariant: for any two sets of `quorum(n)` voters out of `n`, they intersect.
 pub fn quorum(voters: usize) -> usize {
     voters / 2 + 1
+}
+
+/// Whether the voters for which `acknowledged` holds make a majority of `voters` (which
+/// holds no id twice). One count for every "has a quorum of voters said so" question
+/// (ReadIndex rounds, CheckQuorum); elections count with their own tally.
+pub(crate) fn is_majority(
+    voters: &[NodeId],
+    mut acknowledged: impl FnMut(&NodeId) -> bool,
+) -> bool {
+    voters.iter().filter(|v| acknowledged(v)).count() >= quorum(voters.len())
 }
 
 /// The largest index that a majority of voters has acknowledged, given each voter's match
@@ -80,6 +92,16 @@ mod tests {
         #[test]
         fn committed_index_matches_naive_model(matches in proptest::collection::vec(0u64..50, 0..24)) {
             prop_assert_eq!(committed_index(&matches), naive_committed_index(&matches));
+        }
+
+        #[test]
+        fn is_majority_matches_naive_model(acks in proptest::collection::vec(any::<bool>(), 0..16)) {
+            let voters: Vec<NodeId> = (0..acks.len() as u64).map(NodeId).collect();
+            let yes = acks.iter().filter(|&&a| a).count();
+            prop_assert_eq!(
+                is_majority(&voters, |v| acks[v.0 as usize]),
+                yes * 2 > acks.len()
+            );
         }
 
         #[test]
