@@ -5,7 +5,7 @@
 //! edits the script.
 
 use crate::checkers::{Property, Violation};
-use crate::config::{Micros, SimConfig};
+use crate::config::{Micros, SimConfig, MAX_CHAOS_US};
 use crate::faults::{Fault, ScriptedFault, Target};
 use crate::world::{RunOptions, RunReport, WorkloadScript};
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,30 @@ pub struct Bundle {
     /// The planted bug the run had (the bug hunt), if any.
     #[serde(default)]
     pub planted_bug: Option<String>,
+    /// The program that wrote the bundle (absent in bundles written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<WrittenBy>,
+}
+
+/// Which build wrote a bundle or a report: a replay that disagrees with its bundle can then
+/// tell a changed simulator from a flaky one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrittenBy {
+    pub program: String,
+    pub version: String,
+    /// The git commit it was built from, `unknown` outside a git checkout; `-modified` is
+    /// appended when the checkout had uncommitted changes.
+    pub commit: String,
+}
+
+impl fmt::Display for WrittenBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} (commit {})",
+            self.program, self.version, self.commit
+        )
+    }
 }
 
 /// How big a failing run is: what shrinking makes smaller.
@@ -126,6 +150,7 @@ impl Bundle {
             repro,
             note: String::new(),
             planted_bug: report.planted_bug.clone(),
+            written_by: None,
         })
     }
 
@@ -155,23 +180,82 @@ impl Bundle {
             });
         }
         bundle
-            .config
             .validate()
-            .map_err(|reason| BundleError::Invalid {
-                path: name.clone(),
-                reason,
-            })?;
-        if bundle.workload.len() != bundle.config.workload.clients {
-            return Err(BundleError::Invalid {
-                path: name,
-                reason: format!(
-                    "workload lists {} clients, the configuration {}",
-                    bundle.workload.len(),
-                    bundle.config.workload.clients
-                ),
-            });
-        }
+            .map_err(|reason| BundleError::Invalid { path: name, reason })?;
         Ok(bundle)
+    }
+
+    /// Checks what a run trusts a bundle for: a valid configuration, a fault script that
+    /// names only nodes of the cluster with times and durations a run can schedule, one
+    /// operation list per client, and a planted bug this build knows.
+    pub fn validate(&self) -> Result<(), String> {
+        self.config.validate().map_err(|e| format!("config.{e}"))?;
+        let nodes = self.config.nodes;
+        for (i, scripted) in self.script.iter().enumerate() {
+            let at =
+                |problem: String| format!("script[{i}] ({}): {problem}", scripted.fault.kind());
+            if scripted.at > MAX_CHAOS_US {
+                return Err(at(format!(
+                    "at {}us is beyond the longest chaos phase ({MAX_CHAOS_US}us)",
+                    scripted.at
+                )));
+            }
+            if let Some(node) = nodes_named(&scripted.fault)
+                .into_iter()
+                .find(|&n| n >= nodes)
+            {
+                return Err(at(format!(
+                    "names node {node}, but the cluster has {nodes} nodes (0..={})",
+                    nodes - 1
+                )));
+            }
+            if let Some(duration) = durations(&scripted.fault)
+                .into_iter()
+                .find(|&d| d > MAX_CHAOS_US)
+            {
+                return Err(at(format!(
+                    "lasts {duration}us, longer than the longest chaos phase ({MAX_CHAOS_US}us)"
+                )));
+            }
+            match &scripted.fault {
+                Fault::KillNextLeader { leaders, .. } if *leaders > MAX_SCRIPTED_REPEATS => {
+                    return Err(at(format!(
+                        "kills {leaders} leaders, above the limit of {MAX_SCRIPTED_REPEATS}"
+                    )));
+                }
+                Fault::Reconfigure { steps, .. } if steps.len() > MAX_SCRIPTED_REPEATS as usize => {
+                    return Err(at(format!(
+                        "has {} steps, above the limit of {MAX_SCRIPTED_REPEATS}",
+                        steps.len()
+                    )));
+                }
+                _ => {}
+            }
+        }
+        if self.workload.len() != self.config.workload.clients {
+            return Err(format!(
+                "workload lists {} clients, config.workload.clients is {}",
+                self.workload.len(),
+                self.config.workload.clients
+            ));
+        }
+        for (client, ops) in self.workload.iter().enumerate() {
+            if let Some((i, op)) = ops
+                .iter()
+                .enumerate()
+                .find(|(_, op)| op.think_us > crate::config::MAX_DELAY_US)
+            {
+                return Err(format!(
+                    "workload[{client}][{i}]: think_us {} is above the limit of {}",
+                    op.think_us,
+                    crate::config::MAX_DELAY_US
+                ));
+            }
+        }
+        if let Some(name) = &self.planted_bug {
+            check_planted_bug(name)?;
+        }
+        Ok(())
     }
 
     pub fn write(&self, path: &Path) -> Result<(), BundleError> {
@@ -242,6 +326,15 @@ pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle 
     let fails = |candidate: &Bundle, runs: &mut usize| -> Option<RunReport> {
         *runs += 1;
         let report = candidate.run(false);
+        tracing::debug!(
+            run = *runs,
+            size = %candidate.size(),
+            "shrink candidate: {}",
+            report
+                .violation
+                .as_ref()
+                .map_or("passes".to_string(), |v| format!("fails {}", v.property))
+        );
         (report.violation.as_ref().map(|v| v.property) == Some(property)).then_some(report)
     };
     let mut accept =
@@ -414,11 +507,79 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
 }
 
 /// Spare nodes are the highest-numbered: cutting the cluster from `from` to `to` nodes removes
-/// them first, and at least one voter stays.
-fn spares_after_cut(spares: usize, from: usize, to: usize) -> usize {
+/// them first, and at least one voter stays (growing it keeps them, up to `to - 1`).
+pub fn spares_after_cut(spares: usize, from: usize, to: usize) -> usize {
     spares
         .saturating_sub(from.saturating_sub(to))
         .min(to.saturating_sub(1))
+}
+
+/// The most leaders a [`Fault::KillNextLeader`] kills, and the most steps of a
+/// [`Fault::Reconfigure`], in a bundle.
+const MAX_SCRIPTED_REPEATS: u32 = 1_000;
+
+/// Every node a fault names (a leader target's fallback included).
+fn nodes_named(fault: &Fault) -> Vec<usize> {
+    let target = |t: &Target| match t {
+        Target::Node(n) => *n,
+        Target::Leader { fallback } => *fallback,
+    };
+    match fault {
+        Fault::Split { side_a } => side_a.clone(),
+        Fault::Bridge { side_a, bridge } => side_a.iter().copied().chain([*bridge]).collect(),
+        Fault::OneWay { from, to } | Fault::Clog { from, to, .. } => vec![*from, *to],
+        Fault::Isolate { target: t }
+        | Fault::Crash { target: t, .. }
+        | Fault::Pause { target: t, .. }
+        | Fault::PauseApply { target: t, .. }
+        | Fault::Snapshot { target: t } => vec![target(t)],
+        Fault::Corrupt { node, .. }
+        | Fault::ReadError { node }
+        | Fault::Membership { node, .. } => {
+            vec![*node]
+        }
+        Fault::Transfer { to } => to.iter().copied().collect(),
+        Fault::Replace { add, remove, .. } => vec![*add, *remove],
+        Fault::Reconfigure { steps, .. } => steps.iter().map(|s| s.node()).collect(),
+        Fault::Heal | Fault::KillNextLeader { .. } => Vec::new(),
+    }
+}
+
+/// Every duration a fault carries.
+fn durations(fault: &Fault) -> Vec<Micros> {
+    match fault {
+        Fault::Clog { for_us, .. }
+        | Fault::Pause { for_us, .. }
+        | Fault::PauseApply { for_us, .. } => vec![*for_us],
+        Fault::Crash { down_us, .. } => vec![*down_us],
+        Fault::KillNextLeader {
+            after_us, down_us, ..
+        } => vec![*after_us, *down_us],
+        _ => Vec::new(),
+    }
+}
+
+/// A planted bug a bundle names must be in this build's catalogue.
+fn check_planted_bug(name: &str) -> Result<(), String> {
+    #[cfg(feature = "planted-bugs")]
+    {
+        if raft_core::planted::PlantedBug::from_name(name).is_none() {
+            let known: Vec<&str> = raft_core::planted::PlantedBug::ALL
+                .iter()
+                .map(|b| b.name())
+                .collect();
+            return Err(format!(
+                "planted_bug {name:?} is not in the catalogue (known: {})",
+                known.join(", ")
+            ));
+        }
+        Ok(())
+    }
+    #[cfg(not(feature = "planted-bugs"))]
+    Err(format!(
+        "planted_bug {name:?}: this build has no planted-bug catalogue (the sim crate's \
+         planted-bugs feature is off)"
+    ))
 }
 
 /// Zeller's ddmin: a smallest-found subsequence of `items` for which `fails` still holds

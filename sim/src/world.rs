@@ -61,7 +61,7 @@ mod wire;
 
 pub use clients::{ScriptedOp, WorkloadScript};
 pub use host::Status;
-pub use report::{RunOptions, RunReport, Stats};
+pub use report::{RunOptions, RunReport, RunVerdict, Stats};
 pub use trace_text::{fmt_message, write_message};
 
 use checks::CheckerFeed;
@@ -152,7 +152,9 @@ impl World {
         let nemesis = Nemesis::new(&config, options.script.clone());
         let operator = Operator::default();
         let mut trace = Trace::new(options.keep_trace);
-        trace.echo = options.echo;
+        // Echoing costs a formatted line per event: only when asked, or when the subscriber
+        // would show it.
+        trace.echo = options.echo || tracing::enabled!(target: "sim::trace", tracing::Level::DEBUG);
         World {
             now: 0,
             queue: EventQueue::default(),

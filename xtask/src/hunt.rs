@@ -1,7 +1,7 @@
 //! `cargo xtask hunt`: plant each catalogued bug in raft-core, run ordinary swarm seeds until
 //! the first failure, shrink it, and check the correct core over the same seeds.
 
-use crate::shared::{default_jobs, usage_error};
+use crate::shared::{catch_run, check_output, check_output_dir, default_jobs, usage_error, Exit};
 use clap::Args;
 use raft_core::planted::PlantedBug;
 use serde_json::json;
@@ -24,7 +24,7 @@ pub struct HuntArgs {
     /// Hunt every bug in the catalogue.
     #[arg(long)]
     all: bool,
-    /// What CI runs: every bug, no shrinking, `--seeds` for each (1,000 by default), and the
+    /// What CI runs: every bug, no shrinking, `--seeds` for each (0..1000 by default), and the
     /// correct core over the whole budget; fails on a false positive or on any bug not found
     /// within the budget.
     #[arg(long, conflicts_with_all = ["bug", "all"])]
@@ -32,17 +32,15 @@ pub struct HuntArgs {
     /// List the catalogue and exit.
     #[arg(long)]
     list: bool,
-    /// Seed budget per bug: seeds 0..N (from `--first-seed`) are tried in order until the
-    /// first failure.
-    #[arg(long, default_value_t = TARGET_SEEDS)]
-    seeds: u64,
-    /// The first seed of the budget: another range shows whether the results hold beyond
+    /// The seeds tried for each bug, half-open `A..B` (the same meaning as `sweep --seeds`),
+    /// in order until the first failure. Another range shows whether the results hold beyond
     /// the seeds they were measured on.
-    #[arg(long, default_value_t = 0)]
-    first_seed: u64,
-    /// Worker threads (seeds run in parallel, in order of seed).
-    #[arg(long, default_value_t = default_jobs())]
-    jobs: usize,
+    #[arg(long, value_name = "A..B", default_value = "0..1000")]
+    seeds: String,
+    /// Worker threads, 1..=1024 (seeds run in parallel, in order of seed).
+    #[arg(long, default_value_t = default_jobs() as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    jobs: u64,
     /// Skip shrinking the first failure (faster).
     #[arg(long)]
     no_shrink: bool,
@@ -54,7 +52,8 @@ pub struct HuntArgs {
     /// Write the results as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Directory for the bundles of the first failures (shrunk ones too).
+    /// Directory for the bundles of the first failures, shrunk ones too (made if missing;
+    /// checked before the hunt starts).
     #[arg(long, value_name = "DIR", default_value = "target/hunt")]
     bundles: PathBuf,
 }
@@ -93,16 +92,14 @@ fn hunt_seeds(
                     planted_bug: planted.map(|b| b.name().to_string()),
                     ..RunOptions::default()
                 };
-                let outcome =
-                    std::panic::catch_unwind(|| sim::run(SimConfig::draw(seed), &options));
+                let outcome = catch_run(|| sim::run(SimConfig::draw(seed), &options));
                 let found = match outcome {
                     Ok(report) => report.violation.clone().map(|violation| Found {
                         seed,
                         violation,
                         report: Some(report),
                     }),
-                    Err(panic) => {
-                        let message = crate::shared::panic_message(&*panic);
+                    Err(message) => {
                         let violation = sim::Violation {
                             property: sim::Property::Panic,
                             time: 0,
@@ -116,6 +113,15 @@ fn hunt_seeds(
                         })
                     }
                 };
+                tracing::info!(
+                    seed,
+                    planted_bug = planted.map_or("none", |b| b.name()),
+                    "seed {seed}: {}",
+                    found.as_ref().map_or("PASS".to_string(), |f| format!(
+                        "FAIL {}",
+                        f.violation.property
+                    ))
+                );
                 if let Some(found) = found {
                     failing.fetch_add(1, Ordering::Relaxed);
                     let mut best = best.lock().unwrap();
@@ -151,17 +157,29 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             return usage_error("name a bug with --bug NAME, or hunt them all with --all")
         }
     };
-    if args.seeds == 0 {
-        return usage_error("--seeds must be at least 1");
+    let (first, end) = match crate::sweep::parse_range(&args.seeds) {
+        Ok(r) => r,
+        Err(e) => return usage_error(&e),
+    };
+    let checks = [
+        check_output_dir(&args.bundles, "--bundles"),
+        args.json
+            .as_ref()
+            .map_or(Ok(()), |p| check_output(p, "--json")),
+    ];
+    if let Some(Err(e)) = checks.into_iter().find(Result::is_err) {
+        return usage_error(&e);
     }
-    let first = args.first_seed;
+    let jobs = args.jobs as usize;
+    let mut write_errors: Vec<String> = Vec::new();
+    let mut repros: Vec<(String, String)> = Vec::new();
     let started = Instant::now();
     let mut rows = Vec::new();
     let mut max_seeds_used = 0;
     for bug in &bugs {
         let t = Instant::now();
-        let budget = args.seeds;
-        let (found, failing) = hunt_seeds(first, budget, args.jobs, Some(*bug), args.rate);
+        let budget = end - first;
+        let (found, failing) = hunt_seeds(first, budget, jobs, Some(*bug), args.rate);
         if args.rate || args.ci {
             // The correct core then runs the whole budget, not only the seeds the bugs needed.
             max_seeds_used = budget;
@@ -193,20 +211,35 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                     "violation": violation.to_string(),
                     "seconds": elapsed,
                 });
-                let repro = format!(
-                    "cargo xtask sim --seed {seed}  # with planted bug {}",
-                    bug.name()
-                );
-                if let Some(b) = report.as_ref().and_then(|r| Bundle::from_report(r, repro)) {
+                let repro = format!("cargo xtask sim --seed {seed} --plant {}", bug.name());
+                row["repro"] = json!(repro);
+                repros.push((bug.name().to_string(), repro.clone()));
+                if let Some(mut b) = report.as_ref().and_then(|r| Bundle::from_report(r, repro)) {
+                    b.written_by = Some(crate::version::written_by());
                     let path = args.bundles.join(format!("{}.json", bug.name()));
-                    let _ = b.write(&path);
-                    row["bundle"] = json!(path.display().to_string());
+                    match b.write(&path) {
+                        Ok(()) => row["bundle"] = json!(path.display().to_string()),
+                        Err(e) => {
+                            row["bundle_error"] = json!(e.to_string());
+                            write_errors.push(format!("the bundle was not written: {e}"));
+                        }
+                    }
                     if !args.no_shrink && !args.ci {
                         let before = b.size();
-                        let shrunk = bundle::shrink(&b, |_| {});
+                        let mut shrunk = bundle::shrink(&b, |_| {});
+                        shrunk.written_by = b.written_by.clone();
                         let after = shrunk.size();
                         let shrunk_path = args.bundles.join(format!("{}.shrunk.json", bug.name()));
-                        let _ = shrunk.write(&shrunk_path);
+                        match shrunk.write(&shrunk_path) {
+                            Ok(()) => {
+                                row["shrunk_bundle"] = json!(shrunk_path.display().to_string())
+                            }
+                            Err(e) => {
+                                row["shrunk_bundle_error"] = json!(e.to_string());
+                                write_errors
+                                    .push(format!("the shrunk bundle was not written: {e}"));
+                            }
+                        }
                         row["before"] = json!(before);
                         row["shrunk"] = json!(after);
                         row["shrunk_property"] = json!(shrunk.violation.property.name());
@@ -230,9 +263,43 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     }
     // The correct core over the same seeds: any failure is a false positive.
     let t = Instant::now();
-    let (control, _) = hunt_seeds(first, max_seeds_used.max(1), args.jobs, None, false);
+    let (control, _) = hunt_seeds(first, max_seeds_used.max(1), jobs, None, false);
     let control_seconds = t.elapsed().as_secs_f64();
 
+    let mut found_seeds: Vec<u64> = rows
+        .iter()
+        .filter(|r| r["found"] == true)
+        .map(|r| r["seeds"].as_u64().unwrap())
+        .collect();
+    found_seeds.sort();
+    let median = found_seeds.get(found_seeds.len() / 2).copied();
+    let missed = rows.iter().filter(|r| r["found"] != true).count();
+    // Bugs found, but only beyond the project's 1,000-seed target (with a larger budget).
+    let beyond_target: Vec<(&str, u64)> = rows
+        .iter()
+        .filter(|r| r["found"] == true)
+        .filter_map(|r| Some((r["bug"].as_str()?, r["seeds"].as_u64()?)))
+        .filter(|&(_, seeds)| seeds > TARGET_SEEDS)
+        .collect();
+    // The report first: nothing printed after this can lose it.
+    if let Some(path) = &args.json {
+        let report = json!({
+            "build": crate::version::json(),
+            "seeds": format!("{first}..{end}"),
+            "seeds_budget": end - first,
+            "first_seed": first,
+            "bugs": rows,
+            "median_seeds": median,
+            "control": {
+                "seeds": max_seeds_used,
+                "false_positive": control.as_ref().map(|f| json!({"seed": f.seed, "violation": f.violation.to_string()})),
+            },
+        });
+        let text = serde_json::to_string_pretty(&report).expect("a report serializes");
+        if let Err(e) = crate::shared::write_file(path, &text, "report") {
+            write_errors.push(e);
+        }
+    }
     println!(
         "{:<34} {:>6} {:>7} {:<28} {:>10}  {:<25}{}",
         "bug",
@@ -249,7 +316,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             format!("{}/{}/{}", s["nodes"], s["faults"], s["client_ops"])
         });
         let rate = row.get("failing_seeds").map_or(String::new(), |failing| {
-            format!("  {failing} of {}", args.seeds)
+            format!("  {failing} of {}", end - first)
         });
         let line = format!(
             "{:<34} {:>6} {:>7} {:<28} {:>10}  {:<25}{rate}",
@@ -264,21 +331,6 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         );
         println!("{}", line.trim_end());
     }
-    let mut found_seeds: Vec<u64> = rows
-        .iter()
-        .filter(|r| r["found"] == true)
-        .map(|r| r["seeds"].as_u64().unwrap())
-        .collect();
-    found_seeds.sort();
-    let median = found_seeds.get(found_seeds.len() / 2).copied();
-    let missed = rows.iter().filter(|r| r["found"] != true).count();
-    // Bugs found, but only beyond the project's 1,000-seed target (with a larger budget).
-    let beyond_target: Vec<(&str, u64)> = rows
-        .iter()
-        .filter(|r| r["found"] == true)
-        .filter_map(|r| Some((r["bug"].as_str()?, r["seeds"].as_u64()?)))
-        .filter(|&(_, seeds)| seeds > TARGET_SEEDS)
-        .collect();
     println!(
         "found {}/{} bugs; median {} seeds to the first failure",
         rows.len() - missed,
@@ -296,34 +348,23 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             f.violation
         ),
     }
-    println!("total {:.1}s", started.elapsed().as_secs_f64());
-    if let Some(path) = &args.json {
-        let report = json!({
-            "seeds_budget": args.seeds,
-            "first_seed": first,
-            "bugs": rows,
-            "median_seeds": median,
-            "control": {
-                "seeds": max_seeds_used,
-                "false_positive": control.as_ref().map(|f| json!({"seed": f.seed, "violation": f.violation.to_string()})),
-            },
-        });
-        if !crate::shared::write_file(
-            path,
-            &serde_json::to_string_pretty(&report).unwrap(),
-            "report",
-        ) {
-            return ExitCode::from(2);
-        }
+    for (bug, repro) in &repros {
+        println!("repro       {bug:<34} {repro}");
     }
+    println!("total {:.1}s", started.elapsed().as_secs_f64());
     for (bug, seeds) in &beyond_target {
         println!("beyond the {TARGET_SEEDS}-seed target: {bug} needed {seeds} seeds");
     }
-    if missed > 0 || control.is_some() {
-        ExitCode::from(1)
+    let mut exit = if missed > 0 || control.is_some() {
+        Exit::Fail
     } else {
-        ExitCode::SUCCESS
+        Exit::Pass
+    };
+    for e in &write_errors {
+        eprintln!("error: {e}");
+        exit = exit.and(Exit::Error);
     }
+    exit.into()
 }
 
 #[cfg(test)]

@@ -68,6 +68,11 @@ impl World {
     /// and start the liveness probe.
     pub(super) fn begin_liveness_phase(&mut self) {
         let now = self.now;
+        tracing::debug!(
+            at_us = now,
+            bound_us = self.config.liveness_bound_us(),
+            "the faults stop; liveness phase"
+        );
         self.liveness.started = true;
         self.network.heal();
         self.network.stop_loss_and_duplication();
@@ -136,6 +141,10 @@ impl World {
     pub(super) fn probe_completed(&mut self, outcome: &Outcome) {
         if matches!(outcome, Outcome::Ok(_)) && self.liveness.probe_done.is_none() {
             let now = self.now;
+            tracing::debug!(
+                after_us = now - self.liveness.starts_at,
+                "the liveness probe's write committed"
+            );
             self.liveness.probe_done = Some(now);
             self.liveness.probe_term = self.highest_live_term();
             let end = (now + self.config.liveness_bound_us() / 4).min(self.liveness.end_at);

@@ -74,13 +74,47 @@ pub struct RunReport {
     /// Virtual time from the end of the chaos phase to the liveness probe's success.
     pub recovery_time: Option<Micros>,
     /// The linearizability verdict (None when a safety or liveness violation came first).
-    /// `Unknown` means the search budget ran out: reported, not counted as a failure.
+    /// `Unknown` means the search budget ran out: the run's verdict is then
+    /// [`RunVerdict::Unknown`], neither a pass nor a failure.
     pub linearizability: Option<crate::history::Verdict>,
 }
 
+/// What a run proved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RunVerdict {
+    /// Every property held, the history is linearizable.
+    Pass,
+    /// No property was violated, but the linearizability check ran out of budget before
+    /// deciding: not a pass.
+    Unknown,
+    /// A property was violated.
+    Fail,
+}
+
+impl RunVerdict {
+    /// As printed on the `verdict` line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunVerdict::Pass => "PASS",
+            RunVerdict::Unknown => "UNKNOWN",
+            RunVerdict::Fail => "FAIL",
+        }
+    }
+}
+
 impl RunReport {
+    /// No property was violated (the linearizability check may still have been undecided:
+    /// see [`RunReport::verdict`]).
     pub fn passed(&self) -> bool {
         self.violation.is_none()
+    }
+
+    pub fn verdict(&self) -> RunVerdict {
+        match (&self.violation, &self.linearizability) {
+            (Some(_), _) => RunVerdict::Fail,
+            (None, Some(crate::history::Verdict::Unknown { .. })) => RunVerdict::Unknown,
+            (None, _) => RunVerdict::Pass,
+        }
     }
 }
 
@@ -89,7 +123,8 @@ impl RunReport {
 pub struct RunOptions {
     /// Keep every trace event (for `--trace`, golden files and views).
     pub keep_trace: bool,
-    /// Echo events through `tracing` as they happen.
+    /// Echo events through `tracing` as they happen (also on whenever a `tracing` subscriber
+    /// enables target `sim::trace` at debug level).
     pub echo: bool,
     /// Replace the drawn fault script (replay of a saved or shrunk script).
     pub script: Option<Vec<ScriptedFault>>,
@@ -147,6 +182,10 @@ impl World {
         let mut linearizability = None;
         if violation.is_none() && self.checks.on() {
             let verdict = self.clients.history.check();
+            tracing::debug!(
+                operations = self.clients.history.ops.len(),
+                "linearizability: {verdict}"
+            );
             if verdict.is_not_linearizable() {
                 let detail = verdict.to_string();
                 violation = Some(Violation {
