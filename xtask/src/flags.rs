@@ -196,7 +196,7 @@ impl Views {
                 report.config.faults.spare_nodes,
                 report.stats.events,
                 match &report.violation {
-                    Some(v) => format!("FAIL {v}"),
+                    Some(v) => format!("FAIL ({})", v.property),
                     None => report.verdict().name().to_string(),
                 }
             );

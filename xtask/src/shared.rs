@@ -96,9 +96,18 @@ pub fn check_output_dir(dir: &Path, flag: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes `text` to `path` and says so; the error names the file and what it was for.
+/// Writes `text` to `path` and says so; the error names the file and what it was for. The
+/// file appears whole or not at all (written beside it, then renamed): a merge that reads
+/// reports as shards finish never sees half of one.
 pub fn write_file(path: &Path, text: &str, what: &str) -> Result<(), String> {
-    match std::fs::write(path, text) {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let written = std::fs::write(&partial, text).and_then(|()| std::fs::rename(&partial, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    match written {
         Ok(()) => {
             println!("{what:<11} written to {}", path.display());
             Ok(())

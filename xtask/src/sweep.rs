@@ -72,19 +72,21 @@ pub fn default_bundle_path(seed: u64) -> PathBuf {
 }
 
 pub fn parse_range(text: &str) -> Result<(u64, u64), String> {
-    let (a, b) = text
-        .split_once("..")
-        .ok_or_else(|| format!("--seeds {text:?}: expected A..B"))?;
-    let a: u64 = a
-        .trim()
-        .parse()
-        .map_err(|_| format!("--seeds {text:?}: {a:?} is not a number"))?;
-    let b: u64 = b
-        .trim()
-        .parse()
-        .map_err(|_| format!("--seeds {text:?}: {b:?} is not a number"))?;
+    let (a, b) = text.split_once("..").ok_or_else(|| {
+        format!("--seeds {text:?}: expected a half-open range A..B of seeds (e.g. 0..1000)")
+    })?;
+    let seed = |s: &str| {
+        s.trim().parse::<u64>().map_err(|_| {
+            format!(
+                "--seeds {text:?}: {s:?} is not a seed (a whole number 0..=18446744073709551615)"
+            )
+        })
+    };
+    let (a, b) = (seed(a)?, seed(b)?);
     if b <= a {
-        return Err(format!("--seeds {text:?}: the range is empty"));
+        return Err(format!(
+            "--seeds {text:?}: the range is empty (A..B runs A up to B-1)"
+        ));
     }
     Ok((a, b))
 }

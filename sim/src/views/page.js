@@ -71,6 +71,9 @@ function setWindow(a, b) {
 }
 const focus = DATA.focus;
 function openWindow() {
+  // A window in the address (`page.html#from=1000&to=2500`, in the inputs' units) wins.
+  const h = new URLSearchParams(location.hash.slice(1));
+  if (h.has("from") && h.has("to")) { setWindow(fromInput(Number(h.get("from"))), fromInput(Number(h.get("to")))); return; }
   if (stepMode) { setWindow(0, endPos); return; }
   if (focus) { setWindow(focus.from, focus.to); return; }
   if (violation) { setWindow(violation.t - 300000, violation.t + 40000); return; }
@@ -128,7 +131,9 @@ function partitions() {
     } else if ((m = /^one-way\[n(\d+)->n(\d+)\]$/.exec(text))) {
       open(x, text, {}, [[Number(m[1]), Number(m[2])]]);
     } else if ((m = /^partition (.*)$/.exec(text))) {
+      // A node in no group is cut from no one: it sees every side.
       const groups = m[1].split("|").map(nodeList); const sides = {};
+      for (const n of everyone()) sides[n] = "bridge";
       groups.forEach((g, gi) => { for (const n of g) sides[n] = "ABC"[Math.min(gi, 2)]; });
       open(x, text, sides);
     } else if ((m = /^cut n(\d+)<->n(\d+)$/.exec(text))) {
@@ -157,6 +162,15 @@ function operations() {
 const RECEIVED = {};
 events.forEach((e, i) => { if ((e.k === "recv" || e.k === "cut" || e.k === "lost") && e.id) (RECEIVED[e.id] = RECEIVED[e.id] || []).push({ x: P[i], k: e.k }); });
 const SPANS = spans(), PARTS = partitions(), OPS = operations();
+// A start after a crash is a restart through recovery (the first start of each node is not).
+const RESTARTS = new Set();
+{
+  const crashed = new Set();
+  events.forEach((e, i) => {
+    if (e.k === "crash") crashed.add(e.n);
+    else if (e.k === "start" && crashed.has(e.n)) { RESTARTS.add(i); crashed.delete(e.n); }
+  });
+}
 const CLIENTS = [...new Set(OPS.map(o => o.client))].sort((a, b) => a - b);
 const STEPS = stepMode ? events.map((e, i) => ({ e: e, x: P[i] })).filter(s => s.e.k === "script") : [];
 
@@ -235,7 +249,11 @@ function draw() {
   STEPS.forEach((s, i) => {
     if (!inWin(s.x)) return;
     el("line", { x1: x(s.x), x2: x(s.x), y1: top - 14, y2: height - 8, stroke: C.step, "stroke-dasharray": "4,3" }, svg);
-    tip(el("text", { x: x(s.x) + 2, y: top - 18, fill: C.step, "font-weight": "bold" }, svg, String(i + 1)), (i + 1) + ". " + s.e.step);
+    // The step's text too, cut to the room before the next step.
+    const next = STEPS[i + 1] ? Math.min(STEPS[i + 1].x, b) : b;
+    const room = Math.floor((x(next) - x(s.x) - 18) / 6.6);
+    const label = room >= 6 ? (s.e.step.length > room ? s.e.step.slice(0, room - 1) + "\u2026" : s.e.step) : "";
+    tip(el("text", { x: x(s.x) + 2, y: top - 18, fill: C.step }, svg, (i + 1) + (label ? " " + label : "")), (i + 1) + ". " + s.e.step);
   });
   // Partitions: each node's lane tinted by its side; cut links listed on the lanes.
   for (const p of PARTS) {
@@ -289,7 +307,7 @@ function draw() {
     else if (e.k === "crash" || e.k === "stopped") {
       tip(el("text", { x: x(px) - 5, y: y(e.n) + 5, fill: "#d62728", "font-weight": "bold", "font-size": 15 }, svg, e.k === "crash" ? "\u2716" : "\u25A0"), e.k + " " + JSON.stringify(e));
       count++;
-    } else if (e.k === "start" && e.n !== null && px > 0) {
+    } else if (e.k === "start" && e.n !== null && RESTARTS.has(i)) {
       tip(el("text", { x: x(px) - 4, y: y(e.n) - 6, fill: "#555", "font-size": 10 }, svg, "\u25b6"), "start (recovery) term " + e.term + " last index " + e.last_index);
     } else if (e.k === "fault" && e.n !== null) {
       const color = e.what.startsWith("corrupt") ? C.corrupt : C.fault;
@@ -318,7 +336,12 @@ function draw() {
   }
   if (CLIENTS.length) el("text", { x: 4, y: clientTop - 8, fill: "#555" }, svg, "clients");
   for (const c of CLIENTS) el("text", { x: 4, y: cy(c) + clientH - 4 }, svg, "c" + c);
-  document.getElementById("status").textContent = "rendered " + count + " elements";
+  // What a reader (and the browser test) should find on screen.
+  const pendingAtViolation = violation ? OPS.filter(op => op.x0 <= vx && (op.x1 === null || op.x1 > vx)).length : 0;
+  const inView = violation ? (inWin(vx) || OPS.some(op => op.named && op.x0 <= b && (op.x1 === null ? vx : op.x1) >= a)) : false;
+  document.getElementById("status").textContent = "rendered " + count + " elements" +
+    (violation ? "; violation " + (inView ? "in view" : "out of view") + "; " + pendingAtViolation + " operations pending at the violation" : "") +
+    (stepMode ? "; " + STEPS.length + " script steps" : "") + "; " + width + " px wide";
 }
 
 function stepList() {
