@@ -646,6 +646,45 @@ mod tests {
     }
 
     #[test]
+    fn every_drawn_script_is_a_valid_bundle_and_a_foreign_node_is_not() {
+        let bundle_of = |seed: u64| {
+            let config = SimConfig::draw(seed);
+            Bundle {
+                format: FORMAT,
+                seed,
+                script: crate::faults::draw_script(&config),
+                workload: vec![Vec::new(); config.workload.clients],
+                config,
+                violation: Violation {
+                    property: Property::Liveness,
+                    time: 0,
+                    node: None,
+                    detail: String::new(),
+                },
+                trace_hash: String::new(),
+                repro: String::new(),
+                note: String::new(),
+                planted_bug: None,
+                written_by: None,
+            }
+        };
+        for seed in 0..300 {
+            let bundle = bundle_of(seed);
+            assert_eq!(bundle.validate(), Ok(()), "seed {seed}");
+        }
+        let mut bundle = bundle_of(1);
+        bundle.script.push(ScriptedFault {
+            at: 5,
+            fault: Fault::Crash {
+                target: Target::Node(77),
+                down_us: 10,
+            },
+        });
+        let error = bundle.validate().unwrap_err();
+        assert!(error.contains("names node 77"), "{error}");
+    }
+
+    #[test]
     fn ddmin_removes_everything_when_nothing_is_needed() {
         assert!(ddmin(vec![1, 2, 3], |_| true).is_empty());
     }

@@ -617,7 +617,7 @@ mod tests {
             k: 2,
             n: 4
         }
-        .contains(14));
+        .contains(16));
         assert!(!ShardSeeds {
             from: 10,
             to: 21,

@@ -224,3 +224,30 @@ impl World {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_undecided_linearizability_check_is_not_a_pass() {
+        let mut config = crate::SimConfig::draw(1);
+        config.chaos_us = 200_000;
+        let mut report = crate::run(config, &RunOptions::default());
+        assert_eq!(report.verdict(), RunVerdict::Pass);
+        report.linearizability = Some(crate::history::Verdict::Unknown {
+            partition: "k0".into(),
+            steps: 7,
+            budget: crate::linearizability::Budget::Steps,
+        });
+        assert_eq!(report.verdict(), RunVerdict::Unknown);
+        assert!(report.passed(), "no property was violated");
+        report.violation = Some(Violation {
+            property: crate::checkers::Property::Liveness,
+            time: 0,
+            node: None,
+            detail: String::new(),
+        });
+        assert_eq!(report.verdict(), RunVerdict::Fail);
+    }
+}
