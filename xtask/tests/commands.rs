@@ -274,3 +274,64 @@ fn diagnostics_follow_verbose_and_rust_log() {
     // The same run whatever is logged.
     assert_eq!(trace_hash(&stdout(&events)), trace_hash(&stdout(&quiet)));
 }
+
+#[test]
+fn a_failure_whose_bundle_cannot_be_written_is_reported_and_still_fails() {
+    let s = Scratch::new("unwritten");
+    let bundles = s.0.join("bundles");
+    // A directory where the bundle of seed 0 would go: the directory passes the check made
+    // before the sweep, the bundle itself cannot be written.
+    std::fs::create_dir_all(bundles.join("seed-0.json")).unwrap();
+    let json = s.path("report.json");
+    let o = s.run(&[
+        "sweep",
+        "--seeds",
+        "0..2",
+        "--plant",
+        "vote-before-durable",
+        "--jobs",
+        "1",
+        "--bundles",
+        &bundles.display().to_string(),
+        "--json",
+        &json,
+    ]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("bundle: NOT WRITTEN"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("1 failure bundle(s) could not be written"),
+        "{}",
+        stderr(&o)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let failures = report["failures"].as_array().unwrap();
+    assert!(failures[0]["bundle"].is_null());
+    assert!(failures[0]["bundle_error"].is_string());
+    assert!(failures[1]["bundle"].is_string());
+
+    // The hunt: every bug found, but a bundle it names was not written: an error, and its
+    // JSON says so instead of naming the file.
+    let hunt = s.0.join("hunt");
+    std::fs::create_dir_all(hunt.join("vote-before-durable.json")).unwrap();
+    let json = s.path("hunt.json");
+    let o = s.run(&[
+        "hunt",
+        "--bug",
+        "vote-before-durable",
+        "--seeds",
+        "0..2",
+        "--no-shrink",
+        "--jobs",
+        "1",
+        "--bundles",
+        &hunt.display().to_string(),
+        "--json",
+        &json,
+    ]);
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(report["bugs"][0]["bundle"].is_null());
+    assert!(report["bugs"][0]["bundle_error"].is_string());
+}
