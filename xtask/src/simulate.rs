@@ -76,22 +76,29 @@ pub fn sim_command(args: SimArgs) -> ExitCode {
     if show_progress {
         eprint!("\r\x1b[K");
     }
-    print_summary(&report);
     let mut exit = Exit::of(report.verdict());
     let mut errors = Vec::new();
-    // The failure first: its repro line and bundle, before any optional output.
-    if !report.passed() {
+    // The failure first: its bundle is written before anything is printed (output piped into
+    // a reader that stops early ends the process at the next print), then the summary, the
+    // repro line and where the bundle is, before any optional output.
+    let failure = (!report.passed()).then(|| {
         let command = repro(args.seed, &args.overrides);
+        let written = sim::bundle::Bundle::from_report(&report, command.clone()).map(|mut b| {
+            b.written_by = Some(crate::version::written_by());
+            b.write(&bundle_path)
+        });
+        (command, written)
+    });
+    print_summary(&report);
+    if let Some((command, written)) = failure {
         println!("repro       {command}");
-        if let Some(mut bundle) = sim::bundle::Bundle::from_report(&report, command) {
-            bundle.written_by = Some(crate::version::written_by());
-            match bundle.write(&bundle_path) {
-                Ok(()) => println!(
-                    "bundle      {} (cargo xtask replay / shrink)",
-                    bundle_path.display()
-                ),
-                Err(e) => errors.push(format!("the failure bundle was not written: {e}")),
-            }
+        match written {
+            Some(Ok(())) => println!(
+                "bundle      {} (cargo xtask replay / shrink)",
+                bundle_path.display()
+            ),
+            Some(Err(e)) => errors.push(format!("the failure bundle was not written: {e}")),
+            None => {}
         }
     }
     if args.check_determinism {
