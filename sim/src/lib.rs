@@ -17,13 +17,16 @@ pub mod config;
 pub mod disk;
 pub mod faults;
 pub mod history;
-pub mod kv;
 pub mod linearizability;
 pub mod network;
 pub mod rng;
 pub mod trace;
 pub mod views;
 pub mod world;
+
+/// The key-value state machine lives in `state-machines`, shared with the real server;
+/// `sim::kv::...` paths keep working.
+pub use state_machines::kv;
 
 pub use checkers::{Property, Violation};
 pub use config::SimConfig;

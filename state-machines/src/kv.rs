@@ -1,5 +1,5 @@
-//! The replicated key-value state machine the simulated host applies committed entries to,
-//! and the encoding of client operations inside log entries.
+//! The replicated key-value state machine (the simulator's host and the real server apply
+//! committed entries to it), and the encoding of client operations inside log entries.
 
 use std::collections::BTreeMap;
 
