@@ -40,8 +40,9 @@ pub struct Point {
     pub p50_us: u64,
     pub p99_us: u64,
     pub p999_us: u64,
-    /// raft-kv only: persists per WAL fsync on the leader during the point (group commit).
-    pub persists_per_fsync: Option<f64>,
+    /// raft-kv only: log entries per WAL fsync on the leader during the point (what group
+    /// commit and batching achieved).
+    pub entries_per_fsync: Option<f64>,
 }
 
 impl Point {
@@ -74,7 +75,10 @@ fn raft_kv_counters(cluster: &Cluster, leader: usize) -> Option<(u64, u64)> {
     let addr = cluster.addrs[leader].client;
     let r = crate::http::once(addr, "GET", "/status", b"", Duration::from_secs(2)).ok()?;
     let status: serde_json::Value = serde_json::from_slice(&r.body).ok()?;
-    Some((status["persists"].as_u64()?, status["wal_fsyncs"].as_u64()?))
+    Some((
+        status["last_index"].as_u64()?,
+        status["wal_fsyncs"].as_u64()?,
+    ))
 }
 
 /// Runs `clients` closed-loop writers against the leader for the warm-up and the measured
@@ -135,7 +139,7 @@ fn measure(cluster: &Cluster, leader: usize, clients: usize, options: &BenchOpti
         }
     }
     latencies.sort_unstable();
-    let persists_per_fsync = match (before, after) {
+    let entries_per_fsync = match (before, after) {
         (Some((p0, f0)), Some((p1, f1))) if f1 > f0 => Some((p1 - p0) as f64 / (f1 - f0) as f64),
         _ => None,
     };
@@ -148,7 +152,7 @@ fn measure(cluster: &Cluster, leader: usize, clients: usize, options: &BenchOpti
         p50_us: percentile(&latencies, 0.50),
         p99_us: percentile(&latencies, 0.99),
         p999_us: percentile(&latencies, 0.999),
-        persists_per_fsync,
+        entries_per_fsync,
     }
 }
 
@@ -211,7 +215,7 @@ pub fn run(options: &BenchOptions) -> Result<(Vec<Point>, Vec<Point>), String> {
 pub fn table(raft_kv: &[Point], etcd: &[Point]) -> String {
     let ms = |us: u64| format!("{:.2}", us as f64 / 1e3);
     let mut out = String::from(
-        "| clients | raft-kv writes/s | etcd writes/s | throughput ratio | raft-kv p50 / p99 / p99.9 ms | etcd p50 / p99 / p99.9 ms | p99 ratio (etcd / raft-kv) | raft-kv persists per fsync |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| clients | raft-kv writes/s | etcd writes/s | throughput ratio | raft-kv p50 / p99 / p99.9 ms | etcd p50 / p99 / p99.9 ms | p99 ratio (etcd / raft-kv) | raft-kv entries per fsync |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in raft_kv {
         let e = etcd.iter().find(|e| e.clients == r.clients);
@@ -234,7 +238,7 @@ pub fn table(raft_kv: &[Point], etcd: &[Point]) -> String {
             ms(r.p50_us),
             ms(r.p99_us),
             ms(r.p999_us),
-            r.persists_per_fsync
+            r.entries_per_fsync
                 .map_or("-".into(), |p| format!("{p:.1}")),
         ));
     }

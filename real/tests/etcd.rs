@@ -50,7 +50,7 @@ fn options(system: System, reads: Reads, name: &str, seed: u64) -> Options {
 }
 
 #[test]
-fn etcd_with_linearizable_reads_is_linearizable() {
+fn etcd_validation_linearizable_reads_pass() {
     let Some(system) = etcd() else { return };
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let options = options(system, Reads::Linearizable, "linearizable", 11);
@@ -74,7 +74,7 @@ fn etcd_with_linearizable_reads_is_linearizable() {
 }
 
 #[test]
-fn etcd_with_serializable_reads_is_caught_serving_stale_reads() {
+fn etcd_validation_serializable_reads_are_caught_stale() {
     let Some(system) = etcd() else { return };
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let options = options(system, Reads::Stale, "serializable", 12);

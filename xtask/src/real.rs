@@ -333,7 +333,7 @@ pub fn bench_real_command(args: BenchRealArgs) -> ExitCode {
                             "errors": p.errors, "seconds": p.seconds,
                             "writes_per_second": p.writes_per_second(),
                             "p50_us": p.p50_us, "p99_us": p.p99_us, "p999_us": p.p999_us,
-                            "persists_per_fsync": p.persists_per_fsync,
+                            "entries_per_fsync": p.entries_per_fsync,
                         })
                     })
                     .collect();
