@@ -46,10 +46,12 @@ impl Tuning {
         }
     }
 
+    /// raft-kv's defaults: a 50 ms tick (150 ms heartbeat, 500..1000 ms election timeout),
+    /// a snapshot every 100,000 entries (etcd's default snapshot count).
     pub fn defaults() -> Tuning {
         Tuning {
             raft_kv_tick_ms: 50,
-            raft_kv_snapshot_every: 10_000,
+            raft_kv_snapshot_every: 100_000,
             raft_kv_voters: None,
         }
     }

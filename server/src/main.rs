@@ -39,7 +39,8 @@ struct Args {
     #[arg(long, default_value_t = 3, value_name = "TICKS")]
     heartbeat_ticks: u32,
     /// Take a snapshot (and compact the WAL) every this many applied entries; 0: never.
-    #[arg(long, default_value_t = 10_000)]
+    /// The default is etcd's (--snapshot-count).
+    #[arg(long, default_value_t = 100_000)]
     snapshot_every: u64,
     /// Answer a write "outcome unknown" (504) if it is not applied this long after proposing.
     #[arg(long, default_value_t = 10_000, value_name = "MS")]
