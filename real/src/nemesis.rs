@@ -157,8 +157,10 @@ impl Nemesis {
         }
         let mut cycle: Vec<Fault> = Vec::new();
         loop {
-            let quiet = Duration::from_millis(self.rng.gen_range(800..1500));
-            let hold = Duration::from_millis(self.rng.gen_range(2000..3500));
+            // Short enough that a 30-second run (CI's) reaches all seven kinds; long
+            // enough for elections (the harness's raft-kv times out after 250..500 ms).
+            let quiet = Duration::from_millis(self.rng.gen_range(500..1000));
+            let hold = Duration::from_millis(self.rng.gen_range(1500..2500));
             if Instant::now() + quiet + hold > deadline {
                 break;
             }
