@@ -185,3 +185,12 @@ pub fn wait_for_leader(servers: &[&Server]) -> NodeId {
     }
     panic!("no leader within 20 s");
 }
+
+/// Waits until `server` answers HTTP (it binds its ports while starting).
+pub fn wait_up(server: &Server) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while request(server.http, "GET", "/status", "").is_none() {
+        assert!(Instant::now() < deadline, "{} never answered", server.id);
+        thread::sleep(Duration::from_millis(20));
+    }
+}
