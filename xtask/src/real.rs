@@ -59,8 +59,20 @@ fn raft_kv_binary(given: &Option<PathBuf>) -> Result<PathBuf, ExitCode> {
     }
 }
 
-fn etcd_binary(given: &Option<PathBuf>) -> Option<PathBuf> {
-    given.clone().or_else(|| real::procs::which("etcd"))
+/// The etcd binary: the one given (which must exist), else `etcd` on PATH.
+fn etcd_binary(given: &Option<PathBuf>) -> Result<PathBuf, ExitCode> {
+    match given {
+        Some(path) if path.is_file() => Ok(path.clone()),
+        Some(path) => Err(usage_error(&format!(
+            "--etcd {}: no such file",
+            path.display()
+        ))),
+        None => real::procs::which("etcd").ok_or_else(|| {
+            usage_error(
+                "etcd is not on PATH (apt-get install etcd-server) and --etcd was not given",
+            )
+        }),
+    }
 }
 
 /// `30`, `30s`, `2m`.
@@ -193,20 +205,17 @@ pub fn real_command(args: RealArgs) -> ExitCode {
     if args.clients == 0 || args.keys == 0 {
         return usage_error("--clients and --keys must be at least 1");
     }
-    let system =
-        match args.system.as_str() {
-            "raft-kv" => match raft_kv_binary(&args.binary) {
-                Ok(binary) => System::RaftKv { binary },
-                Err(code) => return code,
-            },
-            "etcd" => match etcd_binary(&args.etcd) {
-                Some(binary) => System::Etcd { binary },
-                None => return usage_error(
-                    "etcd is not on PATH (apt-get install etcd-server) and --etcd was not given",
-                ),
-            },
-            other => return usage_error(&format!("--system {other:?}: expected raft-kv or etcd")),
-        };
+    let system = match args.system.as_str() {
+        "raft-kv" => match raft_kv_binary(&args.binary) {
+            Ok(binary) => System::RaftKv { binary },
+            Err(code) => return code,
+        },
+        "etcd" => match etcd_binary(&args.etcd) {
+            Ok(binary) => System::Etcd { binary },
+            Err(code) => return code,
+        },
+        other => return usage_error(&format!("--system {other:?}: expected raft-kv or etcd")),
+    };
     let seed = args.seed.unwrap_or_else(|| {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -290,8 +299,11 @@ pub fn bench_real_command(args: BenchRealArgs) -> ExitCode {
         None
     } else {
         match etcd_binary(&args.etcd) {
-            Some(e) => Some(e),
-            None => return usage_error("etcd is not on PATH (apt-get install etcd-server); use --no-etcd to measure raft-kv alone"),
+            Ok(e) => Some(e),
+            Err(code) => {
+                eprintln!("(--no-etcd measures raft-kv alone)");
+                return code;
+            }
         }
     };
     let raft_kv = match raft_kv_binary(&args.binary) {
