@@ -274,6 +274,7 @@ impl Clients {
         if self.anonymous.0 != term {
             self.anonymous = (term, 0);
         }
+        // Terms are counted in 31 bits here; a cluster would need 2^31 elections to reuse one.
         let anonymous_client = ANONYMOUS_CLIENTS | (term as u32 & !ANONYMOUS_CLIENTS);
         let batch: Vec<Bytes> = writes
             .iter()
