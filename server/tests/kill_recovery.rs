@@ -1,7 +1,11 @@
 //! Recovery after SIGKILL keeps every acknowledged write: writers append unique tokens to
 //! one key and put unique keys while servers are killed (the leader, then all of them at
-//! once, a whole-cluster power cut as far as the processes can tell); after each restart
-//! every acknowledged token and key is there, exactly once.
+//! once); after each restart every acknowledged token and key is there, exactly once.
+//!
+//! A killed process's writes stay in the kernel's page cache, so this tests the write path,
+//! recovery and the answers, not the fsync itself; `fsync_failpoint.rs` shows that an
+//! acknowledgement waits for the fsync (a host that reported a persist before its fsync
+//! would acknowledge the write there).
 
 use real::client::{KvClient, Reads, Reply};
 use real::cluster::{Cluster, System, Tuning};
