@@ -57,8 +57,8 @@ pub fn ci_command() -> ExitCode {
             "etcd validation",
             &[
                 "test",
-                "--package",
-                "real",
+                // `--workspace` resolves features as the test step did: no rebuild.
+                "--workspace",
                 "--test",
                 "etcd",
                 "--",
