@@ -165,7 +165,7 @@ fn main() -> ExitCode {
         Command::Ci => ci::ci_command(),
         Command::Bench(args) => bench::bench_command(args),
         Command::Cluster(args) => real::cluster_command(args),
-        Command::Real(args) => real::real_command(args),
+        Command::Real(args) => real::real_command(args, cli.verbose > 0),
         Command::BenchReal(args) => real::bench_real_command(args),
     }
 }

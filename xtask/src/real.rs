@@ -81,12 +81,17 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         Some(n) => (n, 60.0),
         None => (text.strip_suffix('s').unwrap_or(text), 1.0),
     };
+    // At most a day: a longer run is a typo, and `inf` or `1e308m` must not overflow.
+    const LONGEST: f64 = 24.0 * 3600.0;
     number
         .parse::<f64>()
         .ok()
-        .filter(|n| *n > 0.0)
-        .map(|n| Duration::from_secs_f64(n * unit))
-        .ok_or_else(|| format!("--time {text:?}: expected seconds (30, 30s) or minutes (2m)"))
+        .map(|n| n * unit)
+        .filter(|secs| *secs > 0.0 && *secs <= LONGEST)
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| {
+            format!("--time {text:?}: expected seconds (30, 30s) or minutes (2m), at most 24 hours")
+        })
 }
 
 #[derive(Args)]
@@ -181,12 +186,10 @@ pub struct RealArgs {
     /// The etcd binary (default: `etcd` on PATH).
     #[arg(long)]
     etcd: Option<PathBuf>,
-    /// Print the nemesis's steps as they happen.
-    #[arg(short, long)]
-    verbose: bool,
 }
 
-pub fn real_command(args: RealArgs) -> ExitCode {
+/// `verbose` (the global `-v`) prints the nemesis's steps as they happen.
+pub fn real_command(args: RealArgs, verbose: bool) -> ExitCode {
     let duration = match parse_duration(&args.time) {
         Ok(d) => d,
         Err(e) => return usage_error(&e),
@@ -238,7 +241,7 @@ pub fn real_command(args: RealArgs) -> ExitCode {
         network: args.network,
         seed,
         dir: dir.clone(),
-        verbose: args.verbose,
+        verbose,
     };
     match real::run::run(&options) {
         Ok(report) => {
