@@ -82,6 +82,15 @@ pub enum Property {
     CommitWithinLog,
     /// Every vote grant or acknowledgement attests only durable state.
     PersistBeforeSend,
+    /// Stream: a batch's entries follow each other in the log, in one term.
+    BatchContiguous,
+    /// Stream: after every apply, a batch is stored whole (batch sequences 1 to N) or not at
+    /// all.
+    NoPartialBatch,
+    /// Stream: each message stored takes the sequence after the last.
+    DenseSequences,
+    /// Stream: a `Nats-Msg-Id` is stored at most once inside its window.
+    MsgIdOnce,
     /// The client history is linearizable.
     Linearizability,
     /// After the faults stop, a stable leader appears and new writes commit in time.
@@ -102,6 +111,10 @@ impl Property {
             Property::CommittedDurableOnQuorum => "committed-durable-on-quorum",
             Property::CommitGuardedByVotes => "commit-guarded-by-votes",
             Property::ConfigurationOverlap => "configuration-overlap",
+            Property::BatchContiguous => "batch-contiguous",
+            Property::NoPartialBatch => "no-partial-batch",
+            Property::DenseSequences => "dense-sequences",
+            Property::MsgIdOnce => "msg-id-once",
             Property::TermMonotonic => "term-monotonic",
             Property::OneVotePerTerm => "one-vote-per-term",
             Property::CommitWithinLog => "commit-within-log",
@@ -206,7 +219,13 @@ impl Checkers {
         }
     }
 
-    fn fail(&mut self, property: Property, time: Micros, node: Option<usize>, detail: String) {
+    pub(crate) fn fail(
+        &mut self,
+        property: Property,
+        time: Micros,
+        node: Option<usize>,
+        detail: String,
+    ) {
         if self.first_violation.is_none() {
             self.first_violation = Some(Violation {
                 property,

@@ -11,6 +11,7 @@
 //! assert!(report.passed(), "{:?}", report.violation);
 //! ```
 
+pub mod app;
 pub mod bundle;
 pub mod checkers;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod history;
 pub mod linearizability;
 pub mod network;
 pub mod rng;
+pub mod stream;
 pub mod trace;
 pub mod views;
 pub mod world;
@@ -29,12 +31,12 @@ pub mod world;
 pub use state_machines::kv;
 
 pub use checkers::{Property, Violation};
-pub use config::SimConfig;
+pub use config::{SimConfig, StateMachine};
 pub use world::{RunOptions, RunReport, ScriptedOp, Stats, WorkloadScript};
 
-/// Runs one simulation to completion.
+/// Runs one simulation to completion, with the state machine the configuration names.
 pub fn run(config: SimConfig, options: &RunOptions) -> RunReport {
-    world::World::new(config, options).run(options, |_, _| {})
+    run_with_progress(config, options, |_, _| {})
 }
 
 /// Runs one simulation, calling `progress(now, end)` every `options.progress_every` events.
@@ -43,5 +45,18 @@ pub fn run_with_progress(
     options: &RunOptions,
     progress: impl FnMut(config::Micros, config::Micros),
 ) -> RunReport {
-    world::World::new(config, options).run(options, progress)
+    match config.state_machine {
+        config::StateMachine::Kv => run_app::<app::kv::KvApp>(config, options, progress),
+        config::StateMachine::Stream => run_app::<stream::StreamApp>(config, options, progress),
+    }
+}
+
+/// Runs one simulation of application `A` (see [`app`]): the same faults, Raft checkers,
+/// liveness check and linearizability check (with `A`'s model) as every run.
+pub fn run_app<A: app::Application>(
+    config: SimConfig,
+    options: &RunOptions,
+    progress: impl FnMut(config::Micros, config::Micros),
+) -> RunReport {
+    world::World::<A>::new(config, options).run(options, progress)
 }

@@ -26,6 +26,16 @@ pub struct Overrides {
     /// Number of simulated clients.
     #[arg(long)]
     clients: Option<usize>,
+    /// The state machine the hosts run on top of Raft: `kv` (the key-value store) or
+    /// `stream` (a JetStream-like stream with atomic batch publish). The seed draws the
+    /// stream for about one seed in four.
+    #[arg(long, value_name = "kv|stream", value_parser = parse_state_machine)]
+    state_machine: Option<sim::StateMachine>,
+}
+
+fn parse_state_machine(name: &str) -> Result<sim::StateMachine, String> {
+    sim::StateMachine::from_name(name)
+        .ok_or_else(|| format!("unknown state machine {name:?}: kv or stream"))
 }
 
 impl Overrides {
@@ -47,6 +57,9 @@ impl Overrides {
         }
         if let Some(c) = self.clients {
             config.workload.clients = c;
+        }
+        if let Some(m) = self.state_machine {
+            config.state_machine = m;
         }
         config.validate()?;
         Ok(config)
@@ -72,6 +85,9 @@ impl Overrides {
         }
         if let Some(c) = self.clients {
             out += &format!(" --clients {c}");
+        }
+        if let Some(m) = self.state_machine {
+            out += &format!(" --state-machine {}", m.name());
         }
         out
     }

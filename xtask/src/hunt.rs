@@ -1,12 +1,16 @@
-//! `cargo xtask hunt`: plant each catalogued bug in raft-core, run ordinary swarm seeds until
-//! the first failure, shrink it, and check the correct core over the same seeds.
+//! `cargo xtask hunt`: plant each catalogued bug (raft-core's, and the stream layer's in
+//! `state_machines::stream::planted`), run ordinary swarm seeds until the first failure,
+//! shrink it, and check the correct code over the same seeds. A stream-layer bug runs its
+//! seeds with the stream as the state machine.
 
 use crate::shared::{default_jobs, usage_error};
 use clap::Args;
 use raft_core::planted::PlantedBug;
 use serde_json::json;
 use sim::bundle::{self, Bundle};
+use sim::StateMachine;
 use sim::{RunOptions, SimConfig};
+use state_machines::stream::planted::StreamBug;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,6 +63,34 @@ pub struct HuntArgs {
     bundles: PathBuf,
 }
 
+/// A bug of either catalogue, and the state machine its seeds run (None: as drawn).
+#[derive(Clone, Copy)]
+struct Bug {
+    name: &'static str,
+    state_machine: Option<StateMachine>,
+}
+
+fn catalogue() -> Vec<Bug> {
+    let core = PlantedBug::ALL.into_iter().map(|b| Bug {
+        name: b.name(),
+        state_machine: None,
+    });
+    let stream = StreamBug::ALL.into_iter().map(|b| Bug {
+        name: b.name(),
+        state_machine: Some(StateMachine::Stream),
+    });
+    core.chain(stream).collect()
+}
+
+/// The configuration seed `seed` draws, with the state machine forced when given.
+fn config(seed: u64, state_machine: Option<StateMachine>) -> SimConfig {
+    let mut config = SimConfig::draw(seed);
+    if let Some(m) = state_machine {
+        config.state_machine = m;
+    }
+    config
+}
+
 struct Found {
     seed: u64,
     violation: sim::Violation,
@@ -73,7 +105,8 @@ fn hunt_seeds(
     first: u64,
     budget: u64,
     jobs: usize,
-    planted: Option<PlantedBug>,
+    planted: Option<&str>,
+    state_machine: Option<StateMachine>,
     every_seed: bool,
 ) -> (Option<Found>, u64) {
     let next = AtomicU64::new(first);
@@ -90,11 +123,11 @@ fn hunt_seeds(
                     break;
                 }
                 let options = RunOptions {
-                    planted_bug: planted.map(|b| b.name().to_string()),
+                    planted_bug: planted.map(str::to_string),
                     ..RunOptions::default()
                 };
                 let outcome =
-                    std::panic::catch_unwind(|| sim::run(SimConfig::draw(seed), &options));
+                    std::panic::catch_unwind(|| sim::run(config(seed, state_machine), &options));
                 let found = match outcome {
                     Ok(report) => report.violation.clone().map(|violation| Found {
                         seed,
@@ -131,14 +164,21 @@ fn hunt_seeds(
 
 pub fn hunt_command(args: HuntArgs) -> ExitCode {
     if args.list {
-        for bug in PlantedBug::ALL {
-            println!("{}", bug.name());
+        for bug in catalogue() {
+            match bug.state_machine {
+                Some(m) => println!(
+                    "{}  (stream layer: runs its seeds with --state-machine {})",
+                    bug.name,
+                    m.name()
+                ),
+                None => println!("{}", bug.name),
+            }
         }
-        println!("(mechanism, origin, exposing schedule and property: raft-core/src/planted.rs)");
+        println!("(mechanism, origin, exposing schedule and property: raft-core/src/planted.rs and state-machines/src/stream/planted.rs)");
         return ExitCode::SUCCESS;
     }
-    let bugs: Vec<PlantedBug> = match (&args.bug, args.all || args.ci) {
-        (Some(name), _) => match PlantedBug::from_name(name) {
+    let bugs: Vec<Bug> = match (&args.bug, args.all || args.ci) {
+        (Some(name), _) => match catalogue().into_iter().find(|b| b.name == name) {
             Some(bug) => vec![bug],
             None => {
                 return usage_error(&format!(
@@ -146,7 +186,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 ))
             }
         },
-        (None, true) => PlantedBug::ALL.to_vec(),
+        (None, true) => catalogue(),
         (None, false) => {
             return usage_error("name a bug with --bug NAME, or hunt them all with --all")
         }
@@ -161,7 +201,14 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     for bug in &bugs {
         let t = Instant::now();
         let budget = args.seeds;
-        let (found, failing) = hunt_seeds(first, budget, args.jobs, Some(*bug), args.rate);
+        let (found, failing) = hunt_seeds(
+            first,
+            budget,
+            args.jobs,
+            Some(bug.name),
+            bug.state_machine,
+            args.rate,
+        );
         if args.rate || args.ci {
             // The correct core then runs the whole budget, not only the seeds the bugs needed.
             max_seeds_used = budget;
@@ -172,10 +219,9 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 max_seeds_used = max_seeds_used.max(budget);
                 eprintln!(
                     "  {:<34} not found in {} seeds ({elapsed:.1}s)",
-                    bug.name(),
-                    budget
+                    bug.name, budget
                 );
-                json!({"bug": bug.name(), "found": false, "seeds": budget, "seconds": elapsed})
+                json!({"bug": bug.name, "found": false, "seeds": budget, "seconds": elapsed})
             }
             Some(Found {
                 seed,
@@ -184,7 +230,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             }) => {
                 max_seeds_used = max_seeds_used.max(seed - first + 1);
                 let mut row = json!({
-                    "bug": bug.name(),
+                    "bug": bug.name,
                     "found": true,
                     "seeds": seed - first + 1,
                     "seed": seed,
@@ -193,19 +239,22 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                     "violation": violation.to_string(),
                     "seconds": elapsed,
                 });
+                let flag = bug
+                    .state_machine
+                    .map_or(String::new(), |m| format!(" --state-machine {}", m.name()));
                 let repro = format!(
-                    "cargo xtask sim --seed {seed}  # with planted bug {}",
-                    bug.name()
+                    "cargo xtask sim --seed {seed}{flag}  # with planted bug {}",
+                    bug.name
                 );
                 if let Some(b) = report.as_ref().and_then(|r| Bundle::from_report(r, repro)) {
-                    let path = args.bundles.join(format!("{}.json", bug.name()));
+                    let path = args.bundles.join(format!("{}.json", bug.name));
                     let _ = b.write(&path);
                     row["bundle"] = json!(path.display().to_string());
                     if !args.no_shrink && !args.ci {
                         let before = b.size();
                         let shrunk = bundle::shrink(&b, |_| {});
                         let after = shrunk.size();
-                        let shrunk_path = args.bundles.join(format!("{}.shrunk.json", bug.name()));
+                        let shrunk_path = args.bundles.join(format!("{}.shrunk.json", bug.name));
                         let _ = shrunk.write(&shrunk_path);
                         row["before"] = json!(before);
                         row["shrunk"] = json!(after);
@@ -214,7 +263,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 }
                 eprintln!(
                     "  {:<34} found at seed {seed} ({} seeds, {:.1}s virtual): {}",
-                    bug.name(),
+                    bug.name,
                     seed - first + 1,
                     violation.time as f64 / 1e6,
                     violation.property
@@ -230,7 +279,13 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     }
     // The correct core over the same seeds: any failure is a false positive.
     let t = Instant::now();
-    let (control, _) = hunt_seeds(first, max_seeds_used.max(1), args.jobs, None, false);
+    // The stream layer's bugs ran their seeds with the stream: the correct code runs those
+    // too.
+    let mut control = hunt_seeds(first, max_seeds_used.max(1), args.jobs, None, None, false).0;
+    if control.is_none() && bugs.iter().any(|b| b.state_machine.is_some()) {
+        let stream = Some(StateMachine::Stream);
+        control = hunt_seeds(first, max_seeds_used.max(1), args.jobs, None, stream, false).0;
+    }
     let control_seconds = t.elapsed().as_secs_f64();
 
     println!(
@@ -287,7 +342,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     );
     match &control {
         None => println!(
-            "false positives: none (the correct core passed seeds {first}..{}, {control_seconds:.1}s)",
+            "false positives: none (the correct code passed seeds {first}..{}, as drawn and with the stream, {control_seconds:.1}s)",
             first + max_seeds_used
         ),
         Some(f) => println!(
@@ -334,16 +389,30 @@ mod tests {
     fn every_seed_counts_all_failures_and_first_failure_stops_early() {
         // vote-before-durable fails on every seed (its persist-before-send fires at the
         // first election).
-        let (found, failing) = hunt_seeds(0, 12, 2, Some(PlantedBug::VoteBeforeDurable), true);
+        let (found, failing) = hunt_seeds(
+            0,
+            12,
+            2,
+            Some(PlantedBug::VoteBeforeDurable.name()),
+            None,
+            true,
+        );
         assert_eq!(found.map(|f| f.seed), Some(0));
         assert_eq!(failing, 12);
-        let (found, failing) = hunt_seeds(0, 12, 2, Some(PlantedBug::VoteBeforeDurable), false);
+        let (found, failing) = hunt_seeds(
+            0,
+            12,
+            2,
+            Some(PlantedBug::VoteBeforeDurable.name()),
+            None,
+            false,
+        );
         assert_eq!(found.map(|f| f.seed), Some(0));
         assert!(failing < 12, "{failing}");
     }
 
     #[test]
     fn the_correct_core_finds_nothing() {
-        assert_eq!(hunt_seeds(0, 6, 2, None, true).1, 0);
+        assert_eq!(hunt_seeds(0, 6, 2, None, None, true).1, 0);
     }
 }

@@ -122,7 +122,11 @@ impl Script {
             "kv" => eq(
                 "value of k",
                 value.into(),
-                w.kv(node).get("k").cloned().unwrap_or_else(|| "-".into()),
+                w.replica(node)
+                    .store
+                    .get("k")
+                    .cloned()
+                    .unwrap_or_else(|| "-".into()),
             ),
             "match" => {
                 let (peer, index) = value

@@ -52,6 +52,8 @@
 //!   [`KvModel::with_initial`]`("")` it is porcupine's partitioned `kvModel`.
 //! * [`RegisterModel`]: one integer register with read, write and compare-and-set, as in
 //!   porcupine's `etcdModel` (initial state absent) and Knossos's `cas-register` (initial 0).
+//! * [`StreamModel`]: a JetStream-like stream (publish headers, de-duplication, limits,
+//!   rollup, atomic batches, reads), one partition.
 //! * Parsers: [`parse_jepsen_etcd_log`], [`parse_porcupine_kv`], [`parse_knossos_cas_register`]
 //!   and a small EDN reader, [`parse_edn`].
 
@@ -65,6 +67,7 @@ mod parse;
 pub mod porcupine_suite;
 mod register;
 mod search;
+mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -78,6 +81,7 @@ pub use parse::{
     parse_jepsen_etcd_log, parse_knossos_cas_register, parse_porcupine_kv, ParseError,
 };
 pub use register::{RegisterInput, RegisterModel, RegisterOutput};
+pub use stream::{ModelMsg, StreamInput, StreamModel, StreamOutput, StreamState};
 
 /// Return time of an operation whose reply was never seen. Such an operation is optional and may
 /// take effect at any point after its call, or never.

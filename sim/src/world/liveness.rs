@@ -11,6 +11,7 @@
 
 use super::clients::Client;
 use super::{voters_mask, Status, World};
+use crate::app::Application;
 use crate::checkers::{Property, Violation};
 use crate::config::{Micros, SimConfig};
 use crate::event;
@@ -63,7 +64,7 @@ impl LivenessPhase {
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// The faults stop: heal the network, stop loss, bring every node back that can come back,
     /// and start the liveness probe.
     pub(super) fn begin_liveness_phase(&mut self) {
@@ -133,7 +134,7 @@ impl World {
 
     /// The probe's write completed: once it succeeded, the run goes on a little so that the
     /// end state settles, then stops.
-    pub(super) fn probe_completed(&mut self, outcome: &Outcome) {
+    pub(super) fn probe_completed(&mut self, outcome: &Outcome<A::Output>) {
         if matches!(outcome, Outcome::Ok(_)) && self.liveness.probe_done.is_none() {
             let now = self.now;
             self.liveness.probe_done = Some(now);

@@ -7,11 +7,11 @@
 //! the checkers run or not (`RunOptions::checkers`).
 
 use super::World;
+use crate::app::Application;
 use crate::checkers::Violation;
 use crate::config::{Micros, SimConfig};
 use crate::event;
 use crate::faults::ScriptedFault;
-use crate::history::History;
 use crate::trace::TraceEvent;
 use raft_core::Entry;
 use std::collections::BTreeMap;
@@ -66,7 +66,8 @@ pub struct RunReport {
     pub trace_hash: u64,
     pub trace_events: u64,
     pub trace: Vec<TraceEvent>,
-    pub history: History,
+    /// Client operations in the history (each invocation, whatever its outcome).
+    pub history_ops: usize,
     /// The client workload as it ran (the replayed one when replaying).
     pub workload: WorkloadScript,
     /// The planted bug the run had, if any.
@@ -120,7 +121,7 @@ impl Default for RunOptions {
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// A node became leader of `term`.
     pub(super) fn count_leader(&mut self, term: u64) {
         if self.leader_terms.insert(term) {
@@ -146,7 +147,7 @@ impl World {
         }
         let mut linearizability = None;
         if violation.is_none() && self.checks.on() {
-            let verdict = self.clients.history.check();
+            let verdict = self.clients.history.check(&self.config);
             if verdict.is_not_linearizable() {
                 let detail = verdict.to_string();
                 violation = Some(Violation {
@@ -178,7 +179,7 @@ impl World {
             violation,
             trace_hash: self.trace.hash(),
             trace_events: self.trace.len(),
-            history,
+            history_ops: history.ops.len(),
             workload: options.workload.clone().unwrap_or(recorded),
             planted_bug: options.planted_bug.clone(),
             trace: self.trace.into_events(),

@@ -27,7 +27,7 @@ pub(super) fn child_command(what: &str, size: u64) -> ExitCode {
             json!({
                 "events": report.stats.events,
                 "virtual_s": report.end_time as f64 / 1e6,
-                "history_ops": report.history.ops.len(),
+                "history_ops": report.history_ops,
                 "nodes_stopped_on_damage": report.stats.corruption_detected,
                 "violation": report.violation.map(|v| v.to_string()),
                 "peak_kib": peak_rss_kib(),
@@ -51,7 +51,7 @@ pub(super) fn child_command(what: &str, size: u64) -> ExitCode {
                         "peak_kib": now,
                         "raised_kib": now - peak,
                         "seconds": seconds,
-                        "history_ops": report.history.ops.len(),
+                        "history_ops": report.history_ops,
                         "linearizability": report.linearizability.as_ref().map(|v| v.to_string()),
                     }));
                 }
