@@ -10,6 +10,28 @@
 //! let report = sim::run(config, &sim::RunOptions::default());
 //! assert!(report.passed(), "{:?}", report.violation);
 //! ```
+//!
+//! # Plugging in your own state machine
+//!
+//! What runs on top of Raft is an [`app::Application`]; the key-value store
+//! ([`app::kv::KvApp`]) and the JetStream-like stream ([`stream::StreamApp`]) are two, and
+//! [`SimConfig::state_machine`] picks between them. To check a state machine of your own
+//! with the same faults and checkers:
+//!
+//! 1. implement [`app::Replica`] for what each host runs: `apply` a committed entry (and
+//!    report the client operations it completes), `snapshot` and `restore`, `read` for a
+//!    ReadIndex read, and `request` to turn a client's operation into a proposal when the
+//!    node leads. An application that holds entries back (a batch spanning several) says
+//!    how far its state reaches with `applied_through`, which the host reports to Raft as
+//!    NRG's `Processed(index, applied)`;
+//! 2. implement [`app::Application`]: the operation and answer types, how a client draws
+//!    its next operation, and `check`, the linearizability verdict of the client history
+//!    (usually [`linearizability::check`] with a [`linearizability::Model`] of yours);
+//! 3. run it with [`run_app`]`::<YourApp>(config, options, |_, _| {})`.
+//!
+//! The network, disk and cluster faults, the Raft safety checkers after every event, the
+//! liveness check and the bundles are the same for every application.
+//! `sim/examples/counter.rs` does it for a counter in one file.
 
 pub mod app;
 pub mod bundle;

@@ -3,6 +3,10 @@
 
 use super::StreamApp;
 use crate::app::kv::check_options;
+use crate::linearizability::CheckOptions;
+
+/// The stream check's step budget (see `check`).
+const STREAM_MAX_STEPS: u64 = 4_000_000;
 use crate::config::SimConfig;
 use crate::history::{History, Outcome};
 use crate::linearizability::{
@@ -89,5 +93,12 @@ pub(super) fn check(history: &History<StreamApp>, config: &SimConfig) -> Verdict
         max_msgs: limits.max_msgs,
         dedupe_window: limits.dedupe_window,
     };
-    crate::linearizability::check(&model, &to_operations(history), &check_options())
+    // A stream's state is every sequence so far, so a search step costs more than a
+    // key-value one: a smaller step budget keeps a pathological history (many operations of
+    // unknown outcome) to seconds; running out is reported as unknown, not passed.
+    let options = CheckOptions {
+        max_steps: Some(STREAM_MAX_STEPS),
+        ..check_options()
+    };
+    crate::linearizability::check(&model, &to_operations(history), &options)
 }

@@ -70,6 +70,8 @@ struct InFlight<A: Application> {
     /// The part the next request carries (from 0; a batch has one per message).
     part: u32,
     history_index: usize,
+    /// A request that could have reached the log timed out: the outcome is unknown, not
+    /// failed, unless an answer comes.
     timed_out: bool,
 }
 
@@ -337,7 +339,11 @@ impl<A: Application> World<A> {
         else {
             return;
         };
-        op.timed_out = true;
+        // Only the last part can reach the log (earlier parts are staged on the leader), so
+        // only its timeout leaves the outcome open.
+        if op.part + 1 == A::parts(&op.op) {
+            op.timed_out = true;
+        }
         op.part = 0;
         c.move_on(n);
         self.retry_or_give_up(client);

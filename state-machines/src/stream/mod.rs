@@ -26,6 +26,8 @@ mod machine;
 #[cfg(feature = "planted-bugs")]
 pub mod planted;
 mod staging;
+#[cfg(test)]
+mod tests;
 
 pub use entry::{BatchPart, DecodeError, EntryBody, StreamEntry};
 pub use machine::{Applied, RestoreError, Stored, Stream};
