@@ -39,6 +39,13 @@ pub trait Application: Sized + 'static {
     /// What a client remembers between its operations (to draw the next one).
     type ClientMemory: Default;
 
+    /// Only the entry the client's latest attempt proposed answers it. An application
+    /// without per-client sessions (the stream: NATS has none) must say so: an earlier
+    /// attempt's copy can be refused and the latest stored, and the client hears the reply
+    /// to its latest request. With sessions (the key-value store) every copy answers the
+    /// same and the first applied answers.
+    const ANSWER_FROM_LATEST_ATTEMPT: bool = false;
+
     /// The client's next operation, drawn from the `workload` stream.
     fn draw_op(
         rng: &mut Stream,

@@ -32,6 +32,7 @@ impl Application for StreamApp {
     type Output = StreamResult;
     type Replica = StreamReplica;
     type ClientMemory = StreamMemory;
+    const ANSWER_FROM_LATEST_ATTEMPT: bool = true;
 
     fn draw_op(
         rng: &mut Stream,

@@ -62,8 +62,9 @@ pub(super) struct Host<A: Application> {
     // The application (`service.rs`).
     pub(super) replica: A::Replica,
     /// Client commands this node proposed, by (client, seq), awaiting apply: the attempt
+    /// and the index of the entry that answers it
     /// to answer.
-    pub(super) waiting: HashMap<(u32, u64), u32>,
+    pub(super) waiting: HashMap<(u32, u64), (u32, u64)>,
     /// ReadIndex reads in progress, by context.
     pub(super) reads: HashMap<u64, PendingRead<A>>,
     /// Confirmed reads waiting for apply to reach their index.

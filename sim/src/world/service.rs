@@ -54,9 +54,15 @@ impl<A: Application> World<A> {
                 output,
             } in done.drain(..)
             {
-                if let Some(attempt) = self.hosts[node].waiting.remove(&(client, seq)) {
-                    self.reply_to_client(client as usize, seq, attempt, Reply::Done(output));
+                let waiting = &mut self.hosts[node].waiting;
+                let Some(&(attempt, index)) = waiting.get(&(client, seq)) else {
+                    continue;
+                };
+                if A::ANSWER_FROM_LATEST_ATTEMPT && index != entry.index {
+                    continue; // an earlier attempt's copy: not what the client waits for
                 }
+                waiting.remove(&(client, seq));
+                self.reply_to_client(client as usize, seq, attempt, Reply::Done(output));
             }
         }
         if let Err(v) = self.hosts[node].replica.check_after_apply() {
@@ -197,7 +203,8 @@ impl<A: Application> World<A> {
                 Request::Propose { data, answer_now } => match raft.propose(term, data) {
                     Ok(proposed) => {
                         let index = proposed.first_index;
-                        self.proposed(node, client_id, seq, attempt, index, answer_now.is_none());
+                        let wait = answer_now.is_none().then_some(index);
+                        self.proposed(node, client_id, seq, attempt, index, wait);
                         self.execute(node, proposed.actions);
                         match answer_now {
                             Some(output) => Reply::Done(output),
@@ -210,8 +217,8 @@ impl<A: Application> World<A> {
                     let entries = entries.into_iter().map(Into::into).collect();
                     match raft.propose_batch(term, entries) {
                         Ok(proposed) => {
-                            let index = proposed.first_index;
-                            self.proposed(node, client_id, seq, attempt, index, true);
+                            let (index, last) = (proposed.first_index, proposed.last_index);
+                            self.proposed(node, client_id, seq, attempt, index, Some(last));
                             self.execute(node, proposed.actions);
                             return;
                         }
@@ -225,7 +232,8 @@ impl<A: Application> World<A> {
         self.reply_to_client(client, seq, attempt, reply);
     }
 
-    /// A client's operation is in the log at `index`: its answer waits for the apply.
+    /// A client's operation is in the log from `index`; its answer waits for the apply of
+    /// the entry at `answered_at` (None: already answered).
     fn proposed(
         &mut self,
         node: usize,
@@ -233,10 +241,12 @@ impl<A: Application> World<A> {
         seq: u64,
         attempt: u32,
         index: u64,
-        wait: bool,
+        answered_at: Option<u64>,
     ) {
-        if wait {
-            self.hosts[node].waiting.insert((client, seq), attempt);
+        if let Some(at) = answered_at {
+            self.hosts[node]
+                .waiting
+                .insert((client, seq), (attempt, at));
         }
         self.record(event!(
             self.now,
