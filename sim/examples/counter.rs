@@ -89,6 +89,10 @@ impl Replica<Counter> for CounterReplica {
         Ok(())
     }
 
+    fn state_text(&self) -> String {
+        self.value.to_string()
+    }
+
     fn read(&self, _op: &CounterOp) -> u64 {
         self.value
     }

@@ -2,9 +2,10 @@
 //! messages in flight, settle, and cut or heal links.
 
 use super::{list, Script, Sel, SETTLE_ROUNDS};
+use sim::app::Application;
 use sim::world::scripted::Held;
 
-impl Script {
+impl<A: Application> Script<A> {
     /// Delivers every in-flight message `sel` matches, in send order (what they cause stays
     /// in flight). Returns how many.
     pub fn deliver(&mut self, sel: Sel) -> usize {

@@ -53,6 +53,11 @@ impl Replica<KvApp> for KvReplica {
         self.store.to_bytes()
     }
 
+    /// The value of key `k` (`-`: absent): what the scenarios append to.
+    fn state_text(&self) -> String {
+        self.store.get("k").cloned().unwrap_or_else(|| "-".into())
+    }
+
     fn restore(&mut self, _meta: &SnapshotMeta, data: &[u8]) -> Result<(), String> {
         self.store = KvStore::from_bytes(data).ok_or("not a key-value snapshot")?;
         Ok(())

@@ -39,13 +39,6 @@ pub trait Application: Sized + 'static {
     /// What a client remembers between its operations (to draw the next one).
     type ClientMemory: Default;
 
-    /// Only the entry the client's latest attempt proposed answers it. An application
-    /// without per-client sessions (the stream: NATS has none) must say so: an earlier
-    /// attempt's copy can be refused and the latest stored, and the client hears the reply
-    /// to its latest request. With sessions (the key-value store) every copy answers the
-    /// same and the first applied answers.
-    const ANSWER_FROM_LATEST_ATTEMPT: bool = false;
-
     /// The client's next operation, drawn from the `workload` stream.
     fn draw_op(
         rng: &mut Stream,
@@ -69,6 +62,19 @@ pub trait Application: Sized + 'static {
     /// part, as a stream's batch is).
     fn parts(_op: &Self::Op) -> u32 {
         1
+    }
+
+    /// Whether an answer from the copy of an operation an earlier attempt proposed may
+    /// answer the client (else only the copy its latest attempt proposed does). With
+    /// per-client sessions (the key-value store) every copy answers alike: true. Without
+    /// (the stream: NATS has none, the `Nats-Msg-Id` is the dedupe) an earlier copy refused
+    /// by discard-new can be followed by a later copy that is stored, so a refusal answers
+    /// only from the latest copy; a store answers from any (the later copies are
+    /// duplicates), which keeps a client whose retries pile up behind a slow log from
+    /// chasing its own latest copy forever.
+    #[inline]
+    fn answers_from_any_copy(_output: &Self::Output) -> bool {
+        true
     }
 
     /// True for an answer that only acknowledges a part: the client sends the next.
@@ -171,6 +177,9 @@ pub trait Replica<A: Application>: Sized {
 
     /// This node stopped leading: the leader's volatile side is dropped.
     fn leadership_lost(&mut self) {}
+
+    /// The replica's state in a few words, for a scenario's expectations (`kv=`, `stream=`).
+    fn state_text(&self) -> String;
 
     /// Switches on an application-layer planted bug by name; false when the name is not one.
     fn plant(&mut self, _bug: &str) -> bool {

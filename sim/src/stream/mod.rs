@@ -32,7 +32,6 @@ impl Application for StreamApp {
     type Output = StreamResult;
     type Replica = StreamReplica;
     type ClientMemory = StreamMemory;
-    const ANSWER_FROM_LATEST_ATTEMPT: bool = true;
 
     fn draw_op(
         rng: &mut Stream,
@@ -58,6 +57,10 @@ impl Application for StreamApp {
 
     fn parts(op: &StreamOp) -> u32 {
         op.parts()
+    }
+
+    fn answers_from_any_copy(output: &StreamResult) -> bool {
+        !matches!(output, StreamResult::Refused(_))
     }
 
     fn is_part_ack(output: &StreamResult) -> bool {

@@ -69,6 +69,19 @@ impl Replica<StreamApp> for StreamReplica {
         self.stream.snapshot()
     }
 
+    /// `1:s0/a,2:s0/b` (sequence:subject/data of every live message), `-` when empty.
+    fn state_text(&self) -> String {
+        let msgs: Vec<String> = (1..=self.stream.last_seq())
+            .filter_map(|seq| self.stream.get(seq))
+            .map(|f| format!("{}:{}/{}", f.seq, f.subject, f.data))
+            .collect();
+        if msgs.is_empty() {
+            "-".into()
+        } else {
+            msgs.join(",")
+        }
+    }
+
     fn restore(&mut self, meta: &SnapshotMeta, data: &[u8]) -> Result<(), String> {
         self.stream
             .restore_in_place(data, meta.index, meta.term)

@@ -189,6 +189,13 @@ impl<A: Application> World<A> {
         Some(f(raft).map(|actions| self.execute(node, actions)))
     }
 
+    /// A client's request (part `part` of operation `seq` of `client`) reaches `node`, as in
+    /// the random runs; the answer is recorded in the trace (`reply`), now or when the entry
+    /// that answers it is applied on `node`.
+    pub fn script_request(&mut self, node: usize, client: usize, seq: u64, op: A::Op, part: u32) {
+        self.on_client_request(node, client, seq, 1, part, op);
+    }
+
     /// Takes a snapshot of a running node at its applied index (its key-value store is the
     /// snapshot data, as in the random runs).
     pub fn script_snapshot(&mut self, node: usize) -> Option<Result<u64, String>> {

@@ -58,8 +58,8 @@ impl<A: Application> World<A> {
                 let Some(&(attempt, index)) = waiting.get(&(client, seq)) else {
                     continue;
                 };
-                if A::ANSWER_FROM_LATEST_ATTEMPT && index != entry.index {
-                    continue; // an earlier attempt's copy: not what the client waits for
+                if index != entry.index && !A::answers_from_any_copy(&output) {
+                    continue; // an earlier attempt's copy cannot answer this
                 }
                 waiting.remove(&(client, seq));
                 self.reply_to_client(client as usize, seq, attempt, Reply::Done(output));
@@ -260,6 +260,26 @@ impl<A: Application> World<A> {
 
     /// Sends a reply back to a client, one client-network hop away.
     fn reply_to_client(&mut self, client: usize, seq: u64, attempt: u32, reply: Reply<A::Output>) {
+        if self.scripted.is_some() {
+            // A script's request (`World::script_request`): the answer is the trace's.
+            let text = match &reply {
+                Reply::Done(output) => format!("ok{}", A::output_text(output)),
+                Reply::NotLeader(hint) => match hint {
+                    Some(n) => format!("not-leader:n{n}"),
+                    None => "not-leader".into(),
+                },
+            };
+            let client = client as u32;
+            self.record(event!(
+                self.now,
+                None,
+                "reply",
+                client = client,
+                seq = seq,
+                reply = text
+            ));
+            return;
+        }
         let delay = self.network.client_latency();
         let at = self.now + delay;
         self.schedule(
