@@ -23,11 +23,13 @@ mod messages;
 mod network;
 mod select;
 mod setup;
+mod stream;
 mod time;
 
 pub use messages::{ae, ar, entry, vq, vr};
 pub use select::Sel;
 pub use setup::Setup;
+pub use stream::msg;
 
 use sim::app::kv::KvApp;
 use sim::app::Application;

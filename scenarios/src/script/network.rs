@@ -18,6 +18,17 @@ impl<A: Application> Script<A> {
         ids.len()
     }
 
+    /// Delivers the first in-flight message `sel` matches (in send order), if any.
+    pub fn deliver_first(&mut self, sel: Sel) -> bool {
+        self.begin(format!("deliver the first {}", sel.describe()));
+        let first = self.ids(sel).first().copied();
+        if let Some(id) = first {
+            self.w().script_deliver(id);
+        }
+        self.end();
+        first.is_some()
+    }
+
     /// Drops every in-flight message `sel` matches.
     pub fn drop(&mut self, sel: Sel) -> usize {
         self.begin(format!("drop {}", sel.describe()));
