@@ -82,9 +82,17 @@ pub trait Application: Sized + 'static {
         false
     }
 
-    /// True for an answer that refused the operation before anything reached the log (the
-    /// client may report it failed, unless an earlier attempt timed out).
+    /// True for an answer that refused the operation before anything reached the log (it
+    /// answers one request: a late one, from an earlier request, is ignored).
     fn is_refused_before_log(_output: &Self::Output) -> bool {
+        false
+    }
+
+    /// True for an answer that says this copy of the operation had no effect (a refusal)
+    /// when, without per-client sessions, another copy from an earlier request may still be
+    /// in the log and take effect: after a timed-out request the client records such an
+    /// answer as unknown. With sessions (the key-value store) every copy answers alike.
+    fn is_refusal(_output: &Self::Output) -> bool {
         false
     }
 

@@ -67,6 +67,10 @@ impl Application for StreamApp {
         *output == StreamResult::Staged
     }
 
+    fn is_refusal(output: &StreamResult) -> bool {
+        matches!(output, StreamResult::Refused(_))
+    }
+
     fn is_refused_before_log(output: &StreamResult) -> bool {
         matches!(output, StreamResult::Refused(r) if r.is_staging())
     }

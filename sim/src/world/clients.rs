@@ -278,13 +278,18 @@ impl<A: Application> World<A> {
                     }
                     return;
                 }
-                if A::is_refused_before_log(&result) && op.timed_out {
+                if A::is_refused_before_log(&result) && attempt != op.attempt {
+                    return; // answers an earlier request (one that waited in a paused node)
+                }
+                if A::is_refusal(&result) && op.timed_out {
                     // An earlier attempt may have reached the log.
-                    self.complete(client, Outcome::Unknown);
+                    // Answered by an applied entry all the same: for the liveness probe, a
+                    // commit.
+                    self.complete(client, Outcome::Unknown, true);
                     return;
                 }
                 A::observe(&mut c.memory, &op.op, &result);
-                self.complete(client, Outcome::Ok(result));
+                self.complete(client, Outcome::Ok(result), true);
             }
             Reply::NotLeader(hint) => {
                 if attempt != op.attempt {
@@ -355,13 +360,14 @@ impl<A: Application> World<A> {
         if op.tries < self.config.workload.max_attempts || c.probe {
             self.client_attempt(client);
         } else if op.timed_out {
-            self.complete(client, Outcome::Unknown);
+            self.complete(client, Outcome::Unknown, false);
         } else {
-            self.complete(client, Outcome::Fail);
+            self.complete(client, Outcome::Fail, false);
         }
     }
 
-    fn complete(&mut self, client: usize, outcome: Outcome<A::Output>) {
+    /// Ends the client's operation; `answered`: a node answered it (for the probe).
+    fn complete(&mut self, client: usize, outcome: Outcome<A::Output>, answered: bool) {
         let now = self.now;
         let c = &mut self.clients.list[client];
         let Some(op) = c.current.take() else { return };
@@ -383,7 +389,7 @@ impl<A: Application> World<A> {
             .history
             .complete(op.history_index, outcome.clone(), now);
         if probe {
-            self.probe_completed(&outcome);
+            self.probe_completed(answered);
             return;
         }
         let think = self.clients.rng.between(

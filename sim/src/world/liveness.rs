@@ -15,7 +15,6 @@ use crate::app::Application;
 use crate::checkers::{Property, Violation};
 use crate::config::{Micros, SimConfig};
 use crate::event;
-use crate::history::Outcome;
 use crate::network::Topology;
 
 pub(super) struct LivenessPhase {
@@ -134,8 +133,8 @@ impl<A: Application> World<A> {
 
     /// The probe's write completed: once it succeeded, the run goes on a little so that the
     /// end state settles, then stops.
-    pub(super) fn probe_completed(&mut self, outcome: &Outcome<A::Output>) {
-        if matches!(outcome, Outcome::Ok(_)) && self.liveness.probe_done.is_none() {
+    pub(super) fn probe_completed(&mut self, answered: bool) {
+        if answered && self.liveness.probe_done.is_none() {
             let now = self.now;
             self.liveness.probe_done = Some(now);
             self.liveness.probe_term = self.highest_live_term();

@@ -4,7 +4,7 @@
 
 use super::memory::{peak_rss_kib, release_free_memory, status_kib};
 use super::raft_pair;
-use super::simulator::{standard_config, without_restarts};
+use super::simulator::{standard_config, stream_config, without_restarts};
 use serde_json::{json, Value};
 use sim::{RunOptions, SimConfig};
 use std::process::ExitCode;
@@ -14,12 +14,16 @@ use std::time::Instant;
 pub(super) fn child_command(what: &str, size: u64) -> ExitCode {
     let before = peak_rss_kib();
     let result = match what {
-        "single" | "single-unchecked" | "single-no-restarts" => {
+        "single" | "single-unchecked" | "single-no-restarts" | "single-stream" => {
             let options = RunOptions {
                 checkers: what != "single-unchecked",
                 ..RunOptions::default()
             };
-            let mut config = standard_config(1, 5, size);
+            let mut config = if what == "single-stream" {
+                stream_config(1, 5, size)
+            } else {
+                standard_config(1, 5, size)
+            };
             if what == "single-no-restarts" {
                 config = without_restarts(config);
             }
