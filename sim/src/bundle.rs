@@ -120,7 +120,7 @@ impl Bundle {
             seed: report.config.seed,
             config: report.config.clone(),
             script: report.script.clone(),
-            workload: report.workload.clone(),
+            workload: report.workload.script(),
             violation,
             trace_hash: format!("{:016x}", report.trace_hash),
             repro,

@@ -61,7 +61,7 @@ mod service;
 mod trace_text;
 mod wire;
 
-pub use clients::{ScriptedOp, WorkloadScript};
+pub use clients::{RecordedWorkload, ScriptedOp, WorkloadScript};
 pub use host::Status;
 pub use report::{RunOptions, RunReport, Stats};
 pub use trace_text::{fmt_message, write_message};
@@ -90,6 +90,8 @@ pub struct World<A: Application = KvApp> {
     /// An empty action buffer for the next `*_into` call on a node ([`World::execute`] hands
     /// it back drained), so stepping a node allocates no `Vec` of actions.
     spare_actions: Vec<Action>,
+    /// An empty buffer for the operations a run of applies completes (reused likewise).
+    spare_completions: Vec<crate::app::Completion<A>>,
     #[cfg(feature = "planted-bugs")]
     planted: Option<raft_core::planted::PlantedBug>,
     /// The planted bug's name, offered to every replica (an application-layer bug).
@@ -167,6 +169,7 @@ impl<A: Application> World<A> {
             hosts,
             network,
             spare_actions: Vec::new(),
+            spare_completions: Vec::new(),
             #[cfg(feature = "planted-bugs")]
             planted: options.planted_bug.as_deref().and_then(|name| {
                 let core = raft_core::planted::PlantedBug::from_name(name);

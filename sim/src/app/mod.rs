@@ -31,7 +31,7 @@ use std::fmt;
 /// An application: its operations, its replica, its workload and its model.
 pub trait Application: Sized + 'static {
     /// A client operation. Recorded in bundles (as JSON) so that a replay runs the same ones.
-    type Op: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned;
+    type Op: Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync;
     /// What the service answers an operation.
     type Output: Clone + fmt::Debug + PartialEq;
     /// The replica each host runs.

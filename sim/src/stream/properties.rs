@@ -53,17 +53,17 @@ impl Properties {
     }
 
     /// batch-contiguous, at each entry.
-    pub(super) fn before_apply(&mut self, entry: &Entry, normal: bool) -> Result<(), AppViolation> {
-        let batch = if normal {
-            match StreamEntry::decode(&entry.data) {
-                Ok(StreamEntry {
-                    body: EntryBody::Publish { batch: Some(b), .. },
-                    ..
-                }) => Some((b.id, b.seq)),
-                _ => None,
-            }
-        } else {
-            None
+    pub(super) fn before_apply(
+        &mut self,
+        entry: &Entry,
+        decoded: Option<&StreamEntry>,
+    ) -> Result<(), AppViolation> {
+        let batch = match decoded {
+            Some(StreamEntry {
+                body: EntryBody::Publish { batch: Some(b), .. },
+                ..
+            }) => Some((b.id.clone(), b.seq)),
+            _ => None,
         };
         let previous = self
             .previous

@@ -41,11 +41,13 @@ impl Replica<StreamApp> for StreamReplica {
         entry: &Entry,
         done: &mut Vec<Completion<StreamApp>>,
     ) -> Result<(), AppViolation> {
-        let normal = entry.kind == EntryKind::Normal;
-        let checked = self.properties.before_apply(entry, normal);
-        let applied = self
-            .stream
-            .apply(entry.index, entry.term, normal, &entry.data);
+        let decoded = if entry.kind == EntryKind::Normal {
+            StreamEntry::decode(&entry.data).ok()
+        } else {
+            None
+        };
+        let checked = self.properties.before_apply(entry, decoded.as_ref());
+        let applied = self.stream.apply_decoded(entry.index, entry.term, decoded);
         if let Some((client, seq, output)) = applied.reply {
             done.push(Completion {
                 client,

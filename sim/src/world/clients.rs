@@ -32,6 +32,60 @@ pub struct ScriptedOp {
 /// The explicit client workload of a run: each client's operations in order.
 pub type WorkloadScript = Vec<Vec<ScriptedOp>>;
 
+/// The client workload of a run as it ran: kept as the application's operations, and made
+/// into a [`WorkloadScript`] (JSON) only when asked ([`RecordedWorkload::script`]: a bundle
+/// is written), so a run does not pay for converting every operation.
+#[derive(Clone)]
+pub struct RecordedWorkload(Recorded);
+
+#[derive(Clone)]
+enum Recorded {
+    Script(WorkloadScript),
+    Typed {
+        ops: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+        to_script: fn(&(dyn std::any::Any + Send + Sync)) -> WorkloadScript,
+    },
+}
+
+impl RecordedWorkload {
+    /// A workload given as a script (a replay).
+    pub fn from_script(script: WorkloadScript) -> RecordedWorkload {
+        RecordedWorkload(Recorded::Script(script))
+    }
+
+    /// Each client's operations, as JSON.
+    pub fn script(&self) -> WorkloadScript {
+        match &self.0 {
+            Recorded::Script(s) => s.clone(),
+            Recorded::Typed { ops, to_script } => to_script(ops.as_ref()),
+        }
+    }
+}
+
+impl std::fmt::Debug for RecordedWorkload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordedWorkload(..)")
+    }
+}
+
+/// Converts a typed recording of application `A`.
+fn typed_to_script<A: Application>(ops: &(dyn std::any::Any + Send + Sync)) -> WorkloadScript {
+    let ops = ops
+        .downcast_ref::<Vec<Vec<Timed<A>>>>()
+        .expect("recorded with this application's operations");
+    ops.iter()
+        .map(|client| {
+            client
+                .iter()
+                .map(|(think_us, op)| ScriptedOp {
+                    think_us: *think_us,
+                    op: serde_json::to_value(op).expect("operations serialize"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// An operation and the think time before it.
 type Timed<A> = (Micros, <A as Application>::Op);
 
@@ -141,19 +195,11 @@ impl<A: Application> Clients<A> {
     }
 
     /// The workload as it ran: the recording (the replayed workload is the caller's).
-    pub(super) fn into_parts(self) -> (History<A>, WorkloadScript) {
-        let recorded = self
-            .recorded
-            .into_iter()
-            .map(|ops| {
-                ops.into_iter()
-                    .map(|(think_us, op)| ScriptedOp {
-                        think_us,
-                        op: serde_json::to_value(op).expect("operations serialize"),
-                    })
-                    .collect()
-            })
-            .collect();
+    pub(super) fn into_parts(self) -> (History<A>, RecordedWorkload) {
+        let recorded = RecordedWorkload(Recorded::Typed {
+            ops: std::sync::Arc::new(self.recorded),
+            to_script: typed_to_script::<A>,
+        });
         (self.history, recorded)
     }
 }

@@ -16,7 +16,7 @@ use crate::trace::TraceEvent;
 use raft_core::Entry;
 use std::collections::BTreeMap;
 
-use super::clients::WorkloadScript;
+use super::clients::{RecordedWorkload, WorkloadScript};
 
 /// Counters for the run summary.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -69,7 +69,7 @@ pub struct RunReport {
     /// Client operations in the history (each invocation, whatever its outcome).
     pub history_ops: usize,
     /// The client workload as it ran (the replayed one when replaying).
-    pub workload: WorkloadScript,
+    pub workload: RecordedWorkload,
     /// The planted bug the run had, if any.
     pub planted_bug: Option<String>,
     /// Virtual time from the end of the chaos phase to the liveness probe's success.
@@ -180,7 +180,10 @@ impl<A: Application> World<A> {
             trace_hash: self.trace.hash(),
             trace_events: self.trace.len(),
             history_ops: history.ops.len(),
-            workload: options.workload.clone().unwrap_or(recorded),
+            workload: options
+                .workload
+                .clone()
+                .map_or(recorded, RecordedWorkload::from_script),
             planted_bug: options.planted_bug.clone(),
             trace: self.trace.into_events(),
         }

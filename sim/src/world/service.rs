@@ -43,7 +43,7 @@ impl<A: Application> World<A> {
         self.count_applied(&entries);
         let first = entries[0].index;
         self.record(event!(now, Some(node), "apply", first = first, last = last));
-        let mut done = Vec::new();
+        let mut done = std::mem::take(&mut self.spare_completions);
         for entry in &entries {
             if let Err(v) = self.hosts[node].replica.apply(entry, &mut done) {
                 self.checks.app_violation(now, node, v);
@@ -54,17 +54,19 @@ impl<A: Application> World<A> {
                 output,
             } in done.drain(..)
             {
-                let waiting = &mut self.hosts[node].waiting;
-                let Some(&(attempt, index)) = waiting.get(&(client, seq)) else {
+                use std::collections::hash_map::Entry as Slot;
+                let Slot::Occupied(waiting) = self.hosts[node].waiting.entry((client, seq)) else {
                     continue;
                 };
+                let (attempt, index) = *waiting.get();
                 if index != entry.index && !A::answers_from_any_copy(&output) {
                     continue; // an earlier attempt's copy cannot answer this
                 }
-                waiting.remove(&(client, seq));
+                waiting.remove();
                 self.reply_to_client(client as usize, seq, attempt, Reply::Done(output));
             }
         }
+        self.spare_completions = done;
         if let Err(v) = self.hosts[node].replica.check_after_apply() {
             self.checks.app_violation(now, node, v);
         }

@@ -203,6 +203,17 @@ impl Stream {
     /// entries (a leader's no-op, membership): they carry no data for the stream, but their
     /// term still tells the applier that leadership changed.
     pub fn apply(&mut self, index: u64, term: u64, normal: bool, data: &[u8]) -> Applied {
+        let entry = if normal {
+            StreamEntry::decode(data).ok()
+        } else {
+            None
+        };
+        self.apply_decoded(index, term, entry)
+    }
+
+    /// [`Stream::apply`] of an entry already decoded (`None`: Raft's own entry, or bytes
+    /// that are not a stream entry, which change nothing but the term).
+    pub fn apply_decoded(&mut self, index: u64, term: u64, entry: Option<StreamEntry>) -> Applied {
         let mut out = Applied::default();
         if term > self.last_term {
             if !planted!(self, BatchKeptOpenAcrossLeaderChange) {
@@ -211,10 +222,7 @@ impl Stream {
             self.last_term = term;
         }
         self.last_index = index;
-        if !normal {
-            return out;
-        }
-        let Ok(entry) = StreamEntry::decode(data) else {
+        let Some(entry) = entry else {
             return out;
         };
         let (client, op_seq) = (entry.client, entry.seq);
