@@ -91,6 +91,9 @@ pub enum Property {
     DenseSequences,
     /// Stream: a `Nats-Msg-Id` is stored at most once inside its window.
     MsgIdOnce,
+    /// Stream: once an entry of a newer term is applied, no batch begun in an older term is
+    /// still being collected.
+    BatchAbandonedOnLeaderChange,
     /// The client history is linearizable.
     Linearizability,
     /// After the faults stop, a stable leader appears and new writes commit in time.
@@ -115,6 +118,7 @@ impl Property {
             Property::NoPartialBatch => "no-partial-batch",
             Property::DenseSequences => "dense-sequences",
             Property::MsgIdOnce => "msg-id-once",
+            Property::BatchAbandonedOnLeaderChange => "batch-abandoned-on-leader-change",
             Property::TermMonotonic => "term-monotonic",
             Property::OneVotePerTerm => "one-vote-per-term",
             Property::CommitWithinLog => "commit-within-log",

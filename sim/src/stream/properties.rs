@@ -6,7 +6,9 @@
 //! - **no-partial-batch**: after an apply, every batch with a message stored has all of
 //!   them stored, batch sequences 1 to N, once each;
 //! - **dense-sequences**: each message stored takes the sequence after the last;
-//! - **msg-id-once**: a `Nats-Msg-Id` is stored at most once while inside its window.
+//! - **msg-id-once**: a `Nats-Msg-Id` is stored at most once while inside its window;
+//! - **batch-abandoned-on-leader-change**: once an entry of a newer term is applied, no
+//!   batch begun in an older term is still being collected.
 //!
 //! The properties keep their own record (fed by what each apply stored), apart from the
 //! stream's state, so a stream that lost part of its state (a snapshot restored without its
@@ -130,6 +132,21 @@ impl Properties {
             }
         }
         Ok(())
+    }
+
+    /// batch-abandoned-on-leader-change: once an entry of a newer term is applied, no batch
+    /// begun in an older term is still being collected (its leader is gone; the rest of it
+    /// can never come, and a retry of it must not be merged into it).
+    pub(super) fn held_across_terms(&self, stream: &Stream, term: u64) -> Result<(), AppViolation> {
+        match stream.collecting().find(|&(_, t)| t < term) {
+            None => Ok(()),
+            Some((id, t)) => violation(
+                Property::BatchAbandonedOnLeaderChange,
+                format!(
+                    "batch {id}, begun in term {t}, still collected after an entry of term {term}"
+                ),
+            ),
+        }
     }
 
     /// no-partial-batch, once the apply is over.

@@ -56,7 +56,8 @@ impl Replica<StreamApp> for StreamReplica {
             });
         }
         checked?;
-        self.properties.stored(&applied.stored)
+        self.properties.stored(&applied.stored)?;
+        self.properties.held_across_terms(&self.stream, entry.term)
     }
 
     fn applied_through(&self, _processed: u64) -> u64 {

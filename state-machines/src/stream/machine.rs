@@ -9,8 +9,8 @@
 //! with one `ProposeMulti`, so within one term its entries are contiguous and numbered by
 //! the leader that staged them, and only a leadership change can cut one short. So a batch
 //! being collected is abandoned when an entry of a newer term arrives (the leader that
-//! proposed it is gone; the rest can never come) or when a normal entry that is not the
-//! batch's arrives. While a batch is being collected the applier has consumed entries whose
+//! proposed it is gone; the rest can never come), and that is the only rule: no other entry
+//! can come between a batch's entries in one term. While a batch is being collected the applier has consumed entries whose
 //! effects are not in its state: [`Stream::applied_through`] is the `applied` of NRG's
 //! `Processed(index, applied)`, so Raft never compacts into the batch and a snapshot never
 //! holds half of one.
@@ -76,8 +76,7 @@ pub struct Applied {
     pub reply: Option<(u32, u64, StreamResult)>,
     /// The messages stored, in sequence order.
     pub stored: Vec<Stored>,
-    /// Batches abandoned by this entry (cut short by a leadership change or a foreign
-    /// entry).
+    /// Batches abandoned by this entry (cut short by a leadership change).
     pub abandoned: Vec<String>,
 }
 
@@ -171,9 +170,9 @@ impl Stream {
             .unwrap_or(self.last_index)
     }
 
-    /// Ids of the batches being collected.
-    pub fn collecting(&self) -> impl Iterator<Item = &str> {
-        self.collecting.iter().map(|c| c.id.as_str())
+    /// The batches being collected: (id, the term of their first entry).
+    pub fn collecting(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.collecting.iter().map(|c| (c.id.as_str(), c.term))
     }
 
     /// The live message at `seq`.
@@ -237,10 +236,7 @@ impl Stream {
                     self.collect(index, term, msg, part, &mut out)
                 }
             }
-            EntryBody::Publish { msg, batch: None } => {
-                self.abandon_all(&mut out);
-                Some(self.publish(msg, &mut out))
-            }
+            EntryBody::Publish { msg, batch: None } => Some(self.publish(msg, &mut out)),
             EntryBody::Get { seq } => {
                 self.abandon_all(&mut out);
                 Some(StreamResult::Found(self.get(seq)))
@@ -268,29 +264,23 @@ impl Stream {
         part: BatchPart,
         out: &mut Applied,
     ) -> Option<StreamResult> {
-        let foreign: Vec<String> = self
-            .collecting
-            .iter()
-            .filter(|c| c.id != part.id)
-            .map(|c| c.id.clone())
-            .collect();
-        if !foreign.is_empty() {
-            self.collecting.retain(|c| c.id == part.id);
-            out.abandoned.extend(foreign);
-        }
-        if self.collecting.is_empty() {
-            self.collecting.push(Collecting {
-                id: part.id.clone(),
-                term,
-                first_index: index,
-                msgs: Vec::new(),
-            });
-        }
-        self.collecting[0].msgs.push((part.seq, msg));
+        let at = match self.collecting.iter().position(|c| c.id == part.id) {
+            Some(at) => at,
+            None => {
+                self.collecting.push(Collecting {
+                    id: part.id.clone(),
+                    term,
+                    first_index: index,
+                    msgs: Vec::new(),
+                });
+                self.collecting.len() - 1
+            }
+        };
+        self.collecting[at].msgs.push((part.seq, msg));
         if !part.commit {
             return None;
         }
-        let batch = self.collecting.remove(0);
+        let batch = self.collecting.remove(at);
         debug_assert!(batch.term <= term);
         Some(self.commit_batch(&batch.id, batch.msgs, out))
     }

@@ -7,7 +7,7 @@
 //! | `batch-proposed-separately` | the leader proposes each batch message as it arrives, with its own `propose`, instead of staging the batch and proposing it with one `ProposeMulti`: other proposals interleave with it, and a leadership change can split it across terms | batch-contiguous |
 //! | `batch-applied-at-arrival` | the applier stores a batch's messages as their entries are applied instead of at the commit marker: a batch spanning two committed entries is visible half-stored, and a batch cut short by a leadership change stays half-stored | no-partial-batch |
 //! | `dedupe-not-restored` | a replica restoring a snapshot drops the `Nats-Msg-Id` table: a duplicate inside the window is stored again on that replica | msg-id-once |
-//! | `batch-kept-open-across-leader-change` | the applier keeps collecting a batch across a newer term: the part a deposed leader replicated merges with the retry of the same batch under the next leader | no-partial-batch |
+//! | `batch-kept-open-across-leader-change` | the applier keeps collecting a batch across a newer term: a batch a deposed leader had committed part of is held forever (Raft never compacts past it), and a retry of the same batch under the next leader merges into it | batch-abandoned-on-leader-change (no-partial-batch when a retry merges) |
 
 /// A stream-layer planted bug.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -175,15 +175,6 @@ fn a_newer_term_abandons_the_batch_being_collected() {
 }
 
 #[test]
-fn a_foreign_entry_abandons_the_batch_being_collected() {
-    let mut s = Stream::new(config());
-    s.apply(1, 1, true, &part("b", 1, false, msg("a", "b1", None)));
-    let other = s.apply(2, 1, true, &publish(2, 1, msg("a", "x", None)));
-    assert_eq!(other.abandoned, vec!["b".to_string()]);
-    assert_eq!(reply(&other), Some(&StreamResult::Stored { seq: 1 }));
-}
-
-#[test]
 fn a_snapshot_holds_the_dedupe_table_and_no_part_of_an_open_batch() {
     let mut s = Stream::new(config());
     s.apply(1, 1, true, &publish(1, 1, msg("a", "x", Some("m"))));
