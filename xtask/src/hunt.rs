@@ -218,7 +218,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             None => {
                 max_seeds_used = max_seeds_used.max(budget);
                 eprintln!(
-                    "  {:<34} not found in {} seeds ({elapsed:.1}s)",
+                    "  {:<37} not found in {} seeds ({elapsed:.1}s)",
                     bug.name, budget
                 );
                 json!({"bug": bug.name, "found": false, "seeds": budget, "seconds": elapsed})
@@ -262,7 +262,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                     }
                 }
                 eprintln!(
-                    "  {:<34} found at seed {seed} ({} seeds, {:.1}s virtual): {}",
+                    "  {:<37} found at seed {seed} ({} seeds, {:.1}s virtual): {}",
                     bug.name,
                     seed - first + 1,
                     violation.time as f64 / 1e6,
@@ -282,14 +282,15 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     // The stream layer's bugs ran their seeds with the stream: the correct code runs those
     // too.
     let mut control = hunt_seeds(first, max_seeds_used.max(1), args.jobs, None, None, false).0;
-    if control.is_none() && bugs.iter().any(|b| b.state_machine.is_some()) {
+    let with_stream = bugs.iter().any(|b| b.state_machine.is_some());
+    if control.is_none() && with_stream {
         let stream = Some(StateMachine::Stream);
         control = hunt_seeds(first, max_seeds_used.max(1), args.jobs, None, stream, false).0;
     }
     let control_seconds = t.elapsed().as_secs_f64();
 
     println!(
-        "{:<34} {:>6} {:>7} {:<28} {:>10}  {:<25}{}",
+        "{:<37} {:>6} {:>7} {:<33} {:>10}  {:<25}{}",
         "bug",
         "found",
         "seeds",
@@ -307,7 +308,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             format!("  {failing} of {}", args.seeds)
         });
         let line = format!(
-            "{:<34} {:>6} {:>7} {:<28} {:>10}  {:<25}{rate}",
+            "{:<37} {:>6} {:>7} {:<33} {:>10}  {:<25}{rate}",
             row["bug"].as_str().unwrap_or("?"),
             if found { "yes" } else { "NO" },
             row["seeds"].as_u64().unwrap_or(0),
@@ -342,8 +343,9 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     );
     match &control {
         None => println!(
-            "false positives: none (the correct code passed seeds {first}..{}, as drawn and with the stream, {control_seconds:.1}s)",
-            first + max_seeds_used
+            "false positives: none (the correct code passed seeds {first}..{}{}, {control_seconds:.1}s)",
+            first + max_seeds_used,
+            if with_stream { ", as drawn and with the stream" } else { "" }
         ),
         Some(f) => println!(
             "FALSE POSITIVE: the correct core fails seed {}: {}",
