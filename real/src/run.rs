@@ -6,8 +6,9 @@ use crate::client::Reads;
 use crate::cluster::{Cluster, System, Tuning};
 use crate::nemesis::{Fault, Nemesis};
 use crate::net::Network;
+use crate::workload::History;
 use crate::workload::{self, Mix, Recorder, Workload};
-use sim::history::{History, Outcome};
+use sim::history::Outcome;
 use sim::linearizability::Verdict;
 use state_machines::kv::{KvOp, KvResult};
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,7 +62,7 @@ impl Report {
             println!("{label:<11} {text}");
         }
         if let Verdict::NotLinearizable(counterexample) = &self.verdict {
-            let ops = self.history.to_operations();
+            let ops = sim::app::kv::to_operations(&self.history);
             let show = |label: &str, index: usize| {
                 if let Some(op) = ops.get(index) {
                     let ret = if op.ret == sim::linearizability::PENDING {
@@ -289,7 +290,10 @@ pub fn run(options: &Options) -> Result<Report, String> {
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     let checked = Instant::now();
-    let verdict = history.check();
+    let verdict = sim::linearizability::check_kv(
+        &sim::app::kv::to_operations(&history),
+        &sim::app::kv::check_options(),
+    );
     let check_time = checked.elapsed();
     let (durability, ledger_problems) = check_ledgers(&history, workload.ledgers, &finals);
     problems.extend(ledger_problems);

@@ -12,7 +12,11 @@
 use crate::client::{KvClient, Reply};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sim::history::{History, Outcome};
+use sim::app::kv::KvApp;
+use sim::history::Outcome;
+
+/// The key-value history the harness records (the simulator's, for its checker).
+pub type History = sim::history::History<KvApp>;
 use state_machines::kv::{KvOp, KvResult};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,7 +76,7 @@ impl Recorder {
             .invoke(client, op, at)
     }
 
-    fn complete(&self, index: usize, outcome: Outcome) {
+    fn complete(&self, index: usize, outcome: Outcome<sim::kv::KvResult>) {
         let at = self.now();
         self.history
             .lock()
@@ -148,7 +152,7 @@ impl ClientLoop {
     }
 
     /// Runs one operation to its end and returns how it ended.
-    fn perform(&mut self, op: &KvOp) -> Outcome {
+    fn perform(&mut self, op: &KvOp) -> Outcome<sim::kv::KvResult> {
         let mut unknown = false;
         for _ in 0..self.workload.attempts {
             if self.workload.random_node {

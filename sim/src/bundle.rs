@@ -144,7 +144,7 @@ impl Bundle {
             seed: report.config.seed,
             config: report.config.clone(),
             script: report.script.clone(),
-            workload: report.workload.clone(),
+            workload: report.workload.script(),
             violation,
             trace_hash: format!("{:016x}", report.trace_hash),
             repro,
@@ -561,25 +561,9 @@ fn durations(fault: &Fault) -> Vec<Micros> {
 
 /// A planted bug a bundle names must be in this build's catalogue.
 fn check_planted_bug(name: &str) -> Result<(), String> {
-    #[cfg(feature = "planted-bugs")]
-    {
-        if raft_core::planted::PlantedBug::from_name(name).is_none() {
-            let known: Vec<&str> = raft_core::planted::PlantedBug::ALL
-                .iter()
-                .map(|b| b.name())
-                .collect();
-            return Err(format!(
-                "planted_bug {name:?} is not in the catalogue (known: {})",
-                known.join(", ")
-            ));
-        }
-        Ok(())
-    }
-    #[cfg(not(feature = "planted-bugs"))]
-    Err(format!(
-        "planted_bug {name:?}: this build has no planted-bug catalogue (the sim crate's \
-         planted-bugs feature is off)"
-    ))
+    crate::planted::check(name)
+        .map(|_| ())
+        .map_err(|e| format!("planted_bug: {e}"))
 }
 
 /// Zeller's ddmin: a smallest-found subsequence of `items` for which `fails` still holds

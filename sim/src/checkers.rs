@@ -82,6 +82,18 @@ pub enum Property {
     CommitWithinLog,
     /// Every vote grant or acknowledgement attests only durable state.
     PersistBeforeSend,
+    /// Stream: a batch's entries follow each other in the log, in one term.
+    BatchContiguous,
+    /// Stream: after every apply, a batch is stored whole (batch sequences 1 to N) or not at
+    /// all.
+    NoPartialBatch,
+    /// Stream: each message stored takes the sequence after the last.
+    DenseSequences,
+    /// Stream: a `Nats-Msg-Id` is stored at most once inside its window.
+    MsgIdOnce,
+    /// Stream: once an entry of a newer term is applied, no batch begun in an older term is
+    /// still being collected.
+    BatchAbandonedOnLeaderChange,
     /// The client history is linearizable.
     Linearizability,
     /// After the faults stop, a stable leader appears and new writes commit in time.
@@ -102,6 +114,11 @@ impl Property {
             Property::CommittedDurableOnQuorum => "committed-durable-on-quorum",
             Property::CommitGuardedByVotes => "commit-guarded-by-votes",
             Property::ConfigurationOverlap => "configuration-overlap",
+            Property::BatchContiguous => "batch-contiguous",
+            Property::NoPartialBatch => "no-partial-batch",
+            Property::DenseSequences => "dense-sequences",
+            Property::MsgIdOnce => "msg-id-once",
+            Property::BatchAbandonedOnLeaderChange => "batch-abandoned-on-leader-change",
             Property::TermMonotonic => "term-monotonic",
             Property::OneVotePerTerm => "one-vote-per-term",
             Property::CommitWithinLog => "commit-within-log",
@@ -206,7 +223,13 @@ impl Checkers {
         }
     }
 
-    fn fail(&mut self, property: Property, time: Micros, node: Option<usize>, detail: String) {
+    pub(crate) fn fail(
+        &mut self,
+        property: Property,
+        time: Micros,
+        node: Option<usize>,
+        detail: String,
+    ) {
         if self.first_violation.is_none() {
             self.first_violation = Some(Violation {
                 property,

@@ -169,6 +169,101 @@ pub struct Workload {
     pub read_index_gets: bool,
 }
 
+/// The state machine the hosts run on top of Raft.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StateMachine {
+    /// The key-value store (`sim::app::kv`).
+    #[default]
+    Kv,
+    /// The JetStream-like stream with atomic batch publish (`sim::stream`).
+    Stream,
+}
+
+impl StateMachine {
+    pub fn name(self) -> &'static str {
+        match self {
+            StateMachine::Kv => "kv",
+            StateMachine::Stream => "stream",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<StateMachine> {
+        match name {
+            "kv" => Some(StateMachine::Kv),
+            "stream" => Some(StateMachine::Stream),
+            _ => None,
+        }
+    }
+}
+
+/// The stream's configuration and its clients' mix (used when the state machine is the
+/// stream).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamSetup {
+    /// The stream's limits, de-duplication window and batch limits.
+    pub limits: state_machines::stream::StreamConfig,
+    /// Subjects the clients publish to (`s0`, `s1`, ...).
+    pub subjects: u64,
+    /// Relative weights: single publish, atomic batch, get by sequence, last by subject.
+    pub publish_weight: u32,
+    pub batch_weight: u32,
+    pub get_weight: u32,
+    pub last_weight: u32,
+    /// Messages in a batch: 2 up to this many (above `limits.max_batch`, the staging
+    /// refuses it).
+    pub batch_max_msgs: u32,
+    /// Share of publishes that reuse a `Nats-Msg-Id` the client published before (a
+    /// duplicate the window should catch), that carry an expectation header, and that roll
+    /// the subject up.
+    pub duplicate_ppm: Ppm,
+    pub expect_ppm: Ppm,
+    pub rollup_ppm: Ppm,
+}
+
+impl Default for StreamSetup {
+    fn default() -> StreamSetup {
+        StreamSetup {
+            limits: state_machines::stream::StreamConfig::default(),
+            subjects: 3,
+            publish_weight: 4,
+            batch_weight: 3,
+            get_weight: 2,
+            last_weight: 1,
+            batch_max_msgs: 4,
+            duplicate_ppm: 150_000,
+            expect_ppm: 200_000,
+            rollup_ppm: 30_000,
+        }
+    }
+}
+
+impl StreamSetup {
+    /// Drawn from its own stream (`config/state-machine`), so the key-value runs' draws
+    /// stay as they were.
+    fn draw(rng: &mut Stream) -> StreamSetup {
+        let max_batch = rng.between(3, 6) as u32;
+        StreamSetup {
+            limits: state_machines::stream::StreamConfig {
+                max_msgs: *rng.pick(&[20u64, 200, 100_000]),
+                dedupe_window: *rng.pick(&[1_000u64, 100_000]),
+                max_batch,
+                max_open_batches: rng.between(2, 8) as u32,
+                batch_timeout_us: *rng.pick(&[300_000u64, 2_000_000]),
+            },
+            subjects: rng.between(1, 4),
+            publish_weight: rng.between(1, 6) as u32,
+            batch_weight: rng.between(1, 6) as u32,
+            get_weight: rng.between(0, 3) as u32,
+            last_weight: rng.between(0, 3) as u32,
+            batch_max_msgs: max_batch + rng.below(2) as u32,
+            duplicate_ppm: rng.between(20_000, 300_000) as Ppm,
+            expect_ppm: rng.between(0, 400_000) as Ppm,
+            rollup_ppm: rng.between(0, 60_000) as Ppm,
+        }
+    }
+}
+
 /// Everything that determines a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimConfig {
@@ -191,6 +286,12 @@ pub struct SimConfig {
     /// Liveness: after the faults stop, a stable leader and a new commit must appear within
     /// this many maximum election timeouts.
     pub liveness_timeouts: u32,
+    /// What the hosts run on top of Raft. Absent in bundles written before the stream.
+    #[serde(default)]
+    pub state_machine: StateMachine,
+    /// The stream's configuration and workload (when `state_machine` is the stream).
+    #[serde(default)]
+    pub stream: StreamSetup,
 }
 
 impl SimConfig {
@@ -274,7 +375,18 @@ impl SimConfig {
             max_attempts: *rng.pick(&[8u32, 30]),
             read_index_gets: rng.below(3) != 0,
         };
+        // From a stream of its own, so that adding the stream left every other draw as it
+        // was: about one seed in four runs the stream.
+        let mut app_rng = Stream::new(seed, "config/state-machine");
+        let state_machine = if app_rng.below(4) == 0 {
+            StateMachine::Stream
+        } else {
+            StateMachine::Kv
+        };
+        let stream = StreamSetup::draw(&mut app_rng);
         SimConfig {
+            state_machine,
+            stream,
             seed,
             nodes,
             tick_us: 10_000,
@@ -493,6 +605,69 @@ impl SimConfig {
                 ),
             );
         }
+        let s = &self.stream;
+        if self.state_machine == StateMachine::Stream {
+            if s.publish_weight + s.batch_weight + s.get_weight + s.last_weight == 0 {
+                return err("stream", "workload weights are all zero".into());
+            }
+            // Bounded so that a bundle cannot ask for a workload that never ends.
+            for (field, value, max) in [
+                ("stream.subjects", s.subjects, 1_000),
+                ("stream.publish_weight", s.publish_weight.into(), 1_000),
+                ("stream.batch_weight", s.batch_weight.into(), 1_000),
+                ("stream.get_weight", s.get_weight.into(), 1_000),
+                ("stream.last_weight", s.last_weight.into(), 1_000),
+                ("stream.batch_max_msgs", s.batch_max_msgs.into(), 1_000),
+                ("stream.limits.max_batch", s.limits.max_batch.into(), 1_000),
+                (
+                    "stream.limits.max_open_batches",
+                    s.limits.max_open_batches.into(),
+                    1_000,
+                ),
+                (
+                    "stream.limits.dedupe_window",
+                    s.limits.dedupe_window,
+                    1_000_000,
+                ),
+                ("stream.limits.max_msgs", s.limits.max_msgs, 1_000_000_000),
+                (
+                    "stream.limits.batch_timeout_us",
+                    s.limits.batch_timeout_us,
+                    MAX_CHAOS_US,
+                ),
+            ] {
+                if value > max {
+                    return err(field, format!("is {value}, above the limit of {max}"));
+                }
+            }
+            if s.subjects == 0 {
+                return err(
+                    "stream.subjects",
+                    "is 0: the workload needs a subject".into(),
+                );
+            }
+            if s.batch_weight > 0 && s.batch_max_msgs < 2 {
+                return err(
+                    "stream.batch_max_msgs",
+                    format!("is {}: a batch has at least 2 messages", s.batch_max_msgs),
+                );
+            }
+            if s.limits.max_batch == 0 || s.limits.max_open_batches == 0 {
+                return err(
+                    "stream.limits",
+                    "max_batch and max_open_batches must be positive".into(),
+                );
+            }
+            for (field, ppm) in [
+                ("stream.duplicate_ppm", s.duplicate_ppm),
+                ("stream.expect_ppm", s.expect_ppm),
+                ("stream.rollup_ppm", s.rollup_ppm),
+            ] {
+                if ppm > 1_000_000 {
+                    return err(field, format!("is {ppm}, above 1,000,000 (100%)"));
+                }
+            }
+        }
         raft_core::Config {
             id: raft_core::NodeId(1),
             voters: vec![raft_core::NodeId(1)],
@@ -565,5 +740,18 @@ mod tests {
     #[test]
     fn the_same_seed_draws_the_same_configuration() {
         assert_eq!(SimConfig::draw(99), SimConfig::draw(99));
+    }
+}
+
+#[cfg(test)]
+mod state_machine_draw {
+    use super::*;
+
+    #[test]
+    fn about_one_seed_in_four_draws_the_stream() {
+        let stream = (0..1_000)
+            .filter(|&s| SimConfig::draw(s).state_machine == StateMachine::Stream)
+            .count();
+        assert!((180..=320).contains(&stream), "{stream} of 1000");
     }
 }

@@ -35,6 +35,8 @@
 //! decides which of two events at the same virtual time runs first. Moving code between
 //! rooms must keep both orders, which the pinned trace hashes check.
 
+use crate::app::kv::KvApp;
+use crate::app::{Application, Replica};
 use crate::config::{Micros, SimConfig};
 use crate::disk::Disk;
 use crate::network::Network;
@@ -59,7 +61,7 @@ mod service;
 mod trace_text;
 mod wire;
 
-pub use clients::{ScriptedOp, WorkloadScript};
+pub use clients::{RecordedWorkload, ScriptedOp, WorkloadScript};
 pub use host::Status;
 pub use report::{RunOptions, RunReport, RunVerdict, Stats};
 pub use trace_text::{fmt_message, write_message};
@@ -72,29 +74,36 @@ use liveness::LivenessPhase;
 use nemesis::Nemesis;
 use operator::Operator;
 
-pub struct World {
+/// The simulated world running application `A` on every host (the key-value store unless
+/// said otherwise).
+pub struct World<A: Application = KvApp> {
     config: SimConfig,
 
     // The event loop.
     /// The virtual time of the event being handled.
     now: Micros,
-    queue: EventQueue,
+    queue: EventQueue<A>,
 
     // The cluster.
-    hosts: Vec<Host>,
+    hosts: Vec<Host<A>>,
     network: Network,
     /// An empty action buffer for the next `*_into` call on a node ([`World::execute`] hands
     /// it back drained), so stepping a node allocates no `Vec` of actions.
     spare_actions: Vec<Action>,
+    /// An empty buffer for the operations a run of applies completes (reused likewise).
+    spare_completions: Vec<crate::app::Completion<A>>,
     #[cfg(feature = "planted-bugs")]
     planted: Option<raft_core::planted::PlantedBug>,
+    /// The planted bug's name, offered to every replica (an application-layer bug).
+    #[cfg(feature = "planted-bugs")]
+    planted_app: Option<String>,
     /// The last ReadIndex context handed out (contexts are unique across the cluster).
     next_read_context: u64,
 
     // The policy.
     nemesis: Nemesis,
     operator: Operator,
-    clients: Clients,
+    clients: Clients<A>,
     liveness: LivenessPhase,
 
     // What observes the run.
@@ -120,8 +129,8 @@ fn voters_mask(raft: &Node) -> u64 {
         .fold(0, |mask, v| mask | 1 << v.0)
 }
 
-impl World {
-    pub fn new(config: SimConfig, options: &RunOptions) -> World {
+impl<A: Application> World<A> {
+    pub fn new(config: SimConfig, options: &RunOptions) -> World<A> {
         let n = config.nodes;
         let mut drift_rng = Stream::new(config.seed, "clock-drift");
         let hosts = (0..n)
@@ -131,6 +140,7 @@ impl World {
                 let tick_us =
                     (config.tick_us as i64 * (1_000_000 + offset) / 1_000_000).max(1) as Micros;
                 Host::new(
+                    A::Replica::new(&config),
                     Disk::default(),
                     Stream::new(config.seed, &format!("disk/n{i}")),
                     tick_us,
@@ -161,11 +171,19 @@ impl World {
             hosts,
             network,
             spare_actions: Vec::new(),
+            spare_completions: Vec::new(),
             #[cfg(feature = "planted-bugs")]
-            planted: options.planted_bug.as_deref().map(|name| {
-                raft_core::planted::PlantedBug::from_name(name)
-                    .unwrap_or_else(|| panic!("unknown planted bug {name:?}"))
+            planted: options.planted_bug.as_deref().and_then(|name| {
+                let core = raft_core::planted::PlantedBug::from_name(name);
+                let app = A::Replica::new(&config).plant(name);
+                assert!(
+                    core.is_some() || app,
+                    "unknown planted bug {name:?} (neither raft-core's nor this application's)"
+                );
+                core
             }),
+            #[cfg(feature = "planted-bugs")]
+            planted_app: options.planted_bug.clone(),
             next_read_context: 0,
             nemesis,
             operator,
@@ -180,8 +198,17 @@ impl World {
         }
     }
 
+    /// Offers the planted bug to a replica (an application-layer bug lives there).
+    #[allow(unused_variables)]
+    fn plant_in_replica(&self, replica: &mut A::Replica) {
+        #[cfg(feature = "planted-bugs")]
+        if let Some(name) = &self.planted_app {
+            replica.plant(name);
+        }
+    }
+
     #[inline]
-    fn schedule(&mut self, at: Micros, event: Event) {
+    fn schedule(&mut self, at: Micros, event: Event<A>) {
         self.queue.schedule(at, event);
     }
 

@@ -3,7 +3,6 @@
 
 use crate::shared::{check_output, write_file};
 use clap::Args;
-use raft_core::planted::PlantedBug;
 use sim::{RunReport, SimConfig};
 use std::path::PathBuf;
 
@@ -37,14 +36,25 @@ pub struct Overrides {
     /// Number of simulated clients, 1..=64 (the seed draws 1..=6).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
     clients: Option<u64>,
+    /// The state machine the hosts run on top of Raft: `kv` (the key-value store) or
+    /// `stream` (a JetStream-like stream with atomic batch publish). The seed draws the
+    /// stream for about one seed in four.
+    #[arg(long, value_name = "kv|stream", value_parser = parse_state_machine)]
+    state_machine: Option<sim::StateMachine>,
     /// Plant a catalogued bug in every node (`cargo xtask hunt --list` shows them; the
-    /// hunt's repro lines use this).
+    /// hunt's repro lines use this). A stream-layer bug runs the stream unless
+    /// --state-machine says otherwise.
     #[arg(long, value_name = "BUG", value_parser = planted_bug_names())]
     plant: Option<String>,
 }
 
 fn planted_bug_names() -> clap::builder::PossibleValuesParser {
-    clap::builder::PossibleValuesParser::new(PlantedBug::ALL.iter().map(|b| b.name()))
+    clap::builder::PossibleValuesParser::new(sim::planted::catalogue().into_iter().map(|b| b.name))
+}
+
+fn parse_state_machine(name: &str) -> Result<sim::StateMachine, String> {
+    sim::StateMachine::from_name(name)
+        .ok_or_else(|| format!("unknown state machine {name:?}: kv or stream"))
 }
 
 impl Overrides {
@@ -90,6 +100,14 @@ impl Overrides {
         if let Some(c) = self.clients {
             config.workload.clients = c as usize;
         }
+        let planted_needs = self
+            .plant
+            .as_deref()
+            .and_then(sim::planted::find)
+            .and_then(|b| b.state_machine);
+        if let Some(m) = self.state_machine.or(planted_needs) {
+            config.state_machine = m;
+        }
         config.validate().map_err(|e| {
             format!(
                 "seed {seed}: {} {} (the seed's configuration with these flags is invalid)",
@@ -127,6 +145,9 @@ impl Overrides {
         }
         if let Some(c) = self.clients {
             out += &format!(" --clients {c}");
+        }
+        if let Some(m) = self.state_machine {
+            out += &format!(" --state-machine {}", m.name());
         }
         if let Some(bug) = &self.plant {
             out += &format!(" --plant {bug}");

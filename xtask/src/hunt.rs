@@ -1,12 +1,14 @@
-//! `cargo xtask hunt`: plant each catalogued bug in raft-core, run ordinary swarm seeds until
-//! the first failure, shrink it, and check the correct core over the same seeds.
+//! `cargo xtask hunt`: plant each catalogued bug (raft-core's, and the stream layer's in
+//! `state_machines::stream::planted`; `sim::planted` is the one list), run ordinary swarm
+//! seeds until the first failure, shrink it, and check the correct code over the same seeds.
+//! A stream-layer bug runs its seeds with the stream as the state machine.
 
 use crate::shared::{catch_run, check_output, check_output_dir, default_jobs, usage_error, Exit};
 use clap::Args;
-use raft_core::planted::PlantedBug;
 use serde_json::json;
 use sim::bundle::{self, Bundle};
-use sim::{RunOptions, SimConfig};
+use sim::planted::CatalogueBug;
+use sim::{RunOptions, SimConfig, StateMachine};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,6 +60,15 @@ pub struct HuntArgs {
     bundles: PathBuf,
 }
 
+/// The configuration seed `seed` draws, with the state machine forced when given.
+fn config(seed: u64, state_machine: Option<StateMachine>) -> SimConfig {
+    let mut config = SimConfig::draw(seed);
+    if let Some(m) = state_machine {
+        config.state_machine = m;
+    }
+    config
+}
+
 struct Found {
     seed: u64,
     violation: sim::Violation,
@@ -72,7 +83,8 @@ fn hunt_seeds(
     first: u64,
     budget: u64,
     jobs: usize,
-    planted: Option<PlantedBug>,
+    planted: Option<&str>,
+    state_machine: Option<StateMachine>,
     every_seed: bool,
 ) -> (Option<Found>, u64) {
     let next = AtomicU64::new(first);
@@ -89,10 +101,10 @@ fn hunt_seeds(
                     break;
                 }
                 let options = RunOptions {
-                    planted_bug: planted.map(|b| b.name().to_string()),
+                    planted_bug: planted.map(str::to_string),
                     ..RunOptions::default()
                 };
-                let outcome = catch_run(|| sim::run(SimConfig::draw(seed), &options));
+                let outcome = catch_run(|| sim::run(config(seed, state_machine), &options));
                 let found = match outcome {
                     Ok(report) => report.violation.clone().map(|violation| Found {
                         seed,
@@ -115,7 +127,7 @@ fn hunt_seeds(
                 };
                 tracing::info!(
                     seed,
-                    planted_bug = planted.map_or("none", |b| b.name()),
+                    planted_bug = planted.unwrap_or("none"),
                     "seed {seed}: {}",
                     found.as_ref().map_or("PASS".to_string(), |f| format!(
                         "FAIL {}",
@@ -137,14 +149,24 @@ fn hunt_seeds(
 
 pub fn hunt_command(args: HuntArgs) -> ExitCode {
     if args.list {
-        for bug in PlantedBug::ALL {
-            println!("{}", bug.name());
+        for bug in sim::planted::catalogue() {
+            match bug.state_machine {
+                Some(m) => println!(
+                    "{}  (stream layer: runs its seeds with --state-machine {})",
+                    bug.name,
+                    m.name()
+                ),
+                None => println!("{}", bug.name),
+            }
         }
-        println!("(mechanism, origin, exposing schedule and property: raft-core/src/planted.rs)");
+        println!(
+            "(mechanism, origin, exposing schedule and property: raft-core/src/planted.rs and \
+             state-machines/src/stream/planted.rs)"
+        );
         return ExitCode::SUCCESS;
     }
-    let bugs: Vec<PlantedBug> = match (&args.bug, args.all || args.ci) {
-        (Some(name), _) => match PlantedBug::from_name(name) {
+    let bugs: Vec<CatalogueBug> = match (&args.bug, args.all || args.ci) {
+        (Some(name), _) => match sim::planted::find(name) {
             Some(bug) => vec![bug],
             None => {
                 return usage_error(&format!(
@@ -152,7 +174,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 ))
             }
         },
-        (None, true) => PlantedBug::ALL.to_vec(),
+        (None, true) => sim::planted::catalogue(),
         (None, false) => {
             return usage_error("name a bug with --bug NAME, or hunt them all with --all")
         }
@@ -179,7 +201,14 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     for bug in &bugs {
         let t = Instant::now();
         let budget = end - first;
-        let (found, failing) = hunt_seeds(first, budget, jobs, Some(*bug), args.rate);
+        let (found, failing) = hunt_seeds(
+            first,
+            budget,
+            jobs,
+            Some(bug.name),
+            bug.state_machine,
+            args.rate,
+        );
         if args.rate || args.ci {
             // The correct core then runs the whole budget, not only the seeds the bugs needed.
             max_seeds_used = budget;
@@ -190,10 +219,9 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 max_seeds_used = max_seeds_used.max(budget);
                 eprintln!(
                     "  {:<34} not found in {} seeds ({elapsed:.1}s)",
-                    bug.name(),
-                    budget
+                    bug.name, budget
                 );
-                json!({"bug": bug.name(), "found": false, "seeds": budget, "seconds": elapsed})
+                json!({"bug": bug.name, "found": false, "seeds": budget, "seconds": elapsed})
             }
             Some(Found {
                 seed,
@@ -202,7 +230,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             }) => {
                 max_seeds_used = max_seeds_used.max(seed - first + 1);
                 let mut row = json!({
-                    "bug": bug.name(),
+                    "bug": bug.name,
                     "found": true,
                     "seeds": seed - first + 1,
                     "seed": seed,
@@ -211,12 +239,15 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                     "violation": violation.to_string(),
                     "seconds": elapsed,
                 });
-                let repro = format!("cargo xtask sim --seed {seed} --plant {}", bug.name());
+                let flag = bug
+                    .state_machine
+                    .map_or(String::new(), |m| format!(" --state-machine {}", m.name()));
+                let repro = format!("cargo xtask sim --seed {seed}{flag} --plant {}", bug.name);
                 row["repro"] = json!(repro);
-                repros.push((bug.name().to_string(), repro.clone()));
+                repros.push((bug.name.to_string(), repro.clone()));
                 if let Some(mut b) = report.as_ref().and_then(|r| Bundle::from_report(r, repro)) {
                     b.written_by = Some(crate::version::written_by());
-                    let path = args.bundles.join(format!("{}.json", bug.name()));
+                    let path = args.bundles.join(format!("{}.json", bug.name));
                     match b.write(&path) {
                         Ok(()) => row["bundle"] = json!(path.display().to_string()),
                         Err(e) => {
@@ -229,7 +260,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                         let mut shrunk = bundle::shrink(&b, |_| {});
                         shrunk.written_by = b.written_by.clone();
                         let after = shrunk.size();
-                        let shrunk_path = args.bundles.join(format!("{}.shrunk.json", bug.name()));
+                        let shrunk_path = args.bundles.join(format!("{}.shrunk.json", bug.name));
                         match shrunk.write(&shrunk_path) {
                             Ok(()) => {
                                 row["shrunk_bundle"] = json!(shrunk_path.display().to_string())
@@ -247,7 +278,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 }
                 eprintln!(
                     "  {:<34} found at seed {seed} ({} seeds, {:.1}s virtual): {}",
-                    bug.name(),
+                    bug.name,
                     seed - first + 1,
                     violation.time as f64 / 1e6,
                     violation.property
@@ -263,7 +294,14 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     }
     // The correct core over the same seeds: any failure is a false positive.
     let t = Instant::now();
-    let (control, _) = hunt_seeds(first, max_seeds_used.max(1), jobs, None, false);
+    // The stream layer's bugs ran their seeds with the stream: the correct code runs those
+    // too.
+    let mut control = hunt_seeds(first, max_seeds_used.max(1), jobs, None, None, false).0;
+    let with_stream = bugs.iter().any(|b| b.state_machine.is_some());
+    if control.is_none() && with_stream {
+        let stream = Some(StateMachine::Stream);
+        control = hunt_seeds(first, max_seeds_used.max(1), jobs, None, stream, false).0;
+    }
     let control_seconds = t.elapsed().as_secs_f64();
 
     let mut found_seeds: Vec<u64> = rows
@@ -375,16 +413,16 @@ mod tests {
     fn every_seed_counts_all_failures_and_first_failure_stops_early() {
         // vote-before-durable fails on every seed (its persist-before-send fires at the
         // first election).
-        let (found, failing) = hunt_seeds(0, 12, 2, Some(PlantedBug::VoteBeforeDurable), true);
+        let (found, failing) = hunt_seeds(0, 12, 2, Some("vote-before-durable"), None, true);
         assert_eq!(found.map(|f| f.seed), Some(0));
         assert_eq!(failing, 12);
-        let (found, failing) = hunt_seeds(0, 12, 2, Some(PlantedBug::VoteBeforeDurable), false);
+        let (found, failing) = hunt_seeds(0, 12, 2, Some("vote-before-durable"), None, false);
         assert_eq!(found.map(|f| f.seed), Some(0));
         assert!(failing < 12, "{failing}");
     }
 
     #[test]
     fn the_correct_core_finds_nothing() {
-        assert_eq!(hunt_seeds(0, 6, 2, None, true).1, 0);
+        assert_eq!(hunt_seeds(0, 6, 2, None, None, true).1, 0);
     }
 }

@@ -203,7 +203,31 @@ fn print_config(c: &SimConfig) {
         f.membership_weight,
         f.clock_drift_ppm
     );
-    println!(
+    if c.state_machine == sim::StateMachine::Stream {
+        let s = &c.stream;
+        let l = &s.limits;
+        println!(
+            "stream      {} subjects, max {} messages (discard new), dedupe window {} sequences, batches of at most {} (at most {} open, abandoned after {}ms idle)",
+            s.subjects, l.max_msgs, l.dedupe_window, l.max_batch, l.max_open_batches, l.batch_timeout_us / 1000
+        );
+        println!(
+            "workload    {} clients, think {}..{}us, publish/batch/get/last {}/{}/{}/{}, batches of 2..{}, duplicate/expect/rollup {}/{}/{}ppm, {} attempts of {}ms",
+            w.clients,
+            w.think_min_us,
+            w.think_max_us,
+            s.publish_weight,
+            s.batch_weight,
+            s.get_weight,
+            s.last_weight,
+            s.batch_max_msgs,
+            s.duplicate_ppm,
+            s.expect_ppm,
+            s.rollup_ppm,
+            w.max_attempts,
+            w.attempt_timeout_us / 1000
+        );
+    } else {
+        println!(
         "workload    {} clients, {} keys, think {}..{}us, put/append/cas/get {}/{}/{}/{}, {} attempts of {}ms",
         w.clients,
         w.keys,
@@ -216,6 +240,7 @@ fn print_config(c: &SimConfig) {
         w.max_attempts,
         w.attempt_timeout_us / 1000
     );
+    }
     println!(
         "phases      chaos {:.1}s, then liveness within {:.1}s",
         c.chaos_us as f64 / 1e6,
@@ -267,7 +292,7 @@ pub fn print_summary(r: &RunReport) {
         );
     }
     if let Some(v) = &r.linearizability {
-        println!("history     {} operations: {v}", r.history.ops.len());
+        println!("history     {} operations: {v}", r.history_ops);
     }
     match (&r.violation, &r.linearizability) {
         (Some(v), _) => println!("verdict     FAIL {v}"),

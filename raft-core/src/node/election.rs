@@ -64,7 +64,7 @@ impl Node {
     /// Rule: when the election timeout fires, a voter campaigns; with PreVote on it first
     /// asks whether it could win. Not while a snapshot it received is unapplied.
     pub(super) fn election_timeout_fired(&mut self) {
-        if self.snapshot_unapplied() {
+        if self.snapshot_unapplied() || self.commits_unprocessed() {
             self.reset_election_timer();
             return;
         }

@@ -37,15 +37,7 @@ pub struct Focus {
 pub fn focus(report: &RunReport) -> Option<Focus> {
     let violation = report.violation.as_ref()?;
     if let Some(Verdict::NotLinearizable(c)) = &report.linearizability {
-        let history = report.history.to_operations();
-        let named: Vec<&crate::linearizability::Operation<_, _>> = c
-            .longest_prefix
-            .last()
-            .into_iter()
-            .chain(c.stuck_op.iter())
-            .chain(c.pending.iter())
-            .filter_map(|&i| history.get(i))
-            .collect();
+        let named = &c.named_ops;
         if !named.is_empty() {
             let from = named.iter().map(|op| op.call).min().unwrap_or(0);
             let to = named

@@ -16,6 +16,7 @@
 use super::events::Event;
 use super::trace_text::{write_log_write, NodeOrNone};
 use super::{Host, World};
+use crate::app::Application;
 use crate::config::Micros;
 use crate::event;
 use crate::put;
@@ -74,7 +75,7 @@ impl IoSlot {
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// The next slot of a node's sequential I/O queue.
     fn io_slot(&mut self, node: usize) -> IoSlot {
         let now = self.now;
@@ -333,7 +334,7 @@ impl World {
 /// fsync, rename): a crash before or after it recovers the same log, because recovery drops
 /// the entries the snapshot covers, so it is modelled as instantaneous. A WAL that does not
 /// decode cleanly is left as it is, for recovery to judge. Returns whether it rewrote.
-fn compact_wal(host: &mut Host) -> bool {
+fn compact_wal<A: Application>(host: &mut Host<A>) -> bool {
     let Some(SnapshotPoint { index, term }) = host.compact_wal_to.take() else {
         return false;
     };

@@ -18,6 +18,7 @@
 use super::events::Event;
 use super::operator::OperatorChange;
 use super::{id, Status, World};
+use crate::app::{Application, Replica};
 use crate::config::{Micros, SimConfig};
 use crate::event;
 use crate::faults::{draw_script, Fault, ScriptedFault, Step, Target};
@@ -70,7 +71,7 @@ impl Nemesis {
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// Queues every fault of the script that falls before the liveness phase.
     pub(super) fn schedule_script(&mut self) {
         let until = self.liveness.starts_at();
@@ -199,7 +200,7 @@ impl World {
             Fault::Snapshot { target } => {
                 let node = self.resolve(target);
                 let host = &mut self.hosts[node];
-                let data = host.kv.to_bytes();
+                let data = host.replica.snapshot();
                 let Some(raft) = host.running() else {
                     return;
                 };

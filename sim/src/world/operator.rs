@@ -18,6 +18,7 @@
 
 use super::events::Event;
 use super::{id, voters_mask, World};
+use crate::app::Application;
 use crate::config::Micros;
 use crate::event;
 use crate::faults::Step;
@@ -163,7 +164,7 @@ impl OperatorChange {
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// The operator's tool starts a plan of single-server steps: the first is asked of the
     /// current leader at once, the others follow as each is accepted. With `crash_leader`,
     /// every step carries the crash until one changes the voters.

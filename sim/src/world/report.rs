@@ -7,16 +7,16 @@
 //! the checkers run or not (`RunOptions::checkers`).
 
 use super::World;
+use crate::app::Application;
 use crate::checkers::Violation;
 use crate::config::{Micros, SimConfig};
 use crate::event;
 use crate::faults::ScriptedFault;
-use crate::history::History;
 use crate::trace::TraceEvent;
 use raft_core::Entry;
 use std::collections::BTreeMap;
 
-use super::clients::WorkloadScript;
+use super::clients::{RecordedWorkload, WorkloadScript};
 
 /// Counters for the run summary.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -66,9 +66,10 @@ pub struct RunReport {
     pub trace_hash: u64,
     pub trace_events: u64,
     pub trace: Vec<TraceEvent>,
-    pub history: History,
+    /// Client operations in the history (each invocation, whatever its outcome).
+    pub history_ops: usize,
     /// The client workload as it ran (the replayed one when replaying).
-    pub workload: WorkloadScript,
+    pub workload: RecordedWorkload,
     /// The planted bug the run had, if any.
     pub planted_bug: Option<String>,
     /// Virtual time from the end of the chaos phase to the liveness probe's success.
@@ -155,7 +156,7 @@ impl Default for RunOptions {
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// A node became leader of `term`.
     pub(super) fn count_leader(&mut self, term: u64) {
         if self.leader_terms.insert(term) {
@@ -181,7 +182,7 @@ impl World {
         }
         let mut linearizability = None;
         if violation.is_none() && self.checks.on() {
-            let verdict = self.clients.history.check();
+            let verdict = self.clients.history.check(&self.config);
             tracing::debug!(
                 operations = self.clients.history.ops.len(),
                 "linearizability: {verdict}"
@@ -217,8 +218,11 @@ impl World {
             violation,
             trace_hash: self.trace.hash(),
             trace_events: self.trace.len(),
-            history,
-            workload: options.workload.clone().unwrap_or(recorded),
+            history_ops: history.ops.len(),
+            workload: options
+                .workload
+                .clone()
+                .map_or(recorded, RecordedWorkload::from_script),
             planted_bug: options.planted_bug.clone(),
             trace: self.trace.into_events(),
         }

@@ -17,6 +17,7 @@
 use super::events::Event;
 use super::trace_text::{fmt_message, write_message};
 use super::{id, World};
+use crate::app::Application;
 use crate::config::Micros;
 use crate::event;
 use crate::network::Fate;
@@ -34,7 +35,7 @@ pub(super) struct Unsent {
     message: String,
 }
 
-impl World {
+impl<A: Application> World<A> {
     pub(super) fn send(&mut self, from: usize, to: usize, message: Message) {
         let now = self.now;
         self.stats.messages_sent += 1;
