@@ -15,6 +15,7 @@
 //! | `transfer.rs` | leader transfer |
 //! | `snapshot.rs` | compaction, sending and receiving snapshots |
 //! | `membership.rs` | membership changes |
+//! | `rescue.rs` | rescue quorum: a lowered quorum for a group that lost its majority |
 //! | `apply.rs` | handing committed entries to the application; pause and resume |
 //! | `outbox.rs` | durability: pending changes become a Persist; attesting messages wait for it |
 //! | `recovery.rs` | the state a node restarts from |
@@ -53,12 +54,14 @@ mod outbox;
 mod read_index;
 mod recovery;
 mod replication;
+mod rescue;
 mod role;
 mod snapshot;
 mod tally;
 mod transfer;
 
 pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, TransferError};
+pub use rescue::{Rescue, RescueError};
 
 use election::ElectionTimer;
 use leader::Leadership;
@@ -171,6 +174,8 @@ pub struct Node {
     /// The index of the last received snapshot: the node does not campaign until the
     /// application reported it applied.
     received_snapshot_index: u64,
+    /// [`Node::rescue_quorum`]: the lowered quorum this node counts with, while it lasts.
+    rescue: Option<Rescue>,
 }
 
 impl Node {
@@ -218,6 +223,7 @@ impl Node {
             incoming_snapshot: None,
             snapshot_to_apply: None,
             received_snapshot_index: 0,
+            rescue: None,
             #[cfg(feature = "planted-bugs")]
             planted: None,
             config,
@@ -417,6 +423,7 @@ impl Node {
 
     /// [`Node::tick`], with the actions appended to `out` (see [`Node::receive_into`]).
     pub fn tick_into(&mut self, out: &mut Vec<Action>) {
+        self.expire_rescue();
         match self.role {
             Role::Leader => {
                 if self.check_quorum_at_window_end() {

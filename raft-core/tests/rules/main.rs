@@ -17,6 +17,7 @@ mod processed;
 mod proposals;
 mod read_index;
 mod replication;
+mod rescue;
 mod snapshot;
 mod support;
 mod terms;
