@@ -12,6 +12,8 @@
 //!   views they read (persists, snapshots, crashes, recoveries);
 //! - `guards.rs`: the forward-looking properties, commit guarded by votes and configuration
 //!   overlap: what a node could still win with the logs it holds now;
+//! - `rescue.rs`: what a rescued quorum (NRG `RescueQuorum`) suspends, and nodes lost for
+//!   good;
 //! - `prefix_log.rs`: prefix hashes of every node's memory and durable log;
 //! - `masks.rs`: voter masks and majorities.
 //!
@@ -28,6 +30,7 @@ mod guards;
 mod log;
 mod masks;
 mod prefix_log;
+mod rescue;
 #[cfg(test)]
 mod tests;
 
@@ -38,6 +41,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use prefix_log::entry_hash;
+pub use rescue::GivenUp;
+use rescue::Rescues;
 
 /// The properties the simulator checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -159,11 +164,13 @@ impl fmt::Display for Violation {
     }
 }
 
-/// A leader advanced its commit index to `index` while its membership had `voters` (a mask).
+/// A leader advanced its commit index to `index` while its membership had `voters` (a mask),
+/// counting a rescued quorum of `rescued` voters if any (see `rescue.rs`).
 #[derive(Clone, Copy, Debug)]
 struct LeaderCommit {
     index: u64,
     voters: u64,
+    rescued: Option<usize>,
 }
 
 /// The incremental safety checkers for one run.
@@ -195,6 +202,8 @@ pub struct Checkers {
     committed_in_term: Vec<u64>,
     applied: Vec<u64>,
     votes: FxMap<(usize, u64), NodeId>,
+    /// Rescued quorums in effect, nodes lost for good, committed entries given up.
+    rescues: Rescues,
     pub first_violation: Option<Violation>,
 }
 
@@ -219,6 +228,7 @@ impl Checkers {
             committed_in_term: Vec::new(),
             applied: Vec::new(),
             votes: FxMap::default(),
+            rescues: Rescues::new(nodes),
             first_violation: None,
         }
     }

@@ -107,6 +107,11 @@ pub struct Faults {
     pub slow_fsync_max_us: Micros,
     /// Per-node clock drift: a node's tick interval is off by up to this many ppm.
     pub clock_drift_ppm: Ppm,
+    /// Chance that the run has a disaster ([`crate::faults::Fault::Disaster`]): a majority
+    /// of the voters lost for good, recovered with a rescued quorum. Absent in bundles
+    /// written before disasters were in the mix.
+    #[serde(default)]
+    pub disaster_ppm: Ppm,
 }
 
 impl Faults {
@@ -131,6 +136,7 @@ impl Faults {
             slow_fsync_ppm: 0,
             slow_fsync_max_us: 0,
             clock_drift_ppm: 0,
+            disaster_ppm: 0,
         }
     }
 
@@ -354,6 +360,13 @@ impl SimConfig {
             slow_fsync_ppm: maybe(&mut rng, 1_000, 50_000) as Ppm,
             slow_fsync_max_us: 300_000,
             clock_drift_ppm: maybe(&mut rng, 1_000, 100_000) as Ppm,
+            // From a stream of its own, so adding disasters left every other draw as it was:
+            // about one seed in ten has one.
+            disaster_ppm: if Stream::new(seed, "config/disaster").below(10) == 0 {
+                1_000_000
+            } else {
+                0
+            },
         };
         let mut weights = [0u32; 4];
         for w in weights.iter_mut() {
@@ -508,6 +521,7 @@ impl SimConfig {
             ("faults.torn_write_ppm", self.faults.torn_write_ppm),
             ("faults.slow_fsync_ppm", self.faults.slow_fsync_ppm),
             ("faults.clock_drift_ppm", self.faults.clock_drift_ppm),
+            ("faults.disaster_ppm", self.faults.disaster_ppm),
             ("latency.tail_ppm", self.latency.tail_ppm),
         ] {
             if ppm > 1_000_000 {

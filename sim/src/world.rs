@@ -56,6 +56,7 @@ mod nemesis;
 mod operator;
 mod recovery;
 mod report;
+mod rescue;
 pub mod scripted;
 mod service;
 mod trace_text;

@@ -10,7 +10,7 @@
 //!
 //! The scenarios live in one file per theme: `elections.rs`, `replication.rs` (and
 //! catch-up), `snapshots.rs`, `membership.rs`, `transfer.rs`, `proposals.rs` (and health),
-//! `recovery.rs` (crashes and restarts). The table below registers them all in one list, whose
+//! `recovery.rs` (crashes and restarts), `rescue.rs` (rescue quorum). The table below registers them all in one list, whose
 //! order is the order of `all()` and of `cargo xtask scenario --list`; a new port goes into its
 //! theme's file and into this table.
 
@@ -19,6 +19,7 @@ mod membership;
 mod proposals;
 mod recovery;
 mod replication;
+mod rescue;
 mod snapshots;
 mod transfer;
 
@@ -27,6 +28,7 @@ use membership::*;
 use proposals::*;
 use recovery::*;
 use replication::*;
+use rescue::*;
 use snapshots::*;
 use transfer::*;
 
@@ -128,5 +130,11 @@ crate::scenarios!(
         (propose_remove_peer_all, "Followers removed one by one until the leader is the only voter; removing the last voter is refused"),
         (single_node_election, "The leader removed twice: the lone survivor elects itself, commits alone, then grows back to three voters"),
         (truncate_wal_reverts_uncommitted_add_peer, "An uncommitted add-peer is reverted when truncated: the cluster is three voters again"),
+        (rescue_quorum, "Three of five voters lost for good: a rescue is refused while a leader is known or at a natural quorum; a rescued quorum of two elects a survivor, which commits with the other"),
+        (rescue_quorum_recalc, "The rescued quorum is kept while removing one lost peer leaves a natural quorum above it, and ends once a second removal brings the natural quorum down to it"),
+        (rescue_quorum_kept_on_peer_state, "A rescued follower keeps its rescue when the new leader's peer state (the same membership) arrives"),
+        (rescue_quorum_expires, "A rescue expires after its ticks: the natural quorum counts again and the survivors alone commit nothing more"),
+        (rescue_quorum_counts_empty_votes, "During a rescue an empty-log survivor's vote elects the candidate with the log"),
+        (rescue_quorum_empty_votes_require_rescue, "design: empty-log votes count as any grant (the Raft paper), so what keeps two of five survivors from electing is the natural quorum: without a rescue the candidate stays a candidate"),
     ]
 );

@@ -126,6 +126,12 @@ impl<A: Application> Script<A> {
                 w.replica(node).state_text(),
             ),
             "processed" => eq("processed", value.into(), n.processed_index().to_string()),
+            "quorum" => eq("quorum needed", value.into(), n.quorum_needed().to_string()),
+            "rescue" => eq(
+                "rescued quorum",
+                value.into(),
+                n.rescue().map_or("-".into(), |r| r.quorum.to_string()),
+            ),
             "match" => {
                 let (peer, index) = value
                     .split_once(':')

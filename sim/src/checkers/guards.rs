@@ -4,7 +4,7 @@
 //! overlap (when a leader appends a membership change) is its counterpart for membership.
 //! Correct Raft can fire neither.
 
-use super::masks::{fmt_mask, in_mask, majorities_can_be_disjoint, quorum};
+use super::masks::{fmt_mask, in_mask, majorities_can_be_disjoint};
 use super::{Checkers, Property};
 use crate::config::Micros;
 
@@ -20,9 +20,12 @@ impl Checkers {
             return;
         };
         let index = self.committed.len() as u64;
-        let voters = self.committing_voters(index);
+        let (voters, _) = self.committing_voters(index);
         let mut unguarded = None;
         'candidates: for candidate in 0..self.memory.len() {
+            if self.is_lost(candidate) {
+                continue;
+            }
             // A candidate campaigns in its own configuration: with membership changes that
             // may not be the committing leader's (single-server changes with the own-term
             // commit rule keep every such configuration's majorities overlapping).
@@ -33,7 +36,7 @@ impl Checkers {
             if !in_mask(own, candidate) {
                 continue;
             }
-            let quorum = quorum(own);
+            let quorum = self.quorum_of(candidate, own);
             for log in [&self.memory[candidate], &self.durable[candidate]] {
                 if log.holds(index, prefix) {
                     continue;
@@ -88,10 +91,13 @@ impl Checkers {
         let mut rival = None;
         'candidates: for candidate in (0..self.memory.len()).filter(|&c| c != leader) {
             let own = self.node_voters[candidate];
-            if !in_mask(own, candidate) || !majorities_can_be_disjoint(own, voters) {
+            if self.is_lost(candidate)
+                || !in_mask(own, candidate)
+                || !majorities_can_be_disjoint(own, voters)
+            {
                 continue;
             }
-            let quorum = quorum(own);
+            let quorum = self.quorum_of(candidate, own);
             for log in [&self.memory[candidate], &self.durable[candidate]] {
                 let last = log.last();
                 if last.0 >= term {
@@ -122,7 +128,8 @@ impl Checkers {
 
     /// The votes `candidate`, a voter of `voters`, could win campaigning with a log whose
     /// last entry is `last` (term, index): its own, and every other voter's whose least
-    /// up-to-date log (memory, or disk after a crash) is no newer.
+    /// up-to-date log (memory, or disk after a crash) is no newer, but for nodes lost for
+    /// good.
     pub(super) fn votes_it_could_win(
         &self,
         candidate: usize,
@@ -131,7 +138,7 @@ impl Checkers {
     ) -> usize {
         let could_grant_with = |v: usize| self.memory[v].last().min(self.durable[v].last());
         1 + (0..self.memory.len())
-            .filter(|&v| v != candidate && in_mask(voters, v))
+            .filter(|&v| v != candidate && in_mask(voters, v) && !self.is_lost(v))
             .filter(|&v| could_grant_with(v) <= last)
             .count()
     }

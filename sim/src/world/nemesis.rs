@@ -6,7 +6,7 @@
 //! nemesis would inject it: a partition or a clogged link of the network, a power loss, a
 //! pause, damage to synced data, an armed read error, a leader asked to step down, an
 //! application pausing apply or snapshotting, an operator's membership request
-//! (`operator.rs`). The nemesis never changes a node's memory. The script is drawn up front
+//! (`operator.rs`), a disaster the operator recovers from (`rescue.rs`). The nemesis never changes a node's memory. The script is drawn up front
 //! from the `faults` stream (`crate::faults`) or replayed from a bundle; the decisions taken
 //! at run time come from the `faults/runtime` stream, in the order the faults fire.
 //!
@@ -256,6 +256,7 @@ impl<A: Application> World<A> {
                 self.record(event!(now, None, "fault", what = what));
                 self.start_plan(&steps, crash_leader);
             }
+            Fault::Disaster { rescue_ticks } => self.start_disaster(rescue_ticks),
             Fault::PauseApply { target, for_us } => {
                 let node = self.resolve(target);
                 let host = &mut self.hosts[node];

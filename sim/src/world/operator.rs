@@ -32,6 +32,9 @@ pub(super) struct Operator {
     pub(super) plan: VecDeque<OperatorChange>,
     /// An `OperatorRetry` is in the queue (one polling chain at a time).
     retry_scheduled: bool,
+    /// The disaster recovery in progress or done (`rescue.rs`): at most one per run. While
+    /// it is in progress the tool takes no other membership change.
+    pub(super) disaster: Option<super::rescue::DisasterRecovery>,
 }
 
 /// A membership change an operator asks the leader for.
@@ -244,6 +247,11 @@ impl<A: Application> World<A> {
     /// refusals for now out of the trace (the tool's polling).
     pub(super) fn ask_leader(&mut self, leader: usize, change: OperatorChange, quiet: bool) {
         let now = self.now;
+        if self.disaster_recovery_in_progress() {
+            // The disaster recovery owns the membership until it is done.
+            self.operator.plan.clear();
+            return;
+        }
         let may_be_damaged = self.nemesis.may_be_damaged();
         let Some(raft) = self.hosts[leader].running() else {
             return;

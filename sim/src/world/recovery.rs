@@ -70,6 +70,16 @@ impl<A: Application> World<A> {
         self.schedule(now + down_us, Event::Restart { node, incarnation });
     }
 
+    /// The machine of `node` is lost for good (a disaster: the machine and its disk are
+    /// gone): it loses power and never boots again, and the checkers know it will neither
+    /// campaign nor vote again (see `checkers/rescue.rs`).
+    pub(super) fn lose(&mut self, node: usize) {
+        self.crash(node, Micros::MAX / 4);
+        self.hosts[node].status = Status::Stopped("lost for good".into());
+        self.checks.lost(node);
+        self.record(event!(self.now, Some(node), "lost"));
+    }
+
     /// A crashed node's downtime is over (unless something restarted it meanwhile).
     pub(super) fn on_restart(&mut self, node: usize, incarnation: u64) {
         if self.hosts[node].incarnation == incarnation && self.hosts[node].status == Status::Down {
