@@ -203,6 +203,8 @@ impl Node {
             vote: Some(self.config.id),
         });
         self.leadership = None;
+        // Overrun: a candidate's quorum pause is over (NRG `switchToCandidate`).
+        self.quorum_paused = false;
         self.set_role(Role::Candidate);
         self.set_leader(None);
         self.votes = Some(VoteTally::default());

@@ -15,7 +15,8 @@ impl Node {
     /// - entries that match are kept: a stale or duplicated append never truncates;
     /// - only a real conflict truncates, and only from the first conflicting index;
     /// - commit index = min(leader commit, last index verified by this append);
-    /// - the acknowledgement leaves after the entries are durable.
+    /// - the acknowledgement leaves after the entries are durable, unless the quorum is
+    ///   paused (`overrun.rs`).
     pub(super) fn handle_append_entries(&mut self, request: AppendEntries) {
         let (leader, read_seq) = (request.leader, request.read_seq);
         if self.accept_append_entries(request) && read_seq != 0 {
@@ -100,6 +101,11 @@ impl Node {
         if new_commit > self.commit_index {
             self.commit_index = new_commit;
             self.hand_out_committed();
+        }
+        self.update_quorum_pause();
+        if self.quorum_paused {
+            // Overrun: stored, not acknowledged, until the application catches up.
+            return true;
         }
         let response = self.append_response(true, last_verified);
         if planted!(self, AckBeforeFsync) {

@@ -15,6 +15,7 @@
 //! | `transfer.rs` | leader transfer |
 //! | `snapshot.rs` | compaction, sending and receiving snapshots |
 //! | `membership.rs` | membership changes |
+//! | `overrun.rs` | backlogs past the threshold: leader step-down, follower quorum pause |
 //! | `rescue.rs` | rescue quorum: a lowered quorum for a group that lost its majority |
 //! | `apply.rs` | handing committed entries to the application; pause and resume |
 //! | `outbox.rs` | durability: pending changes become a Persist; attesting messages wait for it |
@@ -51,6 +52,7 @@ mod follower;
 mod leader;
 mod membership;
 mod outbox;
+mod overrun;
 mod read_index;
 mod recovery;
 mod replication;
@@ -176,6 +178,9 @@ pub struct Node {
     received_snapshot_index: u64,
     /// [`Node::rescue_quorum`]: the lowered quorum this node counts with, while it lasts.
     rescue: Option<Rescue>,
+    /// NRG `quorumPaused`: a follower with too large an unapplied backlog acknowledges
+    /// nothing (`overrun.rs`). Never set while leading.
+    quorum_paused: bool,
 }
 
 impl Node {
@@ -224,6 +229,7 @@ impl Node {
             snapshot_to_apply: None,
             received_snapshot_index: 0,
             rescue: None,
+            quorum_paused: false,
             #[cfg(feature = "planted-bugs")]
             planted: None,
             config,
@@ -426,7 +432,7 @@ impl Node {
         self.expire_rescue();
         match self.role {
             Role::Leader => {
-                if self.check_quorum_at_window_end() {
+                if self.check_quorum_at_window_end() || self.step_down_if_overrun() {
                     return self.finish_into(out);
                 }
                 self.expire_transfer();

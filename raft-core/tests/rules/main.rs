@@ -11,6 +11,7 @@ mod election;
 mod flow_control;
 mod membership;
 mod observers;
+mod overrun;
 mod pause;
 mod prevote;
 mod processed;

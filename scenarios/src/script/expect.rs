@@ -76,6 +76,16 @@ impl<A: Application> Script<A> {
                 "true".into(),
                 n.is_ready_leader().to_string(),
             ),
+            "quorum-paused" => eq(
+                "quorum paused",
+                "true".into(),
+                n.is_quorum_paused().to_string(),
+            ),
+            "quorum-unpaused" => eq(
+                "quorum paused",
+                "false".into(),
+                n.is_quorum_paused().to_string(),
+            ),
             "paused" => eq("paused", "true".into(), n.is_paused().to_string()),
             "unpaused" => eq("paused", "false".into(), n.is_paused().to_string()),
             "current" => eq("current", "true".into(), n.health().current.to_string()),
