@@ -298,6 +298,16 @@ pub struct SimConfig {
     /// The stream's configuration and workload (when `state_machine` is the stream).
     #[serde(default)]
     pub stream: StreamSetup,
+    /// The nodes' overrun threshold (`raft_core::Config::max_uncommitted_entries`, NRG's
+    /// 100,000 by default): small ones make overrun leaders step down and overrun
+    /// followers pause their quorum. Absent in bundles written before overrun was in the
+    /// mix.
+    #[serde(default = "default_overrun_threshold")]
+    pub overrun_threshold: u64,
+}
+
+fn default_overrun_threshold() -> u64 {
+    raft_core::Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES
 }
 
 impl SimConfig {
@@ -397,6 +407,14 @@ impl SimConfig {
             StateMachine::Kv
         };
         let stream = StreamSetup::draw(&mut app_rng);
+        // From a stream of its own, so adding overrun left every other draw as it was: about
+        // one seed in five has a threshold low enough to be reached.
+        let mut overrun_rng = Stream::new(seed, "config/overrun");
+        let overrun_threshold = if overrun_rng.below(5) == 0 {
+            overrun_rng.between(2, 32)
+        } else {
+            default_overrun_threshold()
+        };
         SimConfig {
             state_machine,
             stream,
@@ -415,6 +433,7 @@ impl SimConfig {
             workload,
             chaos_us: 10_000_000,
             liveness_timeouts: 20,
+            overrun_threshold,
         }
     }
 
@@ -692,7 +711,7 @@ impl SimConfig {
             max_entries_per_message: self.max_entries_per_message,
             max_inflight_messages: self.max_inflight_messages,
             max_bytes_per_message: raft_core::Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
-            max_uncommitted_entries: raft_core::Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES,
+            max_uncommitted_entries: self.overrun_threshold,
             pre_vote: true,
             check_quorum: true,
         }

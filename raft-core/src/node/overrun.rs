@@ -10,7 +10,7 @@
 //! - A follower whose application is more than the threshold behind its commit index
 //!   pauses its quorum: it still stores what the leader sends, but acknowledges nothing, so
 //!   it neither counts toward commits it could not apply soon nor invites more entries. It
-//!   resumes once its backlog drained below a tenth of the threshold. A candidacy clears the
+//!   resumes once its backlog drained to a tenth of the threshold. A candidacy clears the
 //!   pause. (NRG also cancels its catch-up; here a leader's replication to a silent follower
 //!   waits at its in-flight window, which is the same effect.)
 
@@ -23,13 +23,18 @@ impl Node {
         self.commit_index.saturating_sub(self.applied_index)
     }
 
-    /// Rule (leader overrun): at a tick, a leader whose uncommitted backlog reached the
+    /// Rule (leader overrun): at a tick, a leader whose own uncommitted proposals reached the
     /// threshold or whose unapplied backlog passed it steps down in its term. Returns true
     /// when it stepped down.
     pub(super) fn step_down_if_overrun(&mut self) -> bool {
+        let Some(noop_index) = self.leadership.as_ref().map(|l| l.noop_index) else {
+            return false;
+        };
         let limit = self.config.max_uncommitted_entries;
-        let uncommitted = self.log.last_index() - self.commit_index;
-        if self.role != Role::Leader || (uncommitted < limit && self.unapplied() <= limit) {
+        // Only this leadership's own proposals count: a leader that restarted re-learns its
+        // commit index, and the entries it inherited commit with its no-op.
+        let uncommitted = self.log.last_index() - self.commit_index.max(noop_index);
+        if uncommitted < limit && self.unapplied() <= limit {
             return false;
         }
         self.become_follower_in_term();
@@ -37,7 +42,8 @@ impl Node {
     }
 
     /// Rule (quorum pause): a follower pauses its acknowledgements once its unapplied backlog
-    /// passes the threshold, and resumes once it is below a tenth of it. Evaluated whenever
+    /// passes the threshold, and resumes once it is down to a tenth of it (rounded down: an
+    /// empty backlog always resumes). Evaluated whenever
     /// the commit or applied index moves.
     pub(super) fn update_quorum_pause(&mut self) {
         let limit = self.config.max_uncommitted_entries;
@@ -45,7 +51,7 @@ impl Node {
             self.quorum_paused = false;
         } else if self.unapplied() > limit {
             self.quorum_paused = true;
-        } else if self.unapplied() < limit / 10 {
+        } else if self.unapplied() <= limit / 10 {
             self.quorum_paused = false;
         }
     }

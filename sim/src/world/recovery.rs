@@ -102,7 +102,7 @@ impl<A: Application> World<A> {
             max_entries_per_message: c.max_entries_per_message,
             max_inflight_messages: c.max_inflight_messages,
             max_bytes_per_message: Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
-            max_uncommitted_entries: Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES,
+            max_uncommitted_entries: c.overrun_threshold,
             pre_vote: true,
             check_quorum: true,
         };

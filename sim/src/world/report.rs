@@ -47,6 +47,12 @@ pub struct Stats {
     /// WAL rewrites without the records a local snapshot covers.
     #[serde(default)]
     pub wal_compactions: u64,
+    /// Leaders that stepped down at a tick with a backlog past the overrun threshold.
+    #[serde(default)]
+    pub overrun_step_downs: u64,
+    /// Ticks of followers whose quorum was paused by an overrun.
+    #[serde(default)]
+    pub quorum_paused_ticks: u64,
 }
 
 impl Stats {
