@@ -172,3 +172,22 @@ pub(super) fn pausing_quorum_cancels_catchup(s: &mut Script) {
     s.expect(0, "match=n1:15");
     s.expect(1, "applied=15 quorum-unpaused");
 }
+
+pub(super) fn health_check_wait_for_double_catchup(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.crash(2);
+    s.propose(0, "a");
+    s.settle();
+    s.restart(2);
+    s.expect(2, "unhealthy");
+    // A first round of catching up, then new entries overtake it.
+    s.run_ticks(1);
+    s.isolate(2);
+    s.propose(0, "b");
+    s.propose(0, "c");
+    s.settle();
+    s.heal();
+    s.expect(2, "unhealthy");
+    s.run_ticks(3);
+    s.expect(2, "healthy current applied=4 kv=abc");
+}
