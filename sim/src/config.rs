@@ -173,6 +173,12 @@ pub struct Workload {
     pub max_attempts: u32,
     /// Gets are served through ReadIndex (a heartbeat round) instead of through the log.
     pub read_index_gets: bool,
+    /// A follower that knows a leader forwards a client's request to it (NRG
+    /// `ForwardProposal`) instead of redirecting the client, and answers once it applies the
+    /// entry (key-value store only: its sessions let any copy of an entry answer). Absent in
+    /// bundles written before forwarding was in the mix.
+    #[serde(default)]
+    pub forward_requests: bool,
 }
 
 /// The state machine the hosts run on top of Raft.
@@ -397,6 +403,7 @@ impl SimConfig {
             attempt_timeout_us: 400_000,
             max_attempts: *rng.pick(&[8u32, 30]),
             read_index_gets: rng.below(3) != 0,
+            forward_requests: false,
         };
         // From a stream of its own, so that adding the stream left every other draw as it
         // was: about one seed in four runs the stream.
@@ -407,6 +414,11 @@ impl SimConfig {
             StateMachine::Kv
         };
         let stream = StreamSetup::draw(&mut app_rng);
+        // From a stream of its own, so adding forwarding left every other draw as it was:
+        // about one key-value seed in three forwards requests.
+        let mut workload = workload;
+        workload.forward_requests = state_machine == StateMachine::Kv
+            && Stream::new(seed, "config/forwarding").below(3) == 0;
         // From a stream of its own, so adding overrun left every other draw as it was: about
         // one seed in five has a threshold low enough to be reached.
         let mut overrun_rng = Stream::new(seed, "config/overrun");
