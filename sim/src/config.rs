@@ -423,7 +423,7 @@ impl SimConfig {
         // one seed in five has a threshold low enough to be reached.
         let mut overrun_rng = Stream::new(seed, "config/overrun");
         let overrun_threshold = if overrun_rng.below(5) == 0 {
-            overrun_rng.between(2, 32)
+            overrun_rng.between(16, 64)
         } else {
             default_overrun_threshold()
         };

@@ -46,7 +46,7 @@ fn leader_below_the_threshold_keeps_leading() {
 }
 
 #[test]
-fn leader_whose_unapplied_backlog_passed_the_threshold_steps_down_at_its_next_tick() {
+fn leader_whose_unconsumed_commits_passed_the_threshold_steps_down_at_its_next_tick() {
     let mut node = ready_leader_with(with_threshold(THREE, 1), 2, &[]);
     node.applied(1).expect("handed out");
     for (index, value) in [(2, "a"), (3, "b")] {
@@ -65,7 +65,7 @@ fn leader_whose_unapplied_backlog_passed_the_threshold_steps_down_at_its_next_ti
 // ----- the follower ---------------------------------------------------------------------------
 
 #[test]
-fn follower_whose_unapplied_backlog_passed_the_threshold_stores_but_does_not_acknowledge() {
+fn follower_whose_unconsumed_commits_passed_the_threshold_stores_but_does_not_acknowledge() {
     let mut node = follower_with_threshold_10();
     let entries = log(&[2; 12]);
 
@@ -102,15 +102,14 @@ fn paused_follower_acknowledges_again_once_its_backlog_drained_to_a_tenth() {
 
 #[test]
 fn candidacy_clears_the_quorum_pause() {
-    // The application consumed every commit (so the node may campaign) but holds them
-    // back unapplied (a batch), past the threshold; then the leader goes quiet.
+    // A quorum-paused follower cannot campaign by its timer (its commits are not consumed),
+    // but a leader transfer's TimeoutNow makes it a candidate.
     let mut node = follower_with_threshold_10();
     node.receive(n(2), twelve_committed());
     node.persisted(PersistId(1)).expect("issued");
-    node.processed(12, 0).expect("handed out");
     assert!(node.is_quorum_paused());
 
-    node.campaign();
+    node.receive(n(2), timeout_now(2, 2));
     assert_eq!(node.role(), Role::Candidate);
     assert!(!node.is_quorum_paused());
 }

@@ -12,6 +12,9 @@ impl Checkers {
     /// were its voters, and `node` is that leader (whose rescued quorum, if the checkers
     /// count one in effect, is what the commit needed).
     pub fn on_leader_commit(&mut self, node: usize, index: u64, voters: u64) {
+        if self.roles[node].1 < self.rescues.given_up_in_term {
+            return; // its commits past what the rescue kept were given up
+        }
         let rescued = self.rescued_quorum(node);
         match self.leader_commits.back_mut() {
             Some(last) if index <= last.index => {}

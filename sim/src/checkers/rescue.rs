@@ -63,6 +63,10 @@ pub(super) struct Rescues {
     pub(super) given_up: Vec<GivenUp>,
     /// Terms a node lost for good led and another node won again.
     reused_terms: Vec<u64>,
+    /// The latest term in which a rescued win gave up committed entries: a leader of an
+    /// earlier term (cut off from the survivors that were rescued) reports a commit index
+    /// that covers what was given up, and counts for nothing.
+    pub(super) given_up_in_term: u64,
 }
 
 impl Rescues {
@@ -135,6 +139,7 @@ impl Checkers {
         kept: u64,
         owed: u64,
     ) {
+        self.rescues.given_up_in_term = self.rescues.given_up_in_term.max(term);
         self.rescues.given_up.push(GivenUp {
             time: now,
             node,

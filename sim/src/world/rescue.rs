@@ -53,7 +53,8 @@ impl<A: Application> World<A> {
 
     /// The disaster strikes: a majority of the voters (as the current leader, or else the
     /// running node with the most up-to-date log, sees them) is lost for good, keeping between one and as many
-    /// survivors as leave the rest a majority. Only running, never-damaged voters survive.
+    /// survivors as leave the rest a majority. Only running, never-damaged voters with a
+    /// non-empty log survive (a rescue is refused to an empty log).
     pub(super) fn start_disaster(&mut self, rescue_ticks: u32) {
         let now = self.now;
         if self.operator.disaster.is_some() {
@@ -81,11 +82,18 @@ impl<A: Application> World<A> {
             .iter()
             .copied()
             .filter(|&v| self.hosts[v].status == Status::Up && damaged & (1 << v) == 0)
+            // A rescue needs a log to carry on (an empty one is refused).
+            .filter(|&v| {
+                self.hosts[v]
+                    .node
+                    .as_ref()
+                    .is_some_and(|r| r.last_index() > 0)
+            })
             .collect();
         let most = voters.len() - (voters.len() / 2 + 1);
         if most == 0 || candidates.is_empty() {
             let what = format!(
-                "disaster skipped: {} voters, {} running and undamaged",
+                "disaster skipped: {} voters, {} running, undamaged and with a log",
                 voters.len(),
                 candidates.len()
             );
