@@ -188,14 +188,18 @@ impl Bundle {
 
     /// Runs the bundle's configuration with its explicit fault script and workload.
     pub fn run(&self, keep_trace: bool) -> RunReport {
-        let options = RunOptions {
+        crate::run(self.config.clone(), &self.run_options(keep_trace))
+    }
+
+    /// The options that replay this bundle: its script, workload and planted bug.
+    pub fn run_options(&self, keep_trace: bool) -> RunOptions {
+        RunOptions {
             keep_trace,
             script: Some(self.script.clone()),
             workload: Some(self.workload.clone()),
             planted_bug: self.planted_bug.clone(),
             ..RunOptions::default()
-        };
-        crate::run(self.config.clone(), &options)
+        }
     }
 
     /// Re-runs the bundle and compares with what it recorded.

@@ -19,6 +19,7 @@ pub mod faults;
 pub mod history;
 pub mod linearizability;
 pub mod network;
+pub mod perturbation;
 pub mod rng;
 pub mod trace;
 pub mod views;

@@ -95,6 +95,8 @@ pub struct Network {
     pub drop_ppm: Ppm,
     pub duplicate_ppm: Ppm,
     rng: Stream,
+    /// [`crate::perturbation::Perturbation::ExtraDraw`]: every decision draws once more first.
+    pub(crate) extra_draw: bool,
 }
 
 impl Network {
@@ -114,6 +116,7 @@ impl Network {
             drop_ppm,
             duplicate_ppm,
             rng,
+            extra_draw: false,
         }
     }
 
@@ -177,6 +180,9 @@ impl Network {
         if !self.is_reachable(from, to) {
             return Fate::Partitioned;
         }
+        if self.extra_draw {
+            self.rng.next_u64();
+        }
         if self.rng.chance(self.drop_ppm) {
             return Fate::Dropped;
         }
@@ -190,6 +196,9 @@ impl Network {
 
     /// A client <-> node hop: latency only (clients sit next to the cluster).
     pub fn client_latency(&mut self) -> Micros {
+        if self.extra_draw {
+            self.rng.next_u64();
+        }
         self.sample_latency()
     }
 

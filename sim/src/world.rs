@@ -38,6 +38,7 @@
 use crate::config::{Micros, SimConfig};
 use crate::disk::Disk;
 use crate::network::Network;
+use crate::perturbation::Perturbation;
 use crate::rng::Stream;
 use crate::trace::{Record, Trace};
 use raft_core::{Action, Node, NodeId, Role};
@@ -104,6 +105,9 @@ pub struct World {
     /// The terms in which some node became leader (`Stats::leaders` counts them).
     leader_terms: BTreeSet<u64>,
 
+    /// A perturbation the run is under (the perturbation test only).
+    perturbation: Option<crate::perturbation::Perturbation>,
+
     /// Scripted mode (`World::scripted`): no automatic ticks, clients or nemesis; sent
     /// messages wait in an inspectable list until the script delivers them.
     scripted: Option<Box<scripted::ScriptState>>,
@@ -137,13 +141,14 @@ impl World {
                 )
             })
             .collect();
-        let network = Network::new(
+        let mut network = Network::new(
             n,
             config.latency.clone(),
             config.faults.drop_ppm,
             config.faults.duplicate_ppm,
             Stream::new(config.seed, "network"),
         );
+        network.extra_draw = options.perturbation == Some(Perturbation::ExtraDraw);
         let clients = Clients::new(&config, options.workload.as_ref());
         assert!(
             cfg!(feature = "planted-bugs") || options.planted_bug.is_none(),
@@ -174,6 +179,7 @@ impl World {
             stats: Stats::default(),
             leader_terms: BTreeSet::new(),
             scripted: None,
+            perturbation: options.perturbation,
             config,
         }
     }
@@ -181,6 +187,12 @@ impl World {
     #[inline]
     fn schedule(&mut self, at: Micros, event: Event) {
         self.queue.schedule(at, event);
+    }
+
+    /// Whether the run is under `perturbation` (the perturbation test).
+    #[inline]
+    fn perturbed(&self, perturbation: Perturbation) -> bool {
+        self.perturbation == Some(perturbation)
     }
 
     #[inline]

@@ -124,6 +124,9 @@ impl World {
     /// Each client wakes after a first think time.
     pub(super) fn start_clients(&mut self) {
         for client in 0..self.clients.list.len() {
+            if self.perturbed(crate::perturbation::Perturbation::ExtraDraw) {
+                self.clients.rng.next_u64();
+            }
             let think = self
                 .clients
                 .rng
@@ -154,6 +157,9 @@ impl World {
                 None => return,
             }
         } else {
+            if self.perturbation == Some(crate::perturbation::Perturbation::ExtraDraw) {
+                self.clients.rng.next_u64();
+            }
             let op = draw_op(&mut self.clients.rng, w, c, seq);
             let think_us = self.clients.next_think[client];
             self.clients.recorded[client].push(ScriptedOp {
@@ -329,6 +335,9 @@ impl World {
         if probe {
             self.probe_completed(&outcome);
             return;
+        }
+        if self.perturbed(crate::perturbation::Perturbation::ExtraDraw) {
+            self.clients.rng.next_u64();
         }
         let think = self.clients.rng.between(
             self.config.workload.think_min_us,

@@ -78,7 +78,11 @@ impl World {
     /// The next slot of a node's sequential I/O queue.
     fn io_slot(&mut self, node: usize) -> IoSlot {
         let now = self.now;
+        let extra_draw = self.perturbed(crate::perturbation::Perturbation::ExtraDraw);
         let host = &mut self.hosts[node];
+        if extra_draw {
+            host.disk_rng.next_u64();
+        }
         let mut latency = host
             .disk_rng
             .between(self.config.fsync_min_us, self.config.fsync_max_us);

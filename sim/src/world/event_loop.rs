@@ -64,6 +64,7 @@ impl World {
                 message,
                 departs,
             } => self.deliver(from, to, message, departs),
+            Event::Ping { from, to } => self.on_ping(from, to),
             Event::Rename {
                 node,
                 incarnation,

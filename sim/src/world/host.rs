@@ -161,6 +161,9 @@ impl World {
         let now = self.now;
         self.checks
             .before_actions(now, node, self.hosts[node].node.as_ref(), &actions);
+        if self.perturbed(crate::perturbation::Perturbation::ReorderedSends) {
+            reorder_sends(&mut actions);
+        }
         for action in actions.drain(..) {
             match action {
                 Action::Persist {
@@ -229,5 +232,17 @@ impl World {
         if actions.capacity() > self.spare_actions.capacity() {
             self.spare_actions = actions;
         }
+    }
+}
+
+/// [`crate::perturbation::Perturbation::ReorderedSends`]: each run of consecutive sends leaves
+/// in descending order of the receiver; a stable sort keeps each receiver's own order.
+fn reorder_sends(actions: &mut [Action]) {
+    let receiver = |a: &Action| match a {
+        Action::Send { to, .. } => Some(std::cmp::Reverse(*to)),
+        _ => None,
+    };
+    for run in actions.chunk_by_mut(|a, b| receiver(a).is_some() && receiver(b).is_some()) {
+        run.sort_by_key(receiver);
     }
 }

@@ -160,6 +160,9 @@ impl World {
                 }
             }
             Fault::Corrupt { node, then_crash } => {
+                if self.perturbed(crate::perturbation::Perturbation::ExtraDraw) {
+                    self.nemesis.rng.next_u64();
+                }
                 let host = &mut self.hosts[node];
                 let what = host.disk.corrupt_synced(&mut self.nemesis.rng);
                 let what = what.unwrap_or_else(|| "nothing synced yet".into());
@@ -312,6 +315,9 @@ impl World {
     /// one network latency (with the messages that had not left it yet).
     pub(super) fn crash_leader_soon(&mut self, leader: usize) {
         let now = self.now;
+        if self.perturbed(crate::perturbation::Perturbation::ExtraDraw) {
+            self.nemesis.rng.next_u64();
+        }
         let after = self.nemesis.rng.between(0, self.config.latency.min_us);
         let down_us = self
             .nemesis

@@ -264,7 +264,9 @@ impl World {
             MembershipChange::AddObserver(_) => {}
         }
         let undamaged = (next & !may_be_damaged).count_ones();
-        let outcome = if undamaged * 2 <= next.count_ones() {
+        let adds = matches!(proposal.change, MembershipChange::AddVoter(_));
+        let outcome = if undamaged * 2 <= next.count_ones() || (adds && next & may_be_damaged != 0)
+        {
             // Not a refusal of the core: the nemesis keeps the cluster able to recover.
             let why = format!(
                 "skipped: the voters would be {} with {} of them possibly damaged",

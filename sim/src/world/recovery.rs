@@ -25,7 +25,10 @@ use raft_core::{Config, Node, Recovered};
 impl Host {
     /// The machine loses power: the node's memory goes, with its I/O in flight, its inbox
     /// and its application's pending requests; the disk keeps what `Disk::crash` leaves.
-    fn power_loss(&mut self, now: Micros, torn_write_ppm: u32) -> CrashEffect {
+    fn power_loss(&mut self, now: Micros, torn_write_ppm: u32, extra_draw: bool) -> CrashEffect {
+        if extra_draw {
+            self.disk_rng.next_u64();
+        }
         let effect = self.disk.crash(&mut self.disk_rng, torn_write_ppm);
         self.node = None;
         self.status = Status::Down;
@@ -46,11 +49,12 @@ impl World {
     pub(super) fn crash(&mut self, node: usize, down_us: Micros) {
         let now = self.now;
         let torn_write_ppm = self.config.faults.torn_write_ppm;
+        let extra_draw = self.perturbed(crate::perturbation::Perturbation::ExtraDraw);
         let host = &mut self.hosts[node];
         if !matches!(host.status, Status::Up | Status::Paused) {
             return;
         }
-        let effect = host.power_loss(now, torn_write_ppm);
+        let effect = host.power_loss(now, torn_write_ppm, extra_draw);
         let incarnation = host.incarnation;
         let unsent = self.take_unsent(node);
         self.checks.crashed(node);

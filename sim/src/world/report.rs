@@ -104,6 +104,9 @@ pub struct RunOptions {
     /// (default true). Off only to measure what the checkers cost (`cargo xtask bench`); it
     /// does not change the trace or the figures, only what is checked.
     pub checkers: bool,
+    /// Change the simulator the way an unrelated code change would (the perturbation test,
+    /// `crate::perturbation`); never set outside it.
+    pub perturbation: Option<crate::perturbation::Perturbation>,
 }
 
 impl Default for RunOptions {
@@ -116,6 +119,7 @@ impl Default for RunOptions {
             planted_bug: None,
             progress_every: 0,
             checkers: true,
+            perturbation: None,
         }
     }
 }

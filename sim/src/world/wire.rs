@@ -20,6 +20,7 @@ use super::{id, World};
 use crate::config::Micros;
 use crate::event;
 use crate::network::Fate;
+use crate::perturbation::Perturbation;
 use crate::trace::{Joined, Lazy, Line, NodeName};
 use raft_core::Message;
 
@@ -44,6 +45,7 @@ impl World {
             self.hold(from, to, message, summary);
             return;
         }
+        let heartbeat = matches!(&message, Message::AppendEntries(ae) if ae.entries.is_empty());
         let summary = Lazy(|out: &mut Line| write_message(&message, out));
         match self.network.fate(from, to, now) {
             Fate::Deliver(delays) => {
@@ -111,7 +113,34 @@ impl World {
                 ));
             }
         }
+        if heartbeat && self.perturbed(Perturbation::ExtraMessage) {
+            self.send_ping(from, to);
+        }
     }
+
+    /// [`Perturbation::ExtraMessage`]: a message of a kind raft-core does not know, through
+    /// the same network as the others.
+    fn send_ping(&mut self, from: usize, to: usize) {
+        let now = self.now;
+        let fate = self.network.fate(from, to, now);
+        let arrive: Vec<Micros> = match &fate {
+            Fate::Deliver(delays) => delays.iter().map(|d| now + d).collect(),
+            Fate::Dropped | Fate::Partitioned => Vec::new(),
+        };
+        self.record(event!(
+            now,
+            Some(from),
+            "ping",
+            to = NodeName(to),
+            arrive = Joined(&arrive)
+        ));
+        for at in arrive {
+            self.schedule(at, Event::Ping { from, to });
+        }
+    }
+
+    /// A [`Perturbation::ExtraMessage`] ping arrives: the host ignores it.
+    pub(super) fn on_ping(&mut self, _from: usize, _to: usize) {}
 
     /// A queued delivery is due: the receiver gets the message if it left the sender and the
     /// receiver is running.
