@@ -26,7 +26,7 @@ mod durability;
 mod election;
 mod guards;
 mod log;
-mod masks;
+pub(crate) mod masks;
 mod prefix_log;
 #[cfg(test)]
 mod tests;

@@ -84,6 +84,9 @@ pub struct World {
     // The cluster.
     hosts: Vec<Host>,
     network: Network,
+    /// The chance that an fsync is slow: the configuration's until the faults stop
+    /// (`liveness.rs`), then none.
+    slow_fsync_ppm: crate::rng::Ppm,
     /// An empty action buffer for the next `*_into` call on a node ([`World::execute`] hands
     /// it back drained), so stepping a node allocates no `Vec` of actions.
     spare_actions: Vec<Action>,
@@ -163,6 +166,7 @@ impl World {
             queue: EventQueue::default(),
             hosts,
             network,
+            slow_fsync_ppm: config.faults.slow_fsync_ppm,
             spare_actions: Vec::new(),
             #[cfg(feature = "planted-bugs")]
             planted: options.planted_bug.as_deref().map(|name| {

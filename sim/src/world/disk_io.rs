@@ -4,7 +4,7 @@
 //!
 //! Architecture invariant: a node's persists complete in the order they were submitted, one
 //! after another (each takes a drawn fsync latency from the node's `disk/n<i>` stream, slow
-//! fsyncs included), and `persisted` is reported only once the write is synced: the
+//! fsyncs included until the faults stop), and `persisted` is reported only once the write is synced: the
 //! durability contract raft-core's "durable before attested" rests on. WAL bytes are
 //! appended (unsynced) at submission and synced at completion; the term/vote, peer-state and
 //! snapshot files are replaced atomically, renamed halfway through the write, so a power
@@ -86,16 +86,22 @@ impl World {
         let mut latency = host
             .disk_rng
             .between(self.config.fsync_min_us, self.config.fsync_max_us);
-        if host.disk_rng.chance(self.config.faults.slow_fsync_ppm) {
-            latency += host
+        let mut slow_by = None;
+        if host.disk_rng.chance(self.slow_fsync_ppm) {
+            let extra = host
                 .disk_rng
                 .between(0, self.config.faults.slow_fsync_max_us);
-            self.stats.slow_fsyncs += 1;
-            self.stats.fault("slow-fsync");
+            latency += extra;
+            slow_by = Some(extra);
         }
         let start = host.io_busy_until.max(now);
         let done_at = start + latency;
         host.io_busy_until = done_at;
+        if let Some(extra) = slow_by {
+            self.stats.slow_fsyncs += 1;
+            self.stats.fault("slow-fsync");
+            self.record(event!(now, Some(node), "slow-fsync", extra_us = extra));
+        }
         IoSlot {
             start,
             latency,

