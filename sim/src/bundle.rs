@@ -1,19 +1,26 @@
 //! A failure is a bundle: one JSON file with everything needed to re-run it without the seed's
-//! randomness for the parts that matter — the drawn configuration, the explicit fault script
-//! and the explicit client workload — plus the violation, the trace hash and the repro command.
-//! Replaying from the script survives code changes that reshuffle random streams; shrinking
-//! edits the script.
+//! randomness — the drawn configuration, the explicit fault script, the explicit client
+//! workload and every decision the run made while it ran (`crate::decisions`: each message's
+//! fate, each fsync's latency, ...) — plus the violation, the trace hash, the repro command
+//! and, for a regression fixture, the planted bug it guards. A replay takes the recorded
+//! decisions wherever their keys still match and draws only what is new, so it survives code
+//! changes that add, remove or reorder random draws, messages or sends (ARCHITECTURE.md,
+//! "Replay across code changes"); shrinking edits the script and keeps the decisions of the
+//! smaller run.
 
 use crate::checkers::{Property, Violation};
 use crate::config::{Micros, SimConfig};
+use crate::decisions::Decision;
 use crate::faults::{Fault, ScriptedFault, Target};
 use crate::world::{RunOptions, RunReport, WorkloadScript};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
-/// The bundle format version written by this code.
-pub const FORMAT: u32 = 1;
+/// The bundle format version written by this code. Format 2 added the run-time decisions
+/// (`decisions`) and the planted bug a fixture guards (`guards`); format 1 bundles are read
+/// with neither (every decision is drawn afresh: the replay may differ from the run).
+pub const FORMAT: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bundle {
@@ -33,6 +40,15 @@ pub struct Bundle {
     /// The planted bug the run had (the bug hunt), if any.
     #[serde(default)]
     pub planted_bug: Option<String>,
+    /// A regression fixture: the planted bug (`raft_core::planted`) whose violation this
+    /// bundle shows. With it planted the replay must fail the recorded property; with the
+    /// correct core it must pass (`sim/tests/regressions.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guards: Option<String>,
+    /// Every decision the run made while it ran, one line each, in the order made
+    /// (`crate::decisions`). Empty in format 1.
+    #[serde(default)]
+    pub decisions: Vec<Decision>,
 }
 
 /// How big a failing run is: what shrinking makes smaller.
@@ -86,7 +102,9 @@ impl fmt::Display for BundleError {
             BundleError::Format { path, found } => {
                 write!(
                     f,
-                    "{path}: bundle format {found}, this build reads format {FORMAT}"
+                    "{path}: bundle format {found}, this build reads formats 1 to {FORMAT}; \
+                     re-record the failure with this build (run its seed with `cargo xtask sim`, \
+                     or hunt it again with `cargo xtask hunt`, then `cargo xtask shrink`)"
                 )
             }
             BundleError::Invalid { path, reason } => write!(f, "{path}: {reason}"),
@@ -126,6 +144,22 @@ impl Bundle {
             repro,
             note: String::new(),
             planted_bug: report.planted_bug.clone(),
+            guards: None,
+            decisions: report.decisions.clone(),
+        })
+    }
+
+    /// Why a replay of this bundle may differ from the run it recorded, when its format
+    /// predates recorded decisions.
+    pub fn format_caveat(&self) -> Option<String> {
+        (self.format < 2).then(|| {
+            format!(
+                "bundle format {} recorded no run-time decisions: each is drawn afresh, so the \
+                 replay may differ from the recorded run; re-record it with this build to keep it \
+                 (run its seed with `cargo xtask sim`, or hunt it again with `cargo xtask hunt`, \
+                 then `cargo xtask shrink`)",
+                self.format
+            )
         })
     }
 
@@ -148,7 +182,7 @@ impl Bundle {
             path: name.clone(),
             error,
         })?;
-        if bundle.format != FORMAT {
+        if bundle.format == 0 || bundle.format > FORMAT {
             return Err(BundleError::Format {
                 path: name,
                 found: bundle.format,
@@ -197,6 +231,7 @@ impl Bundle {
             keep_trace,
             script: Some(self.script.clone()),
             workload: Some(self.workload.clone()),
+            decisions: Some(self.decisions.clone()),
             planted_bug: self.planted_bug.clone(),
             ..RunOptions::default()
         }
@@ -253,6 +288,9 @@ pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle 
             *best = candidate;
             best.violation = report.violation.expect("a failing report");
             best.trace_hash = format!("{:016x}", report.trace_hash);
+            // The smaller run's own decisions: what it took from the recording and what it
+            // drew, so the shrunk bundle replays exactly and carries nothing it did not use.
+            best.decisions = report.decisions;
             progress(&ShrinkStep {
                 what: what.to_string(),
                 size: best.size(),

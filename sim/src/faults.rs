@@ -1,6 +1,7 @@
 //! The nemesis: the explicit fault script of a run. The script is drawn from the `faults`
 //! stream before the run starts, so it can be printed, saved in a bundle, edited and replayed.
-//! Per-message decisions (drop, duplicate, latency) belong to the network stream instead.
+//! Decisions taken while the run runs (a message's fate, what a corruption damages) are the
+//! run's decisions (`crate::decisions`), not the script's.
 
 use crate::config::{Micros, SimConfig};
 use crate::network::Topology;
@@ -271,7 +272,9 @@ pub struct ScriptedFault {
     pub fault: Fault,
 }
 
-/// Draws the fault script of a run from the `faults` stream.
+/// Draws the fault script of a run. Each slot of the script (one nemesis action and the
+/// gap before the next) draws from a stream of its own (`faults`, keyed by the slot's
+/// number), so a draw added to one kind of fault leaves the other slots as they were.
 ///
 /// Disk corruption is the one fault Raft cannot mask by itself (until protocol-aware repair
 /// exists a damaged node stops for good), so the script damages at most a minority of nodes:
@@ -284,13 +287,15 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
         return script;
     }
     let n = config.nodes;
-    let mut rng = Stream::new(config.seed, "faults");
     // A minority of the voters the cluster starts with (spare nodes are outside it).
     let tolerated = (n - faults.spare_nodes - 1) / 2;
     let mut damaged: Vec<usize> = Vec::new();
     let interval = faults.nemesis_interval_us;
-    let mut at = rng.between(interval / 2, interval * 3 / 2);
+    let mut at = Stream::new(config.seed, "faults/start").between(interval / 2, interval * 3 / 2);
+    let mut slot = 0;
     while at < config.chaos_us {
+        let mut rng = Stream::keyed(config.seed, "faults", &[slot]);
+        slot += 1;
         let mut pick = rng.between(0, u64::from(total) - 1) as u32;
         let mut choose = |weight: u32| {
             if pick < weight {

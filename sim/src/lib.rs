@@ -14,6 +14,7 @@
 pub mod bundle;
 pub mod checkers;
 pub mod config;
+pub mod decisions;
 pub mod disk;
 pub mod faults;
 pub mod history;

@@ -29,17 +29,19 @@
 //! liveness state. The policy rooms act on the cluster only through its inputs (crash,
 //! pause, partition, propose, step down, ...), as an outside nemesis or operator would.
 //!
-//! Architecture invariant: the order of events and random draws is behaviour. Each room
-//! draws from its own named stream (`disk/n<i>`, `network`, `faults/runtime`, `workload`,
-//! `clock-drift`), and the order in which a room schedules events (their sequence numbers)
-//! decides which of two events at the same virtual time runs first. Moving code between
-//! rooms must keep both orders, which the pinned trace hashes check.
+//! Architecture invariant: every random decision taken while the run runs goes through
+//! `World::decisions` (`crate::decisions`), keyed by what it is about (a message's identity,
+//! a node life's persist id, ...), never by its position in a stream; so the order in which
+//! rooms draw is not behaviour, and a replay takes the recorded decisions. The order in
+//! which a room schedules events (their sequence numbers) still decides which of two events
+//! at the same virtual time runs first: moving code between rooms must keep it, which the
+//! pinned trace hashes check.
 
 use crate::config::{Micros, SimConfig};
+use crate::decisions::{Decisions, Key};
 use crate::disk::Disk;
 use crate::network::Network;
 use crate::perturbation::Perturbation;
-use crate::rng::Stream;
 use crate::trace::{Record, Trace};
 use raft_core::{Action, Node, NodeId, Role};
 use std::collections::BTreeSet;
@@ -108,6 +110,9 @@ pub struct World {
     /// The terms in which some node became leader (`Stats::leaders` counts them).
     leader_terms: BTreeSet<u64>,
 
+    /// Every random decision of the run, drawn by its key or replayed from a bundle, and
+    /// recorded for the bundle (`crate::decisions`).
+    decisions: Decisions,
     /// A perturbation the run is under (the perturbation test only).
     perturbation: Option<crate::perturbation::Perturbation>,
 
@@ -130,28 +135,28 @@ fn voters_mask(raft: &Node) -> u64 {
 impl World {
     pub fn new(config: SimConfig, options: &RunOptions) -> World {
         let n = config.nodes;
-        let mut drift_rng = Stream::new(config.seed, "clock-drift");
+        let mut decisions = Decisions::new(
+            config.seed,
+            options.decisions.as_deref().unwrap_or_default(),
+            options.perturbation == Some(Perturbation::ExtraDraw),
+        );
         let hosts = (0..n)
             .map(|i| {
-                let drift = config.faults.clock_drift_ppm as u64;
-                let offset = drift_rng.between(0, 2 * drift) as i64 - drift as i64;
+                let drift = i64::from(config.faults.clock_drift_ppm);
+                let key = Key::ClockDrift { node: i as u8 };
+                let offset =
+                    decisions.drift_ppm(key, |rng| rng.between(0, 2 * drift as u64) as i64 - drift);
                 let tick_us =
                     (config.tick_us as i64 * (1_000_000 + offset) / 1_000_000).max(1) as Micros;
-                Host::new(
-                    Disk::default(),
-                    Stream::new(config.seed, &format!("disk/n{i}")),
-                    tick_us,
-                )
+                Host::new(Disk::default(), tick_us)
             })
             .collect();
-        let mut network = Network::new(
+        let network = Network::new(
             n,
             config.latency.clone(),
             config.faults.drop_ppm,
             config.faults.duplicate_ppm,
-            Stream::new(config.seed, "network"),
         );
-        network.extra_draw = options.perturbation == Some(Perturbation::ExtraDraw);
         let clients = Clients::new(&config, options.workload.as_ref());
         assert!(
             cfg!(feature = "planted-bugs") || options.planted_bug.is_none(),
@@ -183,6 +188,7 @@ impl World {
             stats: Stats::default(),
             leader_terms: BTreeSet::new(),
             scripted: None,
+            decisions,
             perturbation: options.perturbation,
             config,
         }

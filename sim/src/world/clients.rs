@@ -3,10 +3,10 @@
 //! invocation and completion in the history the linearizability check reads.
 //!
 //! Architecture invariant: a client talks to the cluster only through requests to a node
-//! and the replies it gets back (`service.rs`), one client-network hop each way. Its
-//! operations come from the `workload` stream (and are recorded, so that a bundle replays
-//! them), or from a replayed workload; the order of those draws is the order in which
-//! operations complete. An operation that timed out on its last attempt is recorded as
+//! and the replies it gets back (`service.rs`), one client-network hop each way (a decision
+//! keyed by the operation, its attempt and the way it goes). Its operations and think times
+//! are drawn from generators keyed by the client and the operation's sequence number (and
+//! recorded, so that a bundle replays them), or come from a replayed workload. An operation that timed out on its last attempt is recorded as
 //! unknown, not failed: it may still take effect. No new operation starts once the liveness
 //! phase has begun, except the liveness probe's (`liveness.rs`).
 
@@ -14,6 +14,7 @@ use super::events::Event;
 use super::trace_text::{fmt_op, fmt_outcome};
 use super::World;
 use crate::config::{Micros, SimConfig};
+use crate::decisions::{Key, Leg};
 use crate::event;
 use crate::history::{History, Outcome};
 use crate::kv::{Command, KvOp, KvResult};
@@ -43,8 +44,9 @@ pub(super) enum Reply {
 pub(super) struct Clients {
     /// The workload's clients, then the liveness probe once the faults stop.
     pub(super) list: Vec<Client>,
-    /// The `workload` stream: operations and think times.
-    rng: Stream,
+    /// The run's seed: each operation and think time draws from a generator of its own,
+    /// keyed by the client and the operation's sequence number (`World::workload_draws`).
+    seed: u64,
     /// Replaying an explicit workload: each client's remaining operations.
     replay: Option<Vec<VecDeque<ScriptedOp>>>,
     /// What the clients did, recorded for the bundle.
@@ -106,7 +108,7 @@ impl Clients {
             list: (0..config.workload.clients)
                 .map(|c| Client::new(c, c % n, false))
                 .collect(),
-            rng: Stream::new(config.seed, "workload"),
+            seed: config.seed,
             replay: replay.map(|w| w.iter().map(|ops| ops.iter().cloned().collect()).collect()),
             recorded: vec![Vec::new(); config.workload.clients],
             next_think: vec![0; config.workload.clients],
@@ -124,12 +126,8 @@ impl World {
     /// Each client wakes after a first think time.
     pub(super) fn start_clients(&mut self) {
         for client in 0..self.clients.list.len() {
-            if self.perturbed(crate::perturbation::Perturbation::ExtraDraw) {
-                self.clients.rng.next_u64();
-            }
             let think = self
-                .clients
-                .rng
+                .workload_draws("workload/think", client, 1)
                 .between(0, self.config.workload.think_max_us);
             if let Some(at) = self.think_before_next(client, think) {
                 self.schedule(at, Event::ClientWake { client });
@@ -139,7 +137,6 @@ impl World {
 
     pub(super) fn client_issue(&mut self, client: usize) {
         let now = self.now;
-        let w = &self.config.workload;
         let c = &mut self.clients.list[client];
         if c.current.is_some() || (self.liveness.started() && !c.probe) || (c.probe && c.seq > 0) {
             return;
@@ -157,10 +154,9 @@ impl World {
                 None => return,
             }
         } else {
-            if self.perturbation == Some(crate::perturbation::Perturbation::ExtraDraw) {
-                self.clients.rng.next_u64();
-            }
-            let op = draw_op(&mut self.clients.rng, w, c, seq);
+            let mut rng = self.workload_draws("workload/op", client, seq);
+            let (w, c) = (&self.config.workload, &self.clients.list[client]);
+            let op = draw_op(&mut rng, w, c, seq);
             let think_us = self.clients.next_think[client];
             self.clients.recorded[client].push(ScriptedOp {
                 think_us,
@@ -205,7 +201,7 @@ impl World {
         let Some(op) = c.current.as_mut() else { return };
         op.attempt += 1;
         let (seq, attempt, command, node) = (op.seq, op.attempt, op.command.clone(), c.guess);
-        let delay = self.network.client_latency();
+        let delay = self.client_hop(client, seq, attempt, Leg::Request);
         self.schedule(
             now + delay,
             Event::ClientRequest {
@@ -224,6 +220,19 @@ impl World {
                 attempt,
             },
         );
+    }
+
+    /// The latency of one hop between a client and a node: a decision keyed by the
+    /// operation, the attempt and the way it goes.
+    pub(super) fn client_hop(&mut self, client: usize, seq: u64, attempt: u32, leg: Leg) -> Micros {
+        let key = Key::Hop {
+            client: client as u32,
+            seq,
+            attempt,
+            leg,
+        };
+        let network = &self.network;
+        self.decisions.hop(key, |rng| network.client_latency(rng))
     }
 
     pub(super) fn on_client_reply(&mut self, client: usize, seq: u64, attempt: u32, reply: Reply) {
@@ -336,16 +345,24 @@ impl World {
             self.probe_completed(&outcome);
             return;
         }
-        if self.perturbed(crate::perturbation::Perturbation::ExtraDraw) {
-            self.clients.rng.next_u64();
-        }
-        let think = self.clients.rng.between(
-            self.config.workload.think_min_us,
-            self.config.workload.think_max_us,
-        );
+        let think = self
+            .workload_draws("workload/think", client, op.seq + 1)
+            .between(
+                self.config.workload.think_min_us,
+                self.config.workload.think_max_us,
+            );
         if let Some(wait) = self.think_before_next(client, think) {
             self.schedule(now + wait, Event::ClientWake { client });
         }
+    }
+
+    /// The generator of one workload draw (`what`) for client `client`'s operation `seq`.
+    fn workload_draws(&self, what: &str, client: usize, seq: u64) -> Stream {
+        let mut rng = Stream::keyed(self.clients.seed, what, &[client as u64, seq]);
+        if self.perturbed(crate::perturbation::Perturbation::ExtraDraw) {
+            rng.next_u64();
+        }
+        rng
     }
 
     /// The wait before a client's next operation: drawn (and remembered for the recording),

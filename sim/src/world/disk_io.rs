@@ -3,8 +3,8 @@
 //! WAL compaction after a durable local snapshot.
 //!
 //! Architecture invariant: a node's persists complete in the order they were submitted, one
-//! after another (each takes a drawn fsync latency from the node's `disk/n<i>` stream, slow
-//! fsyncs included until the faults stop), and `persisted` is reported only once the write is synced: the
+//! after another (each takes an fsync latency, slow fsyncs included until the faults stop:
+//! a decision keyed by the node life and the persist id), and `persisted` is reported only once the write is synced: the
 //! durability contract raft-core's "durable before attested" rests on. WAL bytes are
 //! appended (unsynced) at submission and synced at completion; the term/vote, peer-state and
 //! snapshot files are replaced atomically, renamed halfway through the write, so a power
@@ -17,6 +17,7 @@ use super::events::Event;
 use super::trace_text::{write_log_write, NodeOrNone};
 use super::{Host, World};
 use crate::config::Micros;
+use crate::decisions::{FsyncDraw, Key};
 use crate::event;
 use crate::put;
 use crate::trace::{Lazy, Line};
@@ -75,29 +76,36 @@ impl IoSlot {
 }
 
 impl World {
-    /// The next slot of a node's sequential I/O queue.
-    fn io_slot(&mut self, node: usize) -> IoSlot {
+    /// The next slot of a node's sequential I/O queue, for its persist `persist`: the
+    /// fsync latency is a decision keyed by the node life and the persist id.
+    fn io_slot(&mut self, node: usize, persist: PersistId) -> IoSlot {
         let now = self.now;
-        let extra_draw = self.perturbed(crate::perturbation::Perturbation::ExtraDraw);
+        let key = Key::Fsync {
+            node: node as u8,
+            life: self.hosts[node].incarnation,
+            persist: persist.0,
+        };
+        let (config, slow_fsync_ppm) = (&self.config, self.slow_fsync_ppm);
+        let draw = self.decisions.fsync(
+            key,
+            |rng| FsyncDraw {
+                latency: rng.between(config.fsync_min_us, config.fsync_max_us),
+                slow_by: rng
+                    .chance(config.faults.slow_fsync_ppm)
+                    .then(|| rng.between(0, config.faults.slow_fsync_max_us)),
+            },
+            // No slow fsync once the faults have stopped (a replayed draw may come from before).
+            |draw| FsyncDraw {
+                slow_by: draw.slow_by.filter(|_| slow_fsync_ppm > 0),
+                ..draw
+            },
+        );
         let host = &mut self.hosts[node];
-        if extra_draw {
-            host.disk_rng.next_u64();
-        }
-        let mut latency = host
-            .disk_rng
-            .between(self.config.fsync_min_us, self.config.fsync_max_us);
-        let mut slow_by = None;
-        if host.disk_rng.chance(self.slow_fsync_ppm) {
-            let extra = host
-                .disk_rng
-                .between(0, self.config.faults.slow_fsync_max_us);
-            latency += extra;
-            slow_by = Some(extra);
-        }
+        let latency = draw.latency + draw.slow_by.unwrap_or(0);
         let start = host.io_busy_until.max(now);
         let done_at = start + latency;
         host.io_busy_until = done_at;
-        if let Some(extra) = slow_by {
+        if let Some(extra) = draw.slow_by {
             self.stats.slow_fsyncs += 1;
             self.stats.fault("slow-fsync");
             self.record(event!(now, Some(node), "slow-fsync", extra_us = extra));
@@ -125,7 +133,7 @@ impl World {
             storage::encode_wal_append(meta.index, meta.term, &[], 0)
                 .expect("an empty WAL record encodes")
         });
-        let slot = self.io_slot(node);
+        let slot = self.io_slot(node, persist);
         let host = &mut self.hosts[node];
         let incarnation = host.incarnation;
         let wal_end = host.disk.wal.len();
@@ -186,7 +194,7 @@ impl World {
             host.disk.wal.append(&bytes);
         }
         let wal_end = host.disk.wal.len();
-        let slot = self.io_slot(node);
+        let slot = self.io_slot(node, persist);
         let host = &mut self.hosts[node];
         let incarnation = host.incarnation;
         host.io.push_back(PendingIo {

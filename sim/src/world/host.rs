@@ -23,7 +23,6 @@ use crate::config::Micros;
 use crate::disk::Disk;
 use crate::event;
 use crate::kv::KvStore;
-use crate::rng::Stream;
 use raft_core::{Action, Message, Node, Role};
 use std::collections::{HashMap, VecDeque};
 
@@ -50,7 +49,6 @@ pub(super) struct Host {
 
     // The disk (`disk_io.rs`, `recovery.rs`).
     pub(super) disk: Disk,
-    pub(super) disk_rng: Stream,
     /// Persists submitted and not completed, in submission order (the disk completes them
     /// in order).
     pub(super) io: VecDeque<PendingIo>,
@@ -73,7 +71,7 @@ pub(super) struct Host {
 }
 
 impl Host {
-    pub(super) fn new(disk: Disk, disk_rng: Stream, tick_us: Micros) -> Host {
+    pub(super) fn new(disk: Disk, tick_us: Micros) -> Host {
         Host {
             node: None,
             status: Status::Down,
@@ -81,7 +79,6 @@ impl Host {
             tick_us,
             paused_inbox: VecDeque::new(),
             disk,
-            disk_rng,
             io: VecDeque::new(),
             io_busy_until: 0,
             compact_wal_to: None,

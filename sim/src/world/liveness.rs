@@ -120,10 +120,9 @@ impl World {
             if voters_everywhere.is_empty() {
                 return self.start_probe_client();
             }
-            if self.perturbed(crate::perturbation::Perturbation::ExtraDraw) {
-                self.nemesis.rng.next_u64();
-            }
-            let bridge = voters_everywhere[self.nemesis.rng.below(voters_everywhere.len())];
+            let bridge = self
+                .decisions
+                .node(crate::decisions::Key::Bridge, &voters_everywhere);
             let others: Vec<usize> = (0..n).filter(|&x| x != bridge).collect();
             let side_a = others[..others.len() / 2].to_vec();
             self.set_topology(Topology::Bridge { side_a, bridge });

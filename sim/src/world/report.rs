@@ -9,6 +9,7 @@
 use super::World;
 use crate::checkers::Violation;
 use crate::config::{Micros, SimConfig};
+use crate::decisions::{Decision, Usage};
 use crate::event;
 use crate::faults::ScriptedFault;
 use crate::history::History;
@@ -69,6 +70,10 @@ pub struct RunReport {
     pub history: History,
     /// The client workload as it ran (the replayed one when replaying).
     pub workload: WorkloadScript,
+    /// Every run-time decision the run made, in the order made (replayed ones included).
+    pub decisions: Vec<Decision>,
+    /// How many decisions were given, replayed and drawn.
+    pub decision_usage: Usage,
     /// The planted bug the run had, if any.
     pub planted_bug: Option<String>,
     /// Virtual time from the end of the chaos phase to the liveness probe's success.
@@ -95,6 +100,9 @@ pub struct RunOptions {
     pub script: Option<Vec<ScriptedFault>>,
     /// Replace the drawn client workload (replay of a saved or shrunk workload).
     pub workload: Option<WorkloadScript>,
+    /// Take these run-time decisions where their key matches, drawing only the others
+    /// (replay of a bundle's recording, `crate::decisions`).
+    pub decisions: Option<Vec<Decision>>,
     /// Plant this bug in every node (by name, see `raft_core::planted`); needs the
     /// `planted-bugs` feature.
     pub planted_bug: Option<String>,
@@ -116,6 +124,7 @@ impl Default for RunOptions {
             echo: false,
             script: None,
             workload: None,
+            decisions: None,
             planted_bug: None,
             progress_every: 0,
             checkers: true,
@@ -172,6 +181,7 @@ impl World {
             ));
         }
         let (history, recorded) = self.clients.into_parts();
+        let decision_usage = self.decisions.usage();
         RunReport {
             recovery_time: self.liveness.recovery_time(),
             linearizability,
@@ -186,6 +196,8 @@ impl World {
             workload: options.workload.clone().unwrap_or(recorded),
             planted_bug: options.planted_bug.clone(),
             trace: self.trace.into_events(),
+            decisions: self.decisions.into_made(),
+            decision_usage,
         }
     }
 }

@@ -201,7 +201,7 @@ impl World {
 
     /// Sends a reply back to a client, one client-network hop away.
     fn reply_to_client(&mut self, client: usize, seq: u64, attempt: u32, reply: Reply) {
-        let delay = self.network.client_latency();
+        let delay = self.client_hop(client, seq, attempt, crate::decisions::Leg::Reply);
         let at = self.now + delay;
         self.schedule(
             at,
