@@ -274,6 +274,9 @@ pub struct ShrinkStep {
 /// Minimizes a failing bundle while the same property keeps failing: fewer nodes, a shorter
 /// run, fewer fault events, fewer client operations. Delta debugging (ddmin) over the fault
 /// script and each client's operations; every candidate is a full deterministic re-run.
+/// When the bundle has a planted bug, a candidate counts as failing only if the correct code
+/// passes it too: the smaller failure must still be the bug's, not one the cut made (say, a
+/// one-node cluster whose only disk is damaged).
 pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle {
     let property = bundle.violation.property;
     let mut best = bundle.clone();
@@ -281,7 +284,18 @@ pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle 
     let fails = |candidate: &Bundle, runs: &mut usize| -> Option<RunReport> {
         *runs += 1;
         let report = candidate.run(false);
-        (report.violation.as_ref().map(|v| v.property) == Some(property)).then_some(report)
+        if report.violation.as_ref().map(|v| v.property) != Some(property) {
+            return None;
+        }
+        if candidate.planted_bug.is_some() {
+            *runs += 1;
+            let mut correct = candidate.clone();
+            correct.planted_bug = None;
+            if !correct.run(false).passed() {
+                return None;
+            }
+        }
+        Some(report)
     };
     let mut accept =
         |best: &mut Bundle, candidate: Bundle, report: RunReport, what: &str, runs: usize| {
@@ -379,13 +393,23 @@ pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle 
 }
 
 /// The bundle with `nodes` nodes: faults that name a node beyond the new size are dropped,
-/// leader targets fall back within range.
+/// leader targets fall back within range, and corruption keeps to a minority of the voters
+/// the smaller cluster starts with (the nemesis's promise, `faults::draw_script`).
 fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
     let mut candidate = bundle.clone();
     candidate.config.nodes = nodes;
     candidate.config.faults.spare_nodes =
         spares_after_cut(bundle.config.faults.spare_nodes, bundle.config.nodes, nodes);
     let keep = |n: usize| n < nodes;
+    let voters = nodes - candidate.config.faults.spare_nodes;
+    let mut damaged: Vec<usize> = Vec::new();
+    for f in &bundle.script {
+        if let Fault::Corrupt { node, .. } = f.fault {
+            if keep(node) && !damaged.contains(&node) && damaged.len() < (voters - 1) / 2 {
+                damaged.push(node);
+            }
+        }
+    }
     let fit = |t: Target| match t {
         Target::Node(n) if keep(n) => Some(t),
         Target::Node(_) => None,
@@ -417,7 +441,8 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                     }
                 }
                 Fault::Heal => Fault::Heal,
-                Fault::KillNextLeader { .. } => f.fault.clone(),
+                Fault::KillNextLeader { .. } | Fault::CrashMidWrite { .. } => f.fault.clone(),
+                Fault::ReplaceObserverDisk { node } if keep(*node) => f.fault.clone(),
                 Fault::Clog { from, to, .. } if keep(*from) && keep(*to) => f.fault.clone(),
                 Fault::Crash { target, down_us } => Fault::Crash {
                     target: fit(*target)?,
@@ -427,9 +452,8 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                     target: fit(*target)?,
                     for_us: *for_us,
                 },
-                Fault::Corrupt { node, .. } | Fault::ReadError { node } if keep(*node) => {
-                    f.fault.clone()
-                }
+                Fault::Corrupt { node, .. } if damaged.contains(node) => f.fault.clone(),
+                Fault::ReadError { node } if keep(*node) => f.fault.clone(),
                 Fault::Transfer { to } => Fault::Transfer {
                     to: to.filter(|&n| keep(n)),
                 },
@@ -524,6 +548,53 @@ mod tests {
         assert_eq!(spares_after_cut(1, 5, 1), 0);
         assert_eq!(spares_after_cut(0, 5, 3), 0);
         assert_eq!(spares_after_cut(1, 3, 3), 1);
+    }
+
+    #[test]
+    fn fewer_nodes_keep_corruption_to_a_minority_of_the_voters() {
+        let mut config = SimConfig::draw(1).without_faults();
+        config.nodes = 7;
+        let mut bundle = Bundle {
+            format: FORMAT,
+            seed: 1,
+            workload: vec![Vec::new(); config.workload.clients],
+            config,
+            script: Vec::new(),
+            violation: Violation {
+                property: Property::Liveness,
+                time: 0,
+                node: None,
+                detail: String::new(),
+            },
+            trace_hash: String::new(),
+            repro: String::new(),
+            note: String::new(),
+            planted_bug: None,
+            guards: None,
+            decisions: Vec::new(),
+        };
+        let corrupt = |node, at| ScriptedFault {
+            at,
+            fault: Fault::Corrupt {
+                node,
+                then_crash: true,
+            },
+        };
+        bundle.script = vec![corrupt(4, 1), corrupt(0, 2), corrupt(1, 3), corrupt(0, 4)];
+        let nodes = |b: &Bundle| -> Vec<usize> {
+            b.script
+                .iter()
+                .filter_map(|f| match f.fault {
+                    Fault::Corrupt { node, .. } => Some(node),
+                    _ => None,
+                })
+                .collect()
+        };
+        // Seven voters tolerate three damaged, five two, three one, one none.
+        assert_eq!(nodes(&bundle), [4, 0, 1, 0]);
+        assert_eq!(nodes(&with_nodes(&bundle, 5)), [4, 0, 0]);
+        assert_eq!(nodes(&with_nodes(&bundle, 3)), [0, 0]);
+        assert!(nodes(&with_nodes(&bundle, 1)).is_empty());
     }
 
     #[test]

@@ -27,7 +27,7 @@
 mod text;
 
 use crate::config::Micros;
-use crate::rng::{mix, Stream};
+use crate::rng::{derive_seed, mix, Stream};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -375,8 +375,19 @@ impl Decisions {
         }
     }
 
-    pub fn seed(&mut self, key: Key) -> u64 {
-        match self.decide(key, |s| Value::Seed(s.next_u64()), |v| v) {
+    /// A node life's election seed. Derived from the run seed and the label
+    /// `election/n<node>/<life>` (not from the key's hash like the other decisions), so that
+    /// scripted scenarios, which drive nodes tick by tick, keep their elections when the
+    /// decisions' hashing changes.
+    pub fn election_seed(&mut self, node: usize, life: u64) -> u64 {
+        let key = Key::Election {
+            node: node as u8,
+            life,
+        };
+        let label = format!("election/n{node}/{life}");
+        let seed = derive_seed(self.seed, &label);
+        let derive = |_: &mut Stream| Value::Seed(seed);
+        match self.decide(key, derive, |v| v) {
             Value::Seed(s) => s,
             other => unreachable!("a seed decided {other:?}"),
         }
@@ -441,7 +452,12 @@ impl Key {
             Key::ClockDrift { node } => [8, u64::from(node), 0, 0, 0, 0, 0, 0, 0],
             Key::Election { node, life } => [9, u64::from(node), life, 0, 0, 0, 0, 0, 0],
         };
-        parts.iter().fold(0x5851_f42d_4c95_7f2d, |h, &p| mix(h, p))
+        // FxHash's fold (one multiply per part: a key is hashed for every message), then a
+        // full mix so that every bit of every part reaches every bit of the hash.
+        let folded = parts.iter().fold(0u64, |h, &p| {
+            (h.rotate_left(5) ^ p).wrapping_mul(0x517c_c1b7_2722_0a95)
+        });
+        mix(0x5851_f42d_4c95_7f2d, folded)
     }
 }
 

@@ -21,6 +21,7 @@ pub mod history;
 pub mod linearizability;
 pub mod network;
 pub mod perturbation;
+pub mod planted;
 pub mod rng;
 pub mod trace;
 pub mod views;

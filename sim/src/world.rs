@@ -92,8 +92,12 @@ pub struct World {
     /// An empty action buffer for the next `*_into` call on a node ([`World::execute`] hands
     /// it back drained), so stepping a node allocates no `Vec` of actions.
     spare_actions: Vec<Action>,
+    /// A planted core bug (`raft_core::planted`), switched on in every node.
     #[cfg(feature = "planted-bugs")]
     planted: Option<raft_core::planted::PlantedBug>,
+    /// A planted simulator bug (`crate::planted`).
+    #[cfg(feature = "planted-bugs")]
+    sim_bug: Option<crate::planted::SimBug>,
     /// The last ReadIndex context handed out (contexts are unique across the cluster).
     next_read_context: u64,
 
@@ -132,6 +136,26 @@ fn voters_mask(raft: &Node) -> u64 {
         .fold(0, |mask, v| mask | 1 << v.0)
 }
 
+/// The planted bug named `name`: raft-core's or the simulator's.
+#[cfg(feature = "planted-bugs")]
+fn resolve_planted(
+    name: Option<&str>,
+) -> (
+    Option<raft_core::planted::PlantedBug>,
+    Option<crate::planted::SimBug>,
+) {
+    let Some(name) = name else {
+        return (None, None);
+    };
+    if let Some(bug) = raft_core::planted::PlantedBug::from_name(name) {
+        return (Some(bug), None);
+    }
+    match crate::planted::SimBug::from_name(name) {
+        Some(bug) => (None, Some(bug)),
+        None => panic!("unknown planted bug {name:?}"),
+    }
+}
+
 impl World {
     pub fn new(config: SimConfig, options: &RunOptions) -> World {
         let n = config.nodes;
@@ -140,7 +164,7 @@ impl World {
             options.decisions.as_deref().unwrap_or_default(),
             options.perturbation == Some(Perturbation::ExtraDraw),
         );
-        let hosts = (0..n)
+        let hosts: Vec<Host> = (0..n)
             .map(|i| {
                 let drift = i64::from(config.faults.clock_drift_ppm);
                 let key = Key::ClockDrift { node: i as u8 };
@@ -157,13 +181,20 @@ impl World {
             config.faults.drop_ppm,
             config.faults.duplicate_ppm,
         );
+        let checks = CheckerFeed::new(
+            hosts.iter().map(|h| h.tick_us).collect(),
+            config.election_timeout_max_ticks,
+            options.checkers,
+        );
         let clients = Clients::new(&config, options.workload.as_ref());
         assert!(
             cfg!(feature = "planted-bugs") || options.planted_bug.is_none(),
             "a planted bug needs the sim crate's planted-bugs feature"
         );
+        #[cfg(feature = "planted-bugs")]
+        let planted = resolve_planted(options.planted_bug.as_deref());
         let nemesis = Nemesis::new(&config, options.script.clone());
-        let operator = Operator::default();
+        let operator = Operator::new(&config);
         let mut trace = Trace::new(options.keep_trace);
         trace.echo = options.echo;
         World {
@@ -174,16 +205,15 @@ impl World {
             slow_fsync_ppm: config.faults.slow_fsync_ppm,
             spare_actions: Vec::new(),
             #[cfg(feature = "planted-bugs")]
-            planted: options.planted_bug.as_deref().map(|name| {
-                raft_core::planted::PlantedBug::from_name(name)
-                    .unwrap_or_else(|| panic!("unknown planted bug {name:?}"))
-            }),
+            planted: planted.0,
+            #[cfg(feature = "planted-bugs")]
+            sim_bug: planted.1,
             next_read_context: 0,
             nemesis,
             operator,
             clients,
             liveness: LivenessPhase::new(&config),
-            checks: CheckerFeed::new(n, options.checkers),
+            checks,
             trace,
             stats: Stats::default(),
             leader_terms: BTreeSet::new(),
@@ -197,6 +227,17 @@ impl World {
     #[inline]
     fn schedule(&mut self, at: Micros, event: Event) {
         self.queue.schedule(at, event);
+    }
+
+    /// Whether the simulator bug `bug` is planted (`crate::planted`; never without the
+    /// `planted-bugs` feature).
+    #[inline]
+    #[allow(unused_variables)]
+    fn sim_bug(&self, bug: crate::planted::SimBug) -> bool {
+        #[cfg(feature = "planted-bugs")]
+        return self.sim_bug == Some(bug);
+        #[cfg(not(feature = "planted-bugs"))]
+        return false;
     }
 
     /// Whether the run is under `perturbation` (the perturbation test).

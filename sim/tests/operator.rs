@@ -289,3 +289,92 @@ fn slow_fsyncs_stop_with_the_other_faults() {
     assert!(persists_after > 0, "nothing was persisted after the faults");
     assert_eq!(slow(&report.trace[calm..]), 0);
 }
+
+/// [`five_nodes`] with n4 a spare (outside the membership), running `script`.
+fn with_a_spare(script: Vec<ScriptedFault>) -> RunReport {
+    let mut config = five_nodes();
+    config.faults.spare_nodes = 1;
+    let options = RunOptions {
+        keep_trace: true,
+        script: Some(script),
+        ..Default::default()
+    };
+    sim::run(config, &options)
+}
+
+#[test]
+fn an_observers_disk_is_replaced_once_it_has_caught_up_and_its_leader_repairs_it() {
+    let report = with_a_spare(vec![at(2_000_000, Fault::ReplaceObserverDisk { node: 4 })]);
+    assert!(report.passed(), "{:?}", report.violation);
+    let actions: Vec<String> = operator_actions(&report.trace)
+        .into_iter()
+        .map(|(_, what)| what)
+        .collect();
+    assert_eq!(
+        actions,
+        ["add observer n4", "disk replaced by an empty one"]
+    );
+    // n4 boots from nothing and is brought back to the others' log.
+    let restart = report
+        .trace
+        .iter()
+        .rfind(|e| e.kind == "start" && e.node == Some(4))
+        .expect("n4 restarted");
+    assert_eq!(restart.field("last_index"), Some("0"));
+    let applied = report
+        .trace
+        .iter()
+        .filter(|e| e.kind == "apply" && e.node == Some(4) && e.time > restart.time)
+        .filter_map(|e| e.field("last")?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    assert!(
+        applied > 10,
+        "n4 applied only up to {applied} after its new disk"
+    );
+}
+
+#[test]
+fn the_disk_of_a_node_that_has_been_a_voter_is_never_replaced() {
+    let report = with_a_spare(vec![at(2_000_000, Fault::ReplaceObserverDisk { node: 1 })]);
+    assert!(report.passed(), "{:?}", report.violation);
+    let actions: Vec<String> = operator_actions(&report.trace)
+        .into_iter()
+        .map(|(_, what)| what)
+        .collect();
+    assert_eq!(
+        actions,
+        ["replace the disk of n1 skipped: it has been a voter"]
+    );
+}
+
+#[test]
+fn a_mid_write_power_loss_takes_the_node_that_writes_entries_and_a_new_term_together() {
+    // The leader is cut off while the others elect a new one; when it hears of the new term
+    // from its first append (entries and term in one persist), it loses power at once.
+    let report = run(vec![
+        at(1_000_000, Fault::CrashMidWrite { down_us: 500_000 }),
+        at(
+            1_500_000,
+            Fault::Isolate {
+                target: sim::faults::Target::Leader { fallback: 0 },
+            },
+        ),
+        at(3_000_000, Fault::Heal),
+    ]);
+    assert!(report.passed(), "{:?}", report.violation);
+    let crashes: Vec<&TraceEvent> = report.trace.iter().filter(|e| e.kind == "crash").collect();
+    assert_eq!(crashes.len(), 1, "{crashes:?}");
+    let crash = crashes[0];
+    let write = report
+        .trace
+        .iter()
+        .rfind(|e| e.kind == "persist" && e.node == crash.node && e.time == crash.time)
+        .expect("a persist at the power loss");
+    let what = write.field("what").unwrap();
+    assert!(
+        what.starts_with("term=") && what.contains(" entries="),
+        "{what}"
+    );
+    assert!(crash.time > 3_000_000, "after the heal: {}", crash.time);
+}

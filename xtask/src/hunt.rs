@@ -1,11 +1,15 @@
 //! `cargo xtask hunt`: plant each catalogued bug in raft-core, run ordinary swarm seeds until
-//! the first failure, shrink it, and check the correct core over the same seeds.
+//! the first failure, shrink it, and check the correct core over the same seeds. The
+//! catalogue's regressions (bugs found in this project's own core) are reported in a section
+//! of their own; the simulator's own regressions (`sim::planted`) can be hunted by name. With
+//! `--fixture` the shrunk failure becomes the bug's regression fixture.
 
 use crate::shared::{default_jobs, usage_error};
 use clap::Args;
 use raft_core::planted::PlantedBug;
 use serde_json::json;
 use sim::bundle::{self, Bundle};
+use sim::planted::SimBug;
 use sim::{RunOptions, SimConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +61,65 @@ pub struct HuntArgs {
     /// Directory for the bundles of the first failures (shrunk ones too).
     #[arg(long, value_name = "DIR", default_value = "target/hunt")]
     bundles: PathBuf,
+    /// Write each bug's shrunk first failure as its regression fixture, `DIR/<bug>.json`
+    /// (`guards` names the bug): how a fixture that no longer reproduces is re-recorded.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/regressions", conflicts_with_all = ["ci", "no_shrink"])]
+    fixture: Option<PathBuf>,
+}
+
+/// Which part of the catalogue a bug belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    /// Classic Raft bugs from elsewhere (`raft_core::planted`).
+    Catalogue,
+    /// Bugs the simulator found in this project's core (`raft_core::planted`).
+    Regression,
+    /// Bugs found in the simulator itself (`sim::planted`): hunted only by name.
+    Simulator,
+}
+
+/// A bug the hunt can plant.
+#[derive(Clone, Copy)]
+struct Target {
+    name: &'static str,
+    section: Section,
+}
+
+/// Every bug, in catalogue order: the core's, then the simulator's.
+fn targets() -> Vec<Target> {
+    let core = PlantedBug::ALL.into_iter().map(|bug| Target {
+        name: bug.name(),
+        section: if bug.is_regression() {
+            Section::Regression
+        } else {
+            Section::Catalogue
+        },
+    });
+    let simulator = SimBug::ALL.into_iter().map(|bug| Target {
+        name: bug.name(),
+        section: Section::Simulator,
+    });
+    core.chain(simulator).collect()
+}
+
+impl Section {
+    fn key(self) -> &'static str {
+        match self {
+            Section::Catalogue => "catalogue",
+            Section::Regression => "regression",
+            Section::Simulator => "simulator",
+        }
+    }
+
+    fn heading(self) -> &'static str {
+        match self {
+            Section::Catalogue => "",
+            Section::Regression => {
+                "regressions: bugs the simulator found in this project's own core"
+            }
+            Section::Simulator => "simulator regressions: bugs found in the simulator itself",
+        }
+    }
 }
 
 struct Found {
@@ -73,7 +136,7 @@ fn hunt_seeds(
     first: u64,
     budget: u64,
     jobs: usize,
-    planted: Option<PlantedBug>,
+    planted: Option<&str>,
     every_seed: bool,
 ) -> (Option<Found>, u64) {
     let next = AtomicU64::new(first);
@@ -90,7 +153,7 @@ fn hunt_seeds(
                     break;
                 }
                 let options = RunOptions {
-                    planted_bug: planted.map(|b| b.name().to_string()),
+                    planted_bug: planted.map(str::to_string),
                     ..RunOptions::default()
                 };
                 let outcome =
@@ -131,22 +194,34 @@ fn hunt_seeds(
 
 pub fn hunt_command(args: HuntArgs) -> ExitCode {
     if args.list {
-        for bug in PlantedBug::ALL {
-            println!("{}", bug.name());
+        let mut section = None;
+        for target in targets() {
+            if section != Some(target.section) && target.section != Section::Catalogue {
+                println!("{}:", target.section.heading());
+            }
+            section = Some(target.section);
+            println!("{}", target.name);
         }
-        println!("(mechanism, origin, exposing schedule and property: raft-core/src/planted.rs)");
+        println!(
+            "(mechanism, origin, exposing schedule and property: raft-core/src/planted.rs, \
+             sim/src/planted.rs)"
+        );
         return ExitCode::SUCCESS;
     }
-    let bugs: Vec<PlantedBug> = match (&args.bug, args.all || args.ci) {
-        (Some(name), _) => match PlantedBug::from_name(name) {
-            Some(bug) => vec![bug],
+    let bugs: Vec<Target> = match (&args.bug, args.all || args.ci) {
+        (Some(name), _) => match targets().into_iter().find(|t| t.name == name) {
+            Some(target) => vec![target],
             None => {
                 return usage_error(&format!(
                     "unknown bug {name:?}; `cargo xtask hunt --list` shows the catalogue"
                 ))
             }
         },
-        (None, true) => PlantedBug::ALL.to_vec(),
+        // The simulator's regressions are rarer than the 1,000-seed target: by name only.
+        (None, true) => targets()
+            .into_iter()
+            .filter(|t| t.section != Section::Simulator)
+            .collect(),
         (None, false) => {
             return usage_error("name a bug with --bug NAME, or hunt them all with --all")
         }
@@ -161,7 +236,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     for bug in &bugs {
         let t = Instant::now();
         let budget = args.seeds;
-        let (found, failing) = hunt_seeds(first, budget, args.jobs, Some(*bug), args.rate);
+        let (found, failing) = hunt_seeds(first, budget, args.jobs, Some(bug.name), args.rate);
         if args.rate || args.ci {
             // The correct core then runs the whole budget, not only the seeds the bugs needed.
             max_seeds_used = budget;
@@ -172,10 +247,9 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 max_seeds_used = max_seeds_used.max(budget);
                 eprintln!(
                     "  {:<34} not found in {} seeds ({elapsed:.1}s)",
-                    bug.name(),
-                    budget
+                    bug.name, budget
                 );
-                json!({"bug": bug.name(), "found": false, "seeds": budget, "seconds": elapsed})
+                json!({"bug": bug.name, "section": bug.section.key(), "found": false, "seeds": budget, "seconds": elapsed})
             }
             Some(Found {
                 seed,
@@ -184,7 +258,8 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             }) => {
                 max_seeds_used = max_seeds_used.max(seed - first + 1);
                 let mut row = json!({
-                    "bug": bug.name(),
+                    "bug": bug.name,
+                    "section": bug.section.key(),
                     "found": true,
                     "seeds": seed - first + 1,
                     "seed": seed,
@@ -195,26 +270,35 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 });
                 let repro = format!(
                     "cargo xtask sim --seed {seed}  # with planted bug {}",
-                    bug.name()
+                    bug.name
                 );
                 if let Some(b) = report.as_ref().and_then(|r| Bundle::from_report(r, repro)) {
-                    let path = args.bundles.join(format!("{}.json", bug.name()));
+                    let path = args.bundles.join(format!("{}.json", bug.name));
                     let _ = b.write(&path);
                     row["bundle"] = json!(path.display().to_string());
                     if !args.no_shrink && !args.ci {
                         let before = b.size();
                         let shrunk = bundle::shrink(&b, |_| {});
                         let after = shrunk.size();
-                        let shrunk_path = args.bundles.join(format!("{}.shrunk.json", bug.name()));
+                        let shrunk_path = args.bundles.join(format!("{}.shrunk.json", bug.name));
                         let _ = shrunk.write(&shrunk_path);
                         row["before"] = json!(before);
                         row["shrunk"] = json!(after);
                         row["shrunk_property"] = json!(shrunk.violation.property.name());
+                        if let Some(dir) = &args.fixture {
+                            match write_fixture(dir, bug.name, seed, shrunk) {
+                                Ok(path) => row["fixture"] = json!(path.display().to_string()),
+                                Err(e) => {
+                                    eprintln!("error: {e}");
+                                    return ExitCode::from(2);
+                                }
+                            }
+                        }
                     }
                 }
                 eprintln!(
                     "  {:<34} found at seed {seed} ({} seeds, {:.1}s virtual): {}",
-                    bug.name(),
+                    bug.name,
                     seed - first + 1,
                     violation.time as f64 / 1e6,
                     violation.property
@@ -243,7 +327,17 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         "shrunk (nodes/faults/ops)",
         if args.rate { "  failing seeds" } else { "" }
     );
+    let mut section = "catalogue";
     for row in &rows {
+        let this = row["section"].as_str().unwrap_or("catalogue");
+        if this != section {
+            section = this;
+            let heading = targets()
+                .into_iter()
+                .find(|t| t.section.key() == this)
+                .map_or("", |t| t.section.heading());
+            println!("{heading}");
+        }
         let found = row["found"].as_bool().unwrap_or(false);
         let shrunk = row.get("shrunk").map_or("-".to_string(), |s| {
             format!("{}/{}/{}", s["nodes"], s["faults"], s["client_ops"])
@@ -279,8 +373,20 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         .filter_map(|r| Some((r["bug"].as_str()?, r["seeds"].as_u64()?)))
         .filter(|&(_, seeds)| seeds > TARGET_SEEDS)
         .collect();
+    let found_of = |section: Section| {
+        let of: Vec<_> = rows
+            .iter()
+            .filter(|r| r["section"] == section.key())
+            .collect();
+        let found = of.iter().filter(|r| r["found"] == true).count();
+        (found, of.len())
+    };
+    let split = match (found_of(Section::Catalogue), found_of(Section::Regression)) {
+        (_, (_, 0)) | ((_, 0), _) => String::new(),
+        ((c, cn), (r, rn)) => format!(" ({c}/{cn} of the catalogue, {r}/{rn} regressions)"),
+    };
     println!(
-        "found {}/{} bugs; median {} seeds to the first failure",
+        "found {}/{} bugs{split}; median {} seeds to the first failure",
         rows.len() - missed,
         rows.len(),
         median.map_or("-".to_string(), |m| m.to_string())
@@ -326,6 +432,27 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     }
 }
 
+/// Writes `shrunk`, a shrunk failure of planted bug `bug` first found at `seed`, as that
+/// bug's regression fixture `dir/<bug>.json`: it guards `bug`.
+fn write_fixture(
+    dir: &std::path::Path,
+    bug: &str,
+    seed: u64,
+    mut shrunk: Bundle,
+) -> Result<PathBuf, bundle::BundleError> {
+    shrunk.guards = Some(bug.to_string());
+    shrunk.note = format!(
+        "Guards the planted bug {bug}: the shrunk first failure of `cargo xtask hunt --bug {bug}` \
+         (seed {seed}). With {bug} planted the replay must fail {property}; with the correct \
+         code it must pass (sim/tests/regressions.rs). Re-record: cargo xtask hunt --bug {bug} \
+         --fixture",
+        property = shrunk.violation.property
+    );
+    let path = dir.join(format!("{bug}.json"));
+    shrunk.write(&path)?;
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,10 +461,11 @@ mod tests {
     fn every_seed_counts_all_failures_and_first_failure_stops_early() {
         // vote-before-durable fails on every seed (its persist-before-send fires at the
         // first election).
-        let (found, failing) = hunt_seeds(0, 12, 2, Some(PlantedBug::VoteBeforeDurable), true);
+        let bug = Some(PlantedBug::VoteBeforeDurable.name());
+        let (found, failing) = hunt_seeds(0, 12, 2, bug, true);
         assert_eq!(found.map(|f| f.seed), Some(0));
         assert_eq!(failing, 12);
-        let (found, failing) = hunt_seeds(0, 12, 2, Some(PlantedBug::VoteBeforeDurable), false);
+        let (found, failing) = hunt_seeds(0, 12, 2, bug, false);
         assert_eq!(found.map(|f| f.seed), Some(0));
         assert!(failing < 12, "{failing}");
     }

@@ -52,6 +52,10 @@ pub struct MergeArgs {
 pub struct ReplayArgs {
     /// The bundle file.
     bundle: PathBuf,
+    /// Replay with the correct code: without the planted bug the bundle recorded (a
+    /// regression fixture must then pass).
+    #[arg(long)]
+    unplant: bool,
     #[command(flatten)]
     views: Views,
 }
@@ -384,7 +388,7 @@ pub fn merge_command(args: MergeArgs) -> ExitCode {
 }
 
 pub fn replay_command(args: ReplayArgs) -> ExitCode {
-    let bundle = match Bundle::read(&args.bundle) {
+    let mut bundle = match Bundle::read(&args.bundle) {
         Ok(b) => b,
         Err(e) => return usage_error(&e.to_string()),
     };
@@ -394,9 +398,25 @@ pub fn replay_command(args: ReplayArgs) -> ExitCode {
         bundle.seed,
         bundle.size()
     );
+    if let Some(bug) = &bundle.guards {
+        println!("guards      the planted bug {bug}");
+    }
     println!("recorded    {}", bundle.violation);
+    if let Some(caveat) = bundle.format_caveat() {
+        println!("note        {caveat}");
+    }
+    if args.unplant {
+        if let Some(bug) = bundle.planted_bug.take() {
+            println!("unplanted   {bug}: replaying with the correct code");
+        }
+    }
     let replay = bundle.replay(args.views.wanted());
     print_summary(&replay.report);
+    let usage = replay.report.decision_usage;
+    println!(
+        "decisions   {} recorded, {} replayed, {} drawn afresh",
+        usage.given, usage.replayed, usage.drawn
+    );
     println!(
         "replay      same violation: {}, same property: {}, same trace hash: {}",
         yes(replay.same_violation),

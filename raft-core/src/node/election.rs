@@ -161,7 +161,8 @@ impl Node {
     /// candidate then adopts.
     pub(super) fn handle_pre_vote_request(&mut self, request: VoteRequest) {
         let granted = !self.in_leader_lease()
-            && candidate_log_is_up_to_date(&request, self.log.last_term(), self.log.last_index());
+            && candidate_log_is_up_to_date(&request, self.log.last_term(), self.log.last_index())
+            && (!planted!(self, PreVoteJudgedOnTerm) || request.term > self.hard_state.term);
         let response = VoteResponse {
             term: request.term,
             peer: self.config.id,
@@ -288,6 +289,9 @@ impl Node {
         let id = self.config.id;
         if self.voters.contains(&id) {
             return true;
+        }
+        if planted!(self, RemovedLeaderNeverCampaigns) {
+            return false;
         }
         // Removed by the latest change in the log, not known to be committed (after a
         // restart nothing is known committed past the snapshot).

@@ -229,6 +229,7 @@ impl World {
                 },
             );
         }
+        let two_files = hard_state.is_some() && log.is_some();
         let what = Lazy(|out: &mut Line| match (&hard_state, &log) {
             (Some(hs), Some(w)) => {
                 put!(
@@ -264,6 +265,11 @@ impl World {
                 id: persist,
             },
         );
+        if two_files {
+            // A write that spans the WAL and the term/vote file: where a power loss in the
+            // middle tests crash consistency (the event loop tells the nemesis).
+            self.node_writes_log_and_term(node);
+        }
     }
 
     /// The rename step of an atomic replacement (of the incarnation that wrote it).

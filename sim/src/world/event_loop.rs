@@ -131,6 +131,14 @@ impl World {
         }
     }
 
+    /// The host reports that `node` submitted a persist that writes log entries and a new
+    /// term together: while the faults last, an armed mid-write power loss takes it.
+    pub(super) fn node_writes_log_and_term(&mut self, node: usize) {
+        if !self.liveness.started() {
+            self.crash_mid_write(node);
+        }
+    }
+
     /// The host reports that `node`, a leader, is ready to lead (its no-op for the term is
     /// committed): a change it refused when it won goes in now.
     pub(super) fn node_ready_to_lead(&mut self, node: usize) {

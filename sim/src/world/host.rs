@@ -122,9 +122,20 @@ impl World {
         let Some(raft) = self.hosts[to].running() else {
             return;
         };
+        let rejection = match &message {
+            Message::AppendResponse(r) if !r.success && r.peer == id(from) => {
+                Some((r.term, r.index))
+            }
+            _ => None,
+        };
         let mut actions = std::mem::take(&mut self.spare_actions);
         raft.receive_into(id(from), message, &mut actions);
         self.execute(to, actions);
+        if let Some(rejection) = rejection {
+            let raft = self.hosts[to].node.as_ref();
+            self.checks
+                .rejection_handled(self.now, to, from, rejection, raft);
+        }
     }
 
     /// The application resumes apply on a running node.

@@ -32,6 +32,9 @@ pub(super) struct Nemesis {
     pub(super) script: Vec<ScriptedFault>,
     /// Leader churn armed by [`Fault::KillNextLeader`].
     churn: Option<LeaderChurn>,
+    /// [`Fault::CrashMidWrite`] armed: the downtime of the node that next writes its log
+    /// and a new term together.
+    mid_write: Option<Micros>,
     /// Nodes the fault script may damage (a mask).
     may_be_damaged: u64,
 }
@@ -58,6 +61,7 @@ impl Nemesis {
         Nemesis {
             script,
             churn: None,
+            mid_write: None,
             may_be_damaged,
         }
     }
@@ -144,6 +148,12 @@ impl World {
                 let node = self.resolve(target);
                 self.crash(node, down_us);
             }
+            Fault::CrashMidWrite { down_us } => {
+                self.nemesis.mid_write = Some(down_us);
+                let what = "crash the next node that writes its log and a new term together";
+                self.record(event!(now, None, "fault", what = what));
+            }
+            Fault::ReplaceObserverDisk { node } => self.start_disk_replacement(node),
             Fault::Pause { target, for_us } => {
                 let node = self.resolve(target);
                 if self.hosts[node].status == Status::Up {
@@ -165,6 +175,9 @@ impl World {
                 };
                 let draw = self.decisions.corruption(key, Disk::draw_corruption);
                 let what = self.hosts[node].disk.corrupt_synced(draw);
+                if what.is_some() {
+                    self.checks.damaged(node);
+                }
                 let what = what.unwrap_or_else(|| "nothing synced yet".into());
                 self.record(event!(
                     now,
@@ -302,6 +315,24 @@ impl World {
             down_us: churn.down_us,
         };
         self.schedule(self.now + churn.after_us, kill);
+    }
+
+    /// A node submitted a persist that writes log entries and a new term together: an
+    /// armed [`Fault::CrashMidWrite`] takes its power right now, before the term/vote file
+    /// is renamed into place.
+    pub(super) fn crash_mid_write(&mut self, node: usize) {
+        let Some(down_us) = self.nemesis.mid_write.take() else {
+            return;
+        };
+        let incarnation = self.hosts[node].incarnation;
+        self.schedule(
+            self.now,
+            Event::Kill {
+                node,
+                incarnation,
+                down_us,
+            },
+        );
     }
 
     /// A scheduled crash is due (unless the node already went down, or the faults stopped).

@@ -88,10 +88,9 @@ impl World {
     /// The node's configuration for its current life; the election timer's seed is a
     /// decision keyed by the node life.
     fn node_config(&mut self, node: usize) -> Config {
-        let seed = self.decisions.seed(Key::Election {
-            node: node as u8,
-            life: self.hosts[node].incarnation,
-        });
+        let seed = self
+            .decisions
+            .election_seed(node, self.hosts[node].incarnation);
         let c = &self.config;
         let config = Config {
             id: id(node),
@@ -116,6 +115,7 @@ impl World {
     /// Recovery found damage it must not paper over: the node stops for the run.
     fn stop(&mut self, node: usize, reason: String) {
         self.stats.corruption_detected += 1;
+        self.checks.stopped(self.now, node, &reason);
         self.record(event!(self.now, Some(node), "stopped", reason = &reason));
         self.hosts[node].status = Status::Stopped(reason);
     }
@@ -193,7 +193,9 @@ impl World {
             Ok(mut raft) => {
                 #[cfg(feature = "planted-bugs")]
                 if let Some(bug) = self.planted {
-                    raft.plant(bug);
+                    if let Err(e) = raft.plant(bug) {
+                        return self.stop(node, format!("recovered state refused: {e}"));
+                    }
                 }
                 // The log it starts with, a snapshot included (the WAL may hold only the tail).
                 let last_index = raft.last_index();
