@@ -16,6 +16,7 @@ pub mod nrg;
 pub mod outages;
 pub mod paper;
 pub mod script;
+pub mod stream;
 
 pub use script::{ae, ar, entry, vq, vr, Script, Sel, Setup};
 use sim::trace::TraceEvent;
@@ -27,19 +28,31 @@ pub struct Scenario {
     pub name: &'static str,
     pub family: &'static str,
     pub about: &'static str,
-    pub run: fn(&mut Script),
+    pub run: Runner,
+}
+
+/// A scenario's function, by the application its hosts run.
+#[derive(Clone, Copy)]
+pub enum Runner {
+    /// The key-value store (every family but the stream's).
+    Kv(fn(&mut Script)),
+    /// The stream (`stream.rs`).
+    Stream(fn(&mut Script<sim::stream::StreamApp>)),
 }
 
 /// Registers scenario functions of one family: `scenarios!("nrg", "nrg_", [(fn_name, "about"), ...])`.
 #[macro_export]
 macro_rules! scenarios {
     ($family:expr, $prefix:expr, [$(($f:ident, $about:expr)),* $(,)?]) => {
+        $crate::scenarios!($family, $prefix, Kv, [$(($f, $about)),*]);
+    };
+    ($family:expr, $prefix:expr, $runner:ident, [$(($f:ident, $about:expr)),* $(,)?]) => {
         pub const SCENARIOS: &[$crate::Scenario] = &[
             $($crate::Scenario {
                 name: concat!($prefix, stringify!($f)),
                 family: $family,
                 about: $about,
-                run: $f,
+                run: $crate::Runner::$runner($f),
             }),*
         ];
     };
@@ -52,6 +65,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend_from_slice(nrg::SCENARIOS);
     all.extend_from_slice(outages::SCENARIOS);
     all.extend_from_slice(membership::SCENARIOS);
+    all.extend_from_slice(stream::SCENARIOS);
     all
 }
 
@@ -71,9 +85,16 @@ pub struct Outcome {
 /// Runs a scenario to its end or its first failure (a panic in the script is caught and
 /// reported with the trace up to that point).
 pub fn run(scenario: &Scenario) -> Outcome {
-    let mut script = Script::new(scenario.name);
+    match scenario.run {
+        Runner::Kv(f) => run_with(scenario.name, f),
+        Runner::Stream(f) => run_with(scenario.name, f),
+    }
+}
+
+fn run_with<A: sim::app::Application>(name: &'static str, f: fn(&mut Script<A>)) -> Outcome {
+    let mut script = Script::<A>::new(name);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        (scenario.run)(&mut script);
+        f(&mut script);
         script.finish();
     }));
     let error = result.err().map(|panic| {
@@ -90,9 +111,6 @@ pub fn run(scenario: &Scenario) -> Outcome {
     }
 }
 
-/// The golden text of a trace: each script step (`> ...`) followed by what it caused, one
-/// event per line (`  n1 kind key=value ...`). Virtual time is left out (one step is one
-/// millisecond; the views keep it); so are fields that only restate it.
 pub fn render(name: &str, about: &str, events: &[TraceEvent]) -> String {
     let mut out = format!("# {name}\n# {about}\n");
     for e in events {

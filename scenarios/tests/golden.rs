@@ -46,6 +46,7 @@ fn scenario_names_are_unique_and_prefixed_by_family() {
             "nrg" => "nrg_",
             "outages" => "outage_",
             "membership" => "member_",
+            "stream" => "stream_",
             other => panic!("unknown family {other}"),
         };
         assert!(

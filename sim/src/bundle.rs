@@ -9,7 +9,7 @@
 //! smaller run.
 
 use crate::checkers::{Property, Violation};
-use crate::config::{Micros, SimConfig};
+use crate::config::{Micros, SimConfig, MAX_CHAOS_US};
 use crate::decisions::Decision;
 use crate::faults::{Fault, ScriptedFault, Target};
 use crate::world::{RunOptions, RunReport, WorkloadScript};
@@ -49,6 +49,30 @@ pub struct Bundle {
     /// (`crate::decisions`). Empty in format 1.
     #[serde(default)]
     pub decisions: Vec<Decision>,
+    /// The program that wrote the bundle (absent in bundles written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<WrittenBy>,
+}
+
+/// Which build wrote a bundle or a report: a replay that disagrees with its bundle can then
+/// tell a changed simulator from a flaky one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrittenBy {
+    pub program: String,
+    pub version: String,
+    /// The git commit it was built from, `unknown` outside a git checkout; `-modified` is
+    /// appended when the checkout had uncommitted changes.
+    pub commit: String,
+}
+
+impl fmt::Display for WrittenBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} (commit {})",
+            self.program, self.version, self.commit
+        )
+    }
 }
 
 /// How big a failing run is: what shrinking makes smaller.
@@ -138,12 +162,13 @@ impl Bundle {
             seed: report.config.seed,
             config: report.config.clone(),
             script: report.script.clone(),
-            workload: report.workload.clone(),
+            workload: report.workload.script(),
             violation,
             trace_hash: format!("{:016x}", report.trace_hash),
             repro,
             note: String::new(),
             planted_bug: report.planted_bug.clone(),
+            written_by: None,
             guards: None,
             decisions: report.decisions.clone(),
         })
@@ -189,23 +214,91 @@ impl Bundle {
             });
         }
         bundle
-            .config
             .validate()
-            .map_err(|reason| BundleError::Invalid {
-                path: name.clone(),
-                reason,
-            })?;
-        if bundle.workload.len() != bundle.config.workload.clients {
-            return Err(BundleError::Invalid {
-                path: name,
-                reason: format!(
-                    "workload lists {} clients, the configuration {}",
-                    bundle.workload.len(),
-                    bundle.config.workload.clients
-                ),
-            });
-        }
+            .map_err(|reason| BundleError::Invalid { path: name, reason })?;
         Ok(bundle)
+    }
+
+    /// Checks what a run trusts a bundle for: a valid configuration, a fault script that
+    /// names only nodes of the cluster with times and durations a run can schedule, one
+    /// operation list per client, and a planted bug this build knows.
+    pub fn validate(&self) -> Result<(), String> {
+        self.config.validate().map_err(|e| format!("config.{e}"))?;
+        let nodes = self.config.nodes;
+        for (i, scripted) in self.script.iter().enumerate() {
+            let at =
+                |problem: String| format!("script[{i}] ({}): {problem}", scripted.fault.kind());
+            if scripted.at > MAX_CHAOS_US {
+                return Err(at(format!(
+                    "at {}us is beyond the longest chaos phase ({MAX_CHAOS_US}us)",
+                    scripted.at
+                )));
+            }
+            if let Some(node) = nodes_named(&scripted.fault)
+                .into_iter()
+                .find(|&n| n >= nodes)
+            {
+                return Err(at(format!(
+                    "names node {node}, but the cluster has {nodes} nodes (0..={})",
+                    nodes - 1
+                )));
+            }
+            if let Some(duration) = durations(&scripted.fault)
+                .into_iter()
+                .find(|&d| d > MAX_CHAOS_US)
+            {
+                return Err(at(format!(
+                    "lasts {duration}us, longer than the longest chaos phase ({MAX_CHAOS_US}us)"
+                )));
+            }
+            match &scripted.fault {
+                Fault::KillNextLeader { leaders, .. } if *leaders > MAX_SCRIPTED_REPEATS => {
+                    return Err(at(format!(
+                        "kills {leaders} leaders, above the limit of {MAX_SCRIPTED_REPEATS}"
+                    )));
+                }
+                Fault::Reconfigure { steps, .. } if steps.len() > MAX_SCRIPTED_REPEATS as usize => {
+                    return Err(at(format!(
+                        "has {} steps, above the limit of {MAX_SCRIPTED_REPEATS}",
+                        steps.len()
+                    )));
+                }
+                _ => {}
+            }
+        }
+        if self.workload.len() != self.config.workload.clients {
+            return Err(format!(
+                "workload lists {} clients, config.workload.clients is {}",
+                self.workload.len(),
+                self.config.workload.clients
+            ));
+        }
+        for (client, ops) in self.workload.iter().enumerate() {
+            if let Some((i, op)) = ops
+                .iter()
+                .enumerate()
+                .find(|(_, op)| op.think_us > crate::config::MAX_DELAY_US)
+            {
+                return Err(format!(
+                    "workload[{client}][{i}]: think_us {} is above the limit of {}",
+                    op.think_us,
+                    crate::config::MAX_DELAY_US
+                ));
+            }
+        }
+        if let Some(name) = &self.planted_bug {
+            check_planted_bug(name)?;
+        }
+        // A regression fixture's bug is checked where the catalogue is: a build without it
+        // still replays the fixture with the correct code.
+        if let Some(name) = self
+            .guards
+            .as_ref()
+            .filter(|_| cfg!(feature = "planted-bugs"))
+        {
+            crate::planted::check(name).map_err(|e| format!("guards: {e}"))?;
+        }
+        Ok(())
     }
 
     pub fn write(&self, path: &Path) -> Result<(), BundleError> {
@@ -284,6 +377,15 @@ pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle 
     let fails = |candidate: &Bundle, runs: &mut usize| -> Option<RunReport> {
         *runs += 1;
         let report = candidate.run(false);
+        tracing::debug!(
+            run = *runs,
+            size = %candidate.size(),
+            "shrink candidate: {}",
+            report
+                .violation
+                .as_ref()
+                .map_or("passes".to_string(), |v| format!("fails {}", v.property))
+        );
         if report.violation.as_ref().map(|v| v.property) != Some(property) {
             return None;
         }
@@ -480,11 +582,64 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
 }
 
 /// Spare nodes are the highest-numbered: cutting the cluster from `from` to `to` nodes removes
-/// them first, and at least one voter stays.
-fn spares_after_cut(spares: usize, from: usize, to: usize) -> usize {
+/// them first, and at least one voter stays (growing it keeps them, up to `to - 1`).
+pub fn spares_after_cut(spares: usize, from: usize, to: usize) -> usize {
     spares
         .saturating_sub(from.saturating_sub(to))
         .min(to.saturating_sub(1))
+}
+
+/// The most leaders a [`Fault::KillNextLeader`] kills, and the most steps of a
+/// [`Fault::Reconfigure`], in a bundle.
+const MAX_SCRIPTED_REPEATS: u32 = 1_000;
+
+/// Every node a fault names (a leader target's fallback included).
+fn nodes_named(fault: &Fault) -> Vec<usize> {
+    let target = |t: &Target| match t {
+        Target::Node(n) => *n,
+        Target::Leader { fallback } => *fallback,
+    };
+    match fault {
+        Fault::Split { side_a } => side_a.clone(),
+        Fault::Bridge { side_a, bridge } => side_a.iter().copied().chain([*bridge]).collect(),
+        Fault::OneWay { from, to } | Fault::Clog { from, to, .. } => vec![*from, *to],
+        Fault::Isolate { target: t }
+        | Fault::Crash { target: t, .. }
+        | Fault::Pause { target: t, .. }
+        | Fault::PauseApply { target: t, .. }
+        | Fault::Snapshot { target: t } => vec![target(t)],
+        Fault::Corrupt { node, .. }
+        | Fault::ReadError { node }
+        | Fault::ReplaceObserverDisk { node }
+        | Fault::Membership { node, .. } => {
+            vec![*node]
+        }
+        Fault::Transfer { to } => to.iter().copied().collect(),
+        Fault::Replace { add, remove, .. } => vec![*add, *remove],
+        Fault::Reconfigure { steps, .. } => steps.iter().map(|s| s.node()).collect(),
+        Fault::Heal | Fault::KillNextLeader { .. } | Fault::CrashMidWrite { .. } => Vec::new(),
+    }
+}
+
+/// Every duration a fault carries.
+fn durations(fault: &Fault) -> Vec<Micros> {
+    match fault {
+        Fault::Clog { for_us, .. }
+        | Fault::Pause { for_us, .. }
+        | Fault::PauseApply { for_us, .. } => vec![*for_us],
+        Fault::Crash { down_us, .. } | Fault::CrashMidWrite { down_us } => vec![*down_us],
+        Fault::KillNextLeader {
+            after_us, down_us, ..
+        } => vec![*after_us, *down_us],
+        _ => Vec::new(),
+    }
+}
+
+/// A planted bug a bundle names must be in this build's catalogue.
+fn check_planted_bug(name: &str) -> Result<(), String> {
+    crate::planted::check(name)
+        .map(|_| ())
+        .map_err(|e| format!("planted_bug: {e}"))
 }
 
 /// Zeller's ddmin: a smallest-found subsequence of `items` for which `fails` still holds
@@ -572,6 +727,7 @@ mod tests {
             planted_bug: None,
             guards: None,
             decisions: Vec::new(),
+            written_by: None,
         };
         let corrupt = |node, at| ScriptedFault {
             at,
@@ -595,6 +751,47 @@ mod tests {
         assert_eq!(nodes(&with_nodes(&bundle, 5)), [4, 0, 0]);
         assert_eq!(nodes(&with_nodes(&bundle, 3)), [0, 0]);
         assert!(nodes(&with_nodes(&bundle, 1)).is_empty());
+    }
+
+    #[test]
+    fn every_drawn_script_is_a_valid_bundle_and_a_foreign_node_is_not() {
+        let bundle_of = |seed: u64| {
+            let config = SimConfig::draw(seed);
+            Bundle {
+                format: FORMAT,
+                seed,
+                script: crate::faults::draw_script(&config),
+                workload: vec![Vec::new(); config.workload.clients],
+                config,
+                violation: Violation {
+                    property: Property::Liveness,
+                    time: 0,
+                    node: None,
+                    detail: String::new(),
+                },
+                trace_hash: String::new(),
+                repro: String::new(),
+                note: String::new(),
+                planted_bug: None,
+                guards: None,
+                decisions: Vec::new(),
+                written_by: None,
+            }
+        };
+        for seed in 0..300 {
+            let bundle = bundle_of(seed);
+            assert_eq!(bundle.validate(), Ok(()), "seed {seed}");
+        }
+        let mut bundle = bundle_of(1);
+        bundle.script.push(ScriptedFault {
+            at: 5,
+            fault: Fault::Crash {
+                target: Target::Node(77),
+                down_us: 10,
+            },
+        });
+        let error = bundle.validate().unwrap_err();
+        assert!(error.contains("names node 77"), "{error}");
     }
 
     #[test]

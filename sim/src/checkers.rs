@@ -96,6 +96,18 @@ pub enum Property {
     /// a whole maximum election timeout: the campaign it ordered gets its chance, and the
     /// leader's new entries do not make it fail.
     TransferWaitsForItsTarget,
+    /// Stream: a batch's entries follow each other in the log, in one term.
+    BatchContiguous,
+    /// Stream: after every apply, a batch is stored whole (batch sequences 1 to N) or not at
+    /// all.
+    NoPartialBatch,
+    /// Stream: each message stored takes the sequence after the last.
+    DenseSequences,
+    /// Stream: a `Nats-Msg-Id` is stored at most once inside its window.
+    MsgIdOnce,
+    /// Stream: once an entry of a newer term is applied, no batch begun in an older term is
+    /// still being collected.
+    BatchAbandonedOnLeaderChange,
     /// The client history is linearizable.
     Linearizability,
     /// After the faults stop, a stable leader appears and new writes commit in time.
@@ -116,6 +128,11 @@ impl Property {
             Property::CommittedDurableOnQuorum => "committed-durable-on-quorum",
             Property::CommitGuardedByVotes => "commit-guarded-by-votes",
             Property::ConfigurationOverlap => "configuration-overlap",
+            Property::BatchContiguous => "batch-contiguous",
+            Property::NoPartialBatch => "no-partial-batch",
+            Property::DenseSequences => "dense-sequences",
+            Property::MsgIdOnce => "msg-id-once",
+            Property::BatchAbandonedOnLeaderChange => "batch-abandoned-on-leader-change",
             Property::TermMonotonic => "term-monotonic",
             Property::OneVotePerTerm => "one-vote-per-term",
             Property::CommitWithinLog => "commit-within-log",
@@ -250,7 +267,13 @@ impl Checkers {
         self
     }
 
-    fn fail(&mut self, property: Property, time: Micros, node: Option<usize>, detail: String) {
+    pub(crate) fn fail(
+        &mut self,
+        property: Property,
+        time: Micros,
+        node: Option<usize>,
+        detail: String,
+    ) {
         if self.first_violation.is_none() {
             self.first_violation = Some(Violation {
                 property,

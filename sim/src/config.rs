@@ -8,6 +8,52 @@ use serde::{Deserialize, Serialize};
 /// Virtual time in microseconds.
 pub type Micros = u64;
 
+/// Largest cluster a run simulates.
+pub const MAX_NODES: usize = 9;
+/// Most simulated clients.
+pub const MAX_CLIENTS: usize = 64;
+/// Longest chaos phase (one virtual hour), and longest liveness bound: a run's memory grows
+/// with its length.
+pub const MAX_CHAOS_US: Micros = 3_600_000_000;
+/// Longest single delay (a latency, an fsync, a think time, a client's attempt): one virtual
+/// minute.
+pub const MAX_DELAY_US: Micros = 60_000_000;
+/// Longest tick: one virtual second.
+pub const MAX_TICK_US: Micros = 1_000_000;
+/// Shortest mean gap between nemesis actions (the script is drawn up front: a shorter gap
+/// over a long chaos phase would draw millions of faults).
+pub const MIN_NEMESIS_INTERVAL_US: Micros = 10_000;
+/// Largest relative weight of a fault or an operation kind (weights are summed).
+pub const MAX_WEIGHT: u32 = 1_000;
+pub const MAX_KEYS: usize = 1_000;
+pub const MAX_ATTEMPTS: u32 = 1_000;
+pub const MAX_TIMEOUT_TICKS: u32 = 100_000;
+pub const MAX_LIVENESS_TIMEOUTS: u32 = 1_000;
+pub const MAX_INFLIGHT_MESSAGES: usize = 1 << 16;
+
+/// A configuration value out of bounds: the field by its path in a bundle's `config`
+/// (`faults.drop_ppm`), and what is wrong with it. The command line maps the field to the
+/// flag that set it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub problem: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.field, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl From<ConfigError> for String {
+    fn from(e: ConfigError) -> String {
+        e.to_string()
+    }
+}
+
 /// How long a message takes on the wire.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Latency {
@@ -123,6 +169,101 @@ pub struct Workload {
     pub read_index_gets: bool,
 }
 
+/// The state machine the hosts run on top of Raft.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StateMachine {
+    /// The key-value store (`sim::app::kv`).
+    #[default]
+    Kv,
+    /// The JetStream-like stream with atomic batch publish (`sim::stream`).
+    Stream,
+}
+
+impl StateMachine {
+    pub fn name(self) -> &'static str {
+        match self {
+            StateMachine::Kv => "kv",
+            StateMachine::Stream => "stream",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<StateMachine> {
+        match name {
+            "kv" => Some(StateMachine::Kv),
+            "stream" => Some(StateMachine::Stream),
+            _ => None,
+        }
+    }
+}
+
+/// The stream's configuration and its clients' mix (used when the state machine is the
+/// stream).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamSetup {
+    /// The stream's limits, de-duplication window and batch limits.
+    pub limits: state_machines::stream::StreamConfig,
+    /// Subjects the clients publish to (`s0`, `s1`, ...).
+    pub subjects: u64,
+    /// Relative weights: single publish, atomic batch, get by sequence, last by subject.
+    pub publish_weight: u32,
+    pub batch_weight: u32,
+    pub get_weight: u32,
+    pub last_weight: u32,
+    /// Messages in a batch: 2 up to this many (above `limits.max_batch`, the staging
+    /// refuses it).
+    pub batch_max_msgs: u32,
+    /// Share of publishes that reuse a `Nats-Msg-Id` the client published before (a
+    /// duplicate the window should catch), that carry an expectation header, and that roll
+    /// the subject up.
+    pub duplicate_ppm: Ppm,
+    pub expect_ppm: Ppm,
+    pub rollup_ppm: Ppm,
+}
+
+impl Default for StreamSetup {
+    fn default() -> StreamSetup {
+        StreamSetup {
+            limits: state_machines::stream::StreamConfig::default(),
+            subjects: 3,
+            publish_weight: 4,
+            batch_weight: 3,
+            get_weight: 2,
+            last_weight: 1,
+            batch_max_msgs: 4,
+            duplicate_ppm: 150_000,
+            expect_ppm: 200_000,
+            rollup_ppm: 30_000,
+        }
+    }
+}
+
+impl StreamSetup {
+    /// Drawn from its own stream (`config/state-machine`), so the key-value runs' draws
+    /// stay as they were.
+    fn draw(rng: &mut Stream) -> StreamSetup {
+        let max_batch = rng.between(3, 6) as u32;
+        StreamSetup {
+            limits: state_machines::stream::StreamConfig {
+                max_msgs: *rng.pick(&[20u64, 200, 100_000]),
+                dedupe_window: *rng.pick(&[1_000u64, 100_000]),
+                max_batch,
+                max_open_batches: rng.between(2, 8) as u32,
+                batch_timeout_us: *rng.pick(&[300_000u64, 2_000_000]),
+            },
+            subjects: rng.between(1, 4),
+            publish_weight: rng.between(1, 6) as u32,
+            batch_weight: rng.between(1, 6) as u32,
+            get_weight: rng.between(0, 3) as u32,
+            last_weight: rng.between(0, 3) as u32,
+            batch_max_msgs: max_batch + rng.below(2) as u32,
+            duplicate_ppm: rng.between(20_000, 300_000) as Ppm,
+            expect_ppm: rng.between(0, 400_000) as Ppm,
+            rollup_ppm: rng.between(0, 60_000) as Ppm,
+        }
+    }
+}
+
 /// Everything that determines a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimConfig {
@@ -145,6 +286,12 @@ pub struct SimConfig {
     /// Liveness: after the faults stop, a stable leader and a new commit must appear within
     /// this many maximum election timeouts.
     pub liveness_timeouts: u32,
+    /// What the hosts run on top of Raft. Absent in bundles written before the stream.
+    #[serde(default)]
+    pub state_machine: StateMachine,
+    /// The stream's configuration and workload (when `state_machine` is the stream).
+    #[serde(default)]
+    pub stream: StreamSetup,
 }
 
 impl SimConfig {
@@ -230,7 +377,18 @@ impl SimConfig {
             max_attempts: *knob("max_attempts").pick(&[8u32, 30]),
             read_index_gets: knob("read_index_gets").below(3) != 0,
         };
+        // From a stream of its own, so that adding the stream left every other draw as it
+        // was: about one seed in four runs the stream.
+        let mut app_rng = Stream::new(seed, "config/state-machine");
+        let state_machine = if app_rng.below(4) == 0 {
+            StateMachine::Stream
+        } else {
+            StateMachine::Kv
+        };
+        let stream = StreamSetup::draw(&mut app_rng);
         SimConfig {
+            state_machine,
+            stream,
             seed,
             nodes,
             tick_us: 10_000,
@@ -255,46 +413,262 @@ impl SimConfig {
         self
     }
 
-    /// Checks a configuration made by hand or by overrides.
-    pub fn validate(&self) -> Result<(), String> {
-        if !(1..=9).contains(&self.nodes) {
-            return Err(format!("nodes must be 1..=9, got {}", self.nodes));
+    /// Checks a configuration made by hand, by overrides or read from a bundle: every value
+    /// within the bounds a run can handle (no arithmetic on it can overflow, no run can grow
+    /// without bound). The error names the field by its path in a bundle's `config`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |field: &'static str, problem: String| Err(ConfigError { field, problem });
+        if !(1..=MAX_NODES).contains(&self.nodes) {
+            return err(
+                "nodes",
+                format!("is {}, must be 1..={MAX_NODES}", self.nodes),
+            );
         }
         if self.faults.spare_nodes >= self.nodes {
-            return Err(format!(
-                "spare_nodes ({}) must leave at least one voter of {} nodes",
-                self.faults.spare_nodes, self.nodes
-            ));
+            return err(
+                "faults.spare_nodes",
+                format!(
+                    "is {}, which leaves no voter of {} nodes (spare nodes start outside the membership)",
+                    self.faults.spare_nodes, self.nodes
+                ),
+            );
         }
-        if self.tick_us == 0 {
-            return Err("tick_us must be positive".into());
+        if !(1..=MAX_TICK_US).contains(&self.tick_us) {
+            return err(
+                "tick_us",
+                format!("is {}, must be 1..={MAX_TICK_US}", self.tick_us),
+            );
+        }
+        for (field, value, max) in [
+            ("chaos_us", self.chaos_us, MAX_CHAOS_US),
+            ("latency.min_us", self.latency.min_us, MAX_DELAY_US),
+            ("latency.max_us", self.latency.max_us, MAX_DELAY_US),
+            (
+                "latency.tail_max_us",
+                self.latency.tail_max_us,
+                MAX_DELAY_US,
+            ),
+            ("fsync_min_us", self.fsync_min_us, MAX_DELAY_US),
+            ("fsync_max_us", self.fsync_max_us, MAX_DELAY_US),
+            (
+                "faults.slow_fsync_max_us",
+                self.faults.slow_fsync_max_us,
+                MAX_DELAY_US,
+            ),
+            (
+                "faults.nemesis_interval_us",
+                self.faults.nemesis_interval_us,
+                MAX_CHAOS_US,
+            ),
+            (
+                "workload.think_min_us",
+                self.workload.think_min_us,
+                MAX_DELAY_US,
+            ),
+            (
+                "workload.think_max_us",
+                self.workload.think_max_us,
+                MAX_DELAY_US,
+            ),
+            (
+                "workload.attempt_timeout_us",
+                self.workload.attempt_timeout_us,
+                MAX_DELAY_US,
+            ),
+        ] {
+            if value > max {
+                return err(field, format!("is {value}, above the limit of {max}"));
+            }
         }
         if self.latency.min_us > self.latency.max_us {
-            return Err("latency min above max".into());
+            return err("latency.min_us", "is above latency.max_us".into());
         }
         if self.fsync_min_us > self.fsync_max_us {
-            return Err("fsync min above max".into());
+            return err("fsync_min_us", "is above fsync_max_us".into());
         }
-        for (name, ppm) in [
-            ("drop_ppm", self.faults.drop_ppm),
-            ("duplicate_ppm", self.faults.duplicate_ppm),
-            ("torn_write_ppm", self.faults.torn_write_ppm),
-            ("slow_fsync_ppm", self.faults.slow_fsync_ppm),
-            ("clock_drift_ppm", self.faults.clock_drift_ppm),
+        if self.workload.think_min_us > self.workload.think_max_us {
+            return err(
+                "workload.think_min_us",
+                "is above workload.think_max_us".into(),
+            );
+        }
+        if self.faults.nemesis_interval_us < MIN_NEMESIS_INTERVAL_US {
+            return err(
+                "faults.nemesis_interval_us",
+                format!(
+                    "is {}, below the minimum of {MIN_NEMESIS_INTERVAL_US}",
+                    self.faults.nemesis_interval_us
+                ),
+            );
+        }
+        if self.workload.attempt_timeout_us == 0 {
+            return err("workload.attempt_timeout_us", "must be positive".into());
+        }
+        for (field, ppm) in [
+            ("faults.drop_ppm", self.faults.drop_ppm),
+            ("faults.duplicate_ppm", self.faults.duplicate_ppm),
+            ("faults.torn_write_ppm", self.faults.torn_write_ppm),
+            ("faults.slow_fsync_ppm", self.faults.slow_fsync_ppm),
+            ("faults.clock_drift_ppm", self.faults.clock_drift_ppm),
+            ("latency.tail_ppm", self.latency.tail_ppm),
         ] {
             if ppm > 1_000_000 {
-                return Err(format!("{name} is {ppm}, above 1,000,000 (100%)"));
+                return err(field, format!("is {ppm}, above 1000000 (100%)"));
             }
         }
         if self.faults.drop_ppm >= 1_000_000 {
-            return Err("drop_ppm of 100% leaves no network".into());
+            return err(
+                "faults.drop_ppm",
+                "is 1000000: dropping every message leaves no network".into(),
+            );
+        }
+        let f = &self.faults;
+        for (field, weight) in [
+            ("faults.partition_weight", f.partition_weight),
+            ("faults.crash_weight", f.crash_weight),
+            ("faults.pause_weight", f.pause_weight),
+            ("faults.clog_weight", f.clog_weight),
+            ("faults.corrupt_weight", f.corrupt_weight),
+            ("faults.read_error_weight", f.read_error_weight),
+            ("faults.transfer_weight", f.transfer_weight),
+            ("faults.pause_apply_weight", f.pause_apply_weight),
+            ("faults.snapshot_weight", f.snapshot_weight),
+            ("faults.membership_weight", f.membership_weight),
+            ("workload.put_weight", self.workload.put_weight),
+            ("workload.append_weight", self.workload.append_weight),
+            ("workload.cas_weight", self.workload.cas_weight),
+            ("workload.get_weight", self.workload.get_weight),
+        ] {
+            if weight > MAX_WEIGHT {
+                return err(
+                    field,
+                    format!("is {weight}, above the limit of {MAX_WEIGHT}"),
+                );
+            }
         }
         let w = &self.workload;
-        if w.keys == 0 {
-            return Err("workload needs at least one key".into());
+        if w.clients > MAX_CLIENTS {
+            return err(
+                "workload.clients",
+                format!("is {}, must be 0..={MAX_CLIENTS}", w.clients),
+            );
+        }
+        if !(1..=MAX_KEYS).contains(&w.keys) {
+            return err(
+                "workload.keys",
+                format!("is {}, must be 1..={MAX_KEYS}", w.keys),
+            );
+        }
+        if !(1..=MAX_ATTEMPTS).contains(&w.max_attempts) {
+            return err(
+                "workload.max_attempts",
+                format!("is {}, must be 1..={MAX_ATTEMPTS}", w.max_attempts),
+            );
         }
         if w.put_weight + w.append_weight + w.cas_weight + w.get_weight == 0 && w.clients > 0 {
-            return Err("workload weights are all zero".into());
+            return err(
+                "workload.put_weight",
+                "and the other operation weights are all zero".into(),
+            );
+        }
+        for (field, ticks) in [
+            (
+                "election_timeout_min_ticks",
+                self.election_timeout_min_ticks,
+            ),
+            (
+                "election_timeout_max_ticks",
+                self.election_timeout_max_ticks,
+            ),
+            ("heartbeat_ticks", self.heartbeat_ticks),
+        ] {
+            if ticks > MAX_TIMEOUT_TICKS {
+                return err(
+                    field,
+                    format!("is {ticks}, above the limit of {MAX_TIMEOUT_TICKS}"),
+                );
+            }
+        }
+        if !(1..=MAX_LIVENESS_TIMEOUTS).contains(&self.liveness_timeouts) {
+            return err(
+                "liveness_timeouts",
+                format!(
+                    "is {}, must be 1..={MAX_LIVENESS_TIMEOUTS}",
+                    self.liveness_timeouts
+                ),
+            );
+        }
+        if self.liveness_bound_us() > MAX_CHAOS_US {
+            return err(
+                "liveness_timeouts",
+                format!(
+                    "with these timeouts gives a liveness bound of {}us, above the limit of {MAX_CHAOS_US}",
+                    self.liveness_bound_us()
+                ),
+            );
+        }
+        let s = &self.stream;
+        if self.state_machine == StateMachine::Stream {
+            if s.publish_weight + s.batch_weight + s.get_weight + s.last_weight == 0 {
+                return err("stream", "workload weights are all zero".into());
+            }
+            // Bounded so that a bundle cannot ask for a workload that never ends.
+            for (field, value, max) in [
+                ("stream.subjects", s.subjects, 1_000),
+                ("stream.publish_weight", s.publish_weight.into(), 1_000),
+                ("stream.batch_weight", s.batch_weight.into(), 1_000),
+                ("stream.get_weight", s.get_weight.into(), 1_000),
+                ("stream.last_weight", s.last_weight.into(), 1_000),
+                ("stream.batch_max_msgs", s.batch_max_msgs.into(), 1_000),
+                ("stream.limits.max_batch", s.limits.max_batch.into(), 1_000),
+                (
+                    "stream.limits.max_open_batches",
+                    s.limits.max_open_batches.into(),
+                    1_000,
+                ),
+                (
+                    "stream.limits.dedupe_window",
+                    s.limits.dedupe_window,
+                    1_000_000,
+                ),
+                ("stream.limits.max_msgs", s.limits.max_msgs, 1_000_000_000),
+                (
+                    "stream.limits.batch_timeout_us",
+                    s.limits.batch_timeout_us,
+                    MAX_CHAOS_US,
+                ),
+            ] {
+                if value > max {
+                    return err(field, format!("is {value}, above the limit of {max}"));
+                }
+            }
+            if s.subjects == 0 {
+                return err(
+                    "stream.subjects",
+                    "is 0: the workload needs a subject".into(),
+                );
+            }
+            if s.batch_weight > 0 && s.batch_max_msgs < 2 {
+                return err(
+                    "stream.batch_max_msgs",
+                    format!("is {}: a batch has at least 2 messages", s.batch_max_msgs),
+                );
+            }
+            if s.limits.max_batch == 0 || s.limits.max_open_batches == 0 {
+                return err(
+                    "stream.limits",
+                    "max_batch and max_open_batches must be positive".into(),
+                );
+            }
+            for (field, ppm) in [
+                ("stream.duplicate_ppm", s.duplicate_ppm),
+                ("stream.expect_ppm", s.expect_ppm),
+                ("stream.rollup_ppm", s.rollup_ppm),
+            ] {
+                if ppm > 1_000_000 {
+                    return err(field, format!("is {ppm}, above 1,000,000 (100%)"));
+                }
+            }
         }
         raft_core::Config {
             id: raft_core::NodeId(1),
@@ -311,14 +685,34 @@ impl SimConfig {
             check_quorum: true,
         }
         .validate()
-        .map_err(|e| e.to_string())
+        .map_err(|e| ConfigError {
+            field: match e {
+                raft_core::ConfigError::HeartbeatInterval { .. } => "heartbeat_ticks",
+                raft_core::ConfigError::Limit { .. } => "max_entries_per_message",
+                _ => "election_timeout_min_ticks",
+            },
+            problem: e.to_string(),
+        })?;
+        if self.max_inflight_messages > MAX_INFLIGHT_MESSAGES {
+            return err(
+                "max_inflight_messages",
+                format!(
+                    "is {}, above the limit of {MAX_INFLIGHT_MESSAGES}",
+                    self.max_inflight_messages
+                ),
+            );
+        }
+        Ok(())
     }
 
     /// The liveness bound after the faults stop.
     pub fn liveness_bound_us(&self) -> Micros {
         let drift = 1_000_000 + u64::from(self.faults.clock_drift_ppm);
-        let timeout = u64::from(self.election_timeout_max_ticks) * self.tick_us * drift / 1_000_000;
-        u64::from(self.liveness_timeouts) * timeout
+        let timeout = (u128::from(self.election_timeout_max_ticks)
+            * u128::from(self.tick_us)
+            * u128::from(drift)
+            / 1_000_000) as u64;
+        u64::from(self.liveness_timeouts).saturating_mul(timeout)
     }
 }
 
@@ -348,5 +742,18 @@ mod tests {
     #[test]
     fn the_same_seed_draws_the_same_configuration() {
         assert_eq!(SimConfig::draw(99), SimConfig::draw(99));
+    }
+}
+
+#[cfg(test)]
+mod state_machine_draw {
+    use super::*;
+
+    #[test]
+    fn about_one_seed_in_four_draws_the_stream() {
+        let stream = (0..1_000)
+            .filter(|&s| SimConfig::draw(s).state_machine == StateMachine::Stream)
+            .count();
+        assert!((180..=320).contains(&stream), "{stream} of 1000");
     }
 }

@@ -216,7 +216,15 @@ pub fn standard_bundles(
             planted_bug: Some(bug.to_string()),
             ..RunOptions::default()
         };
-        let report = crate::run(crate::SimConfig::draw(seed), &options);
+        // A stream-layer bug's seeds run the stream (`crate::planted::CatalogueBug`).
+        let Some(catalogued) = crate::planted::find(bug) else {
+            continue;
+        };
+        let mut config = crate::SimConfig::draw(seed);
+        if let Some(machine) = catalogued.state_machine {
+            config.state_machine = machine;
+        }
+        let report = crate::run(config, &options);
         if let Some(bundle) = Bundle::from_report(&report, format!("seed {seed}")) {
             bundles.push((format!("first failure {bug} (seed {seed})"), bundle));
         }

@@ -363,7 +363,8 @@ pub struct Trace {
     events: u64,
     keep: bool,
     kept: Vec<TraceEvent>,
-    /// Echo events to `tracing` as they happen (`-v`).
+    /// Echo events to `tracing` as they happen, at debug level with target `sim::trace`
+    /// (`cargo xtask sim -vv`, or `RUST_LOG=sim::trace=debug`).
     pub echo: bool,
     /// Scratch buffer for the canonical line of the event being recorded.
     line: Line,
@@ -397,7 +398,7 @@ impl Trace {
         self.hash = hash;
         self.events += 1;
         if self.echo {
-            tracing::info!(target: "sim", "{}", line.as_text().trim_end_matches('\n'));
+            tracing::debug!(target: "sim::trace", "{}", line.as_text().trim_end_matches('\n'));
         }
         if self.keep {
             let event = event.into_event();

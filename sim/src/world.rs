@@ -37,6 +37,8 @@
 //! at the same virtual time runs first: moving code between rooms must keep it, which the
 //! pinned trace hashes check.
 
+use crate::app::kv::KvApp;
+use crate::app::{Application, Replica};
 use crate::config::{Micros, SimConfig};
 use crate::decisions::{Decisions, Key};
 use crate::disk::Disk;
@@ -62,9 +64,9 @@ mod service;
 mod trace_text;
 mod wire;
 
-pub use clients::{ScriptedOp, WorkloadScript};
+pub use clients::{RecordedWorkload, ScriptedOp, WorkloadScript};
 pub use host::Status;
-pub use report::{RunOptions, RunReport, Stats};
+pub use report::{RunOptions, RunReport, RunVerdict, Stats};
 pub use trace_text::{fmt_message, write_message};
 
 use checks::CheckerFeed;
@@ -75,16 +77,18 @@ use liveness::LivenessPhase;
 use nemesis::Nemesis;
 use operator::Operator;
 
-pub struct World {
+/// The simulated world running application `A` on every host (the key-value store unless
+/// said otherwise).
+pub struct World<A: Application = KvApp> {
     config: SimConfig,
 
     // The event loop.
     /// The virtual time of the event being handled.
     now: Micros,
-    queue: EventQueue,
+    queue: EventQueue<A>,
 
     // The cluster.
-    hosts: Vec<Host>,
+    hosts: Vec<Host<A>>,
     network: Network,
     /// The chance that an fsync is slow: the configuration's until the faults stop
     /// (`liveness.rs`), then none.
@@ -92,19 +96,24 @@ pub struct World {
     /// An empty action buffer for the next `*_into` call on a node ([`World::execute`] hands
     /// it back drained), so stepping a node allocates no `Vec` of actions.
     spare_actions: Vec<Action>,
+    /// An empty buffer for the operations a run of applies completes (reused likewise).
+    spare_completions: Vec<crate::app::Completion<A>>,
     /// A planted core bug (`raft_core::planted`), switched on in every node.
     #[cfg(feature = "planted-bugs")]
     planted: Option<raft_core::planted::PlantedBug>,
     /// A planted simulator bug (`crate::planted`).
     #[cfg(feature = "planted-bugs")]
     sim_bug: Option<crate::planted::SimBug>,
+    /// The planted bug's name, offered to every replica (an application-layer bug).
+    #[cfg(feature = "planted-bugs")]
+    planted_app: Option<String>,
     /// The last ReadIndex context handed out (contexts are unique across the cluster).
     next_read_context: u64,
 
     // The policy.
     nemesis: Nemesis,
     operator: Operator,
-    clients: Clients,
+    clients: Clients<A>,
     liveness: LivenessPhase,
 
     // What observes the run.
@@ -136,10 +145,12 @@ fn voters_mask(raft: &Node) -> u64 {
         .fold(0, |mask, v| mask | 1 << v.0)
 }
 
-/// The planted bug named `name`: raft-core's or the simulator's.
+/// The planted bug named `name`: raft-core's, the simulator's, or (`app_knows`) the
+/// application's, which the replicas take by name.
 #[cfg(feature = "planted-bugs")]
 fn resolve_planted(
     name: Option<&str>,
+    app_knows: impl Fn(&str) -> bool,
 ) -> (
     Option<raft_core::planted::PlantedBug>,
     Option<crate::planted::SimBug>,
@@ -150,21 +161,25 @@ fn resolve_planted(
     if let Some(bug) = raft_core::planted::PlantedBug::from_name(name) {
         return (Some(bug), None);
     }
-    match crate::planted::SimBug::from_name(name) {
-        Some(bug) => (None, Some(bug)),
-        None => panic!("unknown planted bug {name:?}"),
+    if let Some(bug) = crate::planted::SimBug::from_name(name) {
+        return (None, Some(bug));
     }
+    assert!(
+        app_knows(name),
+        "unknown planted bug {name:?} (neither raft-core's, the simulator's nor this application's)"
+    );
+    (None, None)
 }
 
-impl World {
-    pub fn new(config: SimConfig, options: &RunOptions) -> World {
+impl<A: Application> World<A> {
+    pub fn new(config: SimConfig, options: &RunOptions) -> World<A> {
         let n = config.nodes;
         let mut decisions = Decisions::new(
             config.seed,
             options.decisions.as_deref().unwrap_or_default(),
             options.perturbation == Some(Perturbation::ExtraDraw),
         );
-        let hosts: Vec<Host> = (0..n)
+        let hosts: Vec<Host<A>> = (0..n)
             .map(|i| {
                 let drift = i64::from(config.faults.clock_drift_ppm);
                 let key = Key::ClockDrift { node: i as u8 };
@@ -172,7 +187,7 @@ impl World {
                     decisions.drift_ppm(key, |rng| rng.between(0, 2 * drift as u64) as i64 - drift);
                 let tick_us =
                     (config.tick_us as i64 * (1_000_000 + offset) / 1_000_000).max(1) as Micros;
-                Host::new(Disk::default(), tick_us)
+                Host::new(A::Replica::new(&config), Disk::default(), tick_us)
             })
             .collect();
         let network = Network::new(
@@ -192,11 +207,15 @@ impl World {
             "a planted bug needs the sim crate's planted-bugs feature"
         );
         #[cfg(feature = "planted-bugs")]
-        let planted = resolve_planted(options.planted_bug.as_deref());
+        let planted = resolve_planted(options.planted_bug.as_deref(), |name| {
+            A::Replica::new(&config).plant(name)
+        });
         let nemesis = Nemesis::new(&config, options.script.clone());
         let operator = Operator::new(&config);
         let mut trace = Trace::new(options.keep_trace);
-        trace.echo = options.echo;
+        // Echoing costs a formatted line per event: only when asked, or when the subscriber
+        // would show it.
+        trace.echo = options.echo || tracing::enabled!(target: "sim::trace", tracing::Level::DEBUG);
         World {
             now: 0,
             queue: EventQueue::default(),
@@ -204,10 +223,13 @@ impl World {
             network,
             slow_fsync_ppm: config.faults.slow_fsync_ppm,
             spare_actions: Vec::new(),
+            spare_completions: Vec::new(),
             #[cfg(feature = "planted-bugs")]
             planted: planted.0,
             #[cfg(feature = "planted-bugs")]
             sim_bug: planted.1,
+            #[cfg(feature = "planted-bugs")]
+            planted_app: options.planted_bug.clone(),
             next_read_context: 0,
             nemesis,
             operator,
@@ -224,8 +246,17 @@ impl World {
         }
     }
 
+    /// Offers the planted bug to a replica (an application-layer bug lives there).
+    #[allow(unused_variables)]
+    fn plant_in_replica(&self, replica: &mut A::Replica) {
+        #[cfg(feature = "planted-bugs")]
+        if let Some(name) = &self.planted_app {
+            replica.plant(name);
+        }
+    }
+
     #[inline]
-    fn schedule(&mut self, at: Micros, event: Event) {
+    fn schedule(&mut self, at: Micros, event: Event<A>) {
         self.queue.schedule(at, event);
     }
 

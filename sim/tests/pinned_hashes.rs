@@ -78,17 +78,30 @@ fn bundle_lines() -> Vec<String> {
     lines
 }
 
-/// Each planted bug's first failing swarm seed (the hunt's first failure), run in full.
+/// Each planted bug's first failing swarm seed (the hunt's first failure), run in full:
+/// raft-core's with the configuration as drawn, the stream layer's with the stream.
 #[cfg(feature = "planted-bugs")]
 fn planted_lines(previous: &[String]) -> Vec<String> {
     use raft_core::planted::PlantedBug;
+    use state_machines::stream::planted::StreamBug;
+    let core = PlantedBug::ALL.into_iter().map(|b| (b.name(), None));
+    let stream = StreamBug::ALL
+        .into_iter()
+        .map(|b| (b.name(), Some(sim::StateMachine::Stream)));
     let mut lines = Vec::new();
-    for bug in PlantedBug::ALL {
+    for (name, state_machine) in core.chain(stream) {
         let options = RunOptions {
-            planted_bug: Some(bug.name().to_string()),
+            planted_bug: Some(name.to_string()),
             ..RunOptions::default()
         };
-        let prefix = format!("planted {} seed ", bug.name());
+        let config = |seed| {
+            let mut config = SimConfig::draw(seed);
+            if let Some(m) = state_machine {
+                config.state_machine = m;
+            }
+            config
+        };
+        let prefix = format!("planted {name} seed ");
         // Re-check the recorded seed; search for the first failure only when recording.
         let recorded = previous
             .iter()
@@ -102,7 +115,7 @@ fn planted_lines(previous: &[String]) -> Vec<String> {
             _ => Box::new(0..1_000),
         };
         for seed in seeds {
-            let report = sim::run(SimConfig::draw(seed), &options);
+            let report = sim::run(config(seed), &options);
             if report.violation.is_some() || !updating() {
                 lines.push(line(&format!("{prefix}{seed}"), &report));
                 break;

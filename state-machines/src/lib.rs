@@ -6,5 +6,8 @@
 //!
 //! - [`kv`]: the key-value store (put, append, compare-and-set, get) with per-client
 //!   sessions that apply a retried command once.
+//! - [`stream`]: a JetStream-like stream (publish headers, de-duplication, limits, rollup,
+//!   atomic batch publish) and the leader's batch staging.
 
 pub mod kv;
+pub mod stream;

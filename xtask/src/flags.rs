@@ -1,40 +1,92 @@
 //! Flag groups that several commands flatten into theirs: the knobs that override what a seed
 //! draws (and the command line that reproduces them), and the views of a run's trace.
 
-use crate::shared::write_file;
+use crate::shared::{check_output, write_file};
 use clap::Args;
 use sim::{RunReport, SimConfig};
+use std::path::PathBuf;
 
-/// Knobs that override what the seed draws. Unset knobs keep the drawn value.
+/// Knobs that override what the seed draws. Unset knobs keep the drawn value. Every value
+/// in a flag's range gives a valid configuration for every seed, so a sweep never meets a
+/// seed its flags do not fit.
 #[derive(Args, Clone, Debug, Default)]
 pub struct Overrides {
-    /// Cluster size (the seed draws 3, 5 or 7).
-    #[arg(long)]
-    nodes: Option<usize>,
+    /// Cluster size, 1..=9 (the seed draws 3, 5 or 7). The seed's spare nodes (outside the
+    /// membership, the highest-numbered) are kept while a voter is left, else cut.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=9))]
+    nodes: Option<u64>,
+    /// Spare nodes, 0..=8: the highest-numbered nodes start outside the membership for the
+    /// membership nemesis to add. Needs --nodes, and fewer spares than nodes.
+    #[arg(long, value_name = "N", requires = "nodes",
+          value_parser = clap::value_parser!(u64).range(0..=8))]
+    spare_nodes: Option<u64>,
     /// Switch every fault off: lossless network, healthy disks, no nemesis.
     #[arg(long)]
     no_faults: bool,
-    /// Per-message drop probability, parts per million.
-    #[arg(long, value_name = "PPM")]
+    /// Per-message drop probability, parts per million, 0..=999999.
+    #[arg(long, value_name = "PPM", value_parser = clap::value_parser!(u32).range(0..=999_999))]
     drop_ppm: Option<u32>,
-    /// Per-message duplication probability, parts per million.
-    #[arg(long, value_name = "PPM")]
+    /// Per-message duplication probability, parts per million, 0..=1000000.
+    #[arg(long, value_name = "PPM", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     duplicate_ppm: Option<u32>,
-    /// Length of the chaos phase in virtual seconds (faults stop after it).
-    #[arg(long, value_name = "SECONDS")]
+    /// Length of the chaos phase in virtual seconds, 1..=3600 (faults stop after it; the
+    /// seed draws 10).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     chaos_secs: Option<u64>,
-    /// Number of simulated clients.
-    #[arg(long)]
-    clients: Option<usize>,
+    /// Number of simulated clients, 1..=64 (the seed draws 1..=6).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=64))]
+    clients: Option<u64>,
+    /// The state machine the hosts run on top of Raft: `kv` (the key-value store) or
+    /// `stream` (a JetStream-like stream with atomic batch publish). The seed draws the
+    /// stream for about one seed in four.
+    #[arg(long, value_name = "kv|stream", value_parser = parse_state_machine)]
+    state_machine: Option<sim::StateMachine>,
+    /// Plant a catalogued bug in every node (`cargo xtask hunt --list` shows them; the
+    /// hunt's repro lines use this). A stream-layer bug runs the stream unless
+    /// --state-machine says otherwise.
+    #[arg(long, value_name = "BUG", value_parser = planted_bug_names())]
+    plant: Option<String>,
+}
+
+fn planted_bug_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(sim::planted::catalogue().into_iter().map(|b| b.name))
+}
+
+fn parse_state_machine(name: &str) -> Result<sim::StateMachine, String> {
+    sim::StateMachine::from_name(name)
+        .ok_or_else(|| format!("unknown state machine {name:?}: kv or stream"))
 }
 
 impl Overrides {
-    pub fn apply(&self, mut config: SimConfig) -> Result<SimConfig, String> {
+    /// Checks what clap's ranges cannot: the flags that depend on each other.
+    pub fn check(&self) -> Result<(), String> {
+        if let (Some(nodes), Some(spares)) = (self.nodes, self.spare_nodes) {
+            if spares >= nodes {
+                return Err(format!(
+                    "--spare-nodes {spares} with --nodes {nodes} leaves no voter (spare nodes \
+                     start outside the membership): use fewer spares than nodes"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The configuration of `seed` with these overrides. The flags' ranges make it valid for
+    /// every seed; an error would name the flag whose value does not fit.
+    pub fn config(&self, seed: u64) -> Result<SimConfig, String> {
+        self.check()?;
+        let mut config = SimConfig::draw(seed);
         if let Some(n) = self.nodes {
+            let (drawn, n) = (config.nodes, n as usize);
             config.nodes = n;
+            config.faults.spare_nodes =
+                sim::bundle::spares_after_cut(config.faults.spare_nodes, drawn, n);
         }
         if self.no_faults {
             config = config.without_faults();
+        }
+        if let Some(spares) = self.spare_nodes {
+            config.faults.spare_nodes = spares as usize;
         }
         if let Some(ppm) = self.drop_ppm {
             config.faults.drop_ppm = ppm;
@@ -46,10 +98,28 @@ impl Overrides {
             config.chaos_us = secs * 1_000_000;
         }
         if let Some(c) = self.clients {
-            config.workload.clients = c;
+            config.workload.clients = c as usize;
         }
-        config.validate()?;
+        let planted_needs = self
+            .plant
+            .as_deref()
+            .and_then(sim::planted::find)
+            .and_then(|b| b.state_machine);
+        if let Some(m) = self.state_machine.or(planted_needs) {
+            config.state_machine = m;
+        }
+        config.validate().map_err(|e| {
+            format!(
+                "seed {seed}: {} {} (the seed's configuration with these flags is invalid)",
+                flag_of(e.field),
+                e.problem
+            )
+        })?;
         Ok(config)
+    }
+
+    pub fn planted_bug(&self) -> Option<String> {
+        self.plant.clone()
     }
 
     /// The flags that reproduce these overrides.
@@ -57,6 +127,9 @@ impl Overrides {
         let mut out = String::new();
         if let Some(n) = self.nodes {
             out += &format!(" --nodes {n}");
+        }
+        if let Some(n) = self.spare_nodes {
+            out += &format!(" --spare-nodes {n}");
         }
         if self.no_faults {
             out += " --no-faults";
@@ -73,8 +146,28 @@ impl Overrides {
         if let Some(c) = self.clients {
             out += &format!(" --clients {c}");
         }
+        if let Some(m) = self.state_machine {
+            out += &format!(" --state-machine {}", m.name());
+        }
+        if let Some(bug) = &self.plant {
+            out += &format!(" --plant {bug}");
+        }
         out
     }
+}
+
+/// The flag that sets a configuration field (the field's own path when no flag does).
+fn flag_of(field: &str) -> String {
+    match field {
+        "nodes" => "--nodes",
+        "faults.spare_nodes" => "--spare-nodes",
+        "faults.drop_ppm" => "--drop-ppm",
+        "faults.duplicate_ppm" => "--duplicate-ppm",
+        "chaos_us" => "--chaos-secs",
+        "workload.clients" => "--clients",
+        other => return format!("the drawn {other}"),
+    }
+    .to_string()
 }
 
 /// The command that reproduces seed `seed` with these overrides (printed with a failure and
@@ -88,10 +181,10 @@ pub fn repro(seed: u64, overrides: &Overrides) -> String {
 pub struct Views {
     /// Write Chrome trace-event JSON (open it in ui.perfetto.dev).
     #[arg(long, value_name = "FILE")]
-    pub perfetto: Option<std::path::PathBuf>,
+    pub perfetto: Option<PathBuf>,
     /// Write a self-contained HTML space-time diagram of the run.
     #[arg(long, value_name = "FILE")]
-    pub html: Option<std::path::PathBuf>,
+    pub html: Option<PathBuf>,
 }
 
 impl Views {
@@ -99,32 +192,122 @@ impl Views {
         self.perfetto.is_some() || self.html.is_some()
     }
 
-    /// Writes the requested views; returns false (after printing why) on an I/O error.
-    pub fn write(&self, report: &RunReport, title: &str) -> bool {
-        let mut ok = true;
+    /// Checks, before the run, that the views can be written.
+    pub fn check(&self) -> Result<(), String> {
         if let Some(path) = &self.perfetto {
-            ok &= write_file(
-                path,
-                &sim::views::perfetto(&report.trace, report.config.nodes),
-                "perfetto trace",
-            );
+            check_output(path, "--perfetto")?;
+        }
+        if let Some(path) = &self.html {
+            check_output(path, "--html")?;
+        }
+        Ok(())
+    }
+
+    /// Writes the requested views of a run; the errors say which could not be written.
+    pub fn write(&self, report: &RunReport, title: &str) -> Vec<String> {
+        let mut errors = Vec::new();
+        if let Some(path) = &self.perfetto {
+            let text = sim::views::perfetto(&report.trace, report.config.nodes);
+            errors.extend(write_file(path, &text, "perfetto").err());
         }
         if let Some(path) = &self.html {
             let summary = format!(
-                "{} nodes, {} events, verdict: {}",
+                "{} nodes ({} spare), {} events, verdict: {}",
                 report.config.nodes,
+                report.config.faults.spare_nodes,
                 report.stats.events,
-                report
-                    .violation
-                    .as_ref()
-                    .map_or("PASS".to_string(), |v| v.to_string())
+                match &report.violation {
+                    Some(v) => format!("FAIL ({})", v.property),
+                    None => report.verdict().name().to_string(),
+                }
             );
-            ok &= write_file(
-                path,
-                &sim::views::html(&report.trace, report.config.nodes, title, &summary),
-                "HTML view",
-            );
+            let page = sim::views::Page {
+                title,
+                summary: &summary,
+                spare_nodes: report.config.faults.spare_nodes,
+                focus: sim::views::focus(report),
+            };
+            let text = sim::views::html_page(&report.trace, report.config.nodes, &page);
+            errors.extend(write_file(path, &text, "HTML view").err());
         }
-        ok
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn overrides(args: &[&str]) -> Overrides {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            overrides: Overrides,
+        }
+        let mut all = vec!["test"];
+        all.extend_from_slice(args);
+        <Cli as clap::Parser>::try_parse_from(all)
+            .unwrap()
+            .overrides
+    }
+
+    #[test]
+    fn every_value_in_the_flags_ranges_fits_every_seed() {
+        for args in [
+            &["--nodes", "1"][..],
+            &["--nodes", "2"],
+            &["--nodes", "9"],
+            &["--nodes", "9", "--spare-nodes", "8"],
+            &["--nodes", "2", "--spare-nodes", "1", "--no-faults"],
+            &["--clients", "64", "--chaos-secs", "3600"],
+            &["--clients", "1", "--chaos-secs", "1"],
+            &["--drop-ppm", "999999", "--duplicate-ppm", "1000000"],
+            &["--drop-ppm", "0", "--duplicate-ppm", "0", "--no-faults"],
+        ] {
+            let o = overrides(args);
+            for seed in 0..2_000 {
+                if let Err(e) = o.config(seed) {
+                    panic!("{args:?}: {e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fewer_nodes_cut_the_drawn_spares_and_keep_a_voter() {
+        let o = overrides(&["--nodes", "1"]);
+        let seed = (0..500)
+            .find(|&s| SimConfig::draw(s).faults.spare_nodes > 0)
+            .expect("some seed draws spare nodes");
+        let config = o.config(seed).unwrap();
+        assert_eq!((config.nodes, config.faults.spare_nodes), (1, 0));
+    }
+
+    #[test]
+    fn dependent_flags_are_checked_and_errors_name_flags() {
+        let o = overrides(&["--nodes", "3", "--spare-nodes", "3"]);
+        let error = o.config(0).unwrap_err();
+        assert!(error.contains("--spare-nodes 3 with --nodes 3"), "{error}");
+        assert_eq!(flag_of("faults.drop_ppm"), "--drop-ppm");
+        assert_eq!(flag_of("faults.spare_nodes"), "--spare-nodes");
+    }
+
+    #[test]
+    fn the_repro_flags_parse_back_to_the_same_overrides() {
+        let args = [
+            "--nodes",
+            "5",
+            "--spare-nodes",
+            "1",
+            "--drop-ppm",
+            "10",
+            "--chaos-secs",
+            "2",
+            "--plant",
+            "vote-before-durable",
+        ];
+        let o = overrides(&args);
+        let again: Vec<String> = o.flags().split_whitespace().map(String::from).collect();
+        assert_eq!(again, args);
     }
 }

@@ -1,16 +1,17 @@
-//! `cargo xtask hunt`: plant each catalogued bug in raft-core, run ordinary swarm seeds until
-//! the first failure, shrink it, and check the correct core over the same seeds. The
-//! catalogue's regressions (bugs found in this project's own core) are reported in a section
-//! of their own; the simulator's own regressions (`sim::planted`) can be hunted by name. With
-//! `--fixture` the shrunk failure becomes the bug's regression fixture.
+//! `cargo xtask hunt`: plant each catalogued bug (raft-core's, and the stream layer's in
+//! `state_machines::stream::planted`; `sim::planted` is the one list), run ordinary swarm
+//! seeds until the first failure, shrink it, and check the correct code over the same seeds.
+//! A stream-layer bug runs its seeds with the stream as the state machine. The catalogue's
+//! regressions (bugs the simulator found in this project's own core) are reported in a
+//! section of their own; the simulator's own regressions (`sim::planted::SimBug`) are hunted
+//! by name only. With `--fixture` the shrunk failure becomes the bug's regression fixture.
 
-use crate::shared::{default_jobs, usage_error};
+use crate::shared::{catch_run, check_output, check_output_dir, default_jobs, usage_error, Exit};
 use clap::Args;
-use raft_core::planted::PlantedBug;
 use serde_json::json;
 use sim::bundle::{self, Bundle};
-use sim::planted::SimBug;
-use sim::{RunOptions, SimConfig};
+use sim::planted::{CatalogueBug, Section};
+use sim::{RunOptions, SimConfig, StateMachine};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,7 +29,7 @@ pub struct HuntArgs {
     /// Hunt every bug in the catalogue.
     #[arg(long)]
     all: bool,
-    /// What CI runs: every bug, no shrinking, `--seeds` for each (1,000 by default), and the
+    /// What CI runs: every bug, no shrinking, `--seeds` for each (0..1000 by default), and the
     /// correct core over the whole budget; fails on a false positive or on any bug not found
     /// within the budget.
     #[arg(long, conflicts_with_all = ["bug", "all"])]
@@ -36,17 +37,15 @@ pub struct HuntArgs {
     /// List the catalogue and exit.
     #[arg(long)]
     list: bool,
-    /// Seed budget per bug: seeds 0..N (from `--first-seed`) are tried in order until the
-    /// first failure.
-    #[arg(long, default_value_t = TARGET_SEEDS)]
-    seeds: u64,
-    /// The first seed of the budget: another range shows whether the results hold beyond
+    /// The seeds tried for each bug, half-open `A..B` (the same meaning as `sweep --seeds`),
+    /// in order until the first failure. Another range shows whether the results hold beyond
     /// the seeds they were measured on.
-    #[arg(long, default_value_t = 0)]
-    first_seed: u64,
-    /// Worker threads (seeds run in parallel, in order of seed).
-    #[arg(long, default_value_t = default_jobs())]
-    jobs: usize,
+    #[arg(long, value_name = "A..B", default_value = "0..1000")]
+    seeds: String,
+    /// Worker threads, 1..=1024 (seeds run in parallel, in order of seed).
+    #[arg(long, default_value_t = default_jobs() as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    jobs: u64,
     /// Skip shrinking the first failure (faster).
     #[arg(long)]
     no_shrink: bool,
@@ -58,7 +57,8 @@ pub struct HuntArgs {
     /// Write the results as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Directory for the bundles of the first failures (shrunk ones too).
+    /// Directory for the bundles of the first failures, shrunk ones too (made if missing;
+    /// checked before the hunt starts).
     #[arg(long, value_name = "DIR", default_value = "target/hunt")]
     bundles: PathBuf,
     /// Write each bug's shrunk first failure as its regression fixture, `DIR/<bug>.json`
@@ -67,59 +67,13 @@ pub struct HuntArgs {
     fixture: Option<PathBuf>,
 }
 
-/// Which part of the catalogue a bug belongs to.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Section {
-    /// Classic Raft bugs from elsewhere (`raft_core::planted`).
-    Catalogue,
-    /// Bugs the simulator found in this project's core (`raft_core::planted`).
-    Regression,
-    /// Bugs found in the simulator itself (`sim::planted`): hunted only by name.
-    Simulator,
-}
-
-/// A bug the hunt can plant.
-#[derive(Clone, Copy)]
-struct Target {
-    name: &'static str,
-    section: Section,
-}
-
-/// Every bug, in catalogue order: the core's, then the simulator's.
-fn targets() -> Vec<Target> {
-    let core = PlantedBug::ALL.into_iter().map(|bug| Target {
-        name: bug.name(),
-        section: if bug.is_regression() {
-            Section::Regression
-        } else {
-            Section::Catalogue
-        },
-    });
-    let simulator = SimBug::ALL.into_iter().map(|bug| Target {
-        name: bug.name(),
-        section: Section::Simulator,
-    });
-    core.chain(simulator).collect()
-}
-
-impl Section {
-    fn key(self) -> &'static str {
-        match self {
-            Section::Catalogue => "catalogue",
-            Section::Regression => "regression",
-            Section::Simulator => "simulator",
-        }
+/// The configuration seed `seed` draws, with the state machine forced when given.
+fn config(seed: u64, state_machine: Option<StateMachine>) -> SimConfig {
+    let mut config = SimConfig::draw(seed);
+    if let Some(m) = state_machine {
+        config.state_machine = m;
     }
-
-    fn heading(self) -> &'static str {
-        match self {
-            Section::Catalogue => "",
-            Section::Regression => {
-                "regressions: bugs the simulator found in this project's own core"
-            }
-            Section::Simulator => "simulator regressions: bugs found in the simulator itself",
-        }
-    }
+    config
 }
 
 struct Found {
@@ -137,6 +91,7 @@ fn hunt_seeds(
     budget: u64,
     jobs: usize,
     planted: Option<&str>,
+    state_machine: Option<StateMachine>,
     every_seed: bool,
 ) -> (Option<Found>, u64) {
     let next = AtomicU64::new(first);
@@ -156,16 +111,14 @@ fn hunt_seeds(
                     planted_bug: planted.map(str::to_string),
                     ..RunOptions::default()
                 };
-                let outcome =
-                    std::panic::catch_unwind(|| sim::run(SimConfig::draw(seed), &options));
+                let outcome = catch_run(|| sim::run(config(seed, state_machine), &options));
                 let found = match outcome {
                     Ok(report) => report.violation.clone().map(|violation| Found {
                         seed,
                         violation,
                         report: Some(report),
                     }),
-                    Err(panic) => {
-                        let message = crate::shared::panic_message(&*panic);
+                    Err(message) => {
                         let violation = sim::Violation {
                             property: sim::Property::Panic,
                             time: 0,
@@ -179,6 +132,15 @@ fn hunt_seeds(
                         })
                     }
                 };
+                tracing::info!(
+                    seed,
+                    planted_bug = planted.unwrap_or("none"),
+                    "seed {seed}: {}",
+                    found.as_ref().map_or("PASS".to_string(), |f| format!(
+                        "FAIL {}",
+                        f.violation.property
+                    ))
+                );
                 if let Some(found) = found {
                     failing.fetch_add(1, Ordering::Relaxed);
                     let mut best = best.lock().unwrap();
@@ -194,23 +156,30 @@ fn hunt_seeds(
 
 pub fn hunt_command(args: HuntArgs) -> ExitCode {
     if args.list {
-        let mut section = None;
-        for target in targets() {
-            if section != Some(target.section) && target.section != Section::Catalogue {
-                println!("{}:", target.section.heading());
+        let mut section = Section::Core;
+        for bug in sim::planted::catalogue() {
+            if bug.section != section {
+                section = bug.section;
+                println!("{}:", section.heading());
             }
-            section = Some(target.section);
-            println!("{}", target.name);
+            match bug.state_machine {
+                Some(m) => println!(
+                    "{}  (stream layer: runs its seeds with --state-machine {})",
+                    bug.name,
+                    m.name()
+                ),
+                None => println!("{}", bug.name),
+            }
         }
         println!(
             "(mechanism, origin, exposing schedule and property: raft-core/src/planted.rs, \
-             sim/src/planted.rs)"
+             sim/src/planted.rs and state-machines/src/stream/planted.rs)"
         );
         return ExitCode::SUCCESS;
     }
-    let bugs: Vec<Target> = match (&args.bug, args.all || args.ci) {
-        (Some(name), _) => match targets().into_iter().find(|t| t.name == name) {
-            Some(target) => vec![target],
+    let bugs: Vec<CatalogueBug> = match (&args.bug, args.all || args.ci) {
+        (Some(name), _) => match sim::planted::find(name) {
+            Some(bug) => vec![bug],
             None => {
                 return usage_error(&format!(
                     "unknown bug {name:?}; `cargo xtask hunt --list` shows the catalogue"
@@ -218,25 +187,44 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             }
         },
         // The simulator's regressions are rarer than the 1,000-seed target: by name only.
-        (None, true) => targets()
+        (None, true) => sim::planted::catalogue()
             .into_iter()
-            .filter(|t| t.section != Section::Simulator)
+            .filter(|b| b.section != Section::Simulator)
             .collect(),
         (None, false) => {
             return usage_error("name a bug with --bug NAME, or hunt them all with --all")
         }
     };
-    if args.seeds == 0 {
-        return usage_error("--seeds must be at least 1");
+    let (first, end) = match crate::sweep::parse_range(&args.seeds) {
+        Ok(r) => r,
+        Err(e) => return usage_error(&e),
+    };
+    let checks = [
+        check_output_dir(&args.bundles, "--bundles"),
+        args.json
+            .as_ref()
+            .map_or(Ok(()), |p| check_output(p, "--json")),
+    ];
+    if let Some(Err(e)) = checks.into_iter().find(Result::is_err) {
+        return usage_error(&e);
     }
-    let first = args.first_seed;
+    let jobs = args.jobs as usize;
+    let mut write_errors: Vec<String> = Vec::new();
+    let mut repros: Vec<(String, String)> = Vec::new();
     let started = Instant::now();
     let mut rows = Vec::new();
     let mut max_seeds_used = 0;
     for bug in &bugs {
         let t = Instant::now();
-        let budget = args.seeds;
-        let (found, failing) = hunt_seeds(first, budget, args.jobs, Some(bug.name), args.rate);
+        let budget = end - first;
+        let (found, failing) = hunt_seeds(
+            first,
+            budget,
+            jobs,
+            Some(bug.name),
+            bug.state_machine,
+            args.rate,
+        );
         if args.rate || args.ci {
             // The correct core then runs the whole budget, not only the seeds the bugs needed.
             max_seeds_used = budget;
@@ -268,20 +256,38 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                     "violation": violation.to_string(),
                     "seconds": elapsed,
                 });
-                let repro = format!(
-                    "cargo xtask sim --seed {seed}  # with planted bug {}",
-                    bug.name
-                );
-                if let Some(b) = report.as_ref().and_then(|r| Bundle::from_report(r, repro)) {
+                let flag = bug
+                    .state_machine
+                    .map_or(String::new(), |m| format!(" --state-machine {}", m.name()));
+                let repro = format!("cargo xtask sim --seed {seed}{flag} --plant {}", bug.name);
+                row["repro"] = json!(repro);
+                repros.push((bug.name.to_string(), repro.clone()));
+                if let Some(mut b) = report.as_ref().and_then(|r| Bundle::from_report(r, repro)) {
+                    b.written_by = Some(crate::version::written_by());
                     let path = args.bundles.join(format!("{}.json", bug.name));
-                    let _ = b.write(&path);
-                    row["bundle"] = json!(path.display().to_string());
+                    match b.write(&path) {
+                        Ok(()) => row["bundle"] = json!(path.display().to_string()),
+                        Err(e) => {
+                            row["bundle_error"] = json!(e.to_string());
+                            write_errors.push(format!("the bundle was not written: {e}"));
+                        }
+                    }
                     if !args.no_shrink && !args.ci {
                         let before = b.size();
-                        let shrunk = bundle::shrink(&b, |_| {});
+                        let mut shrunk = bundle::shrink(&b, |_| {});
+                        shrunk.written_by = b.written_by.clone();
                         let after = shrunk.size();
                         let shrunk_path = args.bundles.join(format!("{}.shrunk.json", bug.name));
-                        let _ = shrunk.write(&shrunk_path);
+                        match shrunk.write(&shrunk_path) {
+                            Ok(()) => {
+                                row["shrunk_bundle"] = json!(shrunk_path.display().to_string())
+                            }
+                            Err(e) => {
+                                row["shrunk_bundle_error"] = json!(e.to_string());
+                                write_errors
+                                    .push(format!("the shrunk bundle was not written: {e}"));
+                            }
+                        }
                         row["before"] = json!(before);
                         row["shrunk"] = json!(after);
                         row["shrunk_property"] = json!(shrunk.violation.property.name());
@@ -314,50 +320,16 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     }
     // The correct core over the same seeds: any failure is a false positive.
     let t = Instant::now();
-    let (control, _) = hunt_seeds(first, max_seeds_used.max(1), args.jobs, None, false);
+    // The stream layer's bugs ran their seeds with the stream: the correct code runs those
+    // too.
+    let mut control = hunt_seeds(first, max_seeds_used.max(1), jobs, None, None, false).0;
+    let with_stream = bugs.iter().any(|b| b.state_machine.is_some());
+    if control.is_none() && with_stream {
+        let stream = Some(StateMachine::Stream);
+        control = hunt_seeds(first, max_seeds_used.max(1), jobs, None, stream, false).0;
+    }
     let control_seconds = t.elapsed().as_secs_f64();
 
-    println!(
-        "{:<34} {:>6} {:>7} {:<28} {:>10}  {:<25}{}",
-        "bug",
-        "found",
-        "seeds",
-        "first property",
-        "virtual s",
-        "shrunk (nodes/faults/ops)",
-        if args.rate { "  failing seeds" } else { "" }
-    );
-    let mut section = "catalogue";
-    for row in &rows {
-        let this = row["section"].as_str().unwrap_or("catalogue");
-        if this != section {
-            section = this;
-            let heading = targets()
-                .into_iter()
-                .find(|t| t.section.key() == this)
-                .map_or("", |t| t.section.heading());
-            println!("{heading}");
-        }
-        let found = row["found"].as_bool().unwrap_or(false);
-        let shrunk = row.get("shrunk").map_or("-".to_string(), |s| {
-            format!("{}/{}/{}", s["nodes"], s["faults"], s["client_ops"])
-        });
-        let rate = row.get("failing_seeds").map_or(String::new(), |failing| {
-            format!("  {failing} of {}", args.seeds)
-        });
-        let line = format!(
-            "{:<34} {:>6} {:>7} {:<28} {:>10}  {:<25}{rate}",
-            row["bug"].as_str().unwrap_or("?"),
-            if found { "yes" } else { "NO" },
-            row["seeds"].as_u64().unwrap_or(0),
-            row.get("property").and_then(|p| p.as_str()).unwrap_or("-"),
-            row.get("virtual_time_us")
-                .and_then(|t| t.as_u64())
-                .map_or("-".to_string(), |t| format!("{:.3}", t as f64 / 1e6)),
-            shrunk
-        );
-        println!("{}", line.trim_end());
-    }
     let mut found_seeds: Vec<u64> = rows
         .iter()
         .filter(|r| r["found"] == true)
@@ -373,6 +345,66 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         .filter_map(|r| Some((r["bug"].as_str()?, r["seeds"].as_u64()?)))
         .filter(|&(_, seeds)| seeds > TARGET_SEEDS)
         .collect();
+    // The report first: nothing printed after this can lose it.
+    if let Some(path) = &args.json {
+        let report = json!({
+            "build": crate::version::json(),
+            "seeds": format!("{first}..{end}"),
+            "seeds_budget": end - first,
+            "first_seed": first,
+            "bugs": rows,
+            "median_seeds": median,
+            "control": {
+                "seeds": max_seeds_used,
+                "false_positive": control.as_ref().map(|f| json!({"seed": f.seed, "violation": f.violation.to_string()})),
+            },
+        });
+        let text = serde_json::to_string_pretty(&report).expect("a report serializes");
+        if let Err(e) = crate::shared::write_file(path, &text, "report") {
+            write_errors.push(e);
+        }
+    }
+    println!(
+        "{:<34} {:>6} {:>7} {:<28} {:>10}  {:<25}{}",
+        "bug",
+        "found",
+        "seeds",
+        "first property",
+        "virtual s",
+        "shrunk (nodes/faults/ops)",
+        if args.rate { "  failing seeds" } else { "" }
+    );
+    let mut section = "catalogue";
+    for row in &rows {
+        let this = row["section"].as_str().unwrap_or("catalogue");
+        if this != section {
+            section = this;
+            let heading = sim::planted::catalogue()
+                .into_iter()
+                .find(|b| b.section.key() == this)
+                .map_or("", |b| b.section.heading());
+            println!("{heading}");
+        }
+        let found = row["found"].as_bool().unwrap_or(false);
+        let shrunk = row.get("shrunk").map_or("-".to_string(), |s| {
+            format!("{}/{}/{}", s["nodes"], s["faults"], s["client_ops"])
+        });
+        let rate = row.get("failing_seeds").map_or(String::new(), |failing| {
+            format!("  {failing} of {}", end - first)
+        });
+        let line = format!(
+            "{:<34} {:>6} {:>7} {:<28} {:>10}  {:<25}{rate}",
+            row["bug"].as_str().unwrap_or("?"),
+            if found { "yes" } else { "NO" },
+            row["seeds"].as_u64().unwrap_or(0),
+            row.get("property").and_then(|p| p.as_str()).unwrap_or("-"),
+            row.get("virtual_time_us")
+                .and_then(|t| t.as_u64())
+                .map_or("-".to_string(), |t| format!("{:.3}", t as f64 / 1e6)),
+            shrunk
+        );
+        println!("{}", line.trim_end());
+    }
     let found_of = |section: Section| {
         let of: Vec<_> = rows
             .iter()
@@ -381,7 +413,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         let found = of.iter().filter(|r| r["found"] == true).count();
         (found, of.len())
     };
-    let split = match (found_of(Section::Catalogue), found_of(Section::Regression)) {
+    let split = match (found_of(Section::Core), found_of(Section::Regression)) {
         (_, (_, 0)) | ((_, 0), _) => String::new(),
         ((c, cn), (r, rn)) => format!(" ({c}/{cn} of the catalogue, {r}/{rn} regressions)"),
     };
@@ -402,34 +434,23 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             f.violation
         ),
     }
-    println!("total {:.1}s", started.elapsed().as_secs_f64());
-    if let Some(path) = &args.json {
-        let report = json!({
-            "seeds_budget": args.seeds,
-            "first_seed": first,
-            "bugs": rows,
-            "median_seeds": median,
-            "control": {
-                "seeds": max_seeds_used,
-                "false_positive": control.as_ref().map(|f| json!({"seed": f.seed, "violation": f.violation.to_string()})),
-            },
-        });
-        if !crate::shared::write_file(
-            path,
-            &serde_json::to_string_pretty(&report).unwrap(),
-            "report",
-        ) {
-            return ExitCode::from(2);
-        }
+    for (bug, repro) in &repros {
+        println!("repro       {bug:<34} {repro}");
     }
+    println!("total {:.1}s", started.elapsed().as_secs_f64());
     for (bug, seeds) in &beyond_target {
         println!("beyond the {TARGET_SEEDS}-seed target: {bug} needed {seeds} seeds");
     }
-    if missed > 0 || control.is_some() {
-        ExitCode::from(1)
+    let mut exit = if missed > 0 || control.is_some() {
+        Exit::Fail
     } else {
-        ExitCode::SUCCESS
+        Exit::Pass
+    };
+    for e in &write_errors {
+        eprintln!("error: {e}");
+        exit = exit.and(Exit::Error);
     }
+    exit.into()
 }
 
 /// Writes `shrunk`, a shrunk failure of planted bug `bug` first found at `seed`, as that
@@ -440,7 +461,10 @@ fn write_fixture(
     seed: u64,
     mut shrunk: Bundle,
 ) -> Result<PathBuf, bundle::BundleError> {
+    // The bug is named as the one the fixture guards, not planted: a build without the
+    // catalogue can still read the fixture and replay it with the correct code.
     shrunk.guards = Some(bug.to_string());
+    shrunk.planted_bug = None;
     shrunk.note = format!(
         "Guards the planted bug {bug}: the shrunk first failure of `cargo xtask hunt --bug {bug}` \
          (seed {seed}). With {bug} planted the replay must fail {property}; with the correct \
@@ -461,17 +485,16 @@ mod tests {
     fn every_seed_counts_all_failures_and_first_failure_stops_early() {
         // vote-before-durable fails on every seed (its persist-before-send fires at the
         // first election).
-        let bug = Some(PlantedBug::VoteBeforeDurable.name());
-        let (found, failing) = hunt_seeds(0, 12, 2, bug, true);
+        let (found, failing) = hunt_seeds(0, 12, 2, Some("vote-before-durable"), None, true);
         assert_eq!(found.map(|f| f.seed), Some(0));
         assert_eq!(failing, 12);
-        let (found, failing) = hunt_seeds(0, 12, 2, bug, false);
+        let (found, failing) = hunt_seeds(0, 12, 2, Some("vote-before-durable"), None, false);
         assert_eq!(found.map(|f| f.seed), Some(0));
         assert!(failing < 12, "{failing}");
     }
 
     #[test]
     fn the_correct_core_finds_nothing() {
-        assert_eq!(hunt_seeds(0, 6, 2, None, true).1, 0);
+        assert_eq!(hunt_seeds(0, 6, 2, None, None, true).1, 0);
     }
 }

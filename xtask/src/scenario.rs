@@ -2,7 +2,7 @@
 //! text its golden snapshot holds), with the timeline views on request.
 
 use crate::flags::Views;
-use crate::shared::write_file;
+use crate::shared::{catch_run, usage_error, write_file, Exit};
 use clap::Args;
 use std::process::ExitCode;
 
@@ -34,50 +34,79 @@ pub fn scenario_command(args: ScenarioArgs) -> ExitCode {
     }
     let name = args.name.expect("clap requires a name without --list");
     let Some(scenario) = scenarios::find(&name) else {
-        eprintln!("error: no scenario named {name:?}; `cargo xtask scenario --list` shows them");
-        return ExitCode::from(2);
+        return usage_error(&format!(
+            "no scenario named {name:?}; `cargo xtask scenario --list` shows them"
+        ));
     };
-    // The script's own panics are reported below, with the trace up to the failed step.
-    std::panic::set_hook(Box::new(|_| {}));
-    let outcome = scenarios::run(&scenario);
-    let _ = std::panic::take_hook();
+    if let Err(e) = args.views.check() {
+        return usage_error(&e);
+    }
+    // The script's own panics are its failures, reported below with the trace up to the
+    // failed step (`scenarios::run` catches them; this keeps them off stderr).
+    let outcome = match catch_run(|| scenarios::run(&scenario)) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            eprintln!("error: the scenario runner panicked: {e}");
+            return Exit::Fail.into();
+        }
+    };
     print!(
         "{}",
         scenarios::render(scenario.name, scenario.about, &outcome.events)
     );
-    let mut ok = true;
+    let mut errors = Vec::new();
     if args.views.wanted() {
         let events = scenarios::view_events(&outcome.events);
-        let verdict = outcome.error.clone().unwrap_or_else(|| "PASS".into());
+        let verdict = match &outcome.error {
+            Some(e) => format!("FAIL {e}"),
+            None => "PASS".into(),
+        };
         if let Some(path) = &args.views.perfetto {
-            ok &= write_file(
-                path,
-                &sim::views::perfetto(&events, outcome.nodes),
-                "perfetto trace",
+            errors.extend(
+                write_file(
+                    path,
+                    &sim::views::perfetto(&events, outcome.nodes),
+                    "perfetto",
+                )
+                .err(),
             );
         }
         if let Some(path) = &args.views.html {
             let summary = format!(
-                "{} nodes, {} events, verdict: {verdict}",
+                "{} nodes, {} events, {} script steps, verdict: {verdict}",
                 outcome.nodes,
-                events.len()
+                events.len(),
+                events.iter().filter(|e| e.kind == "script").count()
             );
-            ok &= write_file(
-                path,
-                &sim::views::html(&events, outcome.nodes, scenario.name, &summary),
-                "HTML view",
+            let page = sim::views::Page {
+                title: scenario.name,
+                summary: &summary,
+                spare_nodes: 0,
+                focus: None,
+            };
+            errors.extend(
+                write_file(
+                    path,
+                    &sim::views::html_page(&events, outcome.nodes, &page),
+                    "HTML view",
+                )
+                .err(),
             );
         }
     }
-    match outcome.error {
+    let mut exit = match &outcome.error {
         Some(error) => {
             eprintln!("FAIL {error}");
-            ExitCode::from(1)
+            Exit::Fail
         }
-        None if ok => {
+        None => {
             println!("PASS {}", scenario.name);
-            ExitCode::SUCCESS
+            Exit::Pass
         }
-        None => ExitCode::from(1),
+    };
+    for e in &errors {
+        eprintln!("error: {e}");
+        exit = exit.and(Exit::Error);
     }
+    exit.into()
 }

@@ -3,54 +3,64 @@
 //! bundle.
 
 use crate::flags::{repro, Overrides, Views};
-use crate::shared::usage_error;
+use crate::shared::{check_output, usage_error, Exit};
 use crate::sweep;
 use clap::Args;
 use sim::{RunOptions, RunReport, SimConfig};
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct SimArgs {
-    /// The seed (default: 1).
+    /// The seed, any u64 (default: 1).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     #[command(flatten)]
     overrides: Overrides,
     /// Write the full trace as JSON lines to FILE.
     #[arg(long, value_name = "FILE")]
-    trace: Option<std::path::PathBuf>,
-    /// Print every event as it happens (through `tracing`, on stderr).
-    #[arg(short, long)]
-    verbose: bool,
+    trace: Option<PathBuf>,
     /// Run the seed twice and report the first line where the traces diverge.
     #[arg(long)]
     check_determinism: bool,
     #[command(flatten)]
     views: Views,
-    /// Where to write the failure bundle if the run fails.
+    /// Where to write the failure bundle if the run fails (default:
+    /// target/sim-bundles/seed-N.json).
     #[arg(long, value_name = "FILE")]
-    bundle: Option<std::path::PathBuf>,
+    bundle: Option<PathBuf>,
 }
 
 pub fn sim_command(args: SimArgs) -> ExitCode {
-    let config = match args.overrides.apply(SimConfig::draw(args.seed)) {
+    let config = match args.overrides.config(args.seed) {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
-    if args.verbose {
-        tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
-            .with_target(false)
-            .without_time()
-            .with_level(false)
-            .init();
+    // Every output is checked before the run: a failure must never be lost to a path that
+    // cannot be written.
+    let bundle_path = args
+        .bundle
+        .clone()
+        .unwrap_or_else(|| sweep::default_bundle_path(args.seed));
+    let checks = [
+        args.trace
+            .as_ref()
+            .map_or(Ok(()), |p| check_output(p, "--trace")),
+        args.views.check(),
+        check_output(&bundle_path, "--bundle"),
+    ];
+    if let Some(Err(e)) = checks.into_iter().find(Result::is_err) {
+        return usage_error(&e);
     }
     print_config(&config);
+    if let Some(bug) = args.overrides.planted_bug() {
+        println!("planted     {bug} (in every node)");
+    }
     let options = RunOptions {
         keep_trace: args.trace.is_some() || args.check_determinism || args.views.wanted(),
-        echo: args.verbose,
         progress_every: 200_000,
+        planted_bug: args.overrides.planted_bug(),
         ..RunOptions::default()
     };
     let show_progress = std::io::stderr().is_terminal();
@@ -66,27 +76,31 @@ pub fn sim_command(args: SimArgs) -> ExitCode {
     if show_progress {
         eprint!("\r\x1b[K");
     }
+    let mut exit = Exit::of(report.verdict());
+    let mut errors = Vec::new();
+    // The failure first: its bundle is written before anything is printed (output piped into
+    // a reader that stops early ends the process at the next print), then the summary, the
+    // repro line and where the bundle is, before any optional output.
+    let failure = (!report.passed()).then(|| {
+        let command = repro(args.seed, &args.overrides);
+        let written = sim::bundle::Bundle::from_report(&report, command.clone()).map(|mut b| {
+            b.written_by = Some(crate::version::written_by());
+            b.write(&bundle_path)
+        });
+        (command, written)
+    });
     print_summary(&report);
-    if let Some(path) = &args.trace {
-        let mut text = String::new();
-        for event in &report.trace {
-            text.push_str(&event.json());
-            text.push('\n');
+    if let Some((command, written)) = failure {
+        println!("repro       {command}");
+        match written {
+            Some(Ok(())) => println!(
+                "bundle      {} (cargo xtask replay / shrink)",
+                bundle_path.display()
+            ),
+            Some(Err(e)) => errors.push(format!("the failure bundle was not written: {e}")),
+            None => {}
         }
-        if let Err(e) = std::fs::write(path, text) {
-            eprintln!("error: cannot write trace to {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
-        println!(
-            "trace       {} events written to {}",
-            report.trace.len(),
-            path.display()
-        );
     }
-    if !args.views.write(&report, &format!("seed {}", args.seed)) {
-        return ExitCode::from(2);
-    }
-    let mut failed = !report.passed();
     if args.check_determinism {
         let again = sim::run(config, &options);
         match first_divergence(&report, &again) {
@@ -99,32 +113,33 @@ pub fn sim_command(args: SimArgs) -> ExitCode {
                 println!(
                     "determinism DIVERGED at trace line {line}:\n  first:  {a}\n  second: {b}"
                 );
-                failed = true;
+                exit = exit.and(Exit::Fail);
             }
         }
     }
-    if !report.passed() {
-        let command = repro(args.seed, &args.overrides);
-        println!("repro       {command}");
-        let path = args
-            .bundle
-            .clone()
-            .unwrap_or_else(|| sweep::default_bundle_path(args.seed));
-        if let Some(bundle) = sim::bundle::Bundle::from_report(&report, command) {
-            match bundle.write(&path) {
-                Ok(()) => println!(
-                    "bundle      {} (cargo xtask replay / shrink)",
-                    path.display()
-                ),
-                Err(e) => eprintln!("error: cannot write the bundle: {e}"),
-            }
+    if let Some(path) = &args.trace {
+        let mut text = String::new();
+        for event in &report.trace {
+            text.push_str(&event.json());
+            text.push('\n');
+        }
+        match std::fs::write(path, text) {
+            Ok(()) => println!(
+                "trace       {} events written to {}",
+                report.trace.len(),
+                path.display()
+            ),
+            Err(e) => errors.push(format!("cannot write the trace to {}: {e}", path.display())),
         }
     }
-    if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    errors.extend(args.views.write(&report, &format!("seed {}", args.seed)));
+    for e in &errors {
+        eprintln!("error: {e}");
     }
+    if !errors.is_empty() {
+        exit = exit.and(Exit::Error);
+    }
+    exit.into()
 }
 
 fn first_divergence(a: &RunReport, b: &RunReport) -> Option<(usize, String, String)> {
@@ -188,7 +203,31 @@ fn print_config(c: &SimConfig) {
         f.membership_weight,
         f.clock_drift_ppm
     );
-    println!(
+    if c.state_machine == sim::StateMachine::Stream {
+        let s = &c.stream;
+        let l = &s.limits;
+        println!(
+            "stream      {} subjects, max {} messages (discard new), dedupe window {} sequences, batches of at most {} (at most {} open, abandoned after {}ms idle)",
+            s.subjects, l.max_msgs, l.dedupe_window, l.max_batch, l.max_open_batches, l.batch_timeout_us / 1000
+        );
+        println!(
+            "workload    {} clients, think {}..{}us, publish/batch/get/last {}/{}/{}/{}, batches of 2..{}, duplicate/expect/rollup {}/{}/{}ppm, {} attempts of {}ms",
+            w.clients,
+            w.think_min_us,
+            w.think_max_us,
+            s.publish_weight,
+            s.batch_weight,
+            s.get_weight,
+            s.last_weight,
+            s.batch_max_msgs,
+            s.duplicate_ppm,
+            s.expect_ppm,
+            s.rollup_ppm,
+            w.max_attempts,
+            w.attempt_timeout_us / 1000
+        );
+    } else {
+        println!(
         "workload    {} clients, {} keys, think {}..{}us, put/append/cas/get {}/{}/{}/{}, {} attempts of {}ms",
         w.clients,
         w.keys,
@@ -201,6 +240,7 @@ fn print_config(c: &SimConfig) {
         w.max_attempts,
         w.attempt_timeout_us / 1000
     );
+    }
     println!(
         "phases      chaos {:.1}s, then liveness within {:.1}s",
         c.chaos_us as f64 / 1e6,
@@ -252,11 +292,18 @@ pub fn print_summary(r: &RunReport) {
         );
     }
     if let Some(v) = &r.linearizability {
-        println!("history     {} operations: {v}", r.history.ops.len());
+        println!("history     {} operations: {v}", r.history_ops);
     }
-    match &r.violation {
-        None => println!("verdict     PASS"),
-        Some(v) => println!("verdict     FAIL {v}"),
+    match (&r.violation, &r.linearizability) {
+        (Some(v), _) => println!("verdict     FAIL {v}"),
+        (None, Some(unknown @ sim::history::Verdict::Unknown { .. })) => {
+            let why = unknown.to_string();
+            println!(
+                "verdict     UNKNOWN linearizability undecided ({}): not a pass",
+                why.trim_start_matches("unknown: ")
+            )
+        }
+        (None, _) => println!("verdict     PASS"),
     }
     println!("trace hash  {:016x}", r.trace_hash);
 }

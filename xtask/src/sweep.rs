@@ -1,12 +1,12 @@
-//! `sweep`, `sweep-merge`, `replay` and `shrink`.
+//! `sweep`, `replay` and `shrink` (`sweep-merge` is in `merge.rs`).
 
 use crate::flags::{repro, Overrides, Views};
-use crate::shared::{default_jobs, usage_error};
+use crate::shared::{catch_run, check_output, check_output_dir, default_jobs, usage_error, Exit};
 use crate::simulate::print_summary;
 use clap::Args;
-use serde_json::{json, Value};
+use serde_json::json;
 use sim::bundle::{self, Bundle};
-use sim::{RunOptions, SimConfig};
+use sim::{RunOptions, RunVerdict};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -15,23 +15,31 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The format of the sweep's `--json` report (2: records the build, the overrides and the
+/// unknown verdicts, which `sweep-merge` checks).
+pub const REPORT_FORMAT: u64 = 2;
+
 #[derive(Args)]
 pub struct SweepArgs {
-    /// Seed range, half-open: `A..B` runs A, A+1, ..., B-1.
+    /// Seed range, half-open: `A..B` runs A, A+1, ..., B-1 (the same meaning as `hunt
+    /// --seeds`).
     #[arg(long, value_name = "A..B")]
     seeds: String,
-    /// Worker threads; each runs one seed at a time (parallelism is only across seeds).
-    #[arg(long, default_value_t = default_jobs())]
-    jobs: usize,
+    /// Worker threads, 1..=1024; each runs one seed at a time (parallelism is only across
+    /// seeds).
+    #[arg(long, default_value_t = default_jobs() as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    jobs: u64,
     /// Run only this machine's share of the range: `K/N` takes every seed whose offset in the
     /// range is K modulo N. `N` alone takes K from $JOB_COMPLETION_INDEX (a Kubernetes
     /// Indexed Job); see fixtures/ci/ for a GitHub Actions matrix and a Job manifest.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
-    /// Write a machine-readable report (merge shards with `sweep-merge`).
+    /// Write a machine-readable report (merge shards with `sweep-merge`); checked before
+    /// the sweep starts.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Directory for the failure bundles.
+    /// Directory for the failure bundles (made if missing; checked before the sweep starts).
     #[arg(long, value_name = "DIR", default_value = "target/sim-bundles")]
     bundles: PathBuf,
     #[command(flatten)]
@@ -39,21 +47,11 @@ pub struct SweepArgs {
 }
 
 #[derive(Args)]
-pub struct MergeArgs {
-    /// The `--json` reports of the shards.
-    #[arg(required = true)]
-    reports: Vec<PathBuf>,
-    /// Write the merged report here.
-    #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
-}
-
-#[derive(Args)]
 pub struct ReplayArgs {
     /// The bundle file.
     bundle: PathBuf,
-    /// Replay with the correct code: without the planted bug the bundle recorded (a
-    /// regression fixture must then pass).
+    /// Replay with the correct code: without the planted bug the bundle recorded or, for a
+    /// regression fixture, the bug it guards (the fixture must then pass).
     #[arg(long)]
     unplant: bool,
     #[command(flatten)]
@@ -64,35 +62,41 @@ pub struct ReplayArgs {
 pub struct ShrinkArgs {
     /// The bundle file.
     bundle: PathBuf,
-    /// Where to write the minimized bundle (default: next to the input, `.shrunk.json`).
+    /// Where to write the minimized bundle (default: next to the input, `.shrunk.json`);
+    /// checked before shrinking. The input itself only with --force.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Allow --output to replace the input bundle.
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn default_bundle_path(seed: u64) -> PathBuf {
     PathBuf::from(format!("target/sim-bundles/seed-{seed}.json"))
 }
 
-fn parse_range(text: &str) -> Result<(u64, u64), String> {
-    let (a, b) = text
-        .split_once("..")
-        .ok_or_else(|| format!("--seeds {text:?}: expected A..B"))?;
-    let a: u64 = a
-        .trim()
-        .parse()
-        .map_err(|_| format!("--seeds {text:?}: {a:?} is not a number"))?;
-    let b: u64 = b
-        .trim()
-        .parse()
-        .map_err(|_| format!("--seeds {text:?}: {b:?} is not a number"))?;
+pub fn parse_range(text: &str) -> Result<(u64, u64), String> {
+    let (a, b) = text.split_once("..").ok_or_else(|| {
+        format!("--seeds {text:?}: expected a half-open range A..B of seeds (e.g. 0..1000)")
+    })?;
+    let seed = |s: &str| {
+        s.trim().parse::<u64>().map_err(|_| {
+            format!(
+                "--seeds {text:?}: {s:?} is not a seed (a whole number 0..=18446744073709551615)"
+            )
+        })
+    };
+    let (a, b) = (seed(a)?, seed(b)?);
     if b <= a {
-        return Err(format!("--seeds {text:?}: the range is empty"));
+        return Err(format!(
+            "--seeds {text:?}: the range is empty (A..B runs A up to B-1)"
+        ));
     }
     Ok((a, b))
 }
 
 /// Parses `K/N`, or `N` with K from `JOB_COMPLETION_INDEX`.
-fn parse_shard(spec: &str, job_index: Option<String>) -> Result<(u64, u64), String> {
+pub fn parse_shard(spec: &str, job_index: Option<String>) -> Result<(u64, u64), String> {
     let (k, n) = match spec.split_once('/') {
         Some((k, n)) => (k.to_string(), n.to_string()),
         None => {
@@ -118,10 +122,43 @@ fn parse_shard(spec: &str, job_index: Option<String>) -> Result<(u64, u64), Stri
     Ok((k, n))
 }
 
+/// The seeds of one shard of a range, in order, without listing them (a range can be huge).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShardSeeds {
+    pub from: u64,
+    pub to: u64,
+    pub k: u64,
+    pub n: u64,
+}
+
+impl ShardSeeds {
+    pub fn count(&self) -> u64 {
+        let span = self.to - self.from;
+        if span <= self.k {
+            0
+        } else {
+            (span - self.k - 1) / self.n + 1
+        }
+    }
+
+    pub fn nth(&self, i: u64) -> Option<u64> {
+        (i < self.count()).then(|| self.from + self.k + i * self.n)
+    }
+
+    pub fn contains(&self, seed: u64) -> bool {
+        (self.from..self.to).contains(&seed) && (seed - self.from) % self.n == self.k
+    }
+}
+
 struct SeedResult {
     seed: u64,
-    violation: Option<(String, String, String)>, // property, full text, signature
-    bundle: Option<PathBuf>,
+    verdict: RunVerdict,
+    /// Property, full text and signature of a failure.
+    violation: Option<(String, String, String)>,
+    /// Why the linearizability check was undecided.
+    unknown: Option<String>,
+    /// Where the failure's bundle was written, or why it was not.
+    bundle: Option<Result<PathBuf, String>>,
     elapsed: Duration,
     events: u64,
 }
@@ -131,7 +168,7 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return usage_error(&e),
     };
-    let (shard_k, shard_n) = match args
+    let (k, n) = match args
         .shard
         .as_deref()
         .map(|s| parse_shard(s, std::env::var("JOB_COMPLETION_INDEX").ok()))
@@ -140,72 +177,143 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
         Some(Ok(s)) => s,
         Some(Err(e)) => return usage_error(&e),
     };
-    if let Err(e) = args.overrides.apply(SimConfig::draw(from)) {
+    let seeds = ShardSeeds { from, to, k, n };
+    let total = seeds.count();
+    if total == 0 {
+        return usage_error(&format!(
+            "--shard {k}/{n} of --seeds {from}..{to} has no seeds (use at most {} shards)",
+            to - from
+        ));
+    }
+    // Every seed's configuration is valid by the flags' ranges (`Overrides::config`); the
+    // first seed's is checked here so that a mistake shows before any work, and each seed's
+    // again before it runs.
+    if let Err(e) = args.overrides.config(from + k) {
         return usage_error(&e);
     }
-    let seeds: Vec<u64> = (from..to)
-        .filter(|s| (s - from) % shard_n == shard_k)
-        .collect();
-    let total = seeds.len() as u64;
-    let jobs = args.jobs.max(1);
+    let checks = [
+        check_output_dir(&args.bundles, "--bundles"),
+        args.json
+            .as_ref()
+            .map_or(Ok(()), |p| check_output(p, "--json")),
+    ];
+    if let Some(Err(e)) = checks.into_iter().find(Result::is_err) {
+        return usage_error(&e);
+    }
+    let jobs = args.jobs as usize;
     let next = AtomicU64::new(0);
-    let results: Mutex<Vec<SeedResult>> = Mutex::new(Vec::new());
+    // The results so far, and how many of them have each verdict (for the progress line).
+    let results: Mutex<(Vec<SeedResult>, [u64; 3])> = Mutex::new((Vec::new(), [0; 3]));
+    let invalid: Mutex<Option<String>> = Mutex::new(None);
     let started = Instant::now();
     let tty = std::io::stderr().is_terminal();
-    // Keep panics in runs from printing their default message over the progress line; the
-    // message is reported as the seed's failure.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
     std::thread::scope(|scope| {
         for _ in 0..jobs {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&seed) = seeds.get(i as usize) else {
-                    break;
-                };
-                let result = run_seed(seed, &args.overrides, &args.bundles);
-                let mut all = results.lock().unwrap();
-                all.push(result);
-                let done = all.len() as u64;
-                let failed = all.iter().filter(|r| r.violation.is_some()).count();
-                let rate = done as f64 / started.elapsed().as_secs_f64();
-                let eta = (total - done) as f64 / rate.max(1e-9);
-                let width = 30;
-                let filled = (done * width / total.max(1)) as usize;
-                let bar = format!(
-                    "[{}{}]",
-                    "#".repeat(filled),
-                    ".".repeat(width as usize - filled)
-                );
-                let line = format!(
-                    "{bar} {done}/{total} seeds, {rate:.1} seeds/s, {failed} failed, ETA {eta:.0}s"
-                );
-                if tty {
-                    eprint!("\r{line}  ");
-                } else if done.is_multiple_of(500) || done == total {
-                    eprintln!("{line}");
+            scope.spawn(|| {
+                while let Some(seed) = seeds.nth(next.fetch_add(1, Ordering::Relaxed)) {
+                    if invalid.lock().unwrap().is_some() {
+                        break;
+                    }
+                    let result = match run_seed(seed, &args.overrides, &args.bundles) {
+                        Ok(result) => result,
+                        Err(e) => {
+                            invalid.lock().unwrap().get_or_insert(e);
+                            break;
+                        }
+                    };
+                    tracing::info!(
+                        seed,
+                        events = result.events,
+                        seconds = result.elapsed.as_secs_f64(),
+                        "seed {seed}: {}",
+                        result.verdict.name()
+                    );
+                    let mut guard = results.lock().unwrap();
+                    let (all, tally) = &mut *guard;
+                    tally[result.verdict as usize] += 1;
+                    all.push(result);
+                    progress(all.len() as u64, tally, total, started, tty);
                 }
-                let _ = std::io::stderr().flush();
             });
         }
     });
-    std::panic::set_hook(default_hook);
     if tty {
         eprintln!();
     }
+    if let Some(e) = invalid.into_inner().unwrap() {
+        return usage_error(&e);
+    }
     let elapsed = started.elapsed().as_secs_f64();
-    let mut results = results.into_inner().unwrap();
+    let mut results = results.into_inner().unwrap().0;
     results.sort_by_key(|r| r.seed);
+    let count = |v: RunVerdict| results.iter().filter(|r| r.verdict == v).count();
+    let (passed, failed, unknown) = (
+        count(RunVerdict::Pass),
+        count(RunVerdict::Fail),
+        count(RunVerdict::Unknown),
+    );
     let failures: Vec<&SeedResult> = results.iter().filter(|r| r.violation.is_some()).collect();
-    let shard_text = if shard_n > 1 {
-        format!(" (shard {shard_k}/{shard_n})")
+    let unknowns: Vec<&SeedResult> = results.iter().filter(|r| r.unknown.is_some()).collect();
+    let mut slowest: Vec<&SeedResult> = results.iter().collect();
+    slowest.sort_by_key(|r| std::cmp::Reverse(r.elapsed));
+
+    // The report first: nothing printed after this can lose it.
+    let mut exit = if failed > 0 {
+        Exit::Fail
+    } else if unknown > 0 {
+        Exit::Unknown
+    } else {
+        Exit::Pass
+    };
+    if let Some(path) = &args.json {
+        let report = json!({
+            "kind": "sweep",
+            "format": REPORT_FORMAT,
+            "build": crate::version::json(),
+            "range": [from, to],
+            "shard": [k, n],
+            "overrides": args.overrides.flags().trim(),
+            "planted_bug": args.overrides.planted_bug(),
+            "jobs": jobs,
+            "elapsed_s": elapsed,
+            "seeds_run": results.len(),
+            "passed": passed,
+            "failed": failed,
+            "unknown": unknown,
+            "events": results.iter().map(|r| r.events).sum::<u64>(),
+            "failures": failures.iter().map(|f| {
+                let (property, text, signature) = f.violation.as_ref().unwrap();
+                json!({
+                    "seed": f.seed,
+                    "property": property,
+                    "violation": text,
+                    "signature": signature,
+                    "repro": repro(f.seed, &args.overrides),
+                    "bundle": f.bundle.as_ref().and_then(|b| b.as_ref().ok()).map(|b| b.display().to_string()),
+                    "bundle_error": f.bundle.as_ref().and_then(|b| b.as_ref().err()),
+                })
+            }).collect::<Vec<_>>(),
+            "unknowns": unknowns.iter().map(|u| json!({
+                "seed": u.seed,
+                "detail": u.unknown,
+                "repro": repro(u.seed, &args.overrides),
+            })).collect::<Vec<_>>(),
+            "slowest": slowest.iter().take(10).map(|r| json!({"seed": r.seed, "seconds": r.elapsed.as_secs_f64()})).collect::<Vec<_>>(),
+        });
+        let text = serde_json::to_string_pretty(&report).expect("a report serializes");
+        if let Err(e) = crate::shared::write_file(path, &text, "report") {
+            eprintln!("error: {e}");
+            exit = exit.and(Exit::Error);
+        }
+    }
+
+    let shard_text = if n > 1 {
+        format!(" (shard {k}/{n})")
     } else {
         String::new()
     };
     println!(
-        "sweep       seeds {from}..{to}{shard_text}: {} passed, {} failed in {elapsed:.1}s ({:.1} seeds/s, {jobs} jobs)",
-        results.len() - failures.len(),
-        failures.len(),
+        "sweep       seeds {from}..{to}{shard_text}: {passed} passed, {failed} failed, {unknown} unknown in {elapsed:.1}s ({:.1} seeds/s, {jobs} jobs)",
         results.len() as f64 / elapsed.max(1e-9)
     );
     let mut by_property: BTreeMap<&str, usize> = BTreeMap::new();
@@ -220,171 +328,120 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
             println!("  {property:<28} {count}");
         }
     }
+    let mut unwritten = 0;
     for f in &failures {
         let (_, text, _) = f.violation.as_ref().unwrap();
         println!("FAIL seed {}: {text}", f.seed);
         println!("     repro:  {}", repro(f.seed, &args.overrides));
-        if let Some(b) = &f.bundle {
-            println!("     bundle: {}", b.display());
+        match &f.bundle {
+            Some(Ok(b)) => println!("     bundle: {}", b.display()),
+            Some(Err(e)) => {
+                unwritten += 1;
+                println!("     bundle: NOT WRITTEN: {e}");
+            }
+            None => {}
         }
     }
-    let mut slowest: Vec<&SeedResult> = results.iter().collect();
-    slowest.sort_by_key(|r| std::cmp::Reverse(r.elapsed));
+    for u in &unknowns {
+        println!(
+            "UNKNOWN seed {}: linearizability {}",
+            u.seed,
+            u.unknown.as_deref().unwrap_or("")
+        );
+        println!("     repro:  {}", repro(u.seed, &args.overrides));
+    }
+    if unwritten > 0 {
+        eprintln!(
+            "error: {unwritten} failure bundle(s) could not be written to {}",
+            args.bundles.display()
+        );
+    }
     let slow: Vec<String> = slowest
         .iter()
         .take(5)
         .map(|r| format!("{} ({:.2}s)", r.seed, r.elapsed.as_secs_f64()))
         .collect();
     println!("slowest     {}", slow.join(", "));
-    if let Some(path) = &args.json {
-        let report = json!({
-            "kind": "sweep",
-            "range": [from, to],
-            "shard": [shard_k, shard_n],
-            "jobs": jobs,
-            "elapsed_s": elapsed,
-            "seeds_run": results.len(),
-            "passed": results.len() - failures.len(),
-            "failed": failures.len(),
-            "events": results.iter().map(|r| r.events).sum::<u64>(),
-            "failures": failures.iter().map(|f| {
-                let (property, text, signature) = f.violation.as_ref().unwrap();
-                json!({
-                    "seed": f.seed,
-                    "property": property,
-                    "violation": text,
-                    "signature": signature,
-                    "repro": repro(f.seed, &args.overrides),
-                    "bundle": f.bundle.as_ref().map(|b| b.display().to_string()),
-                })
-            }).collect::<Vec<_>>(),
-            "slowest": slowest.iter().take(10).map(|r| json!({"seed": r.seed, "seconds": r.elapsed.as_secs_f64()})).collect::<Vec<_>>(),
-        });
-        if !crate::shared::write_file(
-            path,
-            &serde_json::to_string_pretty(&report).unwrap(),
-            "report",
-        ) {
-            return ExitCode::from(2);
-        }
-    }
-    if failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    exit.into()
 }
 
-fn run_seed(seed: u64, overrides: &Overrides, bundles: &Path) -> SeedResult {
-    let config = overrides
-        .apply(SimConfig::draw(seed))
-        .expect("validated before the sweep");
+/// The progress line: a bar on a terminal, a line every 500 seeds otherwise. `tally` counts
+/// the seeds done by verdict (indexed by `RunVerdict as usize`).
+fn progress(done: u64, tally: &[u64; 3], total: u64, started: Instant, tty: bool) {
+    let failed = tally[RunVerdict::Fail as usize];
+    let unknown = tally[RunVerdict::Unknown as usize];
+    let rate = done as f64 / started.elapsed().as_secs_f64();
+    let eta = (total - done) as f64 / rate.max(1e-9);
+    let width = 30;
+    let filled = (done * width / total.max(1)) as usize;
+    let bar = format!(
+        "[{}{}]",
+        "#".repeat(filled),
+        ".".repeat(width as usize - filled)
+    );
+    let line = format!(
+        "{bar} {done}/{total} seeds, {rate:.1} seeds/s, {failed} failed, {unknown} unknown, ETA {eta:.0}s"
+    );
+    if tty {
+        eprint!("\r{line}  ");
+    } else if done.is_multiple_of(500) || done == total {
+        eprintln!("{line}");
+    }
+    let _ = std::io::stderr().flush();
+}
+
+/// Runs one seed of a sweep; a panic is that seed's failure. `Err` only when the flags do not
+/// fit the seed's configuration (a usage error that stops the sweep).
+fn run_seed(seed: u64, overrides: &Overrides, bundles: &Path) -> Result<SeedResult, String> {
+    let config = overrides.config(seed)?;
+    let options = RunOptions {
+        planted_bug: overrides.planted_bug(),
+        ..RunOptions::default()
+    };
     let started = Instant::now();
-    let outcome = std::panic::catch_unwind(|| sim::run(config, &RunOptions::default()));
+    let outcome = catch_run(|| sim::run(config, &options));
     let elapsed = started.elapsed();
-    match outcome {
+    Ok(match outcome {
         Ok(report) => {
             let violation = report
                 .violation
                 .as_ref()
                 .map(|v| (v.property.to_string(), v.to_string(), bundle::signature(v)));
-            let bundle = Bundle::from_report(&report, repro(seed, overrides)).and_then(|b| {
+            let unknown = (report.verdict() == RunVerdict::Unknown).then(|| {
+                report
+                    .linearizability
+                    .as_ref()
+                    .map_or(String::new(), |v| v.to_string())
+            });
+            let bundle = Bundle::from_report(&report, repro(seed, overrides)).map(|mut b| {
+                b.written_by = Some(crate::version::written_by());
                 let path = bundles.join(format!("seed-{seed}.json"));
-                b.write(&path).ok().map(|()| path)
+                b.write(&path).map(|()| path).map_err(|e| e.to_string())
             });
             SeedResult {
                 seed,
+                verdict: report.verdict(),
                 violation,
+                unknown,
                 bundle,
                 elapsed,
                 events: report.stats.events,
             }
         }
-        Err(panic) => {
-            let message = crate::shared::panic_message(&*panic);
-            let text = format!("panic: {message}");
-            SeedResult {
-                seed,
-                violation: Some((
-                    "panic".into(),
-                    text.clone(),
-                    format!("panic: {}", message.split(':').next().unwrap_or("")),
-                )),
-                bundle: None,
-                elapsed,
-                events: 0,
-            }
-        }
-    }
-}
-
-pub fn merge_command(args: MergeArgs) -> ExitCode {
-    let mut reports = Vec::new();
-    for path in &args.reports {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => return usage_error(&format!("{}: {e}", path.display())),
-        };
-        match serde_json::from_str::<Value>(&text) {
-            Ok(v) if v["kind"] == "sweep" => reports.push(v),
-            Ok(_) => return usage_error(&format!("{}: not a sweep report", path.display())),
-            Err(e) => return usage_error(&format!("{}: not JSON: {e}", path.display())),
-        }
-    }
-    let sum = |key: &str| {
-        reports
-            .iter()
-            .map(|r| r[key].as_u64().unwrap_or(0))
-            .sum::<u64>()
-    };
-    let (run, passed, failed) = (sum("seeds_run"), sum("passed"), sum("failed"));
-    let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for r in &reports {
-        for f in r["failures"].as_array().into_iter().flatten() {
-            let signature = f["signature"].as_str().unwrap_or("?").to_string();
-            groups.entry(signature).or_default().push(f.clone());
-        }
-    }
-    println!("merged      {} reports: {run} seeds, {passed} passed, {failed} failed, {} distinct failures", reports.len(), groups.len());
-    for (signature, failures) in &groups {
-        let seeds: Vec<String> = failures
-            .iter()
-            .take(8)
-            .map(|f| f["seed"].to_string())
-            .collect();
-        println!(
-            "  {:>4} x {signature}\n         seeds {}",
-            failures.len(),
-            seeds.join(", ")
-        );
-    }
-    if let Some(path) = &args.json {
-        let merged = json!({
-            "kind": "sweep-merge",
-            "reports": args.reports.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "seeds_run": run,
-            "passed": passed,
-            "failed": failed,
-            "distinct_failures": groups.iter().map(|(signature, failures)| json!({
-                "signature": signature,
-                "count": failures.len(),
-                "example": failures[0],
-                "seeds": failures.iter().map(|f| f["seed"].clone()).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        });
-        if !crate::shared::write_file(
-            path,
-            &serde_json::to_string_pretty(&merged).unwrap(),
-            "report",
-        ) {
-            return ExitCode::from(2);
-        }
-    }
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+        Err(message) => SeedResult {
+            seed,
+            verdict: RunVerdict::Fail,
+            violation: Some((
+                "panic".into(),
+                format!("panic: {message}"),
+                format!("panic: {}", message.split(':').next().unwrap_or("")),
+            )),
+            unknown: None,
+            bundle: None,
+            elapsed,
+            events: 0,
+        },
+    })
 }
 
 pub fn replay_command(args: ReplayArgs) -> ExitCode {
@@ -392,14 +449,28 @@ pub fn replay_command(args: ReplayArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(&e.to_string()),
     };
+    if let Err(e) = args.views.check() {
+        return usage_error(&e);
+    }
     println!(
         "bundle      {} (seed {}, {})",
         args.bundle.display(),
         bundle.seed,
         bundle.size()
     );
+    let this_build = crate::version::written_by();
+    match &bundle.written_by {
+        Some(by) if by.commit != this_build.commit || by.version != this_build.version => {
+            println!("written by  {by}; replaying with {this_build}")
+        }
+        Some(by) => println!("written by  {by} (this build)"),
+        None => println!("written by  (not recorded)"),
+    }
     if let Some(bug) = &bundle.guards {
         println!("guards      the planted bug {bug}");
+    }
+    if let Some(bug) = &bundle.planted_bug {
+        println!("planted     {bug} (in every node)");
     }
     println!("recorded    {}", bundle.violation);
     if let Some(caveat) = bundle.format_caveat() {
@@ -409,6 +480,10 @@ pub fn replay_command(args: ReplayArgs) -> ExitCode {
         if let Some(bug) = bundle.planted_bug.take() {
             println!("unplanted   {bug}: replaying with the correct code");
         }
+    } else if bundle.planted_bug.is_none() {
+        // A regression fixture names its bug only as the one it guards: the recorded
+        // violation is that bug's.
+        bundle.planted_bug = bundle.guards.clone();
     }
     let replay = bundle.replay(args.views.wanted());
     print_summary(&replay.report);
@@ -423,17 +498,16 @@ pub fn replay_command(args: ReplayArgs) -> ExitCode {
         yes(replay.same_property),
         yes(replay.same_hash)
     );
-    if !args.views.write(
+    let errors = args.views.write(
         &replay.report,
         &format!("replay of {}", args.bundle.display()),
-    ) {
-        return ExitCode::from(2);
+    );
+    let mut exit = Exit::of(replay.report.verdict());
+    for e in &errors {
+        eprintln!("error: {e}");
+        exit = exit.and(Exit::Error);
     }
-    if replay.report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    exit.into()
 }
 
 fn yes(b: bool) -> &'static str {
@@ -444,11 +518,37 @@ fn yes(b: bool) -> &'static str {
     }
 }
 
+/// True when `a` and `b` name the same file (one of them may not exist yet).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 pub fn shrink_command(args: ShrinkArgs) -> ExitCode {
     let bundle = match Bundle::read(&args.bundle) {
         Ok(b) => b,
         Err(e) => return usage_error(&e.to_string()),
     };
+    let output = args.output.clone().unwrap_or_else(|| {
+        let stem = args
+            .bundle
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        args.bundle.with_file_name(format!("{stem}.shrunk.json"))
+    });
+    if same_file(&output, &args.bundle) && !args.force {
+        return usage_error(&format!(
+            "--output {} is the input bundle: shrinking would replace the original (write \
+             elsewhere, or add --force)",
+            output.display()
+        ));
+    }
+    if let Err(e) = check_output(&output, "--output") {
+        return usage_error(&e);
+    }
     let check = bundle.replay(false);
     if !check.same_property {
         eprintln!(
@@ -457,13 +557,14 @@ pub fn shrink_command(args: ShrinkArgs) -> ExitCode {
             check
                 .report
                 .violation
-                .map_or("PASS".to_string(), |v| v.to_string())
+                .as_ref()
+                .map_or(check.report.verdict().name().to_string(), |v| v.to_string())
         );
-        return ExitCode::from(1);
+        return Exit::Fail.into();
     }
     println!("before      {}", bundle.size());
     let started = Instant::now();
-    let shrunk = bundle::shrink(&bundle, |step| {
+    let mut shrunk = bundle::shrink(&bundle, |step| {
         eprintln!("  [{} runs] {}: {}", step.runs, step.what, step.size);
     });
     println!(
@@ -472,22 +573,17 @@ pub fn shrink_command(args: ShrinkArgs) -> ExitCode {
         started.elapsed().as_secs_f64()
     );
     println!("violation   {}", shrunk.violation);
-    let output = args.output.unwrap_or_else(|| {
-        let stem = args
-            .bundle
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_default();
-        args.bundle.with_file_name(format!("{stem}.shrunk.json"))
-    });
+    shrunk.written_by = Some(crate::version::written_by());
+    let replaced = output.exists();
     match shrunk.write(&output) {
         Ok(()) => {
-            println!("written     {}", output.display());
-            ExitCode::SUCCESS
+            let note = if replaced { " (replaced)" } else { "" };
+            println!("written     {}{note}", output.display());
+            Exit::Pass.into()
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
+            eprintln!("error: the shrunk bundle was not written: {e}");
+            Exit::Error.into()
         }
     }
 }
@@ -503,6 +599,56 @@ mod tests {
         assert!(parse_shard("5", None).is_err());
         assert!(parse_shard("5/5", None).is_err());
         assert!(parse_shard("x/5", None).is_err());
+    }
+
+    #[test]
+    fn shard_seeds_partition_the_range() {
+        let all: Vec<u64> = (0..4)
+            .flat_map(|k| {
+                let s = ShardSeeds {
+                    from: 10,
+                    to: 21,
+                    k,
+                    n: 4,
+                };
+                (0..s.count()).map(move |i| s.nth(i).unwrap())
+            })
+            .collect();
+        let mut sorted = all.clone();
+        sorted.sort();
+        assert_eq!(sorted, (10..21).collect::<Vec<_>>());
+        let s = ShardSeeds {
+            from: 0,
+            to: u64::MAX,
+            k: 1,
+            n: 2,
+        };
+        assert_eq!(s.nth(0), Some(1));
+        assert_eq!(s.count(), u64::MAX / 2);
+        assert_eq!(
+            ShardSeeds {
+                from: 0,
+                to: 3,
+                k: 5,
+                n: 8
+            }
+            .count(),
+            0
+        );
+        assert!(ShardSeeds {
+            from: 10,
+            to: 21,
+            k: 2,
+            n: 4
+        }
+        .contains(16));
+        assert!(!ShardSeeds {
+            from: 10,
+            to: 21,
+            k: 2,
+            n: 4
+        }
+        .contains(15));
     }
 
     #[test]

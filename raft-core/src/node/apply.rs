@@ -1,7 +1,8 @@
 //! Apply: committed entries are handed to the application in order, each once, and held
-//! back while the application is paused (NRG `PauseApply` / `ResumeApply`).
+//! back while the application is paused (NRG `PauseApply` / `ResumeApply`); the
+//! application reports how far it consumed and how far it applied (NRG `Processed`).
 
-use super::Node;
+use super::{ContractError, Node};
 use crate::action::{Action, Role};
 
 impl Node {
@@ -45,5 +46,35 @@ impl Node {
             self.apply_handed_out = self.commit_index;
             self.outbox.apply(entries);
         }
+    }
+
+    /// Rule (NRG `Processed(index, applied)`): the application reports the entries up to
+    /// `index` consumed and their effects up to `applied` in its state. Applied never passes
+    /// processed (it is clamped to `index`), neither moves backwards (a lower report changes
+    /// nothing), and nothing past what was handed out can be reported. Processed lets the
+    /// node campaign ([`Node::commits_unprocessed`]); applied bounds compaction
+    /// ([`Node::install_snapshot`]).
+    pub(super) fn record_processed(
+        &mut self,
+        index: u64,
+        applied: u64,
+    ) -> Result<(), ContractError> {
+        if index > self.apply_handed_out {
+            return Err(ContractError::AppliedBeyondCommitted {
+                index,
+                handed_out: self.apply_handed_out,
+            });
+        }
+        self.processed_index = self.processed_index.max(index);
+        self.applied_index = self.applied_index.max(applied.min(index));
+        Ok(())
+    }
+
+    /// Rule (NRG `switchToCandidate`): a node whose application has not consumed everything
+    /// committed does not campaign: as leader it would serve from a state machine behind its
+    /// commit index. Entries held back inside the application (an open batch) count as
+    /// consumed once reported processed.
+    pub(super) fn commits_unprocessed(&self) -> bool {
+        self.processed_index < self.commit_index
     }
 }

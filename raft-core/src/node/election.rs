@@ -101,7 +101,7 @@ impl Node {
     /// asks whether it could win. Not while a snapshot it received is unapplied.
     pub(super) fn election_timeout_fired(&mut self) {
         self.election_timer.fired();
-        if self.snapshot_unapplied() {
+        if self.snapshot_unapplied() || self.commits_unprocessed() {
             self.reset_election_timer();
             return;
         }

@@ -92,7 +92,8 @@ pub struct Node {
     // - `votes` is `Some` only while a candidate, `pre_votes` only while a follower runs a
     //   pre-vote, `leadership` exactly while leading; `leader` is this node exactly while
     //   leading.
-    // - `applied_index <= apply_handed_out <= commit_index <= log.last_index()` and
+    // - `applied_index <= processed_index <= apply_handed_out <= commit_index <=
+    //   log.last_index()` and
     //   `log.start_index() <= commit_index`; the commit index never decreases while the node
     //   runs.
     // - `voters` is `membership.current()`'s voters.
@@ -127,7 +128,13 @@ pub struct Node {
     /// Highest index handed to the host in [`Action::Apply`] (or reached by an
     /// [`Action::ApplySnapshot`]).
     apply_handed_out: u64,
-    /// Highest index the host reported applied.
+    /// Highest index the application reported consumed ([`Node::processed`]): it may be
+    /// ahead of `applied_index` while an application holds entries it has not applied yet
+    /// (a batch spanning several entries). A node does not campaign with commits its
+    /// application has not consumed.
+    processed_index: u64,
+    /// Highest index whose effects the application reported in its state: how far a
+    /// snapshot may compact the log.
     applied_index: u64,
     /// [`Node::pause_apply`]: no Apply actions, no campaigning; only ever a follower.
     paused: bool,
@@ -197,6 +204,7 @@ impl Node {
             log: restart.log,
             commit_index: start_index,
             apply_handed_out: start_index,
+            processed_index: start_index,
             applied_index: start_index,
             paused: false,
             election_timer: ElectionTimer::new(config.seed),
@@ -279,6 +287,11 @@ impl Node {
 
     pub fn applied_index(&self) -> u64 {
         self.applied_index
+    }
+
+    /// Highest index the application reported consumed (see [`Node::processed`]).
+    pub fn processed_index(&self) -> u64 {
+        self.processed_index
     }
 
     pub fn last_index(&self) -> u64 {
@@ -568,7 +581,7 @@ impl Node {
         Ok(())
     }
 
-    /// The host reports entries up to `index` applied.
+    /// The host reports entries up to `index` applied: [`Node::processed`]`(index, index)`.
     pub fn applied(&mut self, index: u64) -> Result<Vec<Action>, ContractError> {
         let mut out = Vec::new();
         self.applied_into(index, &mut out)?;
@@ -577,13 +590,29 @@ impl Node {
 
     /// [`Node::applied`], with the actions appended to `out` (see [`Node::receive_into`]).
     pub fn applied_into(&mut self, index: u64, out: &mut Vec<Action>) -> Result<(), ContractError> {
-        if index > self.apply_handed_out {
-            return Err(ContractError::AppliedBeyondCommitted {
-                index,
-                handed_out: self.apply_handed_out,
-            });
-        }
-        self.applied_index = self.applied_index.max(index);
+        self.processed_into(index, index, out)
+    }
+
+    /// NRG `Processed(index, applied)`: the application consumed the entries handed out up
+    /// to `index`, and its state holds the effects of those up to `applied` (clamped to
+    /// `index`). The two differ while the application holds entries back, as a stream does
+    /// with a batch whose commit marker is in a later entry: the node then knows the commits
+    /// were consumed (it may campaign) but compacts only up to `applied`, so a snapshot never
+    /// cuts a batch in half. See `apply.rs` for the rule.
+    pub fn processed(&mut self, index: u64, applied: u64) -> Result<Vec<Action>, ContractError> {
+        let mut out = Vec::new();
+        self.processed_into(index, applied, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Node::processed`], with the actions appended to `out` (see [`Node::receive_into`]).
+    pub fn processed_into(
+        &mut self,
+        index: u64,
+        applied: u64,
+        out: &mut Vec<Action>,
+    ) -> Result<(), ContractError> {
+        self.record_processed(index, applied)?;
         self.finish_into(out);
         Ok(())
     }

@@ -13,6 +13,7 @@ mod membership;
 mod observers;
 mod pause;
 mod prevote;
+mod processed;
 mod proposals;
 mod read_index;
 mod replication;

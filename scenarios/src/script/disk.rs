@@ -2,9 +2,10 @@
 //! process kills, restarts, and damage to the files on disk.
 
 use super::Script;
+use sim::app::Application;
 use sim::world::scripted::CrashKind;
 
-impl Script {
+impl<A: Application> Script<A> {
     /// Completes every pending persist of `node`.
     pub fn sync(&mut self, node: usize) {
         self.begin(format!("sync n{node}"));

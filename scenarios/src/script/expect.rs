@@ -3,9 +3,10 @@
 
 use super::{Script, Sel};
 use raft_core::{NodeId, Role};
+use sim::app::{Application, Replica};
 use sim::world::Status;
 
-impl Script {
+impl<A: Application> Script<A> {
     /// Checks a node's state against space-separated expectations, all of which must hold:
     /// `leader` / `follower` / `candidate` / `down` / `stopped` / `up`, `ready` / `unready` (a leader
     /// whose no-op committed, or not), `notleader`, `tN` (term), `vote=nX` or `vote=-`, `commit=N`, `applied=N`,
@@ -119,11 +120,12 @@ impl Script {
                 eq("observers", value.into(), actual)
             }
             "leader" => eq("known leader", value.into(), fmt_node(n.leader())),
-            "kv" => eq(
-                "value of k",
+            "kv" | "stream" => eq(
+                "application state",
                 value.into(),
-                w.kv(node).get("k").cloned().unwrap_or_else(|| "-".into()),
+                w.replica(node).state_text(),
             ),
+            "processed" => eq("processed", value.into(), n.processed_index().to_string()),
             "match" => {
                 let (peer, index) = value
                     .split_once(':')

@@ -4,9 +4,10 @@
 
 use super::Script;
 use raft_core::{MembershipChange, NodeId};
+use sim::app::Application;
 use sim::kv::{Command, KvOp};
 
-impl Script {
+impl<A: Application> Script<A> {
     fn command(&mut self, value: &str) -> Vec<u8> {
         self.proposals += 1;
         Command {

@@ -23,19 +23,24 @@ mod messages;
 mod network;
 mod select;
 mod setup;
+mod stream;
 mod time;
 
 pub use messages::{ae, ar, entry, vq, vr};
 pub use select::Sel;
 pub use setup::Setup;
+pub use stream::msg;
 
+use sim::app::kv::KvApp;
+use sim::app::Application;
 use sim::trace::TraceEvent;
 use sim::world::World;
 
-/// One scenario being run.
-pub struct Script {
+/// One scenario being run, on hosts running application `A` (the key-value store unless
+/// said otherwise; the stream's scenarios run `Script<StreamApp>`).
+pub struct Script<A: Application = KvApp> {
     name: &'static str,
-    world: Option<World>,
+    world: Option<World<A>>,
     step: usize,
     step_text: String,
     proposals: u64,
@@ -43,8 +48,8 @@ pub struct Script {
 
 const SETTLE_ROUNDS: usize = 500;
 
-impl Script {
-    pub fn new(name: &'static str) -> Script {
+impl<A: Application> Script<A> {
+    pub fn new(name: &'static str) -> Script<A> {
         Script {
             name,
             world: None,
@@ -68,13 +73,13 @@ impl Script {
     }
 
     /// The scripted world (for reads the builder does not cover).
-    pub fn world(&self) -> &World {
+    pub fn world(&self) -> &World<A> {
         self.world
             .as_ref()
             .expect("the scenario must start with Script::setup")
     }
 
-    fn w(&mut self) -> &mut World {
+    fn w(&mut self) -> &mut World<A> {
         self.world
             .as_mut()
             .expect("the scenario must start with Script::setup")

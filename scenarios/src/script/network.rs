@@ -2,9 +2,10 @@
 //! messages in flight, settle, and cut or heal links.
 
 use super::{list, Script, Sel, SETTLE_ROUNDS};
+use sim::app::Application;
 use sim::world::scripted::Held;
 
-impl Script {
+impl<A: Application> Script<A> {
     /// Delivers every in-flight message `sel` matches, in send order (what they cause stays
     /// in flight). Returns how many.
     pub fn deliver(&mut self, sel: Sel) -> usize {
@@ -15,6 +16,17 @@ impl Script {
         }
         self.end();
         ids.len()
+    }
+
+    /// Delivers the first in-flight message `sel` matches (in send order), if any.
+    pub fn deliver_first(&mut self, sel: Sel) -> bool {
+        self.begin(format!("deliver the first {}", sel.describe()));
+        let first = self.ids(sel).first().copied();
+        if let Some(id) = first {
+            self.w().script_deliver(id);
+        }
+        self.end();
+        first.is_some()
     }
 
     /// Drops every in-flight message `sel` matches.

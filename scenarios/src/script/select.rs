@@ -1,6 +1,7 @@
 //! Which in-flight messages a network step or an assertion means.
 
 use super::Script;
+use sim::app::Application;
 use sim::world::scripted::Held;
 
 /// A message selector for the network steps.
@@ -85,7 +86,7 @@ fn short_kind(message: &raft_core::Message) -> &'static str {
     }
 }
 
-impl Script {
+impl<A: Application> Script<A> {
     /// The ids of the messages on the wire matching `sel`, in send order.
     pub(super) fn ids(&self, sel: Sel) -> Vec<u64> {
         self.world()

@@ -3,6 +3,7 @@
 use super::messages::entry;
 use super::{list, Script};
 use raft_core::NodeId;
+use sim::app::Application;
 use sim::config::SimConfig;
 use sim::world::World;
 
@@ -73,7 +74,7 @@ impl Setup {
     }
 }
 
-impl Script {
+impl<A: Application> Script<A> {
     /// Builds the cluster and boots its nodes. The first step of every scenario.
     pub fn setup(&mut self, setup: Setup) {
         let mut config = SimConfig::draw(1).without_faults();

@@ -1,8 +1,9 @@
 //! Steps that let time pass and start elections.
 
 use super::{Script, SETTLE_ROUNDS};
+use sim::app::Application;
 
-impl Script {
+impl<A: Application> Script<A> {
     /// `count` ticks of one node (messages it sends wait in flight).
     pub fn tick(&mut self, node: usize, count: u32) {
         self.begin(format!("tick n{node} x{count}"));

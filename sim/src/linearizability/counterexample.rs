@@ -3,7 +3,7 @@
 //! pending operations none of which could come next.
 
 use super::search::Deepest;
-use super::{Counterexample, Model, Operation, Partition, PENDING};
+use super::{Counterexample, Model, OpSpan, Operation, Partition, PENDING};
 
 pub(super) fn counterexample<M: Model>(
     model: &M,
@@ -70,8 +70,23 @@ pub(super) fn counterexample<M: Model>(
     }
     explanation.push('.');
 
+    let named_ops = longest_prefix
+        .last()
+        .into_iter()
+        .chain(stuck_op.iter())
+        .chain(pending.iter())
+        .map(|&g| {
+            let op = &history[g];
+            OpSpan {
+                client: op.client,
+                call: op.call,
+                ret: op.ret,
+            }
+        })
+        .collect();
     Counterexample {
         partition: partition.label.clone(),
+        named_ops,
         partition_ops: ops.len(),
         longest_prefix,
         stuck_op,

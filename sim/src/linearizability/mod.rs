@@ -52,6 +52,8 @@
 //!   [`KvModel::with_initial`]`("")` it is porcupine's partitioned `kvModel`.
 //! * [`RegisterModel`]: one integer register with read, write and compare-and-set, as in
 //!   porcupine's `etcdModel` (initial state absent) and Knossos's `cas-register` (initial 0).
+//! * [`StreamModel`]: a JetStream-like stream (publish headers, de-duplication, limits,
+//!   rollup, atomic batches, reads), one partition.
 //! * Parsers: [`parse_jepsen_etcd_log`], [`parse_porcupine_kv`], [`parse_knossos_cas_register`]
 //!   and a small EDN reader, [`parse_edn`].
 
@@ -65,6 +67,7 @@ mod parse;
 pub mod porcupine_suite;
 mod register;
 mod search;
+mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -78,6 +81,7 @@ pub use parse::{
     parse_jepsen_etcd_log, parse_knossos_cas_register, parse_porcupine_kv, ParseError,
 };
 pub use register::{RegisterInput, RegisterModel, RegisterOutput};
+pub use stream::{ModelMsg, StreamInput, StreamModel, StreamOutput, StreamState};
 
 /// Return time of an operation whose reply was never seen. Such an operation is optional and may
 /// take effect at any point after its call, or never.
@@ -96,6 +100,14 @@ pub struct Operation<I, O> {
     pub input: I,
     /// The response (or the model's "unknown" output).
     pub output: O,
+}
+
+/// An operation's client and its interval in time ([`PENDING`] when it never returned).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpSpan {
+    pub client: u64,
+    pub call: u64,
+    pub ret: u64,
 }
 
 /// A history: operations in any order (the checker orders them by time).
@@ -328,6 +340,9 @@ pub struct Counterexample {
     /// The operations that were called but not linearized at that point (the candidates that
     /// could not be placed, including `stuck_op`), by call time.
     pub pending: Vec<usize>,
+    /// Where in time the operations named above are (the last of `longest_prefix`,
+    /// `stuck_op`, then `pending`): what a view of the run shows, without the history.
+    pub named_ops: Vec<OpSpan>,
     /// The model state after `longest_prefix`.
     pub state: String,
     /// A human-readable summary of the above.

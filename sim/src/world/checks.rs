@@ -150,6 +150,13 @@ impl CheckerFeed {
 
     /// A node hands committed entries to its application.
     #[inline]
+    /// A property of the application failed on `node` (see [`crate::app::Replica`]).
+    pub(super) fn app_violation(&mut self, now: Micros, node: usize, v: crate::app::AppViolation) {
+        if self.on {
+            self.checkers.fail(v.property, now, Some(node), v.detail);
+        }
+    }
+
     pub(super) fn applied(&mut self, now: Micros, node: usize, entries: &[Entry]) {
         if self.on {
             self.checkers.on_committed(now, node, entries);

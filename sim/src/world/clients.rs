@@ -6,68 +6,133 @@
 //! and the replies it gets back (`service.rs`), one client-network hop each way (a decision
 //! keyed by the operation, its attempt and the way it goes). Its operations and think times
 //! are drawn from generators keyed by the client and the operation's sequence number (and
-//! recorded, so that a bundle replays them), or come from a replayed workload. An operation that timed out on its last attempt is recorded as
-//! unknown, not failed: it may still take effect. No new operation starts once the liveness
+//! recorded, so that a bundle replays them), or come from a replayed workload. An operation
+//! that timed out on its last attempt is recorded as unknown, not failed: it may still take
+//! effect. No new operation starts once the liveness
 //! phase has begun, except the liveness probe's (`liveness.rs`).
 
 use super::events::Event;
-use super::trace_text::{fmt_op, fmt_outcome};
+use super::trace_text::fmt_outcome;
 use super::World;
+use crate::app::Application;
 use crate::config::{Micros, SimConfig};
 use crate::decisions::{Key, Leg};
 use crate::event;
 use crate::history::{History, Outcome};
-use crate::kv::{Command, KvOp, KvResult};
 use crate::rng::Stream;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// One client operation of an explicit workload: wait `think_us` after the previous operation
-/// completed (or after the start, for the first), then invoke `op`.
+/// completed (or after the start, for the first), then invoke `op` (the application's
+/// operation as JSON, so a bundle holds any application's workload).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ScriptedOp {
     pub think_us: Micros,
-    pub op: KvOp,
+    pub op: serde_json::Value,
 }
 
 /// The explicit client workload of a run: each client's operations in order.
 pub type WorkloadScript = Vec<Vec<ScriptedOp>>;
 
+/// The client workload of a run as it ran: kept as the application's operations, and made
+/// into a [`WorkloadScript`] (JSON) only when asked ([`RecordedWorkload::script`]: a bundle
+/// is written), so a run does not pay for converting every operation.
+#[derive(Clone)]
+pub struct RecordedWorkload(Recorded);
+
+#[derive(Clone)]
+enum Recorded {
+    Script(WorkloadScript),
+    Typed {
+        ops: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+        to_script: fn(&(dyn std::any::Any + Send + Sync)) -> WorkloadScript,
+    },
+}
+
+impl RecordedWorkload {
+    /// A workload given as a script (a replay).
+    pub fn from_script(script: WorkloadScript) -> RecordedWorkload {
+        RecordedWorkload(Recorded::Script(script))
+    }
+
+    /// Each client's operations, as JSON.
+    pub fn script(&self) -> WorkloadScript {
+        match &self.0 {
+            Recorded::Script(s) => s.clone(),
+            Recorded::Typed { ops, to_script } => to_script(ops.as_ref()),
+        }
+    }
+}
+
+impl std::fmt::Debug for RecordedWorkload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordedWorkload(..)")
+    }
+}
+
+/// Converts a typed recording of application `A`.
+fn typed_to_script<A: Application>(ops: &(dyn std::any::Any + Send + Sync)) -> WorkloadScript {
+    let ops = ops
+        .downcast_ref::<Vec<Vec<Timed<A>>>>()
+        .expect("recorded with this application's operations");
+    ops.iter()
+        .map(|client| {
+            client
+                .iter()
+                .map(|(think_us, op)| ScriptedOp {
+                    think_us: *think_us,
+                    op: serde_json::to_value(op).expect("operations serialize"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// An operation and the think time before it.
+type Timed<A> = (Micros, <A as Application>::Op);
+
 /// A node's answer to a client's request.
 #[derive(Clone, Debug)]
-pub(super) enum Reply {
-    Done(KvResult),
+pub(super) enum Reply<O> {
+    Done(O),
     /// Not the leader (or not ready to lead): the leader it knows of, if any.
     NotLeader(Option<usize>),
 }
 
 /// The clients of a run and what they did.
-pub(super) struct Clients {
+pub(super) struct Clients<A: Application> {
     /// The workload's clients, then the liveness probe once the faults stop.
-    pub(super) list: Vec<Client>,
+    pub(super) list: Vec<Client<A>>,
     /// The run's seed: each operation and think time draws from a generator of its own,
     /// keyed by the client and the operation's sequence number (`World::workload_draws`).
     seed: u64,
     /// Replaying an explicit workload: each client's remaining operations.
-    replay: Option<Vec<VecDeque<ScriptedOp>>>,
+    replay: Option<Vec<VecDeque<Timed<A>>>>,
     /// What the clients did, recorded for the bundle.
-    recorded: WorkloadScript,
+    recorded: Vec<Vec<(Micros, A::Op)>>,
     /// Each client's think time before its next operation.
     next_think: Vec<Micros>,
     /// Every operation invoked, with its outcome.
-    pub(super) history: History,
+    pub(super) history: History<A>,
 }
 
 /// One client operation in flight.
-#[derive(Clone, Debug)]
-struct InFlight {
+struct InFlight<A: Application> {
     seq: u64,
-    command: Command,
+    op: A::Op,
+    /// Requests sent for it (each attempt of each part): matches replies and timeouts.
     attempt: u32,
+    /// Times it was started from its first part.
+    tries: u32,
+    /// The part the next request carries (from 0; a batch has one per message).
+    part: u32,
     history_index: usize,
+    /// A request that could have reached the log timed out: the outcome is unknown, not
+    /// failed, unless an answer comes.
     timed_out: bool,
 }
 
-pub(super) struct Client {
+pub(super) struct Client<A: Application> {
     id: u32,
     seq: u64,
     guess: usize,
@@ -75,21 +140,21 @@ pub(super) struct Client {
     /// client moves on from the hinting node, so a stale hint (a removed node still naming
     /// an old leader) cannot send it back and forth between the same two nodes.
     hinted_by: Option<usize>,
-    current: Option<InFlight>,
-    last_seen: BTreeMap<String, Option<String>>,
+    current: Option<InFlight<A>>,
+    memory: A::ClientMemory,
     /// The liveness probe: one write issued when the faults stop.
     probe: bool,
 }
 
-impl Client {
-    pub(super) fn new(id: usize, guess: usize, probe: bool) -> Client {
+impl<A: Application> Client<A> {
+    pub(super) fn new(id: usize, guess: usize, probe: bool) -> Client<A> {
         Client {
             id: id as u32,
             seq: 0,
             guess,
             current: None,
             hinted_by: None,
-            last_seen: BTreeMap::new(),
+            memory: A::ClientMemory::default(),
             probe,
         }
     }
@@ -101,28 +166,48 @@ impl Client {
     }
 }
 
-impl Clients {
-    pub(super) fn new(config: &SimConfig, replay: Option<&WorkloadScript>) -> Clients {
+impl<A: Application> Clients<A> {
+    /// Panics when a replayed workload holds an operation that is not the application's
+    /// (the bundle names its state machine, so only a hand-edited bundle does).
+    pub(super) fn new(config: &SimConfig, replay: Option<&WorkloadScript>) -> Clients<A> {
         let n = config.nodes;
+        let replay = replay.map(|w| {
+            w.iter()
+                .map(|ops| {
+                    ops.iter()
+                        .map(|s| {
+                            let op = serde_json::from_value(s.op.clone()).unwrap_or_else(|e| {
+                                panic!("the workload's operation {} is not one of this state machine's: {e}", s.op)
+                            });
+                            (s.think_us, op)
+                        })
+                        .collect()
+                })
+                .collect()
+        });
         Clients {
             list: (0..config.workload.clients)
                 .map(|c| Client::new(c, c % n, false))
                 .collect(),
             seed: config.seed,
-            replay: replay.map(|w| w.iter().map(|ops| ops.iter().cloned().collect()).collect()),
-            recorded: vec![Vec::new(); config.workload.clients],
+            replay,
+            recorded: (0..config.workload.clients).map(|_| Vec::new()).collect(),
             next_think: vec![0; config.workload.clients],
             history: History::default(),
         }
     }
 
     /// The workload as it ran: the recording (the replayed workload is the caller's).
-    pub(super) fn into_parts(self) -> (History, WorkloadScript) {
-        (self.history, self.recorded)
+    pub(super) fn into_parts(self) -> (History<A>, RecordedWorkload) {
+        let recorded = RecordedWorkload(Recorded::Typed {
+            ops: std::sync::Arc::new(self.recorded),
+            to_script: typed_to_script::<A>,
+        });
+        (self.history, recorded)
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// Each client wakes after a first think time.
     pub(super) fn start_clients(&mut self) {
         for client in 0..self.clients.list.len() {
@@ -144,42 +229,30 @@ impl World {
         c.seq += 1;
         let seq = c.seq;
         let op = if c.probe {
-            KvOp::Put {
-                key: "probe".into(),
-                value: format!("c{}s{seq}", c.id),
-            }
+            A::probe_op(c.id, seq)
         } else if let Some(replay) = self.clients.replay.as_mut() {
             match replay.get_mut(client).and_then(|ops| ops.pop_front()) {
-                Some(scripted) => scripted.op,
+                Some((_, op)) => op,
                 None => return,
             }
         } else {
             let mut rng = self.workload_draws("workload/op", client, seq);
-            let (w, c) = (&self.config.workload, &self.clients.list[client]);
-            let op = draw_op(&mut rng, w, c, seq);
+            let c = &mut self.clients.list[client];
+            let op = A::draw_op(&mut rng, &self.config, &mut c.memory, c.id, seq);
             let think_us = self.clients.next_think[client];
-            self.clients.recorded[client].push(ScriptedOp {
-                think_us,
-                op: op.clone(),
-            });
+            self.clients.recorded[client].push((think_us, op.clone()));
             op
         };
         let c = &mut self.clients.list[client];
         let client_id = c.id;
-        let command = Command {
-            client: client_id,
-            seq,
-            op,
-        };
-        let history_index = self
-            .clients
-            .history
-            .invoke(client_id, command.op.clone(), now);
-        let what = fmt_op(&command.op);
+        let history_index = self.clients.history.invoke(client_id, op.clone(), now);
+        let what = A::op_text(&op);
         self.clients.list[client].current = Some(InFlight {
             seq,
-            command,
+            op,
             attempt: 0,
+            tries: 0,
+            part: 0,
             history_index,
             timed_out: false,
         });
@@ -200,7 +273,11 @@ impl World {
         let c = &mut self.clients.list[client];
         let Some(op) = c.current.as_mut() else { return };
         op.attempt += 1;
-        let (seq, attempt, command, node) = (op.seq, op.attempt, op.command.clone(), c.guess);
+        if op.part == 0 {
+            op.tries += 1;
+        }
+        let (seq, attempt, part, node) = (op.seq, op.attempt, op.part, c.guess);
+        let op = op.op.clone();
         let delay = self.client_hop(client, seq, attempt, Leg::Request);
         self.schedule(
             now + delay,
@@ -209,7 +286,8 @@ impl World {
                 client,
                 seq,
                 attempt,
-                command,
+                part,
+                op,
             },
         );
         self.schedule(
@@ -235,26 +313,46 @@ impl World {
         self.decisions.hop(key, |rng| network.client_latency(rng))
     }
 
-    pub(super) fn on_client_reply(&mut self, client: usize, seq: u64, attempt: u32, reply: Reply) {
+    pub(super) fn on_client_reply(
+        &mut self,
+        client: usize,
+        seq: u64,
+        attempt: u32,
+        reply: Reply<A::Output>,
+    ) {
         let n = self.config.nodes;
         let c = &mut self.clients.list[client];
-        let Some(op) = c.current.as_ref().filter(|op| op.seq == seq) else {
+        let Some(op) = c.current.as_mut().filter(|op| op.seq == seq) else {
             return;
         };
         match reply {
             Reply::Done(result) => {
-                if let (KvOp::Get { key }, KvResult::Value(v)) = (&op.command.op, &result) {
-                    c.last_seen.insert(key.clone(), v.clone());
+                if A::is_part_ack(&result) {
+                    // The next part goes to the same node, unless this is a stale answer.
+                    if attempt == op.attempt && op.part + 1 < A::parts(&op.op) {
+                        op.part += 1;
+                        self.client_attempt(client);
+                    }
+                    return;
                 }
-                if let (KvOp::Put { key, value }, KvResult::Done) = (&op.command.op, &result) {
-                    c.last_seen.insert(key.clone(), Some(value.clone()));
+                if A::is_refused_before_log(&result) && attempt != op.attempt {
+                    return; // answers an earlier request (one that waited in a paused node)
                 }
-                self.complete(client, Outcome::Ok(result));
+                if A::is_refusal(&result) && op.timed_out {
+                    // An earlier attempt may have reached the log.
+                    // Answered by an applied entry all the same: for the liveness probe, a
+                    // commit.
+                    self.complete(client, Outcome::Unknown, true);
+                    return;
+                }
+                A::observe(&mut c.memory, &op.op, &result);
+                self.complete(client, Outcome::Ok(result), true);
             }
             Reply::NotLeader(hint) => {
                 if attempt != op.attempt {
                     return;
                 }
+                op.part = 0;
                 c.guess = match hint {
                     Some(leader) => {
                         c.hinted_by = Some(c.guess);
@@ -303,7 +401,12 @@ impl World {
         else {
             return;
         };
-        op.timed_out = true;
+        // Only the last part can reach the log (earlier parts are staged on the leader), so
+        // only its timeout leaves the outcome open.
+        if op.part + 1 == A::parts(&op.op) {
+            op.timed_out = true;
+        }
+        op.part = 0;
         c.move_on(n);
         self.retry_or_give_up(client);
     }
@@ -311,16 +414,17 @@ impl World {
     fn retry_or_give_up(&mut self, client: usize) {
         let c = &self.clients.list[client];
         let Some(op) = c.current.as_ref() else { return };
-        if op.attempt < self.config.workload.max_attempts || c.probe {
+        if op.tries < self.config.workload.max_attempts || c.probe {
             self.client_attempt(client);
         } else if op.timed_out {
-            self.complete(client, Outcome::Unknown);
+            self.complete(client, Outcome::Unknown, false);
         } else {
-            self.complete(client, Outcome::Fail);
+            self.complete(client, Outcome::Fail, false);
         }
     }
 
-    fn complete(&mut self, client: usize, outcome: Outcome) {
+    /// Ends the client's operation; `answered`: a node answered it (for the probe).
+    fn complete(&mut self, client: usize, outcome: Outcome<A::Output>, answered: bool) {
         let now = self.now;
         let c = &mut self.clients.list[client];
         let Some(op) = c.current.take() else { return };
@@ -336,13 +440,13 @@ impl World {
             "complete",
             client = client_id,
             seq = op.seq,
-            outcome = fmt_outcome(&outcome)
+            outcome = fmt_outcome::<A>(&outcome)
         ));
         self.clients
             .history
             .complete(op.history_index, outcome.clone(), now);
         if probe {
-            self.probe_completed(&outcome);
+            self.probe_completed(answered);
             return;
         }
         let think = self
@@ -372,39 +476,11 @@ impl World {
             Some(replay) => replay
                 .get(client)
                 .and_then(|ops| ops.front())
-                .map(|op| op.think_us),
+                .map(|(think_us, _)| *think_us),
             None => {
                 self.clients.next_think[client] = drawn;
                 Some(drawn)
             }
         }
     }
-}
-
-/// Draws a client's next operation from the configured mix.
-fn draw_op(rng: &mut Stream, w: &crate::config::Workload, c: &Client, seq: u64) -> KvOp {
-    let key = format!("k{}", rng.below(w.keys));
-    let value = format!("c{}s{seq}", c.id);
-    let total = w.put_weight + w.append_weight + w.cas_weight + w.get_weight;
-    let mut pick = rng.between(0, u64::from(total) - 1) as u32;
-    if pick < w.put_weight {
-        return KvOp::Put { key, value };
-    }
-    pick -= w.put_weight;
-    if pick < w.append_weight {
-        return KvOp::Append {
-            key,
-            value: format!("{value},"),
-        };
-    }
-    pick -= w.append_weight;
-    if pick < w.cas_weight {
-        let expected = c.last_seen.get(&key).cloned().flatten();
-        return KvOp::Cas {
-            key,
-            expected,
-            new: value,
-        };
-    }
-    KvOp::Get { key }
 }

@@ -16,6 +16,7 @@
 use super::events::Event;
 use super::trace_text::{write_log_write, NodeOrNone};
 use super::{Host, World};
+use crate::app::Application;
 use crate::config::Micros;
 use crate::decisions::{FsyncDraw, Key};
 use crate::event;
@@ -75,7 +76,7 @@ impl IoSlot {
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// The next slot of a node's sequential I/O queue, for its persist `persist`: the
     /// fsync latency is a decision keyed by the node life and the persist id.
     fn io_slot(&mut self, node: usize, persist: PersistId) -> IoSlot {
@@ -357,7 +358,7 @@ impl World {
 /// fsync, rename): a crash before or after it recovers the same log, because recovery drops
 /// the entries the snapshot covers, so it is modelled as instantaneous. A WAL that does not
 /// decode cleanly is left as it is, for recovery to judge. Returns whether it rewrote.
-fn compact_wal(host: &mut Host) -> bool {
+fn compact_wal<A: Application>(host: &mut Host<A>) -> bool {
     let Some(SnapshotPoint { index, term }) = host.compact_wal_to.take() else {
         return false;
     };

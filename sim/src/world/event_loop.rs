@@ -10,9 +10,10 @@
 use super::events::Event;
 use super::report::RunOptions;
 use super::{RunReport, Status, World};
+use crate::app::Application;
 use crate::config::Micros;
 
-impl World {
+impl<A: Application> World<A> {
     /// Runs to the end (or the first safety violation) and reports.
     pub fn run(
         mut self,
@@ -46,7 +47,7 @@ impl World {
         self.finish(options)
     }
 
-    pub(super) fn handle(&mut self, event: Event) {
+    pub(super) fn handle(&mut self, event: Event<A>) {
         // A paused node's inputs wait for it.
         if let Some(node) = event.input_of() {
             if self.hosts[node].status == Status::Paused {
@@ -99,8 +100,9 @@ impl World {
                 client,
                 seq,
                 attempt,
-                command,
-            } => self.on_client_request(node, client, seq, attempt, command),
+                part,
+                op,
+            } => self.on_client_request(node, client, seq, attempt, part, op),
             Event::ClientReply {
                 client,
                 seq,

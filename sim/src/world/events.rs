@@ -10,15 +10,14 @@
 
 use super::clients::Reply;
 use super::disk_io::SmallFile;
+use crate::app::Application;
 use crate::config::Micros;
-use crate::kv::Command;
 use raft_core::{Message, PersistId};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// Something scheduled to happen at a virtual time.
-#[derive(Clone, Debug)]
-pub(super) enum Event {
+pub(super) enum Event<A: Application> {
     Tick {
         node: usize,
         incarnation: u64,
@@ -86,13 +85,15 @@ pub(super) enum Event {
         client: usize,
         seq: u64,
         attempt: u32,
-        command: Command,
+        /// The part of the operation (from 0; a stream's batch sends one per message).
+        part: u32,
+        op: A::Op,
     },
     ClientReply {
         client: usize,
         seq: u64,
         attempt: u32,
-        reply: Reply,
+        reply: Reply<A::Output>,
     },
     ClientTimeout {
         client: usize,
@@ -109,7 +110,7 @@ pub(super) enum Event {
     End,
 }
 
-impl Event {
+impl<A: Application> Event<A> {
     /// The node this event is an input of (which waits while that node is paused).
     #[inline]
     pub(super) fn input_of(&self) -> Option<usize> {
@@ -124,24 +125,24 @@ impl Event {
     }
 }
 
-pub(super) struct Scheduled {
+pub(super) struct Scheduled<A: Application> {
     pub(super) at: Micros,
     pub(super) seq: u64,
-    pub(super) event: Event,
+    pub(super) event: Event<A>,
 }
 
-impl PartialEq for Scheduled {
+impl<A: Application> PartialEq for Scheduled<A> {
     fn eq(&self, other: &Self) -> bool {
         (self.at, self.seq) == (other.at, other.seq)
     }
 }
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
+impl<A: Application> Eq for Scheduled<A> {}
+impl<A: Application> PartialOrd for Scheduled<A> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Scheduled {
+impl<A: Application> Ord for Scheduled<A> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         (self.at, self.seq).cmp(&(other.at, other.seq))
     }
@@ -151,26 +152,36 @@ impl Ord for Scheduled {
 /// `BinaryHeap<Reverse<Scheduled>>`, but the heap holds only the 24-byte keys: the events
 /// stay in place in a slab instead of being moved at every sift (a delivery carries a whole
 /// message).
-#[derive(Default)]
-pub(super) struct EventQueue {
+pub(super) struct EventQueue<A: Application> {
     keys: BinaryHeap<Reverse<(Micros, u64, u32)>>,
-    slots: Vec<Option<Scheduled>>,
+    slots: Vec<Option<Scheduled<A>>>,
     free: Vec<u32>,
     /// The sequence number of the last event scheduled.
     seq: u64,
 }
 
-impl EventQueue {
+impl<A: Application> Default for EventQueue<A> {
+    fn default() -> Self {
+        EventQueue {
+            keys: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            seq: 0,
+        }
+    }
+}
+
+impl<A: Application> EventQueue<A> {
     /// Schedules `event` at `at`, after everything already scheduled for that time.
     #[inline]
-    pub(super) fn schedule(&mut self, at: Micros, event: Event) {
+    pub(super) fn schedule(&mut self, at: Micros, event: Event<A>) {
         self.seq += 1;
         let seq = self.seq;
         self.push(Scheduled { at, seq, event });
     }
 
     #[inline]
-    fn push(&mut self, item: Scheduled) {
+    fn push(&mut self, item: Scheduled<A>) {
         let (at, seq) = (item.at, item.seq);
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -186,19 +197,19 @@ impl EventQueue {
     }
 
     #[inline]
-    pub(super) fn pop(&mut self) -> Option<Scheduled> {
+    pub(super) fn pop(&mut self) -> Option<Scheduled<A>> {
         let Reverse((_, _, slot)) = self.keys.pop()?;
         self.free.push(slot);
         self.slots[slot as usize].take()
     }
 
     /// The queued events, in no particular order (for code that inspects the queue).
-    pub(super) fn iter(&self) -> impl Iterator<Item = &Scheduled> {
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Scheduled<A>> {
         self.slots.iter().flatten()
     }
 
     /// The queued events, in no particular order, to change in place (not their time).
-    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Scheduled> {
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Scheduled<A>> {
         self.slots.iter_mut().flatten()
     }
 
@@ -207,10 +218,10 @@ impl EventQueue {
     /// the events left run in the order they would have.
     pub(super) fn retain_and_take_first(
         &mut self,
-        keep: impl Fn(&Event) -> bool,
-        pick: impl Fn(&Event) -> bool,
-    ) -> Option<Event> {
-        let mut items: Vec<Scheduled> = std::mem::take(&mut self.slots)
+        keep: impl Fn(&Event<A>) -> bool,
+        pick: impl Fn(&Event<A>) -> bool,
+    ) -> Option<Event<A>> {
+        let mut items: Vec<Scheduled<A>> = std::mem::take(&mut self.slots)
             .into_iter()
             .flatten()
             .filter(|s| keep(&s.event))
@@ -232,6 +243,9 @@ impl EventQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    type Event = super::Event<crate::app::kv::KvApp>;
+    type Scheduled = super::Scheduled<crate::app::kv::KvApp>;
+    type EventQueue = super::EventQueue<crate::app::kv::KvApp>;
     use crate::rng::Stream;
 
     fn item(at: Micros, seq: u64) -> Scheduled {

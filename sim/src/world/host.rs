@@ -19,10 +19,10 @@ use super::events::Event;
 use super::service::{ConfirmedRead, PendingRead};
 use super::trace_text::{fmt_role, NodeOrNone};
 use super::{id, World};
+use crate::app::{Application, Replica};
 use crate::config::Micros;
 use crate::disk::Disk;
 use crate::event;
-use crate::kv::KvStore;
 use raft_core::{Action, Message, Node, Role};
 use std::collections::{HashMap, VecDeque};
 
@@ -37,7 +37,7 @@ pub enum Status {
 }
 
 /// The simulated host of one node.
-pub(super) struct Host {
+pub(super) struct Host<A: Application> {
     pub(super) node: Option<Node>,
     pub(super) status: Status,
     /// Bumped by every crash: events scheduled for an earlier life of the node are ignored.
@@ -45,7 +45,7 @@ pub(super) struct Host {
     /// The node's tick, with its clock's drift.
     pub(super) tick_us: Micros,
     /// Inputs that arrived while paused, replayed on resume.
-    pub(super) paused_inbox: VecDeque<Event>,
+    pub(super) paused_inbox: VecDeque<Event<A>>,
 
     // The disk (`disk_io.rs`, `recovery.rs`).
     pub(super) disk: Disk,
@@ -58,20 +58,21 @@ pub(super) struct Host {
     pub(super) compact_wal_to: Option<SnapshotPoint>,
 
     // The application (`service.rs`).
-    pub(super) kv: KvStore,
+    pub(super) replica: A::Replica,
     /// Client commands this node proposed, by (client, seq), awaiting apply: the attempt
+    /// and the index of the entry that answers it
     /// to answer.
-    pub(super) waiting: HashMap<(u32, u64), u32>,
+    pub(super) waiting: HashMap<(u32, u64), (u32, u64)>,
     /// ReadIndex reads in progress, by context.
-    pub(super) reads: HashMap<u64, PendingRead>,
+    pub(super) reads: HashMap<u64, PendingRead<A>>,
     /// Confirmed reads waiting for apply to reach their index.
     pub(super) reads_waiting: Vec<ConfirmedRead>,
     /// The leader the node last knew of, for redirecting clients.
     pub(super) leader_hint: Option<usize>,
 }
 
-impl Host {
-    pub(super) fn new(disk: Disk, tick_us: Micros) -> Host {
+impl<A: Application> Host<A> {
+    pub(super) fn new(replica: A::Replica, disk: Disk, tick_us: Micros) -> Host<A> {
         Host {
             node: None,
             status: Status::Down,
@@ -82,7 +83,7 @@ impl Host {
             io: VecDeque::new(),
             io_busy_until: 0,
             compact_wal_to: None,
-            kv: KvStore::default(),
+            replica,
             waiting: HashMap::new(),
             reads: HashMap::new(),
             reads_waiting: Vec::new(),
@@ -100,7 +101,7 @@ impl Host {
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     pub(super) fn on_tick(&mut self, node: usize, incarnation: u64) {
         let host = &mut self.hosts[node];
         if host.incarnation != incarnation {
@@ -155,7 +156,7 @@ impl World {
             return;
         }
         host.status = Status::Up;
-        let inbox: Vec<Event> = host.paused_inbox.drain(..).collect();
+        let inbox: Vec<Event<A>> = host.paused_inbox.drain(..).collect();
         let tick_us = host.tick_us;
         self.record(event!(self.now, Some(node), "resume", queued = inbox.len()));
         self.schedule(self.now + tick_us, Event::Tick { node, incarnation });
@@ -193,8 +194,10 @@ impl World {
                     }
                     if role != Role::Leader {
                         // Reads still waiting for confirmation are lost with the leadership;
-                        // their clients time out and retry.
+                        // their clients time out and retry. So are the leader's staged
+                        // requests (a stream's open batches).
                         self.hosts[node].reads.clear();
+                        self.hosts[node].replica.leadership_lost();
                     }
                     self.record(event!(
                         now,
@@ -229,7 +232,7 @@ impl World {
                     discard_log,
                 } => self.submit_snapshot(node, persist, *snapshot, data, discard_log),
                 Action::ApplySnapshot { snapshot, data } => {
-                    self.apply_snapshot(node, snapshot.index, &data)
+                    self.apply_snapshot(node, &snapshot, &data)
                 }
             }
         }

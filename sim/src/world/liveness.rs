@@ -11,10 +11,10 @@
 
 use super::clients::Client;
 use super::{voters_mask, Status, World};
+use crate::app::Application;
 use crate::checkers::{Property, Violation};
 use crate::config::{Micros, SimConfig};
 use crate::event;
-use crate::history::Outcome;
 use crate::network::Topology;
 
 pub(super) struct LivenessPhase {
@@ -63,11 +63,16 @@ impl LivenessPhase {
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// The faults stop: heal the network, stop loss, bring every node back that can come back,
     /// and start the liveness probe.
     pub(super) fn begin_liveness_phase(&mut self) {
         let now = self.now;
+        tracing::debug!(
+            at_us = now,
+            bound_us = self.config.liveness_bound_us(),
+            "the faults stop; liveness phase"
+        );
         self.liveness.started = true;
         self.network.heal();
         self.network.stop_loss_and_duplication();
@@ -151,9 +156,13 @@ impl World {
 
     /// The probe's write completed: once it succeeded, the run goes on a little so that the
     /// end state settles, then stops.
-    pub(super) fn probe_completed(&mut self, outcome: &Outcome) {
-        if matches!(outcome, Outcome::Ok(_)) && self.liveness.probe_done.is_none() {
+    pub(super) fn probe_completed(&mut self, answered: bool) {
+        if answered && self.liveness.probe_done.is_none() {
             let now = self.now;
+            tracing::debug!(
+                after_us = now - self.liveness.starts_at,
+                "the liveness probe's write committed"
+            );
             self.liveness.probe_done = Some(now);
             self.liveness.probe_term = self.highest_live_term();
             let end = (now + self.config.liveness_bound_us() / 4).min(self.liveness.end_at);

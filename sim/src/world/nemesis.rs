@@ -19,6 +19,7 @@
 use super::events::Event;
 use super::operator::OperatorChange;
 use super::{id, Status, World};
+use crate::app::{Application, Replica};
 use crate::config::{Micros, SimConfig};
 use crate::decisions::Key;
 use crate::disk::Disk;
@@ -73,7 +74,7 @@ impl Nemesis {
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// Queues every fault of the script that falls before the liveness phase.
     pub(super) fn schedule_script(&mut self) {
         let until = self.liveness.starts_at();
@@ -215,7 +216,7 @@ impl World {
             Fault::Snapshot { target } => {
                 let node = self.resolve(target);
                 let host = &mut self.hosts[node];
-                let data = host.kv.to_bytes();
+                let data = host.replica.snapshot();
                 let Some(raft) = host.running() else {
                     return;
                 };

@@ -19,6 +19,7 @@
 
 use super::events::Event;
 use super::{id, voters_mask, Status, World};
+use crate::app::Application;
 use crate::checkers::masks::fmt_mask;
 use crate::config::Micros;
 use crate::disk::Disk;
@@ -236,7 +237,7 @@ fn unrecoverable(
     None
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// The operator's tool starts a plan of single-server steps: the first is asked of the
     /// current leader at once, the others follow as each is accepted. With `crash_leader`,
     /// every step carries the crash until one changes the voters.

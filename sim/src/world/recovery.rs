@@ -14,16 +14,16 @@ use super::disk_io::SnapshotPoint;
 use super::events::Event;
 use super::trace_text::NodeOrNone;
 use super::{id, Host, Status, World};
+use crate::app::{Application, Replica};
 use crate::config::Micros;
 use crate::decisions::{Key, PowerLossDraw};
 use crate::disk::CrashEffect;
 use crate::disk::Disk;
 use crate::event;
-use crate::kv::KvStore;
 use raft_core::storage;
 use raft_core::{Config, Node, Recovered};
 
-impl Host {
+impl<A: Application> Host<A> {
     /// The machine loses power: the node's memory goes, with its I/O in flight, its inbox
     /// and its application's pending requests; the disk keeps what `Disk::crash` leaves.
     fn power_loss(&mut self, now: Micros, draw: PowerLossDraw) -> CrashEffect {
@@ -42,7 +42,7 @@ impl Host {
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// A power loss of a running (or paused) node; it boots again `down_us` later.
     pub(super) fn crash(&mut self, node: usize, down_us: Micros) {
         let now = self.now;
@@ -169,12 +169,13 @@ impl World {
                 Err(e) => return self.stop(node, format!("snapshot file: {e}")),
             }
         };
-        let kv = match &snapshot {
-            Some(s) => {
-                KvStore::from_bytes(&s.data).expect("snapshots hold a store this host wrote")
+        let mut replica = A::Replica::new(&self.config);
+        if let Some(s) = &snapshot {
+            if let Err(e) = replica.restore(&s.meta, &s.data) {
+                panic!("snapshots hold a state this host wrote: {e}");
             }
-            None => KvStore::default(),
-        };
+        }
+        self.plant_in_replica(&mut replica);
         let snapshot_point = snapshot.as_ref().map(|s| SnapshotPoint {
             index: s.meta.index,
             term: s.meta.term,
@@ -202,7 +203,7 @@ impl World {
                 let host = &mut self.hosts[node];
                 host.node = Some(raft);
                 host.status = Status::Up;
-                host.kv = kv;
+                host.replica = replica;
                 host.leader_hint = None;
                 let incarnation = host.incarnation;
                 let tick_us = host.tick_us;

@@ -7,17 +7,17 @@
 //! the checkers run or not (`RunOptions::checkers`).
 
 use super::World;
+use crate::app::Application;
 use crate::checkers::Violation;
 use crate::config::{Micros, SimConfig};
 use crate::decisions::{Decision, Usage};
 use crate::event;
 use crate::faults::ScriptedFault;
-use crate::history::History;
 use crate::trace::TraceEvent;
 use raft_core::Entry;
 use std::collections::BTreeMap;
 
-use super::clients::WorkloadScript;
+use super::clients::{RecordedWorkload, WorkloadScript};
 
 /// Counters for the run summary.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -67,9 +67,10 @@ pub struct RunReport {
     pub trace_hash: u64,
     pub trace_events: u64,
     pub trace: Vec<TraceEvent>,
-    pub history: History,
+    /// Client operations in the history (each invocation, whatever its outcome).
+    pub history_ops: usize,
     /// The client workload as it ran (the replayed one when replaying).
-    pub workload: WorkloadScript,
+    pub workload: RecordedWorkload,
     /// Every run-time decision the run made, in the order made (replayed ones included).
     pub decisions: Vec<Decision>,
     /// How many decisions were given, replayed and drawn.
@@ -79,13 +80,47 @@ pub struct RunReport {
     /// Virtual time from the end of the chaos phase to the liveness probe's success.
     pub recovery_time: Option<Micros>,
     /// The linearizability verdict (None when a safety or liveness violation came first).
-    /// `Unknown` means the search budget ran out: reported, not counted as a failure.
+    /// `Unknown` means the search budget ran out: the run's verdict is then
+    /// [`RunVerdict::Unknown`], neither a pass nor a failure.
     pub linearizability: Option<crate::history::Verdict>,
 }
 
+/// What a run proved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RunVerdict {
+    /// Every property held, the history is linearizable.
+    Pass,
+    /// No property was violated, but the linearizability check ran out of budget before
+    /// deciding: not a pass.
+    Unknown,
+    /// A property was violated.
+    Fail,
+}
+
+impl RunVerdict {
+    /// As printed on the `verdict` line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunVerdict::Pass => "PASS",
+            RunVerdict::Unknown => "UNKNOWN",
+            RunVerdict::Fail => "FAIL",
+        }
+    }
+}
+
 impl RunReport {
+    /// No property was violated (the linearizability check may still have been undecided:
+    /// see [`RunReport::verdict`]).
     pub fn passed(&self) -> bool {
         self.violation.is_none()
+    }
+
+    pub fn verdict(&self) -> RunVerdict {
+        match (&self.violation, &self.linearizability) {
+            (Some(_), _) => RunVerdict::Fail,
+            (None, Some(crate::history::Verdict::Unknown { .. })) => RunVerdict::Unknown,
+            (None, _) => RunVerdict::Pass,
+        }
     }
 }
 
@@ -94,7 +129,8 @@ impl RunReport {
 pub struct RunOptions {
     /// Keep every trace event (for `--trace`, golden files and views).
     pub keep_trace: bool,
-    /// Echo events through `tracing` as they happen.
+    /// Echo events through `tracing` as they happen (also on whenever a `tracing` subscriber
+    /// enables target `sim::trace` at debug level).
     pub echo: bool,
     /// Replace the drawn fault script (replay of a saved or shrunk script).
     pub script: Option<Vec<ScriptedFault>>,
@@ -133,7 +169,7 @@ impl Default for RunOptions {
     }
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// A node became leader of `term`.
     pub(super) fn count_leader(&mut self, term: u64) {
         if self.leader_terms.insert(term) {
@@ -159,7 +195,11 @@ impl World {
         }
         let mut linearizability = None;
         if violation.is_none() && self.checks.on() {
-            let verdict = self.clients.history.check();
+            let verdict = self.clients.history.check(&self.config);
+            tracing::debug!(
+                operations = self.clients.history.ops.len(),
+                "linearizability: {verdict}"
+            );
             if verdict.is_not_linearizable() {
                 let detail = verdict.to_string();
                 violation = Some(Violation {
@@ -192,12 +232,42 @@ impl World {
             violation,
             trace_hash: self.trace.hash(),
             trace_events: self.trace.len(),
-            history,
-            workload: options.workload.clone().unwrap_or(recorded),
+            history_ops: history.ops.len(),
+            workload: options
+                .workload
+                .clone()
+                .map_or(recorded, RecordedWorkload::from_script),
             planted_bug: options.planted_bug.clone(),
             trace: self.trace.into_events(),
             decisions: self.decisions.into_made(),
             decision_usage,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_undecided_linearizability_check_is_not_a_pass() {
+        let mut config = crate::SimConfig::draw(1);
+        config.chaos_us = 200_000;
+        let mut report = crate::run(config, &RunOptions::default());
+        assert_eq!(report.verdict(), RunVerdict::Pass);
+        report.linearizability = Some(crate::history::Verdict::Unknown {
+            partition: "k0".into(),
+            steps: 7,
+            budget: crate::linearizability::Budget::Steps,
+        });
+        assert_eq!(report.verdict(), RunVerdict::Unknown);
+        assert!(report.passed(), "no property was violated");
+        report.violation = Some(Violation {
+            property: crate::checkers::Property::Liveness,
+            time: 0,
+            node: None,
+            detail: String::new(),
+        });
+        assert_eq!(report.verdict(), RunVerdict::Fail);
     }
 }

@@ -19,10 +19,10 @@ use super::events::Event;
 use super::report::RunOptions;
 use super::trace_text::fmt_message;
 use super::{Status, World};
+use crate::app::{Application, Replica};
 use crate::checkers::Violation;
 use crate::config::{Micros, SimConfig};
 use crate::event;
-use crate::kv::KvStore;
 use crate::trace::{NodeName, TraceEvent};
 use raft_core::storage;
 use raft_core::{Action, Config, HardState, Message, Node};
@@ -72,10 +72,10 @@ pub enum CrashKind {
     ProcessKill,
 }
 
-impl World {
+impl<A: Application> World<A> {
     /// A world in scripted mode, nodes not started yet. Use a [`SimConfig`] without faults;
     /// fsync latency is forced to zero (the script decides when I/O completes).
-    pub fn scripted(mut config: SimConfig, configure: Option<Configure>) -> World {
+    pub fn scripted(mut config: SimConfig, configure: Option<Configure>) -> World<A> {
         config.fsync_min_us = 0;
         config.fsync_max_us = 0;
         config.faults = crate::config::Faults::none();
@@ -146,8 +146,9 @@ impl World {
     }
 
     /// The application state of a node (the key-value store).
-    pub fn kv(&self, node: usize) -> &KvStore {
-        &self.hosts[node].kv
+    /// The application's replica on `node`.
+    pub fn replica(&self, node: usize) -> &A::Replica {
+        &self.hosts[node].replica
     }
 
     pub fn in_flight(&self) -> &[Held] {
@@ -188,10 +189,17 @@ impl World {
         Some(f(raft).map(|actions| self.execute(node, actions)))
     }
 
+    /// A client's request (part `part` of operation `seq` of `client`) reaches `node`, as in
+    /// the random runs; the answer is recorded in the trace (`reply`), now or when the entry
+    /// that answers it is applied on `node`.
+    pub fn script_request(&mut self, node: usize, client: usize, seq: u64, op: A::Op, part: u32) {
+        self.on_client_request(node, client, seq, 1, part, op);
+    }
+
     /// Takes a snapshot of a running node at its applied index (its key-value store is the
     /// snapshot data, as in the random runs).
     pub fn script_snapshot(&mut self, node: usize) -> Option<Result<u64, String>> {
-        let data = self.hosts[node].kv.to_bytes();
+        let data = self.hosts[node].replica.snapshot();
         let raft = self.hosts[node].running()?;
         let index = raft.applied_index();
         Some(match raft.install_snapshot(index, data) {
@@ -325,8 +333,8 @@ impl World {
 
     /// Pops the earliest queued disk event of a node `pick` accepts; other queued events
     /// (restarts scheduled by a crash: the script restarts nodes itself) are discarded.
-    fn take_disk_event(&mut self, pick: impl Fn(usize) -> bool) -> Option<Event> {
-        let disk_node = |event: &Event| match event {
+    fn take_disk_event(&mut self, pick: impl Fn(usize) -> bool) -> Option<Event<A>> {
+        let disk_node = |event: &Event<A>| match event {
             Event::Rename { node, .. } | Event::PersistDone { node, .. } => Some(*node),
             _ => None,
         };
@@ -336,7 +344,7 @@ impl World {
         )
     }
 
-    fn run_disk_event(&mut self, event: Event) {
+    fn run_disk_event(&mut self, event: Event<A>) {
         if let Event::PersistDone {
             node,
             incarnation,

@@ -1,8 +1,8 @@
-//! The key-value service each host runs on top of its node: committed commands applied to the
-//! store, client requests turned into proposals or ReadIndex reads, and the replies sent back
-//! one client-network hop away.
+//! The service each host runs on top of its node, for any [`Application`]: committed entries
+//! applied to the replica, client requests turned into proposals (through the replica) or
+//! ReadIndex reads, and the replies sent back one client-network hop away.
 //!
-//! Architecture invariant: the store changes only by applying committed entries in order,
+//! Architecture invariant: the replica changes only by applying committed entries in order,
 //! or by installing a snapshot the node hands out; a reply to a write leaves only when the
 //! write is applied on the node that proposed it, and a ReadIndex get is answered only once
 //! a quorum confirmed the read and apply reached its index. A node that is not the leader
@@ -11,16 +11,16 @@
 
 use super::clients::Reply;
 use super::{Status, World};
+use crate::app::{Application, Completion, Replica, Request};
 use crate::event;
-use crate::kv::{Command, KvOp, KvResult, KvStore};
-use raft_core::{EntryKind, Role};
+use raft_core::Role;
 
-/// A ReadIndex get a leader is confirming.
-pub(super) struct PendingRead {
+/// A ReadIndex read a leader is confirming.
+pub(super) struct PendingRead<A: Application> {
     pub(super) client: usize,
     pub(super) seq: u64,
     pub(super) attempt: u32,
-    pub(super) key: String,
+    pub(super) op: A::Op,
 }
 
 /// A confirmed ReadIndex read waiting for apply to reach `index`.
@@ -29,9 +29,11 @@ pub(super) struct ConfirmedRead {
     pub(super) context: u64,
 }
 
-impl World {
-    /// Committed entries: into the store (answering the clients whose writes this node
-    /// proposed), then the reads they unblock, then the node learns they are applied.
+impl<A: Application> World<A> {
+    /// Committed entries: into the replica (answering the clients whose operations this node
+    /// proposed), then the reads they unblock, then the node learns how far they are
+    /// processed and applied (NRG `Processed`: an application holding part of a batch back
+    /// has consumed entries whose effects are not in its state yet).
     pub(super) fn apply(&mut self, node: usize, entries: Vec<raft_core::Entry>) {
         let now = self.now;
         let Some(last) = entries.last().map(|e| e.index) else {
@@ -41,27 +43,39 @@ impl World {
         self.count_applied(&entries);
         let first = entries[0].index;
         self.record(event!(now, Some(node), "apply", first = first, last = last));
+        let mut done = std::mem::take(&mut self.spare_completions);
         for entry in &entries {
-            if entry.kind != EntryKind::Normal {
-                continue;
+            if let Err(v) = self.hosts[node].replica.apply(entry, &mut done) {
+                self.checks.app_violation(now, node, v);
             }
-            let Some(command) = Command::decode(&entry.data) else {
-                continue;
-            };
-            let result = self.hosts[node].kv.apply(&command);
-            if let Some(attempt) = self.hosts[node]
-                .waiting
-                .remove(&(command.client, command.seq))
+            for Completion {
+                client,
+                seq,
+                output,
+            } in done.drain(..)
             {
-                let reply = Reply::Done(result);
-                self.reply_to_client(command.client as usize, command.seq, attempt, reply);
+                use std::collections::hash_map::Entry as Slot;
+                let Slot::Occupied(waiting) = self.hosts[node].waiting.entry((client, seq)) else {
+                    continue;
+                };
+                let (attempt, index) = *waiting.get();
+                if index != entry.index && !A::answers_from_any_copy(&output) {
+                    continue; // an earlier attempt's copy cannot answer this
+                }
+                waiting.remove();
+                self.reply_to_client(client as usize, seq, attempt, Reply::Done(output));
             }
+        }
+        self.spare_completions = done;
+        if let Err(v) = self.hosts[node].replica.check_after_apply() {
+            self.checks.app_violation(now, node, v);
         }
         self.serve_reads(node, last);
         let host = &mut self.hosts[node];
+        let applied = host.replica.applied_through(last);
         if let Some(raft) = host.node.as_mut() {
             let mut actions = std::mem::take(&mut self.spare_actions);
-            match raft.applied_into(last, &mut actions) {
+            match raft.processed_into(last, applied, &mut actions) {
                 Ok(()) => self.execute(node, actions),
                 Err(e) => panic!("simulated host broke the apply contract: {e}"),
             }
@@ -69,10 +83,18 @@ impl World {
     }
 
     /// Replaces the state machine with a snapshot received from the leader.
-    pub(super) fn apply_snapshot(&mut self, node: usize, index: u64, data: &[u8]) {
+    pub(super) fn apply_snapshot(
+        &mut self,
+        node: usize,
+        meta: &raft_core::SnapshotMeta,
+        data: &[u8],
+    ) {
         let now = self.now;
+        let index = meta.index;
         let host = &mut self.hosts[node];
-        host.kv = KvStore::from_bytes(data).expect("snapshots hold a store this host wrote");
+        if let Err(e) = host.replica.restore(meta, data) {
+            panic!("snapshots hold a state this host wrote: {e}");
+        }
         self.record(event!(now, Some(node), "apply-snapshot", index = index));
         self.serve_reads(node, index);
         let host = &mut self.hosts[node];
@@ -121,29 +143,30 @@ impl World {
             let Some(read) = host.reads.remove(&context) else {
                 continue;
             };
-            let value = host.kv.get(&read.key).cloned();
-            let reply = Reply::Done(KvResult::Value(value));
+            let reply = Reply::Done(host.replica.read(&read.op));
             self.reply_to_client(read.client, read.seq, read.attempt, reply);
         }
     }
 
-    /// A client's request reaches a node: a leader ready to lead proposes the command (or,
-    /// for a get with `read_index_gets`, starts a ReadIndex read); any other node redirects.
-    /// A node that is not up does not answer.
+    /// A client's request reaches a node: a leader ready to lead hands it to its replica,
+    /// which proposes it (or, for a read with `read_index_gets`, the node starts a ReadIndex
+    /// read); any other node redirects. A node that is not up does not answer.
     pub(super) fn on_client_request(
         &mut self,
         node: usize,
         client: usize,
         seq: u64,
         attempt: u32,
-        command: Command,
+        part: u32,
+        op: A::Op,
     ) {
         let now = self.now;
+        let client_id = client as u32;
         let host = &mut self.hosts[node];
         let Some(raft) = host.node.as_mut().filter(|_| host.status == Status::Up) else {
             return; // down: the client times out
         };
-        if let (true, KvOp::Get { key }) = (self.config.workload.read_index_gets, &command.op) {
+        if self.config.workload.read_index_gets && A::is_read(&op) {
             let reply = if raft.role() == Role::Leader {
                 self.next_read_context += 1;
                 let context = self.next_read_context;
@@ -153,14 +176,14 @@ impl World {
                             client,
                             seq,
                             attempt,
-                            key: key.clone(),
+                            op,
                         };
                         host.reads.insert(context, read);
                         self.record(event!(
                             now,
                             Some(node),
                             "read-index",
-                            client = command.client,
+                            client = client_id,
                             seq = seq,
                             context = context
                         ));
@@ -177,21 +200,33 @@ impl World {
         }
         let reply = if raft.is_ready_leader() {
             let term = raft.term();
-            match raft.propose(term, command.encode()) {
-                Ok(proposed) => {
-                    host.waiting.insert((command.client, command.seq), attempt);
-                    self.record(event!(
-                        now,
-                        Some(node),
-                        "propose",
-                        client = command.client,
-                        seq = seq,
-                        index = proposed.first_index
-                    ));
-                    self.execute(node, proposed.actions);
-                    return;
+            match host.replica.request(now, term, client_id, seq, &op, part) {
+                Request::Answer(output) => Reply::Done(output),
+                Request::Propose { data, answer_now } => match raft.propose(term, data) {
+                    Ok(proposed) => {
+                        let index = proposed.first_index;
+                        let wait = answer_now.is_none().then_some(index);
+                        self.proposed(node, client_id, seq, attempt, index, wait);
+                        self.execute(node, proposed.actions);
+                        match answer_now {
+                            Some(output) => Reply::Done(output),
+                            None => return,
+                        }
+                    }
+                    Err(_) => Reply::NotLeader(None),
+                },
+                Request::ProposeBatch { term, entries } => {
+                    let entries = entries.into_iter().map(Into::into).collect();
+                    match raft.propose_batch(term, entries) {
+                        Ok(proposed) => {
+                            let (index, last) = (proposed.first_index, proposed.last_index);
+                            self.proposed(node, client_id, seq, attempt, index, Some(last));
+                            self.execute(node, proposed.actions);
+                            return;
+                        }
+                        Err(_) => Reply::NotLeader(None),
+                    }
                 }
-                Err(_) => Reply::NotLeader(None),
             }
         } else {
             Reply::NotLeader(host.leader_hint)
@@ -199,8 +234,54 @@ impl World {
         self.reply_to_client(client, seq, attempt, reply);
     }
 
+    /// A client's operation is in the log from `index`; its answer waits for the apply of
+    /// the entry at `answered_at` (None: already answered).
+    fn proposed(
+        &mut self,
+        node: usize,
+        client: u32,
+        seq: u64,
+        attempt: u32,
+        index: u64,
+        answered_at: Option<u64>,
+    ) {
+        if let Some(at) = answered_at {
+            self.hosts[node]
+                .waiting
+                .insert((client, seq), (attempt, at));
+        }
+        self.record(event!(
+            self.now,
+            Some(node),
+            "propose",
+            client = client,
+            seq = seq,
+            index = index
+        ));
+    }
+
     /// Sends a reply back to a client, one client-network hop away.
-    fn reply_to_client(&mut self, client: usize, seq: u64, attempt: u32, reply: Reply) {
+    fn reply_to_client(&mut self, client: usize, seq: u64, attempt: u32, reply: Reply<A::Output>) {
+        if self.scripted.is_some() {
+            // A script's request (`World::script_request`): the answer is the trace's.
+            let text = match &reply {
+                Reply::Done(output) => format!("ok{}", A::output_text(output)),
+                Reply::NotLeader(hint) => match hint {
+                    Some(n) => format!("not-leader:n{n}"),
+                    None => "not-leader".into(),
+                },
+            };
+            let client = client as u32;
+            self.record(event!(
+                self.now,
+                None,
+                "reply",
+                client = client,
+                seq = seq,
+                reply = text
+            ));
+            return;
+        }
         let delay = self.client_hop(client, seq, attempt, crate::decisions::Leg::Reply);
         let at = self.now + delay;
         self.schedule(

@@ -5,8 +5,8 @@
 //! change here changes every pinned hash; the writers that run for every send or persist
 //! (`write_message`, `write_log_write`) do not allocate.
 
+use crate::app::Application;
 use crate::history::Outcome;
-use crate::kv::{KvOp, KvResult};
 use crate::put;
 use crate::trace::Line;
 use raft_core::{LogWrite, Message, NodeId, Role};
@@ -39,34 +39,13 @@ pub(super) fn write_log_write(w: &LogWrite, out: &mut Line) {
     }
 }
 
-/// `put(key,value)`, `cas(key,expected,new)`, ...: built with `push_str` rather than
-/// `format!`, since every client operation is traced.
-pub(super) fn fmt_op(op: &KvOp) -> String {
-    let (key, rest): (&str, [Option<&str>; 2]) = match op {
-        KvOp::Put { key, value } | KvOp::Append { key, value } => (key, [Some(value), None]),
-        KvOp::Cas { key, expected, new } => {
-            (key, [Some(expected.as_deref().unwrap_or("-")), Some(new)])
-        }
-        KvOp::Get { key } => (key, [None, None]),
-    };
-    let mut text = String::with_capacity(48);
-    text.push_str(op.name());
-    text.push('(');
-    text.push_str(key);
-    for part in rest.into_iter().flatten() {
-        text.push(',');
-        text.push_str(part);
-    }
-    text.push(')');
-    text
-}
-
-pub(super) fn fmt_outcome(outcome: &Outcome) -> String {
+/// `ok`, `ok:value`, `fail`, `unknown`: how a completed operation reads in the trace.
+pub(super) fn fmt_outcome<A: Application>(outcome: &Outcome<A::Output>) -> String {
     match outcome {
-        Outcome::Ok(KvResult::Done) => "ok".into(),
-        Outcome::Ok(KvResult::Value(v)) => format!("ok:{}", v.as_deref().unwrap_or("-")),
-        Outcome::Ok(KvResult::Swapped(s)) => {
-            format!("ok:{}", if *s { "swapped" } else { "mismatch" })
+        Outcome::Ok(output) => {
+            let mut text = String::from("ok");
+            text.push_str(&A::output_text(output));
+            text
         }
         Outcome::Fail => "fail".into(),
         Outcome::Unknown => "unknown".into(),

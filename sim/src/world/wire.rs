@@ -19,6 +19,7 @@
 use super::events::Event;
 use super::trace_text::{fmt_message, write_message};
 use super::{id, World};
+use crate::app::Application;
 use crate::config::Micros;
 use crate::decisions::MessageKey;
 use crate::event;
@@ -38,7 +39,7 @@ pub(super) struct Unsent {
     message: String,
 }
 
-impl World {
+impl<A: Application> World<A> {
     pub(super) fn send(&mut self, from: usize, to: usize, message: Message) {
         let now = self.now;
         self.stats.messages_sent += 1;

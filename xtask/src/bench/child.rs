@@ -4,7 +4,7 @@
 
 use super::memory::{peak_rss_kib, release_free_memory, status_kib};
 use super::raft_pair;
-use super::simulator::{standard_config, without_restarts};
+use super::simulator::{standard_config, stream_config, without_restarts};
 use serde_json::{json, Value};
 use sim::{RunOptions, SimConfig};
 use std::process::ExitCode;
@@ -14,12 +14,16 @@ use std::time::Instant;
 pub(super) fn child_command(what: &str, size: u64) -> ExitCode {
     let before = peak_rss_kib();
     let result = match what {
-        "single" | "single-unchecked" | "single-no-restarts" => {
+        "single" | "single-unchecked" | "single-no-restarts" | "single-stream" => {
             let options = RunOptions {
                 checkers: what != "single-unchecked",
                 ..RunOptions::default()
             };
-            let mut config = standard_config(1, 5, size);
+            let mut config = if what == "single-stream" {
+                stream_config(1, 5, size)
+            } else {
+                standard_config(1, 5, size)
+            };
             if what == "single-no-restarts" {
                 config = without_restarts(config);
             }
@@ -27,7 +31,7 @@ pub(super) fn child_command(what: &str, size: u64) -> ExitCode {
             json!({
                 "events": report.stats.events,
                 "virtual_s": report.end_time as f64 / 1e6,
-                "history_ops": report.history.ops.len(),
+                "history_ops": report.history_ops,
                 "nodes_stopped_on_damage": report.stats.corruption_detected,
                 "violation": report.violation.map(|v| v.to_string()),
                 "peak_kib": peak_rss_kib(),
@@ -51,7 +55,7 @@ pub(super) fn child_command(what: &str, size: u64) -> ExitCode {
                         "peak_kib": now,
                         "raised_kib": now - peak,
                         "seconds": seconds,
-                        "history_ops": report.history.ops.len(),
+                        "history_ops": report.history_ops,
                         "linearizability": report.linearizability.as_ref().map(|v| v.to_string()),
                     }));
                 }

@@ -58,6 +58,16 @@ pub fn standard_config(seed: u64, nodes: usize, chaos_secs: u64) -> SimConfig {
     w.max_attempts = 30;
     w.read_index_gets = true;
     config.chaos_us = chaos_secs * 1_000_000;
+    config.state_machine = sim::StateMachine::Kv;
+    config
+}
+
+/// The standard workload's cluster and faults running the stream instead (the default
+/// stream setup: publishes, batches of 2..4, reads), with the same clients and think time.
+pub fn stream_config(seed: u64, nodes: usize, chaos_secs: u64) -> SimConfig {
+    let mut config = standard_config(seed, nodes, chaos_secs);
+    config.state_machine = sim::StateMachine::Stream;
+    config.stream = sim::config::StreamSetup::default();
     config
 }
 

@@ -1,0 +1,287 @@
+//! raft-core's storage formats on real files.
+//!
+//! A data directory holds:
+//!
+//! | file                          | format (raft-core `storage`)        | written |
+//! |-------------------------------|-------------------------------------|---------|
+//! | `wal.log`                     | WAL records                         | appended, fsynced once per group of persists |
+//! | `tav.idx`                     | term/vote file                      | replaced atomically |
+//! | `peers.idx`                   | peer-state file                     | replaced atomically |
+//! | `snapshots/snap.<term>.<index>` | snapshot file                     | written atomically; older ones deleted |
+//!
+//! Nothing here encodes or decodes a byte of those formats: [`open`] reads the files and hands
+//! them to raft-core's decoders and its WAL recovery (`recover_wal`), and the [`writer`]
+//! writes what raft-core's encoders produce. The WAL verdict is acted on as the simulator's
+//! host does: a torn tail (an unsynced append cut short) is truncated away, damage inside
+//! complete records refuses the start, because the node may have acknowledged what it lost.
+
+pub mod files;
+pub mod writer;
+
+use raft_core::storage::{self as formats, WalVerdict};
+use raft_core::{Entry, Recovered, Snapshot};
+use std::fmt;
+use std::fs::{self, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub const WAL_FILE: &str = "wal.log";
+pub const TERM_VOTE_FILE: &str = "tav.idx";
+pub const PEERS_FILE: &str = "peers.idx";
+pub const SNAPSHOT_DIR: &str = "snapshots";
+
+/// What went wrong with the data directory, and where.
+#[derive(Debug)]
+pub enum StorageError {
+    /// An operating-system call failed.
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// The `fsync` failpoint made an fsync fail.
+    Injected { op: &'static str, path: PathBuf },
+    /// The WAL has damage inside complete records: not safe to truncate silently.
+    WalCorrupt { path: PathBuf, verdict: WalVerdict },
+    /// A term/vote, peer-state or snapshot file does not decode.
+    Format {
+        path: PathBuf,
+        error: formats::StorageError,
+    },
+    /// A snapshot file name that is not `snap.<term>.<index>`.
+    SnapshotName { path: PathBuf },
+    /// A log write the WAL format cannot hold (raft-core produces none: a broken contract).
+    Encode(raft_core::codec::EncodeError),
+}
+
+impl StorageError {
+    pub fn io(op: &'static str, path: &Path, source: io::Error) -> StorageError {
+        StorageError::Io {
+            op,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageError::Io { op, path, source } => {
+                write!(f, "{op} {}: {source}", path.display())
+            }
+            StorageError::Injected { op, path } => {
+                write!(f, "{op} {}: failed by the fsync failpoint", path.display())
+            }
+            StorageError::WalCorrupt { path, verdict } => write!(
+                f,
+                "{}: {verdict}; refusing to start (acknowledged entries may be lost; restore the node from its peers)",
+                path.display()
+            ),
+            StorageError::Format { path, error } => write!(f, "{}: {error}", path.display()),
+            StorageError::SnapshotName { path } => write!(
+                f,
+                "{}: not a snapshot file name (snap.<term>.<index>)",
+                path.display()
+            ),
+            StorageError::Encode(error) => write!(f, "log write cannot be encoded: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for StorageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StorageError::Io { source, .. } => Some(source),
+            StorageError::Format { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// What a start found on disk, for the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    pub wal_records: usize,
+    /// Bytes of a torn tail dropped from the WAL.
+    pub torn_tail_bytes: usize,
+    pub snapshot_index: Option<u64>,
+    pub log_entries: usize,
+}
+
+/// The durable log as the writer last wrote it: the WAL's start point and its entries. The
+/// writer keeps it so it can rewrite the WAL without the records a snapshot covers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogMirror {
+    /// `(index, term)` the WAL starts after.
+    pub start: (u64, u64),
+    pub entries: Vec<Entry>,
+}
+
+impl LogMirror {
+    /// Applies a log write: drop everything after `prev_index`, append `entries`.
+    pub fn write(&mut self, prev_index: u64, entries: &[Entry]) {
+        let keep = prev_index.saturating_sub(self.start.0) as usize;
+        self.entries.truncate(keep.min(self.entries.len()));
+        self.entries.extend_from_slice(entries);
+    }
+
+    /// The WAL image that holds only the entries after `(index, term)`, if this log has the
+    /// entry at `index` with that term (otherwise the log does not contain the snapshot, and
+    /// the WAL is left as it is for recovery to judge).
+    pub fn compacted(&self, index: u64, term: u64) -> Option<(LogMirror, Vec<u8>)> {
+        let at = index.checked_sub(self.start.0)? as usize;
+        let entry_term = if at == 0 {
+            self.start.1
+        } else {
+            self.entries.get(at - 1)?.term
+        };
+        if entry_term != term {
+            return None;
+        }
+        let rest = self.entries[at..].to_vec();
+        let bytes = formats::encode_wal_append(index, term, &rest, 0).ok()?;
+        Some((
+            LogMirror {
+                start: (index, term),
+                entries: rest,
+            },
+            bytes,
+        ))
+    }
+}
+
+/// A data directory opened and recovered.
+pub struct Opened {
+    pub dir: PathBuf,
+    pub recovered: Recovered,
+    pub mirror: LogMirror,
+    pub report: RecoveryReport,
+}
+
+/// Opens (creating if needed) a data directory and recovers the node's state with
+/// raft-core's decoders and WAL recovery. A torn WAL tail is truncated away (and the
+/// truncation synced); damage anywhere else is an error.
+pub fn open(dir: &Path) -> Result<Opened, StorageError> {
+    let snapshots = dir.join(SNAPSHOT_DIR);
+    fs::create_dir_all(&snapshots)
+        .map_err(|source| StorageError::io("create", &snapshots, source))?;
+    files::remove_temporaries(dir)?;
+    files::remove_temporaries(&snapshots)?;
+
+    let tav_path = dir.join(TERM_VOTE_FILE);
+    let hard_state =
+        formats::decode_hard_state(&files::read_optional(&tav_path)?).map_err(|error| {
+            StorageError::Format {
+                path: tav_path,
+                error,
+            }
+        })?;
+    let peers_path = dir.join(PEERS_FILE);
+    let membership =
+        formats::decode_peer_state_file(&files::read_optional(&peers_path)?).map_err(|error| {
+            StorageError::Format {
+                path: peers_path,
+                error,
+            }
+        })?;
+    let snapshot = newest_snapshot(&snapshots)?;
+
+    let wal_path = dir.join(WAL_FILE);
+    let bytes = files::read_optional(&wal_path)?;
+    let wal = formats::recover_wal(&bytes);
+    let mut report = RecoveryReport {
+        wal_records: wal.records,
+        snapshot_index: snapshot.as_ref().map(|s| s.meta.index),
+        log_entries: wal.entries.len(),
+        ..RecoveryReport::default()
+    };
+    match wal.verdict {
+        WalVerdict::Clean => {}
+        WalVerdict::TornTail { dropped_bytes, .. } => {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(&wal_path)
+                .map_err(|source| StorageError::io("open", &wal_path, source))?;
+            file.set_len(wal.valid_len as u64)
+                .map_err(|source| StorageError::io("truncate", &wal_path, source))?;
+            files::fsync(&file, &wal_path)?;
+            report.torn_tail_bytes = dropped_bytes;
+        }
+        WalVerdict::Corrupt { .. } => {
+            return Err(StorageError::WalCorrupt {
+                path: wal_path,
+                verdict: wal.verdict,
+            })
+        }
+    }
+    let mirror = LogMirror {
+        start: wal.log_start,
+        entries: wal.entries.clone(),
+    };
+    Ok(Opened {
+        dir: dir.to_path_buf(),
+        recovered: Recovered {
+            hard_state,
+            log: wal.entries,
+            snapshot,
+            membership,
+        },
+        mirror,
+        report,
+    })
+}
+
+/// Parses `snap.<term>.<index>`.
+fn snapshot_point(name: &str) -> Option<(u64, u64)> {
+    let rest = name.strip_prefix("snap.")?;
+    let (term, index) = rest.split_once('.')?;
+    Some((term.parse().ok()?, index.parse().ok()?))
+}
+
+/// The snapshot file with the highest index, decoded. A newer file that does not decode is an
+/// error rather than a reason to fall back to an older one: the WAL may already have been
+/// compacted past the older one.
+fn newest_snapshot(dir: &Path) -> Result<Option<Snapshot>, StorageError> {
+    let mut newest: Option<((u64, u64), PathBuf)> = None;
+    let entries = fs::read_dir(dir).map_err(|source| StorageError::io("list", dir, source))?;
+    for entry in entries {
+        let entry = entry.map_err(|source| StorageError::io("list", dir, source))?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let point = name
+            .to_str()
+            .and_then(snapshot_point)
+            .ok_or_else(|| StorageError::SnapshotName { path: path.clone() })?;
+        // Ordered by index, then term.
+        let key = (point.1, point.0);
+        if newest.as_ref().is_none_or(|(k, _)| key > *k) {
+            newest = Some((key, path));
+        }
+    }
+    let Some((_, path)) = newest else {
+        return Ok(None);
+    };
+    let bytes = fs::read(&path).map_err(|source| StorageError::io("read", &path, source))?;
+    formats::decode_snapshot_file(&bytes)
+        .map(Some)
+        .map_err(|error| StorageError::Format { path, error })
+}
+
+/// Deletes every snapshot file but the one at `keep` (after a newer one is durable).
+pub fn remove_older_snapshots(dir: &Path, keep: &str) -> Result<(), StorageError> {
+    let snapshots = dir.join(SNAPSHOT_DIR);
+    let entries =
+        fs::read_dir(&snapshots).map_err(|source| StorageError::io("list", &snapshots, source))?;
+    for entry in entries {
+        let entry = entry.map_err(|source| StorageError::io("list", &snapshots, source))?;
+        if entry.file_name().to_str() != Some(keep) {
+            let path = entry.path();
+            fs::remove_file(&path).map_err(|source| StorageError::io("remove", &path, source))?;
+        }
+    }
+    files::fsync_dir(&snapshots)
+}
+
+#[cfg(test)]
+mod tests;
