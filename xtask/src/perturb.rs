@@ -16,8 +16,8 @@ pub struct PerturbArgs {
     /// fixtures/pinned/trace-hashes.txt.
     bundles: Vec<PathBuf>,
     /// One line per bundle and perturbation: which property each replay failed.
-    #[arg(long, short)]
-    verbose: bool,
+    #[arg(long)]
+    per_bundle: bool,
 }
 
 pub fn perturb_command(args: PerturbArgs) -> ExitCode {
@@ -47,7 +47,7 @@ pub fn perturb_command(args: PerturbArgs) -> ExitCode {
         Perturbation::ALL.len()
     );
     let rows = perturbation::survey(&bundles, &Perturbation::ALL);
-    if args.verbose {
+    if args.per_bundle {
         for row in &rows {
             for (p, d, o) in &row.outcomes {
                 let got = o.property.map_or("pass", |p| p.name());
