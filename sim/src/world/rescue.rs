@@ -268,7 +268,8 @@ impl<A: Application> World<A> {
     /// was a voter could campaign with a stale configuration), so the joiners are running
     /// nodes outside the leader's membership, no voters in their own view, with empty logs
     /// (spare nodes never added: a log could hold entries of a lost leader whose term a
-    /// survivor reused).
+    /// survivor reused), and never damaged by the script (the survivors are not either, so
+    /// the damaged stay a minority of every membership, as the operator keeps them).
     fn pick_joiners(&mut self, leader: usize, count: usize) {
         let Some(raft) = self.hosts[leader].node.as_ref() else {
             return;
@@ -279,8 +280,9 @@ impl<A: Application> World<A> {
             .disaster
             .as_ref()
             .map_or(Vec::new(), |d| d.lost.clone());
+        let damaged = self.nemesis.may_be_damaged();
         let joiners: Vec<usize> = (0..self.hosts.len())
-            .filter(|&n| !lost.contains(&n) && outside(n))
+            .filter(|&n| !lost.contains(&n) && outside(n) && damaged & (1 << n) == 0)
             .filter(|&n| {
                 self.hosts[n].status == Status::Up
                     && self.hosts[n].node.as_ref().is_some_and(|own| {
