@@ -4,6 +4,7 @@
 use super::read_u32;
 use crate::codec::{self, DecodeError, EncodeError};
 use crate::message::AppendEntries;
+use crate::node::LogDamage;
 use crate::types::{Entry, NodeId};
 use std::fmt;
 
@@ -205,6 +206,12 @@ pub struct WalRecovery {
     /// length when clean. After `TornTail` the host truncates the file to this length.
     pub valid_len: usize,
     pub verdict: WalVerdict,
+    /// On `Corrupt`: the `(index, term)` of the last entry of the log the WAL held, as the
+    /// intact records after the damage show it (each record names the position it stores
+    /// after and its entries' indexes and term, so the end of the log survives damage to
+    /// the records before it). `None` when the log is usable, or when no intact record
+    /// follows the damage: then where the log ended is unknown.
+    pub held_through: Option<(u64, u64)>,
 }
 
 impl WalRecovery {
@@ -222,6 +229,74 @@ impl WalRecovery {
     pub fn is_usable(&self) -> bool {
         !matches!(self.verdict, WalVerdict::Corrupt { .. })
     }
+
+    /// What a node must still answer for after damage: `None` when the WAL is usable,
+    /// otherwise the end of the log it held ([`WalRecovery::held_through`]) or, when that is
+    /// unknown, the bound on its terms: no entry of the lost tail has a term above
+    /// `durable_term` (the term/vote file's) or above the intact entries' last term. The node
+    /// answers votes as though it still held that log (see [`LogDamage`]).
+    pub fn damage(&self, durable_term: u64) -> Option<LogDamage> {
+        if self.is_usable() {
+            return None;
+        }
+        Some(match self.held_through {
+            Some((index, term)) => LogDamage::HeldThrough { index, term },
+            None => LogDamage::Unknown {
+                term_bound: durable_term.max(self.last_term()),
+            },
+        })
+    }
+}
+
+/// An intact record: checksums match and the payload decodes.
+fn intact_record_at(rest: &[u8]) -> Option<(usize, AppendEntries)> {
+    if rest.len() < WAL_HEADER_LEN || read_u32(rest, 4) != crc32c::crc32c(&rest[0..4]) {
+        return None;
+    }
+    let len = read_u32(rest, 0) as usize;
+    let payload = rest.get(WAL_HEADER_LEN..WAL_HEADER_LEN.checked_add(len)?)?;
+    if read_u32(rest, 8) != crc32c::crc32c(payload) {
+        return None;
+    }
+    let ae = codec::decode_append_entries(payload).ok()?;
+    Some((WAL_HEADER_LEN + len, ae))
+}
+
+/// After damage at `offset`: the end of the log the WAL held, from the intact records that
+/// follow. Records are found by scanning for the next offset where a header and its payload
+/// both check (a damaged length hides where the next record starts); the end is known only
+/// when the last complete record is intact, since a damaged last record may have extended
+/// the log anywhere. An incomplete record at the very end is an unsynced torn tail and is
+/// ignored, as on the way up to the damage.
+fn held_through_after(bytes: &[u8], offset: usize) -> Option<(u64, u64)> {
+    let mut end = None;
+    let mut at = offset + 1;
+    let mut last_intact = false;
+    while at < bytes.len() {
+        let rest = &bytes[at..];
+        if let Some((len, ae)) = intact_record_at(rest) {
+            end = Some(
+                ae.entries
+                    .last()
+                    .map_or((ae.prev_index, ae.prev_term), |e| (e.index, e.term)),
+            );
+            last_intact = true;
+            at += len;
+            continue;
+        }
+        let header_ok =
+            rest.len() >= WAL_HEADER_LEN && read_u32(rest, 4) == crc32c::crc32c(&rest[0..4]);
+        if last_intact
+            && (rest.len() < WAL_HEADER_LEN
+                || (header_ok && rest.len() - WAL_HEADER_LEN < read_u32(rest, 0) as usize))
+        {
+            // A torn tail right after an intact record.
+            break;
+        }
+        last_intact = false;
+        at += 1;
+    }
+    end.filter(|_| last_intact)
 }
 
 /// Links a decoded record onto the replayed log, or says why it does not link.
@@ -334,11 +409,16 @@ pub fn recover_wal(bytes: &[u8]) -> WalRecovery {
         offset += WAL_HEADER_LEN + len;
         record_number += 1;
     };
+    let held_through = match verdict {
+        WalVerdict::Corrupt { .. } => held_through_after(bytes, offset),
+        _ => None,
+    };
     WalRecovery {
         log_start,
         entries: log,
         records: record_number,
         valid_len: offset,
         verdict,
+        held_through,
     }
 }
