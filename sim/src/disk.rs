@@ -6,7 +6,9 @@
 //!   already have written a sector-aligned prefix of them (a torn write) or all of them;
 //! - the term/vote file is replaced atomically (write temp, fsync, rename, fsync directory); a
 //!   crash after the rename but before the directory fsync may or may not keep the new file;
-//! - synced data can be damaged later: a flipped bit or a zeroed 512-byte sector;
+//! - synced data can be damaged later: a flipped bit or a zeroed 512-byte sector, in the WAL
+//!   or in the durable copy of a small file (which file, and on which node, is the fault
+//!   atlas's choice: `world/atlas.rs`);
 //! - reading the disk at recovery can fail (a transient read error).
 
 use crate::rng::{Ppm, Stream};
@@ -113,6 +115,9 @@ pub struct Disk {
     pub peers: AtomicFile,
     /// The newest snapshot file, replaced atomically.
     pub snapshot: AtomicFile,
+    /// The damage file (`repair.idx`): the log a repairing node answers for, written at the
+    /// boot that found damage and emptied at the repair (each a completed atomic replace).
+    pub repair: AtomicFile,
     /// Set by a read-error fault: the next recovery read fails.
     pub read_error_armed: bool,
 }
@@ -165,21 +170,42 @@ impl Disk {
     /// None when nothing is synced yet.
     pub fn corrupt_synced(&mut self, rng: &mut Stream) -> Option<String> {
         let synced = self.wal.synced_len;
-        if synced == 0 {
-            return None;
-        }
-        if rng.chance(500_000) {
-            let offset = rng.below(synced);
-            let bit = rng.below(8);
-            self.wal.data[offset] ^= 1 << bit;
-            Some(format!("bit-flip@{offset}.{bit}"))
-        } else {
-            let sector = rng.below(synced.div_ceil(SECTOR));
-            let start = sector * SECTOR;
-            let end = (start + SECTOR).min(synced);
-            self.wal.data[start..end].fill(0);
-            Some(format!("zero-sector@{start}..{end}"))
-        }
+        damage_bytes(&mut self.wal.data[..synced], rng)
+    }
+}
+
+impl AtomicFile {
+    /// Replaces the durable content at once: a write, fsync, rename and directory fsync
+    /// the host completes before it goes on.
+    pub fn write_now(&mut self, bytes: Vec<u8>) {
+        self.pending = None;
+        self.durable = bytes;
+    }
+
+    /// Damages the durable copy of the file (a flipped bit, or a zeroed sector); a
+    /// replacement in progress is not touched. None when the file was never written.
+    pub fn corrupt_durable(&mut self, rng: &mut Stream) -> Option<String> {
+        damage_bytes(&mut self.durable, rng)
+    }
+}
+
+/// A flipped bit or a zeroed 512-byte sector somewhere in `data` (half each).
+fn damage_bytes(data: &mut [u8], rng: &mut Stream) -> Option<String> {
+    let len = data.len();
+    if len == 0 {
+        return None;
+    }
+    if rng.chance(500_000) {
+        let offset = rng.below(len);
+        let bit = rng.below(8);
+        data[offset] ^= 1 << bit;
+        Some(format!("bit-flip@{offset}.{bit}"))
+    } else {
+        let sector = rng.below(len.div_ceil(SECTOR));
+        let start = sector * SECTOR;
+        let end = (start + SECTOR).min(len);
+        data[start..end].fill(0);
+        Some(format!("zero-sector@{start}..{end}"))
     }
 }
 

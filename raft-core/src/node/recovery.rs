@@ -39,10 +39,14 @@ pub(super) fn restart(config: &Config, mut recovered: Recovered) -> Result<Resta
     // both in one persist, and a crash kept the unsynced WAL bytes but not the renamed
     // term/vote file. No message attested that persist (it never completed), so in particular
     // no vote was granted in that term: adopting the term with no vote is safe.
-    // The same holds for the term of a log that damage took: its entries were durable.
+    // The same holds for the term of a log that damage took: its entries were durable. A
+    // log whose end is unknown may have held any index of `term_bound`, and the leader of
+    // that term cannot tell how far its own log reached this node: the node moves to the
+    // next term (with no vote), which ends that term, so the next leader's first entry is
+    // of a later term than anything the node held and repairs it (`repair.rs`).
     let held_term = recovered.damage.map_or(0, |d| match d {
         LogDamage::HeldThrough { term, .. } => term,
-        LogDamage::Unknown { term_bound } => term_bound,
+        LogDamage::Unknown { term_bound } => term_bound + 1,
     });
     let last_log_term = recovered.log.last().map_or(0, |e| e.term).max(held_term);
     let durable_hard_state = recovered.hard_state;

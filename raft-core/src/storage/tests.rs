@@ -584,3 +584,16 @@ fn usable_wals_report_no_damage() {
     assert_eq!(recover_wal(&wal).damage(9), None);
     assert_eq!(recover_wal(&wal[..wal.len() - 2]).damage(9), None);
 }
+
+#[test]
+fn the_end_answered_for_is_the_most_up_to_date_any_intact_record_held() {
+    // A repairing node wrote a record behind the log it answered for (a leader of a later
+    // term sent entries of an older term over its lost tail); a later crash must not lower
+    // what it answers for.
+    let (mut wal, starts) = four_records();
+    append_wal_record(&mut wal, &ae(2, 1, 2, &[b"x"])).unwrap();
+    wal[starts[1] + WAL_HEADER_LEN + 1] ^= 0x01;
+    let r = recover_wal(&wal);
+    assert_eq!(r.held_through, Some((5, 3)));
+    assert_eq!(r.highest_term, 3);
+}

@@ -206,12 +206,15 @@ pub struct WalRecovery {
     /// length when clean. After `TornTail` the host truncates the file to this length.
     pub valid_len: usize,
     pub verdict: WalVerdict,
-    /// On `Corrupt`: the `(index, term)` of the last entry of the log the WAL held, as the
-    /// intact records after the damage show it (each record names the position it stores
-    /// after and its entries' indexes and term, so the end of the log survives damage to
-    /// the records before it). `None` when the log is usable, or when no intact record
-    /// follows the damage: then where the log ended is unknown.
+    /// On `Corrupt`: the most up-to-date end, `(index, term)`, of any log the WAL held, as
+    /// its intact records show it (each record names the position it stores after and its
+    /// entries' indexes and term, so the end of the log survives damage to the records
+    /// before it). The most up to date, not the last: a node that was repairing wrote records
+    /// behind the log it answered for. `None` when the log is usable, or when the last
+    /// complete record is damaged: then where the log ended is unknown.
     pub held_through: Option<(u64, u64)>,
+    /// The highest term of any intact record (the bound on an unknown end's terms).
+    pub highest_term: u64,
 }
 
 impl WalRecovery {
@@ -242,7 +245,7 @@ impl WalRecovery {
         Some(match self.held_through {
             Some((index, term)) => LogDamage::HeldThrough { index, term },
             None => LogDamage::Unknown {
-                term_bound: durable_term.max(self.last_term()),
+                term_bound: durable_term.max(self.highest_term),
             },
         })
     }
@@ -262,24 +265,26 @@ fn intact_record_at(rest: &[u8]) -> Option<(usize, AppendEntries)> {
     Some((WAL_HEADER_LEN + len, ae))
 }
 
-/// After damage at `offset`: the end of the log the WAL held, from the intact records that
-/// follow. Records are found by scanning for the next offset where a header and its payload
-/// both check (a damaged length hides where the next record starts); the end is known only
-/// when the last complete record is intact, since a damaged last record may have extended
-/// the log anywhere. An incomplete record at the very end is an unsynced torn tail and is
-/// ignored, as on the way up to the damage.
-fn held_through_after(bytes: &[u8], offset: usize) -> Option<(u64, u64)> {
-    let mut end = None;
+/// The (term, index) a record leaves the log ending at.
+fn record_end(ae: &AppendEntries) -> (u64, u64) {
+    ae.entries
+        .last()
+        .map_or((ae.prev_term, ae.prev_index), |e| (e.term, e.index))
+}
+
+/// After damage at `offset`: the most up-to-date end (term, index) of the intact records
+/// that follow, `most` on the way up to the damage included, and whether the last complete
+/// record is intact (else a damaged last record may have extended the log anywhere).
+/// Records are found by scanning for the next offset where a header and its payload both
+/// check (a damaged length hides where the next record starts). An incomplete record at the
+/// very end is an unsynced torn tail and is ignored, as on the way up to the damage.
+fn scan_after_damage(bytes: &[u8], offset: usize, mut most: (u64, u64)) -> ((u64, u64), bool) {
     let mut at = offset + 1;
     let mut last_intact = false;
     while at < bytes.len() {
         let rest = &bytes[at..];
         if let Some((len, ae)) = intact_record_at(rest) {
-            end = Some(
-                ae.entries
-                    .last()
-                    .map_or((ae.prev_index, ae.prev_term), |e| (e.index, e.term)),
-            );
+            most = most.max(record_end(&ae));
             last_intact = true;
             at += len;
             continue;
@@ -296,7 +301,7 @@ fn held_through_after(bytes: &[u8], offset: usize) -> Option<(u64, u64)> {
         last_intact = false;
         at += 1;
     }
-    end.filter(|_| last_intact)
+    (most, last_intact)
 }
 
 /// Links a decoded record onto the replayed log, or says why it does not link.
@@ -364,6 +369,8 @@ pub fn recover_wal(bytes: &[u8]) -> WalRecovery {
     let mut log = Vec::new();
     let mut offset = 0usize;
     let mut record_number = 0usize;
+    // The most up-to-date end (term, index) any intact record left.
+    let mut most = (0, 0);
     let verdict = loop {
         let rest = &bytes[offset..];
         if rest.is_empty() {
@@ -403,15 +410,19 @@ pub fn recover_wal(bytes: &[u8]) -> WalRecovery {
             Ok(ae) => ae,
             Err(e) => break corrupt(WalCorruption::Undecodable(e)),
         };
+        most = most.max(record_end(&ae));
         if let Err(reason) = apply_record(&mut log_start, &mut log, record_number == 0, ae) {
             break corrupt(reason);
         }
         offset += WAL_HEADER_LEN + len;
         record_number += 1;
     };
-    let held_through = match verdict {
-        WalVerdict::Corrupt { .. } => held_through_after(bytes, offset),
-        _ => None,
+    let (held_through, highest_term) = match verdict {
+        WalVerdict::Corrupt { .. } => {
+            let (most, last_intact) = scan_after_damage(bytes, offset, most);
+            (last_intact.then_some((most.1, most.0)), most.0)
+        }
+        _ => (None, most.0),
     };
     WalRecovery {
         log_start,
@@ -420,5 +431,6 @@ pub fn recover_wal(bytes: &[u8]) -> WalRecovery {
         valid_len: offset,
         verdict,
         held_through,
+        highest_term,
     }
 }

@@ -67,14 +67,18 @@ fn damaged_node_refuses_a_pre_vote_to_a_candidate_behind_the_log_it_held() {
 fn damaged_node_with_an_unknown_end_grants_only_a_later_last_term() {
     let mut node = damaged(LogDamage::Unknown { term_bound: 2 });
 
-    // Any length at term 2 may be behind what it held.
+    // Any length at term 2 may be behind what it held. (The first output also persists the
+    // term it moved to.)
     assert_eq!(
-        node.receive(n(2), pre_vote_request(2, 3, 1_000, 2)),
-        vec![send(2, pre_vote_response(ME, 3, false, false))]
+        node.receive(n(2), pre_vote_request(2, 4, 1_000, 2)),
+        vec![
+            persist(1, Some(hs(3, None)), None),
+            send(2, pre_vote_response(ME, 4, false, false)),
+        ]
     );
     assert_eq!(
-        node.receive(n(3), pre_vote_request(3, 3, 1, 3)),
-        vec![send(3, pre_vote_response(ME, 3, true, false))]
+        node.receive(n(3), pre_vote_request(3, 4, 1, 3)),
+        vec![send(3, pre_vote_response(ME, 4, true, false))]
     );
 }
 
@@ -153,4 +157,29 @@ fn damaged_node_adopts_the_term_of_the_log_it_held_without_a_vote() {
     )
     .unwrap();
     assert_eq!(node.hard_state(), hs(2, None));
+}
+
+#[test]
+fn damaged_node_with_an_unknown_end_moves_to_the_next_term_without_a_vote() {
+    let mut node = Node::new(
+        config(THREE, SEED),
+        Recovered {
+            hard_state: hs(2, Some(2)),
+            log: log(&[1, 1]),
+            damage: Some(LogDamage::Unknown { term_bound: 2 }),
+            ..Recovered::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(node.hard_state(), hs(3, None));
+
+    // The leader of term 2 is refused and learns the new term; a leader of term 4 repairs.
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 2, 1, vec![entry(2, 3)], 0)),
+        vec![persist(1, Some(hs(3, None)), None)]
+    );
+    node.persisted(PersistId(1)).unwrap();
+    node.receive(n(3), append(3, 4, 2, 1, vec![entry(4, 3)], 0));
+    node.persisted(PersistId(2)).unwrap();
+    assert_eq!(node.repairing(), None);
 }

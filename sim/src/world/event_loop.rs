@@ -37,6 +37,9 @@ impl<A: Application> World<A> {
                 progress(self.now, self.liveness.end_at());
             }
             if matches!(next.event, Event::End) {
+                if self.extend_for_repair() {
+                    continue;
+                }
                 break;
             }
             self.handle(next.event);

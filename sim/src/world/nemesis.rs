@@ -11,9 +11,9 @@
 //! at run time come from the `faults/runtime` stream, in the order the faults fire.
 //!
 //! Architecture invariant: no fault fires once the liveness phase has begun (`liveness.rs`).
-//! The script damages at most a minority of the initial voters, and the operator keeps the
-//! possibly damaged nodes a minority of every membership (`Nemesis::may_be_damaged`), so a
-//! correct core can stay live.
+//! Disk damage goes through the fault atlas (`atlas.rs`), which keeps the voters holding
+//! unrepaired damage a minority; the operator keeps them a minority of every membership it
+//! asks for (`World::unrepaired_damage`), so a correct core can stay live.
 
 use super::events::Event;
 use super::operator::OperatorChange;
@@ -33,8 +33,6 @@ pub(super) struct Nemesis {
     pub(super) rng: Stream,
     /// Leader churn armed by [`Fault::KillNextLeader`].
     churn: Option<LeaderChurn>,
-    /// Nodes the fault script may damage (a mask).
-    may_be_damaged: u64,
 }
 
 /// An armed [`Fault::KillNextLeader`]: each of the next `leaders_left` nodes to win loses
@@ -49,25 +47,11 @@ struct LeaderChurn {
 impl Nemesis {
     pub(super) fn new(config: &SimConfig, script: Option<Vec<ScriptedFault>>) -> Nemesis {
         let script = script.unwrap_or_else(|| draw_script(config));
-        let may_be_damaged = script
-            .iter()
-            .filter_map(|f| match f.fault {
-                Fault::Corrupt { node, .. } => Some(1u64 << node),
-                _ => None,
-            })
-            .fold(0, |mask, bit| mask | bit);
         Nemesis {
             script,
             rng: Stream::new(config.seed, "faults/runtime"),
             churn: None,
-            may_be_damaged,
         }
-    }
-
-    /// Nodes the fault script may damage (a mask, bit `i` = node `i`): a membership change
-    /// must leave the undamaged voters a majority, or no correct core could stay live.
-    pub(super) fn may_be_damaged(&self) -> u64 {
-        self.may_be_damaged
     }
 }
 
@@ -160,20 +144,12 @@ impl<A: Application> World<A> {
                     self.schedule(now + for_us, Event::Resume { node, incarnation });
                 }
             }
-            Fault::Corrupt { node, then_crash } => {
-                let host = &mut self.hosts[node];
-                let what = host.disk.corrupt_synced(&mut self.nemesis.rng);
-                let what = what.unwrap_or_else(|| "nothing synced yet".into());
-                self.record(event!(
-                    now,
-                    Some(node),
-                    "fault",
-                    what = format!("corrupt {what}")
-                ));
-                if then_crash {
-                    self.crash(node, self.config.tick_us);
-                }
-            }
+            Fault::Corrupt {
+                node,
+                then_crash,
+                leader,
+                file,
+            } => self.strike(node, leader, file, then_crash),
             Fault::ReadError { node } => {
                 self.hosts[node].disk.read_error_armed = true;
                 self.record(event!(now, Some(node), "fault", what = "read-error armed"));

@@ -244,7 +244,7 @@ impl<A: Application> World<A> {
     /// refusals for now out of the trace (the tool's polling).
     pub(super) fn ask_leader(&mut self, leader: usize, change: OperatorChange, quiet: bool) {
         let now = self.now;
-        let may_be_damaged = self.nemesis.may_be_damaged();
+        let may_be_damaged = self.unrepaired_damage();
         let Some(raft) = self.hosts[leader].running() else {
             return;
         };
