@@ -57,6 +57,13 @@ impl AppendFile {
         self.data = bytes;
     }
 
+    /// Flips the low bit of the byte at `offset` (scripted damage).
+    pub fn flip_bit(&mut self, offset: usize) {
+        if let Some(byte) = self.data.get_mut(offset) {
+            *byte ^= 1;
+        }
+    }
+
     /// Drops everything after `len` (the host cutting off a torn tail after recovery).
     pub fn truncate(&mut self, len: usize) {
         self.data.truncate(len);
