@@ -17,6 +17,18 @@
 //! | `removed-peer-votes-counted` | a candidate asks every peer it was configured with, as NRG's vote request reaches every peer still listening on the group's subject, and counts the grants of peers that are no longer voters | NATS #8353 | removed peers left running (they never learn their removal and keep an old log), then a voter with a stale log campaigns (crash, partition) | elected-by-quorum (at once), leader completeness, state-machine safety |
 //! | `truncate-damaged-suffix` | a node whose synced log was damaged drops the damaged suffix and votes and campaigns with what is left | NATS #7549 (Jepsen NATS 2.12.1) | damage to synced entries on nodes of a committing quorum, read at their restart, then an election among nodes that lack the entries | committed-durable-on-quorum, leader completeness, state-machine safety |
 //! | `no-prevote-checkquorum` | PreVote, CheckQuorum and leader stickiness switched off | Cloudflare 2020 etcd outage | a partial partition (bridge, one-way) that outlasts the chaos | liveness |
+//!
+//! **Regressions.** Bugs the simulator found in this project's own core, fixed, and
+//! re-plantable here so that their regression fixtures (`fixtures/regressions/`) can prove
+//! they still guard something. The hunt reports them in a section of their own.
+//!
+//! | bug | mechanism | where it happened | fault schedule that exposes it | property it breaks |
+//! |-----|-----------|-------------------|--------------------------------|--------------------|
+//! | `prevote-judged-on-term` | a pre-vote is refused unless its term is ahead of the voter's, as a real vote would be: a node with the longest log but a stale term (a leader that stepped down for lost quorum) is refused by everyone, never learns the term, and refuses the others for their shorter logs | this core, simulator seeds 87, 176 and 807 (fixed in d7ed8fe) | a leader cut off long enough to step down while the others advance the term, then healed | liveness |
+//! | `recovery-refuses-log-above-term` | a node whose log ends in a term above its term/vote file refuses to start | this core, simulator seed 802 (fixed in e9148eb) | a power loss in the middle of a persist that writes entries and a new term together (a follower hearing of a new leader from its first append), keeping the WAL bytes but not the renamed term/vote file (the nemesis's crash-mid-write) | undamaged-node-restarts (at the restart), liveness |
+//! | `removed-leader-never-campaigns` | a node removed by the latest, uncommitted change in its log never campaigns, although it may hold the only log that can finish the removal | this core, simulator seed 2034 (fixed with `Node::may_campaign`) | a leader that appends its own removal and loses power (or its quorum) before replicating it | liveness |
+//! | `rejection-below-match-ignored` | the leader ignores a rejection below the follower's match index, so a follower that lost entries it had acknowledged (a replaced disk) is never repaired by that leader | this core, a scenario of a follower with a replaced disk (fixed in `handle_append_response` and `Progress::reject`) | an observer's disk replaced while a leader replicates to it (the nemesis's replace-observer-disk) | match-on-follower-disk (at the follower's first rejection) |
+//! | `late-transfer-abandoned` | a leader transfer times out counted from its start, not from the first TimeoutNow, so a target that caught up late (slow fsyncs) is abandoned while it campaigns and the old leader's new entries make its election fail | this core, simulator seed 19014 (fixed in `send_timeout_now_once_caught_up`) | a transfer to a target that is behind (slow fsyncs, a long backlog) whose campaign takes a while | transfer-waits-for-its-target (at the leader's first append), liveness |
 
 use std::fmt;
 
@@ -36,10 +48,16 @@ pub enum PlantedBug {
     MembershipBeforeOwnTermCommit,
     RemovedPeerVotesCounted,
     TruncateDamagedSuffix,
+    PreVoteJudgedOnTerm,
+    RecoveryRefusesLogAboveTerm,
+    RemovedLeaderNeverCampaigns,
+    RejectionBelowMatchIgnored,
+    LateTransferAbandoned,
 }
 
 impl PlantedBug {
-    pub const ALL: [PlantedBug; 13] = [
+    /// Every planted bug: the classic catalogue, then the regressions.
+    pub const ALL: [PlantedBug; 18] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -53,7 +71,25 @@ impl PlantedBug {
         PlantedBug::MembershipBeforeOwnTermCommit,
         PlantedBug::RemovedPeerVotesCounted,
         PlantedBug::TruncateDamagedSuffix,
+        PlantedBug::PreVoteJudgedOnTerm,
+        PlantedBug::RecoveryRefusesLogAboveTerm,
+        PlantedBug::RemovedLeaderNeverCampaigns,
+        PlantedBug::RejectionBelowMatchIgnored,
+        PlantedBug::LateTransferAbandoned,
     ];
+
+    /// Whether this is a bug the simulator found in this project's own core (a regression
+    /// the catalogue keeps re-plantable), rather than a classic bug from elsewhere.
+    pub fn is_regression(self) -> bool {
+        matches!(
+            self,
+            PlantedBug::PreVoteJudgedOnTerm
+                | PlantedBug::RecoveryRefusesLogAboveTerm
+                | PlantedBug::RemovedLeaderNeverCampaigns
+                | PlantedBug::RejectionBelowMatchIgnored
+                | PlantedBug::LateTransferAbandoned
+        )
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -70,6 +106,11 @@ impl PlantedBug {
             PlantedBug::MembershipBeforeOwnTermCommit => "membership-before-own-term-commit",
             PlantedBug::RemovedPeerVotesCounted => "removed-peer-votes-counted",
             PlantedBug::TruncateDamagedSuffix => "truncate-damaged-suffix",
+            PlantedBug::PreVoteJudgedOnTerm => "prevote-judged-on-term",
+            PlantedBug::RecoveryRefusesLogAboveTerm => "recovery-refuses-log-above-term",
+            PlantedBug::RemovedLeaderNeverCampaigns => "removed-leader-never-campaigns",
+            PlantedBug::RejectionBelowMatchIgnored => "rejection-below-match-ignored",
+            PlantedBug::LateTransferAbandoned => "late-transfer-abandoned",
         }
     }
 

@@ -22,6 +22,8 @@ use super::recovery::read_disk;
 use super::repair::DiskDamage;
 use super::World;
 use crate::app::Application;
+use crate::decisions::Key;
+use crate::disk::Disk;
 use crate::event;
 use crate::faults::DamagedFile;
 use raft_core::Node;
@@ -37,7 +39,7 @@ impl<A: Application> World<A> {
     ) {
         if self.config.faults.damage_every_copy {
             for n in 0..self.config.nodes {
-                let what = self.damage(n, file);
+                let what = self.damage(n, file, 0);
                 self.record(event!(self.now, Some(n), "fault", what = what));
                 if !self.hosts[n].damage.unrepaired() {
                     self.hosts[n].damage = DiskDamage::Latent;
@@ -85,7 +87,11 @@ impl<A: Application> World<A> {
             return;
         }
         let before = self.hosts[node].disk.clone();
-        let what: Vec<String> = armed.iter().map(|&file| self.damage(node, file)).collect();
+        let what: Vec<String> = armed
+            .iter()
+            .enumerate()
+            .map(|(i, &file)| self.damage(node, file, i as u64))
+            .collect();
         let what = what.join(", ");
         match self.declines_at_boot(node) {
             Some(why) => {
@@ -100,7 +106,10 @@ impl<A: Application> World<A> {
                     what = format!("{what} declined: {why}")
                 ));
             }
-            None => self.record(event!(self.now, Some(node), "fault", what = what)),
+            None => {
+                self.checks.damaged(node);
+                self.record(event!(self.now, Some(node), "fault", what = what));
+            }
         }
     }
 
@@ -167,14 +176,20 @@ impl<A: Application> World<A> {
         }
     }
 
-    /// Damages one file of `node`'s disk; says what, for the trace.
-    fn damage(&mut self, node: usize, file: DamagedFile) -> String {
+    /// Damages one file of `node`'s disk; says what, for the trace. The draw is a recorded
+    /// decision keyed by the node and the time (plus `nth`, the strike's place among those
+    /// applied at one boot).
+    fn damage(&mut self, node: usize, file: DamagedFile, nth: u64) -> String {
+        let key = Key::Corruption {
+            node: node as u8,
+            at: self.now + nth,
+        };
+        let draw = self.decisions.corruption(key, Disk::draw_corruption);
         let disk = &mut self.hosts[node].disk;
-        let rng = &mut self.nemesis.rng;
         let what = match file {
-            DamagedFile::Wal => disk.corrupt_synced(rng),
-            DamagedFile::Snapshot => disk.snapshot.corrupt_durable(rng),
-            DamagedFile::PeerState => disk.peers.corrupt_durable(rng),
+            DamagedFile::Wal => disk.corrupt_synced(draw),
+            DamagedFile::Snapshot => disk.snapshot.corrupt_durable(draw),
+            DamagedFile::PeerState => disk.peers.corrupt_durable(draw),
         };
         match (file, what) {
             (DamagedFile::Wal, Some(what)) => format!("corrupt {what}"),

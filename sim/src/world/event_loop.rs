@@ -68,6 +68,7 @@ impl<A: Application> World<A> {
                 message,
                 departs,
             } => self.deliver(from, to, message, departs),
+            Event::Ping { from, to } => self.on_ping(from, to),
             Event::Rename {
                 node,
                 incarnation,
@@ -132,6 +133,14 @@ impl<A: Application> World<A> {
         if !self.liveness.started() {
             self.offer_held_change(node);
             self.churn_on_win(node);
+        }
+    }
+
+    /// The host reports that `node` submitted a persist that writes log entries and a new
+    /// term together: while the faults last, an armed mid-write power loss takes it.
+    pub(super) fn node_writes_log_and_term(&mut self, node: usize) {
+        if !self.liveness.started() {
+            self.crash_mid_write(node);
         }
     }
 

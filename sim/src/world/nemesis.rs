@@ -7,8 +7,9 @@
 //! pause, damage to synced data, an armed read error, a leader asked to step down, an
 //! application pausing apply or snapshotting, an operator's membership request
 //! (`operator.rs`). The nemesis never changes a node's memory. The script is drawn up front
-//! from the `faults` stream (`crate::faults`) or replayed from a bundle; the decisions taken
-//! at run time come from the `faults/runtime` stream, in the order the faults fire.
+//! (`crate::faults`) or replayed from a bundle; the decisions taken at run time (what a
+//! corruption damages, when a leader racing the operator crashes) are the run's decisions
+//! (`crate::decisions`), keyed by the fault they belong to.
 //!
 //! Architecture invariant: no fault fires once the liveness phase has begun (`liveness.rs`).
 //! Disk damage goes through the fault atlas (`atlas.rs`), which keeps the voters holding
@@ -20,19 +21,20 @@ use super::operator::OperatorChange;
 use super::{id, Status, World};
 use crate::app::{Application, Replica};
 use crate::config::{Micros, SimConfig};
+use crate::decisions::Key;
 use crate::event;
 use crate::faults::{draw_script, Fault, ScriptedFault, Step, Target};
 use crate::network::Topology;
-use crate::rng::Stream;
 
 /// The nemesis's state in a run.
 pub(super) struct Nemesis {
     /// The explicit fault script: drawn, or replayed from a bundle.
     pub(super) script: Vec<ScriptedFault>,
-    /// Decisions taken when a fault fires: the `faults/runtime` stream.
-    pub(super) rng: Stream,
     /// Leader churn armed by [`Fault::KillNextLeader`].
     churn: Option<LeaderChurn>,
+    /// [`Fault::CrashMidWrite`] armed: the downtime of the node that next writes its log
+    /// and a new term together.
+    mid_write: Option<Micros>,
 }
 
 /// An armed [`Fault::KillNextLeader`]: each of the next `leaders_left` nodes to win loses
@@ -49,8 +51,8 @@ impl Nemesis {
         let script = script.unwrap_or_else(|| draw_script(config));
         Nemesis {
             script,
-            rng: Stream::new(config.seed, "faults/runtime"),
             churn: None,
+            mid_write: None,
         }
     }
 }
@@ -130,6 +132,12 @@ impl<A: Application> World<A> {
                 let node = self.resolve(target);
                 self.crash(node, down_us);
             }
+            Fault::CrashMidWrite { down_us } => {
+                self.nemesis.mid_write = Some(down_us);
+                let what = "crash the next node that writes its log and a new term together";
+                self.record(event!(now, None, "fault", what = what));
+            }
+            Fault::ReplaceObserverDisk { node } => self.start_disk_replacement(node),
             Fault::Pause { target, for_us } => {
                 let node = self.resolve(target);
                 if self.hosts[node].status == Status::Up {
@@ -278,6 +286,24 @@ impl<A: Application> World<A> {
         self.schedule(self.now + churn.after_us, kill);
     }
 
+    /// A node submitted a persist that writes log entries and a new term together: an
+    /// armed [`Fault::CrashMidWrite`] takes its power right now, before the term/vote file
+    /// is renamed into place.
+    pub(super) fn crash_mid_write(&mut self, node: usize) {
+        let Some(down_us) = self.nemesis.mid_write.take() else {
+            return;
+        };
+        let incarnation = self.hosts[node].incarnation;
+        self.schedule(
+            self.now,
+            Event::Kill {
+                node,
+                incarnation,
+                down_us,
+            },
+        );
+    }
+
     /// A scheduled crash is due (unless the node already went down, or the faults stopped).
     pub(super) fn on_kill(&mut self, node: usize, incarnation: u64, down_us: Micros) {
         if self.hosts[node].incarnation == incarnation && !self.liveness.started() {
@@ -289,12 +315,18 @@ impl<A: Application> World<A> {
     /// one network latency (with the messages that had not left it yet).
     pub(super) fn crash_leader_soon(&mut self, leader: usize) {
         let now = self.now;
-        let after = self.nemesis.rng.between(0, self.config.latency.min_us);
-        let down_us = self
-            .nemesis
-            .rng
-            .between(self.config.tick_us, self.config.faults.nemesis_interval_us);
         let incarnation = self.hosts[leader].incarnation;
+        let key = Key::LeaderCrash {
+            node: leader as u8,
+            life: incarnation,
+            term: self.hosts[leader].node.as_ref().map_or(0, |n| n.term()),
+        };
+        let config = &self.config;
+        let (after, down_us) = self.decisions.leader_crash(key, |rng| {
+            let after = rng.between(0, config.latency.min_us);
+            let down = rng.between(config.tick_us, config.faults.nemesis_interval_us);
+            (after, down)
+        });
         let what = format!("crash the leader {after}us after it accepted the change");
         self.record(event!(now, Some(leader), "fault", what = what));
         self.schedule(
