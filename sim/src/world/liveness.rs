@@ -29,6 +29,9 @@ pub(super) struct LivenessPhase {
     probe_done: Option<Micros>,
     /// The highest term when the probe's write committed: leadership must stay stable after.
     probe_term: u64,
+    /// Added to the bound for the entries left uncommitted when the faults stopped
+    /// (`World::allow_for_backlog`); 0 when the bound's own slack covers them.
+    backlog_allowance: Micros,
     /// Set once the run was extended for damaged nodes still being repaired.
     repair_deadline: Option<Micros>,
 }
@@ -42,6 +45,7 @@ impl LivenessPhase {
             end_at: starts_at + config.liveness_bound_us(),
             probe_done: None,
             probe_term: 0,
+            backlog_allowance: 0,
             repair_deadline: None,
         }
     }
@@ -91,6 +95,7 @@ impl<A: Application> World<A> {
             "calm",
             bound_us = self.config.liveness_bound_us()
         ));
+        self.allow_for_backlog();
         for node in 0..self.config.nodes {
             match self.hosts[node].status {
                 Status::Paused => {
@@ -157,6 +162,37 @@ impl<A: Application> World<A> {
         self.start_probe_client();
     }
 
+    /// Entries appended but not committed when the faults stop must replicate before any new
+    /// write can commit: the bound grows by the time the pipeline needs for them
+    /// (`SimConfig::backlog_allowance_us`), so that a slow pipeline is not taken for a stuck
+    /// one. A core that stops replicating still fails: the allowance is finite.
+    fn allow_for_backlog(&mut self) {
+        let running = || {
+            self.hosts
+                .iter()
+                .filter(|h| h.status == Status::Up)
+                .filter_map(|h| h.node.as_ref())
+        };
+        let newest = running().map(|r| r.last_index()).max().unwrap_or(0);
+        let committed = running().map(|r| r.commit_index()).max().unwrap_or(0);
+        let backlog = newest.saturating_sub(committed);
+        let allowance = self.config.backlog_allowance_us(backlog);
+        if allowance <= self.config.liveness_bound_us() / 4 {
+            return; // within the bound's own slack: the run stays as it always was
+        }
+        self.liveness.backlog_allowance = allowance;
+        self.liveness.end_at = self.liveness.end_at.saturating_add(allowance);
+        let now = self.now;
+        self.record(event!(
+            now,
+            None,
+            "backlog",
+            entries = backlog,
+            allowance_us = allowance
+        ));
+        self.schedule(self.liveness.end_at, super::events::Event::End);
+    }
+
     /// The liveness probe: one more client, whose first write must commit in time.
     fn start_probe_client(&mut self) {
         let client = self.clients.list.len();
@@ -207,9 +243,8 @@ impl<A: Application> World<A> {
     /// follower, and the probe's write may need its acknowledgement for a quorum. Returns
     /// whether it extended the run.
     pub(super) fn extend_for_repair(&mut self) -> bool {
-        if let Some(deadline) = self.liveness.repair_deadline {
-            // Another end scheduled before the extension is not the end.
-            return self.now < deadline;
+        if self.liveness.repair_deadline.is_some() {
+            return false;
         }
         let members = self.leader_members();
         let leader_last = self
@@ -240,11 +275,15 @@ impl<A: Application> World<A> {
             .max_us
             .max(self.config.latency.tail_max_us);
         let allowance = gap.div_ceil(per_round_trip) * round_trip;
-        let deadline = self.liveness.starts_at + self.config.liveness_bound_us() + allowance;
+        let deadline = self.liveness.starts_at
+            + self.config.liveness_bound_us()
+            + self.liveness.backlog_allowance
+            + allowance;
         self.liveness.repair_deadline = Some(deadline);
         if deadline <= self.now {
             return false;
         }
+        self.liveness.end_at = deadline;
         self.schedule(deadline, super::events::Event::End);
         true
     }
@@ -283,9 +322,13 @@ impl<A: Application> World<A> {
                 time: self.now,
                 node: None,
                 detail: format!(
-                    "no leader committed a new write within {}us after the faults stopped at {}us",
-                    self.config.liveness_bound_us(),
-                    self.liveness.starts_at
+                    "no leader committed a new write within {}us after the faults stopped at {}us{}",
+                    self.config.liveness_bound_us() + self.liveness.backlog_allowance,
+                    self.liveness.starts_at,
+                    match self.liveness.backlog_allowance {
+                        0 => String::new(),
+                        a => format!(" (of which {a}us for the uncommitted backlog)"),
+                    }
                 ),
             });
         }
