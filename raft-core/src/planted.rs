@@ -15,6 +15,7 @@
 //! | `read-index-before-noop` | ReadIndex answered before the leader's own-term no-op is committed | etcd #7331 | new leader serving reads right after an election, with writes committed by the previous leader not yet known | linearizability |
 //! | `membership-before-own-term-commit` | a new leader starts a membership change before an entry of its own term is committed, so a change of a previous leader that it never saw and its own can both take effect, each with a majority of its own configuration | Ongaro, raft-dev 2015 (single-server changes) | a configuration with an even number of voters (after an earlier change), a multi-step reconfiguration whose step the leader accepts just before it loses power (its unsent messages lost with it), and the next step asked of the next leader as soon as it wins | configuration-overlap (at the append), commit-guarded-by-votes, state-machine safety |
 //! | `removed-peer-votes-counted` | a candidate asks every peer it was configured with, as NRG's vote request reaches every peer still listening on the group's subject, and counts the grants of peers that are no longer voters | NATS #8353 | removed peers left running (they never learn their removal and keep an old log), then a voter with a stale log campaigns (crash, partition) | elected-by-quorum (at once), leader completeness, state-machine safety |
+//! | `truncate-damaged-suffix` | a node whose synced log was damaged drops the damaged suffix and votes and campaigns with what is left | NATS #7549 (Jepsen NATS 2.12.1) | damage to synced entries on nodes of a committing quorum, read at their restart, then an election among nodes that lack the entries | committed-durable-on-quorum, leader completeness, state-machine safety |
 //! | `no-prevote-checkquorum` | PreVote, CheckQuorum and leader stickiness switched off | Cloudflare 2020 etcd outage | a partial partition (bridge, one-way) that outlasts the chaos | liveness |
 //!
 //! **Regressions.** Bugs the simulator found in this project's own core, fixed, and
@@ -46,6 +47,7 @@ pub enum PlantedBug {
     NoPreVoteCheckQuorum,
     MembershipBeforeOwnTermCommit,
     RemovedPeerVotesCounted,
+    TruncateDamagedSuffix,
     PreVoteJudgedOnTerm,
     RecoveryRefusesLogAboveTerm,
     RemovedLeaderNeverCampaigns,
@@ -55,7 +57,7 @@ pub enum PlantedBug {
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 17] = [
+    pub const ALL: [PlantedBug; 18] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -68,6 +70,7 @@ impl PlantedBug {
         PlantedBug::NoPreVoteCheckQuorum,
         PlantedBug::MembershipBeforeOwnTermCommit,
         PlantedBug::RemovedPeerVotesCounted,
+        PlantedBug::TruncateDamagedSuffix,
         PlantedBug::PreVoteJudgedOnTerm,
         PlantedBug::RecoveryRefusesLogAboveTerm,
         PlantedBug::RemovedLeaderNeverCampaigns,
@@ -102,6 +105,7 @@ impl PlantedBug {
             PlantedBug::NoPreVoteCheckQuorum => "no-prevote-checkquorum",
             PlantedBug::MembershipBeforeOwnTermCommit => "membership-before-own-term-commit",
             PlantedBug::RemovedPeerVotesCounted => "removed-peer-votes-counted",
+            PlantedBug::TruncateDamagedSuffix => "truncate-damaged-suffix",
             PlantedBug::PreVoteJudgedOnTerm => "prevote-judged-on-term",
             PlantedBug::RecoveryRefusesLogAboveTerm => "recovery-refuses-log-above-term",
             PlantedBug::RemovedLeaderNeverCampaigns => "removed-leader-never-campaigns",

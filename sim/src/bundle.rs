@@ -734,6 +734,8 @@ mod tests {
             fault: Fault::Corrupt {
                 node,
                 then_crash: true,
+                leader: false,
+                file: Default::default(),
             },
         };
         bundle.script = vec![corrupt(4, 1), corrupt(0, 2), corrupt(1, 3), corrupt(0, 4)];

@@ -203,6 +203,9 @@ pub struct Checkers {
     seen: FxMap<(u64, u64), u64>,
     memory: Vec<PrefixLog>,
     durable: Vec<PrefixLog>,
+    /// For a node repairing damage: the durable log it held before the damage, which it
+    /// answers votes for (and so still guards every committed entry in it) until repaired.
+    answered_for: Vec<Option<PrefixLog>>,
     durable_hard_state: Vec<HardState>,
     max_durable_term: Vec<u64>,
     /// Prefix hash at every committed index.
@@ -240,6 +243,7 @@ impl Checkers {
             seen: FxMap::default(),
             memory: vec![PrefixLog::default(); nodes],
             durable: vec![PrefixLog::default(); nodes],
+            answered_for: vec![None; nodes],
             durable_hard_state: vec![HardState::default(); nodes],
             max_durable_term: vec![0; nodes],
             committed: Vec::new(),

@@ -107,6 +107,13 @@ pub struct Faults {
     pub slow_fsync_max_us: Micros,
     /// Per-node clock drift: a node's tick interval is off by up to this many ppm.
     pub clock_drift_ppm: Ppm,
+    /// The fault atlas may destroy every copy of committed entries: each disk-damage strike
+    /// hits every node at once and then restarts them all. A correct cluster then halts
+    /// (its nodes keep refusing the logs that lack what they held) and says so; it never
+    /// serves a log that lost a committed entry. Off: the atlas keeps an intact copy of
+    /// every committed entry (a majority of the voters undamaged).
+    #[serde(default)]
+    pub damage_every_copy: bool,
 }
 
 impl Faults {
@@ -131,6 +138,7 @@ impl Faults {
             slow_fsync_ppm: 0,
             slow_fsync_max_us: 0,
             clock_drift_ppm: 0,
+            damage_every_copy: false,
         }
     }
 
@@ -355,6 +363,7 @@ impl SimConfig {
             slow_fsync_ppm: maybe("slow_fsync_ppm", 1_000, 50_000) as Ppm,
             slow_fsync_max_us: 300_000,
             clock_drift_ppm: maybe("clock_drift_ppm", 1_000, 100_000) as Ppm,
+            damage_every_copy: false,
         };
         let mut weights = [0u32; 4];
         let mut rng = knob("operation_weights");

@@ -278,8 +278,12 @@ pub fn print_summary(r: &RunReport) {
         }
     );
     println!(
-        "recovery    {} torn tails dropped, {} nodes stopped on damage, {} read errors",
-        s.torn_tails_dropped, s.corruption_detected, s.read_errors
+        "recovery    {} torn tails dropped, {} read errors",
+        s.torn_tails_dropped, s.read_errors
+    );
+    println!(
+        "damage      {} nodes damaged, {} repaired, {} halted, {} stopped",
+        s.nodes_damaged, s.nodes_repaired, s.nodes_halted, s.corruption_detected
     );
     println!(
         "clients     {} ok, {} fail, {} unknown",

@@ -18,6 +18,7 @@
 //! | `apply.rs` | handing committed entries to the application; pause and resume |
 //! | `outbox.rs` | durability: pending changes become a Persist; attesting messages wait for it |
 //! | `recovery.rs` | the state a node restarts from |
+//! | `repair.rs` | protocol-aware recovery: a damaged node votes as though it held its log, and is repaired from the leader |
 //! | `errors.rs` | the error types |
 
 use crate::action::{Action, PersistId, Role};
@@ -52,6 +53,7 @@ mod membership;
 mod outbox;
 mod read_index;
 mod recovery;
+mod repair;
 mod replication;
 mod role;
 mod snapshot;
@@ -59,6 +61,7 @@ mod tally;
 mod transfer;
 
 pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, TransferError};
+pub use repair::LogDamage;
 
 use election::ElectionTimer;
 use leader::Leadership;
@@ -171,6 +174,9 @@ pub struct Node {
     /// The index of the last received snapshot: the node does not campaign until the
     /// application reported it applied.
     received_snapshot_index: u64,
+    /// Damage to the synced log recovery found and replication has not yet repaired: the
+    /// position of the log this node held, which it answers votes with (see `repair.rs`).
+    repair: Option<LogDamage>,
 }
 
 impl Node {
@@ -218,6 +224,7 @@ impl Node {
             incoming_snapshot: None,
             snapshot_to_apply: None,
             received_snapshot_index: 0,
+            repair: restart.repair,
             #[cfg(feature = "planted-bugs")]
             planted: None,
             config,
@@ -236,6 +243,11 @@ impl Node {
         if bug == PlantedBug::NoPreVoteCheckQuorum {
             self.config.pre_vote = false;
             self.config.check_quorum = false;
+        }
+        if bug == PlantedBug::TruncateDamagedSuffix {
+            // The bug: the damaged suffix is forgotten, and the node votes and campaigns
+            // with what is left (NRG's behaviour).
+            self.repair = None;
         }
         let durable_term = self.outbox.durable_hard_state().term;
         if bug == PlantedBug::RecoveryRefusesLogAboveTerm && self.log.last_term() > durable_term {
@@ -571,6 +583,7 @@ impl Node {
         out: &mut Vec<Action>,
     ) -> Result<(), ContractError> {
         if self.outbox.persisted(id)? {
+            self.finish_repair_once_durable();
             match self.role {
                 Role::Candidate => self.count_own_vote_once_durable(),
                 Role::Leader => self.advance_leader_commit(),

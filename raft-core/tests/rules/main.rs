@@ -16,6 +16,7 @@ mod prevote;
 mod processed;
 mod proposals;
 mod read_index;
+mod repair;
 mod replication;
 mod snapshot;
 mod support;

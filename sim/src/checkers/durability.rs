@@ -33,18 +33,31 @@ impl Checkers {
     }
 
     /// Every committed entry is durable on a quorum of the voters that committed it: checked
-    /// at the highest committed index (the prefix hash covers everything before it).
+    /// at the highest committed index (the prefix hash covers everything before it). With
+    /// protocol-aware recovery "durable" means held intact, or lost to damage by a node that
+    /// still answers for the log it held (it refuses every vote that log would refuse, and
+    /// does not campaign, until the leader repaired it): what Raft's safety argument needs of
+    /// a committing quorum is their votes, not their bytes. That an intact copy exists
+    /// somewhere follows: a repairing node is repaired only from a leader, and leaders hold
+    /// every committed entry (leader completeness, checked at every win).
     pub fn check_committed_durable(&mut self, now: Micros) {
         let Some(&prefix) = self.committed.last() else {
             return;
         };
         let index = self.committed.len() as u64;
         let voters = self.committing_voters(index);
+        // A node repairing damage holds the entry if the log it answers for does: its votes
+        // still guard the entry, and the leader gives it back (see `on_recovered`).
         let holders = self
             .durable
             .iter()
+            .zip(&self.answered_for)
             .enumerate()
-            .filter(|&(node, log)| in_mask(voters, node) && log.holds(index, prefix))
+            .filter(|&(node, (log, lost))| {
+                in_mask(voters, node)
+                    && (log.holds(index, prefix)
+                        || lost.as_ref().is_some_and(|l| l.holds(index, prefix)))
+            })
             .count();
         let quorum = quorum(voters);
         if holders < quorum {
@@ -103,7 +116,13 @@ impl Checkers {
         self.committed.get(index as usize - 1).copied().unwrap_or(0)
     }
 
-    /// A node restarted from what its disk held.
+    /// A damaged node was repaired: its own log answers from now on.
+    pub fn on_repaired(&mut self, node: usize) {
+        self.answered_for[node] = None;
+    }
+
+    /// A node restarted from what its disk held; `answers_for_lost_log` when damage took
+    /// part of its log and it answers for the log it held until repaired.
     pub fn on_recovered(
         &mut self,
         now: Micros,
@@ -111,7 +130,15 @@ impl Checkers {
         hs: HardState,
         log: &[Entry],
         snapshot: Option<(u64, u64)>,
+        answers_for_lost_log: bool,
     ) {
+        // The durable log before the crash is what a damaged node answers for; a second
+        // boot before the repair answers for the same log (the damage is read again).
+        if !answers_for_lost_log {
+            self.answered_for[node] = None;
+        } else if self.answered_for[node].is_none() {
+            self.answered_for[node] = Some(self.durable[node].clone());
+        }
         if hs.term < self.max_durable_term[node] {
             self.fail(
                 Property::TermMonotonic,

@@ -170,6 +170,7 @@ fn second_vote_in_a_term_is_caught_across_restarts() {
         },
         &[],
         None,
+        false,
     );
     let grant = Message::VoteResponse(raft_core::VoteResponse {
         term: 2,
@@ -206,6 +207,7 @@ fn recovered_term_below_durable_term_is_caught() {
         },
         &[],
         None,
+        false,
     );
     assert_eq!(c.first_violation.unwrap().property, Property::TermMonotonic);
 }

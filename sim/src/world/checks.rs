@@ -213,11 +213,19 @@ impl CheckerFeed {
         hard_state: HardState,
         log: &[Entry],
         snapshot: Option<SnapshotPoint>,
+        answers_for_lost_log: bool,
     ) {
         if self.on {
             let snapshot = snapshot.map(|p| (p.index, p.term));
             self.checkers
-                .on_recovered(now, node, hard_state, log, snapshot);
+                .on_recovered(now, node, hard_state, log, snapshot, answers_for_lost_log);
+        }
+    }
+
+    /// A damaged node's durable log caught up with the log it held.
+    pub(super) fn repaired(&mut self, node: usize) {
+        if self.on {
+            self.checkers.on_repaired(node);
         }
     }
 }

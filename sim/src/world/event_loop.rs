@@ -36,9 +36,12 @@ impl<A: Application> World<A> {
             {
                 progress(self.now, self.liveness.end_at());
             }
-            // The end may have moved (later for a backlog, sooner once the probe committed):
-            // only the End at the current end time ends the run.
+            // The end may have moved (later for a backlog or a repair, sooner once the probe
+            // committed): only the End at the current end time ends the run.
             if matches!(next.event, Event::End) && self.now >= self.liveness.end_at() {
+                if self.extend_for_repair() {
+                    continue;
+                }
                 break;
             }
             self.handle(next.event);

@@ -32,6 +32,8 @@ pub(super) struct LivenessPhase {
     /// Added to the bound for the entries left uncommitted when the faults stopped
     /// (`World::allow_for_backlog`); 0 when the bound's own slack covers them.
     backlog_allowance: Micros,
+    /// Set once the run was extended for damaged nodes still being repaired.
+    repair_deadline: Option<Micros>,
 }
 
 impl LivenessPhase {
@@ -44,6 +46,7 @@ impl LivenessPhase {
             probe_done: None,
             probe_term: 0,
             backlog_allowance: 0,
+            repair_deadline: None,
         }
     }
 
@@ -115,7 +118,14 @@ impl<A: Application> World<A> {
             .hosts
             .iter()
             .all(|h| !matches!(h.status, Status::Stopped(_)));
-        if self.config.faults.residual_partition && none_stopped && self.config.nodes >= 3 {
+        // A repairing node neither campaigns nor grants every vote: the connected quorum
+        // the bridge promises may then hold no electable node.
+        let none_repairing = self.still_repairing().is_empty();
+        if self.config.faults.residual_partition
+            && none_stopped
+            && none_repairing
+            && self.config.nodes >= 3
+        {
             // A bridge node sees both sides; with every node up, the bridge and the larger side
             // form a connected quorum, so a correct core must stay live.
             // With membership changes, the bridge is a voter of every membership a node
@@ -207,9 +217,105 @@ impl<A: Application> World<A> {
         }
     }
 
+    /// The current leader's members, voters and observers, that it can reach both ways (a
+    /// mask; 0 without a leader): the nodes it replicates to. A residual partition may leave
+    /// some out.
+    pub(super) fn leader_members(&self) -> u64 {
+        let Some(leader) = self.current_leader() else {
+            return 0;
+        };
+        let Some(raft) = self.hosts[leader].node.as_ref() else {
+            return 0;
+        };
+        raft.voters()
+            .chain(raft.observers())
+            .map(|id| id.0 as usize)
+            .filter(|&n| {
+                self.network.is_reachable(leader, n) && self.network.is_reachable(n, leader)
+            })
+            .fold(0, |mask, n| mask | (1 << n))
+    }
+
+    /// At the end of the run, once: when members reachable from the leader are still being
+    /// repaired, the run goes on for as long as replication at the configured pace needs to
+    /// give them back what they lost (entries per message times messages in flight per round
+    /// trip at the largest latency), after the liveness bound. A repairing node is a lagging
+    /// follower, and the probe's write may need its acknowledgement for a quorum. Returns
+    /// whether it extended the run.
+    pub(super) fn extend_for_repair(&mut self) -> bool {
+        if self.liveness.repair_deadline.is_some() {
+            return false;
+        }
+        let members = self.leader_members();
+        let leader_last = self
+            .current_leader()
+            .and_then(|l| self.hosts[l].node.as_ref())
+            .map_or(0, |r| r.last_index());
+        let gap = self
+            .still_repairing()
+            .iter()
+            .filter(|(n, _)| members & (1 << n) != 0)
+            .filter_map(|&(n, damage)| {
+                let have = self.hosts[n].node.as_ref()?.last_index();
+                let need = match damage {
+                    raft_core::LogDamage::HeldThrough { index, .. } => index.max(leader_last),
+                    raft_core::LogDamage::Unknown { .. } => leader_last,
+                };
+                Some(need.saturating_sub(have))
+            })
+            .max();
+        let Some(gap) = gap else {
+            return false;
+        };
+        let per_round_trip =
+            (self.config.max_entries_per_message * self.config.max_inflight_messages).max(1) as u64;
+        let round_trip = 2 * self
+            .config
+            .latency
+            .max_us
+            .max(self.config.latency.tail_max_us);
+        let allowance = gap.div_ceil(per_round_trip) * round_trip;
+        let deadline = self.liveness.starts_at
+            + self.config.liveness_bound_us()
+            + self.liveness.backlog_allowance
+            + allowance;
+        self.liveness.repair_deadline = Some(deadline);
+        if deadline <= self.now {
+            return false;
+        }
+        self.liveness.end_at = deadline;
+        self.schedule(deadline, super::events::Event::End);
+        true
+    }
+
+    /// Running nodes still repairing damage, with what they answer for.
+    pub(super) fn still_repairing(&self) -> Vec<(usize, raft_core::LogDamage)> {
+        self.hosts
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| matches!(h.status, Status::Up | Status::Paused))
+            .filter_map(|(n, h)| Some((n, h.node.as_ref()?.repairing()?)))
+            .collect()
+    }
+
     /// The liveness verdict at the end of the run: the probe's write committed in time, and
     /// the term did not keep growing after it.
-    pub(super) fn liveness_violation(&self) -> Option<Violation> {
+    pub(super) fn liveness_violation(&mut self) -> Option<Violation> {
+        let repairing = self.still_repairing();
+        if self.liveness.probe_done.is_none()
+            && self.config.faults.damage_every_copy
+            && !repairing.is_empty()
+        {
+            // Damage destroyed every copy of something the repairing nodes held: they keep
+            // refusing every log that lacks it, so the cluster halts instead of serving one.
+            let detail = repairing
+                .iter()
+                .map(|(n, d)| format!("n{n} {d}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.record(event!(self.now, None, "halted", repairing = detail));
+            return None;
+        }
         if self.liveness.probe_done.is_none() {
             return Some(Violation {
                 property: Property::Liveness,
@@ -225,6 +331,22 @@ impl<A: Application> World<A> {
                     }
                 ),
             });
+        }
+        // Every damaged member is repaired within the bound: an intact copy of what it held
+        // exists (the atlas keeps one), so the leader gives it back. (A node the membership
+        // removed hears from no leader.)
+        let members = self.leader_members();
+        if let Some((node, damage)) = repairing.iter().find(|(n, _)| members & (1 << n) != 0) {
+            if !self.config.faults.damage_every_copy {
+                return Some(Violation {
+                    property: Property::Liveness,
+                    time: self.now,
+                    node: Some(*node),
+                    detail: format!(
+                        "n{node} was still repairing damage ({damage}) at the end of the run, after a new write committed"
+                    ),
+                });
+            }
         }
         // A stable leader: once the probe committed, the healed cluster must not keep electing
         // (a node that cannot hear the leader but keeps calling elections, as in the Cloudflare
