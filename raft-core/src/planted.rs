@@ -16,6 +16,8 @@
 //! | `membership-before-own-term-commit` | a new leader starts a membership change before an entry of its own term is committed, so a change of a previous leader that it never saw and its own can both take effect, each with a majority of its own configuration | Ongaro, raft-dev 2015 (single-server changes) | a configuration with an even number of voters (after an earlier change), a multi-step reconfiguration whose step the leader accepts just before it loses power (its unsent messages lost with it), and the next step asked of the next leader as soon as it wins | configuration-overlap (at the append), commit-guarded-by-votes, state-machine safety |
 //! | `removed-peer-votes-counted` | a candidate asks every peer it was configured with, as NRG's vote request reaches every peer still listening on the group's subject, and counts the grants of peers that are no longer voters | NATS #8353 | removed peers left running (they never learn their removal and keep an old log), then a voter with a stale log campaigns (crash, partition) | elected-by-quorum (at once), leader completeness, state-machine safety |
 //! | `no-prevote-checkquorum` | PreVote, CheckQuorum and leader stickiness switched off | Cloudflare 2020 etcd outage | a partial partition (bridge, one-way) that outlasts the chaos | liveness |
+//! | `snapshot-keeps-stale-membership` | installing a received snapshot that discards the log keeps the membership the discarded log implied (an uncommitted change above the snapshot's index), so the node counts quorums, and campaigns, in a configuration no log holds | openraft #1808 | a membership change appended by a leader that is deposed before committing it, then a follower holding it caught up by a snapshot from the next leader (snapshot-heavy configuration, membership changes, failovers) | membership-from-log (at the install), elected-by-quorum |
+//! | `ack-beyond-verified` | a follower acknowledges its own last index instead of the last index the append verified, so a stale suffix after an "already have it" append is counted as replicated | CCF #6001, Apache Ratis #1519 | a follower with a stale uncommitted suffix (partition or crash of a leader that appended it) that receives a heartbeat or a short append from the next leader | committed-durable-on-quorum, state-machine safety |
 
 use std::fmt;
 
@@ -34,10 +36,12 @@ pub enum PlantedBug {
     NoPreVoteCheckQuorum,
     MembershipBeforeOwnTermCommit,
     RemovedPeerVotesCounted,
+    SnapshotKeepsStaleMembership,
+    AckBeyondVerified,
 }
 
 impl PlantedBug {
-    pub const ALL: [PlantedBug; 12] = [
+    pub const ALL: [PlantedBug; 14] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -50,6 +54,8 @@ impl PlantedBug {
         PlantedBug::NoPreVoteCheckQuorum,
         PlantedBug::MembershipBeforeOwnTermCommit,
         PlantedBug::RemovedPeerVotesCounted,
+        PlantedBug::SnapshotKeepsStaleMembership,
+        PlantedBug::AckBeyondVerified,
     ];
 
     pub fn name(self) -> &'static str {
@@ -66,6 +72,8 @@ impl PlantedBug {
             PlantedBug::NoPreVoteCheckQuorum => "no-prevote-checkquorum",
             PlantedBug::MembershipBeforeOwnTermCommit => "membership-before-own-term-commit",
             PlantedBug::RemovedPeerVotesCounted => "removed-peer-votes-counted",
+            PlantedBug::SnapshotKeepsStaleMembership => "snapshot-keeps-stale-membership",
+            PlantedBug::AckBeyondVerified => "ack-beyond-verified",
         }
     }
 

@@ -13,6 +13,7 @@
 //! - `guards.rs`: the forward-looking properties, commit guarded by votes and configuration
 //!   overlap: what a node could still win with the logs it holds now;
 //! - `prefix_log.rs`: prefix hashes of every node's memory and durable log;
+//! - `membership.rs`: membership from the log (when a node's log starts at a new snapshot);
 //! - `masks.rs`: voter masks and majorities.
 //!
 //! Architecture invariant: per-event cost does not grow with the length of the history.
@@ -27,6 +28,7 @@ mod election;
 mod guards;
 mod log;
 mod masks;
+mod membership;
 mod prefix_log;
 #[cfg(test)]
 mod tests;
@@ -82,6 +84,13 @@ pub enum Property {
     CommitWithinLog,
     /// Every vote grant or acknowledgement attests only durable state.
     PersistBeforeSend,
+    /// An append acknowledgement claims no more than the append it answers verified: the
+    /// sender's log through the acknowledged index is the leader's (CCF #6001, Ratis #1519:
+    /// a follower answering with its own last index vouches for a stale suffix).
+    AckMatchesLeader,
+    /// A node's membership is the one its snapshot and log imply (checked when its log starts
+    /// at a new snapshot).
+    MembershipFromLog,
     /// Stream: a batch's entries follow each other in the log, in one term.
     BatchContiguous,
     /// Stream: after every apply, a batch is stored whole (batch sequences 1 to N) or not at
@@ -123,6 +132,8 @@ impl Property {
             Property::OneVotePerTerm => "one-vote-per-term",
             Property::CommitWithinLog => "commit-within-log",
             Property::PersistBeforeSend => "persist-before-send",
+            Property::AckMatchesLeader => "ack-matches-leader",
+            Property::MembershipFromLog => "membership-from-log",
             Property::Linearizability => "linearizability",
             Property::Liveness => "liveness",
             Property::Panic => "panic",

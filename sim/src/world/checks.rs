@@ -16,7 +16,7 @@ use super::disk_io::SnapshotPoint;
 use super::{id, voters_mask};
 use crate::checkers::{Checkers, Violation};
 use crate::config::Micros;
-use raft_core::{Action, Entry, HardState, LogWrite, Message, Node, NodeId, Role};
+use raft_core::{Action, Entry, HardState, LogWrite, Membership, Message, Node, NodeId, Role};
 
 pub(super) struct CheckerFeed {
     checkers: Checkers,
@@ -68,6 +68,24 @@ impl CheckerFeed {
         }
         for action in actions {
             match action {
+                Action::PersistSnapshot { .. } => {
+                    // The node's latest snapshot, which its log now starts at.
+                    if let Some((raft, snapshot)) =
+                        raft.and_then(|r| r.snapshot().map(|s| (r, &s.meta)))
+                    {
+                        let current = Membership {
+                            voters: raft.voters().collect(),
+                            observers: raft.observers().collect(),
+                        };
+                        self.checkers.check_membership_from_log(
+                            now,
+                            node,
+                            &snapshot.peers,
+                            raft.log(),
+                            &current,
+                        );
+                    }
+                }
                 Action::RoleChanged { role, term } => {
                     self.checkers.on_role(now, node, *role, *term)
                 }
