@@ -91,6 +91,9 @@ pub enum Property {
     /// A node's membership is the one its snapshot and log imply (checked when its log starts
     /// at a new snapshot).
     MembershipFromLog,
+    /// Every message encodes with raft-core's codec when sent and its bytes decode when
+    /// delivered (messages cross the simulated wire as bytes).
+    WireCodec,
     /// Stream: a batch's entries follow each other in the log, in one term.
     BatchContiguous,
     /// Stream: after every apply, a batch is stored whole (batch sequences 1 to N) or not at
@@ -134,6 +137,7 @@ impl Property {
             Property::PersistBeforeSend => "persist-before-send",
             Property::AckMatchesLeader => "ack-matches-leader",
             Property::MembershipFromLog => "membership-from-log",
+            Property::WireCodec => "wire-codec",
             Property::Linearizability => "linearizability",
             Property::Liveness => "liveness",
             Property::Panic => "panic",

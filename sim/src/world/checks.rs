@@ -124,6 +124,19 @@ impl CheckerFeed {
         }
     }
 
+    /// A message did not survive the wire: it did not encode at `node` (its sender), or its
+    /// bytes did not decode at `node` (its receiver).
+    pub(super) fn wire_violation(&mut self, now: Micros, node: usize, detail: String) {
+        if self.on {
+            self.checkers.fail(
+                crate::checkers::Property::WireCodec,
+                now,
+                Some(node),
+                detail,
+            );
+        }
+    }
+
     pub(super) fn applied(&mut self, now: Micros, node: usize, entries: &[Entry]) {
         if self.on {
             self.checkers.on_committed(now, node, entries);

@@ -62,9 +62,9 @@ impl<A: Application> World<A> {
             Event::Deliver {
                 from,
                 to,
-                message,
+                bytes,
                 departs,
-            } => self.deliver(from, to, message, departs),
+            } => self.deliver(from, to, bytes, departs),
             Event::Rename {
                 node,
                 incarnation,
