@@ -14,6 +14,7 @@
 //!   overlap: what a node could still win with the logs it holds now;
 //! - `prefix_log.rs`: prefix hashes of every node's memory and durable log;
 //! - `membership.rs`: membership from the log (when a node's log starts at a new snapshot);
+//! - `progress.rs`: monotonic progress per node (commit and applied index, restarts);
 //! - `masks.rs`: voter masks and majorities.
 //!
 //! Architecture invariant: per-event cost does not grow with the length of the history.
@@ -30,6 +31,7 @@ mod log;
 mod masks;
 mod membership;
 mod prefix_log;
+mod progress;
 #[cfg(test)]
 mod tests;
 
@@ -94,6 +96,9 @@ pub enum Property {
     /// Every message encodes with raft-core's codec when sent and its bytes decode when
     /// delivered (messages cross the simulated wire as bytes).
     WireCodec,
+    /// Within a node's lifetime its commit and applied index never go back; after a
+    /// restart it never starts below the snapshot it had made durable.
+    MonotonicProgress,
     /// Stream: a batch's entries follow each other in the log, in one term.
     BatchContiguous,
     /// Stream: after every apply, a batch is stored whole (batch sequences 1 to N) or not at
@@ -138,6 +143,7 @@ impl Property {
             Property::AckMatchesLeader => "ack-matches-leader",
             Property::MembershipFromLog => "membership-from-log",
             Property::WireCodec => "wire-codec",
+            Property::MonotonicProgress => "monotonic-progress",
             Property::Linearizability => "linearizability",
             Property::Liveness => "liveness",
             Property::Panic => "panic",
@@ -210,6 +216,7 @@ pub struct Checkers {
     committed_in_term: Vec<u64>,
     applied: Vec<u64>,
     votes: FxMap<(usize, u64), NodeId>,
+    progress: Vec<progress::NodeProgress>,
     pub first_violation: Option<Violation>,
 }
 
@@ -234,6 +241,7 @@ impl Checkers {
             committed_in_term: Vec::new(),
             applied: Vec::new(),
             votes: FxMap::default(),
+            progress: vec![progress::NodeProgress::default(); nodes],
             first_violation: None,
         }
     }

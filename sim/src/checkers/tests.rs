@@ -417,3 +417,36 @@ fn membership_implied_by_the_snapshot_and_log_passes() {
 fn membership_no_log_implies_violates_membership_from_log() {
     assert_eq!(membership_check(false), Some(Property::MembershipFromLog));
 }
+
+#[test]
+fn commit_or_applied_index_going_back_in_a_lifetime_violates_monotonic_progress() {
+    let mut c = Checkers::new(1);
+    c.check_progress(1, 0, 5, 4);
+    c.check_progress(2, 0, 6, 6);
+    assert!(!c.violated());
+    c.check_progress(3, 0, 6, 5);
+    assert_eq!(
+        c.first_violation.unwrap().property,
+        Property::MonotonicProgress
+    );
+}
+
+#[test]
+fn a_restart_starts_a_new_lifetime_but_not_below_the_durable_snapshot() {
+    let mut c = Checkers::new(1);
+    c.check_progress(1, 0, 9, 9);
+    c.on_durable_snapshot(0, 7);
+    c.on_progress_crash(0);
+    c.check_restart_progress(2, 0, 7);
+    c.check_progress(3, 0, 7, 7);
+    assert!(
+        !c.violated(),
+        "back to the durable snapshot is a restart, not a rollback"
+    );
+    c.on_progress_crash(0);
+    c.check_restart_progress(4, 0, 3);
+    assert_eq!(
+        c.first_violation.unwrap().property,
+        Property::MonotonicProgress
+    );
+}

@@ -104,6 +104,8 @@ impl CheckerFeed {
             let (commit, last) = (raft.commit_index(), raft.last_index());
             self.checkers
                 .check_commit_within_log(now, node, commit, last);
+            self.checkers
+                .check_progress(now, node, commit, raft.applied_index());
         }
     }
 
@@ -174,6 +176,7 @@ impl CheckerFeed {
         }
         if let Some((SnapshotPoint { index, term }, discard)) = snapshot {
             self.checkers.on_snapshot(node, index, term, discard, true);
+            self.checkers.on_durable_snapshot(node, index);
         }
         self.checkers.on_durable(now, node, hard_state, log);
     }
@@ -182,6 +185,7 @@ impl CheckerFeed {
     pub(super) fn crashed(&mut self, node: usize) {
         if self.on {
             self.checkers.on_crash(node);
+            self.checkers.on_progress_crash(node);
         }
     }
 
@@ -198,6 +202,8 @@ impl CheckerFeed {
             let snapshot = snapshot.map(|p| (p.index, p.term));
             self.checkers
                 .on_recovered(now, node, hard_state, log, snapshot);
+            let from = snapshot.map_or(0, |(index, _)| index);
+            self.checkers.check_restart_progress(now, node, from);
         }
     }
 }
