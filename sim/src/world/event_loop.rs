@@ -129,6 +129,8 @@ impl<A: Application> World<A> {
         if !self.liveness.started() {
             self.offer_held_change(node);
             self.churn_on_win(node);
+        } else {
+            self.liveness_node_won(node);
         }
     }
 
