@@ -77,8 +77,9 @@
 //!
 //! ## Determinism
 //!
-//! The only randomness is the election jitter, drawn from a ChaCha stream seeded by
-//! [`Config::seed`]. Peers are kept in ordered maps. Two nodes fed the same inputs return the
+//! The only randomness is the election jitter: each timeout is a pure function of
+//! [`Config::seed`], the term and how many times the timer fired in it (so it does not depend
+//! on how many messages the node received). Peers are kept in ordered maps. Two nodes fed the same inputs return the
 //! same actions, byte for byte.
 //!
 //! ## Walk-through: a single-voter cluster commits on its own

@@ -18,6 +18,18 @@
 //! | `no-prevote-checkquorum` | PreVote, CheckQuorum and leader stickiness switched off | Cloudflare 2020 etcd outage | a partial partition (bridge, one-way) that outlasts the chaos | liveness |
 //! | `snapshot-keeps-stale-membership` | installing a received snapshot that discards the log keeps the membership the discarded log implied (an uncommitted change above the snapshot's index), so the node counts quorums, and campaigns, in a configuration no log holds | openraft #1808 | a membership change appended by a leader that is deposed before committing it, then a follower holding it caught up by a snapshot from the next leader (snapshot-heavy configuration, membership changes, failovers) | membership-from-log (at the install), elected-by-quorum |
 //! | `ack-beyond-verified` | a follower acknowledges its own last index instead of the last index the append verified, so a stale suffix after an "already have it" append is counted as replicated | CCF #6001, Apache Ratis #1519 | a follower with a stale uncommitted suffix (partition or crash of a leader that appended it) that receives a heartbeat or a short append from the next leader | committed-durable-on-quorum, state-machine safety |
+//!
+//! **Regressions.** Bugs the simulator found in this project's own core, fixed, and
+//! re-plantable here so that their regression fixtures (`fixtures/regressions/`) can prove
+//! they still guard something. The hunt reports them in a section of their own.
+//!
+//! | bug | mechanism | where it happened | fault schedule that exposes it | property it breaks |
+//! |-----|-----------|-------------------|--------------------------------|--------------------|
+//! | `prevote-judged-on-term` | a pre-vote is refused unless its term is ahead of the voter's, as a real vote would be: a node with the longest log but a stale term (a leader that stepped down for lost quorum) is refused by everyone, never learns the term, and refuses the others for their shorter logs | this core, simulator seeds 87, 176 and 807 (fixed in d7ed8fe) | a leader cut off long enough to step down while the others advance the term, then healed | liveness |
+//! | `recovery-refuses-log-above-term` | a node whose log ends in a term above its term/vote file refuses to start | this core, simulator seed 802 (fixed in e9148eb) | a power loss in the middle of a persist that writes entries and a new term together (a follower hearing of a new leader from its first append), keeping the WAL bytes but not the renamed term/vote file (the nemesis's crash-mid-write) | undamaged-node-restarts (at the restart), liveness |
+//! | `removed-leader-never-campaigns` | a node removed by the latest, uncommitted change in its log never campaigns, although it may hold the only log that can finish the removal | this core, simulator seed 2034 (fixed with `Node::may_campaign`) | a leader that appends its own removal and loses power (or its quorum) before replicating it | liveness |
+//! | `rejection-below-match-ignored` | the leader ignores a rejection below the follower's match index, so a follower that lost entries it had acknowledged (a replaced disk) is never repaired by that leader | this core, a scenario of a follower with a replaced disk (fixed in `handle_append_response` and `Progress::reject`) | an observer's disk replaced while a leader replicates to it (the nemesis's replace-observer-disk) | match-on-follower-disk (at the follower's first rejection) |
+//! | `late-transfer-abandoned` | a leader transfer times out counted from its start, not from the first TimeoutNow, so a target that caught up late (slow fsyncs) is abandoned while it campaigns and the old leader's new entries make its election fail | this core, simulator seed 19014 (fixed in `send_timeout_now_once_caught_up`) | a transfer to a target that is behind (slow fsyncs, a long backlog) whose campaign takes a while | transfer-waits-for-its-target (at the leader's first append), liveness |
 
 use std::fmt;
 
@@ -38,10 +50,16 @@ pub enum PlantedBug {
     RemovedPeerVotesCounted,
     SnapshotKeepsStaleMembership,
     AckBeyondVerified,
+    PreVoteJudgedOnTerm,
+    RecoveryRefusesLogAboveTerm,
+    RemovedLeaderNeverCampaigns,
+    RejectionBelowMatchIgnored,
+    LateTransferAbandoned,
 }
 
 impl PlantedBug {
-    pub const ALL: [PlantedBug; 14] = [
+    /// Every planted bug: the classic catalogue, then the regressions.
+    pub const ALL: [PlantedBug; 19] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -56,7 +74,25 @@ impl PlantedBug {
         PlantedBug::RemovedPeerVotesCounted,
         PlantedBug::SnapshotKeepsStaleMembership,
         PlantedBug::AckBeyondVerified,
+        PlantedBug::PreVoteJudgedOnTerm,
+        PlantedBug::RecoveryRefusesLogAboveTerm,
+        PlantedBug::RemovedLeaderNeverCampaigns,
+        PlantedBug::RejectionBelowMatchIgnored,
+        PlantedBug::LateTransferAbandoned,
     ];
+
+    /// Whether this is a bug the simulator found in this project's own core (a regression
+    /// the catalogue keeps re-plantable), rather than a classic bug from elsewhere.
+    pub fn is_regression(self) -> bool {
+        matches!(
+            self,
+            PlantedBug::PreVoteJudgedOnTerm
+                | PlantedBug::RecoveryRefusesLogAboveTerm
+                | PlantedBug::RemovedLeaderNeverCampaigns
+                | PlantedBug::RejectionBelowMatchIgnored
+                | PlantedBug::LateTransferAbandoned
+        )
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -74,6 +110,11 @@ impl PlantedBug {
             PlantedBug::RemovedPeerVotesCounted => "removed-peer-votes-counted",
             PlantedBug::SnapshotKeepsStaleMembership => "snapshot-keeps-stale-membership",
             PlantedBug::AckBeyondVerified => "ack-beyond-verified",
+            PlantedBug::PreVoteJudgedOnTerm => "prevote-judged-on-term",
+            PlantedBug::RecoveryRefusesLogAboveTerm => "recovery-refuses-log-above-term",
+            PlantedBug::RemovedLeaderNeverCampaigns => "removed-leader-never-campaigns",
+            PlantedBug::RejectionBelowMatchIgnored => "rejection-below-match-ignored",
+            PlantedBug::LateTransferAbandoned => "late-transfer-abandoned",
         }
     }
 

@@ -171,8 +171,8 @@ impl Progress {
     /// Handles a rejection carrying `hint` (retry from `hint + 1`). Returns true when it
     /// moved `next_index` back.
     ///
-    /// - During a snapshot transfer it changes nothing: the snapshot repairs the follower
-    ///   either way.
+    /// - During a snapshot transfer it changes nothing but a match index above the hint
+    ///   (below): the snapshot repairs the follower either way.
     /// - A hint at or above the match index moves the next index back to it; a stale
     ///   rejection (for a request older than the current position) changes nothing.
     /// - A hint below the match index says the follower no longer holds entries it
@@ -188,12 +188,14 @@ impl Progress {
     ///   everything else that reads the match index relies only on the follower holding at
     ///   least that much).
     pub fn reject(&mut self, hint: u64) -> bool {
+        let lost_entries = hint < self.match_index;
+        if lost_entries {
+            self.match_index = 0;
+        }
         if self.state == ProgressState::Snapshot {
             return false;
         }
-        if hint < self.match_index {
-            self.match_index = 0;
-        } else if hint + 1 >= self.next_index {
+        if !lost_entries && hint + 1 >= self.next_index {
             return false;
         }
         self.next_index = hint + 1;
@@ -328,6 +330,16 @@ mod tests {
         assert!(progress.reject(2));
         assert_eq!((progress.match_index, progress.next_index), (0, 3));
         assert_eq!(progress.state, ProgressState::Probe);
+    }
+
+    #[test]
+    fn rejection_below_match_during_a_snapshot_forgets_the_match_and_keeps_sending_it() {
+        let mut progress = Progress::new(10);
+        progress.acknowledge(5);
+        progress.start_snapshot(20);
+        assert!(!progress.reject(2));
+        assert_eq!(progress.match_index, 0);
+        assert_eq!(progress.state, ProgressState::Snapshot);
     }
 
     #[test]

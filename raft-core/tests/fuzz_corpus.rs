@@ -15,7 +15,9 @@ use std::path::PathBuf;
 /// Every input of one target's corpus. A target without a corpus directory fails: the corpus
 /// is part of the repository.
 fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus").join(target);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
     let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| {
@@ -65,7 +67,10 @@ fn wal_corpus_recovers_and_restarts_a_node_or_is_refused() {
                 log: recovery.entries,
                 ..Recovered::default()
             };
-            let _ = Node::new(Config::new(id, vec![id, NodeId(2), NodeId(3)], 1), recovered);
+            let _ = Node::new(
+                Config::new(id, vec![id, NodeId(2), NodeId(3)], 1),
+                recovered,
+            );
         }
     }
 }
@@ -74,7 +79,11 @@ fn wal_corpus_recovers_and_restarts_a_node_or_is_refused() {
 fn term_vote_corpus_decodes_or_is_refused_and_round_trips() {
     for (name, data) in corpus("term_vote") {
         if let Ok(hs) = decode_hard_state(&data) {
-            assert_eq!(decode_hard_state(&encode_hard_state(&hs)).ok(), Some(hs), "{name}");
+            assert_eq!(
+                decode_hard_state(&encode_hard_state(&hs)).ok(),
+                Some(hs),
+                "{name}"
+            );
         }
     }
 }

@@ -1,19 +1,26 @@
 //! A failure is a bundle: one JSON file with everything needed to re-run it without the seed's
-//! randomness for the parts that matter — the drawn configuration, the explicit fault script
-//! and the explicit client workload — plus the violation, the trace hash and the repro command.
-//! Replaying from the script survives code changes that reshuffle random streams; shrinking
-//! edits the script.
+//! randomness — the drawn configuration, the explicit fault script, the explicit client
+//! workload and every decision the run made while it ran (`crate::decisions`: each message's
+//! fate, each fsync's latency, ...) — plus the violation, the trace hash, the repro command
+//! and, for a regression fixture, the planted bug it guards. A replay takes the recorded
+//! decisions wherever their keys still match and draws only what is new, so it survives code
+//! changes that add, remove or reorder random draws, messages or sends (ARCHITECTURE.md,
+//! "Replay across code changes"); shrinking edits the script and keeps the decisions of the
+//! smaller run.
 
 use crate::checkers::{Property, Violation};
 use crate::config::{Micros, SimConfig, MAX_CHAOS_US};
+use crate::decisions::Decision;
 use crate::faults::{Fault, ScriptedFault, Target};
 use crate::world::{RunOptions, RunReport, WorkloadScript};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
-/// The bundle format version written by this code.
-pub const FORMAT: u32 = 1;
+/// The bundle format version written by this code. Format 2 added the run-time decisions
+/// (`decisions`) and the planted bug a fixture guards (`guards`); format 1 bundles are read
+/// with neither (every decision is drawn afresh: the replay may differ from the run).
+pub const FORMAT: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bundle {
@@ -33,6 +40,15 @@ pub struct Bundle {
     /// The planted bug the run had (the bug hunt), if any.
     #[serde(default)]
     pub planted_bug: Option<String>,
+    /// A regression fixture: the planted bug (`raft_core::planted`) whose violation this
+    /// bundle shows. With it planted the replay must fail the recorded property; with the
+    /// correct core it must pass (`sim/tests/regressions.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guards: Option<String>,
+    /// Every decision the run made while it ran, one line each, in the order made
+    /// (`crate::decisions`). Empty in format 1.
+    #[serde(default)]
+    pub decisions: Vec<Decision>,
     /// The program that wrote the bundle (absent in bundles written before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub written_by: Option<WrittenBy>,
@@ -110,7 +126,9 @@ impl fmt::Display for BundleError {
             BundleError::Format { path, found } => {
                 write!(
                     f,
-                    "{path}: bundle format {found}, this build reads format {FORMAT}"
+                    "{path}: bundle format {found}, this build reads formats 1 to {FORMAT}; \
+                     re-record the failure with this build (run its seed with `cargo xtask sim`, \
+                     or hunt it again with `cargo xtask hunt`, then `cargo xtask shrink`)"
                 )
             }
             BundleError::Invalid { path, reason } => write!(f, "{path}: {reason}"),
@@ -151,6 +169,22 @@ impl Bundle {
             note: String::new(),
             planted_bug: report.planted_bug.clone(),
             written_by: None,
+            guards: None,
+            decisions: report.decisions.clone(),
+        })
+    }
+
+    /// Why a replay of this bundle may differ from the run it recorded, when its format
+    /// predates recorded decisions.
+    pub fn format_caveat(&self) -> Option<String> {
+        (self.format < 2).then(|| {
+            format!(
+                "bundle format {} recorded no run-time decisions: each is drawn afresh, so the \
+                 replay may differ from the recorded run; re-record it with this build to keep it \
+                 (run its seed with `cargo xtask sim`, or hunt it again with `cargo xtask hunt`, \
+                 then `cargo xtask shrink`)",
+                self.format
+            )
         })
     }
 
@@ -173,7 +207,7 @@ impl Bundle {
             path: name.clone(),
             error,
         })?;
-        if bundle.format != FORMAT {
+        if bundle.format == 0 || bundle.format > FORMAT {
             return Err(BundleError::Format {
                 path: name,
                 found: bundle.format,
@@ -255,6 +289,15 @@ impl Bundle {
         if let Some(name) = &self.planted_bug {
             check_planted_bug(name)?;
         }
+        // A regression fixture's bug is checked where the catalogue is: a build without it
+        // still replays the fixture with the correct code.
+        if let Some(name) = self
+            .guards
+            .as_ref()
+            .filter(|_| cfg!(feature = "planted-bugs"))
+        {
+            crate::planted::check(name).map_err(|e| format!("guards: {e}"))?;
+        }
         Ok(())
     }
 
@@ -272,14 +315,19 @@ impl Bundle {
 
     /// Runs the bundle's configuration with its explicit fault script and workload.
     pub fn run(&self, keep_trace: bool) -> RunReport {
-        let options = RunOptions {
+        crate::run(self.config.clone(), &self.run_options(keep_trace))
+    }
+
+    /// The options that replay this bundle: its script, workload and planted bug.
+    pub fn run_options(&self, keep_trace: bool) -> RunOptions {
+        RunOptions {
             keep_trace,
             script: Some(self.script.clone()),
             workload: Some(self.workload.clone()),
+            decisions: Some(self.decisions.clone()),
             planted_bug: self.planted_bug.clone(),
             ..RunOptions::default()
-        };
-        crate::run(self.config.clone(), &options)
+        }
     }
 
     /// Re-runs the bundle and compares with what it recorded.
@@ -319,6 +367,9 @@ pub struct ShrinkStep {
 /// Minimizes a failing bundle while the same property keeps failing: fewer nodes, a shorter
 /// run, fewer fault events, fewer client operations. Delta debugging (ddmin) over the fault
 /// script and each client's operations; every candidate is a full deterministic re-run.
+/// When the bundle has a planted bug, a candidate counts as failing only if the correct code
+/// passes it too: the smaller failure must still be the bug's, not one the cut made (say, a
+/// one-node cluster whose only disk is damaged).
 pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle {
     let property = bundle.violation.property;
     let mut best = bundle.clone();
@@ -335,13 +386,27 @@ pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle 
                 .as_ref()
                 .map_or("passes".to_string(), |v| format!("fails {}", v.property))
         );
-        (report.violation.as_ref().map(|v| v.property) == Some(property)).then_some(report)
+        if report.violation.as_ref().map(|v| v.property) != Some(property) {
+            return None;
+        }
+        if candidate.planted_bug.is_some() {
+            *runs += 1;
+            let mut correct = candidate.clone();
+            correct.planted_bug = None;
+            if !correct.run(false).passed() {
+                return None;
+            }
+        }
+        Some(report)
     };
     let mut accept =
         |best: &mut Bundle, candidate: Bundle, report: RunReport, what: &str, runs: usize| {
             *best = candidate;
             best.violation = report.violation.expect("a failing report");
             best.trace_hash = format!("{:016x}", report.trace_hash);
+            // The smaller run's own decisions: what it took from the recording and what it
+            // drew, so the shrunk bundle replays exactly and carries nothing it did not use.
+            best.decisions = report.decisions;
             progress(&ShrinkStep {
                 what: what.to_string(),
                 size: best.size(),
@@ -430,13 +495,23 @@ pub fn shrink(bundle: &Bundle, mut progress: impl FnMut(&ShrinkStep)) -> Bundle 
 }
 
 /// The bundle with `nodes` nodes: faults that name a node beyond the new size are dropped,
-/// leader targets fall back within range.
+/// leader targets fall back within range, and corruption keeps to a minority of the voters
+/// the smaller cluster starts with (the nemesis's promise, `faults::draw_script`).
 fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
     let mut candidate = bundle.clone();
     candidate.config.nodes = nodes;
     candidate.config.faults.spare_nodes =
         spares_after_cut(bundle.config.faults.spare_nodes, bundle.config.nodes, nodes);
     let keep = |n: usize| n < nodes;
+    let voters = nodes - candidate.config.faults.spare_nodes;
+    let mut damaged: Vec<usize> = Vec::new();
+    for f in &bundle.script {
+        if let Fault::Corrupt { node, .. } = f.fault {
+            if keep(node) && !damaged.contains(&node) && damaged.len() < (voters - 1) / 2 {
+                damaged.push(node);
+            }
+        }
+    }
     let fit = |t: Target| match t {
         Target::Node(n) if keep(n) => Some(t),
         Target::Node(_) => None,
@@ -468,7 +543,8 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                     }
                 }
                 Fault::Heal => Fault::Heal,
-                Fault::KillNextLeader { .. } => f.fault.clone(),
+                Fault::KillNextLeader { .. } | Fault::CrashMidWrite { .. } => f.fault.clone(),
+                Fault::ReplaceObserverDisk { node } if keep(*node) => f.fault.clone(),
                 Fault::Clog { from, to, .. } if keep(*from) && keep(*to) => f.fault.clone(),
                 Fault::Crash { target, down_us } => Fault::Crash {
                     target: fit(*target)?,
@@ -478,9 +554,8 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                     target: fit(*target)?,
                     for_us: *for_us,
                 },
-                Fault::Corrupt { node, .. } | Fault::ReadError { node } if keep(*node) => {
-                    f.fault.clone()
-                }
+                Fault::Corrupt { node, .. } if damaged.contains(node) => f.fault.clone(),
+                Fault::ReadError { node } if keep(*node) => f.fault.clone(),
                 Fault::Transfer { to } => Fault::Transfer {
                     to: to.filter(|&n| keep(n)),
                 },
@@ -535,13 +610,14 @@ fn nodes_named(fault: &Fault) -> Vec<usize> {
         | Fault::Snapshot { target: t } => vec![target(t)],
         Fault::Corrupt { node, .. }
         | Fault::ReadError { node }
+        | Fault::ReplaceObserverDisk { node }
         | Fault::Membership { node, .. } => {
             vec![*node]
         }
         Fault::Transfer { to } => to.iter().copied().collect(),
         Fault::Replace { add, remove, .. } => vec![*add, *remove],
         Fault::Reconfigure { steps, .. } => steps.iter().map(|s| s.node()).collect(),
-        Fault::Heal | Fault::KillNextLeader { .. } => Vec::new(),
+        Fault::Heal | Fault::KillNextLeader { .. } | Fault::CrashMidWrite { .. } => Vec::new(),
     }
 }
 
@@ -551,7 +627,7 @@ fn durations(fault: &Fault) -> Vec<Micros> {
         Fault::Clog { for_us, .. }
         | Fault::Pause { for_us, .. }
         | Fault::PauseApply { for_us, .. } => vec![*for_us],
-        Fault::Crash { down_us, .. } => vec![*down_us],
+        Fault::Crash { down_us, .. } | Fault::CrashMidWrite { down_us } => vec![*down_us],
         Fault::KillNextLeader {
             after_us, down_us, ..
         } => vec![*after_us, *down_us],
@@ -630,6 +706,54 @@ mod tests {
     }
 
     #[test]
+    fn fewer_nodes_keep_corruption_to_a_minority_of_the_voters() {
+        let mut config = SimConfig::draw(1).without_faults();
+        config.nodes = 7;
+        let mut bundle = Bundle {
+            format: FORMAT,
+            seed: 1,
+            workload: vec![Vec::new(); config.workload.clients],
+            config,
+            script: Vec::new(),
+            violation: Violation {
+                property: Property::Liveness,
+                time: 0,
+                node: None,
+                detail: String::new(),
+            },
+            trace_hash: String::new(),
+            repro: String::new(),
+            note: String::new(),
+            planted_bug: None,
+            guards: None,
+            decisions: Vec::new(),
+            written_by: None,
+        };
+        let corrupt = |node, at| ScriptedFault {
+            at,
+            fault: Fault::Corrupt {
+                node,
+                then_crash: true,
+            },
+        };
+        bundle.script = vec![corrupt(4, 1), corrupt(0, 2), corrupt(1, 3), corrupt(0, 4)];
+        let nodes = |b: &Bundle| -> Vec<usize> {
+            b.script
+                .iter()
+                .filter_map(|f| match f.fault {
+                    Fault::Corrupt { node, .. } => Some(node),
+                    _ => None,
+                })
+                .collect()
+        };
+        // Seven voters tolerate three damaged, five two, three one, one none.
+        assert_eq!(nodes(&bundle), [4, 0, 1, 0]);
+        assert_eq!(nodes(&with_nodes(&bundle, 5)), [4, 0, 0]);
+        assert_eq!(nodes(&with_nodes(&bundle, 3)), [0, 0]);
+        assert!(nodes(&with_nodes(&bundle, 1)).is_empty());
+    }
+
+    #[test]
     fn every_drawn_script_is_a_valid_bundle_and_a_foreign_node_is_not() {
         let bundle_of = |seed: u64| {
             let config = SimConfig::draw(seed);
@@ -649,6 +773,8 @@ mod tests {
                 repro: String::new(),
                 note: String::new(),
                 planted_bug: None,
+                guards: None,
+                decisions: Vec::new(),
                 written_by: None,
             }
         };

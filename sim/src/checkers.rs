@@ -27,8 +27,9 @@
 mod durability;
 mod election;
 mod guards;
+mod leader_view;
 mod log;
-mod masks;
+pub(crate) mod masks;
 mod membership;
 mod prefix_log;
 mod progress;
@@ -99,6 +100,19 @@ pub enum Property {
     /// Within a node's lifetime its commit and applied index never go back; after a
     /// restart it never starts below the snapshot it had made durable.
     MonotonicProgress,
+    /// A node whose disk the nemesis never damaged always restarts from it: recovery
+    /// refuses only damage (a power loss never leaves a disk a node cannot start from).
+    UndamagedNodeRestarts,
+    /// Once a leader has handled a follower's rejection, its match index for that follower
+    /// is at most what the rejection said the follower held, or an entry the follower does
+    /// hold durably: a leader never goes on counting toward its commits entries a follower
+    /// told it it lost (a replaced disk). (A match index can run ahead of a follower's disk
+    /// only between the loss and the follower's first answer.)
+    MatchOnFollowerDisk,
+    /// A leader that told a node to campaign (TimeoutNow) appends nothing in that term for
+    /// a whole maximum election timeout: the campaign it ordered gets its chance, and the
+    /// leader's new entries do not make it fail.
+    TransferWaitsForItsTarget,
     /// Stream: a batch's entries follow each other in the log, in one term.
     BatchContiguous,
     /// Stream: after every apply, a batch is stored whole (batch sequences 1 to N) or not at
@@ -144,6 +158,9 @@ impl Property {
             Property::MembershipFromLog => "membership-from-log",
             Property::WireCodec => "wire-codec",
             Property::MonotonicProgress => "monotonic-progress",
+            Property::UndamagedNodeRestarts => "undamaged-node-restarts",
+            Property::MatchOnFollowerDisk => "match-on-follower-disk",
+            Property::TransferWaitsForItsTarget => "transfer-waits-for-its-target",
             Property::Linearizability => "linearizability",
             Property::Liveness => "liveness",
             Property::Panic => "panic",
@@ -217,10 +234,20 @@ pub struct Checkers {
     applied: Vec<u64>,
     votes: FxMap<(usize, u64), NodeId>,
     progress: Vec<progress::NodeProgress>,
+    /// Nodes whose disk the nemesis damaged (a mask): the only ones recovery may refuse.
+    damaged: u64,
+    /// Each node's tick, with its clock's drift.
+    tick_us: Vec<Micros>,
+    /// `SimConfig::election_timeout_max_ticks`: how long a transfer's campaign may take.
+    election_timeout_max_ticks: u32,
+    /// (leader, term) -> when that leader first told a node to campaign (TimeoutNow).
+    first_timeout_now: FxMap<(usize, u64), Micros>,
     pub first_violation: Option<Violation>,
 }
 
 impl Checkers {
+    /// The checkers of a run of `nodes` nodes (ticking every 10 ms, waiting at most 30 ticks
+    /// for an election unless [`Checkers::with_clocks`] says otherwise).
     pub fn new(nodes: usize) -> Checkers {
         Checkers {
             all_nodes: if nodes >= 64 {
@@ -242,8 +269,25 @@ impl Checkers {
             applied: Vec::new(),
             votes: FxMap::default(),
             progress: vec![progress::NodeProgress::default(); nodes],
+            damaged: 0,
+            tick_us: vec![10_000; nodes],
+            election_timeout_max_ticks: 30,
+            first_timeout_now: FxMap::default(),
             first_violation: None,
         }
+    }
+
+    /// The nodes tick every `tick_us[i]` (their clocks drift) and wait at most
+    /// `election_timeout_max_ticks` ticks for an election.
+    pub fn with_clocks(
+        mut self,
+        tick_us: Vec<Micros>,
+        election_timeout_max_ticks: u32,
+    ) -> Checkers {
+        assert_eq!(tick_us.len(), self.tick_us.len(), "one tick per node");
+        self.tick_us = tick_us;
+        self.election_timeout_max_ticks = election_timeout_max_ticks;
+        self
     }
 
     pub(crate) fn fail(

@@ -308,11 +308,13 @@ fn on() -> bool {
 }
 
 impl SimConfig {
-    /// The configuration the seed draws (swarm testing).
+    /// The configuration the seed draws (swarm testing). Each knob draws from a stream of
+    /// its own (`config/<knob>`), so a new knob, or a knob drawn differently, leaves every
+    /// other knob of every seed as it was.
     pub fn draw(seed: u64) -> SimConfig {
-        let mut rng = Stream::new(seed, "config");
-        let nodes = *rng.pick(&[3usize, 3, 5, 5, 7]);
-        let latency = match rng.below(3) {
+        let knob = |name: &str| Stream::new(seed, &format!("config/{name}"));
+        let nodes = *knob("nodes").pick(&[3usize, 3, 5, 5, 7]);
+        let latency = match knob("latency").below(3) {
             0 => Latency {
                 min_us: 500,
                 max_us: 3_000,
@@ -333,42 +335,42 @@ impl SimConfig {
             },
         };
         // Each fault kind is on in about two runs out of three, at a drawn intensity.
-        let maybe = |rng: &mut Stream, low: u64, high: u64| -> u64 {
+        let maybe = |name: &str, low: u64, high: u64| -> u64 {
+            let mut rng = knob(name);
             if rng.below(3) == 0 {
                 0
             } else {
                 rng.between(low, high)
             }
         };
-        // From a stream of its own, so adding these knobs left every other draw as it was.
-        let mut membership_rng = Stream::new(seed, "config/membership");
-        let membership_weight = maybe(&mut membership_rng, 2, 8) as u32;
+        let membership_weight = maybe("membership_weight", 2, 8) as u32;
         let faults = Faults {
-            drop_ppm: maybe(&mut rng, 1_000, 100_000) as Ppm,
-            duplicate_ppm: maybe(&mut rng, 1_000, 50_000) as Ppm,
-            partition_weight: maybe(&mut rng, 1, 10) as u32,
-            crash_weight: maybe(&mut rng, 1, 10) as u32,
-            pause_weight: maybe(&mut rng, 1, 5) as u32,
-            clog_weight: maybe(&mut rng, 1, 5) as u32,
-            corrupt_weight: maybe(&mut rng, 1, 3) as u32,
-            read_error_weight: maybe(&mut rng, 1, 2) as u32,
-            transfer_weight: maybe(&mut rng, 1, 4) as u32,
-            pause_apply_weight: maybe(&mut rng, 1, 3) as u32,
-            snapshot_weight: maybe(&mut rng, 1, 4) as u32,
+            drop_ppm: maybe("drop_ppm", 1_000, 100_000) as Ppm,
+            duplicate_ppm: maybe("duplicate_ppm", 1_000, 50_000) as Ppm,
+            partition_weight: maybe("partition_weight", 1, 10) as u32,
+            crash_weight: maybe("crash_weight", 1, 10) as u32,
+            pause_weight: maybe("pause_weight", 1, 5) as u32,
+            clog_weight: maybe("clog_weight", 1, 5) as u32,
+            corrupt_weight: maybe("corrupt_weight", 1, 3) as u32,
+            read_error_weight: maybe("read_error_weight", 1, 2) as u32,
+            transfer_weight: maybe("transfer_weight", 1, 4) as u32,
+            pause_apply_weight: maybe("pause_apply_weight", 1, 3) as u32,
+            snapshot_weight: maybe("snapshot_weight", 1, 4) as u32,
             membership_weight,
             spare_nodes: if membership_weight > 0 {
-                membership_rng.below(nodes.saturating_sub(1) / 2)
+                knob("spare_nodes").below(nodes.saturating_sub(1) / 2)
             } else {
                 0
             },
-            residual_partition: rng.below(4) == 0,
-            nemesis_interval_us: rng.between(200_000, 1_500_000),
-            torn_write_ppm: maybe(&mut rng, 100_000, 900_000) as Ppm,
-            slow_fsync_ppm: maybe(&mut rng, 1_000, 50_000) as Ppm,
+            residual_partition: knob("residual_partition").below(4) == 0,
+            nemesis_interval_us: knob("nemesis_interval_us").between(200_000, 1_500_000),
+            torn_write_ppm: maybe("torn_write_ppm", 100_000, 900_000) as Ppm,
+            slow_fsync_ppm: maybe("slow_fsync_ppm", 1_000, 50_000) as Ppm,
             slow_fsync_max_us: 300_000,
-            clock_drift_ppm: maybe(&mut rng, 1_000, 100_000) as Ppm,
+            clock_drift_ppm: maybe("clock_drift_ppm", 1_000, 100_000) as Ppm,
         };
         let mut weights = [0u32; 4];
+        let mut rng = knob("operation_weights");
         for w in weights.iter_mut() {
             *w = rng.between(0, 10) as u32;
         }
@@ -376,17 +378,17 @@ impl SimConfig {
             weights[0] = 1;
         }
         let workload = Workload {
-            clients: rng.between(1, 6) as usize,
-            keys: rng.between(1, 4) as usize,
+            clients: knob("clients").between(1, 6) as usize,
+            keys: knob("keys").between(1, 4) as usize,
             think_min_us: 0,
-            think_max_us: *rng.pick(&[5_000u64, 50_000, 200_000]),
+            think_max_us: *knob("think_max_us").pick(&[5_000u64, 50_000, 200_000]),
             put_weight: weights[0],
             append_weight: weights[1],
             cas_weight: weights[2],
             get_weight: weights[3],
             attempt_timeout_us: 400_000,
-            max_attempts: *rng.pick(&[8u32, 30]),
-            read_index_gets: rng.below(3) != 0,
+            max_attempts: *knob("max_attempts").pick(&[8u32, 30]),
+            read_index_gets: knob("read_index_gets").below(3) != 0,
         };
         // From a stream of its own, so that adding the stream left every other draw as it
         // was: about one seed in four runs the stream.
@@ -410,11 +412,11 @@ impl SimConfig {
             election_timeout_min_ticks: 15,
             election_timeout_max_ticks: 30,
             heartbeat_ticks: 4,
-            max_entries_per_message: *rng.pick(&[1usize, 8, 64]),
-            max_inflight_messages: *rng.pick(&[1usize, 4, 16]),
+            max_entries_per_message: *knob("max_entries_per_message").pick(&[1usize, 8, 64]),
+            max_inflight_messages: *knob("max_inflight_messages").pick(&[1usize, 4, 16]),
             latency,
             fsync_min_us: 100,
-            fsync_max_us: rng.between(500, 5_000),
+            fsync_max_us: knob("fsync_max_us").between(500, 5_000),
             faults,
             workload,
             chaos_us: 10_000_000,

@@ -9,6 +9,7 @@
 //! - synced data can be damaged later: a flipped bit or a zeroed 512-byte sector;
 //! - reading the disk at recovery can fail (a transient read error).
 
+use crate::decisions::{CorruptionDraw, PowerLossDraw, Unsynced};
 use crate::rng::{Ppm, Stream};
 
 pub const SECTOR: usize = 512;
@@ -118,9 +119,37 @@ pub struct Disk {
 }
 
 impl Disk {
-    /// Power loss. Unsynced WAL bytes are lost, except possibly a sector-aligned prefix (torn
-    /// write, with probability `torn_ppm`) or all of them (the disk wrote them before dying).
-    pub fn crash(&mut self, rng: &mut Stream, torn_ppm: Ppm) -> CrashEffect {
+    /// The random part of a power loss (see [`Disk::crash`]): torn with probability
+    /// `torn_ppm`, else kept whole one time in four, else lost; each renamed small file
+    /// survives one time in two. Every part is drawn whatever the others came to.
+    pub fn draw_power_loss(rng: &mut Stream, torn_ppm: Ppm) -> PowerLossDraw {
+        let torn = rng.chance(torn_ppm);
+        let kept = rng.chance(250_000);
+        let roll = rng.next_u64();
+        let unsynced = if torn {
+            Unsynced::Torn { roll }
+        } else if kept {
+            Unsynced::Kept
+        } else {
+            Unsynced::Lost
+        };
+        let mut renames_kept = 0;
+        for file in 0..3 {
+            if rng.chance(500_000) {
+                renames_kept |= 1 << file;
+            }
+        }
+        PowerLossDraw {
+            unsynced,
+            renames_kept,
+        }
+    }
+
+    /// Power loss. Unsynced WAL bytes are lost, except that a sector-aligned prefix of them
+    /// may survive (a torn write) or all of them (the disk wrote them before dying); a small
+    /// file renamed into place but not yet made durable by the directory fsync may survive.
+    /// `draw` says which ([`Disk::draw_power_loss`]).
+    pub fn crash(&mut self, draw: PowerLossDraw) -> CrashEffect {
         let wal = &mut self.wal;
         let unsynced = wal.data.len() - wal.synced_len;
         let mut effect = CrashEffect {
@@ -128,29 +157,30 @@ impl Disk {
             ..CrashEffect::default()
         };
         if unsynced > 0 {
-            let keep_to = if rng.chance(torn_ppm) {
-                // Sector boundaries strictly inside the unsynced region.
-                let first = wal.synced_len / SECTOR + 1;
-                let last = (wal.data.len() - 1) / SECTOR;
-                if first <= last {
-                    effect.torn = true;
-                    rng.between(first as u64, last as u64) as usize * SECTOR
-                } else {
-                    wal.synced_len
+            let keep_to = match draw.unsynced {
+                Unsynced::Torn { roll } => {
+                    // Sector boundaries strictly inside the unsynced region.
+                    let first = wal.synced_len / SECTOR + 1;
+                    let last = (wal.data.len() - 1) / SECTOR;
+                    if first <= last {
+                        effect.torn = true;
+                        (first + (roll % (last - first + 1) as u64) as usize) * SECTOR
+                    } else {
+                        wal.synced_len
+                    }
                 }
-            } else if rng.chance(250_000) {
-                wal.data.len()
-            } else {
-                wal.synced_len
+                Unsynced::Kept => wal.data.len(),
+                Unsynced::Lost => wal.synced_len,
             };
             wal.data.truncate(keep_to);
             effect.kept_bytes = keep_to - wal.synced_len;
         }
         wal.synced_len = wal.data.len();
-        for file in [&mut self.term_vote, &mut self.peers, &mut self.snapshot] {
+        let files = [&mut self.term_vote, &mut self.peers, &mut self.snapshot];
+        for (i, file) in files.into_iter().enumerate() {
             if let Some((bytes, renamed)) = file.pending.take() {
                 if renamed {
-                    let survived = rng.chance(500_000);
+                    let survived = draw.renames_kept & (1 << i) != 0;
                     if survived {
                         file.durable = bytes;
                     }
@@ -161,24 +191,39 @@ impl Disk {
         effect
     }
 
-    /// Damages synced WAL data: a flipped bit, or a zeroed sector. Returns a description, or
-    /// None when nothing is synced yet.
-    pub fn corrupt_synced(&mut self, rng: &mut Stream) -> Option<String> {
+    /// The random part of a corruption (see [`Disk::corrupt_synced`]): a bit flip or a
+    /// zeroed sector, one time in two each.
+    pub fn draw_corruption(rng: &mut Stream) -> CorruptionDraw {
+        let flip = rng.chance(500_000);
+        let roll = rng.next_u64();
+        let bit = rng.below(8) as u8;
+        if flip {
+            CorruptionDraw::BitFlip { roll, bit }
+        } else {
+            CorruptionDraw::ZeroSector { roll }
+        }
+    }
+
+    /// Damages synced WAL data as `draw` says: a flipped bit, or a zeroed sector, somewhere in
+    /// the synced bytes. Returns a description, or None when nothing is synced yet.
+    pub fn corrupt_synced(&mut self, draw: CorruptionDraw) -> Option<String> {
         let synced = self.wal.synced_len;
         if synced == 0 {
             return None;
         }
-        if rng.chance(500_000) {
-            let offset = rng.below(synced);
-            let bit = rng.below(8);
-            self.wal.data[offset] ^= 1 << bit;
-            Some(format!("bit-flip@{offset}.{bit}"))
-        } else {
-            let sector = rng.below(synced.div_ceil(SECTOR));
-            let start = sector * SECTOR;
-            let end = (start + SECTOR).min(synced);
-            self.wal.data[start..end].fill(0);
-            Some(format!("zero-sector@{start}..{end}"))
+        match draw {
+            CorruptionDraw::BitFlip { roll, bit } => {
+                let offset = (roll % synced as u64) as usize;
+                self.wal.data[offset] ^= 1 << (bit % 8);
+                Some(format!("bit-flip@{offset}.{}", bit % 8))
+            }
+            CorruptionDraw::ZeroSector { roll } => {
+                let sector = (roll % synced.div_ceil(SECTOR) as u64) as usize;
+                let start = sector * SECTOR;
+                let end = (start + SECTOR).min(synced);
+                self.wal.data[start..end].fill(0);
+                Some(format!("zero-sector@{start}..{end}"))
+            }
         }
     }
 }
@@ -194,7 +239,7 @@ mod tests {
         disk.wal.sync_to(end);
         disk.wal.append(&[2; 2000]);
         let mut rng = Stream::new(1, "t");
-        disk.crash(&mut rng, 0);
+        disk.crash(Disk::draw_power_loss(&mut rng, 0));
         assert!(disk.wal.len() == 100 || disk.wal.len() == 2100);
         assert_eq!(&disk.wal.bytes()[..100], &[1; 100]);
     }
@@ -207,7 +252,10 @@ mod tests {
             let end = disk.wal.append(&[1; 100]);
             disk.wal.sync_to(end);
             disk.wal.append(&[2; 3000]);
-            let effect = disk.crash(&mut Stream::new(seed, "t"), 1_000_000);
+            let effect = disk.crash(Disk::draw_power_loss(
+                &mut Stream::new(seed, "t"),
+                1_000_000,
+            ));
             assert!(effect.torn);
             assert_eq!(disk.wal.len() % SECTOR, 0);
             assert!(disk.wal.len() > 100 && disk.wal.len() < 3100);
@@ -225,7 +273,7 @@ mod tests {
             disk.term_vote.complete();
             disk.term_vote.begin_replace(vec![2]);
             disk.term_vote.rename();
-            disk.crash(&mut Stream::new(seed, "t"), 0);
+            disk.crash(Disk::draw_power_loss(&mut Stream::new(seed, "t"), 0));
             outcomes.insert(disk.term_vote.bytes().to_vec());
         }
         assert_eq!(
@@ -237,13 +285,15 @@ mod tests {
     #[test]
     fn corruption_only_touches_synced_data() {
         let mut disk = Disk::default();
-        assert!(disk.corrupt_synced(&mut Stream::new(1, "t")).is_none());
+        let draw = Disk::draw_corruption(&mut Stream::new(1, "t"));
+        assert!(disk.corrupt_synced(draw).is_none());
         let end = disk.wal.append(&[7; 600]);
         disk.wal.sync_to(end);
         disk.wal.append(&[9; 600]);
         for seed in 0..20 {
             let mut copy = disk.clone();
-            copy.corrupt_synced(&mut Stream::new(seed, "t")).unwrap();
+            let draw = Disk::draw_corruption(&mut Stream::new(seed, "t"));
+            copy.corrupt_synced(draw).unwrap();
             assert_eq!(&copy.wal.bytes()[600..], &[9; 600]);
             assert_ne!(&copy.wal.bytes()[..600], &[7; 600][..]);
         }

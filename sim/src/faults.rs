@@ -1,6 +1,7 @@
 //! The nemesis: the explicit fault script of a run. The script is drawn from the `faults`
 //! stream before the run starts, so it can be printed, saved in a bundle, edited and replayed.
-//! Per-message decisions (drop, duplicate, latency) belong to the network stream instead.
+//! Decisions taken while the run runs (a message's fate, what a corruption damages) are the
+//! run's decisions (`crate::decisions`), not the script's.
 
 use crate::config::{Micros, SimConfig};
 use crate::network::Topology;
@@ -57,6 +58,12 @@ pub enum Fault {
         #[serde(default)]
         leaders: u32,
     },
+    /// Power loss in the middle of a write that spans two files: the next node to persist
+    /// log entries together with a new term (a follower hearing of a new leader's term from
+    /// its first append) loses power right after submitting it, before the term/vote file
+    /// is renamed into place; what the WAL keeps of it is the power loss's decision. Nothing
+    /// happens if no such write comes before the faults stop.
+    CrashMidWrite { down_us: Micros },
     /// Stop processing for a while (a GC pause, SIGSTOP); messages queue up.
     Pause { target: Target, for_us: Micros },
     /// Damage synced WAL data (bit flip or zeroed sector); `then_crash` restarts the node
@@ -92,6 +99,13 @@ pub enum Fault {
         remove: usize,
         crash_leader: bool,
     },
+    /// An operator replaces the disk of an observer (a read replica): `node` is added as an
+    /// observer if it is not a member, and once it has caught up it loses power and boots
+    /// from an empty disk. Only a node that has never been a voter (a spare) is replaced:
+    /// its lost votes and acknowledgements never counted anywhere, so a correct core loses
+    /// nothing; its leader must notice it lost its log and repair it. The operator never
+    /// promotes a node whose disk it replaced.
+    ReplaceObserverDisk { node: usize },
     /// An operator reconfigures the cluster in several single-server steps — scaling it down
     /// or up by more than one server, or swapping servers one at a time — the way a
     /// deployment tool does: each step goes to whichever node leads as soon as the previous
@@ -144,6 +158,8 @@ impl Fault {
             Fault::Clog { .. } => "clog",
             Fault::Crash { .. } => "crash",
             Fault::KillNextLeader { .. } => "kill-next-leader",
+            Fault::CrashMidWrite { .. } => "crash-mid-write",
+            Fault::ReplaceObserverDisk { .. } => "replace-observer-disk",
             Fault::Pause { .. } => "pause",
             Fault::Corrupt { .. } => "corrupt",
             Fault::ReadError { .. } => "read-error",
@@ -200,6 +216,13 @@ impl fmt::Display for Fault {
                     (*leaders).max(1)
                 )
             }
+            Fault::CrashMidWrite { down_us } => {
+                write!(
+                    f,
+                    "crash-mid-write[next log and term write, down {down_us}us]"
+                )
+            }
+            Fault::ReplaceObserverDisk { node } => write!(f, "replace-observer-disk[n{node}]"),
             Fault::Pause { target, for_us } => write!(f, "pause[{target} for {for_us}us]"),
             Fault::Corrupt { node, then_crash } => {
                 write!(
@@ -271,7 +294,9 @@ pub struct ScriptedFault {
     pub fault: Fault,
 }
 
-/// Draws the fault script of a run from the `faults` stream.
+/// Draws the fault script of a run. Each slot of the script (one nemesis action and the
+/// gap before the next) draws from a stream of its own (`faults`, keyed by the slot's
+/// number), so a draw added to one kind of fault leaves the other slots as they were.
 ///
 /// Disk corruption is the one fault Raft cannot mask by itself (until protocol-aware repair
 /// exists a damaged node stops for good), so the script damages at most a minority of nodes:
@@ -284,13 +309,15 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
         return script;
     }
     let n = config.nodes;
-    let mut rng = Stream::new(config.seed, "faults");
     // A minority of the voters the cluster starts with (spare nodes are outside it).
     let tolerated = (n - faults.spare_nodes - 1) / 2;
     let mut damaged: Vec<usize> = Vec::new();
     let interval = faults.nemesis_interval_us;
-    let mut at = rng.between(interval / 2, interval * 3 / 2);
+    let mut at = Stream::new(config.seed, "faults/start").between(interval / 2, interval * 3 / 2);
+    let mut slot = 0;
     while at < config.chaos_us {
+        let mut rng = Stream::keyed(config.seed, "faults", &[slot]);
+        slot += 1;
         let mut pick = rng.between(0, u64::from(total) - 1) as u32;
         let mut choose = |weight: u32| {
             if pick < weight {
@@ -357,6 +384,8 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
                     down_us,
                     leaders,
                 }
+            } else if rng.chance(200_000) {
+                Fault::CrashMidWrite { down_us }
             } else {
                 Fault::Crash {
                     target: target(&mut rng),
@@ -420,7 +449,12 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
                 },
             });
         } else if choose(faults.membership_weight) {
-            let fault = if rng.chance(300_000) {
+            let spares = faults.spare_nodes;
+            let fault = if spares > 0 && rng.chance(200_000) {
+                Fault::ReplaceObserverDisk {
+                    node: n - spares + rng.below(spares),
+                }
+            } else if rng.chance(300_000) {
                 let add = rng.below(n);
                 let remove = (add + 1 + rng.below(n - 1)) % n;
                 Fault::Replace {
@@ -505,6 +539,6 @@ mod tests {
                 kinds.insert(f.fault.kind());
             }
         }
-        assert_eq!(kinds.len(), 17, "{kinds:?}");
+        assert_eq!(kinds.len(), 19, "{kinds:?}");
     }
 }

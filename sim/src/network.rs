@@ -1,7 +1,13 @@
 //! The virtual network between nodes: latency, loss, duplication, reordering (through latency),
 //! partitions of every shape, and clogged links. One module owns every network fault.
+//!
+//! The network decides how a message fares from what it is (the link, the topology, clogs)
+//! and from one random draw per message ([`FateDraw`]), which the world takes from the run's
+//! decisions (`crate::decisions`): drawn by [`Network::draw_fate`] from the message's own
+//! generator, or replayed from a bundle.
 
 use crate::config::{Latency, Micros};
+use crate::decisions::FateDraw;
 use crate::rng::{Ppm, Stream};
 use std::fmt;
 
@@ -94,17 +100,10 @@ pub struct Network {
     pub latency: Latency,
     pub drop_ppm: Ppm,
     pub duplicate_ppm: Ppm,
-    rng: Stream,
 }
 
 impl Network {
-    pub fn new(
-        nodes: usize,
-        latency: Latency,
-        drop_ppm: Ppm,
-        duplicate_ppm: Ppm,
-        rng: Stream,
-    ) -> Network {
+    pub fn new(nodes: usize, latency: Latency, drop_ppm: Ppm, duplicate_ppm: Ppm) -> Network {
         Network {
             nodes,
             reachable: vec![true; nodes * nodes],
@@ -113,7 +112,6 @@ impl Network {
             latency,
             drop_ppm,
             duplicate_ppm,
-            rng,
         }
     }
 
@@ -172,33 +170,62 @@ impl Network {
         self.reachable[from * self.nodes + to]
     }
 
-    /// Decides what happens to a message sent now on `from -> to`.
-    pub fn fate(&mut self, from: usize, to: usize, now: Micros) -> Fate {
+    /// What happens to a message sent now on `from -> to` that fared as `draw` (see
+    /// [`Network::draw_fate`]): cut by a partition, lost, or delivered once or twice, a
+    /// clogged link holding it until it is released.
+    pub fn fate(&self, from: usize, to: usize, now: Micros, draw: FateDraw) -> Fate {
         if !self.is_reachable(from, to) {
             return Fate::Partitioned;
         }
-        if self.rng.chance(self.drop_ppm) {
+        if draw.dropped {
             return Fate::Dropped;
         }
         let release = self.clogged_until[from * self.nodes + to].saturating_sub(now);
-        let mut delays = Delays::one(release + self.sample_latency());
-        if self.rng.chance(self.duplicate_ppm) {
-            delays.duplicate(release + self.sample_latency());
+        let mut delays = Delays::one(release + draw.latency);
+        if let Some(latency) = draw.duplicate {
+            delays.duplicate(release + latency);
         }
         Fate::Deliver(delays)
     }
 
-    /// A client <-> node hop: latency only (clients sit next to the cluster).
-    pub fn client_latency(&mut self) -> Micros {
-        self.sample_latency()
+    /// One message's random draw: lost or not, its latency, and a duplicate's. Every part is
+    /// drawn whatever the others came to, so each keeps its value when another changes.
+    pub fn draw_fate(&self, rng: &mut Stream) -> FateDraw {
+        let dropped = rng.chance(self.drop_ppm);
+        let latency = self.sample_latency(rng);
+        let duplicated = rng.chance(self.duplicate_ppm);
+        let duplicate_latency = self.sample_latency(rng);
+        FateDraw {
+            dropped,
+            latency,
+            duplicate: duplicated.then_some(duplicate_latency),
+        }
     }
 
-    fn sample_latency(&mut self) -> Micros {
+    /// A draw as the network now lets it happen: no loss or duplication once they have
+    /// stopped (a replayed draw may come from before).
+    pub fn allow(&self, draw: FateDraw) -> FateDraw {
+        FateDraw {
+            dropped: draw.dropped && self.drop_ppm > 0,
+            latency: draw.latency,
+            duplicate: draw.duplicate.filter(|_| self.duplicate_ppm > 0),
+        }
+    }
+
+    /// A client <-> node hop: latency only (clients sit next to the cluster).
+    pub fn client_latency(&self, rng: &mut Stream) -> Micros {
+        self.sample_latency(rng)
+    }
+
+    fn sample_latency(&self, rng: &mut Stream) -> Micros {
         let l = &self.latency;
-        if self.rng.chance(l.tail_ppm) {
-            self.rng.between(l.max_us, l.tail_max_us.max(l.max_us))
+        let tail = rng.chance(l.tail_ppm);
+        let slow = rng.between(l.max_us, l.tail_max_us.max(l.max_us));
+        let normal = rng.between(l.min_us, l.max_us);
+        if tail {
+            slow
         } else {
-            self.rng.between(l.min_us, l.max_us)
+            normal
         }
     }
 
@@ -220,7 +247,15 @@ mod tests {
             tail_ppm: 0,
             tail_max_us: 0,
         };
-        Network::new(n, latency, 0, 0, Stream::new(1, "network"))
+        Network::new(n, latency, 0, 0)
+    }
+
+    fn after(latency: Micros) -> FateDraw {
+        FateDraw {
+            dropped: false,
+            latency,
+            duplicate: None,
+        }
     }
 
     #[test]
@@ -241,20 +276,20 @@ mod tests {
         net.set_topology(Topology::OneWay { from: 0, to: 1 });
         assert!(!net.is_reachable(0, 1));
         assert!(net.is_reachable(1, 0));
-        assert_eq!(net.fate(0, 1, 0), Fate::Partitioned);
+        assert_eq!(net.fate(0, 1, 0, after(10)), Fate::Partitioned);
     }
 
     #[test]
     fn clogged_link_holds_until_release() {
         let mut net = network(2);
         net.clog(0, 1, 1_000);
-        match net.fate(0, 1, 100) {
-            Fate::Deliver(delays) => assert!(delays[0] >= 900),
+        match net.fate(0, 1, 100, after(15)) {
+            Fate::Deliver(delays) => assert_eq!(delays[0], 915),
             other => panic!("unexpected {other:?}"),
         }
         net.heal();
-        match net.fate(0, 1, 100) {
-            Fate::Deliver(delays) => assert!(delays[0] <= 20),
+        match net.fate(0, 1, 100, after(15)) {
+            Fate::Deliver(delays) => assert_eq!(delays[0], 15),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -265,5 +300,27 @@ mod tests {
         net.set_topology(Topology::Split { side_a: vec![0, 3] });
         assert!(net.is_reachable(0, 3) && net.is_reachable(1, 2));
         assert!(!net.is_reachable(0, 1) && !net.is_reachable(2, 3));
+    }
+
+    #[test]
+    fn drawn_fates_follow_the_rates_and_stop_with_the_faults() {
+        let mut net = network(2);
+        net.drop_ppm = 500_000;
+        net.duplicate_ppm = 250_000;
+        let draws: Vec<FateDraw> = (0..4_000)
+            .map(|i| net.draw_fate(&mut Stream::keyed(1, "t", &[i])))
+            .collect();
+        let dropped = draws.iter().filter(|d| d.dropped).count();
+        let duplicated = draws.iter().filter(|d| d.duplicate.is_some()).count();
+        assert!((1_800..2_200).contains(&dropped), "{dropped}");
+        assert!((850..1_150).contains(&duplicated), "{duplicated}");
+        assert!(draws.iter().all(|d| (10..=20).contains(&d.latency)));
+        net.stop_loss_and_duplication();
+        let allowed: Vec<FateDraw> = draws.iter().map(|&d| net.allow(d)).collect();
+        assert!(allowed.iter().all(|d| !d.dropped && d.duplicate.is_none()));
+        assert!(allowed
+            .iter()
+            .zip(&draws)
+            .all(|(a, d)| a.latency == d.latency));
     }
 }

@@ -1,9 +1,59 @@
 //! The one list of re-plantable bugs a run can take (`RunOptions::planted_bug`): raft-core's
-//! catalogue (`raft_core::planted`) and the stream layer's (`state_machines::stream::planted`).
-//! The hunt iterates it, `--plant` offers it, and a bundle naming a bug is checked against it.
-//! Empty without the `planted-bugs` feature.
+//! catalogue (`raft_core::planted`: classic Raft bugs, then the regressions the simulator
+//! found in this project's own core), the simulator's own regressions ([`SimBug`], below)
+//! and the stream layer's (`state_machines::stream::planted`). The hunt iterates it, in
+//! sections; `--plant` offers it, and a bundle naming a bug is checked against it. Empty
+//! without the `planted-bugs` feature.
+//!
+//! **Simulator regressions.** Each is a promise the nemesis makes to the core and once
+//! broke, so that the correct core failed liveness (a false positive of the simulator);
+//! re-plantable so that their regression fixtures can prove they still guard something:
+//!
+//! | bug | mechanism | where it happened | what breaks |
+//! |-----|-----------|-------------------|-------------|
+//! | `slow-fsyncs-outlast-the-faults` | slow fsyncs go on after the faults stop: a voter whose acknowledgements wait out a 300 ms fsync looks gone to its leader's CheckQuorum | held-out seed 7010037 (voters {n1,n3,n5,n6}, n5 stopped on damage, the leader stepped down after recovery) | liveness (leadership unstable) |
+//! | `voter-added-while-a-damaged-node-votes` | the operator adds a voter while a node the nemesis may damage votes: an addition racing a failover can leave the newest log on the added node alone, which is an observer in its own log and never campaigns, once the damaged voter stops | held-out seed 7015702 (voters {n2,n4,n5} plus n6, n4 bit-flipped) | liveness (no leader) |
 
 use crate::config::StateMachine;
+use std::fmt;
+
+/// Which part of the catalogue a bug belongs to (the hunt reports each in a section).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    /// Classic Raft bugs from elsewhere (`raft_core::planted`).
+    Core,
+    /// Bugs the simulator found in this project's own core (`raft_core::planted`).
+    Regression,
+    /// Bugs found in the simulator itself ([`SimBug`]): rarer than the hunt's seed target,
+    /// hunted by name only.
+    Simulator,
+    /// Bugs of the stream layer (`state_machines::stream::planted`).
+    Stream,
+}
+
+impl Section {
+    /// The section's key in the hunt's JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::Core => "catalogue",
+            Section::Regression => "regression",
+            Section::Simulator => "simulator",
+            Section::Stream => "stream",
+        }
+    }
+
+    /// The section's heading in the hunt's table (none for the classic catalogue).
+    pub fn heading(self) -> &'static str {
+        match self {
+            Section::Core => "",
+            Section::Regression => {
+                "regressions: bugs the simulator found in this project's own core"
+            }
+            Section::Simulator => "simulator regressions: bugs found in the simulator itself",
+            Section::Stream => "stream layer",
+        }
+    }
+}
 
 /// A catalogued bug, and the state machine its runs need (`None`: any; a stream-layer bug
 /// lives only in the stream, so its seeds must run the stream).
@@ -11,9 +61,11 @@ use crate::config::StateMachine;
 pub struct CatalogueBug {
     pub name: &'static str,
     pub state_machine: Option<StateMachine>,
+    pub section: Section,
 }
 
-/// Every bug this build can plant: raft-core's first, then the stream layer's.
+/// Every bug this build can plant: raft-core's first (the classic ones, then the
+/// regressions), then the simulator's, then the stream layer's.
 pub fn catalogue() -> Vec<CatalogueBug> {
     #[cfg(feature = "planted-bugs")]
     {
@@ -22,14 +74,25 @@ pub fn catalogue() -> Vec<CatalogueBug> {
             .map(|b| CatalogueBug {
                 name: b.name(),
                 state_machine: None,
+                section: if b.is_regression() {
+                    Section::Regression
+                } else {
+                    Section::Core
+                },
             });
+        let simulator = SimBug::ALL.into_iter().map(|b| CatalogueBug {
+            name: b.name(),
+            state_machine: None,
+            section: Section::Simulator,
+        });
         let stream = state_machines::stream::planted::StreamBug::ALL
             .into_iter()
             .map(|b| CatalogueBug {
                 name: b.name(),
                 state_machine: Some(StateMachine::Stream),
+                section: Section::Stream,
             });
-        core.chain(stream).collect()
+        core.chain(simulator).chain(stream).collect()
     }
     #[cfg(not(feature = "planted-bugs"))]
     Vec::new()
@@ -57,21 +120,64 @@ pub fn check(name: &str) -> Result<CatalogueBug, String> {
     })
 }
 
+/// One planted simulator bug.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SimBug {
+    SlowFsyncsOutlastTheFaults,
+    VoterAddedWhileADamagedNodeVotes,
+}
+
+impl SimBug {
+    pub const ALL: [SimBug; 2] = [
+        SimBug::SlowFsyncsOutlastTheFaults,
+        SimBug::VoterAddedWhileADamagedNodeVotes,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SimBug::SlowFsyncsOutlastTheFaults => "slow-fsyncs-outlast-the-faults",
+            SimBug::VoterAddedWhileADamagedNodeVotes => "voter-added-while-a-damaged-node-votes",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<SimBug> {
+        SimBug::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
+impl fmt::Display for SimBug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[cfg(all(test, feature = "planted-bugs"))]
 mod tests {
     use super::*;
 
     #[test]
-    fn both_catalogues_are_listed_once_and_stream_bugs_need_the_stream() {
+    fn every_catalogue_is_listed_once_and_stream_bugs_need_the_stream() {
         let all = catalogue();
         let mut names: Vec<&str> = all.iter().map(|b| b.name).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), all.len(), "a name in both catalogues");
-        assert!(all.len() > raft_core::planted::PlantedBug::ALL.len());
+        assert_eq!(names.len(), all.len(), "a name in two catalogues");
+        assert_eq!(
+            all.len(),
+            raft_core::planted::PlantedBug::ALL.len()
+                + SimBug::ALL.len()
+                + state_machines::stream::planted::StreamBug::ALL.len()
+        );
         for bug in &all {
             let in_core = raft_core::planted::PlantedBug::from_name(bug.name).is_some();
-            assert_eq!(bug.state_machine.is_none(), in_core, "{}", bug.name);
+            let in_sim = SimBug::from_name(bug.name).is_some();
+            assert_eq!(
+                bug.state_machine.is_none(),
+                in_core || in_sim,
+                "{}",
+                bug.name
+            );
+            assert_eq!(bug.section == Section::Simulator, in_sim, "{}", bug.name);
         }
         assert!(check("no-such-bug")
             .unwrap_err()

@@ -29,18 +29,21 @@
 //! liveness state. The policy rooms act on the cluster only through its inputs (crash,
 //! pause, partition, propose, step down, ...), as an outside nemesis or operator would.
 //!
-//! Architecture invariant: the order of events and random draws is behaviour. Each room
-//! draws from its own named stream (`disk/n<i>`, `network`, `faults/runtime`, `workload`,
-//! `clock-drift`), and the order in which a room schedules events (their sequence numbers)
-//! decides which of two events at the same virtual time runs first. Moving code between
-//! rooms must keep both orders, which the pinned trace hashes check.
+//! Architecture invariant: every random decision taken while the run runs goes through
+//! `World::decisions` (`crate::decisions`), keyed by what it is about (a message's identity,
+//! a node life's persist id, ...), never by its position in a stream; so the order in which
+//! rooms draw is not behaviour, and a replay takes the recorded decisions. The order in
+//! which a room schedules events (their sequence numbers) still decides which of two events
+//! at the same virtual time runs first: moving code between rooms must keep it, which the
+//! pinned trace hashes check.
 
 use crate::app::kv::KvApp;
 use crate::app::{Application, Replica};
 use crate::config::{Micros, SimConfig};
+use crate::decisions::{Decisions, Key};
 use crate::disk::Disk;
 use crate::network::Network;
-use crate::rng::Stream;
+use crate::perturbation::Perturbation;
 use crate::trace::{Record, Trace};
 use raft_core::{Action, Node, NodeId, Role};
 use std::collections::BTreeSet;
@@ -87,13 +90,20 @@ pub struct World<A: Application = KvApp> {
     // The cluster.
     hosts: Vec<Host<A>>,
     network: Network,
+    /// The chance that an fsync is slow: the configuration's until the faults stop
+    /// (`liveness.rs`), then none.
+    slow_fsync_ppm: crate::rng::Ppm,
     /// An empty action buffer for the next `*_into` call on a node ([`World::execute`] hands
     /// it back drained), so stepping a node allocates no `Vec` of actions.
     spare_actions: Vec<Action>,
     /// An empty buffer for the operations a run of applies completes (reused likewise).
     spare_completions: Vec<crate::app::Completion<A>>,
+    /// A planted core bug (`raft_core::planted`), switched on in every node.
     #[cfg(feature = "planted-bugs")]
     planted: Option<raft_core::planted::PlantedBug>,
+    /// A planted simulator bug (`crate::planted`).
+    #[cfg(feature = "planted-bugs")]
+    sim_bug: Option<crate::planted::SimBug>,
     /// The planted bug's name, offered to every replica (an application-layer bug).
     #[cfg(feature = "planted-bugs")]
     planted_app: Option<String>,
@@ -113,6 +123,12 @@ pub struct World<A: Application = KvApp> {
     /// The terms in which some node became leader (`Stats::leaders` counts them).
     leader_terms: BTreeSet<u64>,
 
+    /// Every random decision of the run, drawn by its key or replayed from a bundle, and
+    /// recorded for the bundle (`crate::decisions`).
+    decisions: Decisions,
+    /// A perturbation the run is under (the perturbation test only).
+    perturbation: Option<crate::perturbation::Perturbation>,
+
     /// Scripted mode (`World::scripted`): no automatic ticks, clients or nemesis; sent
     /// messages wait in an inspectable list until the script delivers them.
     scripted: Option<Box<scripted::ScriptState>>,
@@ -129,22 +145,49 @@ fn voters_mask(raft: &Node) -> u64 {
         .fold(0, |mask, v| mask | 1 << v.0)
 }
 
+/// The planted bug named `name`: raft-core's, the simulator's, or (`app_knows`) the
+/// application's, which the replicas take by name.
+#[cfg(feature = "planted-bugs")]
+fn resolve_planted(
+    name: Option<&str>,
+    app_knows: impl Fn(&str) -> bool,
+) -> (
+    Option<raft_core::planted::PlantedBug>,
+    Option<crate::planted::SimBug>,
+) {
+    let Some(name) = name else {
+        return (None, None);
+    };
+    if let Some(bug) = raft_core::planted::PlantedBug::from_name(name) {
+        return (Some(bug), None);
+    }
+    if let Some(bug) = crate::planted::SimBug::from_name(name) {
+        return (None, Some(bug));
+    }
+    assert!(
+        app_knows(name),
+        "unknown planted bug {name:?} (neither raft-core's, the simulator's nor this application's)"
+    );
+    (None, None)
+}
+
 impl<A: Application> World<A> {
     pub fn new(config: SimConfig, options: &RunOptions) -> World<A> {
         let n = config.nodes;
-        let mut drift_rng = Stream::new(config.seed, "clock-drift");
-        let hosts = (0..n)
+        let mut decisions = Decisions::new(
+            config.seed,
+            options.decisions.as_deref().unwrap_or_default(),
+            options.perturbation == Some(Perturbation::ExtraDraw),
+        );
+        let hosts: Vec<Host<A>> = (0..n)
             .map(|i| {
-                let drift = config.faults.clock_drift_ppm as u64;
-                let offset = drift_rng.between(0, 2 * drift) as i64 - drift as i64;
+                let drift = i64::from(config.faults.clock_drift_ppm);
+                let key = Key::ClockDrift { node: i as u8 };
+                let offset =
+                    decisions.drift_ppm(key, |rng| rng.between(0, 2 * drift as u64) as i64 - drift);
                 let tick_us =
                     (config.tick_us as i64 * (1_000_000 + offset) / 1_000_000).max(1) as Micros;
-                Host::new(
-                    A::Replica::new(&config),
-                    Disk::default(),
-                    Stream::new(config.seed, &format!("disk/n{i}")),
-                    tick_us,
-                )
+                Host::new(A::Replica::new(&config), Disk::default(), tick_us)
             })
             .collect();
         let network = Network::new(
@@ -152,15 +195,23 @@ impl<A: Application> World<A> {
             config.latency.clone(),
             config.faults.drop_ppm,
             config.faults.duplicate_ppm,
-            Stream::new(config.seed, "network"),
+        );
+        let checks = CheckerFeed::new(
+            hosts.iter().map(|h| h.tick_us).collect(),
+            config.election_timeout_max_ticks,
+            options.checkers,
         );
         let clients = Clients::new(&config, options.workload.as_ref());
         assert!(
             cfg!(feature = "planted-bugs") || options.planted_bug.is_none(),
             "a planted bug needs the sim crate's planted-bugs feature"
         );
+        #[cfg(feature = "planted-bugs")]
+        let planted = resolve_planted(options.planted_bug.as_deref(), |name| {
+            A::Replica::new(&config).plant(name)
+        });
         let nemesis = Nemesis::new(&config, options.script.clone());
-        let operator = Operator::default();
+        let operator = Operator::new(&config);
         let mut trace = Trace::new(options.keep_trace);
         // Echoing costs a formatted line per event: only when asked, or when the subscriber
         // would show it.
@@ -170,18 +221,13 @@ impl<A: Application> World<A> {
             queue: EventQueue::default(),
             hosts,
             network,
+            slow_fsync_ppm: config.faults.slow_fsync_ppm,
             spare_actions: Vec::new(),
             spare_completions: Vec::new(),
             #[cfg(feature = "planted-bugs")]
-            planted: options.planted_bug.as_deref().and_then(|name| {
-                let core = raft_core::planted::PlantedBug::from_name(name);
-                let app = A::Replica::new(&config).plant(name);
-                assert!(
-                    core.is_some() || app,
-                    "unknown planted bug {name:?} (neither raft-core's nor this application's)"
-                );
-                core
-            }),
+            planted: planted.0,
+            #[cfg(feature = "planted-bugs")]
+            sim_bug: planted.1,
             #[cfg(feature = "planted-bugs")]
             planted_app: options.planted_bug.clone(),
             next_read_context: 0,
@@ -189,11 +235,13 @@ impl<A: Application> World<A> {
             operator,
             clients,
             liveness: LivenessPhase::new(&config),
-            checks: CheckerFeed::new(n, options.checkers),
+            checks,
             trace,
             stats: Stats::default(),
             leader_terms: BTreeSet::new(),
             scripted: None,
+            decisions,
+            perturbation: options.perturbation,
             config,
         }
     }
@@ -210,6 +258,23 @@ impl<A: Application> World<A> {
     #[inline]
     fn schedule(&mut self, at: Micros, event: Event<A>) {
         self.queue.schedule(at, event);
+    }
+
+    /// Whether the simulator bug `bug` is planted (`crate::planted`; never without the
+    /// `planted-bugs` feature).
+    #[inline]
+    #[allow(unused_variables)]
+    fn sim_bug(&self, bug: crate::planted::SimBug) -> bool {
+        #[cfg(feature = "planted-bugs")]
+        return self.sim_bug == Some(bug);
+        #[cfg(not(feature = "planted-bugs"))]
+        return false;
+    }
+
+    /// Whether the run is under `perturbation` (the perturbation test).
+    #[inline]
+    fn perturbed(&self, perturbation: Perturbation) -> bool {
+        self.perturbation == Some(perturbation)
     }
 
     #[inline]

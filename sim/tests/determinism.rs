@@ -56,7 +56,7 @@ fn keeping_the_trace_does_not_change_the_run() {
 
 #[test]
 fn a_workload_change_does_not_reshuffle_the_fault_script() {
-    // The fault script comes from its own stream: changing the workload leaves it as it was.
+    // The fault script draws from streams of its own: changing the workload leaves it as it was.
     let base = SimConfig::draw(9);
     let mut busier = base.clone();
     busier.workload.clients += 3;
@@ -65,4 +65,56 @@ fn a_workload_change_does_not_reshuffle_the_fault_script() {
         sim::faults::draw_script(&busier)
     );
     assert_ne!(hash(base), hash(busier));
+}
+
+#[test]
+fn a_decision_depends_on_its_key_not_on_what_else_was_drawn() {
+    use sim::decisions::{Decision, Value};
+    use sim::perturbation::Perturbation;
+    // The part of a value no rule of the moment adjusts (loss, duplication and slow fsyncs
+    // stop with the faults, so a decision taken on either side of that instant may differ).
+    fn unadjusted(value: Value) -> Value {
+        match value {
+            Value::Fate(mut f) => {
+                f.dropped = false;
+                f.duplicate = None;
+                Value::Fate(f)
+            }
+            Value::Fsync(mut f) => {
+                f.slow_by = None;
+                Value::Fsync(f)
+            }
+            other => other,
+        }
+    }
+    for seed in 0..10 {
+        let run = |perturbation| {
+            let options = RunOptions {
+                perturbation,
+                ..RunOptions::default()
+            };
+            sim::run(SimConfig::draw(seed), &options).decisions
+        };
+        let plain: std::collections::HashMap<_, _> = run(None)
+            .into_iter()
+            .map(|d: Decision| ((d.key, d.ordinal), unadjusted(d.value)))
+            .collect();
+        for perturbation in [Perturbation::ReorderedSends, Perturbation::ExtraMessage] {
+            let mut shared = 0;
+            for d in run(Some(perturbation)) {
+                if let Some(value) = plain.get(&(d.key, d.ordinal)) {
+                    assert_eq!(
+                        *value,
+                        unadjusted(d.value),
+                        "seed {seed} {perturbation}: {d}"
+                    );
+                    shared += 1;
+                }
+            }
+            assert!(
+                shared > 100,
+                "seed {seed} {perturbation}: {shared} shared decisions"
+            );
+        }
+    }
 }

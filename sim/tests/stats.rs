@@ -35,12 +35,12 @@ fn figures_are_the_same_with_and_without_the_checkers() {
 #[test]
 fn seed_42_counts_its_leaders_and_commits() {
     let report = sim::run(SimConfig::draw(42), &RunOptions::default());
-    assert_eq!(report.trace_hash, 0x4b25_ad7e_971f_93a6);
+    assert_eq!(report.trace_hash, 0x7303_85b0_0fb8_34d8);
     assert_eq!(
         (report.stats.elections, report.stats.leaders),
-        (4, 4),
+        (13, 13),
         "campaigns, leaders"
     );
-    assert_eq!(report.stats.max_term, 4);
-    assert_eq!(report.stats.entries_committed, 893);
+    assert_eq!(report.stats.max_term, 13);
+    assert_eq!(report.stats.entries_committed, 1079);
 }

@@ -1,13 +1,16 @@
 //! `cargo xtask hunt`: plant each catalogued bug (raft-core's, and the stream layer's in
 //! `state_machines::stream::planted`; `sim::planted` is the one list), run ordinary swarm
 //! seeds until the first failure, shrink it, and check the correct code over the same seeds.
-//! A stream-layer bug runs its seeds with the stream as the state machine.
+//! A stream-layer bug runs its seeds with the stream as the state machine. The catalogue's
+//! regressions (bugs the simulator found in this project's own core) are reported in a
+//! section of their own; the simulator's own regressions (`sim::planted::SimBug`) are hunted
+//! by name only. With `--fixture` the shrunk failure becomes the bug's regression fixture.
 
 use crate::shared::{catch_run, check_output, check_output_dir, default_jobs, usage_error, Exit};
 use clap::Args;
 use serde_json::json;
 use sim::bundle::{self, Bundle};
-use sim::planted::CatalogueBug;
+use sim::planted::{CatalogueBug, Section};
 use sim::{RunOptions, SimConfig, StateMachine};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +61,10 @@ pub struct HuntArgs {
     /// checked before the hunt starts).
     #[arg(long, value_name = "DIR", default_value = "target/hunt")]
     bundles: PathBuf,
+    /// Write each bug's shrunk first failure as its regression fixture, `DIR/<bug>.json`
+    /// (`guards` names the bug): how a fixture that no longer reproduces is re-recorded.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "fixtures/regressions", conflicts_with_all = ["ci", "no_shrink"])]
+    fixture: Option<PathBuf>,
 }
 
 /// The configuration seed `seed` draws, with the state machine forced when given.
@@ -149,7 +156,12 @@ fn hunt_seeds(
 
 pub fn hunt_command(args: HuntArgs) -> ExitCode {
     if args.list {
+        let mut section = Section::Core;
         for bug in sim::planted::catalogue() {
+            if bug.section != section {
+                section = bug.section;
+                println!("{}:", section.heading());
+            }
             match bug.state_machine {
                 Some(m) => println!(
                     "{}  (stream layer: runs its seeds with --state-machine {})",
@@ -160,8 +172,8 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             }
         }
         println!(
-            "(mechanism, origin, exposing schedule and property: raft-core/src/planted.rs and \
-             state-machines/src/stream/planted.rs)"
+            "(mechanism, origin, exposing schedule and property: raft-core/src/planted.rs, \
+             sim/src/planted.rs and state-machines/src/stream/planted.rs)"
         );
         return ExitCode::SUCCESS;
     }
@@ -174,7 +186,11 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 ))
             }
         },
-        (None, true) => sim::planted::catalogue(),
+        // The simulator's regressions are rarer than the 1,000-seed target: by name only.
+        (None, true) => sim::planted::catalogue()
+            .into_iter()
+            .filter(|b| b.section != Section::Simulator)
+            .collect(),
         (None, false) => {
             return usage_error("name a bug with --bug NAME, or hunt them all with --all")
         }
@@ -221,7 +237,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                     "  {:<34} not found in {} seeds ({elapsed:.1}s)",
                     bug.name, budget
                 );
-                json!({"bug": bug.name, "found": false, "seeds": budget, "seconds": elapsed})
+                json!({"bug": bug.name, "section": bug.section.key(), "found": false, "seeds": budget, "seconds": elapsed})
             }
             Some(Found {
                 seed,
@@ -231,6 +247,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 max_seeds_used = max_seeds_used.max(seed - first + 1);
                 let mut row = json!({
                     "bug": bug.name,
+                    "section": bug.section.key(),
                     "found": true,
                     "seeds": seed - first + 1,
                     "seed": seed,
@@ -274,6 +291,15 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                         row["before"] = json!(before);
                         row["shrunk"] = json!(after);
                         row["shrunk_property"] = json!(shrunk.violation.property.name());
+                        if let Some(dir) = &args.fixture {
+                            match write_fixture(dir, bug.name, seed, shrunk) {
+                                Ok(path) => row["fixture"] = json!(path.display().to_string()),
+                                Err(e) => {
+                                    eprintln!("error: {e}");
+                                    return ExitCode::from(2);
+                                }
+                            }
+                        }
                     }
                 }
                 eprintln!(
@@ -348,7 +374,17 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         "shrunk (nodes/faults/ops)",
         if args.rate { "  failing seeds" } else { "" }
     );
+    let mut section = "catalogue";
     for row in &rows {
+        let this = row["section"].as_str().unwrap_or("catalogue");
+        if this != section {
+            section = this;
+            let heading = sim::planted::catalogue()
+                .into_iter()
+                .find(|b| b.section.key() == this)
+                .map_or("", |b| b.section.heading());
+            println!("{heading}");
+        }
         let found = row["found"].as_bool().unwrap_or(false);
         let shrunk = row.get("shrunk").map_or("-".to_string(), |s| {
             format!("{}/{}/{}", s["nodes"], s["faults"], s["client_ops"])
@@ -369,8 +405,20 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         );
         println!("{}", line.trim_end());
     }
+    let found_of = |section: Section| {
+        let of: Vec<_> = rows
+            .iter()
+            .filter(|r| r["section"] == section.key())
+            .collect();
+        let found = of.iter().filter(|r| r["found"] == true).count();
+        (found, of.len())
+    };
+    let split = match (found_of(Section::Core), found_of(Section::Regression)) {
+        (_, (_, 0)) | ((_, 0), _) => String::new(),
+        ((c, cn), (r, rn)) => format!(" ({c}/{cn} of the catalogue, {r}/{rn} regressions)"),
+    };
     println!(
-        "found {}/{} bugs; median {} seeds to the first failure",
+        "found {}/{} bugs{split}; median {} seeds to the first failure",
         rows.len() - missed,
         rows.len(),
         median.map_or("-".to_string(), |m| m.to_string())
@@ -403,6 +451,30 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         exit = exit.and(Exit::Error);
     }
     exit.into()
+}
+
+/// Writes `shrunk`, a shrunk failure of planted bug `bug` first found at `seed`, as that
+/// bug's regression fixture `dir/<bug>.json`: it guards `bug`.
+fn write_fixture(
+    dir: &std::path::Path,
+    bug: &str,
+    seed: u64,
+    mut shrunk: Bundle,
+) -> Result<PathBuf, bundle::BundleError> {
+    // The bug is named as the one the fixture guards, not planted: a build without the
+    // catalogue can still read the fixture and replay it with the correct code.
+    shrunk.guards = Some(bug.to_string());
+    shrunk.planted_bug = None;
+    shrunk.note = format!(
+        "Guards the planted bug {bug}: the shrunk first failure of `cargo xtask hunt --bug {bug}` \
+         (seed {seed}). With {bug} planted the replay must fail {property}; with the correct \
+         code it must pass (sim/tests/regressions.rs). Re-record: cargo xtask hunt --bug {bug} \
+         --fixture",
+        property = shrunk.violation.property
+    );
+    let path = dir.join(format!("{bug}.json"));
+    shrunk.write(&path)?;
+    Ok(path)
 }
 
 #[cfg(test)]

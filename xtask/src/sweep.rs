@@ -50,6 +50,10 @@ pub struct SweepArgs {
 pub struct ReplayArgs {
     /// The bundle file.
     bundle: PathBuf,
+    /// Replay with the correct code: without the planted bug the bundle recorded or, for a
+    /// regression fixture, the bug it guards (the fixture must then pass).
+    #[arg(long)]
+    unplant: bool,
     #[command(flatten)]
     views: Views,
 }
@@ -441,7 +445,7 @@ fn run_seed(seed: u64, overrides: &Overrides, bundles: &Path) -> Result<SeedResu
 }
 
 pub fn replay_command(args: ReplayArgs) -> ExitCode {
-    let bundle = match Bundle::read(&args.bundle) {
+    let mut bundle = match Bundle::read(&args.bundle) {
         Ok(b) => b,
         Err(e) => return usage_error(&e.to_string()),
     };
@@ -462,12 +466,32 @@ pub fn replay_command(args: ReplayArgs) -> ExitCode {
         Some(by) => println!("written by  {by} (this build)"),
         None => println!("written by  (not recorded)"),
     }
+    if let Some(bug) = &bundle.guards {
+        println!("guards      the planted bug {bug}");
+    }
     if let Some(bug) = &bundle.planted_bug {
         println!("planted     {bug} (in every node)");
     }
     println!("recorded    {}", bundle.violation);
+    if let Some(caveat) = bundle.format_caveat() {
+        println!("note        {caveat}");
+    }
+    if args.unplant {
+        if let Some(bug) = bundle.planted_bug.take() {
+            println!("unplanted   {bug}: replaying with the correct code");
+        }
+    } else if bundle.planted_bug.is_none() {
+        // A regression fixture names its bug only as the one it guards: the recorded
+        // violation is that bug's.
+        bundle.planted_bug = bundle.guards.clone();
+    }
     let replay = bundle.replay(args.views.wanted());
     print_summary(&replay.report);
+    let usage = replay.report.decision_usage;
+    println!(
+        "decisions   {} recorded, {} replayed, {} drawn afresh",
+        usage.given, usage.replayed, usage.drawn
+    );
     println!(
         "replay      same violation: {}, same property: {}, same trace hash: {}",
         yes(replay.same_violation),

@@ -44,7 +44,7 @@ fn every_bad_input_is_refused_with_its_exit_code_and_a_message_that_names_it() {
     std::fs::create_dir_all(&tmp).unwrap();
     let valid = tmp.join("valid.json");
     std::fs::copy(
-        root().join("fixtures/regressions/planted-duplicate-vote-counted.json"),
+        root().join("fixtures/regressions/duplicate-vote-counted.json"),
         &valid,
     )
     .unwrap();

@@ -7,36 +7,57 @@ use super::Node;
 use crate::action::Role;
 use crate::message::{Message, VoteRequest, VoteResponse};
 use crate::types::{HardState, NodeId};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
-/// The election timeout: the ticks waited, and the timeout drawn at random for this wait.
+/// The election timeout: the ticks waited, and the timeout of this wait.
 ///
-/// Its generator is the node's only randomness (seeded by [`Config::seed`]), drawn from once
-/// per restart of the timer, so the same inputs draw the same timeouts.
+/// The timeout is a pure function of the node's seed ([`Config::seed`], its only randomness)
+/// and the wait's key: the term in which the timer restarts and how many times it has fired
+/// in that term ([`election_jitter`]). A restart that fires nothing (a heartbeat heard, a
+/// vote granted) keeps the timeout of its term; a new term, or a firing (a pre-vote or an
+/// election that came to nothing), draws the next. So the timeouts depend on the node's own
+/// election history, never on how many messages it received: a change that adds or removes
+/// a message leaves every election where it was. (etcd-raft, too, draws a new randomized
+/// timeout only when the node's term or role changes.)
 ///
 /// [`Config::seed`]: crate::Config::seed
 #[derive(Clone, Debug)]
 pub(super) struct ElectionTimer {
-    rng: ChaCha8Rng,
+    seed: u64,
     elapsed: u32,
     timeout: u32,
+    /// The term of the current key.
+    term: u64,
+    /// Times the timer fired in `term`.
+    fired: u32,
 }
 
 impl ElectionTimer {
     /// A timer that has drawn nothing yet: [`ElectionTimer::restart`] it before ticking.
     pub(super) fn new(seed: u64) -> ElectionTimer {
         ElectionTimer {
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            seed,
             elapsed: 0,
             timeout: 0,
+            term: 0,
+            fired: 0,
         }
     }
 
-    /// Starts a new wait, with a timeout drawn from `min..max` ticks.
-    fn restart(&mut self, min: u32, max: u32) {
+    /// Starts a new wait in `term`, with the timeout in `min..max` ticks of its key.
+    fn restart(&mut self, term: u64, min: u32, max: u32) {
+        if term != self.term {
+            self.term = term;
+            self.fired = 0;
+        }
         self.elapsed = 0;
-        self.timeout = self.rng.gen_range(min..max);
+        let span = u64::from(max - min);
+        let jitter = election_jitter(self.seed, term, self.fired);
+        self.timeout = min + ((u128::from(jitter) * u128::from(span)) >> 64) as u32;
+    }
+
+    /// The wait ended in a campaign (or a pre-vote): the next restart draws anew.
+    fn fired(&mut self) {
+        self.fired += 1;
     }
 
     /// One tick of waiting; true once the timeout is reached (and at every tick after it,
@@ -52,18 +73,34 @@ impl ElectionTimer {
     }
 }
 
+/// The random word of the election timeout keyed by (`term`, `fired`) for a node with `seed`:
+/// SplitMix64's finalizer over the seed with each part mixed in. Pinned by a rule test
+/// (`election_timeouts_are_pinned`): changing it moves every election of every simulated
+/// run.
+fn election_jitter(seed: u64, term: u64, fired: u32) -> u64 {
+    fn splitmix64(mut x: u64) -> u64 {
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
+    }
+    let mix = |hash: u64, value: u64| splitmix64(hash ^ splitmix64(value));
+    mix(mix(seed, term), u64::from(fired))
+}
+
 impl Node {
     pub(super) fn reset_election_timer(&mut self) {
         let (min, max) = (
             self.config.election_timeout_min,
             self.config.election_timeout_max,
         );
-        self.election_timer.restart(min, max);
+        self.election_timer.restart(self.hard_state.term, min, max);
     }
 
     /// Rule: when the election timeout fires, a voter campaigns; with PreVote on it first
     /// asks whether it could win. Not while a snapshot it received is unapplied.
     pub(super) fn election_timeout_fired(&mut self) {
+        self.election_timer.fired();
         if self.snapshot_unapplied() || self.commits_unprocessed() {
             self.reset_election_timer();
             return;
@@ -124,7 +161,8 @@ impl Node {
     /// candidate then adopts.
     pub(super) fn handle_pre_vote_request(&mut self, request: VoteRequest) {
         let granted = !self.in_leader_lease()
-            && candidate_log_is_up_to_date(&request, self.log.last_term(), self.log.last_index());
+            && candidate_log_is_up_to_date(&request, self.log.last_term(), self.log.last_index())
+            && (!planted!(self, PreVoteJudgedOnTerm) || request.term > self.hard_state.term);
         let response = VoteResponse {
             term: request.term,
             peer: self.config.id,
@@ -252,6 +290,9 @@ impl Node {
         if self.voters.contains(&id) {
             return true;
         }
+        if planted!(self, RemovedLeaderNeverCampaigns) {
+            return false;
+        }
         // Removed by the latest change in the log, not known to be committed (after a
         // restart nothing is known committed past the snapshot).
         let change = self.membership.last_change_index();
@@ -375,14 +416,33 @@ mod tests {
     fn the_timer_fires_at_the_drawn_timeout_and_draws_the_same_for_the_same_seed() {
         let mut a = ElectionTimer::new(7);
         let mut b = ElectionTimer::new(7);
-        for _ in 0..100 {
-            a.restart(10, 20);
-            b.restart(10, 20);
+        for term in 0..100 {
+            a.restart(term, 10, 20);
+            b.restart(term, 10, 20);
             assert_eq!(a.timeout(), b.timeout());
             assert!((10..20).contains(&a.timeout()));
             let fired_at = (1..=20).find(|_| a.tick()).unwrap();
             assert_eq!(fired_at, a.timeout());
             assert!(a.tick(), "it stays fired until restarted");
         }
+    }
+
+    #[test]
+    fn a_restart_keeps_the_timeout_of_its_key_and_a_firing_or_a_new_term_draws_the_next() {
+        let mut timer = ElectionTimer::new(11);
+        let timeouts = |timer: &mut ElectionTimer, term| {
+            timer.restart(term, 10, 1_000);
+            timer.timeout()
+        };
+        let first = timeouts(&mut timer, 3);
+        assert_eq!(timeouts(&mut timer, 3), first, "a heartbeat's restart");
+        timer.fired();
+        let second = timeouts(&mut timer, 3);
+        assert_ne!(second, first, "the wait after a firing");
+        assert_eq!(timeouts(&mut timer, 3), second);
+        let next_term = timeouts(&mut timer, 4);
+        assert_ne!(next_term, second);
+        // Back in term 3 with nothing fired, the key is term 3's first again.
+        assert_eq!(timeouts(&mut timer, 3), first);
     }
 }

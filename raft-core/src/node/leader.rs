@@ -177,7 +177,9 @@ impl Node {
             if progress.acknowledge(acknowledged) {
                 self.advance_leader_commit();
             }
-        } else {
+        } else if !(planted!(self, RejectionBelowMatchIgnored)
+            && response.index < progress.match_index)
+        {
             progress.reject(response.index);
         }
         self.send_append(from);

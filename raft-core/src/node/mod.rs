@@ -226,14 +226,25 @@ impl Node {
         Ok(node)
     }
 
-    /// Switches one planted bug on (the simulator's bug hunt). See [`crate::planted`].
+    /// Switches one planted bug on (the simulator's bug hunt), right after [`Node::new`]. See
+    /// [`crate::planted`]. An error is the planted bug refusing the recovered state: the
+    /// node does not start (`recovery-refuses-log-above-term`).
     #[cfg(feature = "planted-bugs")]
-    pub fn plant(&mut self, bug: crate::planted::PlantedBug) {
+    pub fn plant(&mut self, bug: crate::planted::PlantedBug) -> Result<(), String> {
+        use crate::planted::PlantedBug;
         self.planted = Some(bug);
-        if bug == crate::planted::PlantedBug::NoPreVoteCheckQuorum {
+        if bug == PlantedBug::NoPreVoteCheckQuorum {
             self.config.pre_vote = false;
             self.config.check_quorum = false;
         }
+        let durable_term = self.outbox.durable_hard_state().term;
+        if bug == PlantedBug::RecoveryRefusesLogAboveTerm && self.log.last_term() > durable_term {
+            return Err(format!(
+                "the log ends in term {} but the term/vote file holds term {durable_term}",
+                self.log.last_term()
+            ));
+        }
+        Ok(())
     }
 
     pub fn id(&self) -> NodeId {

@@ -117,7 +117,9 @@ impl Node {
         // faults had stopped).
         if !transfer.timeout_now_sent {
             transfer.timeout_now_sent = true;
-            transfer.elapsed = 0;
+            if !planted!(self, LateTransferAbandoned) {
+                transfer.elapsed = 0;
+            }
         }
         let message = Message::TimeoutNow(TimeoutNow {
             term: self.hard_state.term,

@@ -67,6 +67,50 @@ fn election_timeout_differs_between_seeds_and_repeats_for_a_seed() {
     assert_ne!(timeouts(1), timeouts(2));
 }
 
+#[test]
+fn election_timeout_is_drawn_per_term_and_firing_not_per_heartbeat() {
+    // A heartbeat restarts the wait with the timeout of its term: how many messages a node
+    // receives never moves its elections.
+    let mut node = follower_of(2, 1, &[1]);
+    let timeout = node.election_timeout();
+    for _ in 0..5 {
+        node.tick();
+        assert_eq!(
+            node.receive(n(2), append(2, 1, 0, 0, vec![], 0)),
+            vec![send(2, ack(ME, 1, 0))]
+        );
+        assert_eq!(node.election_timeout(), timeout);
+    }
+    // The wait that follows a firing (a pre-vote, here refused by silence) draws anew, and
+    // so does a new term; back in a term, the same history gives the same timeouts.
+    let mut waits = vec![timeout];
+    for _ in 0..3 {
+        while node.tick().is_empty() {}
+        waits.push(node.election_timeout());
+    }
+    assert!(waits.windows(2).any(|w| w[0] != w[1]), "{waits:?}");
+    let mut again = follower_of(2, 1, &[1]);
+    let mut waits_again = vec![again.election_timeout()];
+    for _ in 0..3 {
+        while again.tick().is_empty() {}
+        waits_again.push(again.election_timeout());
+    }
+    assert_eq!(waits, waits_again);
+}
+
+#[test]
+fn election_timeouts_are_pinned() {
+    // The timeouts of a node's first three campaigns (seed 7, 10..1000 ticks): a change of
+    // the derivation moves every election of every simulated run, so it is a conscious one.
+    let mut node = fresh(7, 10, 1000);
+    let mut drawn = vec![node.election_timeout()];
+    for _ in 0..2 {
+        node.campaign();
+        drawn.push(node.election_timeout());
+    }
+    assert_eq!(drawn, vec![252, 660, 843]);
+}
+
 // ----- the candidate's first steps ----------------------------------------------------------
 
 #[test]

@@ -21,7 +21,7 @@ pub(super) fn quorum(voters: u64) -> usize {
 }
 
 /// A voter mask as `{n0,n2}`.
-pub(super) fn fmt_mask(mask: u64) -> String {
+pub(crate) fn fmt_mask(mask: u64) -> String {
     let nodes: Vec<String> = (0..64)
         .filter(|&i| in_mask(mask, i))
         .map(|i| format!("n{i}"))

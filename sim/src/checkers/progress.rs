@@ -1,6 +1,7 @@
 //! Monotonic progress per node: within a node's lifetime its commit index and applied index
 //! never go back, and after a restart it never starts below the snapshot it had made durable
-//! (its state machine is restored from that snapshot or a newer one). Only leaders serve
+//! (its state machine is restored from that snapshot or a newer one), unless its disk was
+//! replaced by an empty one. Only leaders serve
 //! reads and entries are compared per index, so without this a follower that re-applies
 //! entries or rolls its state machine back would pass every other check.
 
@@ -52,6 +53,12 @@ impl Checkers {
         let p = &mut self.progress[node];
         p.commit = 0;
         p.applied = 0;
+    }
+
+    /// `node`'s disk was replaced by an empty one: what it had made durable is gone on
+    /// purpose (a disk-loss fault), and its next lifetime starts from nothing.
+    pub fn on_progress_disk_replaced(&mut self, node: usize) {
+        self.progress[node].durable_snapshot = 0;
     }
 
     /// `node` restarted from the snapshot at `snapshot` (0: none).

@@ -25,9 +25,15 @@ pub(super) struct CheckerFeed {
 }
 
 impl CheckerFeed {
-    pub(super) fn new(nodes: usize, on: bool) -> CheckerFeed {
+    /// The feed of a run whose nodes tick every `tick_us[i]` and wait at most
+    /// `election_timeout_max_ticks` ticks for an election.
+    pub(super) fn new(
+        tick_us: Vec<Micros>,
+        election_timeout_max_ticks: u32,
+        on: bool,
+    ) -> CheckerFeed {
         CheckerFeed {
-            checkers: Checkers::new(nodes),
+            checkers: Checkers::new(tick_us.len()).with_clocks(tick_us, election_timeout_max_ticks),
             on,
         }
     }
@@ -66,6 +72,7 @@ impl CheckerFeed {
                 self.checkers.on_leader_commit(raft.commit_index(), voters);
             }
         }
+        let leading = raft.filter(|r| r.role() == Role::Leader).map(|r| r.term());
         for action in actions {
             match action {
                 Action::PersistSnapshot { .. } => {
@@ -91,7 +98,12 @@ impl CheckerFeed {
                 }
                 Action::Persist {
                     log: Some(write), ..
-                } => self.checkers.on_log_write(now, node, write),
+                } => {
+                    self.checkers.on_log_write(now, node, write);
+                    if let Some(term) = leading {
+                        self.checkers.on_leader_append(now, node, term);
+                    }
+                }
                 _ => {}
             }
         }
@@ -114,6 +126,46 @@ impl CheckerFeed {
     pub(super) fn sent(&mut self, now: Micros, from: usize, to: NodeId, message: &Message) {
         if self.on {
             self.checkers.on_send(now, from, id(from), to, message);
+            self.checkers.on_transfer_send(now, from, message);
+        }
+    }
+
+    /// `leader` handled `from`'s rejection (of an append of term `rejection.0`, hint
+    /// `rejection.1`); `raft` is the node after it.
+    pub(super) fn rejection_handled(
+        &mut self,
+        now: Micros,
+        leader: usize,
+        from: usize,
+        rejection: (u64, u64),
+        raft: Option<&Node>,
+    ) {
+        if let Some(raft) = raft.filter(|_| self.on) {
+            let match_index = raft.match_index(id(from));
+            self.checkers
+                .on_rejection_handled(now, leader, from, rejection, match_index);
+        }
+    }
+
+    /// The nemesis damaged a node's synced data.
+    pub(super) fn damaged(&mut self, node: usize) {
+        if self.on {
+            self.checkers.on_damage(node);
+        }
+    }
+
+    /// A node's disk was replaced by an empty one.
+    pub(super) fn disk_replaced(&mut self, node: usize) {
+        if self.on {
+            self.checkers.on_disk_replaced(node);
+            self.checkers.on_progress_disk_replaced(node);
+        }
+    }
+
+    /// Recovery refused what a node's disk holds.
+    pub(super) fn stopped(&mut self, now: Micros, node: usize, reason: &str) {
+        if self.on {
+            self.checkers.on_stopped(now, node, reason);
         }
     }
 

@@ -3,11 +3,12 @@
 //! invocation and completion in the history the linearizability check reads.
 //!
 //! Architecture invariant: a client talks to the cluster only through requests to a node
-//! and the replies it gets back (`service.rs`), one client-network hop each way. Its
-//! operations come from the `workload` stream (and are recorded, so that a bundle replays
-//! them), or from a replayed workload; the order of those draws is the order in which
-//! operations complete. An operation that timed out on its last attempt is recorded as
-//! unknown, not failed: it may still take effect. No new operation starts once the liveness
+//! and the replies it gets back (`service.rs`), one client-network hop each way (a decision
+//! keyed by the operation, its attempt and the way it goes). Its operations and think times
+//! are drawn from generators keyed by the client and the operation's sequence number (and
+//! recorded, so that a bundle replays them), or come from a replayed workload. An operation
+//! that timed out on its last attempt is recorded as unknown, not failed: it may still take
+//! effect. No new operation starts once the liveness
 //! phase has begun, except the liveness probe's (`liveness.rs`).
 
 use super::events::Event;
@@ -15,6 +16,7 @@ use super::trace_text::fmt_outcome;
 use super::World;
 use crate::app::Application;
 use crate::config::{Micros, SimConfig};
+use crate::decisions::{Key, Leg};
 use crate::event;
 use crate::history::{History, Outcome};
 use crate::rng::Stream;
@@ -101,8 +103,9 @@ pub(super) enum Reply<O> {
 pub(super) struct Clients<A: Application> {
     /// The workload's clients, then the liveness probe once the faults stop.
     pub(super) list: Vec<Client<A>>,
-    /// The `workload` stream: operations and think times.
-    rng: Stream,
+    /// The run's seed: each operation and think time draws from a generator of its own,
+    /// keyed by the client and the operation's sequence number (`World::workload_draws`).
+    seed: u64,
     /// Replaying an explicit workload: each client's remaining operations.
     replay: Option<Vec<VecDeque<Timed<A>>>>,
     /// What the clients did, recorded for the bundle.
@@ -186,7 +189,7 @@ impl<A: Application> Clients<A> {
             list: (0..config.workload.clients)
                 .map(|c| Client::new(c, c % n, false))
                 .collect(),
-            rng: Stream::new(config.seed, "workload"),
+            seed: config.seed,
             replay,
             recorded: (0..config.workload.clients).map(|_| Vec::new()).collect(),
             next_think: vec![0; config.workload.clients],
@@ -209,8 +212,7 @@ impl<A: Application> World<A> {
     pub(super) fn start_clients(&mut self) {
         for client in 0..self.clients.list.len() {
             let think = self
-                .clients
-                .rng
+                .workload_draws("workload/think", client, 1)
                 .between(0, self.config.workload.think_max_us);
             if let Some(at) = self.think_before_next(client, think) {
                 self.schedule(at, Event::ClientWake { client });
@@ -234,13 +236,9 @@ impl<A: Application> World<A> {
                 None => return,
             }
         } else {
-            let op = A::draw_op(
-                &mut self.clients.rng,
-                &self.config,
-                &mut c.memory,
-                c.id,
-                seq,
-            );
+            let mut rng = self.workload_draws("workload/op", client, seq);
+            let c = &mut self.clients.list[client];
+            let op = A::draw_op(&mut rng, &self.config, &mut c.memory, c.id, seq);
             let think_us = self.clients.next_think[client];
             self.clients.recorded[client].push((think_us, op.clone()));
             op
@@ -280,7 +278,7 @@ impl<A: Application> World<A> {
         }
         let (seq, attempt, part, node) = (op.seq, op.attempt, op.part, c.guess);
         let op = op.op.clone();
-        let delay = self.network.client_latency();
+        let delay = self.client_hop(client, seq, attempt, Leg::Request);
         self.schedule(
             now + delay,
             Event::ClientRequest {
@@ -300,6 +298,19 @@ impl<A: Application> World<A> {
                 attempt,
             },
         );
+    }
+
+    /// The latency of one hop between a client and a node: a decision keyed by the
+    /// operation, the attempt and the way it goes.
+    pub(super) fn client_hop(&mut self, client: usize, seq: u64, attempt: u32, leg: Leg) -> Micros {
+        let key = Key::Hop {
+            client: client as u32,
+            seq,
+            attempt,
+            leg,
+        };
+        let network = &self.network;
+        self.decisions.hop(key, |rng| network.client_latency(rng))
     }
 
     pub(super) fn on_client_reply(
@@ -438,13 +449,24 @@ impl<A: Application> World<A> {
             self.probe_completed(answered);
             return;
         }
-        let think = self.clients.rng.between(
-            self.config.workload.think_min_us,
-            self.config.workload.think_max_us,
-        );
+        let think = self
+            .workload_draws("workload/think", client, op.seq + 1)
+            .between(
+                self.config.workload.think_min_us,
+                self.config.workload.think_max_us,
+            );
         if let Some(wait) = self.think_before_next(client, think) {
             self.schedule(now + wait, Event::ClientWake { client });
         }
+    }
+
+    /// The generator of one workload draw (`what`) for client `client`'s operation `seq`.
+    fn workload_draws(&self, what: &str, client: usize, seq: u64) -> Stream {
+        let mut rng = Stream::keyed(self.clients.seed, what, &[client as u64, seq]);
+        if self.perturbed(crate::perturbation::Perturbation::ExtraDraw) {
+            rng.next_u64();
+        }
+        rng
     }
 
     /// The wait before a client's next operation: drawn (and remembered for the recording),

@@ -3,8 +3,8 @@
 //! WAL compaction after a durable local snapshot.
 //!
 //! Architecture invariant: a node's persists complete in the order they were submitted, one
-//! after another (each takes a drawn fsync latency from the node's `disk/n<i>` stream, slow
-//! fsyncs included), and `persisted` is reported only once the write is synced: the
+//! after another (each takes an fsync latency, slow fsyncs included until the faults stop:
+//! a decision keyed by the node life and the persist id), and `persisted` is reported only once the write is synced: the
 //! durability contract raft-core's "durable before attested" rests on. WAL bytes are
 //! appended (unsynced) at submission and synced at completion; the term/vote, peer-state and
 //! snapshot files are replaced atomically, renamed halfway through the write, so a power
@@ -18,6 +18,7 @@ use super::trace_text::{write_log_write, NodeOrNone};
 use super::{Host, World};
 use crate::app::Application;
 use crate::config::Micros;
+use crate::decisions::{FsyncDraw, Key};
 use crate::event;
 use crate::put;
 use crate::trace::{Lazy, Line};
@@ -76,23 +77,40 @@ impl IoSlot {
 }
 
 impl<A: Application> World<A> {
-    /// The next slot of a node's sequential I/O queue.
-    fn io_slot(&mut self, node: usize) -> IoSlot {
+    /// The next slot of a node's sequential I/O queue, for its persist `persist`: the
+    /// fsync latency is a decision keyed by the node life and the persist id.
+    fn io_slot(&mut self, node: usize, persist: PersistId) -> IoSlot {
         let now = self.now;
+        let key = Key::Fsync {
+            node: node as u8,
+            life: self.hosts[node].incarnation,
+            persist: persist.0,
+        };
+        let (config, slow_fsync_ppm) = (&self.config, self.slow_fsync_ppm);
+        let draw = self.decisions.fsync(
+            key,
+            |rng| FsyncDraw {
+                latency: rng.between(config.fsync_min_us, config.fsync_max_us),
+                slow_by: rng
+                    .chance(config.faults.slow_fsync_ppm)
+                    .then(|| rng.between(0, config.faults.slow_fsync_max_us)),
+            },
+            // No slow fsync once the faults have stopped (a replayed draw may come from before).
+            |draw| FsyncDraw {
+                slow_by: draw.slow_by.filter(|_| slow_fsync_ppm > 0),
+                ..draw
+            },
+        );
         let host = &mut self.hosts[node];
-        let mut latency = host
-            .disk_rng
-            .between(self.config.fsync_min_us, self.config.fsync_max_us);
-        if host.disk_rng.chance(self.config.faults.slow_fsync_ppm) {
-            latency += host
-                .disk_rng
-                .between(0, self.config.faults.slow_fsync_max_us);
-            self.stats.slow_fsyncs += 1;
-            self.stats.fault("slow-fsync");
-        }
+        let latency = draw.latency + draw.slow_by.unwrap_or(0);
         let start = host.io_busy_until.max(now);
         let done_at = start + latency;
         host.io_busy_until = done_at;
+        if let Some(extra) = draw.slow_by {
+            self.stats.slow_fsyncs += 1;
+            self.stats.fault("slow-fsync");
+            self.record(event!(now, Some(node), "slow-fsync", extra_us = extra));
+        }
         IoSlot {
             start,
             latency,
@@ -116,7 +134,7 @@ impl<A: Application> World<A> {
             storage::encode_wal_append(meta.index, meta.term, &[], 0)
                 .expect("an empty WAL record encodes")
         });
-        let slot = self.io_slot(node);
+        let slot = self.io_slot(node, persist);
         let host = &mut self.hosts[node];
         let incarnation = host.incarnation;
         let wal_end = host.disk.wal.len();
@@ -177,7 +195,7 @@ impl<A: Application> World<A> {
             host.disk.wal.append(&bytes);
         }
         let wal_end = host.disk.wal.len();
-        let slot = self.io_slot(node);
+        let slot = self.io_slot(node, persist);
         let host = &mut self.hosts[node];
         let incarnation = host.incarnation;
         host.io.push_back(PendingIo {
@@ -212,6 +230,7 @@ impl<A: Application> World<A> {
                 },
             );
         }
+        let two_files = hard_state.is_some() && log.is_some();
         let what = Lazy(|out: &mut Line| match (&hard_state, &log) {
             (Some(hs), Some(w)) => {
                 put!(
@@ -247,6 +266,11 @@ impl<A: Application> World<A> {
                 id: persist,
             },
         );
+        if two_files {
+            // A write that spans the WAL and the term/vote file: where a power loss in the
+            // middle tests crash consistency (the event loop tells the nemesis).
+            self.node_writes_log_and_term(node);
+        }
     }
 
     /// The rename step of an atomic replacement (of the incarnation that wrote it).

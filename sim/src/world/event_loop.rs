@@ -65,6 +65,7 @@ impl<A: Application> World<A> {
                 bytes,
                 departs,
             } => self.deliver(from, to, bytes, departs),
+            Event::Ping { from, to } => self.on_ping(from, to),
             Event::Rename {
                 node,
                 incarnation,
@@ -131,6 +132,14 @@ impl<A: Application> World<A> {
             self.churn_on_win(node);
         } else {
             self.liveness_node_won(node);
+        }
+    }
+
+    /// The host reports that `node` submitted a persist that writes log entries and a new
+    /// term together: while the faults last, an armed mid-write power loss takes it.
+    pub(super) fn node_writes_log_and_term(&mut self, node: usize) {
+        if !self.liveness.started() {
+            self.crash_mid_write(node);
         }
     }
 

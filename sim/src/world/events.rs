@@ -33,6 +33,12 @@ pub(super) enum Event<A: Application> {
         /// (`LOST`).
         departs: Micros,
     },
+    /// [`crate::perturbation::Perturbation::ExtraMessage`]: a message of a kind raft-core
+    /// does not know reaches `to`'s host, which ignores it.
+    Ping {
+        from: usize,
+        to: usize,
+    },
     /// The rename step of an atomic term/vote (or peer-state) replacement.
     Rename {
         node: usize,

@@ -23,7 +23,6 @@ use crate::app::{Application, Replica};
 use crate::config::Micros;
 use crate::disk::Disk;
 use crate::event;
-use crate::rng::Stream;
 use raft_core::{Action, Message, Node, Role};
 use std::collections::{HashMap, VecDeque};
 
@@ -50,7 +49,6 @@ pub(super) struct Host<A: Application> {
 
     // The disk (`disk_io.rs`, `recovery.rs`).
     pub(super) disk: Disk,
-    pub(super) disk_rng: Stream,
     /// Persists submitted and not completed, in submission order (the disk completes them
     /// in order).
     pub(super) io: VecDeque<PendingIo>,
@@ -74,12 +72,7 @@ pub(super) struct Host<A: Application> {
 }
 
 impl<A: Application> Host<A> {
-    pub(super) fn new(
-        replica: A::Replica,
-        disk: Disk,
-        disk_rng: Stream,
-        tick_us: Micros,
-    ) -> Host<A> {
+    pub(super) fn new(replica: A::Replica, disk: Disk, tick_us: Micros) -> Host<A> {
         Host {
             node: None,
             status: Status::Down,
@@ -87,7 +80,6 @@ impl<A: Application> Host<A> {
             tick_us,
             paused_inbox: VecDeque::new(),
             disk,
-            disk_rng,
             io: VecDeque::new(),
             io_busy_until: 0,
             compact_wal_to: None,
@@ -131,9 +123,20 @@ impl<A: Application> World<A> {
         let Some(raft) = self.hosts[to].running() else {
             return;
         };
+        let rejection = match &message {
+            Message::AppendResponse(r) if !r.success && r.peer == id(from) => {
+                Some((r.term, r.index))
+            }
+            _ => None,
+        };
         let mut actions = std::mem::take(&mut self.spare_actions);
         raft.receive_into(id(from), message, &mut actions);
         self.execute(to, actions);
+        if let Some(rejection) = rejection {
+            let raft = self.hosts[to].node.as_ref();
+            self.checks
+                .rejection_handled(self.now, to, from, rejection, raft);
+        }
     }
 
     /// The application resumes apply on a running node.
@@ -167,6 +170,9 @@ impl<A: Application> World<A> {
         let now = self.now;
         self.checks
             .before_actions(now, node, self.hosts[node].node.as_ref(), &actions);
+        if self.perturbed(crate::perturbation::Perturbation::ReorderedSends) {
+            reorder_sends(&mut actions);
+        }
         for action in actions.drain(..) {
             match action {
                 Action::Persist {
@@ -237,5 +243,17 @@ impl<A: Application> World<A> {
         if actions.capacity() > self.spare_actions.capacity() {
             self.spare_actions = actions;
         }
+    }
+}
+
+/// [`crate::perturbation::Perturbation::ReorderedSends`]: each run of consecutive sends leaves
+/// in descending order of the receiver; a stable sort keeps each receiver's own order.
+fn reorder_sends(actions: &mut [Action]) {
+    let receiver = |a: &Action| match a {
+        Action::Send { to, .. } => Some(std::cmp::Reverse(*to)),
+        _ => None,
+    };
+    for run in actions.chunk_by_mut(|a, b| receiver(a).is_some() && receiver(b).is_some()) {
+        run.sort_by_key(receiver);
     }
 }

@@ -7,8 +7,9 @@
 //! pause, damage to synced data, an armed read error, a leader asked to step down, an
 //! application pausing apply or snapshotting, an operator's membership request
 //! (`operator.rs`). The nemesis never changes a node's memory. The script is drawn up front
-//! from the `faults` stream (`crate::faults`) or replayed from a bundle; the decisions taken
-//! at run time come from the `faults/runtime` stream, in the order the faults fire.
+//! (`crate::faults`) or replayed from a bundle; the decisions taken at run time (what a
+//! corruption damages, when a leader racing the operator crashes) are the run's decisions
+//! (`crate::decisions`), keyed by the fault they belong to.
 //!
 //! Architecture invariant: no fault fires once the liveness phase has begun (`liveness.rs`).
 //! The script damages at most a minority of the initial voters, and the operator keeps the
@@ -20,19 +21,21 @@ use super::operator::OperatorChange;
 use super::{id, Status, World};
 use crate::app::{Application, Replica};
 use crate::config::{Micros, SimConfig};
+use crate::decisions::Key;
+use crate::disk::Disk;
 use crate::event;
 use crate::faults::{draw_script, Fault, ScriptedFault, Step, Target};
 use crate::network::Topology;
-use crate::rng::Stream;
 
 /// The nemesis's state in a run.
 pub(super) struct Nemesis {
     /// The explicit fault script: drawn, or replayed from a bundle.
     pub(super) script: Vec<ScriptedFault>,
-    /// Decisions taken when a fault fires: the `faults/runtime` stream.
-    pub(super) rng: Stream,
     /// Leader churn armed by [`Fault::KillNextLeader`].
     churn: Option<LeaderChurn>,
+    /// [`Fault::CrashMidWrite`] armed: the downtime of the node that next writes its log
+    /// and a new term together.
+    mid_write: Option<Micros>,
     /// Nodes the fault script may damage (a mask).
     may_be_damaged: u64,
 }
@@ -58,8 +61,8 @@ impl Nemesis {
             .fold(0, |mask, bit| mask | bit);
         Nemesis {
             script,
-            rng: Stream::new(config.seed, "faults/runtime"),
             churn: None,
+            mid_write: None,
             may_be_damaged,
         }
     }
@@ -146,6 +149,12 @@ impl<A: Application> World<A> {
                 let node = self.resolve(target);
                 self.crash(node, down_us);
             }
+            Fault::CrashMidWrite { down_us } => {
+                self.nemesis.mid_write = Some(down_us);
+                let what = "crash the next node that writes its log and a new term together";
+                self.record(event!(now, None, "fault", what = what));
+            }
+            Fault::ReplaceObserverDisk { node } => self.start_disk_replacement(node),
             Fault::Pause { target, for_us } => {
                 let node = self.resolve(target);
                 if self.hosts[node].status == Status::Up {
@@ -161,8 +170,15 @@ impl<A: Application> World<A> {
                 }
             }
             Fault::Corrupt { node, then_crash } => {
-                let host = &mut self.hosts[node];
-                let what = host.disk.corrupt_synced(&mut self.nemesis.rng);
+                let key = Key::Corruption {
+                    node: node as u8,
+                    at: now,
+                };
+                let draw = self.decisions.corruption(key, Disk::draw_corruption);
+                let what = self.hosts[node].disk.corrupt_synced(draw);
+                if what.is_some() {
+                    self.checks.damaged(node);
+                }
                 let what = what.unwrap_or_else(|| "nothing synced yet".into());
                 self.record(event!(
                     now,
@@ -302,6 +318,24 @@ impl<A: Application> World<A> {
         self.schedule(self.now + churn.after_us, kill);
     }
 
+    /// A node submitted a persist that writes log entries and a new term together: an
+    /// armed [`Fault::CrashMidWrite`] takes its power right now, before the term/vote file
+    /// is renamed into place.
+    pub(super) fn crash_mid_write(&mut self, node: usize) {
+        let Some(down_us) = self.nemesis.mid_write.take() else {
+            return;
+        };
+        let incarnation = self.hosts[node].incarnation;
+        self.schedule(
+            self.now,
+            Event::Kill {
+                node,
+                incarnation,
+                down_us,
+            },
+        );
+    }
+
     /// A scheduled crash is due (unless the node already went down, or the faults stopped).
     pub(super) fn on_kill(&mut self, node: usize, incarnation: u64, down_us: Micros) {
         if self.hosts[node].incarnation == incarnation && !self.liveness.started() {
@@ -313,12 +347,18 @@ impl<A: Application> World<A> {
     /// one network latency (with the messages that had not left it yet).
     pub(super) fn crash_leader_soon(&mut self, leader: usize) {
         let now = self.now;
-        let after = self.nemesis.rng.between(0, self.config.latency.min_us);
-        let down_us = self
-            .nemesis
-            .rng
-            .between(self.config.tick_us, self.config.faults.nemesis_interval_us);
         let incarnation = self.hosts[leader].incarnation;
+        let key = Key::LeaderCrash {
+            node: leader as u8,
+            life: incarnation,
+            term: self.hosts[leader].node.as_ref().map_or(0, |n| n.term()),
+        };
+        let config = &self.config;
+        let (after, down_us) = self.decisions.leader_crash(key, |rng| {
+            let after = rng.between(0, config.latency.min_us);
+            let down = rng.between(config.tick_us, config.faults.nemesis_interval_us);
+            (after, down)
+        });
         let what = format!("crash the leader {after}us after it accepted the change");
         self.record(event!(now, Some(leader), "fault", what = what));
         self.schedule(

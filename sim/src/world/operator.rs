@@ -12,26 +12,47 @@
 //!
 //! Architecture invariant: the operator changes the cluster only through a leader's
 //! `Node::propose_membership`, as a real tool does through the leader's API; it never
-//! edits a membership. It skips (and says so in the trace) a change that would leave the
-//! nodes the nemesis may damage half the voters or more, so that a correct core can stay
-//! live. No step is asked once the liveness phase has begun.
+//! edits a membership. It skips (and says so in the trace) a change after which a correct
+//! core could not stay live (`unrecoverable`): one that would leave the nodes the nemesis
+//! may damage half the voters or more, or that adds a voter while a node the nemesis may
+//! damage is a voter. No step is asked once the liveness phase has begun.
 
 use super::events::Event;
-use super::{id, voters_mask, World};
+use super::{id, voters_mask, Status, World};
 use crate::app::Application;
+use crate::checkers::masks::fmt_mask;
 use crate::config::Micros;
+use crate::disk::Disk;
 use crate::event;
 use crate::faults::Step;
+use crate::planted::SimBug;
 use raft_core::{MembershipChange, Node, ProposeError, Role};
 use std::collections::VecDeque;
 
 /// The operator's tool.
-#[derive(Default)]
 pub(super) struct Operator {
     /// The plan: the held change first, then the steps after it.
     pub(super) plan: VecDeque<OperatorChange>,
     /// An `OperatorRetry` is in the queue (one polling chain at a time).
     retry_scheduled: bool,
+    /// Nodes that have been voters (a mask): the initial voters, and every node a leader
+    /// accepted to promote. Their disks are never replaced: a lost vote could count.
+    ever_voters: u64,
+    /// Nodes whose disk the tool replaced (a mask): never promoted, since their leader may
+    /// still count what they lost until they answer it.
+    disk_replaced: u64,
+}
+
+impl Operator {
+    pub(super) fn new(config: &crate::config::SimConfig) -> Operator {
+        let voters = config.nodes - config.faults.spare_nodes;
+        Operator {
+            plan: VecDeque::new(),
+            retry_scheduled: false,
+            ever_voters: (1u64 << voters) - 1,
+            disk_replaced: 0,
+        }
+    }
 }
 
 /// A membership change an operator asks the leader for.
@@ -48,6 +69,9 @@ pub(super) enum OperatorChange {
     /// Remove `peer`; with `crash_leader` the leader that accepts the removal of a voter
     /// crashes within one network latency.
     Remove { peer: usize, crash_leader: bool },
+    /// `Fault::ReplaceObserverDisk`: make `peer` an observer if it is not a member, and once
+    /// it has caught up, replace its disk with an empty one.
+    ReplaceDisk { peer: usize },
 }
 
 /// Why an operator's step proposes nothing now.
@@ -56,6 +80,8 @@ enum Skip {
     Done,
     /// Not yet (the observer is catching up): asked again at the next retry.
     NotYet,
+    /// Nothing to propose: the observer has caught up, replace its disk now.
+    ReplaceDisk,
 }
 
 /// What an operator's change comes to at one leader, when there is something to propose.
@@ -80,7 +106,8 @@ impl OperatorChange {
         match self {
             OperatorChange::Toggle { peer, .. }
             | OperatorChange::Add { peer, .. }
-            | OperatorChange::Remove { peer, .. } => peer,
+            | OperatorChange::Remove { peer, .. }
+            | OperatorChange::ReplaceDisk { peer } => peer,
         }
     }
 
@@ -149,6 +176,17 @@ impl OperatorChange {
                     Err(Skip::NotYet)
                 }
             }
+            OperatorChange::ReplaceDisk { .. } => {
+                if is_voter {
+                    Err(Skip::Done)
+                } else if !is_observer {
+                    propose(MembershipChange::AddObserver(id(peer)), Some(self), false)
+                } else if caught_up(raft, peer) {
+                    Err(Skip::ReplaceDisk)
+                } else {
+                    Err(Skip::NotYet)
+                }
+            }
             OperatorChange::Remove { crash_leader, .. } => {
                 if is_voter || is_observer {
                     propose(
@@ -162,6 +200,41 @@ impl OperatorChange {
             }
         }
     }
+}
+
+/// Why the nemesis skips `change` (leaving the voters `next`, a mask) when the nodes in
+/// `may_be_damaged` may stop for good at their next restart: a correct core could not stay
+/// live after it. None when the change keeps the cluster recoverable.
+///
+/// Two rules. The nodes that are not possibly damaged stay a majority of the voters. And no
+/// voter is added while a possibly damaged node is a voter (itself included): an addition
+/// can leave the most up-to-date log on the added node alone, which does not campaign
+/// because in its own log it is still an observer. Its leader appends the addition and
+/// loses power before sending it; a damaged voter wins the old configuration and its first
+/// entry, at the same index, reaches only the added node before it too loses power and
+/// stops on the damage. Then the nodes holding the addition need the added node's vote,
+/// which it refuses to their older log, and the others need theirs (held-out seed 7015702:
+/// the leaderless cluster of voters {n2,n4,n5} and n6, with n4 damaged).
+fn unrecoverable(
+    change: MembershipChange,
+    next: u64,
+    may_be_damaged: u64,
+    adds_beside_damaged: bool,
+) -> Option<String> {
+    let voters = next.count_ones();
+    let damaged = (next & may_be_damaged).count_ones();
+    if (voters - damaged) * 2 <= voters {
+        return Some(format!(
+            "skipped: the voters would be {voters} with {damaged} of them possibly damaged"
+        ));
+    }
+    if matches!(change, MembershipChange::AddVoter(_)) && damaged > 0 && !adds_beside_damaged {
+        return Some(format!(
+            "skipped: no voter is added while a possibly damaged node votes ({})",
+            fmt_mask(next & may_be_damaged)
+        ));
+    }
+    None
 }
 
 impl<A: Application> World<A> {
@@ -245,15 +318,30 @@ impl<A: Application> World<A> {
     pub(super) fn ask_leader(&mut self, leader: usize, change: OperatorChange, quiet: bool) {
         let now = self.now;
         let may_be_damaged = self.nemesis.may_be_damaged();
+        let adds_beside_damaged = self.sim_bug(SimBug::VoterAddedWhileADamagedNodeVotes);
         let Some(raft) = self.hosts[leader].running() else {
             return;
         };
         let term = raft.term();
         let peer = change.peer();
+        if matches!(change, OperatorChange::ReplaceDisk { .. })
+            && self.operator.ever_voters & (1 << peer) != 0
+        {
+            // Not the core's refusal: a node that may have voted cannot forget its votes.
+            self.operator.plan.clear();
+            let what = format!("replace the disk of n{peer} skipped: it has been a voter");
+            self.record(event!(now, Some(leader), "fault", what = what));
+            return;
+        }
         let proposal = match change.at_leader(raft) {
             Ok(proposal) => proposal,
             Err(Skip::NotYet) => return,
             Err(Skip::Done) => {
+                self.step_done(None);
+                return;
+            }
+            Err(Skip::ReplaceDisk) => {
+                self.replace_disk(peer);
                 self.step_done(None);
                 return;
             }
@@ -264,14 +352,16 @@ impl<A: Application> World<A> {
             MembershipChange::RemovePeer(_) => next &= !(1 << peer),
             MembershipChange::AddObserver(_) => {}
         }
-        let undamaged = (next & !may_be_damaged).count_ones();
-        let outcome = if undamaged * 2 <= next.count_ones() {
+        let replaced = self.operator.disk_replaced & (1 << peer) != 0;
+        let outcome = if replaced && matches!(proposal.change, MembershipChange::AddVoter(_)) {
+            Err(Refusal {
+                why: "skipped: its disk was replaced".to_string(),
+                for_now: false,
+            })
+        } else if let Some(why) =
+            unrecoverable(proposal.change, next, may_be_damaged, adds_beside_damaged)
+        {
             // Not a refusal of the core: the nemesis keeps the cluster able to recover.
-            let why = format!(
-                "skipped: the voters would be {} with {} of them possibly damaged",
-                next.count_ones(),
-                next.count_ones() - undamaged
-            );
             Err(Refusal {
                 why,
                 for_now: false,
@@ -294,6 +384,9 @@ impl<A: Application> World<A> {
         };
         match outcome {
             Ok(proposed) => {
+                if let MembershipChange::AddVoter(_) = proposal.change {
+                    self.operator.ever_voters |= 1 << peer;
+                }
                 self.stats.fault("membership-proposed");
                 self.record(event!(now, Some(leader), "fault", what = what));
                 self.execute(leader, proposed.actions);
@@ -321,6 +414,33 @@ impl<A: Application> World<A> {
                 }
             }
         }
+    }
+
+    /// `Fault::ReplaceObserverDisk`: the tool's plan is to make `peer` an observer and
+    /// replace its disk once it has caught up.
+    pub(super) fn start_disk_replacement(&mut self, peer: usize) {
+        self.operator.plan.clear();
+        self.operator
+            .plan
+            .push_back(OperatorChange::ReplaceDisk { peer });
+        match self.current_leader() {
+            Some(leader) => self.ask_held_change(leader, false),
+            None => self.schedule_operator_retry(self.now),
+        }
+    }
+
+    /// The observer `node` loses power and boots, a few ticks later, from an empty disk.
+    fn replace_disk(&mut self, node: usize) {
+        if matches!(self.hosts[node].status, Status::Stopped(_)) {
+            return;
+        }
+        self.operator.disk_replaced |= 1 << node;
+        self.crash(node, 10 * self.config.tick_us);
+        self.hosts[node].disk = Disk::default();
+        self.checks.disk_replaced(node);
+        self.stats.fault("disk-replaced");
+        let what = "disk replaced by an empty one";
+        self.record(event!(self.now, Some(node), "fault", what = what));
     }
 
     /// The operator's tool asks again at `at` (every heartbeat while a change is held).

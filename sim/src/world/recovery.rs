@@ -16,17 +16,18 @@ use super::trace_text::NodeOrNone;
 use super::{id, Host, Status, World};
 use crate::app::{Application, Replica};
 use crate::config::Micros;
+use crate::decisions::{Key, PowerLossDraw};
 use crate::disk::CrashEffect;
+use crate::disk::Disk;
 use crate::event;
-use crate::rng::derive_seed;
 use raft_core::storage;
 use raft_core::{Config, Node, Recovered};
 
 impl<A: Application> Host<A> {
     /// The machine loses power: the node's memory goes, with its I/O in flight, its inbox
     /// and its application's pending requests; the disk keeps what `Disk::crash` leaves.
-    fn power_loss(&mut self, now: Micros, torn_write_ppm: u32) -> CrashEffect {
-        let effect = self.disk.crash(&mut self.disk_rng, torn_write_ppm);
+    fn power_loss(&mut self, now: Micros, draw: PowerLossDraw) -> CrashEffect {
+        let effect = self.disk.crash(draw);
         self.node = None;
         self.status = Status::Down;
         self.incarnation += 1;
@@ -46,11 +47,18 @@ impl<A: Application> World<A> {
     pub(super) fn crash(&mut self, node: usize, down_us: Micros) {
         let now = self.now;
         let torn_write_ppm = self.config.faults.torn_write_ppm;
-        let host = &mut self.hosts[node];
-        if !matches!(host.status, Status::Up | Status::Paused) {
+        if !matches!(self.hosts[node].status, Status::Up | Status::Paused) {
             return;
         }
-        let effect = host.power_loss(now, torn_write_ppm);
+        let key = Key::PowerLoss {
+            node: node as u8,
+            life: self.hosts[node].incarnation,
+        };
+        let draw = self
+            .decisions
+            .power_loss(key, |rng| Disk::draw_power_loss(rng, torn_write_ppm));
+        let host = &mut self.hosts[node];
+        let effect = host.power_loss(now, draw);
         let incarnation = host.incarnation;
         let unsent = self.take_unsent(node);
         self.checks.crashed(node);
@@ -77,7 +85,12 @@ impl<A: Application> World<A> {
         }
     }
 
-    fn node_config(&self, node: usize) -> Config {
+    /// The node's configuration for its current life; the election timer's seed is a
+    /// decision keyed by the node life.
+    fn node_config(&mut self, node: usize) -> Config {
+        let seed = self
+            .decisions
+            .election_seed(node, self.hosts[node].incarnation);
         let c = &self.config;
         let config = Config {
             id: id(node),
@@ -85,10 +98,7 @@ impl<A: Application> World<A> {
             election_timeout_min: c.election_timeout_min_ticks,
             election_timeout_max: c.election_timeout_max_ticks,
             heartbeat_interval: c.heartbeat_ticks,
-            seed: derive_seed(
-                c.seed,
-                &format!("election/n{node}/{}", self.hosts[node].incarnation),
-            ),
+            seed,
             max_entries_per_message: c.max_entries_per_message,
             max_inflight_messages: c.max_inflight_messages,
             max_bytes_per_message: Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
@@ -105,6 +115,7 @@ impl<A: Application> World<A> {
     /// Recovery found damage it must not paper over: the node stops for the run.
     fn stop(&mut self, node: usize, reason: String) {
         self.stats.corruption_detected += 1;
+        self.checks.stopped(self.now, node, &reason);
         self.record(event!(self.now, Some(node), "stopped", reason = &reason));
         self.hosts[node].status = Status::Stopped(reason);
     }
@@ -183,7 +194,9 @@ impl<A: Application> World<A> {
             Ok(mut raft) => {
                 #[cfg(feature = "planted-bugs")]
                 if let Some(bug) = self.planted {
-                    raft.plant(bug);
+                    if let Err(e) = raft.plant(bug) {
+                        return self.stop(node, format!("recovered state refused: {e}"));
+                    }
                 }
                 // The log it starts with, a snapshot included (the WAL may hold only the tail).
                 let last_index = raft.last_index();

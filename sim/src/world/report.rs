@@ -10,6 +10,7 @@ use super::World;
 use crate::app::Application;
 use crate::checkers::Violation;
 use crate::config::{Micros, SimConfig};
+use crate::decisions::{Decision, Usage};
 use crate::event;
 use crate::faults::ScriptedFault;
 use crate::trace::TraceEvent;
@@ -70,6 +71,10 @@ pub struct RunReport {
     pub history_ops: usize,
     /// The client workload as it ran (the replayed one when replaying).
     pub workload: RecordedWorkload,
+    /// Every run-time decision the run made, in the order made (replayed ones included).
+    pub decisions: Vec<Decision>,
+    /// How many decisions were given, replayed and drawn.
+    pub decision_usage: Usage,
     /// The planted bug the run had, if any.
     pub planted_bug: Option<String>,
     /// Virtual time from the end of the chaos phase to the liveness probe's success.
@@ -131,6 +136,9 @@ pub struct RunOptions {
     pub script: Option<Vec<ScriptedFault>>,
     /// Replace the drawn client workload (replay of a saved or shrunk workload).
     pub workload: Option<WorkloadScript>,
+    /// Take these run-time decisions where their key matches, drawing only the others
+    /// (replay of a bundle's recording, `crate::decisions`).
+    pub decisions: Option<Vec<Decision>>,
     /// Plant this bug in every node (by name, see `raft_core::planted`); needs the
     /// `planted-bugs` feature.
     pub planted_bug: Option<String>,
@@ -140,6 +148,9 @@ pub struct RunOptions {
     /// (default true). Off only to measure what the checkers cost (`cargo xtask bench`); it
     /// does not change the trace or the figures, only what is checked.
     pub checkers: bool,
+    /// Change the simulator the way an unrelated code change would (the perturbation test,
+    /// `crate::perturbation`); never set outside it.
+    pub perturbation: Option<crate::perturbation::Perturbation>,
 }
 
 impl Default for RunOptions {
@@ -149,9 +160,11 @@ impl Default for RunOptions {
             echo: false,
             script: None,
             workload: None,
+            decisions: None,
             planted_bug: None,
             progress_every: 0,
             checkers: true,
+            perturbation: None,
         }
     }
 }
@@ -208,6 +221,7 @@ impl<A: Application> World<A> {
             ));
         }
         let (history, recorded) = self.clients.into_parts();
+        let decision_usage = self.decisions.usage();
         RunReport {
             recovery_time: self.liveness.recovery_time(),
             linearizability,
@@ -225,6 +239,8 @@ impl<A: Application> World<A> {
                 .map_or(recorded, RecordedWorkload::from_script),
             planted_bug: options.planted_bug.clone(),
             trace: self.trace.into_events(),
+            decisions: self.decisions.into_made(),
+            decision_usage,
         }
     }
 }

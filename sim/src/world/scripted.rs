@@ -438,6 +438,7 @@ impl<A: Application> World<A> {
         let file = &mut self.hosts[node].disk.term_vote;
         file.begin_replace(bytes);
         file.complete();
+        self.checks.damaged(node);
         self.record(event!(
             self.now,
             Some(node),
@@ -449,6 +450,7 @@ impl<A: Application> World<A> {
     /// Deletes a node's WAL, keeping its other files (NRG test: only `tav.idx` left).
     pub fn script_delete_wal(&mut self, node: usize) {
         self.hosts[node].disk.wal = crate::disk::AppendFile::default();
+        self.checks.damaged(node);
         self.record(event!(self.now, Some(node), "fault", what = "wal deleted"));
     }
 }

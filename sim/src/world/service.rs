@@ -282,7 +282,7 @@ impl<A: Application> World<A> {
             ));
             return;
         }
-        let delay = self.network.client_latency();
+        let delay = self.client_hop(client, seq, attempt, crate::decisions::Leg::Reply);
         let at = self.now + delay;
         self.schedule(
             at,

@@ -3,8 +3,10 @@
 //! loss takes with the machine before they left it.
 //!
 //! Architecture invariant: every per-message decision is the network's (`Network::fate`:
-//! partitions, clogged links, loss, duplication, latency), drawn from the `network` stream
-//! in send order, interleaved with the clients' hops, which draw their latency from it too.
+//! partitions, clogged links, loss, duplication, latency). Its random part is one decision
+//! per message not cut by a partition, keyed by the message's identity (`MessageKey`: link,
+//! kind, term, indexes, ordinal among identical ones) and drawn or replayed by the run's
+//! decisions (`crate::decisions`), so no other send changes it.
 //! A queued delivery carries the time it leaves the sender (half a minimum latency after
 //! the send: the sender's kernel and network card still hold it until then), so a power loss
 //! before then marks it lost (`LOST`, traced as `unsent` at the crash and counted as dropped
@@ -24,8 +26,10 @@ use super::trace_text::{fmt_message, write_message};
 use super::{id, World};
 use crate::app::Application;
 use crate::config::Micros;
+use crate::decisions::MessageKey;
 use crate::event;
 use crate::network::Fate;
+use crate::perturbation::Perturbation;
 use crate::trace::{Joined, Lazy, Line, NodeName};
 use bytes::Bytes;
 use raft_core::codec::{decode_envelope, encode_envelope};
@@ -52,8 +56,9 @@ impl<A: Application> World<A> {
             self.hold(from, to, message, summary);
             return;
         }
+        let heartbeat = matches!(&message, Message::AppendEntries(ae) if ae.entries.is_empty());
+        let fate = self.fate(MessageKey::of(from, to, &message), now);
         let summary = Lazy(|out: &mut Line| write_message(&message, out));
-        let fate = self.network.fate(from, to, now);
         let bytes = match (&fate, encode_envelope(&message)) {
             (Fate::Deliver(_), Ok(bytes)) => Bytes::from(bytes),
             (Fate::Deliver(_), Err(error)) => {
@@ -129,6 +134,49 @@ impl<A: Application> World<A> {
                 ));
             }
         }
+        if heartbeat && self.perturbed(Perturbation::ExtraMessage) {
+            self.send_ping(from, to);
+        }
+    }
+
+    /// [`Perturbation::ExtraMessage`]: a message of a kind raft-core does not know, through
+    /// the same network as the others.
+    fn send_ping(&mut self, from: usize, to: usize) {
+        let now = self.now;
+        let fate = self.fate(MessageKey::ping(from, to), now);
+        let arrive: Vec<Micros> = match &fate {
+            Fate::Deliver(delays) => delays.iter().map(|d| now + d).collect(),
+            Fate::Dropped | Fate::Partitioned => Vec::new(),
+        };
+        self.record(event!(
+            now,
+            Some(from),
+            "ping",
+            to = NodeName(to),
+            arrive = Joined(&arrive)
+        ));
+        for at in arrive {
+            self.schedule(at, Event::Ping { from, to });
+        }
+    }
+
+    /// A [`Perturbation::ExtraMessage`] ping arrives: the host ignores it.
+    pub(super) fn on_ping(&mut self, _from: usize, _to: usize) {}
+
+    /// How the message `key` sent now fares: cut by a partition (no random decision), else
+    /// as its decision says, drawn or replayed.
+    fn fate(&mut self, key: MessageKey, now: Micros) -> Fate {
+        let (from, to) = (usize::from(key.from), usize::from(key.to));
+        if !self.network.is_reachable(from, to) {
+            return Fate::Partitioned;
+        }
+        let network = &self.network;
+        let draw = self.decisions.fate(
+            key,
+            |rng| network.draw_fate(rng),
+            |draw| network.allow(draw),
+        );
+        network.fate(from, to, now, draw)
     }
 
     /// A queued delivery is due: the receiver gets the message if it left the sender and the
