@@ -97,6 +97,12 @@ pub(super) enum Reply<O> {
     Done(O),
     /// Not the leader (or not ready to lead): the leader it knows of, if any.
     NotLeader(Option<usize>),
+    /// The answer of a copy an earlier attempt proposed, which cannot be the operation's
+    /// outcome (a later copy may still take effect) but proves that the leader committed the
+    /// write after it was invoked. Sent to the liveness probe only: its question is whether
+    /// a leader commits, and a probe whose retries keep landing behind a slow log's backlog
+    /// would otherwise chase its own latest copy for ever.
+    EarlierCopy,
 }
 
 /// The clients of a run and what they did.
@@ -157,6 +163,11 @@ impl<A: Application> Client<A> {
             memory: A::ClientMemory::default(),
             probe,
         }
+    }
+
+    /// Whether this is the liveness probe.
+    pub(super) fn is_probe(&self) -> bool {
+        self.probe
     }
 
     /// The next node to try when `guess` knew no leader or did not answer: the one after
@@ -347,6 +358,11 @@ impl<A: Application> World<A> {
                 }
                 A::observe(&mut c.memory, &op.op, &result);
                 self.complete(client, Outcome::Ok(result), true);
+            }
+            Reply::EarlierCopy => {
+                // The outcome stays open (a later copy may still take effect): unknown, but
+                // answered by an applied entry, which is what the probe asks.
+                self.complete(client, Outcome::Unknown, true);
             }
             Reply::NotLeader(hint) => {
                 if attempt != op.attempt {

@@ -36,7 +36,9 @@ impl<A: Application> World<A> {
             {
                 progress(self.now, self.liveness.end_at());
             }
-            if matches!(next.event, Event::End) {
+            // The end may have moved (later for a backlog, sooner once the probe committed):
+            // only the End at the current end time ends the run.
+            if matches!(next.event, Event::End) && self.now >= self.liveness.end_at() {
                 break;
             }
             self.handle(next.event);

@@ -34,6 +34,9 @@ pub(super) struct LivenessPhase {
     probe_term: u64,
     /// The last election won after the faults stopped: when, and its term.
     last_win: Option<(Micros, u64)>,
+    /// Added to the bound for the entries left uncommitted when the faults stopped
+    /// (`World::allow_for_backlog`); 0 when the bound's own slack covers them.
+    backlog_allowance: Micros,
 }
 
 impl LivenessPhase {
@@ -46,6 +49,7 @@ impl LivenessPhase {
             probe_done: None,
             probe_term: 0,
             last_win: None,
+            backlog_allowance: 0,
         }
     }
 
@@ -94,6 +98,7 @@ impl<A: Application> World<A> {
             "calm",
             bound_us = self.config.liveness_bound_us()
         ));
+        self.allow_for_backlog();
         for node in 0..self.config.nodes {
             match self.hosts[node].status {
                 Status::Paused => {
@@ -224,6 +229,37 @@ impl<A: Application> World<A> {
         }
     }
 
+    /// Entries appended but not committed when the faults stop must replicate before any new
+    /// write can commit: the bound grows by the time the pipeline needs for them
+    /// (`SimConfig::backlog_allowance_us`), so that a slow pipeline is not taken for a stuck
+    /// one. A core that stops replicating still fails: the allowance is finite.
+    fn allow_for_backlog(&mut self) {
+        let running = || {
+            self.hosts
+                .iter()
+                .filter(|h| h.status == Status::Up)
+                .filter_map(|h| h.node.as_ref())
+        };
+        let newest = running().map(|r| r.last_index()).max().unwrap_or(0);
+        let committed = running().map(|r| r.commit_index()).max().unwrap_or(0);
+        let backlog = newest.saturating_sub(committed);
+        let allowance = self.config.backlog_allowance_us(backlog);
+        if allowance <= self.config.liveness_bound_us() / 4 {
+            return; // within the bound's own slack: the run stays as it always was
+        }
+        self.liveness.backlog_allowance = allowance;
+        self.liveness.end_at = self.liveness.end_at.saturating_add(allowance);
+        let now = self.now;
+        self.record(event!(
+            now,
+            None,
+            "backlog",
+            entries = backlog,
+            allowance_us = allowance
+        ));
+        self.schedule(self.liveness.end_at, super::events::Event::End);
+    }
+
     /// The liveness probe: one more client, whose first write must commit in time.
     fn start_probe_client(&mut self) {
         let client = self.clients.list.len();
@@ -257,9 +293,13 @@ impl<A: Application> World<A> {
                 time: self.now,
                 node: None,
                 detail: format!(
-                    "no leader committed a new write within {}us after the faults stopped at {}us",
-                    self.config.liveness_bound_us(),
-                    self.liveness.starts_at
+                    "no leader committed a new write within {}us after the faults stopped at {}us{}",
+                    self.config.liveness_bound_us() + self.liveness.backlog_allowance,
+                    self.liveness.starts_at,
+                    match self.liveness.backlog_allowance {
+                        0 => String::new(),
+                        a => format!(" (of which {a}us for the uncommitted backlog)"),
+                    }
                 ),
             });
         }

@@ -59,11 +59,15 @@ impl<A: Application> World<A> {
                     continue;
                 };
                 let (attempt, index) = *waiting.get();
-                if index != entry.index && !A::answers_from_any_copy(&output) {
+                let reply = if index == entry.index || A::answers_from_any_copy(&output) {
+                    Reply::Done(output)
+                } else if self.clients.list[client as usize].is_probe() {
+                    Reply::EarlierCopy
+                } else {
                     continue; // an earlier attempt's copy cannot answer this
-                }
+                };
                 waiting.remove();
-                self.reply_to_client(client as usize, seq, attempt, Reply::Done(output));
+                self.reply_to_client(client as usize, seq, attempt, reply);
             }
         }
         self.spare_completions = done;
@@ -270,6 +274,7 @@ impl<A: Application> World<A> {
                     Some(n) => format!("not-leader:n{n}"),
                     None => "not-leader".into(),
                 },
+                Reply::EarlierCopy => "earlier-copy".into(),
             };
             let client = client as u32;
             self.record(event!(
