@@ -17,6 +17,8 @@
 //! | `removed-peer-votes-counted` | a candidate asks every peer it was configured with, as NRG's vote request reaches every peer still listening on the group's subject, and counts the grants of peers that are no longer voters | NATS #8353 | removed peers left running (they never learn their removal and keep an old log), then a voter with a stale log campaigns (crash, partition) | elected-by-quorum (at once), leader completeness, state-machine safety |
 //! | `truncate-damaged-suffix` | a node whose synced log was damaged drops the damaged suffix and votes and campaigns with what is left | NATS #7549 (Jepsen NATS 2.12.1) | damage to synced entries on nodes of a committing quorum, read at their restart, then an election among nodes that lack the entries | committed-durable-on-quorum, leader completeness, state-machine safety |
 //! | `no-prevote-checkquorum` | PreVote, CheckQuorum and leader stickiness switched off | Cloudflare 2020 etcd outage | a partial partition (bridge, one-way) that outlasts the chaos | liveness |
+//! | `snapshot-keeps-stale-membership` | installing a received snapshot that discards the log keeps the membership the discarded log implied (an uncommitted change above the snapshot's index), so the node counts quorums, and campaigns, in a configuration no log holds | openraft #1808 | a membership change appended by a leader that is deposed before committing it, then a follower holding it caught up by a snapshot from the next leader (snapshot-heavy configuration, membership changes, failovers) | membership-from-log (at the install), elected-by-quorum |
+//! | `ack-beyond-verified` | a follower acknowledges its own last index instead of the last index the append verified, so a stale suffix after an "already have it" append is counted as replicated | CCF #6001, Apache Ratis #1519 | a follower with a stale uncommitted suffix (partition or crash of a leader that appended it) that receives a heartbeat or a short append from the next leader | committed-durable-on-quorum, state-machine safety |
 //!
 //! **Regressions.** Bugs the simulator found in this project's own core, fixed, and
 //! re-plantable here so that their regression fixtures (`fixtures/regressions/`) can prove
@@ -48,6 +50,8 @@ pub enum PlantedBug {
     MembershipBeforeOwnTermCommit,
     RemovedPeerVotesCounted,
     TruncateDamagedSuffix,
+    SnapshotKeepsStaleMembership,
+    AckBeyondVerified,
     PreVoteJudgedOnTerm,
     RecoveryRefusesLogAboveTerm,
     RemovedLeaderNeverCampaigns,
@@ -57,7 +61,7 @@ pub enum PlantedBug {
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 18] = [
+    pub const ALL: [PlantedBug; 20] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -71,6 +75,8 @@ impl PlantedBug {
         PlantedBug::MembershipBeforeOwnTermCommit,
         PlantedBug::RemovedPeerVotesCounted,
         PlantedBug::TruncateDamagedSuffix,
+        PlantedBug::SnapshotKeepsStaleMembership,
+        PlantedBug::AckBeyondVerified,
         PlantedBug::PreVoteJudgedOnTerm,
         PlantedBug::RecoveryRefusesLogAboveTerm,
         PlantedBug::RemovedLeaderNeverCampaigns,
@@ -106,6 +112,8 @@ impl PlantedBug {
             PlantedBug::MembershipBeforeOwnTermCommit => "membership-before-own-term-commit",
             PlantedBug::RemovedPeerVotesCounted => "removed-peer-votes-counted",
             PlantedBug::TruncateDamagedSuffix => "truncate-damaged-suffix",
+            PlantedBug::SnapshotKeepsStaleMembership => "snapshot-keeps-stale-membership",
+            PlantedBug::AckBeyondVerified => "ack-beyond-verified",
             PlantedBug::PreVoteJudgedOnTerm => "prevote-judged-on-term",
             PlantedBug::RecoveryRefusesLogAboveTerm => "recovery-refuses-log-above-term",
             PlantedBug::RemovedLeaderNeverCampaigns => "removed-leader-never-campaigns",

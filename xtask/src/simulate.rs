@@ -175,6 +175,11 @@ fn print_config(c: &SimConfig) {
         c.max_entries_per_message,
         c.max_inflight_messages
     );
+    if !c.pre_vote_check_quorum {
+        println!(
+            "raft        PreVote and CheckQuorum off (liveness checked on a fully healed network)"
+        );
+    }
     println!(
         "network     latency {}..{}us (tail {}ppm up to {}us), drop {}ppm, duplicate {}ppm",
         c.latency.min_us,

@@ -249,8 +249,51 @@ impl Checkers {
                         ),
                     );
                 }
+                self.check_ack_matches_leader(now, node, m.term, m.index, durable.term);
             }
             _ => {}
         }
+    }
+}
+
+impl Checkers {
+    /// An acknowledgement of index `index` in `term` claims that the sender's log holds the
+    /// leader of `term`'s log through `index` (what the append it answers verified, never
+    /// more). Checked while that leader still leads `term` (its log then holds every entry
+    /// it appended) and the sender's durable log is still of that term, against the
+    /// sender's durable log (what the acknowledgement attests).
+    fn check_ack_matches_leader(
+        &mut self,
+        now: Micros,
+        node: usize,
+        term: u64,
+        index: u64,
+        durable_term: u64,
+    ) {
+        let Some(&leader) = self.leader_of_term.get(&term) else {
+            return;
+        };
+        if durable_term != term || self.roles[leader] != (Role::Leader, term) {
+            return;
+        }
+        let (follower, leading) = (&self.durable[node], &self.memory[leader]);
+        if follower.covers(index) || leading.covers(index) {
+            return;
+        }
+        let claimed = follower.at(index);
+        if claimed.is_some() && claimed == leading.at(index) {
+            return;
+        }
+        let detail = match leading.term_at(index) {
+            None => format!(
+                "acknowledged index {index} in term {term}, but the leader n{leader}'s log ends at {}",
+                leading.len()
+            ),
+            Some(leader_term) => format!(
+                "acknowledged index {index} in term {term}, but its log there (term {:?}) is not the leader n{leader}'s (term {leader_term})",
+                follower.term_at(index)
+            ),
+        };
+        self.fail(Property::AckMatchesLeader, now, Some(node), detail);
     }
 }

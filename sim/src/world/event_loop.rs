@@ -67,9 +67,9 @@ impl<A: Application> World<A> {
             Event::Deliver {
                 from,
                 to,
-                message,
+                bytes,
                 departs,
-            } => self.deliver(from, to, message, departs),
+            } => self.deliver(from, to, bytes, departs),
             Event::Ping { from, to } => self.on_ping(from, to),
             Event::Rename {
                 node,
@@ -135,6 +135,8 @@ impl<A: Application> World<A> {
         if !self.liveness.started() {
             self.offer_held_change(node);
             self.churn_on_win(node);
+        } else {
+            self.liveness_node_won(node);
         }
     }
 

@@ -5,8 +5,11 @@
 //!
 //! Architecture invariant: from the start of the phase on, the nemesis injects nothing, the
 //! operator asks for nothing and no workload client starts an operation: only the probe
-//! runs. Message loss, duplication and slow fsyncs stop with the other faults. The phase may leave one fault in place on purpose (`Faults::residual_partition`: a
-//! bridge node that sees both sides), which a correct core must survive. The trace still
+//! runs. Message loss, duplication and slow fsyncs stop with the other faults. The phase may
+//! leave one fault in place on purpose (`Faults::residual_partition`: a bridge node that sees
+//! both sides), which a correct core with PreVote and CheckQuorum must survive; without them
+//! (`SimConfig::pre_vote_check_quorum` off) the network heals fully and what stability means
+//! is stated at `settled_without_pre_vote`. The trace still
 //! calls the start of the phase `calm`, as every pinned trace does.
 
 use super::clients::Client;
@@ -29,6 +32,8 @@ pub(super) struct LivenessPhase {
     probe_done: Option<Micros>,
     /// The highest term when the probe's write committed: leadership must stay stable after.
     probe_term: u64,
+    /// The last election won after the faults stopped: when, and its term.
+    last_win: Option<(Micros, u64)>,
     /// Added to the bound for the entries left uncommitted when the faults stopped
     /// (`World::allow_for_backlog`); 0 when the bound's own slack covers them.
     backlog_allowance: Micros,
@@ -45,6 +50,7 @@ impl LivenessPhase {
             end_at: starts_at + config.liveness_bound_us(),
             probe_done: None,
             probe_term: 0,
+            last_win: None,
             backlog_allowance: 0,
             repair_deadline: None,
         }
@@ -118,10 +124,16 @@ impl<A: Application> World<A> {
             .hosts
             .iter()
             .all(|h| !matches!(h.status, Status::Stopped(_)));
+        if !self.config.pre_vote_check_quorum {
+            self.decommission_removed_nodes();
+        }
         // A repairing node neither campaigns nor grants every vote: the connected quorum
         // the bridge promises may then hold no electable node.
         let none_repairing = self.still_repairing().is_empty();
+        // Without PreVote a partial partition may keep a correct cluster electing forever:
+        // such a configuration is promised liveness on a fully healed network only.
         if self.config.faults.residual_partition
+            && self.config.pre_vote_check_quorum
             && none_stopped
             && none_repairing
             && self.config.nodes >= 3
@@ -160,6 +172,68 @@ impl<A: Application> World<A> {
             self.set_topology(Topology::Bridge { side_a, bridge });
         }
         self.start_probe_client();
+    }
+
+    /// `node` won an election (reported by the event loop).
+    pub(super) fn liveness_node_won(&mut self, node: usize) {
+        if let Some(raft) = self.hosts[node].node.as_ref() {
+            self.liveness.last_win = Some((self.now, raft.term()));
+        }
+    }
+
+    /// Stability without PreVote and CheckQuorum: a node that lost its leader during the
+    /// faults may still time out right after the heal and depose a healthy leader with a
+    /// candidacy it cannot win (one more election each; nothing stops it without PreVote),
+    /// so the term may move after the probe. What must hold is that this ends: the run ends
+    /// with the term of its last election, won at least two maximum election timeouts
+    /// before the end, and no candidacy since.
+    fn settled_without_pre_vote(&self, term_now: u64) -> Option<Violation> {
+        let (won_at, won_term) = self
+            .liveness
+            .last_win
+            .unwrap_or((self.liveness.starts_at, self.liveness.probe_term));
+        let window = 2 * u64::from(self.config.election_timeout_max_ticks) * self.config.tick_us;
+        let settled_for = self.now.saturating_sub(won_at);
+        if term_now == won_term && settled_for >= window {
+            return None;
+        }
+        Some(Violation {
+            property: Property::Liveness,
+            time: self.now,
+            node: None,
+            detail: format!(
+                "leadership unsettled at the end (PreVote and CheckQuorum off): the term is {term_now}, the last election won was of term {won_term}, {settled_for}us before the end (at least {window}us of one leader needed)"
+            ),
+        })
+    }
+
+    /// Without leader stickiness a server removed from the membership that never learnt it
+    /// campaigns with ever higher terms and deposes every leader (Raft thesis §4.2.3, which
+    /// is what PreVote and CheckQuorum prevent): the operator shuts such servers down when
+    /// the faults stop. The membership is that of the most up-to-date log of a node that is
+    /// a member by its own log (the log the next leader will hold; it replicates to its
+    /// members only).
+    fn decommission_removed_nodes(&mut self) {
+        let Some(latest) = self
+            .hosts
+            .iter()
+            .filter(|h| matches!(h.status, Status::Up))
+            .filter_map(|h| h.node.as_ref())
+            .filter(|raft| {
+                let me = raft.id();
+                raft.voters().chain(raft.observers()).any(|m| m == me)
+            })
+            .max_by_key(|raft| (raft.last_term(), raft.last_index()))
+        else {
+            return;
+        };
+        let members: Vec<raft_core::NodeId> = latest.voters().chain(latest.observers()).collect();
+        for v in 0..self.config.nodes {
+            if matches!(self.hosts[v].status, Status::Up) && !members.contains(&super::id(v)) {
+                self.record(event!(self.now, Some(v), "decommission"));
+                self.crash(v, Micros::MAX / 4);
+            }
+        }
     }
 
     /// Entries appended but not committed when the faults stop must replicate before any new
@@ -356,6 +430,9 @@ impl<A: Application> World<A> {
         // seed 19550: terms 3 to 5 for one new leader was not instability).
         let probe_term = self.liveness.probe_term;
         let term_now = self.highest_live_term();
+        if !self.config.pre_vote_check_quorum {
+            return self.settled_without_pre_vote(term_now);
+        }
         let leaders_after: Vec<u64> = self.leader_terms.range(probe_term + 1..).copied().collect();
         let leaderless = self.current_leader().is_none_or(|l| {
             self.hosts[l]

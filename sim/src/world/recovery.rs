@@ -103,8 +103,8 @@ impl<A: Application> World<A> {
             max_inflight_messages: c.max_inflight_messages,
             max_bytes_per_message: Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
             max_uncommitted_entries: Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES,
-            pre_vote: true,
-            check_quorum: true,
+            pre_vote: c.pre_vote_check_quorum,
+            check_quorum: c.pre_vote_check_quorum,
         };
         match &self.scripted {
             Some(script) => script.configure(node, config),
