@@ -1,7 +1,9 @@
 //! `sweep`, `replay` and `shrink` (`sweep-merge` is in `merge.rs`).
 
 use crate::flags::{repro, Overrides, Views};
-use crate::shared::{catch_run, check_output, check_output_dir, default_jobs, usage_error, Exit};
+use crate::shared::{
+    catch_run, check_bundles_and_json, check_output, default_jobs, usage_error, Exit,
+};
 use crate::simulate::print_summary;
 use clap::Args;
 use serde_json::json;
@@ -193,13 +195,7 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
     if let Err(e) = args.overrides.config(from + k) {
         return usage_error(&e);
     }
-    let checks = [
-        check_output_dir(&args.bundles, "--bundles"),
-        args.json
-            .as_ref()
-            .map_or(Ok(()), |p| check_output(p, "--json")),
-    ];
-    if let Some(Err(e)) = checks.into_iter().find(Result::is_err) {
+    if let Err(e) = check_bundles_and_json(&args.bundles, args.json.as_deref()) {
         return usage_error(&e);
     }
     let jobs = args.jobs as usize;
