@@ -133,6 +133,10 @@ pub struct Recovered {
     /// of the latest membership entry in the log; this (else [`Config::voters`]) is only the
     /// membership before the log's first membership entry.
     pub membership: Option<PeerState>,
+    /// Damage recovery found in synced data ([`crate::storage::WalRecovery::damage`]): the
+    /// log above is what survived, and the node answers for the log it held until the leader
+    /// repaired it (see [`crate::node::LogDamage`]). `None` for undamaged storage.
+    pub damage: Option<crate::node::LogDamage>,
 }
 
 /// A configuration or recovered state that cannot be used.

@@ -132,8 +132,9 @@ impl Membership {
     }
 
     /// The membership after `entry`, when `entry` is a membership entry that can be read
-    /// (a peer state, or an NRG add/remove-peer delta) and leaves at least one voter.
-    pub(crate) fn after_entry(&self, entry: &Entry) -> Option<Membership> {
+    /// (a peer state, or an NRG add/remove-peer delta) and leaves at least one voter. A
+    /// host can fold it over a log to check a node's membership against it.
+    pub fn after_entry(&self, entry: &Entry) -> Option<Membership> {
         let next = match entry.kind {
             EntryKind::PeerState => {
                 Membership::from_peer_state(&codec::decode_peer_state(&entry.data).ok()?)

@@ -9,12 +9,14 @@
 //!
 //! Families: [`paper`] (Raft paper figures), [`nrg`] (ports of the NATS server's raft tests),
 //! [`outages`] (real outages and bug reports), [`membership`] (membership and leadership
-//! rules the random membership nemesis exercises). Every scenario is listed in [`all`].
+//! rules the random membership nemesis exercises), [`repair`] (protocol-aware recovery of
+//! damaged storage). Every scenario is listed in [`all`].
 
 pub mod membership;
 pub mod nrg;
 pub mod outages;
 pub mod paper;
+pub mod repair;
 pub mod script;
 pub mod stream;
 
@@ -65,6 +67,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend_from_slice(nrg::SCENARIOS);
     all.extend_from_slice(outages::SCENARIOS);
     all.extend_from_slice(membership::SCENARIOS);
+    all.extend_from_slice(repair::SCENARIOS);
     all.extend_from_slice(stream::SCENARIOS);
     all
 }

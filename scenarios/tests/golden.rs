@@ -47,6 +47,7 @@ fn scenario_names_are_unique_and_prefixed_by_family() {
             "outages" => "outage_",
             "membership" => "member_",
             "stream" => "stream_",
+            "repair" => "repair_",
             other => panic!("unknown family {other}"),
         };
         assert!(

@@ -15,6 +15,8 @@
 //! - `rescue.rs`: what a rescued quorum (NRG `RescueQuorum`) suspends, and nodes lost for
 //!   good;
 //! - `prefix_log.rs`: prefix hashes of every node's memory and durable log;
+//! - `membership.rs`: membership from the log (when a node's log starts at a new snapshot);
+//! - `progress.rs`: monotonic progress per node (commit and applied index, restarts);
 //! - `masks.rs`: voter masks and majorities.
 //!
 //! Architecture invariant: per-event cost does not grow with the length of the history.
@@ -30,7 +32,9 @@ mod guards;
 mod leader_view;
 mod log;
 pub(crate) mod masks;
+mod membership;
 mod prefix_log;
+mod progress;
 mod rescue;
 #[cfg(test)]
 mod tests;
@@ -88,6 +92,19 @@ pub enum Property {
     CommitWithinLog,
     /// Every vote grant or acknowledgement attests only durable state.
     PersistBeforeSend,
+    /// An append acknowledgement claims no more than the append it answers verified: the
+    /// sender's log through the acknowledged index is the leader's (CCF #6001, Ratis #1519:
+    /// a follower answering with its own last index vouches for a stale suffix).
+    AckMatchesLeader,
+    /// A node's membership is the one its snapshot and log imply (checked when its log starts
+    /// at a new snapshot).
+    MembershipFromLog,
+    /// Every message encodes with raft-core's codec when sent and its bytes decode when
+    /// delivered (messages cross the simulated wire as bytes).
+    WireCodec,
+    /// Within a node's lifetime its commit and applied index never go back; after a
+    /// restart it never starts below the snapshot it had made durable.
+    MonotonicProgress,
     /// A node whose disk the nemesis never damaged always restarts from it: recovery
     /// refuses only damage (a power loss never leaves a disk a node cannot start from).
     UndamagedNodeRestarts,
@@ -142,6 +159,10 @@ impl Property {
             Property::OneVotePerTerm => "one-vote-per-term",
             Property::CommitWithinLog => "commit-within-log",
             Property::PersistBeforeSend => "persist-before-send",
+            Property::AckMatchesLeader => "ack-matches-leader",
+            Property::MembershipFromLog => "membership-from-log",
+            Property::WireCodec => "wire-codec",
+            Property::MonotonicProgress => "monotonic-progress",
             Property::UndamagedNodeRestarts => "undamaged-node-restarts",
             Property::MatchOnFollowerDisk => "match-on-follower-disk",
             Property::TransferWaitsForItsTarget => "transfer-waits-for-its-target",
@@ -210,6 +231,9 @@ pub struct Checkers {
     seen: FxMap<(u64, u64), u64>,
     memory: Vec<PrefixLog>,
     durable: Vec<PrefixLog>,
+    /// For a node repairing damage: the durable log it held before the damage, which it
+    /// answers votes for (and so still guards every committed entry in it) until repaired.
+    answered_for: Vec<Option<PrefixLog>>,
     durable_hard_state: Vec<HardState>,
     max_durable_term: Vec<u64>,
     /// Prefix hash at every committed index.
@@ -219,6 +243,7 @@ pub struct Checkers {
     committed_in_term: Vec<u64>,
     applied: Vec<u64>,
     votes: FxMap<(usize, u64), NodeId>,
+    progress: Vec<progress::NodeProgress>,
     /// Nodes whose disk the nemesis damaged (a mask): the only ones recovery may refuse.
     damaged: u64,
     /// Each node's tick, with its clock's drift.
@@ -249,12 +274,14 @@ impl Checkers {
             seen: FxMap::default(),
             memory: vec![PrefixLog::default(); nodes],
             durable: vec![PrefixLog::default(); nodes],
+            answered_for: vec![None; nodes],
             durable_hard_state: vec![HardState::default(); nodes],
             max_durable_term: vec![0; nodes],
             committed: Vec::new(),
             committed_in_term: Vec::new(),
             applied: Vec::new(),
             votes: FxMap::default(),
+            progress: vec![progress::NodeProgress::default(); nodes],
             damaged: 0,
             tick_us: vec![10_000; nodes],
             election_timeout_max_ticks: 30,

@@ -6,7 +6,9 @@
 //!   already have written a sector-aligned prefix of them (a torn write) or all of them;
 //! - the term/vote file is replaced atomically (write temp, fsync, rename, fsync directory); a
 //!   crash after the rename but before the directory fsync may or may not keep the new file;
-//! - synced data can be damaged later: a flipped bit or a zeroed 512-byte sector;
+//! - synced data can be damaged later: a flipped bit or a zeroed 512-byte sector, in the WAL
+//!   or in the durable copy of a small file (which file, and on which node, is the fault
+//!   atlas's choice: `world/atlas.rs`);
 //! - reading the disk at recovery can fail (a transient read error).
 
 use crate::decisions::{CorruptionDraw, PowerLossDraw, Unsynced};
@@ -54,6 +56,13 @@ impl AppendFile {
     pub fn replace(&mut self, bytes: Vec<u8>) {
         self.synced_len = bytes.len();
         self.data = bytes;
+    }
+
+    /// Flips the low bit of the byte at `offset` (scripted damage).
+    pub fn flip_bit(&mut self, offset: usize) {
+        if let Some(byte) = self.data.get_mut(offset) {
+            *byte ^= 1;
+        }
     }
 
     /// Drops everything after `len` (the host cutting off a torn tail after recovery).
@@ -114,6 +123,9 @@ pub struct Disk {
     pub peers: AtomicFile,
     /// The newest snapshot file, replaced atomically.
     pub snapshot: AtomicFile,
+    /// The damage file (`repair.idx`): the log a repairing node answers for, written at the
+    /// boot that found damage and emptied at the repair (each a completed atomic replace).
+    pub repair: AtomicFile,
     /// Set by a read-error fault: the next recovery read fails.
     pub read_error_armed: bool,
 }
@@ -208,22 +220,44 @@ impl Disk {
     /// the synced bytes. Returns a description, or None when nothing is synced yet.
     pub fn corrupt_synced(&mut self, draw: CorruptionDraw) -> Option<String> {
         let synced = self.wal.synced_len;
-        if synced == 0 {
-            return None;
+        damage_bytes(&mut self.wal.data[..synced], draw)
+    }
+}
+
+impl AtomicFile {
+    /// Replaces the durable content at once: a write, fsync, rename and directory fsync
+    /// the host completes before it goes on.
+    pub fn write_now(&mut self, bytes: Vec<u8>) {
+        self.pending = None;
+        self.durable = bytes;
+    }
+
+    /// Damages the durable copy of the file as `draw` says (a flipped bit, or a zeroed
+    /// sector); a replacement in progress is not touched. None when the file was never
+    /// written.
+    pub fn corrupt_durable(&mut self, draw: CorruptionDraw) -> Option<String> {
+        damage_bytes(&mut self.durable, draw)
+    }
+}
+
+/// A flipped bit or a zeroed 512-byte sector somewhere in `data`, as `draw` says.
+fn damage_bytes(data: &mut [u8], draw: CorruptionDraw) -> Option<String> {
+    let len = data.len();
+    if len == 0 {
+        return None;
+    }
+    match draw {
+        CorruptionDraw::BitFlip { roll, bit } => {
+            let offset = (roll % len as u64) as usize;
+            data[offset] ^= 1 << (bit % 8);
+            Some(format!("bit-flip@{offset}.{}", bit % 8))
         }
-        match draw {
-            CorruptionDraw::BitFlip { roll, bit } => {
-                let offset = (roll % synced as u64) as usize;
-                self.wal.data[offset] ^= 1 << (bit % 8);
-                Some(format!("bit-flip@{offset}.{}", bit % 8))
-            }
-            CorruptionDraw::ZeroSector { roll } => {
-                let sector = (roll % synced.div_ceil(SECTOR) as u64) as usize;
-                let start = sector * SECTOR;
-                let end = (start + SECTOR).min(synced);
-                self.wal.data[start..end].fill(0);
-                Some(format!("zero-sector@{start}..{end}"))
-            }
+        CorruptionDraw::ZeroSector { roll } => {
+            let sector = (roll % len.div_ceil(SECTOR) as u64) as usize;
+            let start = sector * SECTOR;
+            let end = (start + SECTOR).min(len);
+            data[start..end].fill(0);
+            Some(format!("zero-sector@{start}..{end}"))
         }
     }
 }

@@ -66,9 +66,20 @@ pub enum Fault {
     CrashMidWrite { down_us: Micros },
     /// Stop processing for a while (a GC pause, SIGSTOP); messages queue up.
     Pause { target: Target, for_us: Micros },
-    /// Damage synced WAL data (bit flip or zeroed sector); `then_crash` restarts the node
-    /// through recovery right away so the damage is read.
-    Corrupt { node: usize, then_crash: bool },
+    /// Damage synced data (bit flip or zeroed sector) of `file` on `node`, or on the leader
+    /// when `leader` and there is one; `then_crash` restarts the node through recovery right
+    /// away so the damage is read. The fault atlas (`world/atlas.rs`) may decline a strike
+    /// that would leave no intact copy of a committed entry.
+    Corrupt {
+        node: usize,
+        then_crash: bool,
+        /// Older bundles: false.
+        #[serde(default)]
+        leader: bool,
+        /// Older bundles: the WAL.
+        #[serde(default)]
+        file: DamagedFile,
+    },
     /// The next recovery read fails; the node is crashed to reach it.
     ReadError { node: usize },
     /// The leader is asked to step down, handing over to `to` (or the best successor).
@@ -123,6 +134,28 @@ pub enum Fault {
     /// `RescueQuorum`) for `rescue_ticks` ticks, removes the lost peers, and then adds new
     /// machines in their place.
     Disaster { rescue_ticks: u32 },
+}
+
+/// The file a [`Fault::Corrupt`] damages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DamagedFile {
+    /// The WAL's synced bytes.
+    #[default]
+    Wal,
+    /// The newest snapshot file.
+    Snapshot,
+    /// The peer-state file (`peers.idx`).
+    PeerState,
+}
+
+impl fmt::Display for DamagedFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DamagedFile::Wal => "wal",
+            DamagedFile::Snapshot => "snapshot",
+            DamagedFile::PeerState => "peer-state",
+        })
+    }
 }
 
 /// One step of a [`Fault::Reconfigure`].
@@ -230,12 +263,23 @@ impl fmt::Display for Fault {
             }
             Fault::ReplaceObserverDisk { node } => write!(f, "replace-observer-disk[n{node}]"),
             Fault::Pause { target, for_us } => write!(f, "pause[{target} for {for_us}us]"),
-            Fault::Corrupt { node, then_crash } => {
-                write!(
-                    f,
-                    "corrupt[n{node}{}]",
-                    if *then_crash { " then crash" } else { "" }
-                )
+            Fault::Corrupt {
+                node,
+                then_crash,
+                leader,
+                file,
+            } => {
+                let who = if *leader {
+                    format!("leader(else n{node})")
+                } else {
+                    format!("n{node}")
+                };
+                let file = match file {
+                    DamagedFile::Wal => String::new(),
+                    other => format!(" {other}"),
+                };
+                let crash = if *then_crash { " then crash" } else { "" };
+                write!(f, "corrupt[{who}{file}{crash}]")
             }
             Fault::ReadError { node } => write!(f, "read-error[n{node}]"),
             Fault::Transfer { to: Some(n) } => write!(f, "transfer[to n{n}]"),
@@ -310,9 +354,9 @@ pub struct ScriptedFault {
 /// gap before the next) draws from a stream of its own (`faults`, keyed by the slot's
 /// number), so a draw added to one kind of fault leaves the other slots as they were.
 ///
-/// Disk corruption is the one fault Raft cannot mask by itself (until protocol-aware repair
-/// exists a damaged node stops for good), so the script damages at most a minority of nodes:
-/// the cluster must stay live with the rest.
+/// Disk damage may strike any node, the leader, and the WAL, snapshot or peer-state file;
+/// whether a strike is allowed (an intact copy of every committed entry must remain) is
+/// decided when it fires, by the fault atlas (`world/atlas.rs`).
 pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
     let faults = &config.faults;
     let total = faults.nemesis_weights();
@@ -321,9 +365,6 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
         return script;
     }
     let n = config.nodes;
-    // A minority of the voters the cluster starts with (spare nodes are outside it).
-    let tolerated = (n - faults.spare_nodes - 1) / 2;
-    let mut damaged: Vec<usize> = Vec::new();
     let interval = faults.nemesis_interval_us;
     let mut at = Stream::new(config.seed, "faults/start").between(interval / 2, interval * 3 / 2);
     let mut slot = 0;
@@ -427,16 +468,22 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
             });
         } else if choose(faults.corrupt_weight) {
             let node = rng.below(n);
-            if damaged.contains(&node) || damaged.len() < tolerated {
-                if !damaged.contains(&node) {
-                    damaged.push(node);
-                }
-                let then_crash = rng.chance(500_000);
-                script.push(ScriptedFault {
-                    at,
-                    fault: Fault::Corrupt { node, then_crash },
-                });
-            }
+            let then_crash = rng.chance(500_000);
+            let leader = rng.chance(250_000);
+            let file = match rng.below(8) {
+                0 => DamagedFile::Snapshot,
+                1 => DamagedFile::PeerState,
+                _ => DamagedFile::Wal,
+            };
+            script.push(ScriptedFault {
+                at,
+                fault: Fault::Corrupt {
+                    node,
+                    then_crash,
+                    leader,
+                    file,
+                },
+            });
         } else if choose(faults.read_error_weight) {
             let node = rng.below(n);
             script.push(ScriptedFault {
@@ -530,24 +577,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scripts_damage_at_most_a_minority() {
+    fn damage_strikes_every_node_the_leader_and_every_file_across_seeds() {
+        let mut nodes = std::collections::BTreeSet::new();
+        let mut files = std::collections::BTreeSet::new();
+        let mut leader = false;
         for seed in 0..300 {
-            let config = SimConfig::draw(seed);
-            let script = draw_script(&config);
-            let mut damaged: Vec<usize> = script
-                .iter()
-                .filter_map(|f| match f.fault {
-                    Fault::Corrupt { node, .. } => Some(node),
-                    _ => None,
-                })
-                .collect();
-            damaged.sort();
-            damaged.dedup();
-            assert!(
-                damaged.len() <= (config.nodes - 1) / 2,
-                "seed {seed}: {damaged:?}"
-            );
+            for f in draw_script(&SimConfig::draw(seed)) {
+                if let Fault::Corrupt {
+                    node,
+                    leader: l,
+                    file,
+                    ..
+                } = f.fault
+                {
+                    nodes.insert(node);
+                    files.insert(file.to_string());
+                    leader |= l;
+                }
+            }
         }
+        assert!(nodes.len() >= 5, "{nodes:?}");
+        assert_eq!(files.len(), 3, "{files:?}");
+        assert!(leader);
     }
 
     #[test]

@@ -48,6 +48,7 @@ use crate::trace::{Record, Trace};
 use raft_core::{Action, Node, NodeId, Role};
 use std::collections::BTreeSet;
 
+mod atlas;
 mod checks;
 mod clients;
 mod disk_io;
@@ -58,6 +59,7 @@ mod liveness;
 mod nemesis;
 mod operator;
 mod recovery;
+mod repair;
 mod report;
 mod rescue;
 pub mod scripted;

@@ -227,23 +227,26 @@ fn messages_that_left_before_the_power_loss_still_arrive() {
 }
 
 #[test]
-fn no_voter_is_added_while_a_node_the_nemesis_may_damage_votes() {
-    // n1, a voter, is damaged late in the run: until then it votes, and a voter added in
-    // the meantime could leave the cluster unable to recover once n1 stops (held-out seed
-    // 7015702). The observer goes in; the promotion is skipped.
+fn no_voter_is_added_while_a_node_with_unrepaired_damage_votes() {
+    // n1, a voter, holds damage it has not repaired (struck, not read yet: it reads it at
+    // its next boot): a voter added meanwhile could leave the cluster unable to recover
+    // while n1 neither campaigns nor grants every vote (held-out seed 7015702, when damage
+    // stopped a node). The observer goes in; the promotion is skipped.
     let report = run(vec![
+        at(
+            1_000_000,
+            Fault::Corrupt {
+                node: 1,
+                then_crash: false,
+                leader: false,
+                file: sim::faults::DamagedFile::Wal,
+            },
+        ),
         at(
             2_000_000,
             Fault::Reconfigure {
                 steps: vec![Step::Remove(4), Step::Add(4)],
                 crash_leader: false,
-            },
-        ),
-        at(
-            9_000_000,
-            Fault::Corrupt {
-                node: 1,
-                then_crash: false,
             },
         ),
     ]);

@@ -31,6 +31,7 @@ fn fixtures() -> Vec<(PathBuf, Bundle)> {
         .collect()
 }
 
+#[cfg(feature = "planted-bugs")]
 fn rerecord(bug: &str) -> String {
     format!(
         "re-record it from a fresh hunt: `cargo xtask hunt --bug {bug} --fixture` (hunts the \

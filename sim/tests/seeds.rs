@@ -9,7 +9,7 @@ const PINNED: std::ops::Range<u64> = 0..40;
 #[test]
 fn pinned_seeds_pass_and_reach_every_fault_kind() {
     let mut kinds = BTreeSet::new();
-    let mut recovery = (0, 0, 0, 0);
+    let mut recovery = (0, 0, 0, 0, 0);
     for seed in PINNED {
         let mut config = SimConfig::draw(seed);
         config.chaos_us = 5_000_000;
@@ -25,7 +25,8 @@ fn pinned_seeds_pass_and_reach_every_fault_kind() {
         );
         kinds.extend(report.stats.faults.keys().cloned());
         recovery.0 += report.stats.torn_tails_dropped;
-        recovery.1 += report.stats.corruption_detected;
+        recovery.1 += report.stats.nodes_damaged;
+        recovery.4 += report.stats.nodes_repaired;
         recovery.2 += report.stats.read_errors;
         recovery.3 += report.stats.wal_compactions;
         if report.stats.messages_dropped > 0 {
@@ -63,7 +64,8 @@ fn pinned_seeds_pass_and_reach_every_fault_kind() {
         );
     }
     assert!(recovery.0 > 0, "no torn tail was ever dropped at recovery");
-    assert!(recovery.1 > 0, "no node ever stopped on damaged storage");
+    assert!(recovery.1 > 0, "no node ever booted on damaged storage");
+    assert!(recovery.4 > 0, "no damaged node was ever repaired");
     assert!(recovery.2 > 0, "no read error was ever hit");
     assert!(
         recovery.3 > 0,

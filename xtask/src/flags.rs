@@ -41,6 +41,18 @@ pub struct Overrides {
     /// stream for about one seed in four.
     #[arg(long, value_name = "kv|stream", value_parser = parse_state_machine)]
     state_machine: Option<sim::StateMachine>,
+    /// Weight of disk damage among the nemesis's actions, 0..=1000 (the seed draws 0..=3
+    /// against about 50 for the rest). Damage strikes any node, the leader, the WAL, the
+    /// snapshot or the peer-state file; the fault atlas lets a strike through only while a
+    /// majority of the voters stays undamaged and an intact voter can still win an election,
+    /// and the damaged node must be repaired from the leader.
+    #[arg(long, value_name = "W", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    corrupt_weight: Option<u32>,
+    /// Let disk damage destroy every copy: each strike damages every node at once and
+    /// restarts them all. The cluster must then halt (the run reports the nodes still
+    /// repairing as halted) rather than serve a log that lost a committed entry.
+    #[arg(long)]
+    damage_every_copy: bool,
     /// Plant a catalogued bug in every node (`cargo xtask hunt --list` shows them; the
     /// hunt's repro lines use this). A stream-layer bug runs the stream unless
     /// --state-machine says otherwise.
@@ -100,6 +112,12 @@ impl Overrides {
         if let Some(c) = self.clients {
             config.workload.clients = c as usize;
         }
+        if let Some(w) = self.corrupt_weight {
+            config.faults.corrupt_weight = w;
+        }
+        if self.damage_every_copy {
+            config.faults.damage_every_copy = true;
+        }
         let planted_needs = self
             .plant
             .as_deref()
@@ -149,6 +167,12 @@ impl Overrides {
         if let Some(m) = self.state_machine {
             out += &format!(" --state-machine {}", m.name());
         }
+        if let Some(w) = self.corrupt_weight {
+            out += &format!(" --corrupt-weight {w}");
+        }
+        if self.damage_every_copy {
+            out += " --damage-every-copy";
+        }
         if let Some(bug) = &self.plant {
             out += &format!(" --plant {bug}");
         }
@@ -165,6 +189,7 @@ fn flag_of(field: &str) -> String {
         "faults.duplicate_ppm" => "--duplicate-ppm",
         "chaos_us" => "--chaos-secs",
         "workload.clients" => "--clients",
+        "faults.corrupt_weight" => "--corrupt-weight",
         other => return format!("the drawn {other}"),
     }
     .to_string()

@@ -6,7 +6,7 @@
 //! section of their own; the simulator's own regressions (`sim::planted::SimBug`) are hunted
 //! by name only. With `--fixture` the shrunk failure becomes the bug's regression fixture.
 
-use crate::shared::{catch_run, check_output, check_output_dir, default_jobs, usage_error, Exit};
+use crate::shared::{catch_run, check_bundles_and_json, default_jobs, usage_error, Exit};
 use clap::Args;
 use serde_json::json;
 use sim::bundle::{self, Bundle};
@@ -199,13 +199,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return usage_error(&e),
     };
-    let checks = [
-        check_output_dir(&args.bundles, "--bundles"),
-        args.json
-            .as_ref()
-            .map_or(Ok(()), |p| check_output(p, "--json")),
-    ];
-    if let Some(Err(e)) = checks.into_iter().find(Result::is_err) {
+    if let Err(e) = check_bundles_and_json(&args.bundles, args.json.as_deref()) {
         return usage_error(&e);
     }
     let jobs = args.jobs as usize;

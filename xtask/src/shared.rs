@@ -85,6 +85,14 @@ pub fn check_output(path: &Path, flag: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks, before any seed runs, the outputs of a command that writes failure bundles into
+/// `--bundles` and optionally a report to `--json` (`sweep`, `hunt`): the first that cannot be
+/// written, as a message naming its flag.
+pub fn check_bundles_and_json(bundles: &Path, json: Option<&Path>) -> Result<(), String> {
+    check_output_dir(bundles, "--bundles")?;
+    json.map_or(Ok(()), |p| check_output(p, "--json"))
+}
+
 /// Checks, before any work, that files can be written in directory `dir` (made if missing).
 pub fn check_output_dir(dir: &Path, flag: &str) -> Result<(), String> {
     let shown = dir.display();

@@ -175,6 +175,11 @@ fn print_config(c: &SimConfig) {
         c.max_entries_per_message,
         c.max_inflight_messages
     );
+    if !c.pre_vote_check_quorum {
+        println!(
+            "raft        PreVote and CheckQuorum off (liveness checked on a fully healed network)"
+        );
+    }
     println!(
         "network     latency {}..{}us (tail {}ppm up to {}us), drop {}ppm, duplicate {}ppm",
         c.latency.min_us,
@@ -278,8 +283,12 @@ pub fn print_summary(r: &RunReport) {
         }
     );
     println!(
-        "recovery    {} torn tails dropped, {} nodes stopped on damage, {} read errors",
-        s.torn_tails_dropped, s.corruption_detected, s.read_errors
+        "recovery    {} torn tails dropped, {} read errors",
+        s.torn_tails_dropped, s.read_errors
+    );
+    println!(
+        "damage      {} nodes damaged, {} repaired, {} halted, {} stopped",
+        s.nodes_damaged, s.nodes_repaired, s.nodes_halted, s.corruption_detected
     );
     println!(
         "clients     {} ok, {} fail, {} unknown",

@@ -1,7 +1,9 @@
 //! `sweep`, `replay` and `shrink` (`sweep-merge` is in `merge.rs`).
 
 use crate::flags::{repro, Overrides, Views};
-use crate::shared::{catch_run, check_output, check_output_dir, default_jobs, usage_error, Exit};
+use crate::shared::{
+    catch_run, check_bundles_and_json, check_output, default_jobs, usage_error, Exit,
+};
 use crate::simulate::print_summary;
 use clap::Args;
 use serde_json::json;
@@ -161,6 +163,8 @@ struct SeedResult {
     bundle: Option<Result<PathBuf, String>>,
     elapsed: Duration,
     events: u64,
+    /// Disk damage: nodes damaged, repaired, halted (still repairing at the end) and stopped.
+    damage: [u64; 4],
 }
 
 pub fn sweep_command(args: SweepArgs) -> ExitCode {
@@ -191,13 +195,7 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
     if let Err(e) = args.overrides.config(from + k) {
         return usage_error(&e);
     }
-    let checks = [
-        check_output_dir(&args.bundles, "--bundles"),
-        args.json
-            .as_ref()
-            .map_or(Ok(()), |p| check_output(p, "--json")),
-    ];
-    if let Some(Err(e)) = checks.into_iter().find(Result::is_err) {
+    if let Err(e) = check_bundles_and_json(&args.bundles, args.json.as_deref()) {
         return usage_error(&e);
     }
     let jobs = args.jobs as usize;
@@ -254,6 +252,12 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
     );
     let failures: Vec<&SeedResult> = results.iter().filter(|r| r.violation.is_some()).collect();
     let unknowns: Vec<&SeedResult> = results.iter().filter(|r| r.unknown.is_some()).collect();
+    let damage = results.iter().fold([0u64; 4], |mut sum, r| {
+        for (total, n) in sum.iter_mut().zip(r.damage) {
+            *total += n;
+        }
+        sum
+    });
     let mut slowest: Vec<&SeedResult> = results.iter().collect();
     slowest.sort_by_key(|r| std::cmp::Reverse(r.elapsed));
 
@@ -281,6 +285,12 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
             "failed": failed,
             "unknown": unknown,
             "events": results.iter().map(|r| r.events).sum::<u64>(),
+            "damage": {
+                "nodes_damaged": damage[0],
+                "nodes_repaired": damage[1],
+                "nodes_halted": damage[2],
+                "nodes_stopped": damage[3],
+            },
             "failures": failures.iter().map(|f| {
                 let (property, text, signature) = f.violation.as_ref().unwrap();
                 json!({
@@ -315,6 +325,10 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
     println!(
         "sweep       seeds {from}..{to}{shard_text}: {passed} passed, {failed} failed, {unknown} unknown in {elapsed:.1}s ({:.1} seeds/s, {jobs} jobs)",
         results.len() as f64 / elapsed.max(1e-9)
+    );
+    println!(
+        "damage      {} nodes damaged, {} repaired, {} halted, {} stopped",
+        damage[0], damage[1], damage[2], damage[3]
     );
     let mut by_property: BTreeMap<&str, usize> = BTreeMap::new();
     for f in &failures {
@@ -426,6 +440,12 @@ fn run_seed(seed: u64, overrides: &Overrides, bundles: &Path) -> Result<SeedResu
                 bundle,
                 elapsed,
                 events: report.stats.events,
+                damage: [
+                    report.stats.nodes_damaged,
+                    report.stats.nodes_repaired,
+                    report.stats.nodes_halted,
+                    report.stats.corruption_detected,
+                ],
             }
         }
         Err(message) => SeedResult {
@@ -440,6 +460,7 @@ fn run_seed(seed: u64, overrides: &Overrides, bundles: &Path) -> Result<SeedResu
             bundle: None,
             elapsed,
             events: 0,
+            damage: [0; 4],
         },
     })
 }

@@ -161,7 +161,7 @@ impl Node {
     /// candidate then adopts.
     pub(super) fn handle_pre_vote_request(&mut self, request: VoteRequest) {
         let granted = !self.in_leader_lease()
-            && candidate_log_is_up_to_date(&request, self.log.last_term(), self.log.last_index())
+            && candidate_log_is_up_to_date(&request, self.vote_log_position())
             && (!planted!(self, PreVoteJudgedOnTerm) || request.term > self.hard_state.term);
         let response = VoteResponse {
             term: request.term,
@@ -286,8 +286,12 @@ impl Node {
     /// lost leadership before replicating it holds the most up-to-date log, and without it
     /// no one else could win. It asks the voters of its latest membership and does not count
     /// its own vote (`count_own_vote_once_durable` and the pre-vote skip it). An observer
-    /// never campaigns.
+    /// never campaigns, nor does a node repairing damage to its log (`repair.rs`): its log
+    /// is behind the one it answers votes with.
     pub(super) fn may_campaign(&self) -> bool {
+        if self.repair.is_some() {
+            return false;
+        }
         let id = self.config.id;
         if self.voters.contains(&id) {
             return true;
@@ -310,7 +314,7 @@ impl Node {
         let term = self.hard_state.term;
         let granted = request.term == term
             && self.hard_state.vote.is_none_or(|v| v == request.candidate)
-            && candidate_log_is_up_to_date(&request, self.log.last_term(), self.log.last_index());
+            && candidate_log_is_up_to_date(&request, self.vote_log_position());
         if granted {
             if self.hard_state.vote.is_none() {
                 self.set_hard_state(HardState {
@@ -405,8 +409,9 @@ impl Node {
     }
 }
 
-/// Raft §5.4.1: the candidate's log is at least as up to date as ours.
-fn candidate_log_is_up_to_date(request: &VoteRequest, last_term: u64, last_index: u64) -> bool {
+/// Raft §5.4.1: the candidate's log is at least as up to date as ours, `(last term, last
+/// index)` (a damaged node's is the log it held: `vote_log_position`).
+fn candidate_log_is_up_to_date(request: &VoteRequest, (last_term, last_index): (u64, u64)) -> bool {
     (request.last_term, request.last_index) >= (last_term, last_index)
 }
 

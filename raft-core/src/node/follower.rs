@@ -15,6 +15,8 @@ impl Node {
     /// - entries that match are kept: a stale or duplicated append never truncates;
     /// - only a real conflict truncates, and only from the first conflicting index;
     /// - commit index = min(leader commit, last index verified by this append);
+    /// - the acknowledgement names the last index this append verified, never more of the
+    ///   log (what follows may be a stale suffix the leader's log contradicts);
     /// - the acknowledgement leaves after the entries are durable, unless the quorum is
     ///   paused (`overrun.rs`).
     pub(super) fn handle_append_entries(&mut self, request: AppendEntries) {
@@ -107,7 +109,13 @@ impl Node {
             // Overrun: stored, not acknowledged, until the application catches up.
             return true;
         }
-        let response = self.append_response(true, last_verified);
+        let acknowledged = if planted!(self, AckBeyondVerified) {
+            // The bug: the answer claims the whole log, not what this append verified.
+            self.log.last_index()
+        } else {
+            last_verified
+        };
+        let response = self.append_response(true, acknowledged);
         if planted!(self, AckBeforeFsync) {
             // The bug: the acknowledgement leaves before the entries are durable.
             self.outbox.send_unattested(leader, response);

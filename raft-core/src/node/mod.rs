@@ -20,6 +20,7 @@
 //! | `apply.rs` | handing committed entries to the application; pause and resume |
 //! | `outbox.rs` | durability: pending changes become a Persist; attesting messages wait for it |
 //! | `recovery.rs` | the state a node restarts from |
+//! | `repair.rs` | protocol-aware recovery: a damaged node votes as though it held its log, and is repaired from the leader |
 //! | `errors.rs` | the error types |
 
 use crate::action::{Action, PersistId, Role};
@@ -55,6 +56,7 @@ mod outbox;
 mod overrun;
 mod read_index;
 mod recovery;
+mod repair;
 mod replication;
 mod rescue;
 mod role;
@@ -63,6 +65,7 @@ mod tally;
 mod transfer;
 
 pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, TransferError};
+pub use repair::LogDamage;
 pub use rescue::{Rescue, RescueError};
 
 use election::ElectionTimer;
@@ -181,6 +184,9 @@ pub struct Node {
     /// NRG `quorumPaused`: a follower with too large an unapplied backlog acknowledges
     /// nothing (`overrun.rs`). Never set while leading.
     quorum_paused: bool,
+    /// Damage to the synced log recovery found and replication has not yet repaired: the
+    /// position of the log this node held, which it answers votes with (see `repair.rs`).
+    repair: Option<LogDamage>,
 }
 
 impl Node {
@@ -230,6 +236,7 @@ impl Node {
             received_snapshot_index: 0,
             rescue: None,
             quorum_paused: false,
+            repair: restart.repair,
             #[cfg(feature = "planted-bugs")]
             planted: None,
             config,
@@ -248,6 +255,11 @@ impl Node {
         if bug == PlantedBug::NoPreVoteCheckQuorum {
             self.config.pre_vote = false;
             self.config.check_quorum = false;
+        }
+        if bug == PlantedBug::TruncateDamagedSuffix {
+            // The bug: the damaged suffix is forgotten, and the node votes and campaigns
+            // with what is left (NRG's behaviour).
+            self.repair = None;
         }
         let durable_term = self.outbox.durable_hard_state().term;
         if bug == PlantedBug::RecoveryRefusesLogAboveTerm && self.log.last_term() > durable_term {
@@ -584,6 +596,7 @@ impl Node {
         out: &mut Vec<Action>,
     ) -> Result<(), ContractError> {
         if self.outbox.persisted(id)? {
+            self.finish_repair_once_durable();
             match self.role {
                 Role::Candidate => self.count_own_vote_once_durable(),
                 Role::Leader => self.advance_leader_commit(),

@@ -2,6 +2,7 @@
 //! Pure functions of the recovered bytes' decoded form; the node only trusts what they
 //! return.
 
+use super::LogDamage;
 use crate::config::{Config, ConfigError, Recovered};
 use crate::log::Log;
 use crate::membership::{Membership, MembershipLog};
@@ -21,6 +22,9 @@ pub(super) struct Restart {
     /// The log after the snapshot, all of it durable.
     pub(super) log: Log,
     pub(super) snapshot: Option<Snapshot>,
+    /// Damage still to repair: `None` when the surviving log already reaches the position
+    /// the damaged one held.
+    pub(super) repair: Option<LogDamage>,
 }
 
 /// Checks what storage recovered and rebuilds the node's state from it: the log without the
@@ -35,7 +39,16 @@ pub(super) fn restart(config: &Config, mut recovered: Recovered) -> Result<Resta
     // both in one persist, and a crash kept the unsynced WAL bytes but not the renamed
     // term/vote file. No message attested that persist (it never completed), so in particular
     // no vote was granted in that term: adopting the term with no vote is safe.
-    let last_log_term = recovered.log.last().map_or(0, |e| e.term);
+    // The same holds for the term of a log that damage took: its entries were durable. A
+    // log whose end is unknown may have held any index of `term_bound`, and the leader of
+    // that term cannot tell how far its own log reached this node: the node moves to the
+    // next term (with no vote), which ends that term, so the next leader's first entry is
+    // of a later term than anything the node held and repairs it (`repair.rs`).
+    let held_term = recovered.damage.map_or(0, |d| match d {
+        LogDamage::HeldThrough { term, .. } => term,
+        LogDamage::Unknown { term_bound } => term_bound + 1,
+    });
+    let last_log_term = recovered.log.last().map_or(0, |e| e.term).max(held_term);
     let durable_hard_state = recovered.hard_state;
     let adopted_log_term = last_log_term > recovered.hard_state.term;
     if adopted_log_term {
@@ -72,13 +85,18 @@ pub(super) fn restart(config: &Config, mut recovered: Recovered) -> Result<Resta
         .snapshot
         .as_ref()
         .map_or((0, 0), |s| (s.meta.index, s.meta.term));
+    let log = Log::with_start(start_index, start_term, recovered.log);
+    let repair = recovered
+        .damage
+        .filter(|d| (log.last_term(), log.last_index()) < d.position());
     Ok(Restart {
         hard_state: recovered.hard_state,
         durable_hard_state,
         adopted_log_term,
         membership,
-        log: Log::with_start(start_index, start_term, recovered.log),
+        log,
         snapshot: recovered.snapshot,
+        repair,
     })
 }
 

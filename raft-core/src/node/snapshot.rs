@@ -209,8 +209,14 @@ impl Node {
             self.log.reset(index, term);
         }
         let before = self.membership.current().clone();
-        self.membership
-            .reset(Membership::from_peer_state(&snapshot.meta.peers));
+        if planted!(self, SnapshotKeepsStaleMembership) && !keep_log {
+            // The bug: the membership of the discarded log (an uncommitted change above the
+            // snapshot's index) outlives the entry that made it.
+            self.membership.reset(before.clone());
+        } else {
+            self.membership
+                .reset(Membership::from_peer_state(&snapshot.meta.peers));
+        }
         self.membership.appended(self.log.entries());
         if *self.membership.current() != before {
             self.membership_changed();

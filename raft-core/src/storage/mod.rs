@@ -94,6 +94,7 @@
 //! `peer_state.rs`, `snapshot.rs`; this file holds what they share: [`StorageError`] and the
 //! trailing checksum.
 
+mod damage;
 mod peer_state;
 mod snapshot;
 mod term_vote;
@@ -101,6 +102,7 @@ mod term_vote;
 mod tests;
 mod wal;
 
+pub use damage::{decode_damage_file, encode_damage_file};
 pub use peer_state::{decode_peer_state_file, encode_peer_state_file};
 pub use snapshot::{
     decode_snapshot_file, encode_snapshot_file, snapshot_file_name, MIN_SNAPSHOT_FILE_LEN,

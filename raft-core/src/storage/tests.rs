@@ -4,6 +4,7 @@
 use super::*;
 use crate::codec::{self, DecodeError, EncodeError};
 use crate::message::AppendEntries;
+use crate::node::LogDamage;
 use crate::types::{Entry, HardState, NodeId, PeerState, SnapshotMeta};
 use bytes::Bytes;
 
@@ -470,4 +471,129 @@ fn snapshot_file_errors() {
             }
         })
     ));
+}
+
+/// Four records: `a` (1@1), `bb` (2@1), `c d` (3..4@2), `e` (5@3).
+fn four_records() -> (Vec<u8>, Vec<usize>) {
+    let mut wal = Vec::new();
+    let mut starts = Vec::new();
+    for record in [
+        ae(0, 0, 1, &[b"a"]),
+        ae(1, 1, 1, &[b"bb"]),
+        ae(2, 1, 2, &[b"c", b"d"]),
+        ae(4, 2, 3, &[b"e"]),
+    ] {
+        starts.push(wal.len());
+        append_wal_record(&mut wal, &record).unwrap();
+    }
+    (wal, starts)
+}
+
+#[test]
+fn damage_in_a_payload_keeps_the_end_of_the_log_from_the_records_after_it() {
+    let (mut wal, starts) = four_records();
+    wal[starts[1] + WAL_HEADER_LEN + 3] ^= 0x10;
+    let r = recover_wal(&wal);
+    assert!(matches!(
+        r.verdict,
+        WalVerdict::Corrupt {
+            record_number: 1,
+            ..
+        }
+    ));
+    assert_eq!(r.entries.len(), 1, "the intact prefix");
+    assert_eq!(r.held_through, Some((5, 3)));
+    assert_eq!(
+        r.damage(3),
+        Some(LogDamage::HeldThrough { index: 5, term: 3 })
+    );
+}
+
+#[test]
+fn damage_to_a_length_is_skipped_by_finding_the_next_intact_record() {
+    let (mut wal, starts) = four_records();
+    wal[starts[2]] ^= 0x01;
+    let r = recover_wal(&wal);
+    assert!(matches!(
+        r.verdict,
+        WalVerdict::Corrupt {
+            record_number: 2,
+            reason: WalCorruption::HeaderChecksum { .. },
+            ..
+        }
+    ));
+    assert_eq!(r.held_through, Some((5, 3)));
+}
+
+#[test]
+fn a_zeroed_sector_over_several_records_keeps_the_end_from_the_last_one() {
+    let (mut wal, starts) = four_records();
+    wal[starts[1]..starts[3]].fill(0);
+    assert_eq!(recover_wal(&wal).held_through, Some((5, 3)));
+}
+
+#[test]
+fn damage_to_the_last_record_leaves_the_end_unknown_bounded_by_the_terms_known() {
+    let (mut wal, starts) = four_records();
+    wal[starts[3] + WAL_HEADER_LEN] ^= 0x01;
+    let r = recover_wal(&wal);
+    assert!(matches!(
+        r.verdict,
+        WalVerdict::Corrupt {
+            record_number: 3,
+            ..
+        }
+    ));
+    assert_eq!(r.held_through, None);
+    assert_eq!(r.damage(4), Some(LogDamage::Unknown { term_bound: 4 }));
+    assert_eq!(r.damage(1), Some(LogDamage::Unknown { term_bound: 2 }));
+}
+
+#[test]
+fn a_torn_tail_after_the_last_intact_record_does_not_hide_the_end() {
+    let (mut wal, starts) = four_records();
+    let mut torn = Vec::new();
+    append_wal_record(&mut torn, &ae(5, 3, 3, &[b"unsynced"])).unwrap();
+    wal.extend_from_slice(&torn[..torn.len() - 3]);
+    wal[starts[0] + WAL_HEADER_LEN] ^= 0x01;
+    let r = recover_wal(&wal);
+    assert!(matches!(
+        r.verdict,
+        WalVerdict::Corrupt {
+            record_number: 0,
+            ..
+        }
+    ));
+    assert_eq!(r.held_through, Some((5, 3)));
+}
+
+#[test]
+fn a_zero_filled_tail_is_damage_with_an_unknown_end_not_a_torn_tail() {
+    let (mut wal, _) = four_records();
+    let end = wal.len();
+    wal.extend_from_slice(&[0; 64]);
+    let r = recover_wal(&wal);
+    assert!(matches!(r.verdict, WalVerdict::Corrupt { offset, .. } if offset == end));
+    assert_eq!(r.entries.len(), 5);
+    assert_eq!(r.damage(3), Some(LogDamage::Unknown { term_bound: 3 }));
+}
+
+#[test]
+fn usable_wals_report_no_damage() {
+    let (wal, _) = four_records();
+    assert_eq!(recover_wal(&wal).damage(9), None);
+    assert_eq!(recover_wal(&wal[..wal.len() - 2]).damage(9), None);
+}
+
+#[test]
+fn the_end_answered_for_is_the_most_up_to_date_any_intact_record_held() {
+    // A repairing node wrote a record behind the log it answered for (a leader of a later
+    // term sent entries of an older term over its lost tail); a later crash must not lower
+    // what it answers for.
+    let (mut wal, starts) = four_records();
+    append_wal_record(&mut wal, &ae(2, 1, 2, &[b"x"])).unwrap();
+    wal[starts[1] + WAL_HEADER_LEN + 1] ^= 0x01;
+    let r = recover_wal(&wal);
+    assert_eq!(r.held_through, Some((5, 3)));
+    assert_eq!(r.highest_term, 3);
 }

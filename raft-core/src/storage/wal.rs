@@ -4,6 +4,7 @@
 use super::read_u32;
 use crate::codec::{self, DecodeError, EncodeError};
 use crate::message::AppendEntries;
+use crate::node::LogDamage;
 use crate::types::{Entry, NodeId};
 use std::fmt;
 
@@ -205,6 +206,15 @@ pub struct WalRecovery {
     /// length when clean. After `TornTail` the host truncates the file to this length.
     pub valid_len: usize,
     pub verdict: WalVerdict,
+    /// On `Corrupt`: the most up-to-date end, `(index, term)`, of any log the WAL held, as
+    /// its intact records show it (each record names the position it stores after and its
+    /// entries' indexes and term, so the end of the log survives damage to the records
+    /// before it). The most up to date, not the last: a node that was repairing wrote records
+    /// behind the log it answered for. `None` when the log is usable, or when the last
+    /// complete record is damaged: then where the log ended is unknown.
+    pub held_through: Option<(u64, u64)>,
+    /// The highest term of any intact record (the bound on an unknown end's terms).
+    pub highest_term: u64,
 }
 
 impl WalRecovery {
@@ -222,6 +232,76 @@ impl WalRecovery {
     pub fn is_usable(&self) -> bool {
         !matches!(self.verdict, WalVerdict::Corrupt { .. })
     }
+
+    /// What a node must still answer for after damage: `None` when the WAL is usable,
+    /// otherwise the end of the log it held ([`WalRecovery::held_through`]) or, when that is
+    /// unknown, the bound on its terms: no entry of the lost tail has a term above
+    /// `durable_term` (the term/vote file's) or above the intact entries' last term. The node
+    /// answers votes as though it still held that log (see [`LogDamage`]).
+    pub fn damage(&self, durable_term: u64) -> Option<LogDamage> {
+        if self.is_usable() {
+            return None;
+        }
+        Some(match self.held_through {
+            Some((index, term)) => LogDamage::HeldThrough { index, term },
+            None => LogDamage::Unknown {
+                term_bound: durable_term.max(self.highest_term),
+            },
+        })
+    }
+}
+
+/// An intact record: checksums match and the payload decodes.
+fn intact_record_at(rest: &[u8]) -> Option<(usize, AppendEntries)> {
+    if rest.len() < WAL_HEADER_LEN || read_u32(rest, 4) != crc32c::crc32c(&rest[0..4]) {
+        return None;
+    }
+    let len = read_u32(rest, 0) as usize;
+    let payload = rest.get(WAL_HEADER_LEN..WAL_HEADER_LEN.checked_add(len)?)?;
+    if read_u32(rest, 8) != crc32c::crc32c(payload) {
+        return None;
+    }
+    let ae = codec::decode_append_entries(payload).ok()?;
+    Some((WAL_HEADER_LEN + len, ae))
+}
+
+/// The (term, index) a record leaves the log ending at.
+fn record_end(ae: &AppendEntries) -> (u64, u64) {
+    ae.entries
+        .last()
+        .map_or((ae.prev_term, ae.prev_index), |e| (e.term, e.index))
+}
+
+/// After damage at `offset`: the most up-to-date end (term, index) of the intact records
+/// that follow, `most` on the way up to the damage included, and whether the last complete
+/// record is intact (else a damaged last record may have extended the log anywhere).
+/// Records are found by scanning for the next offset where a header and its payload both
+/// check (a damaged length hides where the next record starts). An incomplete record at the
+/// very end is an unsynced torn tail and is ignored, as on the way up to the damage.
+fn scan_after_damage(bytes: &[u8], offset: usize, mut most: (u64, u64)) -> ((u64, u64), bool) {
+    let mut at = offset + 1;
+    let mut last_intact = false;
+    while at < bytes.len() {
+        let rest = &bytes[at..];
+        if let Some((len, ae)) = intact_record_at(rest) {
+            most = most.max(record_end(&ae));
+            last_intact = true;
+            at += len;
+            continue;
+        }
+        let header_ok =
+            rest.len() >= WAL_HEADER_LEN && read_u32(rest, 4) == crc32c::crc32c(&rest[0..4]);
+        if last_intact
+            && (rest.len() < WAL_HEADER_LEN
+                || (header_ok && rest.len() - WAL_HEADER_LEN < read_u32(rest, 0) as usize))
+        {
+            // A torn tail right after an intact record.
+            break;
+        }
+        last_intact = false;
+        at += 1;
+    }
+    (most, last_intact)
 }
 
 /// Links a decoded record onto the replayed log, or says why it does not link.
@@ -289,6 +369,8 @@ pub fn recover_wal(bytes: &[u8]) -> WalRecovery {
     let mut log = Vec::new();
     let mut offset = 0usize;
     let mut record_number = 0usize;
+    // The most up-to-date end (term, index) any intact record left.
+    let mut most = (0, 0);
     let verdict = loop {
         let rest = &bytes[offset..];
         if rest.is_empty() {
@@ -328,11 +410,19 @@ pub fn recover_wal(bytes: &[u8]) -> WalRecovery {
             Ok(ae) => ae,
             Err(e) => break corrupt(WalCorruption::Undecodable(e)),
         };
+        most = most.max(record_end(&ae));
         if let Err(reason) = apply_record(&mut log_start, &mut log, record_number == 0, ae) {
             break corrupt(reason);
         }
         offset += WAL_HEADER_LEN + len;
         record_number += 1;
+    };
+    let (held_through, highest_term) = match verdict {
+        WalVerdict::Corrupt { .. } => {
+            let (most, last_intact) = scan_after_damage(bytes, offset, most);
+            (last_intact.then_some((most.1, most.0)), most.0)
+        }
+        _ => (None, most.0),
     };
     WalRecovery {
         log_start,
@@ -340,5 +430,7 @@ pub fn recover_wal(bytes: &[u8]) -> WalRecovery {
         records: record_number,
         valid_len: offset,
         verdict,
+        held_through,
+        highest_term,
     }
 }

@@ -17,6 +17,7 @@ mod prevote;
 mod processed;
 mod proposals;
 mod read_index;
+mod repair;
 mod replication;
 mod rescue;
 mod snapshot;

@@ -125,7 +125,20 @@ fn append_overlapping_the_log_writes_only_the_new_suffix() {
     );
 }
 
-// ----- acknowledgements leave only once durable ---------------------------------------------
+// ----- acknowledgements name what the append verified, and leave only once durable ----------
+
+#[test]
+fn acknowledgement_names_the_last_index_the_append_verified_not_the_log_end() {
+    // Entries 4 and 5 are a stale suffix of term 2: this heartbeat of term 3 vouches for the
+    // log up to 3 only, so that is all the follower may claim (CCF #6001, Ratis #1519).
+    let mut node = follower_of(2, 3, &[1, 1, 1, 2, 2]);
+
+    assert_eq!(
+        node.receive(n(2), append(2, 3, 3, 1, vec![], 0)),
+        vec![send(2, ack(ME, 3, 3))]
+    );
+    assert_eq!(node.log(), log(&[1, 1, 1, 2, 2]), "nothing conflicted");
+}
 
 #[test]
 fn append_acknowledgement_is_held_until_the_entries_are_persisted() {

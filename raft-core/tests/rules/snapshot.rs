@@ -360,6 +360,22 @@ fn installing_a_snapshot_discards_a_conflicting_log_entry_at_its_last_index() {
 }
 
 #[test]
+fn installing_a_snapshot_that_discards_the_log_drops_the_membership_the_log_implied() {
+    // Entry 4 is an uncommitted change of a deposed leader adding n4 (openraft #1808); the
+    // snapshot's last entry (3, 2) contradicts the log, so the log and the change go.
+    let mut terms = log(&[1, 1, 1]);
+    terms.push(peers_entry(1, 4, &[1, 2, 3, 4], &[]));
+    let mut node = recovered(&[1, 2, 3], hs(2, None), terms);
+    node.receive(n(2), append(2, 2, 4, 1, vec![], 0));
+    assert_eq!(node.voters().count(), 4, "the appended change is in effect");
+
+    node.receive(n(2), chunk(2, 2, &meta(3, 2), 0, 10));
+
+    assert_eq!(node.peer_state(), peers(&[1, 2, 3], &[]));
+    assert_eq!(node.log(), &[][..]);
+}
+
+#[test]
 fn installing_a_snapshot_keeps_the_entries_after_its_last_entry_when_the_log_holds_it() {
     let mut node = follower_of(2, 2, &[1, 1, 2, 2]);
 

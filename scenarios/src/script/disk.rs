@@ -65,6 +65,28 @@ impl<A: Application> Script<A> {
         self.end();
     }
 
+    /// Flips a bit in the payload of the node's WAL record `from_end` records before the last
+    /// (0: the last): damage to synced data (the node should be down).
+    #[track_caller]
+    pub fn corrupt_wal(&mut self, node: usize, from_end: usize) {
+        self.begin(format!(
+            "corrupt wal record {from_end} from the end on n{node}"
+        ));
+        if self.w().script_corrupt_wal(node, from_end).is_none() {
+            self.fail(format!(
+                "n{node}'s WAL has no record {from_end} from the end"
+            ));
+        }
+        self.end();
+    }
+
+    /// Appends `len` synced zero bytes to the node's WAL: damage that looks like a torn tail.
+    pub fn zero_wal_tail(&mut self, node: usize, len: usize) {
+        self.begin(format!("zero {len} bytes after the WAL of n{node}"));
+        self.w().script_zero_wal_tail(node, len);
+        self.end();
+    }
+
     /// Deletes the node's WAL, keeping the term/vote file (the node should be down).
     pub fn delete_wal(&mut self, node: usize) {
         self.begin(format!("delete wal n{node}"));

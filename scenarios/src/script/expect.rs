@@ -13,7 +13,8 @@ impl<A: Application> Script<A> {
     /// `last=N` (last log index), `log=T,T,..` (terms of the entries after the snapshot),
     /// `snap=N` (snapshot index), `voters=0,1,2`, `observers=3` or `observers=-`,
     /// `leader=nX` / `leader=-` (the leader it knows), `kv=abc` (value of key `k`; `kv=-`
-    /// absent), `paused`, `unpaused`, `current`, `healthy`, `unhealthy`, `pending=N`
+    /// absent), `repairing` / `repaired` (damage to its log not yet / already repaired),
+    /// `paused`, `unpaused`, `current`, `healthy`, `unhealthy`, `pending=N`
     /// (persists not yet completed), `match=nX:N` (a leader's match index for nX), `inflight=N` (messages on the wire from this node).
     #[track_caller]
     pub fn expect(&mut self, node: usize, expectations: &str) {
@@ -85,6 +86,16 @@ impl<A: Application> Script<A> {
                 "quorum paused",
                 "false".into(),
                 n.is_quorum_paused().to_string(),
+            ),
+            "repairing" => eq(
+                "repairing",
+                "true".into(),
+                n.repairing().is_some().to_string(),
+            ),
+            "repaired" => eq(
+                "repairing",
+                "false".into(),
+                n.repairing().is_some().to_string(),
             ),
             "paused" => eq("paused", "true".into(), n.is_paused().to_string()),
             "unpaused" => eq("paused", "false".into(), n.is_paused().to_string()),

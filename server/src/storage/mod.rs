@@ -226,6 +226,7 @@ pub fn open(dir: &Path) -> Result<Opened, StorageError> {
             log: wal.entries,
             snapshot,
             membership,
+            damage: None,
         },
         mirror,
         report,

@@ -42,18 +42,31 @@ impl Checkers {
     }
 
     /// Every committed entry is durable on a quorum of the voters that committed it: checked
-    /// at the highest committed index (the prefix hash covers everything before it).
+    /// at the highest committed index (the prefix hash covers everything before it). With
+    /// protocol-aware recovery "durable" means held intact, or lost to damage by a node that
+    /// still answers for the log it held (it refuses every vote that log would refuse, and
+    /// does not campaign, until the leader repaired it): what Raft's safety argument needs of
+    /// a committing quorum is their votes, not their bytes. That an intact copy exists
+    /// somewhere follows: a repairing node is repaired only from a leader, and leaders hold
+    /// every committed entry (leader completeness, checked at every win).
     pub fn check_committed_durable(&mut self, now: Micros) {
         let Some(&prefix) = self.committed.last() else {
             return;
         };
         let index = self.committed.len() as u64;
         let (voters, rescued) = self.committing_voters(index);
+        // A node repairing damage holds the entry if the log it answers for does: its votes
+        // still guard the entry, and the leader gives it back (see `on_recovered`).
         let holders = self
             .durable
             .iter()
+            .zip(&self.answered_for)
             .enumerate()
-            .filter(|&(node, log)| in_mask(voters, node) && log.holds(index, prefix))
+            .filter(|&(node, (log, lost))| {
+                in_mask(voters, node)
+                    && (log.holds(index, prefix)
+                        || lost.as_ref().is_some_and(|l| l.holds(index, prefix)))
+            })
             .count();
         let quorum = rescued.map_or(quorum(voters), |q| q.min(quorum(voters)));
         if holders < quorum {
@@ -117,7 +130,13 @@ impl Checkers {
         self.committed.get(index as usize - 1).copied().unwrap_or(0)
     }
 
-    /// A node restarted from what its disk held.
+    /// A damaged node was repaired: its own log answers from now on.
+    pub fn on_repaired(&mut self, node: usize) {
+        self.answered_for[node] = None;
+    }
+
+    /// A node restarted from what its disk held; `answers_for_lost_log` when damage took
+    /// part of its log and it answers for the log it held until repaired.
     pub fn on_recovered(
         &mut self,
         now: Micros,
@@ -125,7 +144,15 @@ impl Checkers {
         hs: HardState,
         log: &[Entry],
         snapshot: Option<(u64, u64)>,
+        answers_for_lost_log: bool,
     ) {
+        // The durable log before the crash is what a damaged node answers for; a second
+        // boot before the repair answers for the same log (the damage is read again).
+        if !answers_for_lost_log {
+            self.answered_for[node] = None;
+        } else if self.answered_for[node].is_none() {
+            self.answered_for[node] = Some(self.durable[node].clone());
+        }
         if hs.term < self.max_durable_term[node] {
             self.fail(
                 Property::TermMonotonic,
@@ -237,8 +264,51 @@ impl Checkers {
                         ),
                     );
                 }
+                self.check_ack_matches_leader(now, node, m.term, m.index, durable.term);
             }
             _ => {}
         }
+    }
+}
+
+impl Checkers {
+    /// An acknowledgement of index `index` in `term` claims that the sender's log holds the
+    /// leader of `term`'s log through `index` (what the append it answers verified, never
+    /// more). Checked while that leader still leads `term` (its log then holds every entry
+    /// it appended) and the sender's durable log is still of that term, against the
+    /// sender's durable log (what the acknowledgement attests).
+    fn check_ack_matches_leader(
+        &mut self,
+        now: Micros,
+        node: usize,
+        term: u64,
+        index: u64,
+        durable_term: u64,
+    ) {
+        let Some(&leader) = self.leader_of_term.get(&term) else {
+            return;
+        };
+        if durable_term != term || self.roles[leader] != (Role::Leader, term) {
+            return;
+        }
+        let (follower, leading) = (&self.durable[node], &self.memory[leader]);
+        if follower.covers(index) || leading.covers(index) {
+            return;
+        }
+        let claimed = follower.at(index);
+        if claimed.is_some() && claimed == leading.at(index) {
+            return;
+        }
+        let detail = match leading.term_at(index) {
+            None => format!(
+                "acknowledged index {index} in term {term}, but the leader n{leader}'s log ends at {}",
+                leading.len()
+            ),
+            Some(leader_term) => format!(
+                "acknowledged index {index} in term {term}, but its log there (term {:?}) is not the leader n{leader}'s (term {leader_term})",
+                follower.term_at(index)
+            ),
+        };
+        self.fail(Property::AckMatchesLeader, now, Some(node), detail);
     }
 }

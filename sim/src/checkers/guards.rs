@@ -33,7 +33,8 @@ impl Checkers {
                 0 => voters,
                 own => own,
             };
-            if !in_mask(own, candidate) {
+            // A node repairing damage does not campaign.
+            if !in_mask(own, candidate) || self.answered_for[candidate].is_some() {
                 continue;
             }
             let quorum = self.quorum_of(candidate, own);
@@ -89,7 +90,9 @@ impl Checkers {
         voters: u64,
     ) {
         let mut rival = None;
-        'candidates: for candidate in (0..self.memory.len()).filter(|&c| c != leader) {
+        'candidates: for candidate in
+            (0..self.memory.len()).filter(|&c| c != leader && self.answered_for[c].is_none())
+        {
             let own = self.node_voters[candidate];
             if self.is_lost(candidate)
                 || !in_mask(own, candidate)
@@ -128,15 +131,22 @@ impl Checkers {
 
     /// The votes `candidate`, a voter of `voters`, could win campaigning with a log whose
     /// last entry is `last` (term, index): its own, and every other voter's whose least
-    /// up-to-date log (memory, or disk after a crash) is no newer, but for nodes lost for
-    /// good.
+    /// up-to-date log (memory, or disk after a crash) is no newer, or, for a node repairing
+    /// damage, the log it answers for; nodes lost for good grant nothing.
     pub(super) fn votes_it_could_win(
         &self,
         candidate: usize,
         voters: u64,
         last: (u64, u64),
     ) -> usize {
-        let could_grant_with = |v: usize| self.memory[v].last().min(self.durable[v].last());
+        // A repairing node grants only candidates at least as up to date as the log it
+        // answers for.
+        let could_grant_with = |v: usize| {
+            let own = self.memory[v].last().min(self.durable[v].last());
+            self.answered_for[v]
+                .as_ref()
+                .map_or(own, |lost| own.max(lost.last()))
+        };
         1 + (0..self.memory.len())
             .filter(|&v| v != candidate && in_mask(voters, v) && !self.is_lost(v))
             .filter(|&v| could_grant_with(v) <= last)

@@ -170,6 +170,7 @@ fn second_vote_in_a_term_is_caught_across_restarts() {
         },
         &[],
         None,
+        false,
     );
     let grant = Message::VoteResponse(raft_core::VoteResponse {
         term: 2,
@@ -206,6 +207,7 @@ fn recovered_term_below_durable_term_is_caught() {
         },
         &[],
         None,
+        false,
     );
     assert_eq!(c.first_violation.unwrap().property, Property::TermMonotonic);
 }
@@ -341,5 +343,112 @@ fn a_vote_for_another_candidate_or_term_does_not_count() {
     assert_eq!(
         c.first_violation.map(|v| v.property),
         Some(Property::ElectedByQuorum)
+    );
+}
+
+/// n0 leads term 2 with log 1:a 2:b; n1 holds 1:a and a stale 2:x of term 1, and answers an
+/// append of term 2 with an acknowledgement of `index`.
+fn acknowledgement_of(index: u64) -> Option<Property> {
+    let mut c = Checkers::new(3);
+    for node in 0..3 {
+        c.on_durable(1, node, Some(vote(2, 0)), None);
+    }
+    write_durable(&mut c, 0, 0, vec![entry(1, 1, "a"), entry(2, 2, "b")]);
+    write_durable(&mut c, 1, 0, vec![entry(1, 1, "a"), entry(1, 2, "x")]);
+    c.on_role(2, 0, Role::Leader, 2);
+    assert!(!c.violated());
+    let ack = Message::AppendResponse(raft_core::AppendResponse {
+        term: 2,
+        index,
+        peer: NodeId(1),
+        success: true,
+    });
+    c.on_send(3, 1, NodeId(1), NodeId(0), &ack);
+    c.first_violation.map(|v| v.property)
+}
+
+#[test]
+fn acknowledgement_of_what_the_append_verified_matches_the_leader() {
+    assert_eq!(acknowledgement_of(1), None);
+}
+
+#[test]
+fn acknowledgement_of_a_stale_suffix_violates_ack_matches_leader() {
+    assert_eq!(acknowledgement_of(2), Some(Property::AckMatchesLeader));
+}
+
+fn membership_entry(term: u64, index: u64, voters: &[u64]) -> Entry {
+    let peers = raft_core::PeerState {
+        cluster_size: voters.len() as u32,
+        peers: voters.iter().copied().map(NodeId).collect(),
+        ..Default::default()
+    };
+    Entry {
+        term,
+        index,
+        kind: EntryKind::PeerState,
+        data: raft_core::codec::encode_peer_state(&peers).into(),
+    }
+}
+
+/// A node whose snapshot holds voters {0, 1, 2}, whose log holds a change to {0, 1, 2, 3}
+/// when `log_has_change`, and which counts with voters {0, 1, 2, 3}.
+fn membership_check(log_has_change: bool) -> Option<Property> {
+    let mut c = Checkers::new(4);
+    let snapshot = raft_core::PeerState {
+        cluster_size: 3,
+        peers: vec![NodeId(0), NodeId(1), NodeId(2)],
+        ..Default::default()
+    };
+    let log: Vec<Entry> = if log_has_change {
+        vec![membership_entry(2, 6, &[0, 1, 2, 3])]
+    } else {
+        vec![entry(2, 6, "a")]
+    };
+    let current = raft_core::Membership::with_voters((0..4).map(NodeId));
+    c.check_membership_from_log(1, 0, &snapshot, &log, &current);
+    c.first_violation.map(|v| v.property)
+}
+
+#[test]
+fn membership_implied_by_the_snapshot_and_log_passes() {
+    assert_eq!(membership_check(true), None);
+}
+
+#[test]
+fn membership_no_log_implies_violates_membership_from_log() {
+    assert_eq!(membership_check(false), Some(Property::MembershipFromLog));
+}
+
+#[test]
+fn commit_or_applied_index_going_back_in_a_lifetime_violates_monotonic_progress() {
+    let mut c = Checkers::new(1);
+    c.check_progress(1, 0, 5, 4);
+    c.check_progress(2, 0, 6, 6);
+    assert!(!c.violated());
+    c.check_progress(3, 0, 6, 5);
+    assert_eq!(
+        c.first_violation.unwrap().property,
+        Property::MonotonicProgress
+    );
+}
+
+#[test]
+fn a_restart_starts_a_new_lifetime_but_not_below_the_durable_snapshot() {
+    let mut c = Checkers::new(1);
+    c.check_progress(1, 0, 9, 9);
+    c.on_durable_snapshot(0, 7);
+    c.on_progress_crash(0);
+    c.check_restart_progress(2, 0, 7);
+    c.check_progress(3, 0, 7, 7);
+    assert!(
+        !c.violated(),
+        "back to the durable snapshot is a restart, not a rollback"
+    );
+    c.on_progress_crash(0);
+    c.check_restart_progress(4, 0, 3);
+    assert_eq!(
+        c.first_violation.unwrap().property,
+        Property::MonotonicProgress
     );
 }

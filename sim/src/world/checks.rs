@@ -16,7 +16,7 @@ use super::disk_io::SnapshotPoint;
 use super::{id, voters_mask};
 use crate::checkers::{Checkers, Violation};
 use crate::config::Micros;
-use raft_core::{Action, Entry, HardState, LogWrite, Message, Node, NodeId, Role};
+use raft_core::{Action, Entry, HardState, LogWrite, Membership, Message, Node, NodeId, Role};
 
 pub(super) struct CheckerFeed {
     checkers: Checkers,
@@ -78,6 +78,24 @@ impl CheckerFeed {
         let leading = raft.filter(|r| r.role() == Role::Leader).map(|r| r.term());
         for action in actions {
             match action {
+                Action::PersistSnapshot { .. } => {
+                    // The node's latest snapshot, which its log now starts at.
+                    if let Some((raft, snapshot)) =
+                        raft.and_then(|r| r.snapshot().map(|s| (r, &s.meta)))
+                    {
+                        let current = Membership {
+                            voters: raft.voters().collect(),
+                            observers: raft.observers().collect(),
+                        };
+                        self.checkers.check_membership_from_log(
+                            now,
+                            node,
+                            &snapshot.peers,
+                            raft.log(),
+                            &current,
+                        );
+                    }
+                }
                 Action::RoleChanged { role, term } => {
                     self.checkers.on_role(now, node, *role, *term)
                 }
@@ -101,6 +119,8 @@ impl CheckerFeed {
             let (commit, last) = (raft.commit_index(), raft.last_index());
             self.checkers
                 .check_commit_within_log(now, node, commit, last);
+            self.checkers
+                .check_progress(now, node, commit, raft.applied_index());
         }
     }
 
@@ -134,6 +154,7 @@ impl CheckerFeed {
     pub(super) fn damaged(&mut self, node: usize) {
         if self.on {
             self.checkers.on_damage(node);
+            self.checkers.on_progress_damaged(node);
         }
     }
 
@@ -141,6 +162,7 @@ impl CheckerFeed {
     pub(super) fn disk_replaced(&mut self, node: usize) {
         if self.on {
             self.checkers.on_disk_replaced(node);
+            self.checkers.on_progress_disk_replaced(node);
         }
     }
 
@@ -157,6 +179,19 @@ impl CheckerFeed {
     pub(super) fn app_violation(&mut self, now: Micros, node: usize, v: crate::app::AppViolation) {
         if self.on {
             self.checkers.fail(v.property, now, Some(node), v.detail);
+        }
+    }
+
+    /// A message did not survive the wire: it did not encode at `node` (its sender), or its
+    /// bytes did not decode at `node` (its receiver).
+    pub(super) fn wire_violation(&mut self, now: Micros, node: usize, detail: String) {
+        if self.on {
+            self.checkers.fail(
+                crate::checkers::Property::WireCodec,
+                now,
+                Some(node),
+                detail,
+            );
         }
     }
 
@@ -197,6 +232,7 @@ impl CheckerFeed {
         }
         if let Some((SnapshotPoint { index, term }, discard)) = snapshot {
             self.checkers.on_snapshot(node, index, term, discard, true);
+            self.checkers.on_durable_snapshot(node, index);
         }
         self.checkers.on_durable(now, node, hard_state, log);
     }
@@ -205,6 +241,7 @@ impl CheckerFeed {
     pub(super) fn crashed(&mut self, node: usize) {
         if self.on {
             self.checkers.on_crash(node);
+            self.checkers.on_progress_crash(node);
         }
     }
 
@@ -228,11 +265,21 @@ impl CheckerFeed {
         hard_state: HardState,
         log: &[Entry],
         snapshot: Option<SnapshotPoint>,
+        answers_for_lost_log: bool,
     ) {
         if self.on {
             let snapshot = snapshot.map(|p| (p.index, p.term));
             self.checkers
-                .on_recovered(now, node, hard_state, log, snapshot);
+                .on_recovered(now, node, hard_state, log, snapshot, answers_for_lost_log);
+            let from = snapshot.map_or(0, |(index, _)| index);
+            self.checkers.check_restart_progress(now, node, from);
+        }
+    }
+
+    /// A damaged node's durable log caught up with the log it held.
+    pub(super) fn repaired(&mut self, node: usize) {
+        if self.on {
+            self.checkers.on_repaired(node);
         }
     }
 }

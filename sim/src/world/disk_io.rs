@@ -348,6 +348,10 @@ impl<A: Application> World<A> {
             Ok(()) => self.execute(node, actions),
             Err(e) => panic!("simulated host broke the persist contract: {e}"),
         }
+        self.note_repair(node);
+        if let Some(bytes) = super::repair::rewrite_repaired_wal(&mut self.hosts[node]) {
+            self.record(event!(now, Some(node), "wal-rewritten", bytes = bytes));
+        }
     }
 }
 

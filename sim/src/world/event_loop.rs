@@ -36,9 +36,12 @@ impl<A: Application> World<A> {
             {
                 progress(self.now, self.liveness.end_at());
             }
-            // The end may have moved (later for a backlog, sooner once the probe committed):
-            // only the End at the current end time ends the run.
+            // The end may have moved (later for a backlog or a repair, sooner once the probe
+            // committed): only the End at the current end time ends the run.
             if matches!(next.event, Event::End) && self.now >= self.liveness.end_at() {
+                if self.extend_for_repair() {
+                    continue;
+                }
                 break;
             }
             self.handle(next.event);
@@ -64,9 +67,9 @@ impl<A: Application> World<A> {
             Event::Deliver {
                 from,
                 to,
-                message,
+                bytes,
                 departs,
-            } => self.deliver(from, to, message, departs),
+            } => self.deliver(from, to, bytes, departs),
             Event::Ping { from, to } => self.on_ping(from, to),
             Event::Rename {
                 node,
@@ -133,6 +136,8 @@ impl<A: Application> World<A> {
         if !self.liveness.started() {
             self.offer_held_change(node);
             self.churn_on_win(node);
+        } else {
+            self.liveness_node_won(node);
         }
     }
 

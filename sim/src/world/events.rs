@@ -12,7 +12,8 @@ use super::clients::Reply;
 use super::disk_io::SmallFile;
 use crate::app::Application;
 use crate::config::Micros;
-use raft_core::{Message, PersistId};
+use bytes::Bytes;
+use raft_core::PersistId;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -25,7 +26,9 @@ pub(super) enum Event<A: Application> {
     Deliver {
         from: usize,
         to: usize,
-        message: Message,
+        /// The message as it crosses the wire: raft-core's envelope encoding, decoded at
+        /// delivery (`wire.rs`).
+        bytes: Bytes,
         /// When the message leaves the sender's machine: a power loss before then loses it
         /// (`LOST`).
         departs: Micros,

@@ -16,6 +16,7 @@
 
 use super::disk_io::{PendingIo, SnapshotPoint};
 use super::events::Event;
+use super::repair::DiskDamage;
 use super::service::{ConfirmedRead, PendingRead};
 use super::trace_text::{fmt_role, NodeOrNone};
 use super::{id, World};
@@ -32,7 +33,8 @@ pub enum Status {
     Up,
     Paused,
     Down,
-    /// Recovery found damage it must not paper over; the node stays down for the run.
+    /// Recovery found damage the node cannot answer for (the term/vote record lost); it
+    /// stays down for the run.
     Stopped(String),
 }
 
@@ -56,6 +58,10 @@ pub(super) struct Host<A: Application> {
     /// A local snapshot is durable: drop the WAL records it covers once no write is in
     /// flight (see `compact_wal`).
     pub(super) compact_wal_to: Option<SnapshotPoint>,
+    /// Damage to this disk, from the strike to the repair (`repair.rs`).
+    pub(super) damage: DiskDamage,
+    /// Strikes not applied yet: the bytes are damaged at the next boot (`atlas.rs`).
+    pub(super) armed_damage: Vec<crate::faults::DamagedFile>,
 
     // The application (`service.rs`).
     pub(super) replica: A::Replica,
@@ -83,6 +89,8 @@ impl<A: Application> Host<A> {
             io: VecDeque::new(),
             io_busy_until: 0,
             compact_wal_to: None,
+            damage: DiskDamage::Intact,
+            armed_damage: Vec::new(),
             replica,
             waiting: HashMap::new(),
             reads: HashMap::new(),

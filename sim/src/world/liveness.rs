@@ -5,8 +5,11 @@
 //!
 //! Architecture invariant: from the start of the phase on, the nemesis injects nothing, the
 //! operator asks for nothing and no workload client starts an operation: only the probe
-//! runs. Message loss, duplication and slow fsyncs stop with the other faults. The phase may leave one fault in place on purpose (`Faults::residual_partition`: a
-//! bridge node that sees both sides), which a correct core must survive. The trace still
+//! runs. Message loss, duplication and slow fsyncs stop with the other faults. The phase may
+//! leave one fault in place on purpose (`Faults::residual_partition`: a bridge node that sees
+//! both sides), which a correct core with PreVote and CheckQuorum must survive; without them
+//! (`SimConfig::pre_vote_check_quorum` off) the network heals fully and what stability means
+//! is stated at `settled_without_pre_vote`. The trace still
 //! calls the start of the phase `calm`, as every pinned trace does.
 
 use super::clients::Client;
@@ -29,9 +32,13 @@ pub(super) struct LivenessPhase {
     probe_done: Option<Micros>,
     /// The highest term when the probe's write committed: leadership must stay stable after.
     probe_term: u64,
+    /// The last election won after the faults stopped: when, and its term.
+    last_win: Option<(Micros, u64)>,
     /// Added to the bound for the entries left uncommitted when the faults stopped
     /// (`World::allow_for_backlog`); 0 when the bound's own slack covers them.
     backlog_allowance: Micros,
+    /// Set once the run was extended for damaged nodes still being repaired.
+    repair_deadline: Option<Micros>,
 }
 
 impl LivenessPhase {
@@ -43,7 +50,9 @@ impl LivenessPhase {
             end_at: starts_at + config.liveness_bound_us(),
             probe_done: None,
             probe_term: 0,
+            last_win: None,
             backlog_allowance: 0,
+            repair_deadline: None,
         }
     }
 
@@ -115,7 +124,20 @@ impl<A: Application> World<A> {
             .hosts
             .iter()
             .all(|h| !matches!(h.status, Status::Stopped(_)));
-        if self.config.faults.residual_partition && none_stopped && self.config.nodes >= 3 {
+        if !self.config.pre_vote_check_quorum {
+            self.decommission_removed_nodes();
+        }
+        // A repairing node neither campaigns nor grants every vote: the connected quorum
+        // the bridge promises may then hold no electable node.
+        let none_repairing = self.still_repairing().is_empty();
+        // Without PreVote a partial partition may keep a correct cluster electing forever:
+        // such a configuration is promised liveness on a fully healed network only.
+        if self.config.faults.residual_partition
+            && self.config.pre_vote_check_quorum
+            && none_stopped
+            && none_repairing
+            && self.config.nodes >= 3
+        {
             // A bridge node sees both sides; with every node up, the bridge and the larger side
             // form a connected quorum, so a correct core must stay live.
             // With membership changes, the bridge is a voter of every membership a node
@@ -150,6 +172,68 @@ impl<A: Application> World<A> {
             self.set_topology(Topology::Bridge { side_a, bridge });
         }
         self.start_probe_client();
+    }
+
+    /// `node` won an election (reported by the event loop).
+    pub(super) fn liveness_node_won(&mut self, node: usize) {
+        if let Some(raft) = self.hosts[node].node.as_ref() {
+            self.liveness.last_win = Some((self.now, raft.term()));
+        }
+    }
+
+    /// Stability without PreVote and CheckQuorum: a node that lost its leader during the
+    /// faults may still time out right after the heal and depose a healthy leader with a
+    /// candidacy it cannot win (one more election each; nothing stops it without PreVote),
+    /// so the term may move after the probe. What must hold is that this ends: the run ends
+    /// with the term of its last election, won at least two maximum election timeouts
+    /// before the end, and no candidacy since.
+    fn settled_without_pre_vote(&self, term_now: u64) -> Option<Violation> {
+        let (won_at, won_term) = self
+            .liveness
+            .last_win
+            .unwrap_or((self.liveness.starts_at, self.liveness.probe_term));
+        let window = 2 * u64::from(self.config.election_timeout_max_ticks) * self.config.tick_us;
+        let settled_for = self.now.saturating_sub(won_at);
+        if term_now == won_term && settled_for >= window {
+            return None;
+        }
+        Some(Violation {
+            property: Property::Liveness,
+            time: self.now,
+            node: None,
+            detail: format!(
+                "leadership unsettled at the end (PreVote and CheckQuorum off): the term is {term_now}, the last election won was of term {won_term}, {settled_for}us before the end (at least {window}us of one leader needed)"
+            ),
+        })
+    }
+
+    /// Without leader stickiness a server removed from the membership that never learnt it
+    /// campaigns with ever higher terms and deposes every leader (Raft thesis §4.2.3, which
+    /// is what PreVote and CheckQuorum prevent): the operator shuts such servers down when
+    /// the faults stop. The membership is that of the most up-to-date log of a node that is
+    /// a member by its own log (the log the next leader will hold; it replicates to its
+    /// members only).
+    fn decommission_removed_nodes(&mut self) {
+        let Some(latest) = self
+            .hosts
+            .iter()
+            .filter(|h| matches!(h.status, Status::Up))
+            .filter_map(|h| h.node.as_ref())
+            .filter(|raft| {
+                let me = raft.id();
+                raft.voters().chain(raft.observers()).any(|m| m == me)
+            })
+            .max_by_key(|raft| (raft.last_term(), raft.last_index()))
+        else {
+            return;
+        };
+        let members: Vec<raft_core::NodeId> = latest.voters().chain(latest.observers()).collect();
+        for v in 0..self.config.nodes {
+            if matches!(self.hosts[v].status, Status::Up) && !members.contains(&super::id(v)) {
+                self.record(event!(self.now, Some(v), "decommission"));
+                self.crash(v, Micros::MAX / 4);
+            }
+        }
     }
 
     /// Entries appended but not committed when the faults stop must replicate before any new
@@ -207,9 +291,105 @@ impl<A: Application> World<A> {
         }
     }
 
+    /// The current leader's members, voters and observers, that it can reach both ways (a
+    /// mask; 0 without a leader): the nodes it replicates to. A residual partition may leave
+    /// some out.
+    pub(super) fn leader_members(&self) -> u64 {
+        let Some(leader) = self.current_leader() else {
+            return 0;
+        };
+        let Some(raft) = self.hosts[leader].node.as_ref() else {
+            return 0;
+        };
+        raft.voters()
+            .chain(raft.observers())
+            .map(|id| id.0 as usize)
+            .filter(|&n| {
+                self.network.is_reachable(leader, n) && self.network.is_reachable(n, leader)
+            })
+            .fold(0, |mask, n| mask | (1 << n))
+    }
+
+    /// At the end of the run, once: when members reachable from the leader are still being
+    /// repaired, the run goes on for as long as replication at the configured pace needs to
+    /// give them back what they lost (entries per message times messages in flight per round
+    /// trip at the largest latency), after the liveness bound. A repairing node is a lagging
+    /// follower, and the probe's write may need its acknowledgement for a quorum. Returns
+    /// whether it extended the run.
+    pub(super) fn extend_for_repair(&mut self) -> bool {
+        if self.liveness.repair_deadline.is_some() {
+            return false;
+        }
+        let members = self.leader_members();
+        let leader_last = self
+            .current_leader()
+            .and_then(|l| self.hosts[l].node.as_ref())
+            .map_or(0, |r| r.last_index());
+        let gap = self
+            .still_repairing()
+            .iter()
+            .filter(|(n, _)| members & (1 << n) != 0)
+            .filter_map(|&(n, damage)| {
+                let have = self.hosts[n].node.as_ref()?.last_index();
+                let need = match damage {
+                    raft_core::LogDamage::HeldThrough { index, .. } => index.max(leader_last),
+                    raft_core::LogDamage::Unknown { .. } => leader_last,
+                };
+                Some(need.saturating_sub(have))
+            })
+            .max();
+        let Some(gap) = gap else {
+            return false;
+        };
+        let per_round_trip =
+            (self.config.max_entries_per_message * self.config.max_inflight_messages).max(1) as u64;
+        let round_trip = 2 * self
+            .config
+            .latency
+            .max_us
+            .max(self.config.latency.tail_max_us);
+        let allowance = gap.div_ceil(per_round_trip) * round_trip;
+        let deadline = self.liveness.starts_at
+            + self.config.liveness_bound_us()
+            + self.liveness.backlog_allowance
+            + allowance;
+        self.liveness.repair_deadline = Some(deadline);
+        if deadline <= self.now {
+            return false;
+        }
+        self.liveness.end_at = deadline;
+        self.schedule(deadline, super::events::Event::End);
+        true
+    }
+
+    /// Running nodes still repairing damage, with what they answer for.
+    pub(super) fn still_repairing(&self) -> Vec<(usize, raft_core::LogDamage)> {
+        self.hosts
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| matches!(h.status, Status::Up | Status::Paused))
+            .filter_map(|(n, h)| Some((n, h.node.as_ref()?.repairing()?)))
+            .collect()
+    }
+
     /// The liveness verdict at the end of the run: the probe's write committed in time, and
     /// the term did not keep growing after it.
-    pub(super) fn liveness_violation(&self) -> Option<Violation> {
+    pub(super) fn liveness_violation(&mut self) -> Option<Violation> {
+        let repairing = self.still_repairing();
+        if self.liveness.probe_done.is_none()
+            && self.config.faults.damage_every_copy
+            && !repairing.is_empty()
+        {
+            // Damage destroyed every copy of something the repairing nodes held: they keep
+            // refusing every log that lacks it, so the cluster halts instead of serving one.
+            let detail = repairing
+                .iter()
+                .map(|(n, d)| format!("n{n} {d}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.record(event!(self.now, None, "halted", repairing = detail));
+            return None;
+        }
         if self.liveness.probe_done.is_none() {
             return Some(Violation {
                 property: Property::Liveness,
@@ -226,6 +406,22 @@ impl<A: Application> World<A> {
                 ),
             });
         }
+        // Every damaged member is repaired within the bound: an intact copy of what it held
+        // exists (the atlas keeps one), so the leader gives it back. (A node the membership
+        // removed hears from no leader.)
+        let members = self.leader_members();
+        if let Some((node, damage)) = repairing.iter().find(|(n, _)| members & (1 << n) != 0) {
+            if !self.config.faults.damage_every_copy {
+                return Some(Violation {
+                    property: Property::Liveness,
+                    time: self.now,
+                    node: Some(*node),
+                    detail: format!(
+                        "n{node} was still repairing damage ({damage}) at the end of the run, after a new write committed"
+                    ),
+                });
+            }
+        }
         // A stable leader: once the probe committed, the healed cluster must not keep electing
         // (a node that cannot hear the leader but keeps calling elections, as in the Cloudflare
         // 2020 outage, shows up here even when writes still squeeze through). One more
@@ -234,6 +430,9 @@ impl<A: Application> World<A> {
         // seed 19550: terms 3 to 5 for one new leader was not instability).
         let probe_term = self.liveness.probe_term;
         let term_now = self.highest_live_term();
+        if !self.config.pre_vote_check_quorum {
+            return self.settled_without_pre_vote(term_now);
+        }
         let leaders_after: Vec<u64> = self.leader_terms.range(probe_term + 1..).copied().collect();
         let leaderless = self.current_leader().is_none_or(|l| {
             self.hosts[l]

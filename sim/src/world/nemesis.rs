@@ -12,9 +12,9 @@
 //! (`crate::decisions`), keyed by the fault they belong to.
 //!
 //! Architecture invariant: no fault fires once the liveness phase has begun (`liveness.rs`).
-//! The script damages at most a minority of the initial voters, and the operator keeps the
-//! possibly damaged nodes a minority of every membership (`Nemesis::may_be_damaged`), so a
-//! correct core can stay live.
+//! Disk damage goes through the fault atlas (`atlas.rs`), which keeps the voters holding
+//! unrepaired damage a minority; the operator keeps them a minority of every membership it
+//! asks for (`World::unrepaired_damage`), so a correct core can stay live.
 
 use super::events::Event;
 use super::operator::OperatorChange;
@@ -22,7 +22,6 @@ use super::{id, Status, World};
 use crate::app::{Application, Replica};
 use crate::config::{Micros, SimConfig};
 use crate::decisions::Key;
-use crate::disk::Disk;
 use crate::event;
 use crate::faults::{draw_script, Fault, ScriptedFault, Step, Target};
 use crate::network::Topology;
@@ -36,8 +35,6 @@ pub(super) struct Nemesis {
     /// [`Fault::CrashMidWrite`] armed: the downtime of the node that next writes its log
     /// and a new term together.
     mid_write: Option<Micros>,
-    /// Nodes the fault script may damage (a mask).
-    may_be_damaged: u64,
 }
 
 /// An armed [`Fault::KillNextLeader`]: each of the next `leaders_left` nodes to win loses
@@ -52,25 +49,11 @@ struct LeaderChurn {
 impl Nemesis {
     pub(super) fn new(config: &SimConfig, script: Option<Vec<ScriptedFault>>) -> Nemesis {
         let script = script.unwrap_or_else(|| draw_script(config));
-        let may_be_damaged = script
-            .iter()
-            .filter_map(|f| match f.fault {
-                Fault::Corrupt { node, .. } => Some(1u64 << node),
-                _ => None,
-            })
-            .fold(0, |mask, bit| mask | bit);
         Nemesis {
             script,
             churn: None,
             mid_write: None,
-            may_be_damaged,
         }
-    }
-
-    /// Nodes the fault script may damage (a mask, bit `i` = node `i`): a membership change
-    /// must leave the undamaged voters a majority, or no correct core could stay live.
-    pub(super) fn may_be_damaged(&self) -> u64 {
-        self.may_be_damaged
     }
 }
 
@@ -169,27 +152,12 @@ impl<A: Application> World<A> {
                     self.schedule(now + for_us, Event::Resume { node, incarnation });
                 }
             }
-            Fault::Corrupt { node, then_crash } => {
-                let key = Key::Corruption {
-                    node: node as u8,
-                    at: now,
-                };
-                let draw = self.decisions.corruption(key, Disk::draw_corruption);
-                let what = self.hosts[node].disk.corrupt_synced(draw);
-                if what.is_some() {
-                    self.checks.damaged(node);
-                }
-                let what = what.unwrap_or_else(|| "nothing synced yet".into());
-                self.record(event!(
-                    now,
-                    Some(node),
-                    "fault",
-                    what = format!("corrupt {what}")
-                ));
-                if then_crash {
-                    self.crash(node, self.config.tick_us);
-                }
-            }
+            Fault::Corrupt {
+                node,
+                then_crash,
+                leader,
+                file,
+            } => self.strike(node, leader, file, then_crash),
             Fault::ReadError { node } => {
                 self.hosts[node].disk.read_error_armed = true;
                 self.record(event!(now, Some(node), "fault", what = "read-error armed"));
@@ -202,8 +170,16 @@ impl<A: Application> World<A> {
                 let Some(raft) = self.hosts[leader].node.as_mut() else {
                     return;
                 };
+                // A transfer drawn to the leader itself goes to the voter furthest behind
+                // instead: an operator moving leadership to a node still catching up, whose
+                // campaign starts late in the transfer's window.
+                let (to, laggard) = match to {
+                    Some(n) if n == leader => (furthest_behind(raft), true),
+                    _ => (to, false),
+                };
                 let outcome = raft.step_down(to.map(id));
                 let what = match (&outcome, to) {
+                    (Ok(_), Some(n)) if laggard => format!("transfer to n{n}, the furthest behind"),
                     (Ok(_), Some(n)) => format!("transfer to n{n}"),
                     (Ok(_), None) => "transfer to the best successor".to_string(),
                     (Err(e), _) => format!("transfer refused: {e}"),
@@ -371,4 +347,15 @@ impl<A: Application> World<A> {
             },
         );
     }
+}
+
+/// The voter (not the leader) whose match index the leader knows to be lowest, the lowest
+/// id among equals.
+fn furthest_behind(leader: &raft_core::Node) -> Option<usize> {
+    leader
+        .voters()
+        .filter(|&v| v != leader.id())
+        .filter_map(|v| leader.match_index(v).map(|m| (m, v.0 as usize)))
+        .min()
+        .map(|(_, n)| n)
 }

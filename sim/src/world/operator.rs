@@ -207,8 +207,8 @@ impl OperatorChange {
 }
 
 /// Why the nemesis skips `change` (leaving the voters `next`, a mask) when the nodes in
-/// `may_be_damaged` may stop for good at their next restart: a correct core could not stay
-/// live after it. None when the change keeps the cluster recoverable.
+/// `may_be_damaged` hold damage they have not repaired (they neither campaign nor grant
+/// every vote until repaired): a correct core could not stay live after it. None when the change keeps the cluster recoverable.
 ///
 /// Two rules. The nodes that are not possibly damaged stay a majority of the voters. And no
 /// voter is added while a possibly damaged node is a voter (itself included): an addition
@@ -326,7 +326,7 @@ impl<A: Application> World<A> {
             self.operator.plan.clear();
             return;
         }
-        let may_be_damaged = self.nemesis.may_be_damaged();
+        let may_be_damaged = self.unrepaired_damage();
         let adds_beside_damaged = self.sim_bug(SimBug::VoterAddedWhileADamagedNodeVotes);
         let Some(raft) = self.hosts[leader].running() else {
             return;

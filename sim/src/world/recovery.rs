@@ -4,24 +4,24 @@
 //! Architecture invariant: a node boots only from its disk. Memory, unsynced writes (torn at
 //! sector boundaries, or not) and small-file replacements not yet renamed are lost with the
 //! power; the WAL, the term/vote file, the peer-state file and the snapshot file are decoded
-//! by raft-core's storage code, exactly as a real host would. Damage inside synced data
-//! stops the node for the rest of the run (`Status::Stopped`) rather than letting it vote on
-//! a log it may have acknowledged; a torn unsynced tail is dropped.
-//!
-//! Deliberately absent: repair of a damaged node from its peers.
+//! by raft-core's storage code, exactly as a real host would. A torn unsynced tail is
+//! dropped. Damage inside synced data (WAL, snapshot, peer-state file) is handed to the node
+//! as the position of the log it held (`Recovered::damage`): it rejoins and is repaired by
+//! the leader (`repair.rs`). Only a damaged term/vote file stops the node for the run
+//! (`Status::Stopped`): without its vote record it could vote twice in a term.
 
 use super::disk_io::SnapshotPoint;
 use super::events::Event;
+use super::repair::DiskDamage;
 use super::trace_text::NodeOrNone;
 use super::{id, Host, Status, World};
 use crate::app::{Application, Replica};
 use crate::config::Micros;
 use crate::decisions::{Key, PowerLossDraw};
-use crate::disk::CrashEffect;
-use crate::disk::Disk;
+use crate::disk::{CrashEffect, Disk};
 use crate::event;
 use raft_core::storage;
-use raft_core::{Config, Node, Recovered};
+use raft_core::{Config, EntryKind, LogDamage, Node, Recovered};
 
 impl<A: Application> Host<A> {
     /// The machine loses power: the node's memory goes, with its I/O in flight, its inbox
@@ -113,8 +113,8 @@ impl<A: Application> World<A> {
             max_inflight_messages: c.max_inflight_messages,
             max_bytes_per_message: Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
             max_uncommitted_entries: c.overrun_threshold,
-            pre_vote: true,
-            check_quorum: true,
+            pre_vote: c.pre_vote_check_quorum,
+            check_quorum: c.pre_vote_check_quorum,
         };
         match &self.scripted {
             Some(script) => script.configure(node, config),
@@ -142,22 +142,24 @@ impl<A: Application> World<A> {
             self.schedule(now + 100_000, Event::Restart { node, incarnation });
             return;
         }
-        let wal = storage::recover_wal(host.disk.wal.bytes());
-        let hard_state = storage::decode_hard_state(host.disk.term_vote.bytes());
-        let refuse = match (&wal.verdict, &hard_state) {
-            (storage::WalVerdict::Corrupt { .. }, _) => Some(format!("wal {}", wal.verdict)),
-            (_, Err(e)) => Some(format!("term/vote file: {e}")),
-            _ => None,
+        self.apply_armed_damage(node);
+        let read = match read_disk(&self.hosts[node].disk) {
+            Ok(read) => read,
+            // Without its vote record a node could vote twice in a term.
+            Err(reason) => return self.stop(node, reason),
         };
-        if let Some(reason) = refuse {
-            // Damage inside synced data: the node may have acknowledged what it lost, so it
-            // must not truncate and carry on as a voter.
-            return self.stop(node, reason);
-        }
-        let hard_state = hard_state.expect("checked above");
-        if let storage::WalVerdict::TornTail { dropped_bytes, .. } = wal.verdict {
+        let DiskRead {
+            hard_state,
+            torn_tail,
+            log,
+            membership,
+            snapshot,
+            damage,
+            found,
+        } = read;
+        if let Some((valid_len, dropped_bytes)) = torn_tail {
             self.stats.torn_tails_dropped += 1;
-            self.hosts[node].disk.wal.truncate(wal.valid_len);
+            self.hosts[node].disk.wal.truncate(valid_len);
             self.record(event!(
                 now,
                 Some(node),
@@ -165,20 +167,6 @@ impl<A: Application> World<A> {
                 bytes = dropped_bytes
             ));
         }
-        let membership = match storage::decode_peer_state_file(self.hosts[node].disk.peers.bytes())
-        {
-            Ok(m) => m,
-            Err(e) => return self.stop(node, format!("peer-state file: {e}")),
-        };
-        let snapshot_bytes = self.hosts[node].disk.snapshot.bytes();
-        let snapshot = if snapshot_bytes.is_empty() {
-            None
-        } else {
-            match storage::decode_snapshot_file(snapshot_bytes) {
-                Ok(s) => Some(s),
-                Err(e) => return self.stop(node, format!("snapshot file: {e}")),
-            }
-        };
         let mut replica = A::Replica::new(&self.config);
         if let Some(s) = &snapshot {
             if let Err(e) = replica.restore(&s.meta, &s.data) {
@@ -192,13 +180,13 @@ impl<A: Application> World<A> {
         });
         let recovered = Recovered {
             hard_state,
-            log: wal.entries,
+            log,
             membership,
             snapshot,
+            damage,
         };
         let config = self.node_config(node);
-        self.checks
-            .recovered(now, node, hard_state, &recovered.log, snapshot_point);
+        let log_for_checks = recovered.log.clone();
         match Node::new(config, recovered) {
             #[allow(unused_mut)]
             Ok(mut raft) => {
@@ -208,6 +196,22 @@ impl<A: Application> World<A> {
                         return self.stop(node, format!("recovered state refused: {e}"));
                     }
                 }
+                let answers_for = raft.repairing();
+                // What the node answers for is durable before it acts: a later crash (after
+                // a snapshot reset the WAL, say) must not let it answer for less.
+                let file = answers_for.map_or(Vec::new(), |d| storage::encode_damage_file(&d));
+                if file.as_slice() != self.hosts[node].disk.repair.bytes() {
+                    self.hosts[node].disk.repair.write_now(file);
+                }
+                self.checks.recovered(
+                    now,
+                    node,
+                    hard_state,
+                    &log_for_checks,
+                    snapshot_point,
+                    answers_for.is_some(),
+                );
+                self.found_damage(node, &found, answers_for);
                 // The log it starts with, a snapshot included (the WAL may hold only the tail).
                 let last_index = raft.last_index();
                 let host = &mut self.hosts[node];
@@ -232,4 +236,148 @@ impl<A: Application> World<A> {
             Err(e) => self.stop(node, format!("recovered state refused: {e}")),
         }
     }
+
+    /// What a boot found damaged, for the trace and the counts: the node rejoins to be
+    /// repaired (`repair.rs`), or is whole already.
+    fn found_damage(&mut self, node: usize, found: &[String], answers_for: Option<LogDamage>) {
+        let host = &mut self.hosts[node];
+        if found.is_empty() && answers_for.is_none() {
+            if host.damage == DiskDamage::Latent {
+                // The strike hit nothing this boot reads (a file replaced since).
+                host.damage = DiskDamage::Intact;
+            }
+            return;
+        }
+        // A boot during a repair finds the same damage again: one damaged node, not two.
+        let again = host.damage == DiskDamage::Repairing;
+        host.damage = if answers_for.is_some() {
+            DiskDamage::Repairing
+        } else {
+            DiskDamage::Rewrite
+        };
+        if !again {
+            self.stats.nodes_damaged += 1;
+            if answers_for.is_none() {
+                self.stats.nodes_repaired += 1;
+            }
+        }
+        let found = if found.is_empty() {
+            "the damage file".to_string()
+        } else {
+            found.join("; ")
+        };
+        let answers = answers_for.map_or("nothing (whole)".to_string(), |d| d.to_string());
+        self.record(event!(
+            self.now,
+            Some(node),
+            "damaged",
+            found = found,
+            answers_for = answers
+        ));
+    }
+}
+
+/// What a boot reads from a disk, through raft-core's decoders.
+pub(super) struct DiskRead {
+    pub(super) hard_state: raft_core::HardState,
+    /// A torn unsynced tail to cut: (valid length, bytes dropped).
+    pub(super) torn_tail: Option<(usize, usize)>,
+    pub(super) log: Vec<raft_core::Entry>,
+    pub(super) membership: Option<raft_core::PeerState>,
+    pub(super) snapshot: Option<raft_core::Snapshot>,
+    /// The log the node must answer for, when damage took part of it.
+    pub(super) damage: Option<LogDamage>,
+    /// What was found damaged, for the trace.
+    pub(super) found: Vec<String>,
+}
+
+/// Decodes a disk as a boot does, without changing it. `Err` when the node cannot answer
+/// for what it lost: the term/vote record.
+pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
+    let wal = storage::recover_wal(disk.wal.bytes());
+    let hard_state = storage::decode_hard_state(disk.term_vote.bytes())
+        .map_err(|e| format!("term/vote file: {e}"))?;
+    let mut found = Vec::new();
+    let mut damage = wal.damage(hard_state.term);
+    if damage.is_some() {
+        found.push(format!("wal {}", wal.verdict));
+    }
+    let torn_tail = match wal.verdict {
+        storage::WalVerdict::TornTail { dropped_bytes, .. } => Some((wal.valid_len, dropped_bytes)),
+        _ => None,
+    };
+    let wal_start = wal.log_start.0;
+    let wal_end = (wal.last_index(), wal.last_term());
+    let mut log = wal.entries;
+    let snapshot = if disk.snapshot.bytes().is_empty() {
+        None
+    } else {
+        match storage::decode_snapshot_file(disk.snapshot.bytes()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                found.push(format!("snapshot file: {e}"));
+                if wal_start > 0 {
+                    // The log starts after the lost snapshot: without it, nothing of the log
+                    // can be used; the leader sends both again.
+                    log.clear();
+                    damage = worst(damage, held_through(wal_end, hard_state.term));
+                }
+                None
+            }
+        }
+    };
+    let membership = match storage::decode_peer_state_file(disk.peers.bytes()) {
+        Ok(m) => m,
+        Err(e) => {
+            found.push(format!("peer-state file: {e}"));
+            let log_has_membership = log.iter().any(|e| {
+                matches!(
+                    e.kind,
+                    EntryKind::PeerState | EntryKind::AddPeer | EntryKind::RemovePeer
+                )
+            });
+            if snapshot.is_none() && !log_has_membership {
+                // The membership the node was in is unknown until the leader tells it.
+                let term_bound = hard_state.term.max(log.last().map_or(0, |e| e.term));
+                damage = worst(damage, Some(LogDamage::Unknown { term_bound }));
+            }
+            None
+        }
+    };
+    match storage::decode_damage_file(disk.repair.bytes()) {
+        Ok(answered) => damage = worst(damage, answered),
+        Err(e) => {
+            found.push(format!("damage file: {e}"));
+            let term_bound = hard_state.term.max(log.last().map_or(0, |e| e.term));
+            damage = worst(damage, Some(LogDamage::Unknown { term_bound }));
+        }
+    }
+    Ok(DiskRead {
+        hard_state,
+        torn_tail,
+        log,
+        membership,
+        snapshot,
+        damage,
+        found,
+    })
+}
+
+/// The damage that asks more of the node: the later position it must answer for.
+fn worst(a: Option<LogDamage>, b: Option<LogDamage>) -> Option<LogDamage> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if a.position() >= b.position() { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The position of a log that ended at `(index, term)`, or an unknown end when it was empty.
+fn held_through((index, term): (u64, u64), durable_term: u64) -> Option<LogDamage> {
+    Some(if index == 0 {
+        LogDamage::Unknown {
+            term_bound: durable_term,
+        }
+    } else {
+        LogDamage::HeldThrough { index, term }
+    })
 }

@@ -38,7 +38,19 @@ pub struct Stats {
     pub entries_committed: u64,
     pub faults: BTreeMap<String, u64>,
     pub torn_tails_dropped: u64,
+    /// Nodes stopped for the run on damage they cannot answer for (the term/vote record).
     pub corruption_detected: u64,
+    /// Boots that found damage to synced data (WAL, snapshot or peer-state file) and
+    /// rejoined to be repaired.
+    #[serde(default)]
+    pub nodes_damaged: u64,
+    /// Damaged nodes whose log the leader repaired.
+    #[serde(default)]
+    pub nodes_repaired: u64,
+    /// Nodes still repairing at the end of the run: with `Faults::damage_every_copy`, the
+    /// cluster halted on entries no intact copy was left of.
+    #[serde(default)]
+    pub nodes_halted: u64,
     pub read_errors: u64,
     pub restarts: u64,
     pub ops_ok: u64,
@@ -200,6 +212,12 @@ impl<A: Application> World<A> {
     /// The verdicts and the report, once the run stopped.
     pub(super) fn finish(mut self, options: &RunOptions) -> RunReport {
         let mut violation = self.checks.first_violation().cloned();
+        let members = self.leader_members();
+        self.stats.nodes_halted = self
+            .still_repairing()
+            .iter()
+            .filter(|(n, _)| members == 0 || members & (1 << n) != 0)
+            .count() as u64;
         if violation.is_none() {
             violation = self.liveness_violation();
         }

@@ -77,7 +77,7 @@ impl<A: Application> World<A> {
             return;
         };
         let voters: Vec<usize> = raft.voters().map(|v| v.0 as usize).collect();
-        let damaged = self.nemesis.may_be_damaged();
+        let damaged = self.unrepaired_damage();
         let mut candidates: Vec<usize> = voters
             .iter()
             .copied()
@@ -280,7 +280,7 @@ impl<A: Application> World<A> {
             .disaster
             .as_ref()
             .map_or(Vec::new(), |d| d.lost.clone());
-        let damaged = self.nemesis.may_be_damaged();
+        let damaged = self.unrepaired_damage();
         let joiners: Vec<usize> = (0..self.hosts.len())
             .filter(|&n| !lost.contains(&n) && outside(n) && damaged & (1 << n) == 0)
             .filter(|&n| {

@@ -452,6 +452,44 @@ impl<A: Application> World<A> {
         ));
     }
 
+    /// Flips one bit in the payload of a node's WAL record `from_end` records before the last
+    /// (0: the last), as damage to synced data does. Returns the byte flipped, or None when
+    /// the WAL holds fewer records.
+    pub fn script_corrupt_wal(&mut self, node: usize, from_end: usize) -> Option<usize> {
+        let bytes = self.hosts[node].disk.wal.bytes();
+        let mut starts = Vec::new();
+        let mut at = 0;
+        while at + storage::WAL_HEADER_LEN <= bytes.len() {
+            let len = u32::from_le_bytes(bytes[at..at + 4].try_into().ok()?) as usize;
+            starts.push((at, len));
+            at += storage::WAL_HEADER_LEN + len;
+        }
+        let &(start, len) = starts.iter().rev().nth(from_end)?;
+        let offset = start + storage::WAL_HEADER_LEN + len / 2;
+        self.hosts[node].disk.wal.flip_bit(offset);
+        self.record(event!(
+            self.now,
+            Some(node),
+            "fault",
+            what = format!("corrupt bit-flip@{offset}.0")
+        ));
+        Some(offset)
+    }
+
+    /// Appends zeros to a node's WAL as synced bytes: a file system that extended the file
+    /// before its data reached the disk (damage that looks like a torn tail).
+    pub fn script_zero_wal_tail(&mut self, node: usize, len: usize) {
+        let wal = &mut self.hosts[node].disk.wal;
+        let end = wal.append(&vec![0; len]);
+        wal.sync_to(end);
+        self.record(event!(
+            self.now,
+            Some(node),
+            "fault",
+            what = format!("zero tail of {len} bytes")
+        ));
+    }
+
     /// Deletes a node's WAL, keeping its other files (NRG test: only `tav.idx` left).
     pub fn script_delete_wal(&mut self, node: usize) {
         self.hosts[node].disk.wal = crate::disk::AppendFile::default();

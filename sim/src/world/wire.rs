@@ -13,6 +13,11 @@
 //! when it would have arrived). Without it a leader could never die before its appends
 //! left, however soon after accepting a proposal it crashed.
 //!
+//! Messages cross the wire as bytes, as they do between real hosts: each is encoded with
+//! raft-core's envelope codec when sent and decoded when delivered (a duplicate shares the
+//! bytes), so the codecs run under every schedule; a message that does not encode, or bytes
+//! that do not decode, is a `wire-codec` violation.
+//!
 //! In scripted mode a send is held for the script instead (`scripted.rs`); nothing here
 //! draws from the network stream then.
 
@@ -26,6 +31,8 @@ use crate::event;
 use crate::network::Fate;
 use crate::perturbation::Perturbation;
 use crate::trace::{Joined, Lazy, Line, NodeName};
+use bytes::Bytes;
+use raft_core::codec::{decode_envelope, encode_envelope};
 use raft_core::Message;
 
 /// [`Event::Deliver`]'s `departs` for a message a power loss took before it left.
@@ -52,6 +59,15 @@ impl<A: Application> World<A> {
         let heartbeat = matches!(&message, Message::AppendEntries(ae) if ae.entries.is_empty());
         let fate = self.fate(MessageKey::of(from, to, &message), now);
         let summary = Lazy(|out: &mut Line| write_message(&message, out));
+        let bytes = match (&fate, encode_envelope(&message)) {
+            (Fate::Deliver(_), Ok(bytes)) => Bytes::from(bytes),
+            (Fate::Deliver(_), Err(error)) => {
+                let detail = format!("{} does not encode: {error}", fmt_message(&message));
+                self.checks.wire_violation(now, from, detail);
+                return;
+            }
+            _ => Bytes::new(),
+        };
         match fate {
             Fate::Deliver(delays) => {
                 if delays.len() > 1 {
@@ -76,13 +92,13 @@ impl<A: Application> World<A> {
                 // the message until then.
                 let departs = now + self.config.latency.min_us / 2;
                 for &at in earlier {
-                    let message = message.clone();
+                    let bytes = bytes.clone();
                     self.schedule(
                         at,
                         Event::Deliver {
                             from,
                             to,
-                            message,
+                            bytes,
                             departs,
                         },
                     );
@@ -92,7 +108,7 @@ impl<A: Application> World<A> {
                     Event::Deliver {
                         from,
                         to,
-                        message,
+                        bytes,
                         departs,
                     },
                 );
@@ -165,13 +181,19 @@ impl<A: Application> World<A> {
 
     /// A queued delivery is due: the receiver gets the message if it left the sender and the
     /// receiver is running.
-    pub(super) fn deliver(&mut self, from: usize, to: usize, message: Message, departs: Micros) {
+    pub(super) fn deliver(&mut self, from: usize, to: usize, bytes: Bytes, departs: Micros) {
         if departs == LOST || self.hosts[to].running().is_none() {
             self.stats.messages_dropped += 1;
             return;
         }
         self.stats.messages_delivered += 1;
-        self.receive(from, to, message);
+        match decode_envelope(&bytes) {
+            Ok(message) => self.receive(from, to, message),
+            Err(error) => {
+                let detail = format!("{} bytes from n{from} do not decode: {error}", bytes.len());
+                self.checks.wire_violation(self.now, to, detail);
+            }
+        }
     }
 
     /// A power loss of `node` takes the messages it sent that have not left its machine yet:
@@ -183,16 +205,20 @@ impl<A: Application> World<A> {
             if let Event::Deliver {
                 from,
                 to,
-                message,
+                bytes,
                 departs,
             } = &mut item.event
             {
                 if *from == node && *departs > now && *departs != LOST {
                     *departs = LOST;
+                    // Only for the trace: a message that does not decode is reported when
+                    // it would have been delivered.
+                    let message = decode_envelope(bytes)
+                        .map_or_else(|e| format!("undecodable ({e})"), |m| fmt_message(&m));
                     unsent.push(Unsent {
                         seq: item.seq,
                         to: *to,
-                        message: fmt_message(message),
+                        message,
                     });
                 }
             }
