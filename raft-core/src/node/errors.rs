@@ -174,7 +174,8 @@ impl fmt::Display for ContractError {
 
 impl std::error::Error for ContractError {}
 
-/// Why [`Node::install_snapshot`](crate::Node::install_snapshot) refused. Nothing changed.
+/// Why [`Node::install_snapshot`](crate::Node::install_snapshot) or another snapshot input
+/// refused. Nothing changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SnapshotError {
     /// The application has not applied `index` yet ([`Node::applied`](crate::Node::applied)
@@ -182,6 +183,10 @@ pub enum SnapshotError {
     NotApplied { index: u64, applied: u64 },
     /// The node already has a snapshot at `snapshot_index` or later: nothing to compact.
     Stale { index: u64, snapshot_index: u64 },
+    /// There is no snapshot to replay ([`Node::drain_and_replay_snapshot`]).
+    ///
+    /// [`Node::drain_and_replay_snapshot`]: crate::Node::drain_and_replay_snapshot
+    NoSnapshot,
 }
 
 impl fmt::Display for SnapshotError {
@@ -198,6 +203,7 @@ impl fmt::Display for SnapshotError {
                 f,
                 "snapshot at index {index} is not past the current snapshot at {snapshot_index}"
             ),
+            SnapshotError::NoSnapshot => write!(f, "there is no snapshot to replay"),
         }
     }
 }

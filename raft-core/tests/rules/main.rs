@@ -18,6 +18,7 @@ mod processed;
 mod proposals;
 mod read_index;
 mod repair;
+mod replay;
 mod replication;
 mod rescue;
 mod snapshot;

@@ -131,6 +131,7 @@ crate::scenarios!(
         (single_node_election, "The leader removed twice: the lone survivor elects itself, commits alone, then grows back to three voters"),
         (truncate_wal_reverts_uncommitted_add_peer, "An uncommitted add-peer is reverted when truncated: the cluster is three voters again"),
         (dont_switch_to_candidate_with_multiple_inflight_snapshots, "A follower that received two snapshots while its apply is paused does not campaign until it applied the latest"),
+        (drain_and_replay_snapshot, "design: the application starts over from the latest snapshot (refused without one); the commit index never goes back, and resuming hands out every entry after the snapshot, also those committed while it restored, across repeated replays"),
         (health_check_wait_for_double_catchup, "A restarted follower overtaken by new entries while catching up stays unhealthy until it applied everything committed"),
         (revalidate_quorum_after_leader_change, "Acknowledgements sent to a previous leadership count for nothing: the new leader commits only with acknowledgements of its own term"),
         (follower_pauses_quorum_if_overrun, "A follower whose unapplied backlog passes the threshold stores but stops acknowledging (the leader commits with the other follower); once its application catches up it acknowledges again"),

@@ -1,6 +1,6 @@
 //! Steps that hand a node the inputs a host or its application gives: proposals (single,
 //! batched, forwarded, term-fenced), membership changes, leader transfer, ReadIndex reads,
-//! snapshots, pausing and resuming apply, and hand-built messages.
+//! snapshots, pausing and resuming apply, draining and replaying, and hand-built messages.
 
 use super::Script;
 use raft_core::{MembershipChange, NodeId};
@@ -175,6 +175,19 @@ impl<A: Application> Script<A> {
         self.w()
             .script_input(node, |n| Ok::<_, ()>(n.resume_apply()));
         self.end();
+    }
+
+    /// The application of `node` starts over from its latest snapshot (NRG
+    /// `DrainAndReplaySnapshot`): apply pauses until [`Script::resume_apply`].
+    pub fn drain_and_replay(&mut self, node: usize) -> Result<(), String> {
+        self.begin(format!("drain-and-replay n{node}"));
+        let result = self
+            .w()
+            .script_drain_and_replay(node)
+            .unwrap_or_else(|| Err("not running".into()));
+        self.note_result(&result);
+        self.end();
+        result
     }
 
     /// The operator's rescue (NRG `RescueQuorum`): `node` counts `quorum` as the quorum for

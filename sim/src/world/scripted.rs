@@ -211,6 +211,22 @@ impl<A: Application> World<A> {
         })
     }
 
+    /// The application of a running node starts over from its latest snapshot (NRG
+    /// `DrainAndReplaySnapshot`): the progress checker is told that its applied index goes
+    /// back on purpose.
+    pub fn script_drain_and_replay(&mut self, node: usize) -> Option<Result<(), String>> {
+        let raft = self.hosts[node].running()?;
+        let index = raft.snapshot_index();
+        Some(match raft.drain_and_replay_snapshot() {
+            Ok(actions) => {
+                self.checks.replayed(node, index);
+                self.execute(node, actions);
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        })
+    }
+
     /// Delivers the in-flight message `id` (a cut link loses it; a node that is not
     /// running loses it too). Returns false if no such message is in flight.
     pub fn script_deliver(&mut self, id: u64) -> bool {
