@@ -187,6 +187,14 @@ pub enum SnapshotError {
     ///
     /// [`Node::drain_and_replay_snapshot`]: crate::Node::drain_and_replay_snapshot
     NoSnapshot,
+    /// A snapshot checkpoint building on the snapshot at `previous` is open
+    /// ([`Node::begin_snapshot`]); force to abort it.
+    ///
+    /// [`Node::begin_snapshot`]: crate::Node::begin_snapshot
+    InProgress { previous: u64 },
+    /// The snapshot checkpoint up to `index` was aborted (by a newer snapshot, a forced
+    /// checkpoint, an abort or a restart) or already finished: nothing was compacted.
+    Aborted { index: u64 },
 }
 
 impl fmt::Display for SnapshotError {
@@ -204,6 +212,14 @@ impl fmt::Display for SnapshotError {
                 "snapshot at index {index} is not past the current snapshot at {snapshot_index}"
             ),
             SnapshotError::NoSnapshot => write!(f, "there is no snapshot to replay"),
+            SnapshotError::InProgress { previous } => write!(
+                f,
+                "a snapshot checkpoint building on the snapshot at {previous} is in progress"
+            ),
+            SnapshotError::Aborted { index } => write!(
+                f,
+                "the snapshot checkpoint up to index {index} was aborted or already finished"
+            ),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! rules; `support` holds the builders for nodes, messages and actions.
 
 mod check_quorum;
+mod checkpoint;
 mod commit;
 mod contract;
 mod election;

@@ -222,3 +222,156 @@ pub(super) fn drain_and_replay_snapshot(s: &mut Script) {
     s.resume_apply(1);
     s.expect(1, "unpaused commit=5 applied=5 kv=abcd");
 }
+
+pub(super) fn install_snapshot_from_checkpoint(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.propose(0, "a");
+    s.settle();
+    s.run_ticks(3);
+    // The first checkpoint builds on no snapshot; once finished it is closed.
+    let first = s.begin_snapshot(1, false).unwrap();
+    s.finish_snapshot(&first).unwrap();
+    s.expect(1, "snap=2 kv=a");
+    let r = s.finish_snapshot(&first);
+    s.expect_refused(&r, "aborted or already finished");
+    s.propose(0, "b");
+    s.propose(0, "c");
+    s.settle();
+    s.run_ticks(3);
+    // One checkpoint at a time; an aborted one does not finish.
+    let second = s.begin_snapshot(1, false).unwrap();
+    let r = s.begin_snapshot(1, false);
+    s.expect_refused(&r, "in progress");
+    s.abort_snapshot(&second);
+    let r = s.finish_snapshot(&second);
+    s.expect_refused(&r, "aborted or already finished");
+    // The next one builds on the first snapshot and covers the entries after it.
+    let third = s.begin_snapshot(1, false).unwrap();
+    assert_eq!((third.checkpoint.previous, third.checkpoint.index), (2, 4));
+    s.finish_snapshot(&third).unwrap();
+    s.expect(1, "snap=4 kv=abc");
+    // While one is open an unforced snapshot is refused, and a snapshot received from the
+    // leader (n2 was cut off while the leader compacted past it) aborts it.
+    s.isolate(2);
+    s.propose(0, "d");
+    s.propose(0, "e");
+    s.settle();
+    s.run_ticks(3);
+    s.snapshot(0).unwrap();
+    let fourth = s.begin_snapshot(2, false).unwrap();
+    let r = s.snapshot(2);
+    s.expect_refused(&r, "in progress");
+    s.heal();
+    s.run_ticks(3);
+    s.expect(2, "snap=6 commit=6 kv=abcde");
+    let r = s.finish_snapshot(&fourth);
+    s.expect_refused(&r, "aborted or already finished");
+    s.expect(2, "snap=6");
+}
+
+pub(super) fn forced_install_snapshot_aborts_in_progress_checkpoint(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.propose(0, "a");
+    s.propose(0, "b");
+    s.settle();
+    s.run_ticks(3);
+    let checkpoint = s.begin_snapshot(1, false).unwrap();
+    let r = s.snapshot(1);
+    s.expect_refused(&r, "in progress");
+    s.force_snapshot(1).unwrap();
+    let r = s.finish_snapshot(&checkpoint);
+    s.expect_refused(&r, "aborted or already finished");
+    // Its late abort cancels nothing installed after it.
+    s.abort_snapshot(&checkpoint);
+    s.expect(1, "snap=3");
+    s.sync(1);
+    s.kill(1);
+    s.restart(1);
+    s.expect(1, "snap=3 commit=3 applied=3 kv=ab");
+}
+
+pub(super) fn snapshot_checkpoint_node_closed(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.propose(0, "a");
+    s.settle();
+    s.run_ticks(3);
+    let checkpoint = s.begin_snapshot(1, false).unwrap();
+    s.crash(1);
+    let r = s.finish_snapshot(&checkpoint);
+    s.expect_refused(&r, "not running");
+    // A checkpoint lives in memory: the restarted node has none open.
+    s.restart(1);
+    s.run_ticks(3);
+    let r = s.finish_snapshot(&checkpoint);
+    s.expect_refused(&r, "aborted or already finished");
+    s.expect(1, "snap=0 commit=2 applied=2");
+    let fresh = s.begin_snapshot(1, false).unwrap();
+    s.finish_snapshot(&fresh).unwrap();
+    s.expect(1, "snap=2");
+}
+
+pub(super) fn install_snapshot_from_checkpoint_after_truncate_to_snapshot(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.propose(0, "a");
+    s.settle();
+    s.run_ticks(3);
+    s.snapshot(1).unwrap();
+    // n1 catches up from the leader's newer snapshot while its apply is paused.
+    s.isolate(1);
+    s.propose(0, "b");
+    s.propose(0, "c");
+    s.settle();
+    s.run_ticks(3);
+    s.snapshot(0).unwrap();
+    s.pause_apply(1);
+    s.heal();
+    s.run_ticks(3);
+    s.expect(1, "snap=4 commit=4 applied=2");
+    // Nothing applied past the received snapshot: nothing to snapshot, before and after
+    // applying it.
+    let r = s.begin_snapshot(1, false);
+    s.expect_refused(&r, "not past the current snapshot");
+    s.resume_apply(1);
+    s.expect(1, "applied=4 kv=abc");
+    let r = s.begin_snapshot(1, false);
+    s.expect_refused(&r, "not past the current snapshot");
+    // Once more is applied, a checkpoint builds on the received snapshot.
+    s.propose(0, "d");
+    s.settle();
+    s.run_ticks(3);
+    let checkpoint = s.begin_snapshot(1, false).unwrap();
+    assert_eq!(
+        (checkpoint.checkpoint.previous, checkpoint.checkpoint.index),
+        (4, 5)
+    );
+    s.finish_snapshot(&checkpoint).unwrap();
+    s.expect(1, "snap=5 kv=abcd");
+}
+
+pub(super) fn checkpoint_install_snapshot_abort_during_write(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.propose(0, "a");
+    s.settle();
+    s.run_ticks(3);
+    // Aborted while its snapshot is being written: the snapshot is already adopted.
+    s.stall_disk(1);
+    let adopted = s.begin_snapshot(1, false).unwrap();
+    s.finish_snapshot(&adopted).unwrap();
+    s.abort_snapshot(&adopted);
+    s.expect(1, "snap=2");
+    s.unstall_disk(1);
+    s.sync(1);
+    // Aborted before its write: nothing is written.
+    s.propose(0, "b");
+    s.settle();
+    s.run_ticks(3);
+    let orphan = s.begin_snapshot(1, false).unwrap();
+    s.abort_snapshot(&orphan);
+    let r = s.finish_snapshot(&orphan);
+    s.expect_refused(&r, "aborted or already finished");
+    s.kill(1);
+    s.restart(1);
+    s.expect(1, "snap=2 kv=a");
+    s.run_ticks(3);
+    s.expect(1, "snap=2 commit=3 applied=3 kv=ab");
+}

@@ -25,7 +25,7 @@ use crate::config::{Micros, SimConfig};
 use crate::event;
 use crate::trace::{NodeName, TraceEvent};
 use raft_core::storage;
-use raft_core::{Action, Config, HardState, Message, Node};
+use raft_core::{Action, Config, HardState, Message, Node, SnapshotCheckpoint};
 use std::collections::BTreeSet;
 
 /// A message on the wire in scripted mode.
@@ -203,6 +203,55 @@ impl<A: Application> World<A> {
         let raft = self.hosts[node].running()?;
         let index = raft.applied_index();
         Some(match raft.install_snapshot(index, data) {
+            Ok(actions) => {
+                self.execute(node, actions);
+                Ok(index)
+            }
+            Err(e) => Err(e.to_string()),
+        })
+    }
+
+    /// Begins a snapshot checkpoint of a running node (NRG `CreateSnapshotCheckpoint`): the
+    /// application keeps a copy of its state at the checkpoint's index, which it hands to
+    /// [`World::script_finish_snapshot`] later.
+    pub fn script_begin_snapshot(
+        &mut self,
+        node: usize,
+        force: bool,
+    ) -> Option<Result<(SnapshotCheckpoint, Vec<u8>), String>> {
+        let data = self.hosts[node].replica.snapshot();
+        let raft = self.hosts[node].running()?;
+        Some(
+            raft.begin_snapshot(force)
+                .map(|checkpoint| (checkpoint, data))
+                .map_err(|e| e.to_string()),
+        )
+    }
+
+    /// The second step of a snapshot checkpoint, with the state copied when it began.
+    pub fn script_finish_snapshot(
+        &mut self,
+        node: usize,
+        checkpoint: &SnapshotCheckpoint,
+        data: Vec<u8>,
+    ) -> Option<Result<(), String>> {
+        let raft = self.hosts[node].running()?;
+        Some(match raft.finish_snapshot(checkpoint, data) {
+            Ok(actions) => {
+                self.execute(node, actions);
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        })
+    }
+
+    /// A forced snapshot at the applied index (NRG `InstallSnapshot(force)`): it aborts an
+    /// open checkpoint.
+    pub fn script_force_snapshot(&mut self, node: usize) -> Option<Result<u64, String>> {
+        let data = self.hosts[node].replica.snapshot();
+        let raft = self.hosts[node].running()?;
+        let index = raft.applied_index();
+        Some(match raft.force_install_snapshot(index, data) {
             Ok(actions) => {
                 self.execute(node, actions);
                 Ok(index)
