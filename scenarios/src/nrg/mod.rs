@@ -137,6 +137,8 @@ crate::scenarios!(
         (snapshot_checkpoint_node_closed, "design: a checkpoint cannot finish on a crashed node nor after its restart (checkpoints live in memory); a fresh one works"),
         (install_snapshot_from_checkpoint_after_truncate_to_snapshot, "design: after catching up from a leader's snapshot while paused, a checkpoint is refused until something past that snapshot is applied, then builds on it"),
         (checkpoint_install_snapshot_abort_during_write, "design: a checkpoint aborted while its snapshot is being written keeps it (the second step adopted it); one aborted before its second step writes nothing, and a restart recovers the adopted snapshot"),
+        (install_snapshot_force, "design: a snapshot is never blocked by a follower catching up (no force needed); the follower in the middle of a transfer goes on from the newer snapshot"),
+        (apply_commit_does_not_reset_wal_at_snapshot_boundary, "A leader's snapshot landing past a follower's commit inside its log keeps the entry after it; the commit then crosses the snapshot boundary and applies it, with no log reset"),
         (health_check_wait_for_double_catchup, "A restarted follower overtaken by new entries while catching up stays unhealthy until it applied everything committed"),
         (revalidate_quorum_after_leader_change, "Acknowledgements sent to a previous leadership count for nothing: the new leader commits only with acknowledgements of its own term"),
         (follower_pauses_quorum_if_overrun, "A follower whose unapplied backlog passes the threshold stores but stops acknowledging (the leader commits with the other follower); once its application catches up it acknowledges again"),

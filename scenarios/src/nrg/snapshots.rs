@@ -3,7 +3,8 @@
 //! after the receiver snapshotted past them, and no campaign before a received snapshot is
 //! applied.
 
-use crate::{Script, Sel, Setup};
+use crate::{ae, Script, Sel, Setup};
+use raft_core::{InstallSnapshot, Message, NodeId};
 
 pub(super) fn snapshot_and_restart(s: &mut Script) {
     s.cluster_with_leader(3, 0);
@@ -374,4 +375,68 @@ pub(super) fn checkpoint_install_snapshot_abort_during_write(s: &mut Script) {
     s.expect(1, "snap=2 kv=a");
     s.run_ticks(3);
     s.expect(1, "snap=2 commit=3 applied=3 kv=ab");
+}
+
+pub(super) fn apply_commit_does_not_reset_wal_at_snapshot_boundary(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.propose(0, "a");
+    s.settle();
+    s.run_ticks(3);
+    s.snapshot(0).unwrap();
+    s.propose(0, "b");
+    s.settle();
+    s.run_ticks(3);
+    // n1 restarts holding entries 1..=3 and knowing no commit.
+    s.sync(1);
+    s.kill(1);
+    s.restart(1);
+    s.expect(1, "commit=0 last=3");
+    // The leader's snapshot at 2 lands past n1's commit, inside its log: the entry after it
+    // stays.
+    let snapshot = s.node(0).snapshot().cloned().unwrap();
+    let chunk = InstallSnapshot {
+        term: 1,
+        leader: NodeId(0),
+        meta: snapshot.meta,
+        offset: 0,
+        data: snapshot.data,
+        done: true,
+    };
+    s.inject(0, 1, Message::InstallSnapshot(Box::new(chunk)));
+    s.expect(1, "snap=2 last=3 commit=2 applied=2 kv=a");
+    // The commit index then crosses the snapshot boundary: entry 3 is applied, nothing reset.
+    s.inject(0, 1, ae(0, 1, (1, 3), 3, &[]));
+    s.expect(1, "snap=2 last=3 commit=3 applied=3 kv=ab");
+}
+
+pub(super) fn install_snapshot_force(s: &mut Script) {
+    s.setup(Setup::new(3).classic().max_bytes_per_message(8));
+    s.elect(0);
+    s.crash(2);
+    s.propose(0, "a");
+    s.propose(0, "b");
+    s.settle();
+    s.run_ticks(3);
+    s.snapshot(0).unwrap();
+    // n2 comes back and starts catching up from that snapshot, chunk by chunk...
+    s.restart(2);
+    s.tick(0, 3);
+    s.deliver(Sel::link(0, 2));
+    s.deliver(Sel::link(2, 0));
+    s.deliver(Sel::link(0, 2));
+    s.expect(2, "snap=0");
+    // ...and an unforced snapshot is still taken meanwhile: compaction never waits for a
+    // follower's catch-up, which goes on from the newer snapshot.
+    s.propose(0, "c");
+    s.sync(0);
+    s.deliver(Sel::link(0, 1));
+    s.sync(1);
+    s.deliver(Sel::link(1, 0));
+    s.expect(0, "commit=4 applied=4");
+    s.snapshot(0).unwrap();
+    s.expect(0, "snap=4");
+    s.expect(2, "snap=0");
+    s.settle();
+    s.run_ticks(3);
+    s.expect(2, "snap=4 commit=4 applied=4 kv=abc");
 }
