@@ -440,3 +440,29 @@ pub(super) fn install_snapshot_force(s: &mut Script) {
     s.run_ticks(3);
     s.expect(2, "snap=4 commit=4 applied=4 kv=abc");
 }
+
+pub(super) fn send_snapshot_installs_snapshot(s: &mut Script) {
+    // A single-voter group (R1) scales up to three.
+    s.setup(Setup::new(3).voters(&[0]));
+    s.elect(0);
+    s.propose(0, "a");
+    s.propose(0, "b");
+    s.settle();
+    s.expect(0, "leader commit=3 applied=3 kv=ab");
+    // The leader hands its state over as a snapshot: the log up to it is compacted, so the
+    // new members can only learn that state from the snapshot.
+    s.snapshot(0).unwrap();
+    s.add_voter(0, 1);
+    s.settle();
+    s.add_voter(0, 2);
+    s.settle();
+    s.run_ticks(3);
+    for n in 1..3 {
+        s.expect(n, "voters=0,1,2 snap=3 commit=5 applied=5 kv=ab");
+    }
+    // The snapshot they installed is theirs to replay.
+    s.drain_and_replay(1).unwrap();
+    s.expect(1, "paused snap=3 applied=3 kv=ab");
+    s.resume_apply(1);
+    s.expect(1, "unpaused applied=5 kv=ab");
+}
