@@ -140,6 +140,7 @@ crate::scenarios!(
         (install_snapshot_force, "design: a snapshot is never blocked by a follower catching up (no force needed); the follower in the middle of a transfer goes on from the newer snapshot"),
         (apply_commit_does_not_reset_wal_at_snapshot_boundary, "A leader's snapshot landing past a follower's commit inside its log keeps the entry after it; the commit then crosses the snapshot boundary and applies it, with no log reset"),
         (send_snapshot_installs_snapshot, "design: scaling a single-voter group up to three, the leader's snapshot (NRG sends it as a log entry; here it is a compaction) reaches the new members by snapshot transfer and is installed; they can drain and replay it"),
+        (no_log_reset_on_corrupted_send_to_follower, "design: a follower that lost its log gets the leader's snapshot from memory while the leader's snapshot file is damaged on disk; the leader keeps its log and all commit on"),
         (health_check_wait_for_double_catchup, "A restarted follower overtaken by new entries while catching up stays unhealthy until it applied everything committed"),
         (revalidate_quorum_after_leader_change, "Acknowledgements sent to a previous leadership count for nothing: the new leader commits only with acknowledgements of its own term"),
         (follower_pauses_quorum_if_overrun, "A follower whose unapplied backlog passes the threshold stores but stops acknowledging (the leader commits with the other follower); once its application catches up it acknowledges again"),

@@ -556,6 +556,22 @@ impl<A: Application> World<A> {
     }
 
     /// Deletes a node's WAL, keeping its other files (NRG test: only `tav.idx` left).
+    /// Cuts the last byte off a node's durable snapshot file: damage to synced data.
+    pub fn script_truncate_snapshot(&mut self, node: usize) {
+        let file = &mut self.hosts[node].disk.snapshot;
+        let mut bytes = file.bytes().to_vec();
+        bytes.pop();
+        file.begin_replace(bytes);
+        file.complete();
+        self.checks.damaged(node);
+        self.record(event!(
+            self.now,
+            Some(node),
+            "fault",
+            what = "snapshot file truncated"
+        ));
+    }
+
     pub fn script_delete_wal(&mut self, node: usize) {
         self.hosts[node].disk.wal = crate::disk::AppendFile::default();
         self.checks.damaged(node);
