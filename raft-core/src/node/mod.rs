@@ -14,6 +14,7 @@
 //! | `read_index.rs` | ReadIndex |
 //! | `transfer.rs` | leader transfer |
 //! | `snapshot.rs` | compaction, sending and receiving snapshots |
+//! | `checkpoint.rs` | snapshots in two steps (checkpoints), forced snapshots |
 //! | `membership.rs` | membership changes |
 //! | `overrun.rs` | backlogs past the threshold: leader step-down, follower quorum pause |
 //! | `rescue.rs` | rescue quorum: a lowered quorum for a group that lost its majority |
@@ -47,6 +48,7 @@ macro_rules! planted {
 }
 
 mod apply;
+mod checkpoint;
 mod election;
 mod errors;
 mod follower;
@@ -64,10 +66,12 @@ mod snapshot;
 mod tally;
 mod transfer;
 
+pub use checkpoint::SnapshotCheckpoint;
 pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, TransferError};
 pub use repair::LogDamage;
 pub use rescue::{Rescue, RescueError};
 
+use checkpoint::OpenCheckpoint;
 use election::ElectionTimer;
 use leader::Leadership;
 use outbox::Outbox;
@@ -181,6 +185,10 @@ pub struct Node {
     received_snapshot_index: u64,
     /// [`Node::rescue_quorum`]: the lowered quorum this node counts with, while it lasts.
     rescue: Option<Rescue>,
+    /// The snapshot checkpoint open ([`Node::begin_snapshot`]): memory only.
+    checkpoint: Option<OpenCheckpoint>,
+    /// Checkpoints begun in this lifetime: the id of the next one.
+    checkpoints_begun: u64,
     /// NRG `quorumPaused`: a follower with too large an unapplied backlog acknowledges
     /// nothing (`overrun.rs`). Never set while leading.
     quorum_paused: bool,
@@ -235,6 +243,8 @@ impl Node {
             snapshot_to_apply: None,
             received_snapshot_index: 0,
             rescue: None,
+            checkpoint: None,
+            checkpoints_begun: 0,
             quorum_paused: false,
             repair: restart.repair,
             #[cfg(feature = "planted-bugs")]
