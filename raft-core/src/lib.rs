@@ -142,6 +142,6 @@ pub use membership::{Membership, MembershipChange};
 pub use message::*;
 pub use node::{
     ContractError, Health, LogDamage, Node, ProposeError, Proposed, ReadError, SnapshotError,
-    TransferError,
+    TransferError, WriteError, WriteErrorKind, WriteStage,
 };
 pub use types::*;

@@ -18,6 +18,7 @@
 //! | `truncate-damaged-suffix` | a node whose synced log was damaged drops the damaged suffix and votes and campaigns with what is left | NATS #7549 (Jepsen NATS 2.12.1) | damage to synced entries on nodes of a committing quorum, read at their restart, then an election among nodes that lack the entries | committed-durable-on-quorum, leader completeness, state-machine safety |
 //! | `no-prevote-checkquorum` | PreVote, CheckQuorum and leader stickiness switched off | Cloudflare 2020 etcd outage | a partial partition (bridge, one-way) that outlasts the chaos | liveness |
 //! | `snapshot-keeps-stale-membership` | installing a received snapshot that discards the log keeps the membership the discarded log implied (an uncommitted change above the snapshot's index), so the node counts quorums, and campaigns, in a configuration no log holds | openraft #1808 | a membership change appended by a leader that is deposed before committing it, then a follower holding it caught up by a snapshot from the next leader (snapshot-heavy configuration, membership changes, failovers) | membership-from-log (at the install), elected-by-quorum |
+//! | `fsync-error-ignored` | a persist the host reports failed (a write or fsync error) is treated as durable, as a retried fsync claims after the kernel dropped the dirty pages, so the messages that waited for it leave | PostgreSQL fsyncgate (2018); NRG before its sticky `werr` | a follower's WAL write or fsync failing while it holds an acknowledgement (the simulator's write-error fault drops the unsynced bytes) | persist-before-send, committed-durable-on-quorum |
 //! | `ack-beyond-verified` | a follower acknowledges its own last index instead of the last index the append verified, so a stale suffix after an "already have it" append is counted as replicated | CCF #6001, Apache Ratis #1519 | a follower with a stale uncommitted suffix (partition or crash of a leader that appended it) that receives a heartbeat or a short append from the next leader | committed-durable-on-quorum, state-machine safety |
 //!
 //! **Regressions.** Bugs the simulator found in this project's own core, fixed, and
@@ -52,6 +53,7 @@ pub enum PlantedBug {
     TruncateDamagedSuffix,
     SnapshotKeepsStaleMembership,
     AckBeyondVerified,
+    FsyncErrorIgnored,
     PreVoteJudgedOnTerm,
     RecoveryRefusesLogAboveTerm,
     RemovedLeaderNeverCampaigns,
@@ -61,7 +63,7 @@ pub enum PlantedBug {
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 20] = [
+    pub const ALL: [PlantedBug; 21] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -77,6 +79,7 @@ impl PlantedBug {
         PlantedBug::TruncateDamagedSuffix,
         PlantedBug::SnapshotKeepsStaleMembership,
         PlantedBug::AckBeyondVerified,
+        PlantedBug::FsyncErrorIgnored,
         PlantedBug::PreVoteJudgedOnTerm,
         PlantedBug::RecoveryRefusesLogAboveTerm,
         PlantedBug::RemovedLeaderNeverCampaigns,
@@ -114,6 +117,7 @@ impl PlantedBug {
             PlantedBug::TruncateDamagedSuffix => "truncate-damaged-suffix",
             PlantedBug::SnapshotKeepsStaleMembership => "snapshot-keeps-stale-membership",
             PlantedBug::AckBeyondVerified => "ack-beyond-verified",
+            PlantedBug::FsyncErrorIgnored => "fsync-error-ignored",
             PlantedBug::PreVoteJudgedOnTerm => "prevote-judged-on-term",
             PlantedBug::RecoveryRefusesLogAboveTerm => "recovery-refuses-log-above-term",
             PlantedBug::RemovedLeaderNeverCampaigns => "removed-leader-never-campaigns",

@@ -114,6 +114,12 @@ pub struct Faults {
     /// every committed entry (a majority of the voters undamaged).
     #[serde(default)]
     pub damage_every_copy: bool,
+    /// How many write or fsync errors (EIO, ENOSPC) strike during the chaos phase, each at a
+    /// time and on a node drawn from a stream of its own (`faults/write-errors`, see
+    /// `crate::write_errors`), outside the nemesis's weighted slots. Absent in bundles
+    /// written before write errors were modelled: none.
+    #[serde(default)]
+    pub write_errors: u32,
 }
 
 impl Faults {
@@ -139,6 +145,7 @@ impl Faults {
             slow_fsync_max_us: 0,
             clock_drift_ppm: 0,
             damage_every_copy: false,
+            write_errors: 0,
         }
     }
 
@@ -377,6 +384,7 @@ impl SimConfig {
             slow_fsync_max_us: 300_000,
             clock_drift_ppm: maybe("clock_drift_ppm", 1_000, 100_000) as Ppm,
             damage_every_copy: false,
+            write_errors: crate::write_errors::draw_count(seed),
         };
         let mut weights = [0u32; 4];
         let mut rng = knob("operation_weights");
@@ -571,6 +579,16 @@ impl SimConfig {
                     format!("is {weight}, above the limit of {MAX_WEIGHT}"),
                 );
             }
+        }
+        if f.write_errors > crate::write_errors::MAX_WRITE_ERRORS {
+            return err(
+                "faults.write_errors",
+                format!(
+                    "is {}, above the limit of {}",
+                    f.write_errors,
+                    crate::write_errors::MAX_WRITE_ERRORS
+                ),
+            );
         }
         let w = &self.workload;
         if w.clients > MAX_CLIENTS {

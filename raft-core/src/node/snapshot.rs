@@ -34,6 +34,9 @@ impl Node {
         index: u64,
         data: impl Into<Bytes>,
     ) -> Result<Vec<Action>, SnapshotError> {
+        if let Some(error) = self.write_error {
+            return Err(SnapshotError::WriteFailed { error });
+        }
         let snapshot_index = self.log.start_index();
         if index <= snapshot_index {
             return Err(SnapshotError::Stale {

@@ -4,6 +4,7 @@
 use super::Script;
 use sim::app::Application;
 use sim::world::scripted::CrashKind;
+use sim::write_errors::WriteFailure;
 
 impl<A: Application> Script<A> {
     /// Completes every pending persist of `node`.
@@ -76,6 +77,14 @@ impl<A: Application> Script<A> {
     pub fn zero_wal_tail(&mut self, node: usize, len: usize) {
         self.begin(format!("zero {len} bytes after the WAL of n{node}"));
         self.w().script_zero_wal_tail(node, len);
+        self.end();
+    }
+
+    /// The node's next persist fails with `error` when it completes (a write or fsync
+    /// error: the disk drops the WAL's unsynced bytes, and the node is told).
+    pub fn fail_next_persist(&mut self, node: usize, error: WriteFailure) {
+        self.begin(format!("fail the next persist of n{node} ({error})"));
+        self.w().script_fail_next_persist(node, error);
         self.end();
     }
 
