@@ -50,10 +50,13 @@ impl fmt::Display for WriteFailure {
     }
 }
 
-/// How many write errors seed `seed` holds: none in two seeds of three, else 1 to 3.
+/// How many write errors seed `seed` holds: none in seven seeds of eight, else 1 to 3.
+/// Rare on purpose: every seed they strike runs differently from its first error on, and
+/// with them in one seed of three or four, `late-transfer-abandoned` (whose schedule a
+/// restart easily breaks) was first found past the hunt's 1,000 seeds.
 pub fn draw_count(seed: u64) -> u32 {
     let mut rng = Stream::new(seed, "config/write-errors");
-    if rng.below(3) != 0 {
+    if rng.below(8) != 0 {
         0
     } else {
         rng.between(1, 3) as u32
@@ -129,6 +132,6 @@ mod tests {
         }
         assert_eq!(kinds.len(), 3, "{kinds:?}");
         assert!(leader);
-        assert!((40..=100).contains(&runs), "{runs} of 200 runs");
+        assert!((12..=45).contains(&runs), "{runs} of 200 runs");
     }
 }

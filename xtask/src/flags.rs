@@ -54,7 +54,7 @@ pub struct Overrides {
     #[arg(long)]
     damage_every_copy: bool,
     /// How many write or fsync errors (write EIO, write ENOSPC, fsync EIO) strike during the
-    /// chaos phase, 0..=1000 (about one seed in three draws 1..=3). Each fails the next
+    /// chaos phase, 0..=1000 (about one seed in eight draws 1..=3). Each fails the next
     /// persist of a node or of the leader: the node must not treat it as durable (the disk
     /// drops its unsynced WAL bytes) and keeps a sticky error — no acknowledgement, vote,
     /// campaign or proposal — until its supervisor restarts it, at the latest when the

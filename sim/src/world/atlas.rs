@@ -115,7 +115,8 @@ impl<A: Application> World<A> {
 
     /// Why damaging `node` could leave a committed entry without an intact copy: its
     /// damage would make the voters holding unrepaired damage half or more of some
-    /// membership a running node counts with.
+    /// membership a running node counts with, or a disaster's survivors hold the only
+    /// copies.
     ///
     /// Judged against each membership, not their union: a removed node that never learnt
     /// its removal keeps an old, larger membership, and a change in flight has two sides,
@@ -125,6 +126,10 @@ impl<A: Application> World<A> {
     /// the leader of the two voters {n1,n3}, because the union, with a removed n0's stale
     /// membership, held four: n1 alone could not win, and nothing was committed again.
     fn too_many_damaged(&self, node: usize) -> Option<String> {
+        if self.disaster_recovery_in_progress() {
+            // The lost majority holds no copies: the survivors' are the only ones left.
+            return Some("a disaster's recovery is under way".into());
+        }
         if self.sim_bug(crate::planted::SimBug::DamageJudgedOnAUnionOfMemberships) {
             return self.too_many_damaged_in_the_union(node);
         }
