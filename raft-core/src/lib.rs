@@ -145,6 +145,6 @@ pub use membership::{Membership, MembershipChange};
 pub use message::*;
 pub use node::{
     ContractError, Health, LogDamage, Node, ProposeError, Proposed, ReadError, Rescue, RescueError,
-    SnapshotCheckpoint, SnapshotError, TransferError,
+    SnapshotCheckpoint, SnapshotError, TransferError, WriteError, WriteErrorKind, WriteStage,
 };
 pub use types::*;

@@ -19,6 +19,7 @@
 //! | `rescue-kept-after-natural-quorum` | a rescued quorum (NRG `RescueQuorum`) stays in effect after the membership shrank so that a natural majority is no larger than it, and counts after the membership grows again | NATS #8408 (the recalculation that ends a rescue) | a majority of the voters lost for good, the survivors rescued, the lost peers removed and replacements added before the rescue expires | committed-durable-on-quorum, elected-by-quorum |
 //! | `no-prevote-checkquorum` | PreVote, CheckQuorum and leader stickiness switched off | Cloudflare 2020 etcd outage | a partial partition (bridge, one-way) that outlasts the chaos | liveness |
 //! | `snapshot-keeps-stale-membership` | installing a received snapshot that discards the log keeps the membership the discarded log implied (an uncommitted change above the snapshot's index), so the node counts quorums, and campaigns, in a configuration no log holds | openraft #1808 | a membership change appended by a leader that is deposed before committing it, then a follower holding it caught up by a snapshot from the next leader (snapshot-heavy configuration, membership changes, failovers) | membership-from-log (at the install), elected-by-quorum |
+//! | `fsync-error-ignored` | a persist the host reports failed (a write or fsync error) is treated as durable, as a retried fsync claims after the kernel dropped the dirty pages, so the messages that waited for it leave | PostgreSQL fsyncgate (2018); NRG before its sticky `werr` | a follower's WAL write or fsync failing while it holds an acknowledgement (the simulator's write-error fault drops the unsynced bytes) | persist-before-send, committed-durable-on-quorum |
 //! | `ack-beyond-verified` | a follower acknowledges its own last index instead of the last index the append verified, so a stale suffix after an "already have it" append is counted as replicated | CCF #6001, Apache Ratis #1519 | a follower with a stale uncommitted suffix (partition or crash of a leader that appended it) that receives a heartbeat or a short append from the next leader | committed-durable-on-quorum, state-machine safety |
 //!
 //! **Regressions.** Bugs the simulator found in this project's own core, fixed, and
@@ -53,6 +54,7 @@ pub enum PlantedBug {
     TruncateDamagedSuffix,
     SnapshotKeepsStaleMembership,
     AckBeyondVerified,
+    FsyncErrorIgnored,
     RescueKeptAfterNaturalQuorum,
     PreVoteJudgedOnTerm,
     RecoveryRefusesLogAboveTerm,
@@ -63,7 +65,7 @@ pub enum PlantedBug {
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 21] = [
+    pub const ALL: [PlantedBug; 22] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -79,6 +81,7 @@ impl PlantedBug {
         PlantedBug::TruncateDamagedSuffix,
         PlantedBug::SnapshotKeepsStaleMembership,
         PlantedBug::AckBeyondVerified,
+        PlantedBug::FsyncErrorIgnored,
         PlantedBug::RescueKeptAfterNaturalQuorum,
         PlantedBug::PreVoteJudgedOnTerm,
         PlantedBug::RecoveryRefusesLogAboveTerm,
@@ -117,6 +120,7 @@ impl PlantedBug {
             PlantedBug::TruncateDamagedSuffix => "truncate-damaged-suffix",
             PlantedBug::SnapshotKeepsStaleMembership => "snapshot-keeps-stale-membership",
             PlantedBug::AckBeyondVerified => "ack-beyond-verified",
+            PlantedBug::FsyncErrorIgnored => "fsync-error-ignored",
             PlantedBug::RescueKeptAfterNaturalQuorum => "rescue-kept-after-natural-quorum",
             PlantedBug::PreVoteJudgedOnTerm => "prevote-judged-on-term",
             PlantedBug::RecoveryRefusesLogAboveTerm => "recovery-refuses-log-above-term",

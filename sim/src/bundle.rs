@@ -554,6 +554,15 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                     target: fit(*target)?,
                     for_us: *for_us,
                 },
+                Fault::WriteError {
+                    target,
+                    error,
+                    restart_after_us,
+                } => Fault::WriteError {
+                    target: fit(*target)?,
+                    error: *error,
+                    restart_after_us: *restart_after_us,
+                },
                 Fault::Corrupt { node, .. } if damaged.contains(node) => f.fault.clone(),
                 Fault::ReadError { node } if keep(*node) => f.fault.clone(),
                 Fault::Transfer { to } => Fault::Transfer {
@@ -607,6 +616,7 @@ fn nodes_named(fault: &Fault) -> Vec<usize> {
         Fault::Isolate { target: t }
         | Fault::Crash { target: t, .. }
         | Fault::Pause { target: t, .. }
+        | Fault::WriteError { target: t, .. }
         | Fault::PauseApply { target: t, .. }
         | Fault::Snapshot { target: t } => vec![target(t)],
         Fault::Corrupt { node, .. }
@@ -632,6 +642,9 @@ fn durations(fault: &Fault) -> Vec<Micros> {
         | Fault::Pause { for_us, .. }
         | Fault::PauseApply { for_us, .. } => vec![*for_us],
         Fault::Crash { down_us, .. } | Fault::CrashMidWrite { down_us } => vec![*down_us],
+        Fault::WriteError {
+            restart_after_us, ..
+        } => vec![*restart_after_us],
         Fault::KillNextLeader {
             after_us, down_us, ..
         } => vec![*after_us, *down_us],

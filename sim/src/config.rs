@@ -119,6 +119,12 @@ pub struct Faults {
     /// every committed entry (a majority of the voters undamaged).
     #[serde(default)]
     pub damage_every_copy: bool,
+    /// How many write or fsync errors (EIO, ENOSPC) strike during the chaos phase, each at a
+    /// time and on a node drawn from a stream of its own (`faults/write-errors`, see
+    /// `crate::write_errors`), outside the nemesis's weighted slots. Absent in bundles
+    /// written before write errors were modelled: none.
+    #[serde(default)]
+    pub write_errors: u32,
 }
 
 impl Faults {
@@ -145,6 +151,7 @@ impl Faults {
             clock_drift_ppm: 0,
             disaster_ppm: 0,
             damage_every_copy: false,
+            write_errors: 0,
         }
     }
 
@@ -411,6 +418,7 @@ impl SimConfig {
                 0
             },
             damage_every_copy: false,
+            write_errors: crate::write_errors::draw_count(seed),
         };
         let mut weights = [0u32; 4];
         let mut rng = knob("operation_weights");
@@ -625,6 +633,16 @@ impl SimConfig {
                     format!("is {weight}, above the limit of {MAX_WEIGHT}"),
                 );
             }
+        }
+        if f.write_errors > crate::write_errors::MAX_WRITE_ERRORS {
+            return err(
+                "faults.write_errors",
+                format!(
+                    "is {}, above the limit of {}",
+                    f.write_errors,
+                    crate::write_errors::MAX_WRITE_ERRORS
+                ),
+            );
         }
         let w = &self.workload;
         if w.clients > MAX_CLIENTS {

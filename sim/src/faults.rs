@@ -6,6 +6,7 @@
 use crate::config::{Micros, SimConfig};
 use crate::network::Topology;
 use crate::rng::Stream;
+pub use crate::write_errors::WriteFailure;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -82,6 +83,16 @@ pub enum Fault {
     },
     /// The next recovery read fails; the node is crashed to reach it.
     ReadError { node: usize },
+    /// The next persist of `target` fails with `error` (`world/write_errors.rs`): the node
+    /// is told, the disk drops the WAL's unsynced bytes (after a failed fsync the dirty
+    /// pages may be gone), and the node's supervisor restarts it `restart_after_us` later
+    /// (at the latest when the faults stop), which clears its sticky error. Drawn from a
+    /// stream of its own (`crate::write_errors`), not from the nemesis's slots.
+    WriteError {
+        target: Target,
+        error: WriteFailure,
+        restart_after_us: Micros,
+    },
     /// The leader is asked to step down, handing over to `to` (or the best successor).
     Transfer { to: Option<usize> },
     /// The application pauses apply on a node for a while, then resumes it.
@@ -201,6 +212,7 @@ impl Fault {
             Fault::Pause { .. } => "pause",
             Fault::Corrupt { .. } => "corrupt",
             Fault::ReadError { .. } => "read-error",
+            Fault::WriteError { .. } => "write-error",
             Fault::Transfer { .. } => "leader-transfer",
             Fault::PauseApply { .. } => "pause-apply",
             Fault::Snapshot { .. } => "snapshot",
@@ -282,6 +294,14 @@ impl fmt::Display for Fault {
                 write!(f, "corrupt[{who}{file}{crash}]")
             }
             Fault::ReadError { node } => write!(f, "read-error[n{node}]"),
+            Fault::WriteError {
+                target,
+                error,
+                restart_after_us,
+            } => write!(
+                f,
+                "write-error[{target} {error}, restart after {restart_after_us}us]"
+            ),
             Fault::Transfer { to: Some(n) } => write!(f, "transfer[to n{n}]"),
             Fault::Transfer { to: None } => write!(f, "transfer[to best]"),
             Fault::PauseApply { target, for_us } => {
@@ -360,8 +380,9 @@ pub struct ScriptedFault {
 pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
     let faults = &config.faults;
     let total = faults.nemesis_weights();
-    let mut script = Vec::new();
+    let mut script = crate::write_errors::draw(config);
     if total == 0 || config.nodes < 2 {
+        script.sort_by_key(|f| f.at);
         return script;
     }
     let n = config.nodes;
@@ -614,6 +635,6 @@ mod tests {
                 kinds.insert(f.fault.kind());
             }
         }
-        assert_eq!(kinds.len(), 20, "{kinds:?}");
+        assert_eq!(kinds.len(), 21, "{kinds:?}");
     }
 }

@@ -50,6 +50,7 @@ pub mod stream;
 pub mod trace;
 pub mod views;
 pub mod world;
+pub mod write_errors;
 
 /// The key-value state machine lives in `state-machines`, shared with the real server;
 /// `sim::kv::...` paths keep working.

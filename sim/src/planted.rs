@@ -12,6 +12,7 @@
 //! | bug | mechanism | where it happened | what breaks |
 //! |-----|-----------|-------------------|-------------|
 //! | `slow-fsyncs-outlast-the-faults` | slow fsyncs go on after the faults stop: a voter whose acknowledgements wait out a 300 ms fsync looks gone to its leader's CheckQuorum | held-out seed 7010037 (voters {n1,n3,n5,n6}, n5 stopped on damage, the leader stepped down after recovery) | liveness (leadership unstable) |
+//! | `damage-judged-on-a-union-of-memberships` | the fault atlas counts damaged voters against the union of every running node's membership, which a removed node's stale membership inflates: the leader of the two voters {n1,n3} was damaged because the union held four, and n1 could not win alone | seed 6274 before message bytes crossed the wire (fixture `fixtures/regressions/damage-judged-on-a-union-of-memberships.json`) | liveness (no leader) |
 //! | `voter-added-while-a-damaged-node-votes` | the operator adds a voter while a node the nemesis may damage votes: an addition racing a failover can leave the newest log on the added node alone, which is an observer in its own log and never campaigns, once the damaged voter stops | held-out seed 7015702 (voters {n2,n4,n5} plus n6, n4 bit-flipped) | liveness (no leader) |
 
 use crate::config::StateMachine;
@@ -125,18 +126,21 @@ pub fn check(name: &str) -> Result<CatalogueBug, String> {
 pub enum SimBug {
     SlowFsyncsOutlastTheFaults,
     VoterAddedWhileADamagedNodeVotes,
+    DamageJudgedOnAUnionOfMemberships,
 }
 
 impl SimBug {
-    pub const ALL: [SimBug; 2] = [
+    pub const ALL: [SimBug; 3] = [
         SimBug::SlowFsyncsOutlastTheFaults,
         SimBug::VoterAddedWhileADamagedNodeVotes,
+        SimBug::DamageJudgedOnAUnionOfMemberships,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
             SimBug::SlowFsyncsOutlastTheFaults => "slow-fsyncs-outlast-the-faults",
             SimBug::VoterAddedWhileADamagedNodeVotes => "voter-added-while-a-damaged-node-votes",
+            SimBug::DamageJudgedOnAUnionOfMemberships => "damage-judged-on-a-union-of-memberships",
         }
     }
 

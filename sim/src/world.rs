@@ -66,6 +66,7 @@ pub mod scripted;
 mod service;
 mod trace_text;
 mod wire;
+mod write_errors;
 
 pub use clients::{RecordedWorkload, ScriptedOp, WorkloadScript};
 pub use host::Status;

@@ -53,6 +53,14 @@ pub struct Overrides {
     /// repairing as halted) rather than serve a log that lost a committed entry.
     #[arg(long)]
     damage_every_copy: bool,
+    /// How many write or fsync errors (write EIO, write ENOSPC, fsync EIO) strike during the
+    /// chaos phase, 0..=1000 (about one seed in eight draws 1..=3). Each fails the next
+    /// persist of a node or of the leader: the node must not treat it as durable (the disk
+    /// drops its unsynced WAL bytes) and keeps a sticky error — no acknowledgement, vote,
+    /// campaign or proposal — until its supervisor restarts it, at the latest when the
+    /// faults stop.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    write_errors: Option<u32>,
     /// Plant a catalogued bug in every node (`cargo xtask hunt --list` shows them; the
     /// hunt's repro lines use this). A stream-layer bug runs the stream unless
     /// --state-machine says otherwise.
@@ -118,6 +126,9 @@ impl Overrides {
         if self.damage_every_copy {
             config.faults.damage_every_copy = true;
         }
+        if let Some(n) = self.write_errors {
+            config.faults.write_errors = n;
+        }
         let planted_needs = self
             .plant
             .as_deref()
@@ -173,6 +184,9 @@ impl Overrides {
         if self.damage_every_copy {
             out += " --damage-every-copy";
         }
+        if let Some(n) = self.write_errors {
+            out += &format!(" --write-errors {n}");
+        }
         if let Some(bug) = &self.plant {
             out += &format!(" --plant {bug}");
         }
@@ -190,6 +204,7 @@ fn flag_of(field: &str) -> String {
         "chaos_us" => "--chaos-secs",
         "workload.clients" => "--clients",
         "faults.corrupt_weight" => "--corrupt-weight",
+        "faults.write_errors" => "--write-errors",
         other => return format!("the drawn {other}"),
     }
     .to_string()

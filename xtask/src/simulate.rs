@@ -190,8 +190,15 @@ fn print_config(c: &SimConfig) {
         f.duplicate_ppm
     );
     println!(
-        "disk        fsync {}..{}us, slow fsync {}ppm, torn write on crash {}ppm",
-        c.fsync_min_us, c.fsync_max_us, f.slow_fsync_ppm, f.torn_write_ppm
+        "disk        fsync {}..{}us, slow fsync {}ppm, torn write on crash {}ppm{}",
+        c.fsync_min_us,
+        c.fsync_max_us,
+        f.slow_fsync_ppm,
+        f.torn_write_ppm,
+        match f.write_errors {
+            0 => String::new(),
+            n => format!(", {n} write/fsync errors"),
+        }
     );
     println!(
         "nemesis     every ~{}ms: partition {} crash {} pause {} clog {} corrupt {} read-error {} transfer {} pause-apply {} snapshot {} membership {} (weights); clock drift {}ppm",
@@ -283,8 +290,13 @@ pub fn print_summary(r: &RunReport) {
         }
     );
     println!(
-        "recovery    {} torn tails dropped, {} read errors",
-        s.torn_tails_dropped, s.read_errors
+        "recovery    {} torn tails dropped, {} read errors{}",
+        s.torn_tails_dropped,
+        s.read_errors,
+        match s.write_errors {
+            0 => String::new(),
+            n => format!(", {n} persists failed by write errors"),
+        }
     );
     println!(
         "damage      {} nodes damaged, {} repaired, {} halted, {} stopped",

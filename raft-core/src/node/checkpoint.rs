@@ -45,10 +45,11 @@ impl Node {
     /// its applied index. Returns what the snapshot covers; hand the application's state at
     /// that index to [`Node::finish_snapshot`] later (the node keeps running meanwhile).
     ///
-    /// Refused when nothing new is applied past the current snapshot
-    /// ([`SnapshotError::Stale`]) and, unless `force`, while another checkpoint is open
+    /// Refused after a failed persist ([`SnapshotError::WriteFailed`]), when nothing new is
+    /// applied past the current snapshot ([`SnapshotError::Stale`]) and, unless `force`, while another checkpoint is open
     /// ([`SnapshotError::InProgress`]); a forced one aborts the open one.
     pub fn begin_snapshot(&mut self, force: bool) -> Result<SnapshotCheckpoint, SnapshotError> {
+        self.check_storage_writable()?;
         let (index, previous) = (self.applied_index, self.log.start_index());
         if let Some(open) = self.checkpoint.filter(|_| !force) {
             return Err(SnapshotError::InProgress {
@@ -89,6 +90,7 @@ impl Node {
         checkpoint: &SnapshotCheckpoint,
         data: impl Into<Bytes>,
     ) -> Result<Vec<Action>, SnapshotError> {
+        self.check_storage_writable()?;
         let open = OpenCheckpoint {
             id: checkpoint.id,
             index: checkpoint.index,

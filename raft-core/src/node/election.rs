@@ -287,9 +287,10 @@ impl Node {
     /// no one else could win. It asks the voters of its latest membership and does not count
     /// its own vote (`count_own_vote_once_durable` and the pre-vote skip it). An observer
     /// never campaigns, nor does a node repairing damage to its log (`repair.rs`): its log
-    /// is behind the one it answers votes with.
+    /// is behind the one it answers votes with; nor one with a write error
+    /// (`write_error.rs`): it could not make its own vote durable.
     pub(super) fn may_campaign(&self) -> bool {
-        if self.repair.is_some() {
+        if self.repair.is_some() || self.write_error.is_some() {
             return false;
         }
         let id = self.config.id;

@@ -1,6 +1,7 @@
 //! Why an input was refused, and how a host broke the contract: the node's error types.
 //! Every refusal leaves the node unchanged.
 
+use super::write_error::WriteError;
 use crate::action::PersistId;
 use crate::types::NodeId;
 use std::fmt;
@@ -43,6 +44,9 @@ pub enum ProposeError {
     NotAMember { peer: NodeId },
     /// Membership: `peer` is the last voter; a cluster needs one.
     LastVoter { peer: NodeId },
+    /// A persist of this node failed ([`Node::persist_failed`](crate::Node::persist_failed)):
+    /// it accepts nothing it would have to write until it restarts.
+    WriteFailed { error: WriteError },
 }
 
 impl fmt::Display for ProposeError {
@@ -77,6 +81,9 @@ impl fmt::Display for ProposeError {
             ProposeError::NotAMember { peer } => write!(f, "{peer} is not a member"),
             ProposeError::LastVoter { peer } => {
                 write!(f, "{peer} is the last voter and cannot be removed")
+            }
+            ProposeError::WriteFailed { error } => {
+                write!(f, "this node's storage failed ({error}); restart it")
             }
         }
     }
@@ -154,6 +161,16 @@ pub enum ContractError {
     },
     /// `applied` was called beyond what the node asked to apply.
     AppliedBeyondCommitted { index: u64, handed_out: u64 },
+    /// `persisted` or `persist_failed` was called with persist `id` after persist `failed`
+    /// was reported failed: a failure fails every later persist of the node's life.
+    PersistedAfterFailure { id: PersistId, failed: PersistId },
+    /// `persist_failed` was called with an id that is not in flight (never issued, or
+    /// already reported durable).
+    PersistNotInFlight {
+        id: PersistId,
+        last_completed: PersistId,
+        last_issued: PersistId,
+    },
 }
 
 impl fmt::Display for ContractError {
@@ -167,6 +184,22 @@ impl fmt::Display for ContractError {
             ContractError::AppliedBeyondCommitted { index, handed_out } => write!(
                 f,
                 "applied index {index} reported but only {handed_out} was handed out to apply"
+            ),
+            ContractError::PersistedAfterFailure { id, failed } => write!(
+                f,
+                "persist {} reported after persist {} failed (a failure fails every later persist until a restart)",
+                id.0, failed.0
+            ),
+            ContractError::PersistNotInFlight {
+                id,
+                last_completed,
+                last_issued,
+            } => write!(
+                f,
+                "persist {} reported failed but only {}..={} are in flight",
+                id.0,
+                last_completed.0 + 1,
+                last_issued.0
             ),
         }
     }
@@ -195,6 +228,8 @@ pub enum SnapshotError {
     /// The snapshot checkpoint up to `index` was aborted (by a newer snapshot, a forced
     /// checkpoint, an abort or a restart) or already finished: nothing was compacted.
     Aborted { index: u64 },
+    /// A persist of this node failed: it writes nothing until it restarts.
+    WriteFailed { error: WriteError },
 }
 
 impl fmt::Display for SnapshotError {
@@ -220,6 +255,9 @@ impl fmt::Display for SnapshotError {
                 f,
                 "the snapshot checkpoint up to index {index} was aborted or already finished"
             ),
+            SnapshotError::WriteFailed { error } => {
+                write!(f, "this node's storage failed ({error}); restart it")
+            }
         }
     }
 }

@@ -70,6 +70,9 @@ impl Node {
     }
 
     pub(super) fn check_can_propose(&self, term: u64) -> Result<(), ProposeError> {
+        if let Some(error) = self.write_error {
+            return Err(ProposeError::WriteFailed { error });
+        }
         if self.role != Role::Leader {
             return Err(ProposeError::NotLeader {
                 leader: self.leader,

@@ -22,6 +22,7 @@
 //! | `outbox.rs` | durability: pending changes become a Persist; attesting messages wait for it |
 //! | `recovery.rs` | the state a node restarts from |
 //! | `repair.rs` | protocol-aware recovery: a damaged node votes as though it held its log, and is repaired from the leader |
+//! | `write_error.rs` | a failed write or fsync: nothing of it is durable, the error is sticky until a restart |
 //! | `errors.rs` | the error types |
 
 use crate::action::{Action, PersistId, Role};
@@ -65,11 +66,13 @@ mod role;
 mod snapshot;
 mod tally;
 mod transfer;
+mod write_error;
 
 pub use checkpoint::SnapshotCheckpoint;
 pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, TransferError};
 pub use repair::LogDamage;
 pub use rescue::{Rescue, RescueError};
+pub use write_error::{WriteError, WriteErrorKind, WriteStage};
 
 use checkpoint::OpenCheckpoint;
 use election::ElectionTimer;
@@ -195,6 +198,8 @@ pub struct Node {
     /// Damage to the synced log recovery found and replication has not yet repaired: the
     /// position of the log this node held, which it answers votes with (see `repair.rs`).
     repair: Option<LogDamage>,
+    /// A persist failed in this life (`write_error.rs`): sticky until a restart.
+    write_error: Option<WriteError>,
 }
 
 impl Node {
@@ -247,6 +252,7 @@ impl Node {
             checkpoints_begun: 0,
             quorum_paused: false,
             repair: restart.repair,
+            write_error: None,
             #[cfg(feature = "planted-bugs")]
             planted: None,
             config,

@@ -23,6 +23,8 @@
 //!   input): what a persist issued now makes durable.
 //! - `durable_index` never counts an entry that a persist still in flight replaces: a
 //!   truncating write lowers it when recorded, and again when an earlier persist completes.
+//! - Once a persist failed (`failed`), nothing is in flight or held, and nothing is issued or
+//!   released again in this life: pending changes are dropped, attesting messages discarded.
 //!
 //! Deliberately absent: the outbox never decides what to send or when to persist; it has no
 //! notion of roles or terms. It only orders what the rooms give it.
@@ -75,6 +77,8 @@ pub(super) struct Outbox {
     durable_hard_state: HardState,
     /// Highest log index durable on this node and identical to the in-memory log.
     durable_index: u64,
+    /// The first persist the host reported failed: the outbox is closed for this life.
+    failed: Option<PersistId>,
 }
 
 impl Outbox {
@@ -98,6 +102,7 @@ impl Outbox {
             held: VecDeque::new(),
             durable_hard_state,
             durable_index: log_end,
+            failed: None,
         }
     }
 
@@ -177,6 +182,15 @@ impl Outbox {
     fn issue_persist(&mut self) {
         let log = self.pending_log_write.take();
         let hard_state = self.pending_hard_state.take();
+        if self.failed.is_some() {
+            // Nothing written after a failed persist could be trusted durable: the changes
+            // stay in memory only, and attest nothing.
+            self.pending_peers = None;
+            if let Some(write) = log {
+                self.durable_index = self.durable_index.min(write.prev_index);
+            }
+            return;
+        }
         let truncates_to = log.as_ref().map(|w| w.prev_index);
         let id = self.issue(hard_state, truncates_to);
         self.actions.push(Action::Persist {
@@ -211,6 +225,9 @@ impl Outbox {
             self.durable_index = self.durable_index.min(index);
         }
         self.log_end = log.last_index();
+        if self.failed.is_some() {
+            return;
+        }
         let id = self.issue(None, discard_log.then_some(index));
         self.actions.push(Action::PersistSnapshot {
             id,
@@ -229,6 +246,9 @@ impl Outbox {
                 id,
                 last_issued: self.last_issued,
             });
+        }
+        if let Some(failed) = self.failed.filter(|&f| id >= f) {
+            return Err(ContractError::PersistedAfterFailure { id, failed });
         }
         if id <= self.last_completed {
             return Ok(false);
@@ -265,6 +285,35 @@ impl Outbox {
         Ok(true)
     }
 
+    /// The host reports that persist `id` failed (a write or an fsync error): every earlier
+    /// persist is durable, `id` and every later one are not, and may have left nothing, part
+    /// or all of their bytes (after a failed fsync the kernel may have dropped the dirty
+    /// pages). The messages waiting for them are discarded, the durable index falls to where
+    /// a failed truncating write could have cut the log, and the outbox closes for this life.
+    pub(super) fn persist_failed(&mut self, id: PersistId) -> Result<(), ContractError> {
+        if let Some(failed) = self.failed {
+            return Err(ContractError::PersistedAfterFailure { id, failed });
+        }
+        if id > self.last_issued || id <= self.last_completed {
+            return Err(ContractError::PersistNotInFlight {
+                id,
+                last_completed: self.last_completed,
+                last_issued: self.last_issued,
+            });
+        }
+        if id.0 > self.last_completed.0 + 1 {
+            self.persisted(PersistId(id.0 - 1))?;
+        }
+        self.failed = Some(id);
+        for lost in self.in_flight.drain(..) {
+            if let Some(to) = lost.truncates_to {
+                self.durable_index = self.durable_index.min(to);
+            }
+        }
+        self.held.clear();
+        Ok(())
+    }
+
     #[inline]
     pub(super) fn durable_hard_state(&self) -> HardState {
         self.durable_hard_state
@@ -288,6 +337,11 @@ impl Outbox {
     /// Sends a message that attests this node's state (a vote, an acknowledgement, a vote
     /// request carrying our own vote): it waits for every persist issued so far.
     pub(super) fn send_attesting(&mut self, to: NodeId, message: Message) {
+        if self.failed.is_some() {
+            // It would attest state that is not durable and never will be in this life.
+            self.flush();
+            return;
+        }
         match self.flush() {
             Some(after) => self.held.push_back(HeldMessage { after, to, message }),
             None => self.actions.push(Action::Send { to, message }),

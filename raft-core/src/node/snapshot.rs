@@ -44,8 +44,10 @@ impl Node {
     }
 
     /// A snapshot of the application at `index` compacts the log only past the current
-    /// snapshot and up to what is applied.
+    /// snapshot and up to what is applied, and never once a persist failed (the snapshot's
+    /// own persist could not be issued).
     pub(super) fn check_snapshot_index(&self, index: u64) -> Result<(), SnapshotError> {
+        self.check_storage_writable()?;
         let snapshot_index = self.log.start_index();
         if index <= snapshot_index {
             return Err(SnapshotError::Stale {
@@ -60,6 +62,15 @@ impl Node {
             });
         }
         Ok(())
+    }
+
+    /// A snapshot needs a persist, which a node whose persist failed no longer issues
+    /// (`write_error.rs`).
+    pub(super) fn check_storage_writable(&self) -> Result<(), SnapshotError> {
+        match self.write_error {
+            Some(error) => Err(SnapshotError::WriteFailed { error }),
+            None => Ok(()),
+        }
     }
 
     /// Rule (compaction): the application's state at applied index `index` is `data`: the

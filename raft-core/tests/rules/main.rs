@@ -27,3 +27,4 @@ mod support;
 mod terms;
 mod transfer;
 mod voting;
+mod write_errors;

@@ -4,6 +4,7 @@
 //! vote is not durable, CheckQuorum, and when a new leader reports itself.
 
 use crate::{ae, ar, vq, Script, Sel, Setup};
+use sim::write_errors::WriteFailure;
 
 pub(super) fn ae_from_old_leader(s: &mut Script) {
     s.setup(
@@ -162,13 +163,25 @@ pub(super) fn signal_lead_change_false_if_campaign_immediately(s: &mut Script) {
 
 pub(super) fn doesnt_request_vote_on_write_error(s: &mut Script) {
     s.setup(Setup::new(3).classic());
+    // A candidate whose own vote is not durable yet holds its vote requests back.
     s.stall_disk(0);
     s.campaign(0);
     s.settle();
     s.expect(0, "candidate t1 pending=1 inflight=0");
+    // The write of its vote fails: they never leave, and it gives up the election.
+    s.fail_next_persist(0, WriteFailure::FsyncEio);
     s.unstall_disk(0);
     s.settle();
-    s.expect(0, "leader t1");
+    s.expect(0, "follower t1 write-error pending=0 inflight=0");
+    // The error is sticky: no new campaign sends anything either.
+    s.campaign(0);
+    s.expect(0, "follower t1 inflight=0");
+    // A restart clears it.
+    s.crash(0);
+    s.restart(0);
+    s.expect(0, "follower no-write-error");
+    s.elect(1);
+    s.expect(1, "leader");
 }
 
 pub(super) fn stepdown_with_highest_term_during_catchup(s: &mut Script) {

@@ -4,6 +4,7 @@
 //! stale, delayed or re-delivered AppendEntries from earlier leaders.
 
 use crate::{ae, ar, vq, Script, Sel, Setup};
+use sim::write_errors::WriteFailure;
 
 pub(super) fn term_doesnt_roll_back_to_pterm_on_catchup(s: &mut Script) {
     s.setup(
@@ -109,6 +110,35 @@ pub(super) fn truncate_down_to_committed(s: &mut Script) {
     s.setup(Setup::new(3).classic().state(2, 2, None, &[1, 2]));
     s.inject(0, 2, ae(0, 3, (1, 1), 0, &[3]));
     s.expect(2, "log=1,3 pending=1");
+}
+
+pub(super) fn truncate_down_to_committed_when_truncate_fails(s: &mut Script) {
+    // n0 and n2 hold entries 1 and 2 of term 1 durably; the leader n0 committed entry 1.
+    s.setup(
+        Setup::new(3)
+            .classic()
+            .state(0, 1, None, &[1, 1])
+            .state(1, 1, None, &[1])
+            .state(2, 1, None, &[1, 1]),
+    );
+    s.inject(0, 2, ae(0, 1, (1, 2), 1, &[]));
+    s.settle();
+    s.expect(2, "commit=1 log=1,1");
+    // A new leader replaces the uncommitted entry 2: the truncating write fails.
+    s.fail_next_persist(2, WriteFailure::WriteEio);
+    s.inject(1, 2, ae(1, 2, (1, 1), 1, &[2]));
+    s.expect(2, "t2 pending=1");
+    s.sync(2);
+    s.expect(2, "write-error pending=0 commit=1");
+    s.expect_in_flight(Sel::from(2), 0);
+    // What the disk holds is the log before the failed truncation.
+    s.crash(2);
+    s.restart(2);
+    s.expect(2, "no-write-error log=1,1");
+    // The new leader then repairs it as usual.
+    s.inject(1, 2, ae(1, 2, (1, 1), 1, &[2]));
+    s.settle();
+    s.expect(2, "log=1,2 commit=1");
 }
 
 pub(super) fn append_entry_can_establish_quorum_after_leader_change(s: &mut Script) {

@@ -4,6 +4,7 @@
 use super::Script;
 use sim::app::Application;
 use sim::world::scripted::CrashKind;
+use sim::write_errors::WriteFailure;
 
 impl<A: Application> Script<A> {
     /// Completes every pending persist of `node`.
@@ -91,6 +92,14 @@ impl<A: Application> Script<A> {
     pub fn truncate_snapshot(&mut self, node: usize) {
         self.begin(format!("truncate the snapshot file of n{node}"));
         self.w().script_truncate_snapshot(node);
+        self.end();
+    }
+
+    /// The node's next persist fails with `error` when it completes (a write or fsync
+    /// error: the disk drops the WAL's unsynced bytes, and the node is told).
+    pub fn fail_next_persist(&mut self, node: usize, error: WriteFailure) {
+        self.begin(format!("fail the next persist of n{node} ({error})"));
+        self.w().script_fail_next_persist(node, error);
         self.end();
     }
 

@@ -14,6 +14,7 @@ impl<A: Application> Script<A> {
     /// `snap=N` (snapshot index), `voters=0,1,2`, `observers=3` or `observers=-`,
     /// `leader=nX` / `leader=-` (the leader it knows), `kv=abc` (value of key `k`; `kv=-`
     /// absent), `repairing` / `repaired` (damage to its log not yet / already repaired),
+    /// `write-error` / `no-write-error` (a persist failed in this life / none did),
     /// `paused`, `unpaused`, `current`, `healthy`, `unhealthy`, `pending=N`
     /// (persists not yet completed), `match=nX:N` (a leader's match index for nX), `inflight=N` (messages on the wire from this node).
     #[track_caller]
@@ -96,6 +97,16 @@ impl<A: Application> Script<A> {
                 "repairing",
                 "false".into(),
                 n.repairing().is_some().to_string(),
+            ),
+            "write-error" => eq(
+                "write error",
+                "true".into(),
+                n.write_error().is_some().to_string(),
+            ),
+            "no-write-error" => eq(
+                "write error",
+                "false".into(),
+                n.write_error().is_some().to_string(),
             ),
             "paused" => eq("paused", "true".into(), n.is_paused().to_string()),
             "unpaused" => eq("paused", "false".into(), n.is_paused().to_string()),

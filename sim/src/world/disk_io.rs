@@ -10,8 +10,8 @@
 //! snapshot files are replaced atomically, renamed halfway through the write, so a power
 //! loss can land between the rename and the directory fsync.
 //!
-//! Deliberately absent: write and fsync errors (a persist always completes unless the node
-//! loses power first).
+//! A persist completes unless the node loses power first, or a write error armed on the disk
+//! fails it (`write_errors.rs`).
 
 use super::events::Event;
 use super::trace_text::{write_log_write, NodeOrNone};
@@ -301,10 +301,17 @@ impl<A: Application> World<A> {
         if host.incarnation != incarnation {
             return;
         }
+        // A persist that failed with those before it (`write_errors.rs`) left the queue.
+        if host.io.front().is_none_or(|p| p.id != persist) {
+            return;
+        }
+        if self.fail_armed_persist(node, persist) {
+            return;
+        }
+        let host = &mut self.hosts[node];
         let Some(done) = host.io.pop_front() else {
             return;
         };
-        debug_assert_eq!(done.id, persist);
         host.disk.wal.sync_to(done.wal_end);
         if done.hard_state.is_some() {
             host.disk.term_vote.complete();

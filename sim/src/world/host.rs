@@ -62,6 +62,8 @@ pub(super) struct Host<A: Application> {
     pub(super) damage: DiskDamage,
     /// Strikes not applied yet: the bytes are damaged at the next boot (`atlas.rs`).
     pub(super) armed_damage: Vec<crate::faults::DamagedFile>,
+    /// A write error armed: the next persist fails (`write_errors.rs`).
+    pub(super) armed_write_error: Option<super::write_errors::ArmedWriteError>,
 
     // The application (`service.rs`).
     pub(super) replica: A::Replica,
@@ -91,6 +93,7 @@ impl<A: Application> Host<A> {
             compact_wal_to: None,
             damage: DiskDamage::Intact,
             armed_damage: Vec::new(),
+            armed_write_error: None,
             replica,
             waiting: HashMap::new(),
             reads: HashMap::new(),

@@ -1,5 +1,7 @@
 //! The liveness phase: at the end of the chaos phase the faults stop, every node that can
-//! come back does, and one more client (the probe) writes once. Liveness holds when the
+//! come back does (a node running with a sticky write error is restarted, which clears it:
+//! from then on it is held to what any restarted node is), and one more client (the probe)
+//! writes once. Liveness holds when the
 //! probe's write commits within the bound the configuration gives
 //! (`SimConfig::liveness_bound_us`) and the healed cluster then keeps its leader.
 //!
@@ -103,6 +105,7 @@ impl<A: Application> World<A> {
         ));
         self.allow_for_backlog();
         for node in 0..self.config.nodes {
+            self.restart_after_write_errors(node);
             match self.hosts[node].status {
                 Status::Paused => {
                     let incarnation = self.hosts[node].incarnation;

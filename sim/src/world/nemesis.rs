@@ -163,6 +163,11 @@ impl<A: Application> World<A> {
                 self.record(event!(now, Some(node), "fault", what = "read-error armed"));
                 self.crash(node, self.config.tick_us);
             }
+            Fault::WriteError {
+                target,
+                error,
+                restart_after_us,
+            } => self.arm_write_error(target, error, restart_after_us),
             Fault::Transfer { to } => {
                 let Some(leader) = self.current_leader() else {
                     return;

@@ -52,6 +52,9 @@ pub struct Stats {
     #[serde(default)]
     pub nodes_halted: u64,
     pub read_errors: u64,
+    /// Persists failed by a write or fsync error.
+    #[serde(default)]
+    pub write_errors: u64,
     pub restarts: u64,
     pub ops_ok: u64,
     pub ops_fail: u64,
