@@ -8,6 +8,7 @@ mod check_quorum;
 mod commit;
 mod contract;
 mod election;
+mod error_messages;
 mod flow_control;
 mod membership;
 mod observers;
