@@ -43,6 +43,37 @@ fn rejection_hint_skips_a_run_of_conflicting_higher_term_entries() {
 }
 
 #[test]
+fn rejection_hint_keeps_an_earlier_entry_of_the_previous_term() {
+    // Only entries of a higher term than the leader's at `prev_index` are skipped: index 2
+    // holds term 2, as the leader's index 3 does, so it may be on the leader's log.
+    let mut node = follower_of(2, 4, &[1, 2, 3]);
+
+    assert_eq!(
+        node.receive(n(2), append(2, 4, 3, 2, vec![entry(4, 4)], 0)),
+        vec![send(2, nack(ME, 4, 2))]
+    );
+}
+
+#[test]
+fn rejection_hint_never_goes_below_the_commit_index() {
+    // Committed entries are on every later leader's log, so the hint stops at the commit
+    // index even when the append claims an older term there (a malformed append).
+    let mut node = follower_of(2, 4, &[1, 3, 3, 3]);
+    assert_eq!(
+        node.receive(n(2), append(2, 4, 4, 3, vec![], 2)),
+        vec![
+            apply(vec![entry(1, 1), entry(3, 2)]),
+            send(2, ack(ME, 4, 4))
+        ]
+    );
+
+    assert_eq!(
+        node.receive(n(2), append(2, 4, 4, 1, vec![entry(4, 5)], 2)),
+        vec![send(2, nack(ME, 4, 2))]
+    );
+}
+
+#[test]
 fn leader_retries_a_rejected_append_from_the_hint() {
     // The follower's hint says it matches up to index 2: resend from 3, one term per message.
     let mut node = leader(THREE, 3, &[1, 1, 2, 2]);

@@ -477,6 +477,36 @@ fn append_that_starts_below_the_snapshot_is_checked_from_the_snapshot_on() {
     );
 }
 
+#[test]
+fn append_that_starts_further_below_the_snapshot_drops_every_entry_the_snapshot_covers() {
+    let mut node = applied_follower(&[1, 2, 2, 2], 4);
+    node.install_snapshot(4, DATA).unwrap();
+    node.persisted(PersistId(1)).unwrap();
+    let entries = vec![entry(2, 2), entry(2, 3), entry(2, 4), entry(2, 5)];
+
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 1, 1, entries, 4)),
+        vec![persist(2, None, Some(write(4, 2, vec![entry(2, 5)])))]
+    );
+    assert_eq!(
+        node.persisted(PersistId(2)),
+        Ok(vec![send(2, ack(ME, 2, 5))])
+    );
+}
+
+#[test]
+fn append_whose_entries_after_the_snapshot_have_a_lower_term_than_it_is_ignored() {
+    // Index 3 is in the snapshot with term 2; an entry of term 1 after it contradicts the
+    // snapshot: malformed, neither applied nor answered.
+    let mut node = applied_follower(&[1, 1, 2], 3);
+    node.install_snapshot(3, DATA).unwrap();
+    node.persisted(PersistId(1)).unwrap();
+    let entries = vec![entry(1, 2), entry(1, 3), entry(1, 4)];
+
+    assert_eq!(node.receive(n(2), append(2, 2, 1, 1, entries, 3)), vec![]);
+    assert_eq!(node.last_index(), 3);
+}
+
 // ----- restart -----------------------------------------------------------------------------------
 
 fn restarted(snapshot_meta: SnapshotMeta, log: Vec<Entry>) -> Result<Node, ConfigError> {
