@@ -230,3 +230,24 @@ fn follower_commit_does_not_move_back_on_an_older_leader_commit() {
     );
     assert_eq!(node.commit_index(), 4);
 }
+
+#[test]
+fn malformed_append_is_ignored() {
+    let mut node = follower_of(2, 2, &[1, 2]);
+    let malformed = [
+        // The first entry's term is below the previous entry's.
+        append(2, 2, 2, 2, vec![entry(1, 3)], 0),
+        // An entry's term is above the leader's.
+        append(2, 2, 2, 2, vec![entry(3, 3)], 0),
+        // The entries do not follow the previous index.
+        append(2, 2, 2, 2, vec![entry(2, 4)], 0),
+        append(2, 2, 2, 2, vec![entry(2, 3), entry(2, 5)], 0),
+        // The entries are not all of one term.
+        append(2, 2, 2, 2, vec![entry(2, 3), entry(1, 4)], 0),
+    ];
+
+    for message in malformed {
+        assert_eq!(node.receive(n(2), message.clone()), vec![], "{message:?}");
+    }
+    assert_eq!(node.log(), log(&[1, 2]));
+}
