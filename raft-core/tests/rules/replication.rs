@@ -251,3 +251,22 @@ fn malformed_append_is_ignored() {
     }
     assert_eq!(node.log(), log(&[1, 2]));
 }
+
+#[test]
+fn truncating_a_conflict_makes_the_cut_entries_no_longer_durable() {
+    let mut node = follower_of(2, 2, &[1, 1, 1]);
+    assert_eq!(node.durable_index(), 3);
+
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 1, 1, vec![entry(2, 2)], 0)),
+        vec![persist(1, None, Some(write(1, 1, vec![entry(2, 2)])))]
+    );
+    assert_eq!(
+        node.durable_index(),
+        1,
+        "only what precedes the cut stays durable"
+    );
+
+    node.persisted(PersistId(1)).unwrap();
+    assert_eq!(node.durable_index(), 2);
+}
