@@ -16,6 +16,7 @@
 //! | `membership-before-own-term-commit` | a new leader starts a membership change before an entry of its own term is committed, so a change of a previous leader that it never saw and its own can both take effect, each with a majority of its own configuration | Ongaro, raft-dev 2015 (single-server changes) | a configuration with an even number of voters (after an earlier change), a multi-step reconfiguration whose step the leader accepts just before it loses power (its unsent messages lost with it), and the next step asked of the next leader as soon as it wins | configuration-overlap (at the append), commit-guarded-by-votes, state-machine safety |
 //! | `removed-peer-votes-counted` | a candidate asks every peer it was configured with, as NRG's vote request reaches every peer still listening on the group's subject, and counts the grants of peers that are no longer voters | NATS #8353 | removed peers left running (they never learn their removal and keep an old log), then a voter with a stale log campaigns (crash, partition) | elected-by-quorum (at once), leader completeness, state-machine safety |
 //! | `truncate-damaged-suffix` | a node whose synced log was damaged drops the damaged suffix and votes and campaigns with what is left | NATS #7549 (Jepsen NATS 2.12.1) | damage to synced entries on nodes of a committing quorum, read at their restart, then an election among nodes that lack the entries | committed-durable-on-quorum, leader completeness, state-machine safety |
+//! | `rescue-kept-after-natural-quorum` | a rescued quorum (NRG `RescueQuorum`) stays in effect after the membership shrank so that a natural majority is no larger than it, and counts after the membership grows again | NATS #8408 (the recalculation that ends a rescue) | a majority of the voters lost for good, the survivors rescued, the lost peers removed and replacements added before the rescue expires | committed-durable-on-quorum, elected-by-quorum |
 //! | `no-prevote-checkquorum` | PreVote, CheckQuorum and leader stickiness switched off | Cloudflare 2020 etcd outage | a partial partition (bridge, one-way) that outlasts the chaos | liveness |
 //! | `snapshot-keeps-stale-membership` | installing a received snapshot that discards the log keeps the membership the discarded log implied (an uncommitted change above the snapshot's index), so the node counts quorums, and campaigns, in a configuration no log holds | openraft #1808 | a membership change appended by a leader that is deposed before committing it, then a follower holding it caught up by a snapshot from the next leader (snapshot-heavy configuration, membership changes, failovers) | membership-from-log (at the install), elected-by-quorum |
 //! | `ack-beyond-verified` | a follower acknowledges its own last index instead of the last index the append verified, so a stale suffix after an "already have it" append is counted as replicated | CCF #6001, Apache Ratis #1519 | a follower with a stale uncommitted suffix (partition or crash of a leader that appended it) that receives a heartbeat or a short append from the next leader | committed-durable-on-quorum, state-machine safety |
@@ -52,6 +53,7 @@ pub enum PlantedBug {
     TruncateDamagedSuffix,
     SnapshotKeepsStaleMembership,
     AckBeyondVerified,
+    RescueKeptAfterNaturalQuorum,
     PreVoteJudgedOnTerm,
     RecoveryRefusesLogAboveTerm,
     RemovedLeaderNeverCampaigns,
@@ -61,7 +63,7 @@ pub enum PlantedBug {
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 20] = [
+    pub const ALL: [PlantedBug; 21] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -77,6 +79,7 @@ impl PlantedBug {
         PlantedBug::TruncateDamagedSuffix,
         PlantedBug::SnapshotKeepsStaleMembership,
         PlantedBug::AckBeyondVerified,
+        PlantedBug::RescueKeptAfterNaturalQuorum,
         PlantedBug::PreVoteJudgedOnTerm,
         PlantedBug::RecoveryRefusesLogAboveTerm,
         PlantedBug::RemovedLeaderNeverCampaigns,
@@ -114,6 +117,7 @@ impl PlantedBug {
             PlantedBug::TruncateDamagedSuffix => "truncate-damaged-suffix",
             PlantedBug::SnapshotKeepsStaleMembership => "snapshot-keeps-stale-membership",
             PlantedBug::AckBeyondVerified => "ack-beyond-verified",
+            PlantedBug::RescueKeptAfterNaturalQuorum => "rescue-kept-after-natural-quorum",
             PlantedBug::PreVoteJudgedOnTerm => "prevote-judged-on-term",
             PlantedBug::RecoveryRefusesLogAboveTerm => "recovery-refuses-log-above-term",
             PlantedBug::RemovedLeaderNeverCampaigns => "removed-leader-never-campaigns",

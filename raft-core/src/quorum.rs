@@ -11,13 +11,22 @@ pub fn quorum(voters: usize) -> usize {
 }
 
 /// Whether the voters for which `acknowledged` holds make a majority of `voters` (which
-/// holds no id twice). One count for every "has a quorum of voters said so" question
-/// (ReadIndex rounds, CheckQuorum); elections count with their own tally.
-pub(crate) fn is_majority(
+/// holds no id twice): [`reaches`] with a natural quorum, the model its tests check.
+#[cfg(test)]
+pub(crate) fn is_majority(voters: &[NodeId], acknowledged: impl FnMut(&NodeId) -> bool) -> bool {
+    reaches(voters, quorum(voters.len()), acknowledged)
+}
+
+/// Whether at least `needed` of `voters` (which holds no id twice) acknowledged. One count
+/// for every "has a quorum of voters said so" question (ReadIndex rounds, CheckQuorum) with
+/// the node's quorum: a majority, or a rescued quorum (NRG `RescueQuorum`) below it;
+/// elections count with their own tally.
+pub(crate) fn reaches(
     voters: &[NodeId],
+    needed: usize,
     mut acknowledged: impl FnMut(&NodeId) -> bool,
 ) -> bool {
-    voters.iter().filter(|v| acknowledged(v)).count() >= quorum(voters.len())
+    voters.iter().filter(|v| acknowledged(v)).count() >= needed
 }
 
 /// The largest index that a majority of voters has acknowledged, given each voter's match
@@ -26,10 +35,17 @@ pub(crate) fn is_majority(
 /// Sorting `n` values is cheaper in practice than anything clever for the cluster sizes Raft
 /// uses (3 to 7), and it allocates only when there are more than 16 voters.
 pub fn committed_index(match_indexes: &[u64]) -> u64 {
+    committed_index_needing(match_indexes, quorum(match_indexes.len()))
+}
+
+/// The largest index that at least `needed` voters acknowledged (clamped to `1..=n`):
+/// [`committed_index`] with the quorum given, which a rescued quorum lowers.
+pub fn committed_index_needing(match_indexes: &[u64], needed: usize) -> u64 {
     let n = match_indexes.len();
     if n == 0 {
         return 0;
     }
+    let needed = needed.clamp(1, n);
     let mut small = [0u64; 16];
     let mut large;
     let sorted: &mut [u64] = if n <= small.len() {
@@ -40,8 +56,8 @@ pub fn committed_index(match_indexes: &[u64]) -> u64 {
         &mut large
     };
     sorted.sort_unstable_by(|a, b| b.cmp(a));
-    // The quorum-th largest value is acknowledged by at least `quorum(n)` voters.
-    sorted[quorum(n) - 1]
+    // The needed-th largest value is acknowledged by at least `needed` voters.
+    sorted[needed - 1]
 }
 
 #[cfg(test)]
@@ -102,6 +118,21 @@ mod tests {
                 is_majority(&voters, |v| acks[v.0 as usize]),
                 yes * 2 > acks.len()
             );
+        }
+
+        #[test]
+        fn committed_index_needing_matches_naive_count(
+            matches in proptest::collection::vec(0u64..50, 1..24),
+            needed in 1usize..24,
+        ) {
+            let needed = needed.min(matches.len());
+            let expected = matches
+                .iter()
+                .copied()
+                .filter(|&c| matches.iter().filter(|&&m| m >= c).count() >= needed)
+                .max()
+                .unwrap_or(0);
+            prop_assert_eq!(committed_index_needing(&matches, needed), expected);
         }
 
         #[test]

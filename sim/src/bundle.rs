@@ -573,6 +573,7 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                 Fault::Reconfigure { steps, .. } if steps.iter().all(|s| keep(s.node())) => {
                     f.fault.clone()
                 }
+                Fault::Disaster { .. } => f.fault.clone(),
                 _ => return None,
             };
             Some(ScriptedFault { at: f.at, fault })
@@ -617,7 +618,10 @@ fn nodes_named(fault: &Fault) -> Vec<usize> {
         Fault::Transfer { to } => to.iter().copied().collect(),
         Fault::Replace { add, remove, .. } => vec![*add, *remove],
         Fault::Reconfigure { steps, .. } => steps.iter().map(|s| s.node()).collect(),
-        Fault::Heal | Fault::KillNextLeader { .. } | Fault::CrashMidWrite { .. } => Vec::new(),
+        Fault::Heal
+        | Fault::KillNextLeader { .. }
+        | Fault::CrashMidWrite { .. }
+        | Fault::Disaster { .. } => Vec::new(),
     }
 }
 

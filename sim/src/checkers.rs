@@ -12,6 +12,8 @@
 //!   views they read (persists, snapshots, crashes, recoveries);
 //! - `guards.rs`: the forward-looking properties, commit guarded by votes and configuration
 //!   overlap: what a node could still win with the logs it holds now;
+//! - `rescue.rs`: what a rescued quorum (NRG `RescueQuorum`) suspends, and nodes lost for
+//!   good;
 //! - `prefix_log.rs`: prefix hashes of every node's memory and durable log;
 //! - `membership.rs`: membership from the log (when a node's log starts at a new snapshot);
 //! - `progress.rs`: monotonic progress per node (commit and applied index, restarts);
@@ -33,6 +35,7 @@ pub(crate) mod masks;
 mod membership;
 mod prefix_log;
 mod progress;
+mod rescue;
 #[cfg(test)]
 mod tests;
 
@@ -43,6 +46,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use prefix_log::entry_hash;
+pub use rescue::GivenUp;
+use rescue::Rescues;
 
 /// The properties the simulator checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -197,11 +202,13 @@ impl fmt::Display for Violation {
     }
 }
 
-/// A leader advanced its commit index to `index` while its membership had `voters` (a mask).
+/// A leader advanced its commit index to `index` while its membership had `voters` (a mask),
+/// counting a rescued quorum of `rescued` voters if any (see `rescue.rs`).
 #[derive(Clone, Copy, Debug)]
 struct LeaderCommit {
     index: u64,
     voters: u64,
+    rescued: Option<usize>,
 }
 
 /// The incremental safety checkers for one run.
@@ -245,6 +252,8 @@ pub struct Checkers {
     election_timeout_max_ticks: u32,
     /// (leader, term) -> when that leader first told a node to campaign (TimeoutNow).
     first_timeout_now: FxMap<(usize, u64), Micros>,
+    /// Rescued quorums in effect, nodes lost for good, committed entries given up.
+    rescues: Rescues,
     pub first_violation: Option<Violation>,
 }
 
@@ -277,6 +286,7 @@ impl Checkers {
             tick_us: vec![10_000; nodes],
             election_timeout_max_ticks: 30,
             first_timeout_now: FxMap::default(),
+            rescues: Rescues::new(nodes),
             first_violation: None,
         }
     }

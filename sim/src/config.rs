@@ -107,6 +107,11 @@ pub struct Faults {
     pub slow_fsync_max_us: Micros,
     /// Per-node clock drift: a node's tick interval is off by up to this many ppm.
     pub clock_drift_ppm: Ppm,
+    /// Chance that the run has a disaster ([`crate::faults::Fault::Disaster`]): a majority
+    /// of the voters lost for good, recovered with a rescued quorum. Absent in bundles
+    /// written before disasters were in the mix.
+    #[serde(default)]
+    pub disaster_ppm: Ppm,
     /// The fault atlas may destroy every copy of committed entries: each disk-damage strike
     /// hits every node at once and then restarts them all. A correct cluster then halts
     /// (its nodes keep refusing the logs that lack what they held) and says so; it never
@@ -138,6 +143,7 @@ impl Faults {
             slow_fsync_ppm: 0,
             slow_fsync_max_us: 0,
             clock_drift_ppm: 0,
+            disaster_ppm: 0,
             damage_every_copy: false,
         }
     }
@@ -175,6 +181,12 @@ pub struct Workload {
     pub max_attempts: u32,
     /// Gets are served through ReadIndex (a heartbeat round) instead of through the log.
     pub read_index_gets: bool,
+    /// A follower that knows a leader forwards a client's request to it (NRG
+    /// `ForwardProposal`) instead of redirecting the client, and answers once it applies the
+    /// entry (key-value store only: its sessions let any copy of an entry answer). Absent in
+    /// bundles written before forwarding was in the mix.
+    #[serde(default)]
+    pub forward_requests: bool,
 }
 
 /// The state machine the hosts run on top of Raft.
@@ -300,6 +312,12 @@ pub struct SimConfig {
     /// The stream's configuration and workload (when `state_machine` is the stream).
     #[serde(default)]
     pub stream: StreamSetup,
+    /// The nodes' overrun threshold (`raft_core::Config::max_uncommitted_entries`, NRG's
+    /// 100,000 by default): small ones make overrun leaders step down and overrun
+    /// followers pause their quorum. Absent in bundles written before overrun was in the
+    /// mix.
+    #[serde(default = "default_overrun_threshold")]
+    pub overrun_threshold: u64,
     /// Raft's PreVote and CheckQuorum (with leader stickiness), both on or both off. Off, as
     /// NRG (no PreVote), raft-rs and older etcd ship, a leader no longer ignores a
     /// disruptive higher term, so bugs in how nodes react to one are exercised; and liveness
@@ -309,6 +327,10 @@ pub struct SimConfig {
     /// knob: on.
     #[serde(default = "on")]
     pub pre_vote_check_quorum: bool,
+}
+
+fn default_overrun_threshold() -> u64 {
+    raft_core::Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES
 }
 
 fn on() -> bool {
@@ -352,6 +374,9 @@ impl SimConfig {
             }
         };
         let membership_weight = maybe("membership_weight", 2, 8) as u32;
+        // From a stream of its own too: about one seed in five runs without PreVote and
+        // CheckQuorum.
+        let pre_vote_check_quorum = Stream::new(seed, "config/raft-extensions").below(5) != 0;
         let faults = Faults {
             drop_ppm: maybe("drop_ppm", 1_000, 100_000) as Ppm,
             duplicate_ppm: maybe("duplicate_ppm", 1_000, 50_000) as Ppm,
@@ -376,6 +401,15 @@ impl SimConfig {
             slow_fsync_ppm: maybe("slow_fsync_ppm", 1_000, 50_000) as Ppm,
             slow_fsync_max_us: 300_000,
             clock_drift_ppm: maybe("clock_drift_ppm", 1_000, 100_000) as Ppm,
+            // About one seed in ten has a disaster, when CheckQuorum is on: a rescue is for
+            // a leaderless group, and without CheckQuorum a leader that lost its majority
+            // for good never learns it and never steps down (NRG's leader does: it checks
+            // its quorum), so no rescue could start.
+            disaster_ppm: if pre_vote_check_quorum && knob("disaster").below(10) == 0 {
+                1_000_000
+            } else {
+                0
+            },
             damage_every_copy: false,
         };
         let mut weights = [0u32; 4];
@@ -398,6 +432,7 @@ impl SimConfig {
             attempt_timeout_us: 400_000,
             max_attempts: *knob("max_attempts").pick(&[8u32, 30]),
             read_index_gets: knob("read_index_gets").below(3) != 0,
+            forward_requests: false,
         };
         // From a stream of its own, so that adding the stream left every other draw as it
         // was: about one seed in four runs the stream.
@@ -408,9 +443,17 @@ impl SimConfig {
             StateMachine::Kv
         };
         let stream = StreamSetup::draw(&mut app_rng);
-        // From a stream of its own too: about one seed in five runs without PreVote and
-        // CheckQuorum.
-        let pre_vote_check_quorum = Stream::new(seed, "config/raft-extensions").below(5) != 0;
+        // About one key-value seed in three forwards requests.
+        let mut workload = workload;
+        workload.forward_requests =
+            state_machine == StateMachine::Kv && knob("forwarding").below(3) == 0;
+        // About one seed in five has an overrun threshold low enough to be reached.
+        let mut overrun_rng = knob("overrun");
+        let overrun_threshold = if overrun_rng.below(5) == 0 {
+            overrun_rng.between(16, 64)
+        } else {
+            default_overrun_threshold()
+        };
         SimConfig {
             pre_vote_check_quorum,
             state_machine,
@@ -430,6 +473,7 @@ impl SimConfig {
             workload,
             chaos_us: 10_000_000,
             liveness_timeouts: 20,
+            overrun_threshold,
         }
     }
 
@@ -448,6 +492,15 @@ impl SimConfig {
             return err(
                 "nodes",
                 format!("is {}, must be 1..={MAX_NODES}", self.nodes),
+            );
+        }
+        if self.faults.disaster_ppm > 0 && !self.pre_vote_check_quorum {
+            return err(
+                "faults.disaster_ppm",
+                format!(
+                    "is {}, but PreVote and CheckQuorum are off: a rescue is for a leaderless group, and without CheckQuorum the leader that lost its majority never steps down",
+                    self.faults.disaster_ppm
+                ),
             );
         }
         if self.faults.spare_nodes >= self.nodes {
@@ -536,6 +589,7 @@ impl SimConfig {
             ("faults.torn_write_ppm", self.faults.torn_write_ppm),
             ("faults.slow_fsync_ppm", self.faults.slow_fsync_ppm),
             ("faults.clock_drift_ppm", self.faults.clock_drift_ppm),
+            ("faults.disaster_ppm", self.faults.disaster_ppm),
             ("latency.tail_ppm", self.latency.tail_ppm),
         ] {
             if ppm > 1_000_000 {
@@ -706,7 +760,7 @@ impl SimConfig {
             max_entries_per_message: self.max_entries_per_message,
             max_inflight_messages: self.max_inflight_messages,
             max_bytes_per_message: raft_core::Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
-            max_uncommitted_entries: raft_core::Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES,
+            max_uncommitted_entries: self.overrun_threshold,
             pre_vote: true,
             check_quorum: true,
         }

@@ -129,6 +129,11 @@ pub enum Fault {
         steps: Vec<Step>,
         crash_leader: bool,
     },
+    /// A disaster: a majority of the voters is lost for good (machines and disks gone). The
+    /// operator's disaster recovery (`world/rescue.rs`) rescues the survivors' quorum (NRG
+    /// `RescueQuorum`) for `rescue_ticks` ticks, removes the lost peers, and then adds new
+    /// machines in their place.
+    Disaster { rescue_ticks: u32 },
 }
 
 /// The file a [`Fault::Corrupt`] damages.
@@ -202,6 +207,7 @@ impl Fault {
             Fault::Membership { .. } => "membership",
             Fault::Replace { .. } => "replace",
             Fault::Reconfigure { .. } => "reconfigure",
+            Fault::Disaster { .. } => "disaster",
         }
     }
 }
@@ -311,6 +317,12 @@ impl fmt::Display for Fault {
                     } else {
                         ""
                     }
+                )
+            }
+            Fault::Disaster { rescue_ticks } => {
+                write!(
+                    f,
+                    "disaster[a majority lost, rescued for {rescue_ticks} ticks]"
                 )
             }
             Fault::Membership {
@@ -544,6 +556,18 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
         }
         at += rng.between(interval / 2, interval * 3 / 2);
     }
+    // From a stream of its own, so that the scripts without a disaster stay as they were.
+    let mut disaster_rng = Stream::new(config.seed, "faults/disaster");
+    if disaster_rng.chance(faults.disaster_ppm) {
+        let at = disaster_rng.between(interval / 2, (config.chaos_us / 2).max(interval / 2));
+        // Long enough to outlast the run: it ends when the lost peers are removed.
+        let run_us = config.chaos_us + 2 * config.liveness_bound_us();
+        let rescue_ticks = (run_us / config.tick_us).clamp(1, u64::from(u32::MAX)) as u32;
+        script.push(ScriptedFault {
+            at,
+            fault: Fault::Disaster { rescue_ticks },
+        });
+    }
     script.sort_by_key(|f| f.at);
     script
 }
@@ -590,6 +614,6 @@ mod tests {
                 kinds.insert(f.fault.kind());
             }
         }
-        assert_eq!(kinds.len(), 19, "{kinds:?}");
+        assert_eq!(kinds.len(), 20, "{kinds:?}");
     }
 }

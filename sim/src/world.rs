@@ -61,6 +61,7 @@ mod operator;
 mod recovery;
 mod repair;
 mod report;
+mod rescue;
 pub mod scripted;
 mod service;
 mod trace_text;

@@ -35,12 +35,12 @@ fn figures_are_the_same_with_and_without_the_checkers() {
 #[test]
 fn seed_42_counts_its_leaders_and_commits() {
     let report = sim::run(SimConfig::draw(42), &RunOptions::default());
-    assert_eq!(report.trace_hash, 0x0fb0_c9c4_50f0_617f);
+    assert_eq!(report.trace_hash, 0x9422_dfad_cf8f_1a75);
     assert_eq!(
         (report.stats.elections, report.stats.leaders),
-        (18, 17),
+        (16, 15),
         "campaigns, leaders"
     );
-    assert_eq!(report.stats.max_term, 17);
-    assert_eq!(report.stats.entries_committed, 1310);
+    assert_eq!(report.stats.max_term, 15);
+    assert_eq!(report.stats.entries_committed, 1611);
 }

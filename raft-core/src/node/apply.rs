@@ -67,6 +67,7 @@ impl Node {
         }
         self.processed_index = self.processed_index.max(index);
         self.applied_index = self.applied_index.max(applied.min(index));
+        self.update_quorum_pause();
         Ok(())
     }
 

@@ -189,11 +189,11 @@ impl Node {
         self.check_pre_vote_result();
     }
 
-    fn check_pre_vote_result(&mut self) {
+    pub(super) fn check_pre_vote_result(&mut self) {
         let Some(pre_votes) = self.pre_votes.as_ref() else {
             return;
         };
-        match pre_votes.outcome(self.voters.len()) {
+        match pre_votes.outcome_needing(self.quorum_needed()) {
             VoteOutcome::Won => self.start_election(false),
             // Stay a follower and try again at the next timeout.
             VoteOutcome::Lost => self.pre_votes = None,
@@ -241,6 +241,8 @@ impl Node {
             vote: Some(self.config.id),
         });
         self.leadership = None;
+        // Overrun: a candidate's quorum pause is over (NRG `switchToCandidate`).
+        self.quorum_paused = false;
         self.set_role(Role::Candidate);
         self.set_leader(None);
         self.votes = Some(VoteTally::default());
@@ -364,11 +366,11 @@ impl Node {
         self.check_election_result();
     }
 
-    fn check_election_result(&mut self) {
+    pub(super) fn check_election_result(&mut self) {
         let Some(votes) = self.votes.as_ref() else {
             return;
         };
-        match votes.outcome(self.voters.len()) {
+        match votes.outcome_needing(self.quorum_needed()) {
             VoteOutcome::Won => self.become_leader(),
             VoteOutcome::Lost => {
                 // Wait as a follower in the same term; the vote for ourselves stays.

@@ -17,7 +17,8 @@ impl Node {
     /// - commit index = min(leader commit, last index verified by this append);
     /// - the acknowledgement names the last index this append verified, never more of the
     ///   log (what follows may be a stale suffix the leader's log contradicts);
-    /// - the acknowledgement leaves after the entries are durable.
+    /// - the acknowledgement leaves after the entries are durable, unless the quorum is
+    ///   paused (`overrun.rs`).
     pub(super) fn handle_append_entries(&mut self, request: AppendEntries) {
         let (leader, read_seq) = (request.leader, request.read_seq);
         if self.accept_append_entries(request) && read_seq != 0 {
@@ -102,6 +103,11 @@ impl Node {
         if new_commit > self.commit_index {
             self.commit_index = new_commit;
             self.hand_out_committed();
+        }
+        self.update_quorum_pause();
+        if self.quorum_paused {
+            // Overrun: stored, not acknowledged, until the application catches up.
+            return true;
         }
         let acknowledged = if planted!(self, AckBeyondVerified) {
             // The bug: the answer claims the whole log, not what this append verified.

@@ -190,6 +190,7 @@ impl Node {
     /// a quorum of voters (itself counted only for durable entries) holds (Raft Figure 8);
     /// earlier-term entries become committed with it.
     pub(super) fn advance_leader_commit(&mut self) {
+        let needed = self.quorum_needed();
         let Some(leadership) = self.leadership.as_mut() else {
             return;
         };
@@ -208,7 +209,7 @@ impl Node {
                 leadership.progress.get(voter).map_or(0, |p| p.match_index)
             };
         }
-        let candidate = quorum::committed_index(matches);
+        let candidate = quorum::committed_index_needing(matches, needed);
         if candidate <= self.commit_index
             || (self.log.term_at(candidate) != Some(self.hard_state.term)
                 && !planted!(self, CommitPreviousTerm))
@@ -236,6 +237,7 @@ impl Node {
     /// [`Config::check_quorum`]: crate::Config::check_quorum
     pub(super) fn check_quorum_at_window_end(&mut self) -> bool {
         let window = self.config.election_timeout_max;
+        let needed = self.quorum_needed();
         let Some(leadership) = self.leadership.as_mut() else {
             return false;
         };
@@ -245,7 +247,7 @@ impl Node {
         }
         leadership.quorum_window_elapsed = 0;
         let (id, progress) = (self.config.id, &mut leadership.progress);
-        let heard_from_quorum = quorum::is_majority(&self.voters, |&voter| {
+        let heard_from_quorum = quorum::reaches(&self.voters, needed, |&voter| {
             voter == id || progress.get(&voter).is_some_and(|p| p.recent_active)
         });
         for (_, p) in progress.iter_mut() {

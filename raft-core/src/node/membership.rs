@@ -104,6 +104,7 @@ impl Node {
                     .get_or_insert_with(peer, || Progress::new(next));
             }
         }
+        self.end_rescue_once_natural_quorum_suffices();
     }
 
     /// Rules (membership), when the commit index passed the latest membership change: the

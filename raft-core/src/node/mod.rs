@@ -15,6 +15,8 @@
 //! | `transfer.rs` | leader transfer |
 //! | `snapshot.rs` | compaction, sending and receiving snapshots |
 //! | `membership.rs` | membership changes |
+//! | `overrun.rs` | backlogs past the threshold: leader step-down, follower quorum pause |
+//! | `rescue.rs` | rescue quorum: a lowered quorum for a group that lost its majority |
 //! | `apply.rs` | handing committed entries to the application; pause and resume |
 //! | `outbox.rs` | durability: pending changes become a Persist; attesting messages wait for it |
 //! | `recovery.rs` | the state a node restarts from |
@@ -51,10 +53,12 @@ mod follower;
 mod leader;
 mod membership;
 mod outbox;
+mod overrun;
 mod read_index;
 mod recovery;
 mod repair;
 mod replication;
+mod rescue;
 mod role;
 mod snapshot;
 mod tally;
@@ -62,6 +66,7 @@ mod transfer;
 
 pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, TransferError};
 pub use repair::LogDamage;
+pub use rescue::{Rescue, RescueError};
 
 use election::ElectionTimer;
 use leader::Leadership;
@@ -174,6 +179,11 @@ pub struct Node {
     /// The index of the last received snapshot: the node does not campaign until the
     /// application reported it applied.
     received_snapshot_index: u64,
+    /// [`Node::rescue_quorum`]: the lowered quorum this node counts with, while it lasts.
+    rescue: Option<Rescue>,
+    /// NRG `quorumPaused`: a follower with too large an unapplied backlog acknowledges
+    /// nothing (`overrun.rs`). Never set while leading.
+    quorum_paused: bool,
     /// Damage to the synced log recovery found and replication has not yet repaired: the
     /// position of the log this node held, which it answers votes with (see `repair.rs`).
     repair: Option<LogDamage>,
@@ -224,6 +234,8 @@ impl Node {
             incoming_snapshot: None,
             snapshot_to_apply: None,
             received_snapshot_index: 0,
+            rescue: None,
+            quorum_paused: false,
             repair: restart.repair,
             #[cfg(feature = "planted-bugs")]
             planted: None,
@@ -440,9 +452,10 @@ impl Node {
 
     /// [`Node::tick`], with the actions appended to `out` (see [`Node::receive_into`]).
     pub fn tick_into(&mut self, out: &mut Vec<Action>) {
+        self.expire_rescue();
         match self.role {
             Role::Leader => {
-                if self.check_quorum_at_window_end() {
+                if self.check_quorum_at_window_end() || self.step_down_if_overrun() {
                     return self.finish_into(out);
                 }
                 self.expire_transfer();

@@ -142,6 +142,7 @@ impl Node {
     /// acknowledged a round numbered at least its own. Rounds only grow, so reads become
     /// ready in order.
     fn confirm_reads(&mut self) {
+        let needed = self.quorum_needed();
         let Some(leadership) = self.leadership.as_mut() else {
             return;
         };
@@ -151,7 +152,7 @@ impl Node {
             .waiting
             .iter()
             .take_while(|read| {
-                quorum::is_majority(&self.voters, |&voter| {
+                quorum::reaches(&self.voters, needed, |&voter| {
                     voter == id
                         || progress
                             .get(&voter)

@@ -1,6 +1,7 @@
 //! The count of one election or one pre-vote: one tally for both, so a pre-vote is won and
 //! lost by exactly the rule a real election is.
 
+#[cfg(test)]
 use crate::quorum;
 use crate::types::NodeId;
 use std::collections::BTreeSet;
@@ -57,8 +58,14 @@ impl VoteTally {
     }
 
     /// The outcome among `voters` voters. A majority of grants wins, whatever the refusals.
+    #[cfg(test)]
     pub(super) fn outcome(&self, voters: usize) -> VoteOutcome {
-        let needed = quorum::quorum(voters);
+        self.outcome_needing(quorum::quorum(voters))
+    }
+
+    /// The outcome when `needed` grants win (a majority of the voters, or a rescued quorum
+    /// below it): `needed` grants win whatever the refusals; `needed` refusals lose.
+    pub(super) fn outcome_needing(&self, needed: usize) -> VoteOutcome {
         if self.grants() >= needed {
             VoteOutcome::Won
         } else if self.refused.len() >= needed {

@@ -218,3 +218,30 @@ pub(super) fn init_single_mem_raft_node_defaults(s: &mut Script) {
     s.settle();
     s.expect(0, "leader t1 voters=0 commit=2 kv=a");
 }
+
+pub(super) fn revalidate_quorum_after_leader_change(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.propose(0, "a");
+    s.deliver(Sel::kind("AE"));
+    s.sync(1);
+    s.sync(2);
+    let old_acks = s.hold(Sel::kind("AR"));
+    // A vote request of a higher term deposes n0 (n1's log is shorter: not granted).
+    s.inject(1, 0, vq(1, 2, 1, 1));
+    s.expect(0, "follower t2 commit=1");
+    s.campaign(0);
+    s.sync(0);
+    s.deliver(Sel::kind("VQ"));
+    s.sync(1);
+    s.sync(2);
+    s.deliver(Sel::kind("VR"));
+    s.expect(0, "leader t3 last=3 commit=1");
+    // The acknowledgements of term 1 for index 2 count for nothing in term 3.
+    s.release(old_acks);
+    s.expect(0, "leader t3 commit=1");
+    s.sync(0);
+    s.deliver(Sel::link(0, 1).and_kind("AE"));
+    s.sync(1);
+    s.deliver(Sel::link(1, 0).and_kind("AR"));
+    s.expect(0, "leader t3 commit=3");
+}

@@ -10,7 +10,7 @@
 //!
 //! The scenarios live in one file per theme: `elections.rs`, `replication.rs` (and
 //! catch-up), `snapshots.rs`, `membership.rs`, `transfer.rs`, `proposals.rs` (and health),
-//! `recovery.rs` (crashes and restarts). The table below registers them all in one list, whose
+//! `recovery.rs` (crashes and restarts), `rescue.rs` (rescue quorum). The table below registers them all in one list, whose
 //! order is the order of `all()` and of `cargo xtask scenario --list`; a new port goes into its
 //! theme's file and into this table.
 
@@ -19,6 +19,7 @@ mod membership;
 mod proposals;
 mod recovery;
 mod replication;
+mod rescue;
 mod snapshots;
 mod transfer;
 
@@ -27,6 +28,7 @@ use membership::*;
 use proposals::*;
 use recovery::*;
 use replication::*;
+use rescue::*;
 use snapshots::*;
 use transfer::*;
 
@@ -119,7 +121,7 @@ crate::scenarios!(
         (dont_switch_to_candidate_as_managed_node_outside_peer_set, "A node outside the voter set never campaigns"),
         (only_commit_if_current_term, "Acknowledgements for previous-term entries do not commit; the current-term entry commits all (Figure 8)"),
         (term_fenced_proposals, "A proposal for a stale leadership term is refused after re-election"),
-        (leader_steps_down_if_overrun, "design: an overrun leader refuses proposals (Overloaded) instead of stepping down"),
+        (leader_steps_down_if_overrun, "An overrun leader refuses the proposal past its threshold (Overloaded) and steps down at its next tick, keeping its vote"),
         (process_append_entry_term_mismatch_does_not_regress_commit, "An AppendEntries whose previous term mismatches at a committed index does not regress the commit index"),
         (partitioned_peer_remove, "A partitioned follower is removed by the leader; after healing it cannot win an election"),
         (peer_add_and_partition_leader, "The leader is partitioned right after adding a peer: a new leader and every node converge on four voters"),
@@ -128,5 +130,17 @@ crate::scenarios!(
         (propose_remove_peer_all, "Followers removed one by one until the leader is the only voter; removing the last voter is refused"),
         (single_node_election, "The leader removed twice: the lone survivor elects itself, commits alone, then grows back to three voters"),
         (truncate_wal_reverts_uncommitted_add_peer, "An uncommitted add-peer is reverted when truncated: the cluster is three voters again"),
+        (dont_switch_to_candidate_with_multiple_inflight_snapshots, "A follower that received two snapshots while its apply is paused does not campaign until it applied the latest"),
+        (health_check_wait_for_double_catchup, "A restarted follower overtaken by new entries while catching up stays unhealthy until it applied everything committed"),
+        (revalidate_quorum_after_leader_change, "Acknowledgements sent to a previous leadership count for nothing: the new leader commits only with acknowledgements of its own term"),
+        (follower_pauses_quorum_if_overrun, "A follower whose unapplied backlog passes the threshold stores but stops acknowledging (the leader commits with the other follower); once its application catches up it acknowledges again"),
+        (switch_to_candidate_resets_quorum_paused, "design: a quorum-paused follower with unconsumed commits does not campaign (NRG's rule too); once its application catches up the pause is over and it wins (a candidacy clearing the pause of consumed but unapplied entries is a rule test)"),
+        (pausing_quorum_cancels_catchup, "design: a quorum-paused follower acknowledges nothing, so the leader's replication to it waits at its match index (there is no catch-up stream to cancel) and resumes once it drains"),
+        (rescue_quorum, "Three of five voters lost for good: a rescue is refused while a leader is known or at a natural quorum; a rescued quorum of two elects a survivor, which commits with the other"),
+        (rescue_quorum_recalc, "The rescued quorum is kept while removing one lost peer leaves a natural quorum above it, and ends once a second removal brings the natural quorum down to it"),
+        (rescue_quorum_kept_on_peer_state, "A rescued follower keeps its rescue when the new leader's peer state (the same membership) arrives"),
+        (rescue_quorum_expires, "A rescue expires after its ticks: the natural quorum counts again and the survivors alone commit nothing more"),
+        (rescue_quorum_counts_empty_votes, "During a rescue an empty-log survivor's vote elects the candidate with the log"),
+        (rescue_quorum_empty_votes_require_rescue, "design: empty-log votes count as any grant (the Raft paper), so what keeps two of five survivors from electing is the natural quorum: without a rescue the candidate stays a candidate"),
     ]
 );

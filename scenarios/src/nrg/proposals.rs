@@ -112,4 +112,82 @@ pub(super) fn leader_steps_down_if_overrun(s: &mut Script) {
     let r = s.try_propose(0, None, "c");
     s.expect_refused(&r, "limit is 2");
     s.expect(0, "leader last=3");
+    s.tick(0, 1);
+    s.expect(0, "follower t1 vote=n0 last=3");
+}
+
+/// Three voters whose overrun threshold is `threshold`; n0 leads, n1's application pauses.
+fn follower_with_paused_apply(s: &mut Script, threshold: u64) {
+    s.setup(Setup::new(3).classic().max_uncommitted_entries(threshold));
+    s.elect(0);
+    s.run_ticks(3);
+    s.pause_apply(1);
+}
+
+/// Proposes `values` at n0 one at a time, each settled before the next.
+fn propose_settled(s: &mut Script, values: &[&str]) {
+    for value in values {
+        s.propose(0, value);
+        s.settle();
+    }
+}
+
+pub(super) fn follower_pauses_quorum_if_overrun(s: &mut Script) {
+    follower_with_paused_apply(s, 10);
+    propose_settled(s, &["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]);
+    s.run_ticks(3);
+    s.expect(1, "quorum-paused commit=12 applied=1");
+    s.expect(0, "leader commit=12 match=n1:12 match=n2:12");
+    s.resume_apply(1);
+    s.expect(1, "quorum-unpaused applied=12");
+    s.run_ticks(3);
+    s.expect(0, "match=n1:12");
+}
+
+pub(super) fn switch_to_candidate_resets_quorum_paused(s: &mut Script) {
+    follower_with_paused_apply(s, 10);
+    propose_settled(s, &["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]);
+    s.run_ticks(3);
+    s.expect(1, "quorum-paused");
+    s.crash(0);
+    s.campaign(1);
+    s.expect(1, "follower t1 quorum-paused");
+    s.resume_apply(1);
+    s.campaign(1);
+    s.settle();
+    s.expect(1, "leader t2 quorum-unpaused");
+}
+
+pub(super) fn pausing_quorum_cancels_catchup(s: &mut Script) {
+    follower_with_paused_apply(s, 10);
+    propose_settled(s, &["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]);
+    s.run_ticks(3);
+    s.expect(1, "quorum-paused");
+    propose_settled(s, &["l", "m", "n"]);
+    s.run_ticks(3);
+    s.expect(0, "leader commit=15 match=n1:12");
+    s.expect(1, "last=15 quorum-paused");
+    s.resume_apply(1);
+    s.run_ticks(3);
+    s.expect(0, "match=n1:15");
+    s.expect(1, "applied=15 quorum-unpaused");
+}
+
+pub(super) fn health_check_wait_for_double_catchup(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.crash(2);
+    s.propose(0, "a");
+    s.settle();
+    s.restart(2);
+    s.expect(2, "unhealthy");
+    // A first round of catching up, then new entries overtake it.
+    s.run_ticks(1);
+    s.isolate(2);
+    s.propose(0, "b");
+    s.propose(0, "c");
+    s.settle();
+    s.heal();
+    s.expect(2, "unhealthy");
+    s.run_ticks(3);
+    s.expect(2, "healthy current applied=4 kv=abc");
 }

@@ -163,3 +163,31 @@ pub(super) fn replay_on_snapshot_different_term(s: &mut Script) {
     s.expect(2, "follower t2 snap=4 last=4 kv=ab");
     s.expect(1, "leader t2 log=1,1,2,2");
 }
+
+pub(super) fn dont_switch_to_candidate_with_multiple_inflight_snapshots(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.crash(2);
+    s.propose(0, "a");
+    s.settle();
+    s.snapshot(0).unwrap();
+    s.restart(2);
+    s.pause_apply(2);
+    s.run_ticks(3);
+    s.expect(2, "snap=2 applied=0");
+    s.isolate(2);
+    s.propose(0, "b");
+    s.propose(0, "c");
+    s.settle();
+    s.snapshot(0).unwrap();
+    s.heal();
+    s.run_ticks(3);
+    s.expect(2, "snap=4 commit=4 applied=0");
+    s.isolate(2);
+    s.campaign(2);
+    s.expect(2, "follower t1 applied=0");
+    s.expect_in_flight(Sel::from(2), 0);
+    s.resume_apply(2);
+    s.expect(2, "applied=4 kv=abc");
+    s.campaign(2);
+    s.expect(2, "candidate t2");
+}

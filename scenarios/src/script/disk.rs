@@ -40,6 +40,14 @@ impl<A: Application> Script<A> {
         self.end();
     }
 
+    /// The machine of `node` is lost for good (power loss, and it never comes back): the
+    /// premise of a rescue quorum.
+    pub fn lose(&mut self, node: usize) {
+        self.begin(format!("lose n{node} (for good)"));
+        self.w().script_lose(node);
+        self.end();
+    }
+
     /// Restarts a crashed node through recovery from its disk.
     pub fn restart(&mut self, node: usize) {
         self.begin(format!("restart n{node}"));

@@ -77,6 +77,16 @@ impl<A: Application> Script<A> {
                 "true".into(),
                 n.is_ready_leader().to_string(),
             ),
+            "quorum-paused" => eq(
+                "quorum paused",
+                "true".into(),
+                n.is_quorum_paused().to_string(),
+            ),
+            "quorum-unpaused" => eq(
+                "quorum paused",
+                "false".into(),
+                n.is_quorum_paused().to_string(),
+            ),
             "repairing" => eq(
                 "repairing",
                 "true".into(),
@@ -137,6 +147,12 @@ impl<A: Application> Script<A> {
                 w.replica(node).state_text(),
             ),
             "processed" => eq("processed", value.into(), n.processed_index().to_string()),
+            "quorum" => eq("quorum needed", value.into(), n.quorum_needed().to_string()),
+            "rescue" => eq(
+                "rescued quorum",
+                value.into(),
+                n.rescue().map_or("-".into(), |r| r.quorum.to_string()),
+            ),
             "match" => {
                 let (peer, index) = value
                     .split_once(':')

@@ -177,6 +177,21 @@ impl<A: Application> Script<A> {
         self.end();
     }
 
+    /// The operator's rescue (NRG `RescueQuorum`): `node` counts `quorum` as the quorum for
+    /// `ticks` ticks, or until the natural quorum is back.
+    pub fn rescue_quorum(&mut self, node: usize, quorum: usize, ticks: u32) -> Result<(), String> {
+        self.begin(format!(
+            "rescue-quorum n{node} quorum={quorum} for {ticks} ticks"
+        ));
+        let outcome = self
+            .w()
+            .script_input(node, |n| n.rescue_quorum(quorum, ticks));
+        let result = flatten(outcome);
+        self.note_result(&result);
+        self.end();
+        result
+    }
+
     /// Hands `node` a message as if `from` had sent it (a stale or forged message from the
     /// past, as NATS's single-node tests build by hand).
     pub fn inject(&mut self, from: usize, node: usize, message: raft_core::Message) {

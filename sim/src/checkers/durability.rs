@@ -9,27 +9,36 @@ use raft_core::{Entry, HardState, LogWrite, Message, NodeId, Role};
 
 impl Checkers {
     /// A leader's commit index reached `index` while `voters` (a mask, bit `i` = node `i`)
-    /// were its voters.
-    pub fn on_leader_commit(&mut self, index: u64, voters: u64) {
+    /// were its voters, and `node` is that leader (whose rescued quorum, if the checkers
+    /// count one in effect, is what the commit needed).
+    pub fn on_leader_commit(&mut self, node: usize, index: u64, voters: u64) {
+        if self.roles[node].1 < self.rescues.given_up_in_term {
+            return; // its commits past what the rescue kept were given up
+        }
+        let rescued = self.rescued_quorum(node);
         match self.leader_commits.back_mut() {
             Some(last) if index <= last.index => {}
-            Some(last) if last.voters == voters => last.index = index,
-            _ => self
-                .leader_commits
-                .push_back(LeaderCommit { index, voters }),
+            Some(last) if last.voters == voters && last.rescued == rescued => last.index = index,
+            _ => self.leader_commits.push_back(LeaderCommit {
+                index,
+                voters,
+                rescued,
+            }),
         }
     }
 
     /// The voters of the leader whose commit first covered `index` (every node when no
-    /// leader's commit did). `index` never decreases between calls (it is the highest
-    /// committed index), so records below it are dropped.
-    pub(super) fn committing_voters(&mut self, index: u64) -> u64 {
+    /// leader's commit did), and the rescued quorum it counted, if any. `index` never
+    /// decreases between calls (it is the highest committed index; a rescue that gives up
+    /// committed entries cuts the records back with them), so records below it are
+    /// dropped.
+    pub(super) fn committing_voters(&mut self, index: u64) -> (u64, Option<usize>) {
         while self.leader_commits.front().is_some_and(|c| c.index < index) {
             self.leader_commits.pop_front();
         }
         self.leader_commits
             .front()
-            .map_or(self.all_nodes, |c| c.voters)
+            .map_or((self.all_nodes, None), |c| (c.voters, c.rescued))
     }
 
     /// Every committed entry is durable on a quorum of the voters that committed it: checked
@@ -45,7 +54,7 @@ impl Checkers {
             return;
         };
         let index = self.committed.len() as u64;
-        let voters = self.committing_voters(index);
+        let (voters, rescued) = self.committing_voters(index);
         // A node repairing damage holds the entry if the log it answers for does: its votes
         // still guard the entry, and the leader gives it back (see `on_recovered`).
         let holders = self
@@ -59,14 +68,19 @@ impl Checkers {
                         || lost.as_ref().is_some_and(|l| l.holds(index, prefix)))
             })
             .count();
-        let quorum = quorum(voters);
+        let quorum = rescued.map_or(quorum(voters), |q| q.min(quorum(voters)));
         if holders < quorum {
+            let which = if rescued.is_some() {
+                "the rescued quorum"
+            } else {
+                "a quorum"
+            };
             self.fail(
                 Property::CommittedDurableOnQuorum,
                 now,
                 None,
                 format!(
-                    "committed index {index} is durable on {holders} of the voters {}, a quorum is {quorum}",
+                    "committed index {index} is durable on {holders} of the voters {}, {which} is {quorum}",
                     fmt_mask(voters)
                 ),
             );
@@ -185,6 +199,7 @@ impl Checkers {
     /// data counts as durable) and is replaced at restart by what recovery reads.
     pub fn on_crash(&mut self, node: usize) {
         self.roles[node] = (Role::Follower, self.roles[node].1);
+        self.forget_rescue(node);
     }
 
     /// Persist-before-send: a message that attests state may leave only once that state is

@@ -3,7 +3,7 @@
 //! restarts (every vote a node sends or holds durably is recorded, so two votes in one term
 //! are caught even when the first durable record was lost).
 
-use super::masks::{fmt_mask, in_mask, quorum};
+use super::masks::{fmt_mask, in_mask};
 use super::{Checkers, Property};
 use crate::config::Micros;
 use raft_core::{HardState, NodeId, Role};
@@ -16,6 +16,10 @@ impl Checkers {
             return;
         }
         match self.leader_of_term.get(&term) {
+            Some(&other) if other != node && self.is_lost(other) => {
+                // The lost majority elected `other` in a term the survivors never heard of.
+                self.reuse_lost_leaders_term(node, term);
+            }
             Some(&other) if other != node => self.fail(
                 Property::ElectionSafety,
                 now,
@@ -30,10 +34,25 @@ impl Checkers {
         // Leader completeness: everything committed in an earlier term is in this leader's log.
         // Entries committed in this term or later (seen first when a paused leader wakes up
         // late) are not owed.
-        let owed = self.committed_in_term.partition_point(|&t| t < term) as u64;
+        let rescued = self.rescued_quorum(node).is_some();
+        let owed = if rescued {
+            // A rescued win may reuse a term the lost majority led: all of it is owed.
+            self.committed.len() as u64
+        } else {
+            self.committed_in_term.partition_point(|&t| t < term) as u64
+        };
         let log = &self.memory[node];
         if owed > 0 && !log.covers(owed) && log.at(owed) != Some(self.committed[owed as usize - 1])
         {
+            if rescued {
+                // A rescued winner may lack what the lost majority committed: given up.
+                let log = &self.memory[node];
+                let kept = (1..owed)
+                    .rev()
+                    .find(|&i| log.covers(i) || log.at(i) == Some(self.committed[i as usize - 1]))
+                    .unwrap_or(0);
+                return self.give_up_committed(now, node, term, kept, owed);
+            }
             self.fail(
                 Property::LeaderCompleteness,
                 now,
@@ -56,14 +75,19 @@ impl Checkers {
             .filter(|&v| in_mask(voters, v))
             .filter(|&v| self.votes.get(&(v, term)) == Some(&NodeId(node as u64)))
             .count();
-        let quorum = quorum(voters);
+        let quorum = self.quorum_of(node, voters);
         if granted < quorum {
+            let which = if self.rescued_quorum(node).is_some() {
+                "the rescued quorum"
+            } else {
+                "a quorum"
+            };
             self.fail(
                 Property::ElectedByQuorum,
                 now,
                 Some(node),
                 format!(
-                    "n{node} became leader of term {term} with the votes of {granted} of its voters {}, a quorum is {quorum}",
+                    "n{node} became leader of term {term} with the votes of {granted} of its voters {}, {which} is {quorum}",
                     fmt_mask(voters)
                 ),
             );

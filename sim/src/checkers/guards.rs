@@ -4,7 +4,7 @@
 //! overlap (when a leader appends a membership change) is its counterpart for membership.
 //! Correct Raft can fire neither.
 
-use super::masks::{fmt_mask, in_mask, majorities_can_be_disjoint, quorum};
+use super::masks::{fmt_mask, in_mask, majorities_can_be_disjoint};
 use super::{Checkers, Property};
 use crate::config::Micros;
 
@@ -20,9 +20,12 @@ impl Checkers {
             return;
         };
         let index = self.committed.len() as u64;
-        let voters = self.committing_voters(index);
+        let (voters, _) = self.committing_voters(index);
         let mut unguarded = None;
         'candidates: for candidate in 0..self.memory.len() {
+            if self.is_lost(candidate) {
+                continue;
+            }
             // A candidate campaigns in its own configuration: with membership changes that
             // may not be the committing leader's (single-server changes with the own-term
             // commit rule keep every such configuration's majorities overlapping).
@@ -34,7 +37,7 @@ impl Checkers {
             if !in_mask(own, candidate) || self.answered_for[candidate].is_some() {
                 continue;
             }
-            let quorum = quorum(own);
+            let quorum = self.quorum_of(candidate, own);
             for log in [&self.memory[candidate], &self.durable[candidate]] {
                 if log.holds(index, prefix) {
                     continue;
@@ -91,10 +94,13 @@ impl Checkers {
             (0..self.memory.len()).filter(|&c| c != leader && self.answered_for[c].is_none())
         {
             let own = self.node_voters[candidate];
-            if !in_mask(own, candidate) || !majorities_can_be_disjoint(own, voters) {
+            if self.is_lost(candidate)
+                || !in_mask(own, candidate)
+                || !majorities_can_be_disjoint(own, voters)
+            {
                 continue;
             }
-            let quorum = quorum(own);
+            let quorum = self.quorum_of(candidate, own);
             for log in [&self.memory[candidate], &self.durable[candidate]] {
                 let last = log.last();
                 if last.0 >= term {
@@ -126,7 +132,7 @@ impl Checkers {
     /// The votes `candidate`, a voter of `voters`, could win campaigning with a log whose
     /// last entry is `last` (term, index): its own, and every other voter's whose least
     /// up-to-date log (memory, or disk after a crash) is no newer, or, for a node repairing
-    /// damage, the log it answers for.
+    /// damage, the log it answers for; nodes lost for good grant nothing.
     pub(super) fn votes_it_could_win(
         &self,
         candidate: usize,
@@ -142,7 +148,7 @@ impl Checkers {
                 .map_or(own, |lost| own.max(lost.last()))
         };
         1 + (0..self.memory.len())
-            .filter(|&v| v != candidate && in_mask(voters, v))
+            .filter(|&v| v != candidate && in_mask(voters, v) && !self.is_lost(v))
             .filter(|&v| could_grant_with(v) <= last)
             .count()
     }

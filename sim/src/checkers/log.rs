@@ -43,6 +43,9 @@ impl Checkers {
         for entry in &write.entries {
             let prefix = self.memory[node].at(entry.index).expect("just written");
             match self.seen.get(&(entry.index, entry.term)) {
+                Some(&other) if other != prefix && self.is_reused_term(entry.term) => {
+                    self.seen.insert((entry.index, entry.term), prefix);
+                }
                 Some(&other) if other != prefix => {
                     self.fail(
                         Property::LogMatching,

@@ -81,7 +81,7 @@ fn durable_on_two_of_five_committed_with(voters: u64) -> Option<Property> {
     for node in [0, 1] {
         write_durable(&mut c, node, 0, vec![entry(1, 1, "a")]);
     }
-    c.on_leader_commit(1, voters);
+    c.on_leader_commit(0, 1, voters);
     c.on_committed(2, 0, &[entry(1, 1, "a")]);
     c.first_violation.map(|v| v.property)
 }
@@ -136,7 +136,7 @@ fn figure_8_commit(own_term_entry_on_majority: bool) -> Option<Property> {
         write_durable(&mut c, 0, 2, vec![entry(4, 3, "noop")]);
         write_durable(&mut c, 1, 2, vec![entry(4, 3, "noop")]);
     }
-    c.on_leader_commit(2, 0b111);
+    c.on_leader_commit(0, 2, 0b111);
     c.on_committed(2, 0, &[entry(1, 1, "a"), entry(2, 2, "old")]);
     c.first_violation.map(|v| v.property)
 }

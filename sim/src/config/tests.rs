@@ -39,3 +39,28 @@ mod state_machine_draw {
         assert!((180..=320).contains(&stream), "{stream} of 1000");
     }
 }
+
+mod disaster_draw {
+    use crate::config::*;
+
+    #[test]
+    fn disasters_are_drawn_only_where_check_quorum_is_on() {
+        let seeds: Vec<SimConfig> = (0..1_000).map(SimConfig::draw).collect();
+        let disasters = seeds.iter().filter(|c| c.faults.disaster_ppm > 0).count();
+        assert!((50..=150).contains(&disasters), "{disasters} of 1000");
+        assert!(seeds
+            .iter()
+            .filter(|c| c.faults.disaster_ppm > 0)
+            .all(|c| c.pre_vote_check_quorum));
+    }
+
+    #[test]
+    fn a_disaster_without_check_quorum_is_refused_and_named() {
+        let mut config = SimConfig::draw(1);
+        config.pre_vote_check_quorum = false;
+        config.faults.disaster_ppm = 1_000_000;
+        let error = config.validate().unwrap_err();
+        assert_eq!(error.field, "faults.disaster_ppm");
+        assert!(error.problem.contains("CheckQuorum"), "{}", error.problem);
+    }
+}

@@ -114,8 +114,13 @@ impl<A: Application> World<A> {
     }
 
     /// Why damaging `node` could leave a committed entry without an intact copy: its
-    /// damage would make the voters holding unrepaired damage half of them or more.
+    /// damage would make the voters holding unrepaired damage half of them or more, or a
+    /// disaster's survivors hold the only copies.
     fn too_many_damaged(&self, node: usize) -> Option<String> {
+        if self.disaster_recovery_in_progress() {
+            // The lost majority holds no copies: the survivors' are the only ones left.
+            return Some("a disaster's recovery is under way".into());
+        }
         let voters = self.voters_now();
         if voters & (1 << node) == 0 {
             return None;

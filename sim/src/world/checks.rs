@@ -68,8 +68,11 @@ impl CheckerFeed {
             let voters = voters_mask(raft);
             let leading = (raft.role() == Role::Leader).then(|| raft.term());
             self.checkers.on_voters(now, node, voters, leading);
+            self.checkers
+                .on_rescue_state(node, raft.rescue().map(|r| r.quorum));
             if raft.role() == Role::Leader || self.checkers.is_leader(node) {
-                self.checkers.on_leader_commit(raft.commit_index(), voters);
+                self.checkers
+                    .on_leader_commit(node, raft.commit_index(), voters);
             }
         }
         let leading = raft.filter(|r| r.role() == Role::Leader).map(|r| r.term());
@@ -240,6 +243,18 @@ impl CheckerFeed {
             self.checkers.on_crash(node);
             self.checkers.on_progress_crash(node);
         }
+    }
+
+    /// A node is lost for good: its machine never runs again.
+    pub(super) fn lost(&mut self, node: usize) {
+        if self.on {
+            self.checkers.on_lost(node);
+        }
+    }
+
+    /// Committed entries that rescued wins gave up (see `checkers/rescue.rs`).
+    pub(super) fn given_up(&self) -> &[crate::checkers::GivenUp] {
+        self.checkers.given_up()
     }
 
     /// A node booted from what its disk held.

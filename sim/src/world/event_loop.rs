@@ -87,6 +87,7 @@ impl<A: Application> World<A> {
                 self.on_membership_at_leader(node, incarnation)
             }
             Event::OperatorRetry => self.on_operator_retry(),
+            Event::RescuePoll => self.on_rescue_poll(),
             Event::Restart { node, incarnation } => self.on_restart(node, incarnation),
             Event::Resume { node, incarnation } => self.resume(node, incarnation),
             Event::Kill {

@@ -61,6 +61,8 @@ pub(super) enum Event<A: Application> {
     /// The operator's tool asks the current leader again for the held change (the second
     /// step of a replacement), every heartbeat until it is accepted.
     OperatorRetry,
+    /// The operator's disaster recovery takes its next step (every heartbeat until done).
+    RescuePoll,
     Restart {
         node: usize,
         incarnation: u64,

@@ -120,7 +120,19 @@ impl<A: Application> World<A> {
             return;
         };
         let mut actions = std::mem::take(&mut self.spare_actions);
+        let was_leader = raft.role() == Role::Leader;
         raft.tick_into(&mut actions);
+        if was_leader && raft.role() != Role::Leader {
+            let threshold = self.config.overrun_threshold;
+            let uncommitted = raft.last_index() - raft.commit_index();
+            let unapplied = raft.commit_index() - raft.applied_index();
+            if uncommitted >= threshold || unapplied > threshold {
+                self.stats.overrun_step_downs += 1;
+            }
+        }
+        if raft.is_quorum_paused() {
+            self.stats.quorum_paused_ticks += 1;
+        }
         let next = self.now + tick_us;
         self.schedule(next, Event::Tick { node, incarnation });
         self.execute(node, actions);

@@ -6,7 +6,7 @@
 //! nemesis would inject it: a partition or a clogged link of the network, a power loss, a
 //! pause, damage to synced data, an armed read error, a leader asked to step down, an
 //! application pausing apply or snapshotting, an operator's membership request
-//! (`operator.rs`). The nemesis never changes a node's memory. The script is drawn up front
+//! (`operator.rs`), a disaster the operator recovers from (`rescue.rs`). The nemesis never changes a node's memory. The script is drawn up front
 //! (`crate::faults`) or replayed from a bundle; the decisions taken at run time (what a
 //! corruption damages, when a leader racing the operator crashes) are the run's decisions
 //! (`crate::decisions`), keyed by the fault they belong to.
@@ -170,8 +170,16 @@ impl<A: Application> World<A> {
                 let Some(raft) = self.hosts[leader].node.as_mut() else {
                     return;
                 };
+                // A transfer drawn to the leader itself goes to the voter furthest behind
+                // instead: an operator moving leadership to a node still catching up, whose
+                // campaign starts late in the transfer's window.
+                let (to, laggard) = match to {
+                    Some(n) if n == leader => (furthest_behind(raft), true),
+                    _ => (to, false),
+                };
                 let outcome = raft.step_down(to.map(id));
                 let what = match (&outcome, to) {
+                    (Ok(_), Some(n)) if laggard => format!("transfer to n{n}, the furthest behind"),
                     (Ok(_), Some(n)) => format!("transfer to n{n}"),
                     (Ok(_), None) => "transfer to the best successor".to_string(),
                     (Err(e), _) => format!("transfer refused: {e}"),
@@ -240,6 +248,7 @@ impl<A: Application> World<A> {
                 self.record(event!(now, None, "fault", what = what));
                 self.start_plan(&steps, crash_leader);
             }
+            Fault::Disaster { rescue_ticks } => self.start_disaster(rescue_ticks),
             Fault::PauseApply { target, for_us } => {
                 let node = self.resolve(target);
                 let host = &mut self.hosts[node];
@@ -338,4 +347,15 @@ impl<A: Application> World<A> {
             },
         );
     }
+}
+
+/// The voter (not the leader) whose match index the leader knows to be lowest, the lowest
+/// id among equals.
+fn furthest_behind(leader: &raft_core::Node) -> Option<usize> {
+    leader
+        .voters()
+        .filter(|&v| v != leader.id())
+        .filter_map(|v| leader.match_index(v).map(|m| (m, v.0 as usize)))
+        .min()
+        .map(|(_, n)| n)
 }

@@ -41,6 +41,9 @@ pub(super) struct Operator {
     /// Nodes whose disk the tool replaced (a mask): never promoted, since their leader may
     /// still count what they lost until they answer it.
     disk_replaced: u64,
+    /// The disaster recovery in progress or done (`rescue.rs`): at most one per run. While
+    /// it is in progress the tool takes no other membership change.
+    pub(super) disaster: Option<super::rescue::DisasterRecovery>,
 }
 
 impl Operator {
@@ -51,6 +54,7 @@ impl Operator {
             retry_scheduled: false,
             ever_voters: (1u64 << voters) - 1,
             disk_replaced: 0,
+            disaster: None,
         }
     }
 }
@@ -317,6 +321,11 @@ impl<A: Application> World<A> {
     /// refusals for now out of the trace (the tool's polling).
     pub(super) fn ask_leader(&mut self, leader: usize, change: OperatorChange, quiet: bool) {
         let now = self.now;
+        if self.disaster_recovery_in_progress() {
+            // The disaster recovery owns the membership until it is done.
+            self.operator.plan.clear();
+            return;
+        }
         let may_be_damaged = self.unrepaired_damage();
         let adds_beside_damaged = self.sim_bug(SimBug::VoterAddedWhileADamagedNodeVotes);
         let Some(raft) = self.hosts[leader].running() else {

@@ -78,6 +78,16 @@ impl<A: Application> World<A> {
         self.schedule(now + down_us, Event::Restart { node, incarnation });
     }
 
+    /// The machine of `node` is lost for good (a disaster: the machine and its disk are
+    /// gone): it loses power and never boots again, and the checkers know it will neither
+    /// campaign nor vote again (see `checkers/rescue.rs`).
+    pub(super) fn lose(&mut self, node: usize) {
+        self.crash(node, Micros::MAX / 4);
+        self.hosts[node].status = Status::Stopped("lost for good".into());
+        self.checks.lost(node);
+        self.record(event!(self.now, Some(node), "lost"));
+    }
+
     /// A crashed node's downtime is over (unless something restarted it meanwhile).
     pub(super) fn on_restart(&mut self, node: usize, incarnation: u64) {
         if self.hosts[node].incarnation == incarnation && self.hosts[node].status == Status::Down {
@@ -102,7 +112,7 @@ impl<A: Application> World<A> {
             max_entries_per_message: c.max_entries_per_message,
             max_inflight_messages: c.max_inflight_messages,
             max_bytes_per_message: Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
-            max_uncommitted_entries: Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES,
+            max_uncommitted_entries: c.overrun_threshold,
             pre_vote: c.pre_vote_check_quorum,
             check_quorum: c.pre_vote_check_quorum,
         };

@@ -60,6 +60,12 @@ pub struct Stats {
     /// WAL rewrites without the records a local snapshot covers.
     #[serde(default)]
     pub wal_compactions: u64,
+    /// Leaders that stepped down at a tick with a backlog past the overrun threshold.
+    #[serde(default)]
+    pub overrun_step_downs: u64,
+    /// Ticks of followers whose quorum was paused by an overrun.
+    #[serde(default)]
+    pub quorum_paused_ticks: u64,
 }
 
 impl Stats {
@@ -91,7 +97,11 @@ pub struct RunReport {
     pub planted_bug: Option<String>,
     /// Virtual time from the end of the chaos phase to the liveness probe's success.
     pub recovery_time: Option<Micros>,
-    /// The linearizability verdict (None when a safety or liveness violation came first).
+    /// Committed entries that a rescued quorum gave up (see `checkers/rescue.rs`); when any
+    /// were, acknowledged writes may be gone and linearizability is not checked.
+    pub given_up: Vec<crate::checkers::GivenUp>,
+    /// The linearizability verdict (None when a safety or liveness violation came first, or
+    /// when a rescue gave up committed entries).
     /// `Unknown` means the search budget ran out: the run's verdict is then
     /// [`RunVerdict::Unknown`], neither a pass nor a failure.
     pub linearizability: Option<crate::history::Verdict>,
@@ -212,7 +222,20 @@ impl<A: Application> World<A> {
             violation = self.liveness_violation();
         }
         let mut linearizability = None;
-        if violation.is_none() && self.checks.on() {
+        let given_up = self.checks.given_up().to_vec();
+        if let Some(g) = given_up.first().filter(|_| violation.is_none()) {
+            self.record(event!(
+                self.now,
+                Some(g.node),
+                "suspended",
+                property = crate::checkers::Property::Linearizability,
+                detail = format!(
+                    "rescued n{} won term {} without committed indexes {}..={}: they were given up",
+                    g.node, g.term, g.first, g.last
+                )
+            ));
+        }
+        if violation.is_none() && self.checks.on() && given_up.is_empty() {
             let verdict = self.clients.history.check(&self.config);
             tracing::debug!(
                 operations = self.clients.history.ops.len(),
@@ -241,6 +264,7 @@ impl<A: Application> World<A> {
         let (history, recorded) = self.clients.into_parts();
         let decision_usage = self.decisions.usage();
         RunReport {
+            given_up,
             recovery_time: self.liveness.recovery_time(),
             linearizability,
             config: self.config,

@@ -419,6 +419,11 @@ impl<A: Application> World<A> {
         self.crash(node, Micros::MAX / 4);
     }
 
+    /// The node's machine is lost for good: power loss, and it never boots again.
+    pub fn script_lose(&mut self, node: usize) {
+        self.lose(node);
+    }
+
     /// Writes a durable term/vote and log onto a node's disk before it boots: a scenario can
     /// start from a state drawn in a figure instead of replaying the history behind it.
     pub fn script_preload(&mut self, node: usize, hard_state: HardState, log: &[raft_core::Entry]) {

@@ -166,6 +166,7 @@ impl<A: Application> World<A> {
     ) {
         let now = self.now;
         let client_id = client as u32;
+        let forwards = self.forwards();
         let host = &mut self.hosts[node];
         let Some(raft) = host.node.as_mut().filter(|_| host.status == Status::Up) else {
             return; // down: the client times out
@@ -232,10 +233,44 @@ impl<A: Application> World<A> {
                     }
                 }
             }
+        } else if let Some(leader) = host
+            .leader_hint
+            .filter(|_| forwards && raft.role() != Role::Leader)
+        {
+            // Forwarding: the leader appends it; this node answers once it applies it.
+            let term = raft.term();
+            if let Request::Propose {
+                data,
+                answer_now: None,
+            } = host.replica.request(now, term, client_id, seq, &op, part)
+            {
+                if let Ok(actions) = raft.forward(data) {
+                    host.waiting.insert((client_id, seq), (attempt, 0));
+                    self.record(event!(
+                        now,
+                        Some(node),
+                        "forward",
+                        client = client_id,
+                        seq = seq,
+                        to = leader
+                    ));
+                    self.execute(node, actions);
+                    return;
+                }
+            }
+            Reply::NotLeader(Some(leader))
         } else {
             Reply::NotLeader(host.leader_hint)
         };
         self.reply_to_client(client, seq, attempt, reply);
+    }
+
+    /// Whether followers forward client requests to their leader
+    /// (`Workload::forward_requests`; the key-value store only, whose sessions let the
+    /// forwarder answer from its own copy of the entry).
+    fn forwards(&self) -> bool {
+        self.config.workload.forward_requests
+            && self.config.state_machine == crate::config::StateMachine::Kv
     }
 
     /// A client's operation is in the log from `index`; its answer waits for the apply of
