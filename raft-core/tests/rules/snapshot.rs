@@ -539,6 +539,15 @@ fn restart_from_a_snapshot_starts_with_it_committed_and_applied() {
 }
 
 #[test]
+fn restart_takes_a_log_that_starts_at_the_snapshot_index() {
+    // The WAL was compacted up to just before the snapshot's last entry.
+    let node = restarted(meta(2, 1), vec![entry(1, 2), entry(2, 3)]).unwrap();
+
+    assert_eq!((node.snapshot_index(), node.last_index()), (2, 3));
+    assert_eq!(node.log(), &[entry(2, 3)][..]);
+}
+
+#[test]
 fn restart_drops_a_log_that_contradicts_the_snapshot() {
     // A crash came after the received snapshot was written but before the WAL was reset.
     let node = restarted(meta(2, 2), log(&[1, 1, 1])).unwrap();
