@@ -2,7 +2,9 @@
 //! logs these texts, and an empty or generic one would hide why its input was refused.
 
 use crate::support::*;
-use raft_core::{ContractError, PersistId, ProposeError, ReadError, SnapshotError, TransferError};
+use raft_core::{
+    ContractError, LogDamage, PersistId, ProposeError, ReadError, SnapshotError, TransferError,
+};
 
 #[test]
 fn propose_errors_name_the_leader_the_terms_and_the_limits() {
@@ -140,5 +142,17 @@ fn snapshot_errors_name_the_index_and_how_far_the_node_is() {
         }
         .to_string(),
         "snapshot at index 3 is not past the current snapshot at 5"
+    );
+}
+
+#[test]
+fn log_damage_names_where_the_damaged_log_ended() {
+    assert_eq!(
+        LogDamage::HeldThrough { index: 7, term: 3 }.to_string(),
+        "held through 7@t3"
+    );
+    assert_eq!(
+        LogDamage::Unknown { term_bound: 4 }.to_string(),
+        "end unknown, terms <= 4"
     );
 }

@@ -548,6 +548,21 @@ fn restart_takes_a_log_that_starts_at_the_snapshot_index() {
 }
 
 #[test]
+fn restart_keeps_entries_after_the_snapshot_of_the_snapshot_term() {
+    let node = restarted(meta(2, 1), log(&[1, 1, 1])).unwrap();
+
+    assert_eq!(node.log(), &[entry(1, 3)][..]);
+}
+
+#[test]
+fn restart_refuses_entries_after_the_snapshot_of_a_lower_term() {
+    assert_eq!(
+        restarted(meta(2, 2), vec![entry(1, 3)]).err(),
+        Some(ConfigError::LogTermDecreases { index: 3 })
+    );
+}
+
+#[test]
 fn restart_drops_a_log_that_contradicts_the_snapshot() {
     // A crash came after the received snapshot was written but before the WAL was reset.
     let node = restarted(meta(2, 2), log(&[1, 1, 1])).unwrap();
