@@ -613,3 +613,18 @@ fn leader_restarted_from_a_snapshot_sends_it_to_a_follower_that_needs_it() {
         vec![send(3, chunk(ME, 4, &meta(2, 1), 0, 10))]
     );
 }
+
+#[test]
+fn snapshot_chunk_of_a_higher_term_makes_its_sender_the_leader_at_once() {
+    let mut node = follower_of(2, 2, &[]);
+
+    // n2 stays the leader the application knows: no LeaderChanged, not even a passing None.
+    assert_eq!(
+        node.receive(n(2), chunk(2, 3, &meta(2, 2), 4, 8)),
+        vec![
+            role(Role::Follower, 3),
+            persist(1, Some(hs(3, None)), None),
+            send(2, snapshot_response(ME, 3, 2, 0, false)),
+        ]
+    );
+}
