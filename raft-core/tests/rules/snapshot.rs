@@ -261,6 +261,30 @@ fn installed_snapshot_resumes_replication_after_it() {
 }
 
 #[test]
+fn installed_snapshot_at_the_leaders_last_index_counts_as_its_match() {
+    // The leader's whole log is in the snapshot: "done" at its last index is not beyond it.
+    let mut node = leader_sending_snapshot(4);
+    assert_eq!(node.last_index(), 2);
+
+    assert_eq!(
+        node.receive(n(3), snapshot_response(3, 2, 2, 10, true)),
+        vec![]
+    );
+    assert_eq!(node.match_index(n(3)), Some(2));
+}
+
+#[test]
+fn snapshot_response_about_another_snapshot_index_is_ignored() {
+    let mut node = leader_sending_snapshot(4);
+
+    // A late answer about an older snapshot (index 1) asking for offset 0.
+    assert_eq!(
+        node.receive(n(3), snapshot_response(3, 2, 1, 0, false)),
+        vec![]
+    );
+}
+
+#[test]
 fn newer_snapshot_replaces_one_in_transfer_from_offset_0() {
     let mut node = leader_sending_snapshot(4);
     node.propose(2, "y").unwrap();
@@ -445,6 +469,17 @@ fn node_does_not_campaign_until_a_received_snapshot_is_applied() {
             send(3, pre_vote)
         ]
     );
+}
+
+#[test]
+fn node_does_not_campaign_while_a_received_snapshot_is_processed_but_not_applied() {
+    let mut node = follower_of_with(defaults(THREE, SEED), 2, 2, &[]);
+    node.receive(n(2), chunk(2, 2, &meta(2, 2), 0, 10));
+    node.persisted(PersistId(1)).unwrap();
+    // The application consumed the snapshot (processed 2) but its state reaches only 1.
+    assert_eq!(node.processed(2, 1), Ok(vec![]));
+
+    assert_eq!(node.campaign(), vec![]);
 }
 
 #[test]
