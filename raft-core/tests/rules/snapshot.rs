@@ -334,6 +334,19 @@ fn chunk_at_an_unexpected_offset_is_answered_with_the_offset_expected() {
 }
 
 #[test]
+fn chunk_past_the_bytes_received_is_answered_with_the_offset_expected() {
+    let mut node = follower_of(2, 2, &[]);
+    node.receive(n(2), chunk(2, 2, &meta(2, 2), 0, 4));
+
+    // The chunk at 4 was lost; the last one (8..10) arrives.
+    assert_eq!(
+        node.receive(n(2), chunk(2, 2, &meta(2, 2), 8, 10)),
+        vec![send(2, snapshot_response(ME, 2, 2, 4, false))]
+    );
+    assert_eq!(node.snapshot_index(), 0, "nothing was installed");
+}
+
+#[test]
 fn delayed_first_chunk_of_an_older_snapshot_does_not_restart_a_newer_transfer() {
     let mut node = follower_of(2, 2, &[]);
     node.receive(n(2), chunk(2, 2, &meta(3, 2), 0, 4));
