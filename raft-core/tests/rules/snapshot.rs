@@ -676,3 +676,20 @@ fn snapshot_chunk_of_a_higher_term_makes_its_sender_the_leader_at_once() {
         ]
     );
 }
+
+#[test]
+fn snapshot_chunk_of_a_higher_term_relayed_by_another_node_does_not_make_it_the_leader() {
+    let mut node = follower_of(2, 2, &[]);
+
+    // n3 relays n2's chunk: n3 is never taken for the leader, n2 is once the chunk is handled.
+    assert_eq!(
+        node.receive(n(3), chunk(2, 3, &meta(2, 2), 4, 8)),
+        vec![
+            role(Role::Follower, 3),
+            leader_changed(3, None),
+            leader_changed(3, Some(2)),
+            persist(1, Some(hs(3, None)), None),
+            send(2, snapshot_response(ME, 3, 2, 0, false)),
+        ]
+    );
+}
