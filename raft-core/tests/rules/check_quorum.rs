@@ -170,3 +170,14 @@ fn sticky_follower_still_refuses_a_lower_term_vote_request_with_its_term() {
         vec![send(3, vote_response(ME, 3, false, false))]
     );
 }
+
+#[test]
+fn sticky_follower_still_answers_a_vote_request_of_its_own_term() {
+    let mut node = follower_of_with(checking_config(THREE), 2, 2, &[1, 2]);
+
+    // Stickiness holds back only higher terms: n3's stale log is refused, with an answer.
+    assert_eq!(
+        node.receive(n(3), vote_request(3, 2, 1, 1)),
+        vec![send(3, vote_response(ME, 2, false, false))]
+    );
+}

@@ -102,3 +102,23 @@ fn leader_commits_on_follower_acknowledgements_alone_when_they_are_a_majority() 
         vec![apply(vec![noop(2, 1, THREE)]), leader_changed(2, Some(ME))]
     );
 }
+
+#[test]
+fn leader_of_more_than_sixteen_voters_commits_at_a_majority() {
+    // Beyond 16 voters the match indexes no longer fit the leader's stack buffer.
+    let voters: Vec<u64> = (1..=17).collect();
+    let mut node = leader(&voters, 2, &[]);
+    assert_eq!(node.persisted(PersistId(2)).unwrap(), vec![]);
+
+    // With the leader, 8 followers are 9 of 17.
+    for peer in 2..=8 {
+        assert_eq!(node.receive(n(peer), ack(peer, 2, 1)), vec![], "n{peer}");
+    }
+    assert_eq!(
+        node.receive(n(9), ack(9, 2, 1)),
+        vec![
+            apply(vec![noop(2, 1, &voters)]),
+            leader_changed(2, Some(ME))
+        ]
+    );
+}

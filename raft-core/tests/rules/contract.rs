@@ -253,3 +253,48 @@ fn the_into_inputs_give_the_same_actions_as_the_plain_ones() {
     );
     assert_eq!(stream_a, stream_b);
 }
+
+// ----- what the node reports to its host ----------------------------------------------------
+
+#[test]
+fn node_reports_its_own_id() {
+    let node = follower(1, &[]);
+
+    assert_eq!(node.id(), n(ME));
+}
+
+#[test]
+fn durable_index_moves_only_when_the_host_reports_the_write_persisted() {
+    let mut node = follower_of(2, 2, &[1, 1]);
+    assert_eq!(node.durable_index(), 2, "a recovered log is durable");
+
+    let actions = node.receive(n(2), append(2, 2, 2, 1, vec![entry(2, 3)], 0));
+    assert_eq!(
+        actions,
+        vec![persist(1, None, Some(write(2, 1, vec![entry(2, 3)])))]
+    );
+    assert_eq!(node.durable_index(), 2, "written, not yet persisted");
+
+    node.persisted(PersistId(1)).unwrap();
+    assert_eq!(node.durable_index(), 3);
+}
+
+#[test]
+fn entry_is_looked_up_by_index_within_the_log() {
+    let node = follower(2, &[1, 2]);
+
+    assert_eq!(node.entry(2), Some(&entry(2, 2)));
+    assert_eq!(node.entry(3), None, "beyond the log");
+    assert_eq!(node.entry(0), None, "index 0 holds no entry");
+}
+
+#[test]
+fn is_paused_reports_pause_and_resume() {
+    let mut node = follower(1, &[]);
+    assert!(!node.is_paused());
+
+    node.pause_apply();
+    assert!(node.is_paused());
+    node.resume_apply();
+    assert!(!node.is_paused());
+}

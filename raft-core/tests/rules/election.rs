@@ -297,6 +297,14 @@ fn new_leader_appends_a_noop_peer_state_entry_and_does_not_announce_itself_yet()
 fn leader_announces_itself_only_once_its_noop_is_committed() {
     let mut node = leader(THREE, 2, &[1]);
     assert_eq!(node.persisted(PersistId(2)).unwrap(), vec![]);
+    // A quorum holds the previous term's entry, not the no-op: nothing commits and the
+    // leader stays unannounced (it only sends n2 the no-op again).
+    assert_eq!(
+        node.receive(n(2), ack(2, 2, 1)),
+        vec![send(2, append(ME, 2, 1, 1, vec![noop(2, 2, THREE)], 0))]
+    );
+    assert_eq!(node.commit_index(), 0);
+    assert!(!node.is_ready_leader());
 
     assert_eq!(
         node.receive(n(2), ack(2, 2, 2)),

@@ -9,6 +9,7 @@ mod checkpoint;
 mod commit;
 mod contract;
 mod election;
+mod error_messages;
 mod flow_control;
 mod membership;
 mod observers;

@@ -239,6 +239,36 @@ fn removed_follower_is_replicated_to_until_its_removal_commits() {
 }
 
 #[test]
+fn commit_below_an_uncommitted_removal_keeps_replicating_to_the_removed_follower() {
+    let mut node = leader();
+    let x = Entry::normal(2, 2, "x");
+    node.propose(2, "x").unwrap();
+    node.propose_remove_peer(2, n(3)).unwrap();
+    node.persisted(PersistId(3)).unwrap();
+
+    // Index 2 commits; the removal at 3 does not yet.
+    assert_eq!(node.receive(n(2), ack(2, 2, 2)), vec![apply(vec![x])]);
+    assert_eq!(node.match_index(n(3)), Some(1), "n3 is still replicated to");
+}
+
+#[test]
+fn removal_committed_together_with_later_entries_stops_replicating_to_the_removed_follower() {
+    let mut node = leader();
+    let removal = peers_entry(2, 2, &[1, 2], &[]);
+    node.propose_remove_peer(2, n(3)).unwrap();
+    node.propose(2, "x").unwrap();
+    node.persisted(PersistId(3)).unwrap();
+    node.persisted(PersistId(4)).unwrap();
+
+    // One acknowledgement commits the removal and the entry after it.
+    assert_eq!(
+        node.receive(n(2), ack(2, 2, 3)),
+        vec![apply(vec![removal, Entry::normal(2, 3, "x")])]
+    );
+    assert_eq!(node.match_index(n(3)), None, "its progress is dropped");
+}
+
+#[test]
 fn removed_leader_keeps_leading_until_the_removal_commits_then_steps_down() {
     let mut node = leader();
     let removal = peers_entry(2, 2, &[2, 3], &[]);

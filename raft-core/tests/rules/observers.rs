@@ -193,3 +193,15 @@ fn new_leader_replicates_to_observers() {
         ]
     );
 }
+
+#[test]
+fn leadership_is_never_transferred_to_an_observer() {
+    // n4 is replicated to like a voter, but it cannot be elected.
+    let mut node = leader_with_observer();
+
+    assert_eq!(
+        node.step_down(Some(n(4))),
+        Err(raft_core::TransferError::InvalidTarget { target: n(4) })
+    );
+    assert_eq!(node.transfer_target(), None);
+}

@@ -67,6 +67,31 @@ fn batch_proposal_appends_one_contiguous_run_in_one_log_write() {
 }
 
 #[test]
+fn batch_proposal_after_a_longer_log_writes_every_entry_of_the_run() {
+    // The same rule where the log write starts further in (after index 3).
+    let mut node = ready_leader(THREE, 2, &[1, 1]);
+
+    let batch = vec![Bytes::from("a"), Bytes::from("b"), Bytes::from("c")];
+    let run = vec![
+        Entry::normal(2, 4, "a"),
+        Entry::normal(2, 5, "b"),
+        Entry::normal(2, 6, "c"),
+    ];
+    assert_eq!(
+        node.propose_batch(2, batch),
+        Ok(Proposed {
+            first_index: 4,
+            last_index: 6,
+            actions: vec![
+                persist(3, None, Some(write(3, 2, run.clone()))),
+                send(2, append(ME, 2, 3, 2, run.clone(), 3)),
+                send(3, append(ME, 2, 3, 2, run.clone(), 3)),
+            ],
+        })
+    );
+}
+
+#[test]
 fn empty_batch_proposal_is_refused() {
     let mut node = ready_leader(THREE, 2, &[]);
 

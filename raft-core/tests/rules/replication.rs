@@ -43,6 +43,37 @@ fn rejection_hint_skips_a_run_of_conflicting_higher_term_entries() {
 }
 
 #[test]
+fn rejection_hint_keeps_an_earlier_entry_of_the_previous_term() {
+    // Only entries of a higher term than the leader's at `prev_index` are skipped: index 2
+    // holds term 2, as the leader's index 3 does, so it may be on the leader's log.
+    let mut node = follower_of(2, 4, &[1, 2, 3]);
+
+    assert_eq!(
+        node.receive(n(2), append(2, 4, 3, 2, vec![entry(4, 4)], 0)),
+        vec![send(2, nack(ME, 4, 2))]
+    );
+}
+
+#[test]
+fn rejection_hint_never_goes_below_the_commit_index() {
+    // Committed entries are on every later leader's log, so the hint stops at the commit
+    // index even when the append claims an older term there (a malformed append).
+    let mut node = follower_of(2, 4, &[1, 3, 3, 3]);
+    assert_eq!(
+        node.receive(n(2), append(2, 4, 4, 3, vec![], 2)),
+        vec![
+            apply(vec![entry(1, 1), entry(3, 2)]),
+            send(2, ack(ME, 4, 4))
+        ]
+    );
+
+    assert_eq!(
+        node.receive(n(2), append(2, 4, 4, 1, vec![entry(4, 5)], 2)),
+        vec![send(2, nack(ME, 4, 2))]
+    );
+}
+
+#[test]
 fn leader_retries_a_rejected_append_from_the_hint() {
     // The follower's hint says it matches up to index 2: resend from 3, one term per message.
     let mut node = leader(THREE, 3, &[1, 1, 2, 2]);
@@ -198,4 +229,44 @@ fn follower_commit_does_not_move_back_on_an_older_leader_commit() {
         vec![send(2, ack(ME, 3, 5))]
     );
     assert_eq!(node.commit_index(), 4);
+}
+
+#[test]
+fn malformed_append_is_ignored() {
+    let mut node = follower_of(2, 2, &[1, 2]);
+    let malformed = [
+        // The first entry's term is below the previous entry's.
+        append(2, 2, 2, 2, vec![entry(1, 3)], 0),
+        // An entry's term is above the leader's.
+        append(2, 2, 2, 2, vec![entry(3, 3)], 0),
+        // The entries do not follow the previous index.
+        append(2, 2, 2, 2, vec![entry(2, 4)], 0),
+        append(2, 2, 2, 2, vec![entry(2, 3), entry(2, 5)], 0),
+        // The entries are not all of one term.
+        append(2, 2, 2, 2, vec![entry(2, 3), entry(1, 4)], 0),
+    ];
+
+    for message in malformed {
+        assert_eq!(node.receive(n(2), message.clone()), vec![], "{message:?}");
+    }
+    assert_eq!(node.log(), log(&[1, 2]));
+}
+
+#[test]
+fn truncating_a_conflict_makes_the_cut_entries_no_longer_durable() {
+    let mut node = follower_of(2, 2, &[1, 1, 1]);
+    assert_eq!(node.durable_index(), 3);
+
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 1, 1, vec![entry(2, 2)], 0)),
+        vec![persist(1, None, Some(write(1, 1, vec![entry(2, 2)])))]
+    );
+    assert_eq!(
+        node.durable_index(),
+        1,
+        "only what precedes the cut stays durable"
+    );
+
+    node.persisted(PersistId(1)).unwrap();
+    assert_eq!(node.durable_index(), 2);
 }

@@ -261,6 +261,30 @@ fn installed_snapshot_resumes_replication_after_it() {
 }
 
 #[test]
+fn installed_snapshot_at_the_leaders_last_index_counts_as_its_match() {
+    // The leader's whole log is in the snapshot: "done" at its last index is not beyond it.
+    let mut node = leader_sending_snapshot(4);
+    assert_eq!(node.last_index(), 2);
+
+    assert_eq!(
+        node.receive(n(3), snapshot_response(3, 2, 2, 10, true)),
+        vec![]
+    );
+    assert_eq!(node.match_index(n(3)), Some(2));
+}
+
+#[test]
+fn snapshot_response_about_another_snapshot_index_is_ignored() {
+    let mut node = leader_sending_snapshot(4);
+
+    // A late answer about an older snapshot (index 1) asking for offset 0.
+    assert_eq!(
+        node.receive(n(3), snapshot_response(3, 2, 1, 0, false)),
+        vec![]
+    );
+}
+
+#[test]
 fn newer_snapshot_replaces_one_in_transfer_from_offset_0() {
     let mut node = leader_sending_snapshot(4);
     node.propose(2, "y").unwrap();
@@ -307,6 +331,19 @@ fn chunk_at_an_unexpected_offset_is_answered_with_the_offset_expected() {
         node.receive(n(2), chunk(2, 2, &meta(2, 2), 4, 8)),
         vec![send(2, snapshot_response(ME, 2, 2, 0, false))]
     );
+}
+
+#[test]
+fn chunk_past_the_bytes_received_is_answered_with_the_offset_expected() {
+    let mut node = follower_of(2, 2, &[]);
+    node.receive(n(2), chunk(2, 2, &meta(2, 2), 0, 4));
+
+    // The chunk at 4 was lost; the last one (8..10) arrives.
+    assert_eq!(
+        node.receive(n(2), chunk(2, 2, &meta(2, 2), 8, 10)),
+        vec![send(2, snapshot_response(ME, 2, 2, 4, false))]
+    );
+    assert_eq!(node.snapshot_index(), 0, "nothing was installed");
 }
 
 #[test]
@@ -448,6 +485,17 @@ fn node_does_not_campaign_until_a_received_snapshot_is_applied() {
 }
 
 #[test]
+fn node_does_not_campaign_while_a_received_snapshot_is_processed_but_not_applied() {
+    let mut node = follower_of_with(defaults(THREE, SEED), 2, 2, &[]);
+    node.receive(n(2), chunk(2, 2, &meta(2, 2), 0, 10));
+    node.persisted(PersistId(1)).unwrap();
+    // The application consumed the snapshot (processed 2) but its state reaches only 1.
+    assert_eq!(node.processed(2, 1), Ok(vec![]));
+
+    assert_eq!(node.campaign(), vec![]);
+}
+
+#[test]
 fn paused_node_hands_out_a_received_snapshot_when_it_resumes() {
     let mut node = follower_of(2, 2, &[]);
     node.pause_apply();
@@ -475,6 +523,36 @@ fn append_that_starts_below_the_snapshot_is_checked_from_the_snapshot_on() {
         node.persisted(PersistId(2)),
         Ok(vec![send(2, ack(ME, 2, 4))])
     );
+}
+
+#[test]
+fn append_that_starts_further_below_the_snapshot_drops_every_entry_the_snapshot_covers() {
+    let mut node = applied_follower(&[1, 2, 2, 2], 4);
+    node.install_snapshot(4, DATA).unwrap();
+    node.persisted(PersistId(1)).unwrap();
+    let entries = vec![entry(2, 2), entry(2, 3), entry(2, 4), entry(2, 5)];
+
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 1, 1, entries, 4)),
+        vec![persist(2, None, Some(write(4, 2, vec![entry(2, 5)])))]
+    );
+    assert_eq!(
+        node.persisted(PersistId(2)),
+        Ok(vec![send(2, ack(ME, 2, 5))])
+    );
+}
+
+#[test]
+fn append_whose_entries_after_the_snapshot_have_a_lower_term_than_it_is_ignored() {
+    // Index 3 is in the snapshot with term 2; an entry of term 1 after it contradicts the
+    // snapshot: malformed, neither applied nor answered.
+    let mut node = applied_follower(&[1, 1, 2], 3);
+    node.install_snapshot(3, DATA).unwrap();
+    node.persisted(PersistId(1)).unwrap();
+    let entries = vec![entry(1, 2), entry(1, 3), entry(1, 4)];
+
+    assert_eq!(node.receive(n(2), append(2, 2, 1, 1, entries, 3)), vec![]);
+    assert_eq!(node.last_index(), 3);
 }
 
 // ----- restart -----------------------------------------------------------------------------------
@@ -506,6 +584,30 @@ fn restart_from_a_snapshot_starts_with_it_committed_and_applied() {
     );
     assert_eq!(node.log(), &[entry(2, 3)][..]);
     assert_eq!(node.snapshot().map(|s| &s.data[..]), Some(DATA));
+}
+
+#[test]
+fn restart_takes_a_log_that_starts_at_the_snapshot_index() {
+    // The WAL was compacted up to just before the snapshot's last entry.
+    let node = restarted(meta(2, 1), vec![entry(1, 2), entry(2, 3)]).unwrap();
+
+    assert_eq!((node.snapshot_index(), node.last_index()), (2, 3));
+    assert_eq!(node.log(), &[entry(2, 3)][..]);
+}
+
+#[test]
+fn restart_keeps_entries_after_the_snapshot_of_the_snapshot_term() {
+    let node = restarted(meta(2, 1), log(&[1, 1, 1])).unwrap();
+
+    assert_eq!(node.log(), &[entry(1, 3)][..]);
+}
+
+#[test]
+fn restart_refuses_entries_after_the_snapshot_of_a_lower_term() {
+    assert_eq!(
+        restarted(meta(2, 2), vec![entry(1, 3)]).err(),
+        Some(ConfigError::LogTermDecreases { index: 3 })
+    );
 }
 
 #[test]
@@ -557,5 +659,37 @@ fn leader_restarted_from_a_snapshot_sends_it_to_a_follower_that_needs_it() {
     assert_eq!(
         node.receive(n(3), nack(3, 4, 0)),
         vec![send(3, chunk(ME, 4, &meta(2, 1), 0, 10))]
+    );
+}
+
+#[test]
+fn snapshot_chunk_of_a_higher_term_makes_its_sender_the_leader_at_once() {
+    let mut node = follower_of(2, 2, &[]);
+
+    // n2 stays the leader the application knows: no LeaderChanged, not even a passing None.
+    assert_eq!(
+        node.receive(n(2), chunk(2, 3, &meta(2, 2), 4, 8)),
+        vec![
+            role(Role::Follower, 3),
+            persist(1, Some(hs(3, None)), None),
+            send(2, snapshot_response(ME, 3, 2, 0, false)),
+        ]
+    );
+}
+
+#[test]
+fn snapshot_chunk_of_a_higher_term_relayed_by_another_node_does_not_make_it_the_leader() {
+    let mut node = follower_of(2, 2, &[]);
+
+    // n3 relays n2's chunk: n3 is never taken for the leader, n2 is once the chunk is handled.
+    assert_eq!(
+        node.receive(n(3), chunk(2, 3, &meta(2, 2), 4, 8)),
+        vec![
+            role(Role::Follower, 3),
+            leader_changed(3, None),
+            leader_changed(3, Some(2)),
+            persist(1, Some(hs(3, None)), None),
+            send(2, snapshot_response(ME, 3, 2, 0, false)),
+        ]
     );
 }

@@ -176,3 +176,38 @@ fn recovered_hard_state_term_is_kept_for_an_empty_log() {
     assert_eq!(node.hard_state(), hs(7, Some(ME)));
     assert_eq!(node.role(), Role::Follower);
 }
+
+#[test]
+fn higher_term_append_relayed_by_another_node_names_no_leader_until_it_is_followed() {
+    // n3 relays an append that names n2 as the leader: the sender is not taken for the
+    // leader; n2 is, once the append is handled.
+    let mut node = follower_of(2, 2, &[]);
+
+    assert_eq!(
+        node.receive(n(3), append(2, 3, 0, 0, vec![], 0)),
+        vec![
+            role(Role::Follower, 3),
+            leader_changed(3, None),
+            leader_changed(3, Some(2)),
+            persist(1, Some(hs(3, None)), None),
+        ]
+    );
+}
+
+#[test]
+fn follower_refusing_a_higher_term_vote_keeps_its_election_timer_running() {
+    let mut node = follower(2, &[1, 1]);
+    for _ in 1..node.election_timeout() {
+        assert_eq!(node.tick(), vec![]);
+    }
+    // A candidate with a shorter log: the term is adopted, the vote refused.
+    node.receive(n(3), vote_request(3, 3, 1, 1));
+
+    assert_eq!(
+        node.tick(),
+        vec![
+            role(Role::Candidate, 4),
+            persist(2, Some(hs(4, Some(ME))), None)
+        ]
+    );
+}

@@ -1,0 +1,158 @@
+//! Every refusal's message names what is wrong, with the figures that make it wrong: a host
+//! logs these texts, and an empty or generic one would hide why its input was refused.
+
+use crate::support::*;
+use raft_core::{
+    ContractError, LogDamage, PersistId, ProposeError, ReadError, SnapshotError, TransferError,
+};
+
+#[test]
+fn propose_errors_name_the_leader_the_terms_and_the_limits() {
+    let cases = [
+        (
+            ProposeError::NotLeader { leader: Some(n(2)) },
+            "not the leader; n2 is",
+        ),
+        (
+            ProposeError::NotLeader { leader: None },
+            "not the leader; none known",
+        ),
+        (
+            ProposeError::WrongTerm {
+                proposal_term: 3,
+                current_term: 4,
+            },
+            "proposal made for term 3 but the current term is 4",
+        ),
+        (
+            ProposeError::EmptyBatch,
+            "a batch proposal must contain an entry",
+        ),
+        (
+            ProposeError::Overloaded {
+                uncommitted: 9,
+                limit: 8,
+            },
+            "9 entries are not committed yet and the limit is 8",
+        ),
+        (
+            ProposeError::TransferInProgress { target: n(3) },
+            "leadership is being transferred to n3",
+        ),
+        (
+            ProposeError::MembershipChangePending { index: 7 },
+            "the membership change at index 7 is not committed yet",
+        ),
+        (
+            ProposeError::NotYetCommittedInTerm,
+            "no entry of this leader's term is committed yet; membership changes wait for it",
+        ),
+        (
+            ProposeError::AlreadyMember { peer: n(2) },
+            "n2 is already a member",
+        ),
+        (
+            ProposeError::NotAMember { peer: n(5) },
+            "n5 is not a member",
+        ),
+        (
+            ProposeError::LastVoter { peer: n(1) },
+            "n1 is the last voter and cannot be removed",
+        ),
+    ];
+    for (error, text) in cases {
+        assert_eq!(error.to_string(), text);
+    }
+}
+
+#[test]
+fn read_errors_name_the_leader_or_the_missing_commit() {
+    assert_eq!(
+        ReadError::NotLeader { leader: Some(n(3)) }.to_string(),
+        "not the leader; n3 is"
+    );
+    assert_eq!(
+        ReadError::NotLeader { leader: None }.to_string(),
+        "not the leader; none known"
+    );
+    assert_eq!(
+        ReadError::NotReady.to_string(),
+        "the leader's entry of its term is not committed yet"
+    );
+}
+
+#[test]
+fn transfer_errors_name_the_leader_and_the_target() {
+    assert_eq!(
+        TransferError::NotLeader { leader: Some(n(2)) }.to_string(),
+        "not the leader; n2 is"
+    );
+    assert_eq!(
+        TransferError::NotLeader { leader: None }.to_string(),
+        "not the leader; none known"
+    );
+    assert_eq!(
+        TransferError::InvalidTarget { target: n(1) }.to_string(),
+        "n1 is not another voter of this cluster"
+    );
+    assert_eq!(
+        TransferError::NoSuccessor.to_string(),
+        "there is no other voter to lead"
+    );
+    assert_eq!(
+        TransferError::InProgress { target: n(3) }.to_string(),
+        "a transfer to n3 is already in progress"
+    );
+}
+
+#[test]
+fn contract_errors_name_the_id_or_index_reported_and_what_was_issued() {
+    assert_eq!(
+        ContractError::UnknownPersist {
+            id: PersistId(4),
+            last_issued: PersistId(2)
+        }
+        .to_string(),
+        "persist 4 reported complete but the last issued is 2"
+    );
+    assert_eq!(
+        ContractError::AppliedBeyondCommitted {
+            index: 6,
+            handed_out: 5
+        }
+        .to_string(),
+        "applied index 6 reported but only 5 was handed out to apply"
+    );
+}
+
+#[test]
+fn snapshot_errors_name_the_index_and_how_far_the_node_is() {
+    assert_eq!(
+        SnapshotError::NotApplied {
+            index: 9,
+            applied: 7
+        }
+        .to_string(),
+        "snapshot at index 9 but the application applied only up to 7"
+    );
+    assert_eq!(
+        SnapshotError::Stale {
+            index: 3,
+            snapshot_index: 5
+        }
+        .to_string(),
+        "snapshot at index 3 is not past the current snapshot at 5"
+    );
+}
+
+#[test]
+fn log_damage_names_where_the_damaged_log_ended() {
+    assert_eq!(
+        LogDamage::HeldThrough { index: 7, term: 3 }.to_string(),
+        "held through 7@t3"
+    );
+    assert_eq!(
+        LogDamage::Unknown { term_bound: 4 }.to_string(),
+        "end unknown, terms <= 4"
+    );
+}
