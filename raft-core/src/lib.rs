@@ -141,7 +141,7 @@ pub use config::{Config, ConfigError, Recovered};
 pub use membership::{Membership, MembershipChange};
 pub use message::*;
 pub use node::{
-    ContractError, Health, LogDamage, Node, ProposeError, Proposed, ReadError, Rescue, RescueError,
-    SnapshotError, TransferError,
+    ContractError, Health, LogDamage, Node, PeerInfo, ProposeError, Proposed, ReadError, Rescue,
+    RescueError, SnapshotError, TransferError,
 };
 pub use types::*;
