@@ -14,6 +14,9 @@
 //! | [`Node::persisted`]         | an [`Action::Persist`] is durable                     |
 //! | [`Node::applied`]           | entries from an [`Action::Apply`] (or the snapshot of an [`Action::ApplySnapshot`]) are applied |
 //! | [`Node::install_snapshot`]  | the application's state at an applied index: compact the log |
+//! | [`Node::begin_snapshot`] / [`Node::finish_snapshot`] | the same in two steps (a checkpoint), other inputs in between |
+//! | [`Node::force_install_snapshot`] | compact now, aborting an open checkpoint |
+//! | [`Node::drain_and_replay_snapshot`] | the application starts over from the latest snapshot |
 //! | [`Node::campaign`]          | campaign now (NRG `Campaign`), as if the timeout fired |
 //! | [`Node::step_down`]         | hand leadership to a successor (leader transfer)      |
 //! | [`Node::read_index`]        | a linearizable read: wait for [`Action::ReadReady`]   |
@@ -142,6 +145,6 @@ pub use membership::{Membership, MembershipChange};
 pub use message::*;
 pub use node::{
     ContractError, Health, LogDamage, Node, PeerInfo, ProposeError, Proposed, ReadError, Rescue,
-    RescueError, SnapshotError, TransferError,
+    RescueError, SnapshotCheckpoint, SnapshotError, TransferError,
 };
 pub use types::*;

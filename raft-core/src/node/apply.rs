@@ -1,8 +1,10 @@
 //! Apply: committed entries are handed to the application in order, each once, and held
 //! back while the application is paused (NRG `PauseApply` / `ResumeApply`); the
-//! application reports how far it consumed and how far it applied (NRG `Processed`).
+//! application reports how far it consumed and how far it applied (NRG `Processed`); an
+//! application that lost its state rebuilds it from the latest snapshot (NRG
+//! `DrainAndReplaySnapshot`).
 
-use super::{ContractError, Node};
+use super::{ContractError, Node, SnapshotError};
 use crate::action::{Action, Role};
 
 impl Node {
@@ -33,6 +35,45 @@ impl Node {
             self.hand_out_committed();
         }
         self.finish()
+    }
+
+    /// NRG `DrainAndReplaySnapshot`: the application's state is lost or not to be trusted
+    /// (its apply failed half-way), so it starts over from the latest snapshot. The node
+    /// pauses apply as [`Node::pause_apply`] does (a leader steps down), forgets what it
+    /// handed out after the snapshot, and hands out the snapshot at once
+    /// ([`Action::ApplySnapshot`], before anything held back). The commit index stays: once
+    /// the application restored the snapshot it calls [`Node::resume_apply`], which hands out
+    /// every entry after the snapshot up to the commit index, including what was committed
+    /// meanwhile. (NRG lowers its commit index to the snapshot and keeps the highest one
+    /// aside; here the commit index never goes back, and what moves back is what the
+    /// application was handed.) Until the application consumed those entries again the node
+    /// does not campaign ([`Node::commits_unprocessed`]).
+    ///
+    /// Refused with [`SnapshotError::NoSnapshot`] when the node has none (nothing changes).
+    pub fn drain_and_replay_snapshot(&mut self) -> Result<Vec<Action>, SnapshotError> {
+        let Some(snapshot) = self.snapshot.clone() else {
+            return Err(SnapshotError::NoSnapshot);
+        };
+        if self.role != Role::Follower {
+            self.become_follower_in_term();
+        }
+        self.pre_votes = None;
+        self.paused = true;
+        self.replay_from(snapshot.meta.index);
+        // A snapshot received while paused is the latest one: it is the one replayed now.
+        self.snapshot_to_apply = None;
+        self.outbox.flush();
+        self.outbox.apply_snapshot(snapshot.meta, snapshot.data);
+        Ok(self.finish())
+    }
+
+    /// Rule (drain and replay): the application's state is back at the snapshot at `index`;
+    /// everything after it is handed out again, consumed again and applied again.
+    fn replay_from(&mut self, index: u64) {
+        self.apply_handed_out = index;
+        self.processed_index = index;
+        self.applied_index = index;
+        self.update_quorum_pause();
     }
 
     /// Rule: committed entries are handed out in order, each once, except while paused.

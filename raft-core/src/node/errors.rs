@@ -174,7 +174,8 @@ impl fmt::Display for ContractError {
 
 impl std::error::Error for ContractError {}
 
-/// Why [`Node::install_snapshot`](crate::Node::install_snapshot) refused. Nothing changed.
+/// Why [`Node::install_snapshot`](crate::Node::install_snapshot) or another snapshot input
+/// refused. Nothing changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SnapshotError {
     /// The application has not applied `index` yet ([`Node::applied`](crate::Node::applied)
@@ -182,6 +183,18 @@ pub enum SnapshotError {
     NotApplied { index: u64, applied: u64 },
     /// The node already has a snapshot at `snapshot_index` or later: nothing to compact.
     Stale { index: u64, snapshot_index: u64 },
+    /// There is no snapshot to replay ([`Node::drain_and_replay_snapshot`]).
+    ///
+    /// [`Node::drain_and_replay_snapshot`]: crate::Node::drain_and_replay_snapshot
+    NoSnapshot,
+    /// A snapshot checkpoint building on the snapshot at `previous` is open
+    /// ([`Node::begin_snapshot`]); force to abort it.
+    ///
+    /// [`Node::begin_snapshot`]: crate::Node::begin_snapshot
+    InProgress { previous: u64 },
+    /// The snapshot checkpoint up to `index` was aborted (by a newer snapshot, a forced
+    /// checkpoint, an abort or a restart) or already finished: nothing was compacted.
+    Aborted { index: u64 },
 }
 
 impl fmt::Display for SnapshotError {
@@ -197,6 +210,15 @@ impl fmt::Display for SnapshotError {
             } => write!(
                 f,
                 "snapshot at index {index} is not past the current snapshot at {snapshot_index}"
+            ),
+            SnapshotError::NoSnapshot => write!(f, "there is no snapshot to replay"),
+            SnapshotError::InProgress { previous } => write!(
+                f,
+                "a snapshot checkpoint building on the snapshot at {previous} is in progress"
+            ),
+            SnapshotError::Aborted { index } => write!(
+                f,
+                "the snapshot checkpoint up to index {index} was aborted or already finished"
             ),
         }
     }

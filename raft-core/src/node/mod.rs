@@ -14,6 +14,7 @@
 //! | `read_index.rs` | ReadIndex |
 //! | `transfer.rs` | leader transfer |
 //! | `snapshot.rs` | compaction, sending and receiving snapshots |
+//! | `checkpoint.rs` | snapshots in two steps (checkpoints), forced snapshots |
 //! | `membership.rs` | membership changes |
 //! | `forwarding.rs` | proposals and removals forwarded to the leader, and its answers |
 //! | `peers.rs` | peer tracking: when each peer was last heard, its lag, `Peers()` and `Quorum()` |
@@ -49,6 +50,7 @@ macro_rules! planted {
 }
 
 mod apply;
+mod checkpoint;
 mod election;
 mod errors;
 mod follower;
@@ -68,11 +70,13 @@ mod snapshot;
 mod tally;
 mod transfer;
 
+pub use checkpoint::SnapshotCheckpoint;
 pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, TransferError};
 pub use peers::PeerInfo;
 pub use repair::LogDamage;
 pub use rescue::{Rescue, RescueError};
 
+use checkpoint::OpenCheckpoint;
 use election::ElectionTimer;
 use leader::Leadership;
 use outbox::Outbox;
@@ -187,6 +191,10 @@ pub struct Node {
     received_snapshot_index: u64,
     /// [`Node::rescue_quorum`]: the lowered quorum this node counts with, while it lasts.
     rescue: Option<Rescue>,
+    /// The snapshot checkpoint open ([`Node::begin_snapshot`]): memory only.
+    checkpoint: Option<OpenCheckpoint>,
+    /// Checkpoints begun in this lifetime: the id of the next one.
+    checkpoints_begun: u64,
     /// NRG `quorumPaused`: a follower with too large an unapplied backlog acknowledges
     /// nothing (`overrun.rs`). Never set while leading.
     quorum_paused: bool,
@@ -244,6 +252,8 @@ impl Node {
             snapshot_to_apply: None,
             received_snapshot_index: 0,
             rescue: None,
+            checkpoint: None,
+            checkpoints_begun: 0,
             quorum_paused: false,
             repair: restart.repair,
             peer_tracker: PeerTracker::default(),

@@ -28,12 +28,24 @@ impl Node {
     /// and may then drop the WAL records up to `index`.
     ///
     /// Refused unless `index` is applied ([`SnapshotError::NotApplied`]) and past the current
-    /// snapshot ([`SnapshotError::Stale`]).
+    /// snapshot ([`SnapshotError::Stale`]), and while a snapshot checkpoint is open
+    /// ([`SnapshotError::InProgress`]; [`Node::force_install_snapshot`] aborts it instead).
     pub fn install_snapshot(
         &mut self,
         index: u64,
         data: impl Into<Bytes>,
     ) -> Result<Vec<Action>, SnapshotError> {
+        self.check_snapshot_index(index)?;
+        if let Some(previous) = self.snapshot_in_progress() {
+            return Err(SnapshotError::InProgress { previous });
+        }
+        self.compact_to(index, data.into());
+        Ok(self.finish())
+    }
+
+    /// A snapshot of the application at `index` compacts the log only past the current
+    /// snapshot and up to what is applied.
+    pub(super) fn check_snapshot_index(&self, index: u64) -> Result<(), SnapshotError> {
         let snapshot_index = self.log.start_index();
         if index <= snapshot_index {
             return Err(SnapshotError::Stale {
@@ -47,6 +59,14 @@ impl Node {
                 applied: self.applied_index,
             });
         }
+        Ok(())
+    }
+
+    /// Rule (compaction): the application's state at applied index `index` is `data`: the
+    /// entries up to `index` leave memory, the snapshot (with the membership at `index`) is
+    /// kept to send to followers, and its persist is issued. It closes the open checkpoint
+    /// (this is its second step, or a forced snapshot that aborts it).
+    pub(super) fn compact_to(&mut self, index: u64, data: Bytes) {
         self.outbox.flush();
         let meta = SnapshotMeta {
             index,
@@ -58,13 +78,10 @@ impl Node {
         };
         self.log.compact(index);
         self.membership.compacted_to(index);
-        let snapshot = Snapshot {
-            meta,
-            data: data.into(),
-        };
+        self.checkpoint = None;
+        let snapshot = Snapshot { meta, data };
         self.outbox.persist_snapshot(&snapshot, false, &self.log);
         self.snapshot = Some(snapshot);
-        Ok(self.finish())
     }
 
     /// Rule (snapshots, NRG #6056): a node does not campaign while a snapshot it received is
@@ -203,6 +220,7 @@ impl Node {
         let (index, term) = (snapshot.meta.index, snapshot.meta.term);
         self.outbox.flush();
         let keep_log = self.log.term_at(index) == Some(term);
+        self.abort_checkpoint();
         if keep_log {
             self.log.compact(index);
         } else {

@@ -5,6 +5,7 @@
 //! rules; `support` holds the builders for nodes, messages and actions.
 
 mod check_quorum;
+mod checkpoint;
 mod commit;
 mod contract;
 mod election;
@@ -20,6 +21,7 @@ mod processed;
 mod proposals;
 mod read_index;
 mod repair;
+mod replay;
 mod replication;
 mod rescue;
 mod snapshot;

@@ -87,6 +87,13 @@ impl<A: Application> Script<A> {
         self.end();
     }
 
+    /// Cuts the last byte off the node's durable snapshot file (damage to synced data).
+    pub fn truncate_snapshot(&mut self, node: usize) {
+        self.begin(format!("truncate the snapshot file of n{node}"));
+        self.w().script_truncate_snapshot(node);
+        self.end();
+    }
+
     /// Deletes the node's WAL, keeping the term/vote file (the node should be down).
     pub fn delete_wal(&mut self, node: usize) {
         self.begin(format!("delete wal n{node}"));

@@ -1,6 +1,6 @@
 //! Steps that hand a node the inputs a host or its application gives: proposals (single,
 //! batched, forwarded, term-fenced), membership changes, leader transfer, ReadIndex reads,
-//! snapshots, pausing and resuming apply, and hand-built messages.
+//! snapshots, pausing and resuming apply, draining and replaying, and hand-built messages.
 
 use super::Script;
 use raft_core::{MembershipChange, NodeId};
@@ -201,6 +201,76 @@ impl<A: Application> Script<A> {
         result
     }
 
+    /// Begins a snapshot checkpoint at `node`'s applied index (NRG
+    /// `CreateSnapshotCheckpoint(force)`); the application keeps a copy of its state there.
+    pub fn begin_snapshot(&mut self, node: usize, force: bool) -> Result<Checkpoint, String> {
+        let forced = if force { " forced" } else { "" };
+        self.begin(format!("begin-snapshot n{node}{forced}"));
+        let result = self
+            .w()
+            .script_begin_snapshot(node, force)
+            .unwrap_or_else(|| Err("not running".into()))
+            .map(|(checkpoint, data)| Checkpoint {
+                node,
+                checkpoint,
+                data,
+            });
+        match &result {
+            Ok(c) => {
+                let text = format!(
+                    "checkpoint index={} term={} previous={}",
+                    c.checkpoint.index, c.checkpoint.term, c.checkpoint.previous
+                );
+                self.w().script_note(&text);
+            }
+            Err(e) => {
+                let text = format!("refused: {e}");
+                self.w().script_note(&text);
+            }
+        }
+        self.end();
+        result
+    }
+
+    /// The second step of `checkpoint`: compact and persist the snapshot; returns its index.
+    pub fn finish_snapshot(&mut self, checkpoint: &Checkpoint) -> Result<u64, String> {
+        let node = checkpoint.node;
+        let index = checkpoint.checkpoint.index;
+        self.begin(format!("finish-snapshot n{node} index={index}"));
+        let result = self
+            .w()
+            .script_finish_snapshot(node, &checkpoint.checkpoint, checkpoint.data.clone())
+            .unwrap_or_else(|| Err("not running".into()))
+            .map(|()| index);
+        self.note_result(&result);
+        self.end();
+        result
+    }
+
+    /// NRG `checkpoint.Abort`.
+    pub fn abort_snapshot(&mut self, checkpoint: &Checkpoint) {
+        let node = checkpoint.node;
+        let index = checkpoint.checkpoint.index;
+        self.begin(format!("abort-snapshot n{node} index={index}"));
+        self.w().script_input(node, |n| {
+            n.abort_snapshot(&checkpoint.checkpoint);
+            Ok::<_, ()>(Vec::new())
+        });
+        self.end();
+    }
+
+    /// A forced snapshot at `node`'s applied index (NRG `InstallSnapshot(force: true)`).
+    pub fn force_snapshot(&mut self, node: usize) -> Result<u64, String> {
+        self.begin(format!("force-snapshot n{node}"));
+        let result = self
+            .w()
+            .script_force_snapshot(node)
+            .unwrap_or_else(|| Err("not running".into()));
+        self.note_result(&result);
+        self.end();
+        result
+    }
+
     pub fn pause_apply(&mut self, node: usize) {
         self.begin(format!("pause-apply n{node}"));
         self.w()
@@ -213,6 +283,19 @@ impl<A: Application> Script<A> {
         self.w()
             .script_input(node, |n| Ok::<_, ()>(n.resume_apply()));
         self.end();
+    }
+
+    /// The application of `node` starts over from its latest snapshot (NRG
+    /// `DrainAndReplaySnapshot`): apply pauses until [`Script::resume_apply`].
+    pub fn drain_and_replay(&mut self, node: usize) -> Result<(), String> {
+        self.begin(format!("drain-and-replay n{node}"));
+        let result = self
+            .w()
+            .script_drain_and_replay(node)
+            .unwrap_or_else(|| Err("not running".into()));
+        self.note_result(&result);
+        self.end();
+        result
     }
 
     /// The operator's rescue (NRG `RescueQuorum`): `node` counts `quorum` as the quorum for
@@ -247,6 +330,14 @@ impl<A: Application> Script<A> {
             self.w().script_note(&text);
         }
     }
+}
+
+/// A snapshot checkpoint a script began, with the application's state at its index.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    pub node: usize,
+    pub checkpoint: raft_core::SnapshotCheckpoint,
+    data: Vec<u8>,
 }
 
 fn flatten<E: std::fmt::Display>(outcome: Option<Result<(), E>>) -> Result<(), String> {

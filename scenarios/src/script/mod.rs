@@ -26,6 +26,7 @@ mod setup;
 mod stream;
 mod time;
 
+pub use inputs::Checkpoint;
 pub use messages::{ae, ar, entry, vq, vr};
 pub use select::Sel;
 pub use setup::Setup;

@@ -48,6 +48,14 @@ impl Checkers {
         p.durable_snapshot = p.durable_snapshot.max(index);
     }
 
+    /// `node`'s application rebuilds its state from its snapshot at `index` on purpose (NRG
+    /// `DrainAndReplaySnapshot`): its applied index goes back to `index` and climbs again;
+    /// its commit index stays.
+    pub fn on_progress_replay(&mut self, node: usize, index: u64) {
+        let p = &mut self.progress[node];
+        p.applied = p.applied.min(index);
+    }
+
     /// `node` lost power: a new lifetime starts at its recovery.
     pub fn on_progress_crash(&mut self, node: usize) {
         let p = &mut self.progress[node];

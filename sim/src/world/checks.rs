@@ -238,6 +238,13 @@ impl CheckerFeed {
     }
 
     /// A node lost power.
+    /// `node`'s application starts over from its snapshot at `index` (drain and replay).
+    pub(super) fn replayed(&mut self, node: usize, index: u64) {
+        if self.on {
+            self.checkers.on_progress_replay(node, index);
+        }
+    }
+
     pub(super) fn crashed(&mut self, node: usize) {
         if self.on {
             self.checkers.on_crash(node);

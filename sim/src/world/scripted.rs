@@ -25,7 +25,7 @@ use crate::config::{Micros, SimConfig};
 use crate::event;
 use crate::trace::{NodeName, TraceEvent};
 use raft_core::storage;
-use raft_core::{Action, Config, HardState, Message, Node};
+use raft_core::{Action, Config, HardState, Message, Node, SnapshotCheckpoint};
 use std::collections::BTreeSet;
 
 /// A message on the wire in scripted mode.
@@ -206,6 +206,71 @@ impl<A: Application> World<A> {
             Ok(actions) => {
                 self.execute(node, actions);
                 Ok(index)
+            }
+            Err(e) => Err(e.to_string()),
+        })
+    }
+
+    /// Begins a snapshot checkpoint of a running node (NRG `CreateSnapshotCheckpoint`): the
+    /// application keeps a copy of its state at the checkpoint's index, which it hands to
+    /// [`World::script_finish_snapshot`] later.
+    pub fn script_begin_snapshot(
+        &mut self,
+        node: usize,
+        force: bool,
+    ) -> Option<Result<(SnapshotCheckpoint, Vec<u8>), String>> {
+        let data = self.hosts[node].replica.snapshot();
+        let raft = self.hosts[node].running()?;
+        Some(
+            raft.begin_snapshot(force)
+                .map(|checkpoint| (checkpoint, data))
+                .map_err(|e| e.to_string()),
+        )
+    }
+
+    /// The second step of a snapshot checkpoint, with the state copied when it began.
+    pub fn script_finish_snapshot(
+        &mut self,
+        node: usize,
+        checkpoint: &SnapshotCheckpoint,
+        data: Vec<u8>,
+    ) -> Option<Result<(), String>> {
+        let raft = self.hosts[node].running()?;
+        Some(match raft.finish_snapshot(checkpoint, data) {
+            Ok(actions) => {
+                self.execute(node, actions);
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        })
+    }
+
+    /// A forced snapshot at the applied index (NRG `InstallSnapshot(force)`): it aborts an
+    /// open checkpoint.
+    pub fn script_force_snapshot(&mut self, node: usize) -> Option<Result<u64, String>> {
+        let data = self.hosts[node].replica.snapshot();
+        let raft = self.hosts[node].running()?;
+        let index = raft.applied_index();
+        Some(match raft.force_install_snapshot(index, data) {
+            Ok(actions) => {
+                self.execute(node, actions);
+                Ok(index)
+            }
+            Err(e) => Err(e.to_string()),
+        })
+    }
+
+    /// The application of a running node starts over from its latest snapshot (NRG
+    /// `DrainAndReplaySnapshot`): the progress checker is told that its applied index goes
+    /// back on purpose.
+    pub fn script_drain_and_replay(&mut self, node: usize) -> Option<Result<(), String>> {
+        let raft = self.hosts[node].running()?;
+        let index = raft.snapshot_index();
+        Some(match raft.drain_and_replay_snapshot() {
+            Ok(actions) => {
+                self.checks.replayed(node, index);
+                self.execute(node, actions);
+                Ok(())
             }
             Err(e) => Err(e.to_string()),
         })
@@ -491,6 +556,22 @@ impl<A: Application> World<A> {
     }
 
     /// Deletes a node's WAL, keeping its other files (NRG test: only `tav.idx` left).
+    /// Cuts the last byte off a node's durable snapshot file: damage to synced data.
+    pub fn script_truncate_snapshot(&mut self, node: usize) {
+        let file = &mut self.hosts[node].disk.snapshot;
+        let mut bytes = file.bytes().to_vec();
+        bytes.pop();
+        file.begin_replace(bytes);
+        file.complete();
+        self.checks.damaged(node);
+        self.record(event!(
+            self.now,
+            Some(node),
+            "fault",
+            what = "snapshot file truncated"
+        ));
+    }
+
     pub fn script_delete_wal(&mut self, node: usize) {
         self.hosts[node].disk.wal = crate::disk::AppendFile::default();
         self.checks.damaged(node);
