@@ -1,7 +1,7 @@
 //! What a node asks its host to do. A closed set: each variant documents why it exists and
 //! what the host owes the node in return.
 
-use crate::message::Message;
+use crate::message::{ForwardOutcome, Message};
 use crate::types::{Entry, HardState, NodeId, PeerState, SnapshotMeta};
 use bytes::Bytes;
 
@@ -102,6 +102,16 @@ pub enum Action {
     /// no-op entry for the term is committed (NRG's `Leader()` semantics): before that, the
     /// node may lead but cannot yet serve.
     LeaderChanged { term: u64, leader: Option<NodeId> },
+    /// What became of a proposal forwarded with reply inbox `reply`
+    /// ([`crate::Node::forward_with_reply`], [`crate::Node::forward_remove_peer`]): accepted
+    /// at an index of the leader's log in `term`, or refused and why. Decided by the leader
+    /// (or by this node when it leads). No answer may come at all (a message lost, a leader
+    /// gone): a host that waits needs a timeout, as with any request.
+    ForwardAnswered {
+        reply: u64,
+        term: u64,
+        outcome: ForwardOutcome,
+    },
 }
 
 #[cfg(all(test, target_pointer_width = "64"))]

@@ -123,6 +123,63 @@ pub struct SnapshotResponse {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForwardProposal {
     pub data: bytes::Bytes,
+    /// Where the leader answers with a [`ForwardResponse`]; 0: nobody waits for an answer
+    /// (NRG's reply inbox, which travels beside the body as the NATS reply subject).
+    pub reply: u64,
+}
+
+/// A remove-peer proposal forwarded by a follower to the leader (NRG `$NRG.RP.<group>`: the
+/// peer's id). The leader proposes it only when it could take it from its own API: it
+/// leads, its no-op is committed, no other membership change is pending, `peer` is a member
+/// and not the last voter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardRemovePeer {
+    pub peer: NodeId,
+    /// As [`ForwardProposal::reply`].
+    pub reply: u64,
+}
+
+/// Why a leader did not take a forwarded proposal (the forwarder's view of a
+/// [`crate::ProposeError`]; each has a one-byte code on the wire).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForwardRefusal {
+    /// The receiver does not lead (any more).
+    NotLeader = 1,
+    /// The leader's no-op is not committed yet.
+    NotReady = 2,
+    /// A leader transfer is in progress.
+    TransferInProgress = 3,
+    /// Flow control: too many entries are not committed yet.
+    Overloaded = 4,
+    /// Another membership change is not committed yet.
+    MembershipChangePending = 5,
+    /// The peer to remove is not a member.
+    NotAMember = 6,
+    /// The peer to remove is the last voter.
+    LastVoter = 7,
+}
+
+/// What became of a forwarded proposal at the leader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForwardOutcome {
+    /// Appended at `index` in the leader's term (not yet committed: it commits, or is
+    /// truncated by a later leader, like any entry).
+    Accepted {
+        index: u64,
+    },
+    Refused(ForwardRefusal),
+}
+
+/// The leader's answer to a forwarded proposal that asked for one (NRG answers the reply
+/// inbox once it accepted the proposal, and stays silent otherwise; this answer also says
+/// why not). `term` is the answering node's term. The answer attests nothing and changes no
+/// protocol state at the forwarder: it is handed to its application
+/// ([`crate::Action::ForwardAnswered`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardResponse {
+    pub term: u64,
+    pub reply: u64,
+    pub outcome: ForwardOutcome,
 }
 
 /// Every message a node sends or receives.
@@ -133,6 +190,8 @@ pub enum Message {
     VoteRequest(VoteRequest),
     VoteResponse(VoteResponse),
     ForwardProposal(ForwardProposal),
+    ForwardRemovePeer(ForwardRemovePeer),
+    ForwardResponse(ForwardResponse),
     /// PreVote: "could I win an election at `term`?" (`term` is the sender's term + 1). Never
     /// changes the receiver's term or vote. Same body as [`VoteRequest`].
     PreVoteRequest(VoteRequest),
@@ -158,7 +217,10 @@ impl Message {
             Message::AppendResponse(m) => m.term,
             Message::VoteRequest(m) => m.term,
             Message::VoteResponse(m) => m.term,
-            Message::ForwardProposal(_) => 0,
+            // A forwarding message carries no term the receiver may adopt.
+            Message::ForwardProposal(_)
+            | Message::ForwardRemovePeer(_)
+            | Message::ForwardResponse(_) => 0,
             Message::PreVoteRequest(m) => m.term,
             Message::PreVoteResponse(m) => m.term,
             Message::TimeoutNow(m) => m.term,
@@ -178,6 +240,8 @@ impl Message {
             Message::VoteRequest(_) => "VoteRequest",
             Message::VoteResponse(_) => "VoteResponse",
             Message::ForwardProposal(_) => "ForwardProposal",
+            Message::ForwardRemovePeer(_) => "ForwardRemovePeer",
+            Message::ForwardResponse(_) => "ForwardResponse",
             Message::PreVoteRequest(_) => "PreVoteRequest",
             Message::PreVoteResponse(_) => "PreVoteResponse",
             Message::TimeoutNow(_) => "TimeoutNow",

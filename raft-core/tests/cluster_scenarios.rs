@@ -76,7 +76,8 @@ impl Cluster {
                 }
                 Action::RoleChanged { .. }
                 | Action::LeaderChanged { .. }
-                | Action::ReadReady { .. } => vec![],
+                | Action::ReadReady { .. }
+                | Action::ForwardAnswered { .. } => vec![],
             };
             queue.extend(more);
         }

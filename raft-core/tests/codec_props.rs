@@ -5,9 +5,9 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use raft_core::codec::*;
 use raft_core::{
-    AppendEntries, AppendResponse, Entry, EntryKind, ForwardProposal, InstallSnapshot, Message,
-    NodeId, PeerState, ReadAck, SnapshotMeta, SnapshotResponse, TimeoutNow, VoteRequest,
-    VoteResponse,
+    AppendEntries, AppendResponse, Entry, EntryKind, ForwardOutcome, ForwardProposal,
+    ForwardRefusal, ForwardRemovePeer, ForwardResponse, InstallSnapshot, Message, NodeId,
+    PeerState, ReadAck, SnapshotMeta, SnapshotResponse, TimeoutNow, VoteRequest, VoteResponse,
 };
 
 fn node_id() -> impl Strategy<Value = NodeId> {
@@ -124,8 +124,39 @@ fn read_ack() -> impl Strategy<Value = ReadAck> {
     (number(), number(), node_id()).prop_map(|(term, seq, peer)| ReadAck { term, seq, peer })
 }
 
+/// Mostly without a reply inbox (as NRG forwards), sometimes with one.
+fn reply() -> impl Strategy<Value = u64> {
+    prop_oneof![2 => Just(0u64), 1 => number()]
+}
+
 fn forward() -> impl Strategy<Value = ForwardProposal> {
-    data(300).prop_map(|data| ForwardProposal { data })
+    (data(300), reply()).prop_map(|(data, reply)| ForwardProposal { data, reply })
+}
+
+fn forward_remove_peer() -> impl Strategy<Value = ForwardRemovePeer> {
+    (node_id(), reply()).prop_map(|(peer, reply)| ForwardRemovePeer { peer, reply })
+}
+
+fn forward_response() -> impl Strategy<Value = ForwardResponse> {
+    use ForwardRefusal::*;
+    let outcome = prop_oneof![
+        number().prop_map(|index| ForwardOutcome::Accepted { index }),
+        prop::sample::select(vec![
+            NotLeader,
+            NotReady,
+            TransferInProgress,
+            Overloaded,
+            MembershipChangePending,
+            NotAMember,
+            LastVoter,
+        ])
+        .prop_map(ForwardOutcome::Refused),
+    ];
+    (number(), number(), outcome).prop_map(|(term, reply, outcome)| ForwardResponse {
+        term,
+        reply,
+        outcome,
+    })
 }
 
 fn peer_state() -> impl Strategy<Value = PeerState> {
@@ -196,6 +227,8 @@ fn message() -> impl Strategy<Value = Message> {
         read_ack().prop_map(Message::ReadAck),
         install_snapshot().prop_map(|m| Message::InstallSnapshot(Box::new(m))),
         snapshot_response().prop_map(Message::SnapshotResponse),
+        forward_remove_peer().prop_map(Message::ForwardRemovePeer),
+        forward_response().prop_map(Message::ForwardResponse),
     ]
 }
 
@@ -206,6 +239,8 @@ fn decode_all(bytes: &[u8]) {
     let _ = decode_vote_request(bytes);
     let _ = decode_vote_response(bytes);
     let _ = decode_forward_proposal(bytes);
+    let _ = decode_forward_remove_peer(bytes);
+    let _ = decode_forward_response(bytes);
     let _ = decode_timeout_now(bytes);
     let _ = decode_read_ack(bytes);
     let _ = decode_peer_state(bytes);
@@ -324,8 +359,26 @@ proptest! {
 
     #[test]
     fn forward_proposal_round_trip(m in forward()) {
+        // The NRG body carries no reply inbox (NRG's reply subject does).
         let bytes = encode_forward_proposal(&m);
-        prop_assert_eq!(decode_forward_proposal(&bytes).unwrap(), m);
+        prop_assert_eq!(decode_forward_proposal(&bytes).unwrap(), ForwardProposal { reply: 0, ..m });
+    }
+
+    #[test]
+    fn forward_remove_peer_round_trip(m in forward_remove_peer()) {
+        let bytes = encode_forward_remove_peer(&m);
+        prop_assert_eq!(bytes.len(), FORWARD_REMOVE_PEER_LEN);
+        prop_assert_eq!(decode_forward_remove_peer(&bytes).unwrap(), ForwardRemovePeer { reply: 0, ..m });
+        decode_all_prefixes(&bytes);
+    }
+
+    #[test]
+    fn forward_response_round_trip(m in forward_response()) {
+        let bytes = encode_forward_response(&m);
+        let accepted = matches!(m.outcome, ForwardOutcome::Accepted { .. });
+        prop_assert_eq!(bytes.len(), if accepted { FORWARD_RESPONSE_ACCEPTED_LEN } else { 17 });
+        prop_assert_eq!(decode_forward_response(&bytes).unwrap(), m);
+        decode_all_prefixes(&bytes);
     }
 
     #[test]
@@ -369,7 +422,7 @@ proptest! {
 
     #[test]
     fn arbitrary_envelopes_never_panic(
-        tag in 0u8..12,
+        tag in 0u8..17,
         body in proptest::collection::vec(any::<u8>(), 0..120),
     ) {
         let mut bytes = vec![tag];

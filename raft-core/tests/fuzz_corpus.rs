@@ -40,7 +40,7 @@ fn message_corpus_decodes_or_is_refused_and_round_trips() {
             }
         }
         if let Some((&which, body)) = data.split_first() {
-            let _ = match which % 10 {
+            let _ = match which % 12 {
                 0 => codec::decode_append_entries(body).map(drop),
                 1 => codec::decode_append_response(body).map(drop),
                 2 => codec::decode_vote_request(body).map(drop),
@@ -50,6 +50,8 @@ fn message_corpus_decodes_or_is_refused_and_round_trips() {
                 6 => codec::decode_timeout_now(body).map(drop),
                 7 => codec::decode_read_ack(body).map(drop),
                 8 => codec::decode_install_snapshot(body).map(drop),
+                9 => codec::decode_forward_remove_peer(body).map(drop),
+                10 => codec::decode_forward_response(body).map(drop),
                 _ => codec::decode_snapshot_response(body).map(drop),
             };
         }

@@ -90,6 +90,11 @@ pub struct Faults {
     /// reconfigurations.
     #[serde(default)]
     pub membership_weight: u32,
+    /// Chance that the operator's tool asks a follower for a removal instead of the leader,
+    /// and the follower forwards it (NRG `ProposeRemovePeer` on a follower). Absent in
+    /// bundles written before forwarded removals were in the mix.
+    #[serde(default)]
+    pub forward_removal_ppm: Ppm,
     /// The last `spare_nodes` nodes start outside the membership (running, empty, waiting to
     /// be added), so the membership nemesis grows the cluster as well as shrinking it.
     #[serde(default)]
@@ -142,6 +147,7 @@ impl Faults {
             pause_apply_weight: 0,
             snapshot_weight: 0,
             membership_weight: 0,
+            forward_removal_ppm: 0,
             spare_nodes: 0,
             residual_partition: false,
             nemesis_interval_us: 1_000_000,
@@ -397,6 +403,12 @@ impl SimConfig {
             pause_apply_weight: maybe("pause_apply_weight", 1, 3) as u32,
             snapshot_weight: maybe("snapshot_weight", 1, 4) as u32,
             membership_weight,
+            // From a stream of its own: about one seed with membership changes in two.
+            forward_removal_ppm: if Stream::new(seed, "config/forward-removal").below(2) == 0 {
+                500_000
+            } else {
+                0
+            },
             spare_nodes: if membership_weight > 0 {
                 knob("spare_nodes").below(nodes.saturating_sub(1) / 2)
             } else {
@@ -598,6 +610,10 @@ impl SimConfig {
             ("faults.slow_fsync_ppm", self.faults.slow_fsync_ppm),
             ("faults.clock_drift_ppm", self.faults.clock_drift_ppm),
             ("faults.disaster_ppm", self.faults.disaster_ppm),
+            (
+                "faults.forward_removal_ppm",
+                self.faults.forward_removal_ppm,
+            ),
             ("latency.tail_ppm", self.latency.tail_ppm),
         ] {
             if ppm > 1_000_000 {

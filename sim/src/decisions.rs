@@ -99,6 +99,8 @@ pub enum MessageKind {
     SnapshotResponse = 12,
     /// `crate::perturbation::Perturbation::ExtraMessage`.
     Ping = 13,
+    ForwardRemovePeer = 14,
+    ForwardResponse = 15,
 }
 
 /// A decided value.
@@ -499,6 +501,14 @@ impl MessageKey {
                 MessageKind::ForwardProposal,
                 [content_hash(&m.data), 0, 0, 0],
             ),
+            M::ForwardRemovePeer(m) => (MessageKind::ForwardRemovePeer, [m.peer.0, m.reply, 0, 0]),
+            M::ForwardResponse(m) => {
+                let index = match m.outcome {
+                    raft_core::ForwardOutcome::Accepted { index } => index,
+                    raft_core::ForwardOutcome::Refused(_) => 0,
+                };
+                (MessageKind::ForwardResponse, [m.reply, index, 0, 0])
+            }
             M::PreVoteRequest(m) => (
                 MessageKind::PreVoteRequest,
                 [m.last_term, m.last_index, 0, 0],

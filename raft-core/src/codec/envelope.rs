@@ -2,8 +2,11 @@
 //! channel (NRG tells them apart by NATS subject instead).
 
 use super::extensions::{
-    decode_install_snapshot, decode_read_ack, decode_snapshot_response, decode_timeout_now,
-    write_install_snapshot, write_read_ack, write_snapshot_response, write_timeout_now,
+    decode_forward_proposal_with_reply, decode_forward_remove_peer_with_reply,
+    decode_forward_response, decode_install_snapshot, decode_read_ack, decode_snapshot_response,
+    decode_timeout_now, write_forward_proposal_with_reply, write_forward_remove_peer,
+    write_forward_response, write_install_snapshot, write_read_ack, write_snapshot_response,
+    write_timeout_now,
 };
 use super::nrg::{
     decode_append_entries, decode_append_response, decode_forward_proposal, decode_vote_request,
@@ -39,6 +42,13 @@ pub const TAG_INSTALL_SNAPSHOT: u8 = 11;
 /// Envelope tag of [`Message::SnapshotResponse`] (not in NRG).
 pub const TAG_SNAPSHOT_RESPONSE: u8 = 12;
 
+/// Envelope tag of a [`Message::ForwardProposal`] with a reply inbox (not 0).
+pub const TAG_FORWARD_PROPOSAL_WITH_REPLY: u8 = 13;
+/// Envelope tag of [`Message::ForwardRemovePeer`].
+pub const TAG_FORWARD_REMOVE_PEER: u8 = 14;
+/// Envelope tag of [`Message::ForwardResponse`] (not in NRG).
+pub const TAG_FORWARD_RESPONSE: u8 = 15;
+
 /// The envelope tag of a message.
 pub fn envelope_tag(m: &Message) -> u8 {
     match m {
@@ -46,7 +56,10 @@ pub fn envelope_tag(m: &Message) -> u8 {
         Message::AppendResponse(_) => TAG_APPEND_RESPONSE,
         Message::VoteRequest(_) => TAG_VOTE_REQUEST,
         Message::VoteResponse(_) => TAG_VOTE_RESPONSE,
+        Message::ForwardProposal(m) if m.reply != 0 => TAG_FORWARD_PROPOSAL_WITH_REPLY,
         Message::ForwardProposal(_) => TAG_FORWARD_PROPOSAL,
+        Message::ForwardRemovePeer(_) => TAG_FORWARD_REMOVE_PEER,
+        Message::ForwardResponse(_) => TAG_FORWARD_RESPONSE,
         Message::PreVoteRequest(_) => TAG_PRE_VOTE_REQUEST,
         Message::PreVoteResponse(_) => TAG_PRE_VOTE_RESPONSE,
         Message::TimeoutNow(_) => TAG_TIMEOUT_NOW,
@@ -70,9 +83,12 @@ pub fn encode_envelope(m: &Message) -> Result<Vec<u8>, EncodeError> {
             write_vote_request(w, x)
         }
         Message::VoteResponse(x) | Message::PreVoteResponse(x) => write_vote_response(w, x),
+        Message::ForwardProposal(x) if x.reply != 0 => write_forward_proposal_with_reply(w, x),
         Message::ForwardProposal(x) => {
             w.bytes(&x.data);
         }
+        Message::ForwardRemovePeer(x) => write_forward_remove_peer(w, x),
+        Message::ForwardResponse(x) => write_forward_response(w, x),
         Message::TimeoutNow(x) => write_timeout_now(w, x),
         Message::ReadAck(x) => write_read_ack(w, x),
         Message::InstallSnapshot(x) => write_install_snapshot(w, x),
@@ -98,6 +114,13 @@ pub fn decode_envelope(buf: &[u8]) -> Result<Message, DecodeError> {
         TAG_READ_ACK => Message::ReadAck(decode_read_ack(body)?),
         TAG_INSTALL_SNAPSHOT => Message::InstallSnapshot(Box::new(decode_install_snapshot(body)?)),
         TAG_SNAPSHOT_RESPONSE => Message::SnapshotResponse(decode_snapshot_response(body)?),
+        TAG_FORWARD_PROPOSAL_WITH_REPLY => {
+            Message::ForwardProposal(decode_forward_proposal_with_reply(body)?)
+        }
+        TAG_FORWARD_REMOVE_PEER => {
+            Message::ForwardRemovePeer(decode_forward_remove_peer_with_reply(body)?)
+        }
+        TAG_FORWARD_RESPONSE => Message::ForwardResponse(decode_forward_response(body)?),
         tag => return Err(DecodeError::UnknownTag { tag }),
     })
 }

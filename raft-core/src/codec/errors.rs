@@ -46,6 +46,12 @@ pub enum DecodeError {
         offset: usize,
         count: usize,
     },
+    /// A field holds a value its message does not allow (`reason` says which).
+    BadValue {
+        what: &'static str,
+        offset: usize,
+        reason: &'static str,
+    },
     /// The envelope is empty (no tag byte).
     EmptyEnvelope,
     /// The envelope tag is not one of the `TAG_*` values.
@@ -79,6 +85,11 @@ impl fmt::Display for DecodeError {
                 write!(f, "{what}: {count} unexpected trailing bytes at byte {offset}")
             }
             DecodeError::EmptyEnvelope => write!(f, "envelope: empty input, no tag byte"),
+            DecodeError::BadValue {
+                what,
+                offset,
+                reason,
+            } => write!(f, "{what}: {reason} at byte {offset}"),
             DecodeError::UnknownTag { tag } => write!(f, "envelope: unknown tag {tag} at byte 0"),
         }
     }

@@ -1,11 +1,16 @@
-//! The messages NRG does not have: TimeoutNow and ReadAck, and the snapshot transfer in
-//! chunks (InstallSnapshot, SnapshotResponse). Each has a layout of its own and an envelope
+//! The messages NRG does not have: TimeoutNow and ReadAck, the snapshot transfer in
+//! chunks (InstallSnapshot, SnapshotResponse), the leader's answer to a forwarded proposal
+//! (ForwardResponse), and the envelope bodies of forwarded proposals that carry a reply
+//! inbox (NRG carries it as the reply subject). Each has a layout of its own and an envelope
 //! tag of its own, so the NRG layouts stay untouched.
 
 use super::nrg::{decode_peer_state, encode_peer_state};
 use super::wire::{check_exact_len, Reader, Writer};
 use super::DecodeError;
-use crate::message::{InstallSnapshot, ReadAck, SnapshotResponse, TimeoutNow};
+use crate::message::{
+    ForwardOutcome, ForwardProposal, ForwardRefusal, ForwardRemovePeer, ForwardResponse,
+    InstallSnapshot, ReadAck, SnapshotResponse, TimeoutNow,
+};
 use crate::types::SnapshotMeta;
 use bytes::Bytes;
 
@@ -149,5 +154,110 @@ pub fn decode_snapshot_response(buf: &[u8]) -> Result<SnapshotResponse, DecodeEr
         index: r.u64()?,
         next_offset: r.u64()?,
         done: r.bool("snapshot response done")?,
+    })
+}
+
+// ----- Forwarding: the reply inbox and the leader's answer -----------------------------------
+
+/// Length of an encoded [`ForwardResponse`] that accepts (a refusal has no index: 17 bytes).
+pub const FORWARD_RESPONSE_ACCEPTED_LEN: usize = 8 + 8 + 1 + 8;
+/// Outcome code of an accepted forward (refusals use their [`ForwardRefusal`] code, 1..=7).
+const FORWARD_ACCEPTED: u8 = 0;
+
+fn forward_refusal(code: u8) -> Option<ForwardRefusal> {
+    use ForwardRefusal::*;
+    [
+        NotLeader,
+        NotReady,
+        TransferInProgress,
+        Overloaded,
+        MembershipChangePending,
+        NotAMember,
+        LastVoter,
+    ]
+    .into_iter()
+    .find(|&r| r as u8 == code)
+}
+
+pub(super) fn write_forward_response(w: &mut Writer<'_>, m: &ForwardResponse) {
+    w.reserve(FORWARD_RESPONSE_ACCEPTED_LEN)
+        .u64(m.term)
+        .u64(m.reply);
+    match m.outcome {
+        ForwardOutcome::Accepted { index } => w.u8(FORWARD_ACCEPTED).u64(index),
+        ForwardOutcome::Refused(why) => w.u8(why as u8),
+    };
+}
+
+/// Encodes a [`ForwardResponse`]: `term u64 · reply u64 · outcome u8`, then, when the
+/// outcome is 0 (accepted), `index u64`. Outcomes 1 to 7 are the [`ForwardRefusal`] codes.
+pub fn encode_forward_response(m: &ForwardResponse) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_forward_response(&mut Writer::new(&mut out), m);
+    out
+}
+
+/// Decodes a [`ForwardResponse`] (17 bytes for a refusal, 25 for an acceptance).
+pub fn decode_forward_response(buf: &[u8]) -> Result<ForwardResponse, DecodeError> {
+    let mut r = Reader::new(buf, "forward response");
+    let term = r.u64()?;
+    let reply = r.u64()?;
+    let code = r.u8()?;
+    let outcome = match code {
+        FORWARD_ACCEPTED => ForwardOutcome::Accepted { index: r.u64()? },
+        code => ForwardOutcome::Refused(forward_refusal(code).ok_or(DecodeError::BadFlag {
+            what: "forward response outcome",
+            offset: 16,
+            value: code,
+        })?),
+    };
+    r.finish()?;
+    Ok(ForwardResponse {
+        term,
+        reply,
+        outcome,
+    })
+}
+
+/// The envelope body of a forwarded proposal that waits for an answer (tag 13): `reply u64
+/// · data`. One without (reply 0) keeps tag 5 and NRG's body, so the two never overlap.
+pub(super) fn write_forward_proposal_with_reply(w: &mut Writer<'_>, m: &ForwardProposal) {
+    w.reserve(8 + m.data.len()).u64(m.reply).bytes(&m.data);
+}
+
+pub(super) fn decode_forward_proposal_with_reply(
+    buf: &[u8],
+) -> Result<ForwardProposal, DecodeError> {
+    const WHAT: &str = "forward proposal with reply";
+    let mut r = Reader::new(buf, WHAT);
+    let reply = r.u64()?;
+    if reply == 0 {
+        return Err(DecodeError::BadValue {
+            what: WHAT,
+            offset: 0,
+            reason: "reply inbox 0 (a proposal without one has tag 5)",
+        });
+    }
+    Ok(ForwardProposal {
+        data: Bytes::copy_from_slice(r.take(r.remaining())?),
+        reply,
+    })
+}
+
+/// The envelope body of a forwarded remove-peer proposal (tag 14): `reply u64 · peer [8]`
+/// (NRG's body after the reply inbox; 0: nobody waits for the answer).
+pub(super) fn write_forward_remove_peer(w: &mut Writer<'_>, m: &ForwardRemovePeer) {
+    w.reserve(16).u64(m.reply).node(m.peer);
+}
+
+pub(super) fn decode_forward_remove_peer_with_reply(
+    buf: &[u8],
+) -> Result<ForwardRemovePeer, DecodeError> {
+    const WHAT: &str = "forward remove peer";
+    check_exact_len(WHAT, buf, 16)?;
+    let mut r = Reader::new(buf, WHAT);
+    Ok(ForwardRemovePeer {
+        reply: r.u64()?,
+        peer: r.node()?,
     })
 }

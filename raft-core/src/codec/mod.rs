@@ -12,6 +12,8 @@
 //! | [`VoteRequest`] | `term u64 · lastTerm u64 · lastIndex u64 · candidate [8]` (32 bytes) |
 //! | [`VoteResponse`] | `term u64 · peer [8] · flags u8` (17 bytes; bit0 granted, bit1 empty log) |
 //! | [`ForwardProposal`] | the raw data |
+//! | [`ForwardRemovePeer`] | `peer [8]` (8 bytes) |
+//! | [`ForwardResponse`] | `term u64 · reply u64 · outcome u8`, then `index u64` when the outcome is 0 (accepted; 1 to 7 are refusals) |
 //! | [`TimeoutNow`] | `term u64 · leader [8]` (16 bytes) |
 //! | [`ReadAck`] | `term u64 · seq u64 · peer [8]` (24 bytes) |
 //! | [`InstallSnapshot`] | `term u64 · leader [8] · lastTerm u64 · lastIndex u64 · peerstateLen u32 · peerstate · offset u64 · done u8 · data` (the rest) |
@@ -41,6 +43,14 @@
 //!   are [`InstallSnapshot`] and [`SnapshotResponse`] (NRG sends a snapshot as one
 //!   `EntrySnapshot` append entry; chunks need an offset). The snapshot metadata in a chunk
 //!   has the snapshot file's header layout (`lastTerm · lastIndex · peerstateLen · peerstate`).
+//! - Forwarding: NRG answers a forwarded proposal on the reply subject the forwarder's
+//!   request carried (an empty message once the leader took it). The NRG bodies of
+//!   [`ForwardProposal`] and [`ForwardRemovePeer`] stay as they are, with the reply inbox
+//!   beside them (`reply`, 0 when nobody waits); the envelope, which has no subjects, puts
+//!   it in front of the body: tag 13 (`reply u64 · data`) for a forwarded proposal with a
+//!   reply inbox (one without keeps tag 5 and NRG's body), tag 14 (`reply u64 · peer [8]`)
+//!   for a forwarded removal. The answer, [`ForwardResponse`], is new: it says where the
+//!   entry landed, or why the leader refused it (NRG stays silent then).
 //! - The ReadIndex round number rides in a second uvarint after the `lterm` trailer of an
 //!   append entry, written only when non-zero. NRG decoders ignore bytes after `lterm`, and an
 //!   append entry without reads in flight (and every WAL record) is byte-identical to NRG's.
@@ -53,6 +63,8 @@
 //! | 4 | VoteResponse | 9 | TransferVoteRequest |
 //! | 5 | ForwardProposal | 10 | ReadAck |
 //! | 11 | InstallSnapshot | 12 | SnapshotResponse |
+//! | 13 | ForwardProposal with reply | 14 | ForwardRemovePeer |
+//! | 15 | ForwardResponse | | |
 //!
 //! Decoders never panic, never allocate from an untrusted count before checking the input is
 //! long enough for it, and reject trailing bytes. Every [`DecodeError`] names what is wrong and
@@ -72,6 +84,8 @@
 //! [`VoteRequest`]: crate::message::VoteRequest
 //! [`VoteResponse`]: crate::message::VoteResponse
 //! [`ForwardProposal`]: crate::message::ForwardProposal
+//! [`ForwardRemovePeer`]: crate::message::ForwardRemovePeer
+//! [`ForwardResponse`]: crate::message::ForwardResponse
 //! [`TimeoutNow`]: crate::message::TimeoutNow
 //! [`ReadAck`]: crate::message::ReadAck
 //! [`InstallSnapshot`]: crate::message::InstallSnapshot
@@ -92,6 +106,9 @@ mod wire;
 pub use envelope::*;
 pub use errors::{DecodeError, EncodeError};
 pub use extensions::{
+    decode_forward_response, encode_forward_response, FORWARD_RESPONSE_ACCEPTED_LEN,
+};
+pub use extensions::{
     decode_install_snapshot, decode_read_ack, decode_snapshot_response, decode_timeout_now,
     encode_install_snapshot, encode_read_ack, encode_snapshot_response, encode_timeout_now,
 };
@@ -100,14 +117,15 @@ pub use extensions::{
 };
 pub use nrg::{
     append_entries_encoded_len, decode_append_entries, decode_append_response,
-    decode_forward_proposal, decode_peer_state, decode_vote_request, decode_vote_response,
-    encode_append_entries, encode_append_entries_into, encode_append_response,
-    encode_forward_proposal, encode_peer_state, encode_peer_state_into, encode_vote_request,
-    encode_vote_response,
+    decode_forward_proposal, decode_forward_remove_peer, decode_peer_state, decode_vote_request,
+    decode_vote_response, encode_append_entries, encode_append_entries_into,
+    encode_append_response, encode_forward_proposal, encode_forward_remove_peer, encode_peer_state,
+    encode_peer_state_into, encode_vote_request, encode_vote_response,
 };
 pub use nrg::{
-    APPEND_ENTRIES_HEADER_LEN, APPEND_RESPONSE_LEN, MAX_ENTRIES_PER_MESSAGE, MAX_ENTRY_DATA_LEN,
-    VOTE_FLAG_EMPTY_LOG, VOTE_FLAG_GRANTED, VOTE_REQUEST_LEN, VOTE_RESPONSE_LEN,
+    APPEND_ENTRIES_HEADER_LEN, APPEND_RESPONSE_LEN, FORWARD_REMOVE_PEER_LEN,
+    MAX_ENTRIES_PER_MESSAGE, MAX_ENTRY_DATA_LEN, VOTE_FLAG_EMPTY_LOG, VOTE_FLAG_GRANTED,
+    VOTE_REQUEST_LEN, VOTE_RESPONSE_LEN,
 };
 pub use wire::put_uvarint;
 pub(crate) use wire::Writer;

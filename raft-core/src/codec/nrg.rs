@@ -4,7 +4,9 @@
 
 use super::wire::{check_exact_len, uvarint_len, Reader, Writer};
 use super::{DecodeError, EncodeError};
-use crate::message::{AppendEntries, AppendResponse, ForwardProposal, VoteRequest, VoteResponse};
+use crate::message::{
+    AppendEntries, AppendResponse, ForwardProposal, ForwardRemovePeer, VoteRequest, VoteResponse,
+};
 use crate::types::{Entry, EntryKind, NodeId, PeerState};
 use bytes::Bytes;
 
@@ -324,10 +326,36 @@ pub fn encode_forward_proposal(m: &ForwardProposal) -> Vec<u8> {
     m.data.to_vec()
 }
 
-/// Decodes a forwarded proposal: any bytes (including none) are valid data.
+/// Decodes a forwarded proposal: any bytes (including none) are valid data. The reply inbox
+/// is not in the body (NRG carries it as the reply subject): it decodes as 0.
 pub fn decode_forward_proposal(buf: &[u8]) -> Result<ForwardProposal, DecodeError> {
     Ok(ForwardProposal {
         data: Bytes::copy_from_slice(buf),
+        reply: 0,
+    })
+}
+
+// ----- ForwardRemovePeer ---------------------------------------------------------------------
+
+/// Exact length of an NRG forwarded remove-peer body: the peer's id.
+pub const FORWARD_REMOVE_PEER_LEN: usize = 8;
+
+/// Encodes a forwarded remove-peer proposal: the peer's 8-byte id (NRG `$NRG.RP`; the reply
+/// inbox travels beside the body).
+pub fn encode_forward_remove_peer(m: &ForwardRemovePeer) -> Vec<u8> {
+    let mut out = Vec::new();
+    Writer::new(&mut out).node(m.peer);
+    out
+}
+
+/// Decodes a forwarded remove-peer proposal (NRG ignores any other length; we reject it).
+/// The reply inbox decodes as 0.
+pub fn decode_forward_remove_peer(buf: &[u8]) -> Result<ForwardRemovePeer, DecodeError> {
+    const WHAT: &str = "forward remove peer";
+    check_exact_len(WHAT, buf, FORWARD_REMOVE_PEER_LEN)?;
+    Ok(ForwardRemovePeer {
+        peer: Reader::new(buf, WHAT).node()?,
+        reply: 0,
     })
 }
 

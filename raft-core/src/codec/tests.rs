@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::message::{
-    AppendEntries, AppendResponse, ForwardProposal, InstallSnapshot, Message, ReadAck,
-    SnapshotResponse, TimeoutNow, VoteRequest, VoteResponse,
+    AppendEntries, AppendResponse, ForwardOutcome, ForwardProposal, ForwardRefusal,
+    ForwardRemovePeer, ForwardResponse, InstallSnapshot, Message, ReadAck, SnapshotResponse,
+    TimeoutNow, VoteRequest, VoteResponse,
 };
 use crate::types::{Entry, EntryKind, NodeId, PeerState, SnapshotMeta};
 use bytes::Bytes;
@@ -524,12 +525,78 @@ fn vote_response_golden() {
 fn forward_proposal_golden() {
     let m = ForwardProposal {
         data: Bytes::from_static(b"abc"),
+        reply: 0,
     };
     assert_eq!(encode_forward_proposal(&m), b"abc".to_vec());
     assert_eq!(decode_forward_proposal(b"abc").unwrap(), m);
     assert_eq!(
         decode_forward_proposal(b"").unwrap(),
-        ForwardProposal { data: Bytes::new() }
+        ForwardProposal {
+            data: Bytes::new(),
+            reply: 0
+        }
+    );
+}
+
+#[test]
+fn forward_remove_peer_golden() {
+    // NRG `$NRG.RP`: the peer's id, nothing else.
+    let m = ForwardRemovePeer {
+        peer: NodeId(0x0102),
+        reply: 0,
+    };
+    assert_eq!(encode_forward_remove_peer(&m), vec![2, 1, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        decode_forward_remove_peer(&[2, 1, 0, 0, 0, 0, 0, 0]).unwrap(),
+        m
+    );
+    assert_eq!(
+        decode_forward_remove_peer(&[2, 1, 0]),
+        Err(DecodeError::BadLength {
+            what: "forward remove peer",
+            expected: 8,
+            got: 3
+        })
+    );
+}
+
+#[test]
+fn forward_response_golden() {
+    let accepted = ForwardResponse {
+        term: 2,
+        reply: 7,
+        outcome: ForwardOutcome::Accepted { index: 9 },
+    };
+    let mut expected = vec![2, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0];
+    expected.extend_from_slice(&9u64.to_le_bytes());
+    assert_eq!(encode_forward_response(&accepted), expected);
+    assert_eq!(decode_forward_response(&expected).unwrap(), accepted);
+
+    let refused = ForwardResponse {
+        outcome: ForwardOutcome::Refused(ForwardRefusal::NotAMember),
+        ..accepted
+    };
+    let bytes = encode_forward_response(&refused);
+    assert_eq!(bytes.len(), 17);
+    assert_eq!(bytes[16], 6);
+    assert_eq!(decode_forward_response(&bytes).unwrap(), refused);
+
+    // A refusal carries no index; an unknown outcome is named.
+    let mut long = bytes.clone();
+    long.push(0);
+    assert!(matches!(
+        decode_forward_response(&long),
+        Err(DecodeError::TrailingBytes { .. })
+    ));
+    let mut unknown = bytes;
+    unknown[16] = 8;
+    assert_eq!(
+        decode_forward_response(&unknown),
+        Err(DecodeError::BadFlag {
+            what: "forward response outcome",
+            offset: 16,
+            value: 8
+        })
     );
 }
 
@@ -705,21 +772,46 @@ fn envelope_golden() {
     assert_eq!(
         decode_envelope(&[5, b'z']).unwrap(),
         Message::ForwardProposal(ForwardProposal {
-            data: Bytes::from_static(b"z")
+            data: Bytes::from_static(b"z"),
+            reply: 0
         })
     );
     assert_eq!(
         decode_envelope(&[5]).unwrap(),
-        Message::ForwardProposal(ForwardProposal { data: Bytes::new() })
+        Message::ForwardProposal(ForwardProposal {
+            data: Bytes::new(),
+            reply: 0
+        })
     );
+    // With a reply inbox: tag 13, the inbox before NRG's body; inbox 0 belongs to tag 5.
+    let with_reply = Message::ForwardProposal(ForwardProposal {
+        data: Bytes::from_static(b"z"),
+        reply: 3,
+    });
+    let bytes = encode_envelope(&with_reply).unwrap();
+    assert_eq!(bytes, vec![13, 3, 0, 0, 0, 0, 0, 0, 0, b'z']);
+    assert_eq!(decode_envelope(&bytes).unwrap(), with_reply);
+    assert!(matches!(
+        decode_envelope(&[13, 0, 0, 0, 0, 0, 0, 0, 0, b'z']),
+        Err(DecodeError::BadValue { .. })
+    ));
+    let removal = Message::ForwardRemovePeer(ForwardRemovePeer {
+        peer: NodeId(4),
+        reply: 3,
+    });
+    let bytes = encode_envelope(&removal).unwrap();
+    assert_eq!(bytes[0], 14);
+    assert_eq!(&bytes[1..9], &3u64.to_le_bytes());
+    assert_eq!(&bytes[9..], &[4, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(decode_envelope(&bytes).unwrap(), removal);
     assert_eq!(decode_envelope(&[]), Err(DecodeError::EmptyEnvelope));
     assert_eq!(
         decode_envelope(&[0]),
         Err(DecodeError::UnknownTag { tag: 0 })
     );
     assert_eq!(
-        decode_envelope(&[13, 1, 2]),
-        Err(DecodeError::UnknownTag { tag: 13 })
+        decode_envelope(&[16, 1, 2]),
+        Err(DecodeError::UnknownTag { tag: 16 })
     );
 
     // PreVote and transfer votes: the NRG vote bodies behind their own tags.

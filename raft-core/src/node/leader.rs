@@ -4,7 +4,7 @@ use super::read_index::ReadRounds;
 use super::transfer::Transfer;
 use super::{Node, ProposeError};
 use crate::action::Role;
-use crate::message::{AppendResponse, ForwardProposal};
+use crate::message::AppendResponse;
 use crate::progress::{Progress, ProgressMap};
 use crate::quorum;
 use crate::types::{Entry, EntryKind, NodeId};
@@ -119,14 +119,6 @@ impl Node {
         if changes_membership {
             self.membership_changed();
         }
-    }
-
-    /// A forwarded proposal is appended like a local one; when the leader would refuse it
-    /// (not leading, transferring, overloaded) it is dropped like a lost message and the
-    /// client retries.
-    pub(super) fn handle_forwarded_proposal(&mut self, proposal: ForwardProposal) {
-        let term = self.hard_state.term;
-        let _dropped_when_refused = self.append_proposals(term, std::iter::once(proposal.data));
     }
 
     /// The one path of every proposal (local, batched, forwarded): checks that this node may

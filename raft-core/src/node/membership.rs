@@ -29,6 +29,21 @@ impl Node {
         term: u64,
         change: MembershipChange,
     ) -> Result<Proposed, ProposeError> {
+        let index = self.append_membership_change(term, change)?;
+        Ok(Proposed {
+            first_index: index,
+            last_index: index,
+            actions: self.finish(),
+        })
+    }
+
+    /// [`Node::propose_membership`] without ending the input (also the path of a forwarded
+    /// removal): the checks, the append and its replication. Returns the entry's index.
+    pub(super) fn append_membership_change(
+        &mut self,
+        term: u64,
+        change: MembershipChange,
+    ) -> Result<u64, ProposeError> {
         self.check_can_propose(term)?;
         if !self.leadership.as_ref().is_some_and(|l| l.ready)
             && !planted!(self, MembershipBeforeOwnTermCommit)
@@ -56,11 +71,7 @@ impl Node {
         // A removal can leave a quorum that is already there (the leader counts itself only
         // while it votes).
         self.advance_leader_commit();
-        Ok(Proposed {
-            first_index: index,
-            last_index: index,
-            actions: self.finish(),
-        })
+        Ok(index)
     }
 
     /// [`Node::propose_membership`] with [`MembershipChange::AddVoter`].

@@ -16,6 +16,8 @@
 //! | `snapshot.rs` | compaction, sending and receiving snapshots |
 //! | `checkpoint.rs` | snapshots in two steps (checkpoints), forced snapshots |
 //! | `membership.rs` | membership changes |
+//! | `forwarding.rs` | proposals and removals forwarded to the leader, and its answers |
+//! | `peers.rs` | peer tracking: when each peer was last heard, its lag, `Peers()` and `Quorum()` |
 //! | `overrun.rs` | backlogs past the threshold: leader step-down, follower quorum pause |
 //! | `rescue.rs` | rescue quorum: a lowered quorum for a group that lost its majority |
 //! | `apply.rs` | handing committed entries to the application; pause and resume |
@@ -53,10 +55,12 @@ mod checkpoint;
 mod election;
 mod errors;
 mod follower;
+mod forwarding;
 mod leader;
 mod membership;
 mod outbox;
 mod overrun;
+mod peers;
 mod read_index;
 mod recovery;
 mod repair;
@@ -70,6 +74,7 @@ mod write_error;
 
 pub use checkpoint::SnapshotCheckpoint;
 pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, TransferError};
+pub use peers::PeerInfo;
 pub use repair::LogDamage;
 pub use rescue::{Rescue, RescueError};
 pub use write_error::{WriteError, WriteErrorKind, WriteStage};
@@ -78,6 +83,7 @@ use checkpoint::OpenCheckpoint;
 use election::ElectionTimer;
 use leader::Leadership;
 use outbox::Outbox;
+use peers::PeerTracker;
 use role::adopts_sender_term;
 use snapshot::IncomingSnapshot;
 use tally::VoteTally;
@@ -200,6 +206,9 @@ pub struct Node {
     repair: Option<LogDamage>,
     /// A persist failed in this life (`write_error.rs`): sticky until a restart.
     write_error: Option<WriteError>,
+    /// When each peer was last heard from (NRG `trackPeer`), for [`Node::peers`] and
+    /// [`Node::quorum`]; monitoring only.
+    peer_tracker: PeerTracker,
 }
 
 impl Node {
@@ -253,6 +262,7 @@ impl Node {
             quorum_paused: false,
             repair: restart.repair,
             write_error: None,
+            peer_tracker: PeerTracker::default(),
             #[cfg(feature = "planted-bugs")]
             planted: None,
             config,
@@ -468,6 +478,7 @@ impl Node {
 
     /// [`Node::tick`], with the actions appended to `out` (see [`Node::receive_into`]).
     pub fn tick_into(&mut self, out: &mut Vec<Action>) {
+        self.peer_tracker.tick();
         self.expire_rescue();
         match self.role {
             Role::Leader => {
@@ -520,12 +531,15 @@ impl Node {
         if message.term() > self.hard_state.term && adopts_sender_term(&message) {
             self.observe_higher_term(from, &message);
         }
+        self.track_peer(from, &message);
         match message {
             Message::VoteRequest(m) => self.handle_vote_request(m),
             Message::VoteResponse(m) => self.handle_vote_response(from, m),
             Message::AppendEntries(m) => self.handle_append_entries(m),
             Message::AppendResponse(m) => self.handle_append_response(from, m),
-            Message::ForwardProposal(m) => self.handle_forwarded_proposal(m),
+            Message::ForwardProposal(m) => self.handle_forwarded_proposal(from, m),
+            Message::ForwardRemovePeer(m) => self.handle_forwarded_remove_peer(from, m),
+            Message::ForwardResponse(m) => self.handle_forward_response(m),
             Message::PreVoteRequest(m) => self.handle_pre_vote_request(m),
             Message::PreVoteResponse(m) => self.handle_pre_vote_response(from, m),
             Message::TimeoutNow(m) => self.handle_timeout_now(m),
@@ -579,23 +593,6 @@ impl Node {
             last_index,
             actions: self.finish(),
         })
-    }
-
-    /// From a follower: hands the proposal to the known leader (NRG `ForwardProposal`). The
-    /// leader appends it in its current term; if leadership changes on the way the proposal
-    /// is dropped and the client must retry, as with any message loss.
-    pub fn forward(&mut self, data: impl Into<Bytes>) -> Result<Vec<Action>, ProposeError> {
-        match (self.role, self.leader) {
-            (Role::Leader, _) => {
-                let term = self.hard_state.term;
-                self.propose(term, data).map(|p| p.actions)
-            }
-            (_, Some(leader)) => {
-                self.outbox.forward_proposal(leader, data.into());
-                Ok(self.finish())
-            }
-            (_, None) => Err(ProposeError::NotLeader { leader: None }),
-        }
     }
 
     /// The host reports [`Action::Persist`] `id` (and every earlier one) durable.

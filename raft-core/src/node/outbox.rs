@@ -32,7 +32,7 @@
 use super::errors::ContractError;
 use crate::action::{Action, LogWrite, PersistId, Role};
 use crate::log::Log;
-use crate::message::{ForwardProposal, Message};
+use crate::message::{ForwardOutcome, Message};
 use crate::types::{Entry, HardState, NodeId, PeerState, Snapshot, SnapshotMeta};
 use bytes::Bytes;
 use std::collections::VecDeque;
@@ -357,13 +357,20 @@ impl Outbox {
         self.actions.push(Action::Send { to, message });
     }
 
-    /// Hands a proposal to the leader. It attests nothing and is sent as it is, without
-    /// issuing pending writes first (a follower has none of its own to start).
-    pub(super) fn forward_proposal(&mut self, leader: NodeId, data: Bytes) {
-        let message = Message::ForwardProposal(ForwardProposal { data });
-        self.actions.push(Action::Send {
-            to: leader,
-            message,
+    /// Hands a proposal to the leader, or a leader's answer to its forwarder. Neither attests
+    /// anything, and each is sent as it is, without issuing pending writes first (a follower
+    /// has none of its own to start; a leader's answer follows the append it reports, whose
+    /// write its replication already issued).
+    pub(super) fn forward(&mut self, to: NodeId, message: Message) {
+        self.actions.push(Action::Send { to, message });
+    }
+
+    /// The application's forwarded proposal `reply` was answered.
+    pub(super) fn forward_answered(&mut self, reply: u64, term: u64, outcome: ForwardOutcome) {
+        self.actions.push(Action::ForwardAnswered {
+            reply,
+            term,
+            outcome,
         });
     }
 

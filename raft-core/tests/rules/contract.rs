@@ -169,7 +169,8 @@ fn answers(actions: &[Action]) -> Vec<Input> {
             }
             Action::RoleChanged { .. }
             | Action::LeaderChanged { .. }
-            | Action::ReadReady { .. } => {}
+            | Action::ReadReady { .. }
+            | Action::ForwardAnswered { .. } => {}
         }
     }
     inputs

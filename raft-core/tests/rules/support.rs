@@ -272,6 +272,7 @@ pub fn read_ready(context: u64, index: u64) -> Action {
 pub fn forwarded(data: &'static str) -> Message {
     Message::ForwardProposal(ForwardProposal {
         data: Bytes::from_static(data.as_bytes()),
+        reply: 0,
     })
 }
 

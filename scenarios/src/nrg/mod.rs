@@ -10,12 +10,15 @@
 //!
 //! The scenarios live in one file per theme: `elections.rs`, `replication.rs` (and
 //! catch-up), `snapshots.rs`, `membership.rs`, `transfer.rs`, `proposals.rs` (and health),
-//! `recovery.rs` (crashes and restarts), `rescue.rs` (rescue quorum). The table below registers them all in one list, whose
+//! `recovery.rs` (crashes and restarts), `rescue.rs` (rescue quorum), `forwarding.rs`
+//! (forwarded proposals and removals, and the leader's answer), `peers.rs` (peer tracking). The table below registers them all in one list, whose
 //! order is the order of `all()` and of `cargo xtask scenario --list`; a new port goes into its
 //! theme's file and into this table.
 
 mod elections;
+mod forwarding;
 mod membership;
+mod peers;
 mod proposals;
 mod recovery;
 mod replication;
@@ -24,7 +27,9 @@ mod snapshots;
 mod transfer;
 
 use elections::*;
+use forwarding::*;
 use membership::*;
+use peers::*;
 use proposals::*;
 use recovery::*;
 use replication::*;
@@ -152,6 +157,13 @@ crate::scenarios!(
         (rescue_quorum_kept_on_peer_state, "A rescued follower keeps its rescue when the new leader's peer state (the same membership) arrives"),
         (rescue_quorum_expires, "A rescue expires after its ticks: the natural quorum counts again and the survivors alone commit nothing more"),
         (rescue_quorum_counts_empty_votes, "During a rescue an empty-log survivor's vote elects the candidate with the log"),
+        (forward_proposal_response, "A follower forwards a proposal with a reply inbox: the leader answers where it landed (before it commits), and the value is applied everywhere"),
+        (forwarded_remove_peer_proposal_non_existent, "A forwarded removal of a peer that is not a member is refused (the forwarder hears why) with no side effect on any node; a real forwarded removal then commits"),
+        (uncommitted_membership_change_on_new_leader_forwarded_remove_peer_proposal, "design: a forwarded removal reaching a new leader whose log holds an uncommitted change is refused (not ready: its no-op, which commits the change with it, is not committed) and changes nothing; once it is, the retry is taken"),
+        (track_peer_active, "design: last-heard in ticks instead of Raftz's durations: the leader hears every member within a heartbeat, a follower only its leader; after a hand-off every follower, the former leader too, tracks only the new leader"),
+        (quorum_after_leader_stepdown, "A new leader claims a quorum only once it heard a follower; stepped down by a transfer it keeps its timestamps and its quorum; the new leader's first append clears every timestamp but the leader's"),
+        (track_peer_lag, "With every entry acknowledged the leader sees no lag and every member current, a follower sees the leader current and knows nothing of the other follower; the same after a leader transfer"),
+        (peers_response, "Peers() as leader: a cut-off follower lags by the commits it did not acknowledge and is not current; as follower: the leader is current until two heartbeat intervals pass without it, the other follower never"),
         (rescue_quorum_empty_votes_require_rescue, "design: empty-log votes count as any grant (the Raft paper), so what keeps two of five survivors from electing is the natural quorum: without a rescue the candidate stays a candidate"),
     ]
 );

@@ -84,6 +84,7 @@ pub(super) fn ignore_forwarded_proposal_if_not_caught_up_leader(s: &mut Script) 
         1,
         raft_core::Message::ForwardProposal(raft_core::ForwardProposal {
             data: bytes::Bytes::from_static(b"1 90 append k f"),
+            reply: 0,
         }),
     );
     s.settle();

@@ -15,7 +15,10 @@ impl<A: Application> Script<A> {
     /// `leader=nX` / `leader=-` (the leader it knows), `kv=abc` (value of key `k`; `kv=-`
     /// absent), `repairing` / `repaired` (damage to its log not yet / already repaired),
     /// `write-error` / `no-write-error` (a persist failed in this life / none did),
-    /// `paused`, `unpaused`, `current`, `healthy`, `unhealthy`, `pending=N`
+    /// `paused`, `unpaused`, `current`, `healthy`, `unhealthy`, `changing=N` / `changing=-`
+    /// (the index of an uncommitted membership change), `heard-quorum` /
+    /// `no-heard-quorum` (NRG `Quorum()`), `peer=nX:current,lag=N,heard=T` (NRG `Peers()`: `stale` for not current,
+    /// `heard=-` for never; T in ticks ago), `pending=N`
     /// (persists not yet completed), `match=nX:N` (a leader's match index for nX), `inflight=N` (messages on the wire from this node).
     #[track_caller]
     pub fn expect(&mut self, node: usize, expectations: &str) {
@@ -164,6 +167,23 @@ impl<A: Application> Script<A> {
                 value.into(),
                 n.rescue().map_or("-".into(), |r| r.quorum.to_string()),
             ),
+            "heard-quorum" => eq("heard a quorum", "true".into(), n.quorum().to_string()),
+            "no-heard-quorum" => eq("heard a quorum", "false".into(), n.quorum().to_string()),
+            "peer" => {
+                let (peer, _) = value
+                    .split_once(':')
+                    .ok_or_else(|| format!("`{token}`: write peer=nX:current,lag=N,heard=T"))?;
+                let actual = n
+                    .peers()
+                    .into_iter()
+                    .find(|p| format!("n{}", p.id.0) == peer)
+                    .map_or(format!("{peer}: not a member"), |p| {
+                        let state = if p.current { "current" } else { "stale" };
+                        let heard = p.last_heard.map_or("-".into(), |t| t.to_string());
+                        format!("{peer}:{state},lag={},heard={heard}", p.lag)
+                    });
+                eq(&format!("peer {peer}"), value.into(), actual)
+            }
             "match" => {
                 let (peer, index) = value
                     .split_once(':')
@@ -177,6 +197,12 @@ impl<A: Application> Script<A> {
                     .map_or("-".into(), |m| m.to_string());
                 eq(&format!("match index of n{peer}"), index.into(), actual)
             }
+            "changing" => eq(
+                "uncommitted membership change",
+                value.into(),
+                n.pending_membership_change()
+                    .map_or("-".into(), |i| i.to_string()),
+            ),
             "pending" => eq(
                 "pending persists",
                 value.into(),
@@ -218,6 +244,35 @@ impl<A: Application> Script<A> {
                 "expected a refusal containing `{needle}`, got {other:?}"
             )),
         }
+    }
+
+    /// Checks the answer `node` last heard to its forward with reply inbox `reply`:
+    /// `accepted=INDEX` or `refused=WHY` (`not-leader`, `not-ready`, `transferring`,
+    /// `overloaded`, `change-pending`, `not-a-member`, `last-voter`), or `none`.
+    #[track_caller]
+    pub fn expect_forward_answer(&mut self, node: usize, reply: u64, expected: &str) {
+        self.begin(format!(
+            "expect n{node} forward answer reply={reply}: {expected}"
+        ));
+        let reply_text = reply.to_string();
+        let actual = self
+            .events()
+            .iter()
+            .rev()
+            .filter(|e| e.kind == "forward-answer" && e.node == Some(node))
+            .find(|e| {
+                e.fields
+                    .iter()
+                    .any(|(k, v)| *k == "reply" && *v == reply_text)
+            })
+            .and_then(|e| e.fields.iter().find(|(k, _)| *k == "outcome"))
+            .map_or("none".to_string(), |(_, v)| v.clone());
+        if actual != expected {
+            self.fail(format!(
+                "n{node} forward answer reply={reply}: expected {expected}, actual {actual}"
+            ));
+        }
+        self.end();
     }
 
     /// Checks how many events of `kind` (`read-ready`, `role`, `apply`, ...) the trace holds

@@ -89,6 +89,44 @@ impl<A: Application> Script<A> {
         result
     }
 
+    /// `node` forwards `value` to its leader with reply inbox `reply` (not 0): the leader's
+    /// answer comes back as a `forward-answer` event at `node` ([`Script::expect_forward_answer`]).
+    pub fn forward_with_reply(
+        &mut self,
+        node: usize,
+        reply: u64,
+        value: &str,
+    ) -> Result<(), String> {
+        let data = self.command(value);
+        self.begin(format!("forward n{node} {value} reply={reply}"));
+        let outcome = self
+            .w()
+            .script_input(node, |n| n.forward_with_reply(reply, data));
+        let result = flatten(outcome);
+        self.note_result(&result);
+        self.end();
+        result
+    }
+
+    /// NRG `ProposeRemovePeer` at `node`: forwarded to its leader (decided at once when
+    /// `node` leads), with reply inbox `reply` (0: no answer).
+    pub fn forward_remove_peer(
+        &mut self,
+        node: usize,
+        reply: u64,
+        peer: usize,
+    ) -> Result<(), String> {
+        self.begin(format!("forward-remove-peer n{node} n{peer} reply={reply}"));
+        let peer = NodeId(peer as u64);
+        let outcome = self
+            .w()
+            .script_input(node, |n| n.forward_remove_peer(reply, peer));
+        let result = flatten(outcome);
+        self.note_result(&result);
+        self.end();
+        result
+    }
+
     /// A membership change proposed at `node`; returns the entry's index.
     pub fn try_change(&mut self, node: usize, change: MembershipChange) -> Result<u64, String> {
         let what = match change {

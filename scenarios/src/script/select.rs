@@ -76,6 +76,8 @@ fn short_kind(message: &raft_core::Message) -> &'static str {
         VoteRequest(_) => "VQ",
         VoteResponse(_) => "VR",
         ForwardProposal(_) => "FP",
+        ForwardRemovePeer(_) => "FRP",
+        ForwardResponse(_) => "FR",
         PreVoteRequest(_) => "PVQ",
         PreVoteResponse(_) => "PVR",
         TimeoutNow(_) => "TN",

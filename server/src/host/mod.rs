@@ -313,6 +313,10 @@ impl Host {
                     self.clients
                         .serve_reads(&self.kv, self.node.applied_index());
                 }
+                // This server never forwards with a reply inbox (it redirects clients).
+                Action::ForwardAnswered { reply, outcome, .. } => {
+                    tracing::debug!(reply, ?outcome, "forward answered");
+                }
             }
         }
     }

@@ -19,7 +19,8 @@
 //! A message's numbers after its term depend on its kind: AppendEntries (`AE`) prev index /
 //! entries / commit / read round; AppendResponse (`AR`) index / success; the vote requests
 //! (`VQ`, `PVQ`, `TVQ`) last term / last index; the vote responses (`VR`, `PVR`) granted;
-//! a forwarded proposal (`FP`) a hash of its bytes; ReadAck (`RA`) round; InstallSnapshot
+//! a forwarded proposal (`FP`) a hash of its bytes; a forwarded removal (`FRP`) peer / reply
+//! inbox; the leader's answer (`FR`) reply inbox / index (0 for a refusal); ReadAck (`RA`) round; InstallSnapshot
 //! (`IS`) snapshot index / offset / done; SnapshotResponse (`SR`) index / next offset /
 //! done; TimeoutNow (`TN`) and the perturbation test's `PING` none (`-`).
 
@@ -46,7 +47,7 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 impl MessageKind {
-    const ALL: [MessageKind; 13] = [
+    const ALL: [MessageKind; 15] = [
         MessageKind::AppendEntries,
         MessageKind::AppendResponse,
         MessageKind::VoteRequest,
@@ -60,6 +61,8 @@ impl MessageKind {
         MessageKind::InstallSnapshot,
         MessageKind::SnapshotResponse,
         MessageKind::Ping,
+        MessageKind::ForwardRemovePeer,
+        MessageKind::ForwardResponse,
     ];
 
     fn tag(self) -> &'static str {
@@ -77,6 +80,8 @@ impl MessageKind {
             MessageKind::InstallSnapshot => "IS",
             MessageKind::SnapshotResponse => "SR",
             MessageKind::Ping => "PING",
+            MessageKind::ForwardRemovePeer => "FRP",
+            MessageKind::ForwardResponse => "FR",
         }
     }
 
@@ -88,7 +93,9 @@ impl MessageKind {
             MessageKind::AppendResponse
             | MessageKind::VoteRequest
             | MessageKind::PreVoteRequest
-            | MessageKind::TransferVoteRequest => 2,
+            | MessageKind::TransferVoteRequest
+            | MessageKind::ForwardRemovePeer
+            | MessageKind::ForwardResponse => 2,
             MessageKind::VoteResponse
             | MessageKind::PreVoteResponse
             | MessageKind::ForwardProposal

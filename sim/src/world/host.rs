@@ -257,6 +257,12 @@ impl<A: Application> World<A> {
                 Action::ApplySnapshot { snapshot, data } => {
                     self.apply_snapshot(node, &snapshot, &data)
                 }
+                // The operator's tool forwards removals; clients forward without a reply.
+                Action::ForwardAnswered {
+                    reply,
+                    term,
+                    outcome,
+                } => self.on_forward_answered(node, reply, term, outcome),
             }
         }
         self.checks

@@ -10,9 +10,14 @@
 //! added as an observer first and promoted once it has caught up with the leader's commit
 //! index (Raft thesis §4.2.1).
 //!
+//! A removal is sometimes (`Faults::forward_removal_ppm`, a draw of its own per request)
+//! asked of a follower that knows the leader instead, which forwards it
+//! (`Node::forward_remove_peer`, NRG `ProposeRemovePeer` on a follower); the leader's answer
+//! ends the step, or the polling finds the removal done, or asks again.
+//!
 //! Architecture invariant: the operator changes the cluster only through a leader's
-//! `Node::propose_membership`, as a real tool does through the leader's API; it never
-//! edits a membership. It skips (and says so in the trace) a change after which a correct
+//! `Node::propose_membership`, or a removal forwarded to it, as a real tool does through
+//! the API; it never edits a membership. It skips (and says so in the trace) a change after which a correct
 //! core could not stay live (`unrecoverable`): one that would leave the nodes the nemesis
 //! may damage half the voters or more, or that adds a voter while a node the nemesis may
 //! damage is a voter. No step is asked once the liveness phase has begun.
@@ -26,7 +31,7 @@ use crate::disk::Disk;
 use crate::event;
 use crate::faults::Step;
 use crate::planted::SimBug;
-use raft_core::{MembershipChange, Node, ProposeError, Role};
+use raft_core::{ForwardOutcome, ForwardRefusal, MembershipChange, Node, ProposeError, Role};
 use std::collections::VecDeque;
 
 /// The operator's tool.
@@ -44,7 +49,14 @@ pub(super) struct Operator {
     /// The disaster recovery in progress or done (`rescue.rs`): at most one per run. While
     /// it is in progress the tool takes no other membership change.
     pub(super) disaster: Option<super::rescue::DisasterRecovery>,
+    /// Requests asked so far whose route was drawn (the key of each draw).
+    routes_drawn: u64,
+    /// The held step's removal, forwarded with this reply inbox, and not answered yet.
+    forwarded: Option<(u64, OperatorChange)>,
 }
+
+/// The operator's reply inboxes: the top bit set, so they never meet a client's.
+pub(super) const OPERATOR_REPLY: u64 = 1 << 63;
 
 impl Operator {
     pub(super) fn new(config: &crate::config::SimConfig) -> Operator {
@@ -55,6 +67,8 @@ impl Operator {
             ever_voters: (1u64 << voters) - 1,
             disk_replaced: 0,
             disaster: None,
+            routes_drawn: 0,
+            forwarded: None,
         }
     }
 }
@@ -306,6 +320,7 @@ impl<A: Application> World<A> {
     /// plan's next step is held and asked for at once. (A change asked for without being
     /// held finds the plan empty: a new request clears it.)
     fn step_done(&mut self, then: Option<OperatorChange>) {
+        self.operator.forwarded = None;
         self.operator.plan.pop_front();
         if let Some(step) = then {
             self.operator.plan.push_front(step);
@@ -361,6 +376,12 @@ impl<A: Application> World<A> {
             MembershipChange::RemovePeer(_) => next &= !(1 << peer),
             MembershipChange::AddObserver(_) => {}
         }
+        let forward_via = match proposal.change {
+            MembershipChange::RemovePeer(_) if !proposal.crash_leader => {
+                self.draw_forwarder(leader)
+            }
+            _ => None,
+        };
         let replaced = self.operator.disk_replaced & (1 << peer) != 0;
         let outcome = if replaced && matches!(proposal.change, MembershipChange::AddVoter(_)) {
             Err(Refusal {
@@ -375,7 +396,12 @@ impl<A: Application> World<A> {
                 why,
                 for_now: false,
             })
+        } else if let Some(via) = forward_via {
+            return self.forward_removal(leader, via, change);
         } else {
+            let Some(raft) = self.hosts[leader].running() else {
+                return;
+            };
             raft.propose_membership(term, proposal.change)
                 .map_err(|e| Refusal {
                     for_now: matches!(
@@ -422,6 +448,93 @@ impl<A: Application> World<A> {
                     ));
                 }
             }
+        }
+    }
+
+    /// Whether this request goes through a follower (a draw of its own per request), and
+    /// which: one that runs and knows `leader` as its leader.
+    fn draw_forwarder(&mut self, leader: usize) -> Option<usize> {
+        let ppm = self.config.faults.forward_removal_ppm;
+        if ppm == 0 {
+            return None;
+        }
+        self.operator.routes_drawn += 1;
+        let key = [self.operator.routes_drawn];
+        let mut rng = crate::rng::Stream::keyed(self.config.seed, "operator/forward-removal", &key);
+        if !rng.chance(ppm) {
+            return None;
+        }
+        let followers: Vec<usize> = (0..self.hosts.len())
+            .filter(|&n| n != leader)
+            .filter(|&n| {
+                let host = &self.hosts[n];
+                host.status == Status::Up
+                    && host
+                        .node
+                        .as_ref()
+                        .is_some_and(|raft| raft.leader() == Some(id(leader)))
+            })
+            .collect();
+        (!followers.is_empty()).then(|| followers[rng.below(followers.len())])
+    }
+
+    /// The tool asks `via` to remove the held step's peer, which it forwards to `leader`.
+    /// The step waits for the answer, and the polling checks a heartbeat later whether the
+    /// removal is in the leader's membership (an answer can be lost).
+    fn forward_removal(&mut self, leader: usize, via: usize, change: OperatorChange) {
+        let (now, peer) = (self.now, change.peer());
+        let Some(raft) = self.hosts[via].running() else {
+            return;
+        };
+        let reply = OPERATOR_REPLY | (self.operator.routes_drawn & !OPERATOR_REPLY);
+        let Ok(actions) = raft.forward_remove_peer(reply, id(peer)) else {
+            return;
+        };
+        self.operator.forwarded = Some((reply, change));
+        self.stats.fault("membership-forwarded");
+        let what = format!("remove n{peer} forwarded to n{leader} reply={reply}");
+        self.record(event!(now, Some(via), "fault", what = what));
+        self.execute(via, actions);
+        let every = self.config.tick_us * u64::from(self.config.heartbeat_ticks);
+        self.schedule_operator_retry(now + every);
+    }
+
+    /// The leader's answer to a forwarded request reached `node`'s host: for the held
+    /// step, an acceptance (or "not a member": nothing left to do) ends it, "the last voter"
+    /// ends the plan, and any other refusal is for now (the polling asks again).
+    pub(super) fn on_forward_answered(
+        &mut self,
+        node: usize,
+        reply: u64,
+        term: u64,
+        outcome: ForwardOutcome,
+    ) {
+        let mut text = crate::trace::Line::default();
+        super::trace_text::write_forward_outcome(&mut text, outcome);
+        let (now, outcome_text) = (self.now, text.into_string());
+        self.record(event!(
+            now,
+            Some(node),
+            "forward-answer",
+            reply = reply,
+            term = term,
+            outcome = outcome_text
+        ));
+        let Some((awaited, change)) = self.operator.forwarded else {
+            return;
+        };
+        if awaited != reply || self.operator.plan.front() != Some(&change) {
+            return;
+        }
+        self.operator.forwarded = None;
+        match outcome {
+            ForwardOutcome::Accepted { .. }
+            | ForwardOutcome::Refused(ForwardRefusal::NotAMember) => {
+                self.stats.fault("membership-proposed");
+                self.step_done(None)
+            }
+            ForwardOutcome::Refused(ForwardRefusal::LastVoter) => self.operator.plan.clear(),
+            ForwardOutcome::Refused(_) => {}
         }
     }
 

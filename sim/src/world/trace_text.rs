@@ -9,7 +9,7 @@ use crate::app::Application;
 use crate::history::Outcome;
 use crate::put;
 use crate::trace::Line;
-use raft_core::{LogWrite, Message, NodeId, Role};
+use raft_core::{ForwardOutcome, ForwardRefusal, LogWrite, Message, NodeId, Role};
 
 pub(super) fn fmt_role(role: Role) -> &'static str {
     match role {
@@ -106,7 +106,16 @@ pub fn write_message(message: &Message, out: &mut Line) {
         }
         Message::VoteRequest(m) => write_vote_request(out, "VQ", m),
         Message::VoteResponse(m) => write_vote_response(out, "VR", m),
-        Message::ForwardProposal(m) => put!(out, "FP(", m.data.len(), " bytes)"),
+        Message::ForwardProposal(m) if m.reply == 0 => put!(out, "FP(", m.data.len(), " bytes)"),
+        Message::ForwardProposal(m) => {
+            put!(out, "FP(", m.data.len(), " bytes reply=", m.reply, ")")
+        }
+        Message::ForwardRemovePeer(m) => put!(out, "FRP(n", m.peer.0, " reply=", m.reply, ")"),
+        Message::ForwardResponse(m) => {
+            put!(out, "FR(t", m.term, " reply=", m.reply, " ");
+            write_forward_outcome(out, m.outcome);
+            put!(out, ")")
+        }
         Message::PreVoteRequest(m) => write_vote_request(out, "PVQ", m),
         Message::PreVoteResponse(m) => write_vote_response(out, "PVR", m),
         Message::TimeoutNow(m) => put!(out, "TN(t", m.term, ")"),
@@ -144,5 +153,25 @@ pub fn write_message(message: &Message, out: &mut Line) {
             );
             put!(out, done(m.done), ")")
         }
+    }
+}
+
+/// A forwarded proposal's outcome: `accepted=INDEX` or `refused=WHY`.
+pub(super) fn write_forward_outcome(out: &mut Line, outcome: ForwardOutcome) {
+    match outcome {
+        ForwardOutcome::Accepted { index } => put!(out, "accepted=", index),
+        ForwardOutcome::Refused(why) => put!(out, "refused=", fmt_forward_refusal(why)),
+    }
+}
+
+pub(super) fn fmt_forward_refusal(why: ForwardRefusal) -> &'static str {
+    match why {
+        ForwardRefusal::NotLeader => "not-leader",
+        ForwardRefusal::NotReady => "not-ready",
+        ForwardRefusal::TransferInProgress => "transferring",
+        ForwardRefusal::Overloaded => "overloaded",
+        ForwardRefusal::MembershipChangePending => "change-pending",
+        ForwardRefusal::NotAMember => "not-a-member",
+        ForwardRefusal::LastVoter => "last-voter",
     }
 }
