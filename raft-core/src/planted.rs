@@ -21,6 +21,7 @@
 //! | `snapshot-keeps-stale-membership` | installing a received snapshot that discards the log keeps the membership the discarded log implied (an uncommitted change above the snapshot's index), so the node counts quorums, and campaigns, in a configuration no log holds | openraft #1808 | a membership change appended by a leader that is deposed before committing it, then a follower holding it caught up by a snapshot from the next leader (snapshot-heavy configuration, membership changes, failovers) | membership-from-log (at the install), elected-by-quorum |
 //! | `fsync-error-ignored` | a persist the host reports failed (a write or fsync error) is treated as durable, as a retried fsync claims after the kernel dropped the dirty pages, so the messages that waited for it leave | PostgreSQL fsyncgate (2018); NRG before its sticky `werr` | a follower's WAL write or fsync failing while it holds an acknowledgement (the simulator's write-error fault drops the unsynced bytes) | persist-before-send, committed-durable-on-quorum |
 //! | `ack-beyond-verified` | a follower acknowledges its own last index instead of the last index the append verified, so a stale suffix after an "already have it" append is counted as replicated | CCF #6001, Apache Ratis #1519 | a follower with a stale uncommitted suffix (partition or crash of a leader that appended it) that receives a heartbeat or a short append from the next leader | committed-durable-on-quorum, state-machine safety |
+//! | `snapshot-resent-after-install` | the leader takes a follower's "done" answer to the snapshot in transfer as a request to start it over, so the same snapshot is sent again and again, the follower's match index never moves past it and it never receives the entries after it | camunda/camunda #9820 (a finished snapshot replication reset the member's position, and the leader chose the snapshot again), jgroups-raft #23 | a follower that falls behind a compaction (a crash, a partition, a slow link while the leader snapshots) | no-loop-without-progress, convergence |
 //!
 //! **Regressions.** Bugs the simulator found in this project's own core, fixed, and
 //! re-plantable here so that their regression fixtures (`fixtures/regressions/`) can prove
@@ -55,6 +56,7 @@ pub enum PlantedBug {
     SnapshotKeepsStaleMembership,
     AckBeyondVerified,
     FsyncErrorIgnored,
+    SnapshotResentAfterInstall,
     RescueKeptAfterNaturalQuorum,
     PreVoteJudgedOnTerm,
     RecoveryRefusesLogAboveTerm,
@@ -65,7 +67,7 @@ pub enum PlantedBug {
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 22] = [
+    pub const ALL: [PlantedBug; 23] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -82,6 +84,7 @@ impl PlantedBug {
         PlantedBug::SnapshotKeepsStaleMembership,
         PlantedBug::AckBeyondVerified,
         PlantedBug::FsyncErrorIgnored,
+        PlantedBug::SnapshotResentAfterInstall,
         PlantedBug::RescueKeptAfterNaturalQuorum,
         PlantedBug::PreVoteJudgedOnTerm,
         PlantedBug::RecoveryRefusesLogAboveTerm,
@@ -121,6 +124,7 @@ impl PlantedBug {
             PlantedBug::SnapshotKeepsStaleMembership => "snapshot-keeps-stale-membership",
             PlantedBug::AckBeyondVerified => "ack-beyond-verified",
             PlantedBug::FsyncErrorIgnored => "fsync-error-ignored",
+            PlantedBug::SnapshotResentAfterInstall => "snapshot-resent-after-install",
             PlantedBug::RescueKeptAfterNaturalQuorum => "rescue-kept-after-natural-quorum",
             PlantedBug::PreVoteJudgedOnTerm => "prevote-judged-on-term",
             PlantedBug::RecoveryRefusesLogAboveTerm => "recovery-refuses-log-above-term",

@@ -17,6 +17,8 @@
 //! - `prefix_log.rs`: prefix hashes of every node's memory and durable log;
 //! - `membership.rs`: membership from the log (when a node's log starts at a new snapshot);
 //! - `progress.rs`: monotonic progress per node (commit and applied index, restarts);
+//! - `resources.rs`: no loop without progress (the same snapshot or entries delivered again
+//!   and again, once the faults stopped);
 //! - `masks.rs`: voter masks and majorities.
 //!
 //! Architecture invariant: per-event cost does not grow with the length of the history.
@@ -36,6 +38,7 @@ mod membership;
 mod prefix_log;
 mod progress;
 mod rescue;
+mod resources;
 #[cfg(test)]
 mod tests;
 
@@ -48,6 +51,7 @@ use std::fmt;
 pub use prefix_log::entry_hash;
 pub use rescue::GivenUp;
 use rescue::Rescues;
+pub use resources::Replication;
 
 /// The properties the simulator checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -134,6 +138,13 @@ pub enum Property {
     Linearizability,
     /// After the faults stop, a stable leader appears and new writes commit in time.
     Liveness,
+    /// After the faults stop, every live member applies what was committed when the
+    /// liveness probe's write committed, within a bound computed from the configuration
+    /// (`world/convergence.rs`).
+    Convergence,
+    /// After the faults stop, no leader keeps delivering the same snapshot or entries to a
+    /// follower without its match index moving (`checkers/resources.rs`).
+    NoLoopWithoutProgress,
     /// The run panicked (a bug in the core or the simulator); reported by sweeps and hunts.
     Panic,
 }
@@ -168,12 +179,19 @@ impl Property {
             Property::TransferWaitsForItsTarget => "transfer-waits-for-its-target",
             Property::Linearizability => "linearizability",
             Property::Liveness => "liveness",
+            Property::Convergence => "convergence",
+            Property::NoLoopWithoutProgress => "no-loop-without-progress",
             Property::Panic => "panic",
         }
     }
 
+    /// Whether a run can break the property before the faults stop (the properties of the
+    /// liveness phase cannot: a shrinker must not cut the chaos phase short for them).
     pub fn is_safety(self) -> bool {
-        self != Property::Liveness
+        !matches!(
+            self,
+            Property::Liveness | Property::Convergence | Property::NoLoopWithoutProgress
+        )
     }
 }
 
@@ -254,6 +272,8 @@ pub struct Checkers {
     first_timeout_now: FxMap<(usize, u64), Micros>,
     /// Rescued quorums in effect, nodes lost for good, committed entries given up.
     rescues: Rescues,
+    /// Repeated deliveries without progress, once the faults stopped.
+    loops: resources::Loops,
     pub first_violation: Option<Violation>,
 }
 
@@ -287,6 +307,7 @@ impl Checkers {
             election_timeout_max_ticks: 30,
             first_timeout_now: FxMap::default(),
             rescues: Rescues::new(nodes),
+            loops: resources::Loops::default(),
             first_violation: None,
         }
     }

@@ -51,6 +51,7 @@ use std::collections::BTreeSet;
 mod atlas;
 mod checks;
 mod clients;
+mod convergence;
 mod disk_io;
 mod event_loop;
 mod events;
@@ -62,6 +63,7 @@ mod recovery;
 mod repair;
 mod report;
 mod rescue;
+mod resource_bounds;
 pub mod scripted;
 mod service;
 mod trace_text;
@@ -119,6 +121,9 @@ pub struct World<A: Application = KvApp> {
     operator: Operator,
     clients: Clients<A>,
     liveness: LivenessPhase,
+    /// What every live member must apply after the probe's write commits
+    /// (`convergence.rs`).
+    convergence: Option<convergence::ConvergenceTarget>,
 
     // What observes the run.
     checks: CheckerFeed,
@@ -239,6 +244,7 @@ impl<A: Application> World<A> {
             operator,
             clients,
             liveness: LivenessPhase::new(&config),
+            convergence: None,
             checks,
             trace,
             stats: Stats::default(),

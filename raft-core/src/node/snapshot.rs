@@ -115,6 +115,7 @@ impl Node {
             return;
         }
         let last_index = self.log.last_index();
+        let resend_after_install = planted!(self, SnapshotResentAfterInstall);
         let Some(progress) = self
             .leadership
             .as_mut()
@@ -127,7 +128,13 @@ impl Node {
             if response.index > last_index {
                 return; // holds entries we never had: malformed
             }
-            if progress.snapshot_installed(response.index) {
+            if resend_after_install
+                && progress.state == ProgressState::Snapshot
+                && response.index == progress.snapshot_index
+            {
+                // The bug: the finished transfer is taken for a request to start it over.
+                progress.snapshot_requested(0);
+            } else if progress.snapshot_installed(response.index) {
                 self.advance_leader_commit();
             }
         } else if progress.state == ProgressState::Snapshot

@@ -249,6 +249,30 @@ impl CheckerFeed {
         if self.on {
             self.checkers.on_crash(node);
             self.checkers.on_progress_crash(node);
+            self.checkers.on_loops_crash(node);
+        }
+    }
+
+    /// The faults stopped: repeated deliveries without progress are counted from now on, at
+    /// most `limit` allowed.
+    pub(super) fn arm_loop_limit(&mut self, limit: u32) {
+        if self.on {
+            self.checkers.arm_loop_limit(limit);
+        }
+    }
+
+    /// `leader` of `term`, with match index `leader_match` for `follower`, delivered `what`.
+    pub(super) fn replication_delivered(
+        &mut self,
+        now: Micros,
+        (leader, follower): (usize, usize),
+        term: u64,
+        what: crate::checkers::Replication,
+        leader_match: u64,
+    ) {
+        if self.on {
+            self.checkers
+                .on_replication_delivered(now, leader, follower, term, what, leader_match);
         }
     }
 

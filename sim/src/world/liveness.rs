@@ -91,6 +91,8 @@ impl<A: Application> World<A> {
         self.liveness.started = true;
         self.network.heal();
         self.network.stop_loss_and_duplication();
+        let loop_limit = self.loop_limit();
+        self.checks.arm_loop_limit(loop_limit);
         // A slow fsync is a disk fault too: a voter whose acknowledgements wait a slow fsync
         // out looks gone to its leader's CheckQuorum (held-out seed 7010037: with one of four
         // voters stopped on damage, a 300 ms fsync made the leader step down after recovery).
@@ -239,6 +241,14 @@ impl<A: Application> World<A> {
         }
     }
 
+    /// The run goes on at least until `at` (every live member's convergence).
+    pub(super) fn extend_run_to(&mut self, at: Micros) {
+        if at > self.liveness.end_at {
+            self.liveness.end_at = at;
+            self.schedule(at, super::events::Event::End);
+        }
+    }
+
     /// Entries appended but not committed when the faults stop must replicate before any new
     /// write can commit: the bound grows by the time the pipeline needs for them
     /// (`SimConfig::backlog_allowance_us`), so that a slow pipeline is not taken for a stuck
@@ -291,6 +301,7 @@ impl<A: Application> World<A> {
             let end = (now + self.config.liveness_bound_us() / 4).min(self.liveness.end_at);
             self.liveness.end_at = end;
             self.schedule(end, super::events::Event::End);
+            self.arm_convergence();
         }
     }
 

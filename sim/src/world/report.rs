@@ -224,6 +224,9 @@ impl<A: Application> World<A> {
         if violation.is_none() {
             violation = self.liveness_violation();
         }
+        if violation.is_none() {
+            violation = self.convergence_violation();
+        }
         let mut linearizability = None;
         let given_up = self.checks.given_up().to_vec();
         if let Some(g) = given_up.first().filter(|_| violation.is_none()) {

@@ -188,7 +188,10 @@ impl<A: Application> World<A> {
         }
         self.stats.messages_delivered += 1;
         match decode_envelope(&bytes) {
-            Ok(message) => self.receive(from, to, message),
+            Ok(message) => {
+                self.observe_replication(from, to, departs, &message);
+                self.receive(from, to, message)
+            }
             Err(error) => {
                 let detail = format!("{} bytes from n{from} do not decode: {error}", bytes.len());
                 self.checks.wire_violation(self.now, to, detail);
