@@ -161,6 +161,12 @@ impl Network {
         self.clogged_until.fill(0);
     }
 
+    /// When the last clogged link releases what it held (0 when none is clogged): a heal
+    /// stops new messages being held, but what a clog already holds arrives at its release.
+    pub fn clogs_release_at(&self) -> Micros {
+        self.clogged_until.iter().copied().max().unwrap_or(0)
+    }
+
     /// Holds every message on the link `from -> to` until `until`, then releases them.
     pub fn clog(&mut self, from: usize, to: usize, until: Micros) {
         self.clogged_until[from * self.nodes + to] = until;

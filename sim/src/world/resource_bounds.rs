@@ -31,8 +31,9 @@ impl<A: Application> World<A> {
     }
 
     /// `message` from `from`, which left it at `departs`, is about to be delivered to `to`:
-    /// a snapshot's last chunk or an append with entries sent after the faults stopped
-    /// (a clogged link releases what it held at the heal, all at once), from a node that
+    /// a snapshot's last chunk or an append with entries sent once the faults stopped and
+    /// every clog released what it held (answers held by a clog past the heal would
+    /// otherwise look like a follower that never answers), from a node that
     /// still leads that term, is shown to the checker with the leader's match index for `to`.
     pub(super) fn observe_replication(
         &mut self,
@@ -41,7 +42,7 @@ impl<A: Application> World<A> {
         departs: Micros,
         message: &Message,
     ) {
-        if !self.liveness.started() || departs < self.liveness.starts_at() {
+        if !self.liveness.started() || departs < self.liveness.network_clear_at() {
             return;
         }
         let (term, what) = match message {
