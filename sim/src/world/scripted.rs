@@ -199,10 +199,21 @@ impl<A: Application> World<A> {
     /// Takes a snapshot of a running node at its applied index (its key-value store is the
     /// snapshot data, as in the random runs).
     pub fn script_snapshot(&mut self, node: usize) -> Option<Result<u64, String>> {
+        self.snapshot_at_applied(node, false)
+    }
+
+    /// The application's state at the node's applied index becomes its snapshot: installed
+    /// as usual, or forced (aborting an open checkpoint).
+    fn snapshot_at_applied(&mut self, node: usize, force: bool) -> Option<Result<u64, String>> {
         let data = self.hosts[node].replica.snapshot();
         let raft = self.hosts[node].running()?;
         let index = raft.applied_index();
-        Some(match raft.install_snapshot(index, data) {
+        let installed = if force {
+            raft.force_install_snapshot(index, data)
+        } else {
+            raft.install_snapshot(index, data)
+        };
+        Some(match installed {
             Ok(actions) => {
                 self.execute(node, actions);
                 Ok(index)
@@ -248,16 +259,7 @@ impl<A: Application> World<A> {
     /// A forced snapshot at the applied index (NRG `InstallSnapshot(force)`): it aborts an
     /// open checkpoint.
     pub fn script_force_snapshot(&mut self, node: usize) -> Option<Result<u64, String>> {
-        let data = self.hosts[node].replica.snapshot();
-        let raft = self.hosts[node].running()?;
-        let index = raft.applied_index();
-        Some(match raft.force_install_snapshot(index, data) {
-            Ok(actions) => {
-                self.execute(node, actions);
-                Ok(index)
-            }
-            Err(e) => Err(e.to_string()),
-        })
+        self.snapshot_at_applied(node, true)
     }
 
     /// The application of a running node starts over from its latest snapshot (NRG
