@@ -130,6 +130,20 @@ pub struct Faults {
     /// written before write errors were modelled: none.
     #[serde(default)]
     pub write_errors: u32,
+    /// How many times a node loses the disk holding its log (the WAL and the snapshot file)
+    /// while its term/vote and peer-state files survive, during the chaos phase, each at a
+    /// time and on a node drawn from a stream of its own (`crate::disk_loss`). A loss strikes
+    /// only while every entry the node acknowledged is held by a majority of the voters
+    /// without it (`world/disk_loss.rs`). Absent in bundles written before disk losses were
+    /// modelled: none.
+    #[serde(default)]
+    pub disk_losses: u32,
+    /// How many clock faults (a node's clock changes its rate, jumps forward or stalls)
+    /// strike during the chaos phase, each at a time and on a node drawn from a stream of its
+    /// own (`crate::clocks`); every clock is back at its drawn drift when the faults stop.
+    /// Absent in bundles written before clock faults were modelled: none.
+    #[serde(default)]
+    pub clock_faults: u32,
 }
 
 impl Faults {
@@ -158,6 +172,8 @@ impl Faults {
             disaster_ppm: 0,
             damage_every_copy: false,
             write_errors: 0,
+            disk_losses: 0,
+            clock_faults: 0,
         }
     }
 
@@ -431,6 +447,8 @@ impl SimConfig {
             },
             damage_every_copy: false,
             write_errors: crate::write_errors::draw_count(seed),
+            disk_losses: crate::disk_loss::draw_count(seed),
+            clock_faults: crate::clocks::draw_count(seed),
         };
         let mut weights = [0u32; 4];
         let mut rng = knob("operation_weights");

@@ -61,6 +61,20 @@ pub struct Overrides {
     /// faults stop.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
     write_errors: Option<u32>,
+    /// How many times a node loses the disk holding its log (its WAL and snapshot; the
+    /// term/vote and peer-state files survive) during the chaos phase, 0..=1000 (about one
+    /// seed in ten draws 1..=2). A loss strikes only while every entry the node acknowledged
+    /// is held by a majority of the voters without it, one disk at a time as an operator
+    /// would (otherwise it is declined and traced); the node boots with an empty log and its
+    /// leader must bring it back.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    disk_losses: Option<u32>,
+    /// How many clock faults strike during the chaos phase, 0..=1000 (about one seed in six
+    /// draws 1..=4): a node's clock changes its rate (up to 30% off the nominal tick), jumps
+    /// forward (up to two maximum election timeouts of ticks at once) or stalls (no tick,
+    /// messages still handled). Every clock is back at its drawn drift when the faults stop.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    clock_faults: Option<u32>,
     /// Plant a catalogued bug in every node (`cargo xtask hunt --list` shows them; the
     /// hunt's repro lines use this). A stream-layer bug runs the stream unless
     /// --state-machine says otherwise.
@@ -129,6 +143,12 @@ impl Overrides {
         if let Some(n) = self.write_errors {
             config.faults.write_errors = n;
         }
+        if let Some(n) = self.disk_losses {
+            config.faults.disk_losses = n;
+        }
+        if let Some(n) = self.clock_faults {
+            config.faults.clock_faults = n;
+        }
         let planted_needs = self
             .plant
             .as_deref()
@@ -187,6 +207,12 @@ impl Overrides {
         if let Some(n) = self.write_errors {
             out += &format!(" --write-errors {n}");
         }
+        if let Some(n) = self.disk_losses {
+            out += &format!(" --disk-losses {n}");
+        }
+        if let Some(n) = self.clock_faults {
+            out += &format!(" --clock-faults {n}");
+        }
         if let Some(bug) = &self.plant {
             out += &format!(" --plant {bug}");
         }
@@ -205,6 +231,8 @@ fn flag_of(field: &str) -> String {
         "workload.clients" => "--clients",
         "faults.corrupt_weight" => "--corrupt-weight",
         "faults.write_errors" => "--write-errors",
+        "faults.disk_losses" => "--disk-losses",
+        "faults.clock_faults" => "--clock-faults",
         other => return format!("the drawn {other}"),
     }
     .to_string()

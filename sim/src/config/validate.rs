@@ -160,6 +160,26 @@ impl SimConfig {
                 ),
             );
         }
+        if f.disk_losses > crate::disk_loss::MAX_DISK_LOSSES {
+            return err(
+                "faults.disk_losses",
+                format!(
+                    "is {}, above the limit of {}",
+                    f.disk_losses,
+                    crate::disk_loss::MAX_DISK_LOSSES
+                ),
+            );
+        }
+        if f.clock_faults > crate::clocks::MAX_CLOCK_FAULTS {
+            return err(
+                "faults.clock_faults",
+                format!(
+                    "is {}, above the limit of {}",
+                    f.clock_faults,
+                    crate::clocks::MAX_CLOCK_FAULTS
+                ),
+            );
+        }
         let w = &self.workload;
         if w.clients > MAX_CLIENTS {
             return err(

@@ -125,6 +125,7 @@ impl<A: Application> World<A> {
         self.allow_for_backlog();
         for node in 0..self.config.nodes {
             self.restart_after_write_errors(node);
+            self.restore_clock(node);
             match self.hosts[node].status {
                 Status::Paused => {
                     let incarnation = self.hosts[node].incarnation;
