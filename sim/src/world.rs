@@ -52,6 +52,7 @@ mod atlas;
 mod checks;
 mod clients;
 mod clocks;
+mod compaction;
 mod convergence;
 mod disk_io;
 mod disk_loss;

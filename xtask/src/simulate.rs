@@ -204,6 +204,12 @@ fn print_config(c: &SimConfig) {
             n => format!(", {n} log disk losses"),
         }
     );
+    if let Some(compaction) = c.compaction {
+        println!(
+            "compaction  a snapshot every {} applied entries, messages of at most {} bytes (snapshot chunks)",
+            compaction.every_entries, compaction.max_bytes_per_message
+        );
+    }
     println!(
         "nemesis     every ~{}ms: partition {} crash {} pause {} clog {} corrupt {} read-error {} transfer {} pause-apply {} snapshot {} membership {} (weights); clock drift {}ppm{}",
         f.nemesis_interval_us / 1000,

@@ -128,6 +128,7 @@ impl<A: Application> World<A> {
         let next = self.now + tick_us;
         self.schedule(next, Event::Tick { node, incarnation });
         self.tick_once(node);
+        self.compact_if_due(node);
     }
 
     /// One tick of a running node's clock.

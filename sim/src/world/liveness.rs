@@ -374,7 +374,7 @@ impl<A: Application> World<A> {
             return false;
         };
         let per_round_trip =
-            (self.config.max_entries_per_message * self.config.max_inflight_messages).max(1) as u64;
+            (self.config.entries_per_message() * self.config.max_inflight_messages).max(1) as u64;
         let round_trip = 2 * self
             .config
             .latency
