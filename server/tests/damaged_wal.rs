@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{request, wait_for_leader, wait_up, Server};
+use common::{request, wait_up, Server, ThreeServers};
 use std::time::{Duration, Instant};
 
 fn status_json(server: &Server) -> serde_json::Value {
@@ -33,21 +33,17 @@ fn wait_for_local(server: &Server, key: &str, value: &str) {
 #[test]
 fn a_server_started_on_a_damaged_wal_is_repaired_by_its_leader() {
     let dir = common::temp_dir("damaged-wal");
-    let book = common::book(3);
-    let mut servers: Vec<Option<Server>> = (1..=3)
-        .map(|id| Some(Server::start(id, &book, &[1, 2, 3], &dir)))
-        .collect();
-    let refs: Vec<&Server> = servers.iter().flatten().collect();
-    let leader = wait_for_leader(&refs);
-    let leader_http = book.get(leader).unwrap().http;
+    let mut cluster = ThreeServers::start(&dir);
+    let leader_http = cluster.http(cluster.leader);
+    let book = cluster.book.clone();
     for i in 0..30 {
         let put = request(leader_http, "PUT", &format!("/kv/k{i}"), &format!("v{i}")).unwrap();
         assert_eq!(put.status, 200);
     }
-    let follower = (1..=3u64).find(|&id| id != leader.0).unwrap();
+    let follower = cluster.follower;
     let slot = follower as usize - 1;
-    wait_for_local(servers[slot].as_ref().unwrap(), "k29", "v29");
-    servers[slot].take().unwrap().stop().unwrap();
+    wait_for_local(cluster.servers[slot].as_ref().unwrap(), "k29", "v29");
+    cluster.servers[slot].take().unwrap().stop().unwrap();
 
     // A bit flips inside the first record's payload (after its 12-byte header): the
     // entries it held are gone from this disk, and only the leader has them.
@@ -86,7 +82,5 @@ fn a_server_started_on_a_damaged_wal_is_repaired_by_its_leader() {
     assert!(status_json(&again)["repairing"].is_null());
     wait_for_local(&again, "k0", "v0");
     again.stop().unwrap();
-    for server in servers.into_iter().flatten() {
-        server.stop().unwrap();
-    }
+    cluster.stop();
 }
