@@ -305,6 +305,11 @@ impl CheckerFeed {
         }
     }
 
+    /// Whether `node` knows as committed an entry a rescue gave up (see `checkers/rescue.rs`).
+    pub(super) fn holds_given_up_commits(&self, node: usize) -> bool {
+        self.on && self.checkers.holds_given_up_commits(node)
+    }
+
     /// Committed entries that rescued wins gave up (see `checkers/rescue.rs`).
     pub(super) fn given_up(&self) -> &[crate::checkers::GivenUp] {
         self.checkers.given_up()
