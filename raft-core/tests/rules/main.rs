@@ -29,5 +29,6 @@ mod snapshot;
 mod support;
 mod terms;
 mod transfer;
+mod unlinked_log;
 mod voting;
 mod write_errors;

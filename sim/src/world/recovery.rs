@@ -326,6 +326,16 @@ pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
             }
         }
     };
+    let snapshot_index = snapshot.as_ref().map_or(0, |s| s.meta.index);
+    if !log.is_empty() && wal_start > snapshot_index {
+        // raft-core drops a log that does not link to the snapshot and answers for it.
+        found.push(match snapshot_index {
+            0 => format!("wal starts after {wal_start}, with no snapshot"),
+            _ => {
+                format!("wal starts after {wal_start}, past the snapshot's index {snapshot_index}")
+            }
+        });
+    }
     let membership = match storage::decode_peer_state_file(disk.peers.bytes()) {
         Ok(m) => m,
         Err(e) => {
