@@ -63,6 +63,7 @@ mod recovery;
 mod repair;
 mod report;
 mod rescue;
+mod reset;
 mod resource_bounds;
 pub mod scripted;
 mod service;

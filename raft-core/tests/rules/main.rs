@@ -25,6 +25,7 @@ mod repair;
 mod replay;
 mod replication;
 mod rescue;
+mod reset;
 mod snapshot;
 mod support;
 mod terms;

@@ -129,3 +129,40 @@ pub(super) fn truncate_log_with_missing_snapshot(s: &mut Script) {
     s.run_ticks(3);
     s.expect(2, "last=3 commit=3 kv=ab repaired");
 }
+
+pub(super) fn reset(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.propose(0, "a");
+    s.propose(0, "b");
+    s.settle();
+    s.run_ticks(3);
+    s.snapshot(2).unwrap();
+    s.propose(0, "c");
+    s.settle();
+    s.run_ticks(3);
+    let checkpoint = s.begin_snapshot(2, false).unwrap();
+    s.expect(
+        2,
+        "follower leader=n0 t1 vote=n0 snap=3 last=4 commit=4 kv=abc",
+    );
+    // Refused while a persist is in flight: the storage is started over in place.
+    s.propose(0, "d");
+    assert!(s.reset(0).is_err());
+    s.settle();
+    s.run_ticks(3);
+    s.reset(2).unwrap();
+    // design: the term and vote are kept (NRG clears them: a node that forgot its vote could
+    // vote twice in a term), and the node answers for the log it held until it has it back.
+    s.expect(
+        2,
+        "follower leader=- t1 vote=n0 snap=0 last=0 commit=0 applied=0 kv=- repairing",
+    );
+    // The open checkpoint went with the snapshot it built on.
+    assert!(s.finish_snapshot(&checkpoint).is_err());
+    // The disk was started over too: a restart finds no log and no snapshot.
+    s.kill(2);
+    s.restart(2);
+    s.expect(2, "follower t1 vote=n0 snap=0 last=0 kv=- repairing");
+    s.run_ticks(3);
+    s.expect(2, "last=5 commit=5 kv=abcd repaired");
+}

@@ -49,6 +49,9 @@ pub enum Fatal {
     BadSnapshot { index: u64 },
     /// The node refused a completion the host reported (a host bug, never bad input).
     Contract(raft_core::ContractError),
+    /// The node asked for a storage reset ([`raft_core::Node::reset`]): this server keeps no
+    /// record of the log a reset node must answer for, so it never resets a node.
+    ResetUnsupported,
 }
 
 impl fmt::Display for Fatal {
@@ -60,6 +63,10 @@ impl fmt::Display for Fatal {
                 write!(f, "the snapshot at index {index} is not a key-value store")
             }
             Fatal::Contract(e) => write!(f, "host broke raft-core's contract: {e}"),
+            Fatal::ResetUnsupported => write!(
+                f,
+                "the node asked for a storage reset, which this server does not carry out (it keeps no record of the log a reset node answers for)"
+            ),
         }
     }
 }
@@ -312,6 +319,10 @@ impl Host {
                     self.clients.read_ready(context, index);
                     self.clients
                         .serve_reads(&self.kv, self.node.applied_index());
+                }
+                Action::ResetStorage { .. } => {
+                    self.fatal = Some(Fatal::ResetUnsupported);
+                    return;
                 }
                 // This server never forwards with a reply inbox (it redirects clients).
                 Action::ForwardAnswered { reply, outcome, .. } => {

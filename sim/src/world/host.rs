@@ -257,6 +257,9 @@ impl<A: Application> World<A> {
                 Action::ApplySnapshot { snapshot, data } => {
                     self.apply_snapshot(node, &snapshot, &data)
                 }
+                Action::ResetStorage { peers, answers_for } => {
+                    self.reset_storage(node, &peers, answers_for)
+                }
                 // The operator's tool forwards removals; clients forward without a reply.
                 Action::ForwardAnswered {
                     reply,

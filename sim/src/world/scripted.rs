@@ -278,6 +278,19 @@ impl<A: Application> World<A> {
         })
     }
 
+    /// A running node starts its storage and application over (NRG `Reset`); refused while
+    /// it has persists in flight.
+    pub fn script_reset(&mut self, node: usize) -> Option<Result<(), String>> {
+        let raft = self.hosts[node].running()?;
+        Some(match raft.reset() {
+            Ok(actions) => {
+                self.execute(node, actions);
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        })
+    }
+
     /// Delivers the in-flight message `id` (a cut link loses it; a node that is not
     /// running loses it too). Returns false if no such message is in flight.
     pub fn script_deliver(&mut self, id: u64) -> bool {
