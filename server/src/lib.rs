@@ -43,12 +43,6 @@ pub enum ServerError {
     },
     /// raft-core refused the configuration or the recovered state.
     Node(raft_core::ConfigError),
-    /// The WAL does not link to the snapshot (it was compacted past it, or with none):
-    /// raft-core drops it and would answer for the log it held until the leader gave it
-    /// back, but this server keeps no record of that across restarts, so it refuses to start.
-    UnlinkedLog {
-        held: raft_core::LogDamage,
-    },
     Bind {
         what: &'static str,
         addr: SocketAddr,
@@ -69,10 +63,6 @@ impl fmt::Display for ServerError {
                 )
             }
             ServerError::Node(e) => write!(f, "raft-core refused the recovered state: {e}"),
-            ServerError::UnlinkedLog { held } => write!(
-                f,
-                "the WAL does not link to the snapshot (the log it held: {held}); this server cannot answer for the dropped entries across restarts: restore the data directory from a backup"
-            ),
             ServerError::Bind { what, addr, source } => {
                 write!(f, "cannot listen for {what} on {addr}: {source}")
             }
@@ -126,9 +116,6 @@ pub async fn run(config: ServerConfig, shutdown: impl Future) -> Result<(), Serv
     node_config.election_timeout_max = config.election_ticks.1;
     node_config.heartbeat_interval = config.heartbeat_ticks;
     let node = Node::new(node_config, opened.recovered).map_err(ServerError::Node)?;
-    if let Some(held) = node.repairing() {
-        return Err(ServerError::UnlinkedLog { held });
-    }
 
     let raft_listener = TcpListener::bind(own.raft)
         .await

@@ -49,9 +49,6 @@ pub enum Fatal {
     BadSnapshot { index: u64 },
     /// The node refused a completion the host reported (a host bug, never bad input).
     Contract(raft_core::ContractError),
-    /// The node asked for a storage reset ([`raft_core::Node::reset`]): this server keeps no
-    /// record of the log a reset node must answer for, so it never resets a node.
-    ResetUnsupported,
 }
 
 impl fmt::Display for Fatal {
@@ -63,10 +60,6 @@ impl fmt::Display for Fatal {
                 write!(f, "the snapshot at index {index} is not a key-value store")
             }
             Fatal::Contract(e) => write!(f, "host broke raft-core's contract: {e}"),
-            Fatal::ResetUnsupported => write!(
-                f,
-                "the node asked for a storage reset, which this server does not carry out (it keeps no record of the log a reset node answers for)"
-            ),
         }
     }
 }
@@ -337,9 +330,15 @@ impl Host {
                     self.clients
                         .serve_reads(&self.kv, self.node.applied_index());
                 }
-                Action::ResetStorage { .. } => {
-                    self.fatal = Some(Fatal::ResetUnsupported);
-                    return;
+                Action::ResetStorage { peers, answers_for } => {
+                    self.persists.push(writer::Request::Reset {
+                        peers: *peers,
+                        answers_for,
+                    });
+                    self.repairing = answers_for.is_some();
+                    self.clients.storage_reset();
+                    self.kv = KvStore::default();
+                    tracing::info!(answers_for = ?answers_for, "storage reset");
                 }
                 // This server never forwards with a reply inbox (it redirects clients).
                 Action::ForwardAnswered { reply, outcome, .. } => {
