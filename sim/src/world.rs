@@ -68,6 +68,7 @@ mod resource_bounds;
 pub mod scripted;
 mod service;
 mod trace_text;
+mod upkeep;
 mod wire;
 mod write_errors;
 

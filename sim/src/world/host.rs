@@ -77,6 +77,8 @@ pub(super) struct Host<A: Application> {
     pub(super) reads_waiting: Vec<ConfirmedRead>,
     /// The leader the node last knew of, for redirecting clients.
     pub(super) leader_hint: Option<usize>,
+    /// The snapshot checkpoint the application began and has not finished (`upkeep.rs`).
+    pub(super) checkpoint: Option<super::upkeep::OpenCheckpoint>,
 }
 
 impl<A: Application> Host<A> {
@@ -99,6 +101,7 @@ impl<A: Application> Host<A> {
             reads: HashMap::new(),
             reads_waiting: Vec::new(),
             leader_hint: None,
+            checkpoint: None,
         }
     }
 

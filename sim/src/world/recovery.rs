@@ -33,6 +33,7 @@ impl<A: Application> Host<A> {
         self.incarnation += 1;
         self.io.clear();
         self.compact_wal_to = None;
+        self.checkpoint = None;
         self.io_busy_until = now;
         self.waiting.clear();
         self.paused_inbox.clear();

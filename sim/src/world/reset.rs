@@ -38,6 +38,7 @@ impl<A: Application> World<A> {
             DiskDamage::Intact
         };
         host.compact_wal_to = None;
+        host.checkpoint = None;
         host.replica = replica;
         // Requests waiting for an index the new log may give to another entry, and reads
         // waiting for an applied index that went back, are lost; their clients retry.
