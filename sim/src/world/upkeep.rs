@@ -9,7 +9,8 @@
 //! - a drain and replay (`drain_and_replay_snapshot`: the application starts over from the
 //!   latest snapshot; apply resumes a little later);
 //! - the operator resets a follower (`reset`, NRG `Reset`) when that cannot cost liveness:
-//!   the cluster has a leader, the node follows it, and no other node answers for a lost log.
+//!   the cluster has a leader, the node follows it, and no other node answers for a lost log
+//!   (otherwise the application takes its plain snapshot).
 //!
 //! The checkers are told what goes back on purpose (the applied index of a replay, the
 //! new lifetime of a reset) and nothing else: every property keeps holding.
@@ -157,10 +158,8 @@ impl<A: Application> World<A> {
         let follows = raft.role() == Role::Follower
             && leader.is_some_and(|l| l != node && raft.leader() == Some(super::id(l)));
         if !follows || !others_whole {
-            return self.upkeep_note(
-                node,
-                "reset skipped: not a follower of a whole cluster".into(),
-            );
+            // The application's plain snapshot instead, as before resets were drawn.
+            return self.upkeep_snapshot(node, false);
         }
         match raft.reset() {
             Ok(actions) => {
