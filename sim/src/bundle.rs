@@ -563,6 +563,11 @@ fn with_nodes(bundle: &Bundle, nodes: usize) -> Bundle {
                     error: *error,
                     restart_after_us: *restart_after_us,
                 },
+                Fault::LoseLog { target, down_us } => Fault::LoseLog {
+                    target: fit(*target)?,
+                    down_us: *down_us,
+                },
+                Fault::Clock { node, .. } if keep(*node) => f.fault.clone(),
                 Fault::Corrupt { node, .. } if damaged.contains(node) => f.fault.clone(),
                 Fault::ReadError { node } if keep(*node) => f.fault.clone(),
                 Fault::Transfer { to } => Fault::Transfer {
@@ -617,11 +622,13 @@ fn nodes_named(fault: &Fault) -> Vec<usize> {
         | Fault::Crash { target: t, .. }
         | Fault::Pause { target: t, .. }
         | Fault::WriteError { target: t, .. }
+        | Fault::LoseLog { target: t, .. }
         | Fault::PauseApply { target: t, .. }
         | Fault::Snapshot { target: t } => vec![target(t)],
         Fault::Corrupt { node, .. }
         | Fault::ReadError { node }
         | Fault::ReplaceObserverDisk { node }
+        | Fault::Clock { node, .. }
         | Fault::Membership { node, .. } => {
             vec![*node]
         }
@@ -641,7 +648,13 @@ fn durations(fault: &Fault) -> Vec<Micros> {
         Fault::Clog { for_us, .. }
         | Fault::Pause { for_us, .. }
         | Fault::PauseApply { for_us, .. } => vec![*for_us],
-        Fault::Crash { down_us, .. } | Fault::CrashMidWrite { down_us } => vec![*down_us],
+        Fault::Crash { down_us, .. }
+        | Fault::CrashMidWrite { down_us }
+        | Fault::LoseLog { down_us, .. }
+        | Fault::Clock {
+            change: crate::clocks::ClockChange::Stall { for_us: down_us },
+            ..
+        } => vec![*down_us],
         Fault::WriteError {
             restart_after_us, ..
         } => vec![*restart_after_us],

@@ -266,6 +266,8 @@ pub struct Checkers {
     damaged: u64,
     /// Each node's tick, with its clock's drift.
     tick_us: Vec<Micros>,
+    /// When each node's clock last jumped forward (a clock fault), if it did.
+    clock_jumped_at: Vec<Option<Micros>>,
     /// `SimConfig::election_timeout_max_ticks`: how long a transfer's campaign may take.
     election_timeout_max_ticks: u32,
     /// (leader, term) -> when that leader first told a node to campaign (TimeoutNow).
@@ -304,6 +306,7 @@ impl Checkers {
             progress: vec![progress::NodeProgress::default(); nodes],
             damaged: 0,
             tick_us: vec![10_000; nodes],
+            clock_jumped_at: vec![None; nodes],
             election_timeout_max_ticks: 30,
             first_timeout_now: FxMap::default(),
             rescues: Rescues::new(nodes),

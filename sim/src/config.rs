@@ -130,6 +130,20 @@ pub struct Faults {
     /// written before write errors were modelled: none.
     #[serde(default)]
     pub write_errors: u32,
+    /// How many times a node loses the disk holding its log (the WAL and the snapshot file)
+    /// while its term/vote and peer-state files survive, during the chaos phase, each at a
+    /// time and on a node drawn from a stream of its own (`crate::disk_loss`). A loss strikes
+    /// only while every entry the node acknowledged is held by a majority of the voters
+    /// without it (`world/disk_loss.rs`). Absent in bundles written before disk losses were
+    /// modelled: none.
+    #[serde(default)]
+    pub disk_losses: u32,
+    /// How many clock faults (a node's clock changes its rate, jumps forward or stalls)
+    /// strike during the chaos phase, each at a time and on a node drawn from a stream of its
+    /// own (`crate::clocks`); every clock is back at its drawn drift when the faults stop.
+    /// Absent in bundles written before clock faults were modelled: none.
+    #[serde(default)]
+    pub clock_faults: u32,
 }
 
 impl Faults {
@@ -158,6 +172,8 @@ impl Faults {
             disaster_ppm: 0,
             damage_every_copy: false,
             write_errors: 0,
+            disk_losses: 0,
+            clock_faults: 0,
         }
     }
 
@@ -340,6 +356,21 @@ pub struct SimConfig {
     /// knob: on.
     #[serde(default = "on")]
     pub pre_vote_check_quorum: bool,
+    /// Snapshot-heavy runs (`None`: the application snapshots only when the nemesis says).
+    /// Absent in bundles written before the knob: none.
+    #[serde(default)]
+    pub compaction: Option<Compaction>,
+}
+
+/// Aggressive compaction: the application snapshots as soon as `every_entries` entries
+/// were applied past its last snapshot, so logs stay short and lagging or divergent
+/// followers are caught up by snapshot; and messages carry at most `max_bytes_per_message`
+/// bytes (`raft_core::Config::max_bytes_per_message`), so a snapshot travels in many chunks,
+/// each delayed, lost, duplicated and reordered like any message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Compaction {
+    pub every_entries: u64,
+    pub max_bytes_per_message: usize,
 }
 
 fn default_overrun_threshold() -> u64 {
@@ -431,6 +462,8 @@ impl SimConfig {
             },
             damage_every_copy: false,
             write_errors: crate::write_errors::draw_count(seed),
+            disk_losses: crate::disk_loss::draw_count(seed),
+            clock_faults: crate::clocks::draw_count(seed),
         };
         let mut weights = [0u32; 4];
         let mut rng = knob("operation_weights");
@@ -474,7 +507,14 @@ impl SimConfig {
         } else {
             default_overrun_threshold()
         };
+        // About one seed in six is snapshot-heavy.
+        let mut compaction_rng = knob("compaction");
+        let compaction = (compaction_rng.below(6) == 0).then(|| Compaction {
+            every_entries: compaction_rng.between(4, 32),
+            max_bytes_per_message: *compaction_rng.pick(&[1024usize, 4096]),
+        });
         SimConfig {
+            compaction,
             pre_vote_check_quorum,
             state_machine,
             stream,
@@ -503,6 +543,24 @@ impl SimConfig {
         self
     }
 
+    /// The most data bytes a message carries (and so a snapshot chunk's size).
+    pub fn max_bytes_per_message(&self) -> usize {
+        self.compaction
+            .map_or(raft_core::Config::DEFAULT_MAX_BYTES_PER_MESSAGE, |c| {
+                c.max_bytes_per_message
+            })
+    }
+
+    /// The entries one append can be counted on to carry: `max_entries_per_message`, or one
+    /// when the byte limit is small enough to cut appends short (a snapshot-heavy run).
+    pub fn entries_per_message(&self) -> usize {
+        if self.compaction.is_some() {
+            1
+        } else {
+            self.max_entries_per_message.max(1)
+        }
+    }
+
     /// The liveness bound after the faults stop.
     pub fn liveness_bound_us(&self) -> Micros {
         let drift = 1_000_000 + u64::from(self.faults.clock_drift_ppm);
@@ -515,12 +573,12 @@ impl SimConfig {
 
     /// The time a leader needs, beyond `liveness_bound_us`, to replicate `backlog` entries
     /// that were appended but not committed when the faults stopped: a new write commits only
-    /// after them, and the pipeline carries at most `max_entries_per_message` entries in each
+    /// after them, and the pipeline carries at most `entries_per_message()` entries in each
     /// of `max_inflight_messages` messages per round trip (two latencies and an fsync). With
     /// one entry per message and one in flight over a slow network a backlog of a hundred
     /// entries takes several seconds (held-out seed 1078: 148 entries at 45 ms each).
     pub fn backlog_allowance_us(&self, backlog: u64) -> Micros {
-        let per_round = (self.max_entries_per_message as u64)
+        let per_round = (self.entries_per_message() as u64)
             .saturating_mul(self.max_inflight_messages as u64)
             .max(1);
         let rounds = backlog.div_ceil(per_round);

@@ -3,6 +3,7 @@
 //! Decisions taken while the run runs (a message's fate, what a corruption damages) are the
 //! run's decisions (`crate::decisions`), not the script's.
 
+pub use crate::clocks::ClockChange;
 use crate::config::{Micros, SimConfig};
 use crate::network::Topology;
 use crate::rng::Stream;
@@ -95,6 +96,15 @@ pub enum Fault {
         error: WriteFailure,
         restart_after_us: Micros,
     },
+    /// `target` loses the disk holding its log (the WAL and the snapshot file; its term/vote
+    /// and peer-state files survive) and boots `down_us` later with an empty log. Declined
+    /// unless every entry the node acknowledged is held by a majority of the voters without
+    /// it (`world/disk_loss.rs`). Drawn from a stream of its own (`crate::disk_loss`), not
+    /// from the nemesis's slots.
+    LoseLog { target: Target, down_us: Micros },
+    /// `node`'s clock changes its rate, jumps forward or stalls (`world/clocks.rs`). Drawn
+    /// from a stream of its own (`crate::clocks`), not from the nemesis's slots.
+    Clock { node: usize, change: ClockChange },
     /// The leader is asked to step down, handing over to `to` (or the best successor).
     Transfer { to: Option<usize> },
     /// The application pauses apply on a node for a while, then resumes it.
@@ -215,6 +225,8 @@ impl Fault {
             Fault::Corrupt { .. } => "corrupt",
             Fault::ReadError { .. } => "read-error",
             Fault::WriteError { .. } => "write-error",
+            Fault::LoseLog { .. } => "lose-log",
+            Fault::Clock { .. } => "clock",
             Fault::Transfer { .. } => "leader-transfer",
             Fault::PauseApply { .. } => "pause-apply",
             Fault::Snapshot { .. } => "snapshot",
@@ -304,6 +316,10 @@ impl fmt::Display for Fault {
                 f,
                 "write-error[{target} {error}, restart after {restart_after_us}us]"
             ),
+            Fault::LoseLog { target, down_us } => {
+                write!(f, "lose-log[{target} down {down_us}us]")
+            }
+            Fault::Clock { node, change } => write!(f, "clock[n{node} {change}]"),
             Fault::Transfer { to: Some(n) } => write!(f, "transfer[to n{n}]"),
             Fault::Transfer { to: None } => write!(f, "transfer[to best]"),
             Fault::PauseApply { target, for_us } => {
@@ -383,6 +399,8 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
     let faults = &config.faults;
     let total = faults.nemesis_weights();
     let mut script = crate::write_errors::draw(config);
+    script.extend(crate::disk_loss::draw(config));
+    script.extend(crate::clocks::draw(config));
     if total == 0 || config.nodes < 2 {
         script.sort_by_key(|f| f.at);
         return script;
@@ -637,6 +655,6 @@ mod tests {
                 kinds.insert(f.fault.kind());
             }
         }
-        assert_eq!(kinds.len(), 21, "{kinds:?}");
+        assert_eq!(kinds.len(), 23, "{kinds:?}");
     }
 }

@@ -36,9 +36,11 @@
 pub mod app;
 pub mod bundle;
 pub mod checkers;
+pub mod clocks;
 pub mod config;
 pub mod decisions;
 pub mod disk;
+pub mod disk_loss;
 pub mod faults;
 pub mod history;
 pub mod linearizability;

@@ -61,6 +61,30 @@ pub struct Overrides {
     /// faults stop.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
     write_errors: Option<u32>,
+    /// How many times a node loses the disk holding its log (its WAL and snapshot; the
+    /// term/vote and peer-state files survive) during the chaos phase, 0..=1000 (about one
+    /// seed in ten draws 1..=2). A loss strikes only while every entry the node acknowledged
+    /// is held by a majority of the voters without it, one disk at a time as an operator
+    /// would (otherwise it is declined and traced); the node boots with an empty log and its
+    /// leader must bring it back.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    disk_losses: Option<u32>,
+    /// How many clock faults strike during the chaos phase, 0..=1000 (about one seed in six
+    /// draws 1..=4): a node's clock changes its rate (up to 30% off the nominal tick), jumps
+    /// forward (up to two maximum election timeouts of ticks at once) or stalls (no tick,
+    /// messages still handled). Every clock is back at its drawn drift when the faults stop.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    clock_faults: Option<u32>,
+    /// Snapshot-heavy run: the application snapshots as soon as N entries were applied past
+    /// its last snapshot, 1..=100000 (about one seed in six draws 4..=32), so lagging and
+    /// divergent followers are caught up by snapshot. 0 turns it off.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    compact_every: Option<u64>,
+    /// With --compact-every (or a snapshot-heavy seed): the most data bytes a message
+    /// carries, and so the size of a snapshot chunk, 16..=262144 (the seed draws 1024 or
+    /// 4096; 1024 when only --compact-every is given).
+    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u64).range(16..=262_144))]
+    snapshot_chunk_bytes: Option<u64>,
     /// Plant a catalogued bug in every node (`cargo xtask hunt --list` shows them; the
     /// hunt's repro lines use this). A stream-layer bug runs the stream unless
     /// --state-machine says otherwise.
@@ -87,6 +111,13 @@ impl Overrides {
                      start outside the membership): use fewer spares than nodes"
                 ));
             }
+        }
+        if self.snapshot_chunk_bytes.is_some() && self.compact_every.is_none_or(|n| n == 0) {
+            return Err(
+                "--snapshot-chunk-bytes sets the chunk size of a snapshot-heavy run: give \
+                 --compact-every N (N > 0) with it"
+                    .to_string(),
+            );
         }
         Ok(())
     }
@@ -128,6 +159,26 @@ impl Overrides {
         }
         if let Some(n) = self.write_errors {
             config.faults.write_errors = n;
+        }
+        if let Some(n) = self.disk_losses {
+            config.faults.disk_losses = n;
+        }
+        if let Some(n) = self.clock_faults {
+            config.faults.clock_faults = n;
+        }
+        match self.compact_every {
+            Some(0) => config.compaction = None,
+            Some(every) => {
+                let drawn = config.compaction.map_or(1024, |c| c.max_bytes_per_message);
+                config.compaction = Some(sim::config::Compaction {
+                    every_entries: every,
+                    max_bytes_per_message: drawn,
+                });
+            }
+            None => {}
+        }
+        if let (Some(bytes), Some(c)) = (self.snapshot_chunk_bytes, config.compaction.as_mut()) {
+            c.max_bytes_per_message = bytes as usize;
         }
         let planted_needs = self
             .plant
@@ -187,6 +238,18 @@ impl Overrides {
         if let Some(n) = self.write_errors {
             out += &format!(" --write-errors {n}");
         }
+        if let Some(n) = self.disk_losses {
+            out += &format!(" --disk-losses {n}");
+        }
+        if let Some(n) = self.clock_faults {
+            out += &format!(" --clock-faults {n}");
+        }
+        if let Some(n) = self.compact_every {
+            out += &format!(" --compact-every {n}");
+        }
+        if let Some(b) = self.snapshot_chunk_bytes {
+            out += &format!(" --snapshot-chunk-bytes {b}");
+        }
         if let Some(bug) = &self.plant {
             out += &format!(" --plant {bug}");
         }
@@ -205,6 +268,10 @@ fn flag_of(field: &str) -> String {
         "workload.clients" => "--clients",
         "faults.corrupt_weight" => "--corrupt-weight",
         "faults.write_errors" => "--write-errors",
+        "faults.disk_losses" => "--disk-losses",
+        "faults.clock_faults" => "--clock-faults",
+        "compaction.every_entries" => "--compact-every",
+        "compaction.max_bytes_per_message" => "--snapshot-chunk-bytes",
         other => return format!("the drawn {other}"),
     }
     .to_string()

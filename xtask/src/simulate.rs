@@ -190,7 +190,7 @@ fn print_config(c: &SimConfig) {
         f.duplicate_ppm
     );
     println!(
-        "disk        fsync {}..{}us, slow fsync {}ppm, torn write on crash {}ppm{}",
+        "disk        fsync {}..{}us, slow fsync {}ppm, torn write on crash {}ppm{}{}",
         c.fsync_min_us,
         c.fsync_max_us,
         f.slow_fsync_ppm,
@@ -198,10 +198,20 @@ fn print_config(c: &SimConfig) {
         match f.write_errors {
             0 => String::new(),
             n => format!(", {n} write/fsync errors"),
+        },
+        match f.disk_losses {
+            0 => String::new(),
+            n => format!(", {n} log disk losses"),
         }
     );
+    if let Some(compaction) = c.compaction {
+        println!(
+            "compaction  a snapshot every {} applied entries, messages of at most {} bytes (snapshot chunks)",
+            compaction.every_entries, compaction.max_bytes_per_message
+        );
+    }
     println!(
-        "nemesis     every ~{}ms: partition {} crash {} pause {} clog {} corrupt {} read-error {} transfer {} pause-apply {} snapshot {} membership {} (weights); clock drift {}ppm",
+        "nemesis     every ~{}ms: partition {} crash {} pause {} clog {} corrupt {} read-error {} transfer {} pause-apply {} snapshot {} membership {} (weights); clock drift {}ppm{}",
         f.nemesis_interval_us / 1000,
         f.partition_weight,
         f.crash_weight,
@@ -213,7 +223,11 @@ fn print_config(c: &SimConfig) {
         f.pause_apply_weight,
         f.snapshot_weight,
         f.membership_weight,
-        f.clock_drift_ppm
+        f.clock_drift_ppm,
+        match f.clock_faults {
+            0 => String::new(),
+            n => format!(", {n} clock faults (rate, jump, stall)"),
+        }
     );
     if c.state_machine == sim::StateMachine::Stream {
         let s = &c.stream;

@@ -58,6 +58,9 @@ impl Checkers {
         let Some(&sent) = self.first_timeout_now.get(&(node, term)) else {
             return;
         };
+        if self.clock_jumped_at[node].is_some_and(|at| at >= sent) {
+            return; // the leader's clock skipped ahead: its transfer may have expired at once
+        }
         // The transfer expires at the election_timeout_max-th tick of the leader after its
         // first TimeoutNow, and the first of those ticks may come right after it: the
         // leader keeps quiet for one tick less at least.
@@ -86,6 +89,23 @@ impl Checkers {
     pub fn on_disk_replaced(&mut self, node: usize) {
         self.durable_hard_state[node] = Default::default();
         self.max_durable_term[node] = 0;
+        self.durable[node].reset(&[]);
+    }
+
+    /// A clock fault set `node`'s tick to `tick_us`: a faster clock shortens how long a
+    /// transfer keeps its leader quiet, so the shortest tick the node has had counts.
+    pub fn on_clock_rate(&mut self, node: usize, tick_us: Micros) {
+        self.tick_us[node] = self.tick_us[node].min(tick_us);
+    }
+
+    /// `node`'s clock jumped forward at `now`.
+    pub fn on_clock_jump(&mut self, node: usize, now: Micros) {
+        self.clock_jumped_at[node] = Some(now);
+    }
+
+    /// `node` lost the disk holding its log but kept its term/vote file: its durable log is
+    /// empty, its durable term and vote are what they were.
+    pub fn on_log_lost(&mut self, node: usize) {
         self.durable[node].reset(&[]);
     }
 

@@ -160,6 +160,40 @@ impl SimConfig {
                 ),
             );
         }
+        if f.disk_losses > crate::disk_loss::MAX_DISK_LOSSES {
+            return err(
+                "faults.disk_losses",
+                format!(
+                    "is {}, above the limit of {}",
+                    f.disk_losses,
+                    crate::disk_loss::MAX_DISK_LOSSES
+                ),
+            );
+        }
+        if f.clock_faults > crate::clocks::MAX_CLOCK_FAULTS {
+            return err(
+                "faults.clock_faults",
+                format!(
+                    "is {}, above the limit of {}",
+                    f.clock_faults,
+                    crate::clocks::MAX_CLOCK_FAULTS
+                ),
+            );
+        }
+        if let Some(c) = self.compaction {
+            if !(1..=100_000).contains(&c.every_entries) {
+                return err(
+                    "compaction.every_entries",
+                    format!("is {}, must be 1..=100000", c.every_entries),
+                );
+            }
+            if !(16..=262_144).contains(&c.max_bytes_per_message) {
+                return err(
+                    "compaction.max_bytes_per_message",
+                    format!("is {}, must be 16..=262144", c.max_bytes_per_message),
+                );
+            }
+        }
         let w = &self.workload;
         if w.clients > MAX_CLIENTS {
             return err(
@@ -293,7 +327,7 @@ impl SimConfig {
             seed: 0,
             max_entries_per_message: self.max_entries_per_message,
             max_inflight_messages: self.max_inflight_messages,
-            max_bytes_per_message: raft_core::Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
+            max_bytes_per_message: self.max_bytes_per_message(),
             max_uncommitted_entries: self.overrun_threshold,
             pre_vote: true,
             check_quorum: true,

@@ -166,6 +166,28 @@ impl CheckerFeed {
         }
     }
 
+    /// A node lost its log (and snapshot) but kept its term and vote.
+    pub(super) fn log_lost(&mut self, node: usize) {
+        if self.on {
+            self.checkers.on_log_lost(node);
+            self.checkers.on_progress_disk_replaced(node);
+        }
+    }
+
+    /// A clock fault changed `node`'s tick to `tick_us`.
+    pub(super) fn clock_rate(&mut self, node: usize, tick_us: Micros) {
+        if self.on {
+            self.checkers.on_clock_rate(node, tick_us);
+        }
+    }
+
+    /// `node`'s clock jumped forward at `now`.
+    pub(super) fn clock_jumped(&mut self, node: usize, now: Micros) {
+        if self.on {
+            self.checkers.on_clock_jump(node, now);
+        }
+    }
+
     /// Recovery refused what a node's disk holds.
     pub(super) fn stopped(&mut self, now: Micros, node: usize, reason: &str) {
         if self.on {

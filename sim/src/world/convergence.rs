@@ -13,7 +13,7 @@
 //! bound = liveness bound / 4                    (heartbeats, probing back to a match,
 //!                                                the slack the run always had after the probe)
 //!       + backlog_allowance(gap)                (gap: the target minus the slowest member's
-//!                                                applied index; at most max_entries_per_message
+//!                                                applied index; at most entries_per_message()
 //!                                                x max_inflight_messages entries per round trip)
 //!       + chunks(snapshot) x round trip         (a member behind the leader's snapshot gets it
 //!                                                one chunk per round trip)
@@ -68,7 +68,7 @@ impl<A: Application> World<A> {
         let gap = index.saturating_sub(slowest);
         let latency = &self.config.latency;
         let round_trip = 2 * latency.max_us.max(latency.tail_max_us) + self.config.fsync_max_us;
-        let chunk = raft_core::Config::DEFAULT_MAX_BYTES_PER_MESSAGE as u64;
+        let chunk = self.config.max_bytes_per_message() as u64;
         let chunks = if gap == 0 {
             0
         } else {
@@ -80,8 +80,7 @@ impl<A: Application> World<A> {
             self.config.liveness_bound_us() / 4
                 + self.config.backlog_allowance_us(gap)
                 + chunks * round_trip
-                + gap.div_ceil(self.config.max_entries_per_message.max(1) as u64)
-                    * self.config.fsync_max_us
+                + gap.div_ceil(self.config.entries_per_message() as u64) * self.config.fsync_max_us
         };
         let deadline = self.now + allowance;
         self.convergence = Some(ConvergenceTarget {

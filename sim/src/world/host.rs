@@ -44,8 +44,10 @@ pub(super) struct Host<A: Application> {
     pub(super) status: Status,
     /// Bumped by every crash: events scheduled for an earlier life of the node are ignored.
     pub(super) incarnation: u64,
-    /// The node's tick, with its clock's drift.
+    /// The node's tick, with its clock's drift (a clock fault may change it for a while).
     pub(super) tick_us: Micros,
+    /// What clock faults did to the clock (`clocks.rs`).
+    pub(super) clock: super::clocks::Clock,
     /// Inputs that arrived while paused, replayed on resume.
     pub(super) paused_inbox: VecDeque<Event<A>>,
 
@@ -88,6 +90,7 @@ impl<A: Application> Host<A> {
             status: Status::Down,
             incarnation: 0,
             tick_us,
+            clock: super::clocks::Clock::new(tick_us),
             paused_inbox: VecDeque::new(),
             disk,
             io: VecDeque::new(),
@@ -122,7 +125,18 @@ impl<A: Application> World<A> {
             return;
         }
         let tick_us = host.tick_us;
-        let Some(raft) = host.running() else {
+        if host.running().is_none() || self.tick_stalled(node, incarnation) {
+            return;
+        }
+        let next = self.now + tick_us;
+        self.schedule(next, Event::Tick { node, incarnation });
+        self.tick_once(node);
+        self.compact_if_due(node);
+    }
+
+    /// One tick of a running node's clock.
+    pub(super) fn tick_once(&mut self, node: usize) {
+        let Some(raft) = self.hosts[node].running() else {
             return;
         };
         let mut actions = std::mem::take(&mut self.spare_actions);
@@ -139,8 +153,6 @@ impl<A: Application> World<A> {
         if raft.is_quorum_paused() {
             self.stats.quorum_paused_ticks += 1;
         }
-        let next = self.now + tick_us;
-        self.schedule(next, Event::Tick { node, incarnation });
         self.execute(node, actions);
     }
 

@@ -118,6 +118,7 @@ impl<A: Application> World<A> {
         self.allow_for_backlog();
         for node in 0..self.config.nodes {
             self.restart_after_write_errors(node);
+            self.restore_clock(node);
             match self.hosts[node].status {
                 Status::Paused => {
                     let incarnation = self.hosts[node].incarnation;
@@ -366,7 +367,7 @@ impl<A: Application> World<A> {
             return false;
         };
         let per_round_trip =
-            (self.config.max_entries_per_message * self.config.max_inflight_messages).max(1) as u64;
+            (self.config.entries_per_message() * self.config.max_inflight_messages).max(1) as u64;
         let round_trip = 2 * self
             .config
             .latency

@@ -76,7 +76,7 @@ impl<A: Application> World<A> {
 
     /// The node a fault hits: the current leader for a leader-targeted fault, else its
     /// fallback.
-    fn resolve(&self, target: Target) -> usize {
+    pub(super) fn resolve(&self, target: Target) -> usize {
         match target {
             Target::Node(n) => n,
             Target::Leader { fallback } => self.current_leader().unwrap_or(fallback),
@@ -172,6 +172,8 @@ impl<A: Application> World<A> {
                 error,
                 restart_after_us,
             } => self.arm_write_error(target, error, restart_after_us),
+            Fault::LoseLog { target, down_us } => self.lose_log(target, down_us),
+            Fault::Clock { node, change } => self.clock_fault(node, change),
             Fault::Transfer { to } => {
                 let Some(leader) = self.current_leader() else {
                     return;

@@ -112,7 +112,7 @@ impl<A: Application> World<A> {
             seed,
             max_entries_per_message: c.max_entries_per_message,
             max_inflight_messages: c.max_inflight_messages,
-            max_bytes_per_message: Config::DEFAULT_MAX_BYTES_PER_MESSAGE,
+            max_bytes_per_message: c.max_bytes_per_message(),
             max_uncommitted_entries: c.overrun_threshold,
             pre_vote: c.pre_vote_check_quorum,
             check_quorum: c.pre_vote_check_quorum,

@@ -1,0 +1,116 @@
+//! A node loses the disk holding its log ([`crate::faults::Fault::LoseLog`], drawn by
+//! `crate::disk_loss`): the WAL and the snapshot file are gone, the term/vote and peer-state
+//! files survive, and the node boots with an empty log after its downtime.
+//!
+//! *Invariant:* a loss strikes only a running node, not repairing damage, outside a
+//! disaster's recovery, and only while the entry at the end of its durable log (and so, by
+//! log matching, every entry it may have acknowledged) is held durably by a majority of the
+//! voters of every membership that counts it, without it. Otherwise a quorum that counted
+//! its acknowledgement could be left without a committed entry, which no Raft survives: the
+//! loss is declined and traced. Its term and vote survive, so it never votes twice in a term.
+//! Once it boots, its leader must notice the empty log (a rejection below the match index)
+//! and bring it back by appends or a snapshot.
+
+use super::{voters_mask, Status, World};
+use crate::app::Application;
+use crate::config::Micros;
+use crate::disk::{AppendFile, AtomicFile};
+use crate::event;
+use crate::faults::Target;
+use raft_core::Node;
+
+impl<A: Application> World<A> {
+    /// A [`crate::faults::Fault::LoseLog`] fires.
+    pub(super) fn lose_log(&mut self, target: Target, down_us: Micros) {
+        let node = self.resolve(target);
+        if let Some(why) = self.log_loss_declined(node) {
+            let what = format!("lose the log declined: {why}");
+            self.record(event!(self.now, Some(node), "fault", what = what));
+            return;
+        }
+        self.crash(node, down_us);
+        let disk = &mut self.hosts[node].disk;
+        disk.wal = AppendFile::default();
+        disk.snapshot = AtomicFile::default();
+        self.checks.log_lost(node);
+        self.stats.fault("log-lost");
+        let what = "log and snapshot lost, term and vote kept";
+        self.record(event!(self.now, Some(node), "fault", what = what));
+    }
+
+    /// Why `node` may not lose its log now (see the module's invariant).
+    fn log_loss_declined(&self, node: usize) -> Option<String> {
+        if self.sim_bug(crate::planted::SimBug::LogLossUnguarded) {
+            return None;
+        }
+        let host = &self.hosts[node];
+        let raft = match (&host.status, host.node.as_ref()) {
+            (Status::Up | Status::Paused, Some(raft)) => raft,
+            _ => return Some("the node is not running".into()),
+        };
+        if host.damage.unrepaired() || raft.repairing().is_some() {
+            return Some("the node is repairing damage".into());
+        }
+        if self.disaster_recovery_in_progress() {
+            return Some("a disaster's recovery is under way".into());
+        }
+        let (term, index) = durable_end(raft);
+        let mut memberships: Vec<u64> = Vec::new();
+        for raft in self.hosts.iter().filter_map(|h| h.node.as_ref()) {
+            let mask = voters_mask(raft);
+            if mask & (1 << node) != 0 && !memberships.contains(&mask) {
+                memberships.push(mask);
+            }
+        }
+        memberships.into_iter().find_map(|voters| {
+            let holders = (0..self.hosts.len())
+                .filter(|&n| n != node && voters & (1 << n) != 0)
+                .filter(|&n| !self.hosts[n].damage.unrepaired())
+                .filter(|&n| {
+                    self.hosts[n]
+                        .node
+                        .as_ref()
+                        .is_some_and(|other| holds_durably(other, term, index))
+                })
+                .count() as u32;
+            let count = voters.count_ones();
+            (holders * 2 <= count).then(|| {
+                format!(
+                    "only {holders} of the voters {} without it hold its log through {index}@t{term}",
+                    crate::checkers::masks::fmt_mask(voters)
+                )
+            })
+        })
+    }
+}
+
+/// (term, index) of the last entry `raft`'s disk holds (its snapshot's when the log after
+/// it is empty).
+fn durable_end(raft: &Node) -> (u64, u64) {
+    let index = raft.durable_index();
+    let term = raft
+        .entry(index)
+        .map(|e| e.term)
+        .or_else(|| {
+            raft.snapshot()
+                .filter(|s| s.meta.index == index)
+                .map(|s| s.meta.term)
+        })
+        .unwrap_or(0);
+    (term, index)
+}
+
+/// Whether `raft`'s disk holds the entry `index`@`term`: in its durable log, or in its
+/// snapshot (which holds only committed entries, and a committed entry at `index` is the one
+/// every log that holds `index` from a committing quorum has).
+fn holds_durably(raft: &Node, term: u64, index: u64) -> bool {
+    if index == 0 {
+        return true;
+    }
+    if let Some(s) = raft.snapshot() {
+        if s.meta.index > index || (s.meta.index == index && s.meta.term == term) {
+            return true;
+        }
+    }
+    raft.durable_index() >= index && raft.entry(index).is_some_and(|e| e.term == term)
+}
