@@ -66,6 +66,7 @@ mod recovery;
 mod repair;
 mod replication;
 mod rescue;
+mod reset;
 mod role;
 mod snapshot;
 mod tally;
@@ -77,6 +78,7 @@ pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, Transfer
 pub use peers::PeerInfo;
 pub use repair::LogDamage;
 pub use rescue::{Rescue, RescueError};
+pub use reset::ResetError;
 pub use write_error::{WriteError, WriteErrorKind, WriteStage};
 
 use checkpoint::OpenCheckpoint;

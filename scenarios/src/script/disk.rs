@@ -103,6 +103,17 @@ impl<A: Application> Script<A> {
         self.end();
     }
 
+    /// Rewrites the node's WAL without its entries up to `through`, whatever its snapshot
+    /// holds: a WAL compacted past the snapshot, or with none (the node should be down).
+    #[track_caller]
+    pub fn compact_wal(&mut self, node: usize, through: u64) {
+        self.begin(format!("compact the wal of n{node} through {through}"));
+        if let Err(e) = self.w().script_compact_wal(node, through) {
+            self.fail(e);
+        }
+        self.end();
+    }
+
     /// Deletes the node's WAL, keeping the term/vote file (the node should be down).
     pub fn delete_wal(&mut self, node: usize) {
         self.begin(format!("delete wal n{node}"));

@@ -169,6 +169,7 @@ impl Checkers {
         }
         self.durable_hard_state[node] = hs;
         self.max_durable_term[node] = self.max_durable_term[node].max(hs.term);
+        let log = linked_entries(log, snapshot);
         match snapshot {
             None => {
                 self.durable[node].reset(log);
@@ -311,4 +312,21 @@ impl Checkers {
         };
         self.fail(Property::AckMatchesLeader, now, Some(node), detail);
     }
+}
+
+/// The recovered entries the node keeps, as recovery does: a run of consecutive indexes from
+/// 1 (or, with a snapshot, from anywhere up to just after it), up to the first entry out of
+/// place. The rest does not link to anything the node holds; it answers for it instead.
+fn linked_entries(log: &[Entry], snapshot: Option<(u64, u64)>) -> &[Entry] {
+    let first = match (snapshot, log.first()) {
+        (None, _) => 1,
+        (Some((index, _)), Some(e)) if (1..=index + 1).contains(&e.index) => e.index,
+        (Some((index, _)), _) => index + 1,
+    };
+    let linked = log
+        .iter()
+        .zip(first..)
+        .take_while(|(e, expected)| e.index == *expected)
+        .count();
+    &log[..linked]
 }

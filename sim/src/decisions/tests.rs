@@ -129,6 +129,14 @@ fn every_kind() -> Vec<Decision> {
             0,
             Value::Seed(1_234_567_890),
         ),
+        d(
+            Key::Upkeep {
+                node: 1,
+                at: 2_500_000,
+            },
+            0,
+            Value::Seed(987_654_321),
+        ),
     ]
 }
 

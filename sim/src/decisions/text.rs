@@ -150,6 +150,7 @@ impl fmt::Display for Decision {
             Key::Bridge => write!(f, "bridge")?,
             Key::ClockDrift { node } => write!(f, "drift n{node}")?,
             Key::Election { node, life } => write!(f, "election n{node} life{life}")?,
+            Key::Upkeep { node, at } => write!(f, "upkeep n{node} at{at}")?,
         }
         write!(f, " #{} = ", self.ordinal)?;
         match self.value {
@@ -292,6 +293,10 @@ impl FromStr for Decision {
                 term: w.number("t", "term")?,
             },
             "bridge" => Key::Bridge,
+            "upkeep" => Key::Upkeep {
+                node: w.node("node")?,
+                at: w.number("at", "time")?,
+            },
             "drift" => Key::ClockDrift {
                 node: w.node("node")?,
             },
@@ -367,6 +372,7 @@ impl FromStr for Decision {
             Key::Bridge => Value::Node(w.node("bridge")?),
             Key::ClockDrift { .. } => Value::DriftPpm(w.number("", "drift")?),
             Key::Election { .. } => Value::Seed(w.number("", "seed")?),
+            Key::Upkeep { .. } => Value::Seed(w.number("", "roll")?),
         };
         w.end()?;
         Ok(Decision {

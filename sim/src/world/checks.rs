@@ -334,6 +334,23 @@ impl CheckerFeed {
         }
     }
 
+    /// A node started its storage and application over (a reset): a new lifetime from an
+    /// empty log, answering for the one it held when `answers_for_lost_log`.
+    pub(super) fn reset(
+        &mut self,
+        now: Micros,
+        node: usize,
+        hard_state: HardState,
+        answers_for_lost_log: bool,
+    ) {
+        if self.on {
+            self.checkers.on_progress_crash(node);
+            self.checkers.on_progress_disk_replaced(node);
+            self.checkers
+                .on_recovered(now, node, hard_state, &[], None, answers_for_lost_log);
+        }
+    }
+
     /// A damaged node's durable log caught up with the log it held.
     pub(super) fn repaired(&mut self, node: usize) {
         if self.on {

@@ -33,6 +33,7 @@ impl<A: Application> Host<A> {
         self.incarnation += 1;
         self.io.clear();
         self.compact_wal_to = None;
+        self.checkpoint = None;
         self.io_busy_until = now;
         self.waiting.clear();
         self.paused_inbox.clear();
@@ -326,6 +327,16 @@ pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
             }
         }
     };
+    let snapshot_index = snapshot.as_ref().map_or(0, |s| s.meta.index);
+    if !log.is_empty() && wal_start > snapshot_index {
+        // raft-core drops a log that does not link to the snapshot and answers for it.
+        found.push(match snapshot_index {
+            0 => format!("wal starts after {wal_start}, with no snapshot"),
+            _ => {
+                format!("wal starts after {wal_start}, past the snapshot's index {snapshot_index}")
+            }
+        });
+    }
     let membership = match storage::decode_peer_state_file(disk.peers.bytes()) {
         Ok(m) => m,
         Err(e) => {

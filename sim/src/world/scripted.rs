@@ -278,6 +278,19 @@ impl<A: Application> World<A> {
         })
     }
 
+    /// A running node starts its storage and application over (NRG `Reset`); refused while
+    /// it has persists in flight.
+    pub fn script_reset(&mut self, node: usize) -> Option<Result<(), String>> {
+        let raft = self.hosts[node].running()?;
+        Some(match raft.reset() {
+            Ok(actions) => {
+                self.execute(node, actions);
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        })
+    }
+
     /// Delivers the in-flight message `id` (a cut link loses it; a node that is not
     /// running loses it too). Returns false if no such message is in flight.
     pub fn script_deliver(&mut self, id: u64) -> bool {
@@ -572,6 +585,46 @@ impl<A: Application> World<A> {
             "fault",
             what = "snapshot file truncated"
         ));
+    }
+
+    /// Rewrites a node's WAL without the entries up to `through`, whatever the snapshot
+    /// holds (NRG tests compact the WAL by hand past, or without, a snapshot). `Err` names
+    /// what is missing: a WAL that does not recover cleanly or does not hold `through`.
+    pub fn script_compact_wal(&mut self, node: usize, through: u64) -> Result<(), String> {
+        let wal = storage::recover_wal(self.hosts[node].disk.wal.bytes());
+        if !wal.is_usable() {
+            return Err(format!("n{node}'s WAL is damaged ({})", wal.verdict));
+        }
+        let term = if through == wal.log_start.0 {
+            Some(wal.log_start.1)
+        } else {
+            wal.entries
+                .iter()
+                .find(|e| e.index == through)
+                .map(|e| e.term)
+        };
+        let Some(term) = term else {
+            return Err(format!(
+                "n{node}'s WAL holds {}..={}, not {through}",
+                wal.log_start.0 + 1,
+                wal.last_index()
+            ));
+        };
+        let rest: Vec<_> = wal
+            .entries
+            .into_iter()
+            .filter(|e| e.index > through)
+            .collect();
+        let bytes = storage::encode_wal_append(through, term, &rest, 0)
+            .map_err(|e| format!("n{node}'s compacted WAL does not encode: {e}"))?;
+        self.hosts[node].disk.wal.replace(bytes);
+        self.record(event!(
+            self.now,
+            Some(node),
+            "fault",
+            what = format!("wal compacted through {through}")
+        ));
+        Ok(())
     }
 
     pub fn script_delete_wal(&mut self, node: usize) {
