@@ -3,8 +3,8 @@
 
 use crate::support::*;
 use raft_core::{
-    ContractError, LogDamage, PersistId, ProposeError, ReadError, RescueError, SnapshotError,
-    TransferError,
+    ConfigError, ContractError, LogDamage, PersistId, ProposeError, ReadError, RescueError,
+    SnapshotError, TransferError,
 };
 
 #[test]
@@ -186,6 +186,45 @@ fn rescue_errors_name_the_leader_and_the_quorums() {
         (
             RescueError::NoDuration,
             "a rescue must last at least one tick",
+        ),
+    ];
+    for (error, text) in cases {
+        assert_eq!(error.to_string(), text);
+    }
+}
+
+#[test]
+fn config_errors_name_the_bound_and_the_figures() {
+    let cases = [
+        (
+            ConfigError::ElectionTimeout { min: 0, max: 20 },
+            "election timeout range [0, 20) ticks is empty or starts at 0",
+        ),
+        (
+            ConfigError::HeartbeatInterval {
+                heartbeat: 10,
+                election_min: 10,
+            },
+            "heartbeat interval 10 must be at least 1 and below the minimum election timeout 10",
+        ),
+        (
+            ConfigError::Limit {
+                name: "max_inflight_messages",
+            },
+            "limit max_inflight_messages is out of range",
+        ),
+        (ConfigError::DuplicateVoter, "a voter is listed twice"),
+        (
+            ConfigError::LogGap {
+                position: 2,
+                expected_index: 3,
+                found_index: 5,
+            },
+            "recovered log entry #2 has index 5, expected 3",
+        ),
+        (
+            ConfigError::LogTermDecreases { index: 4 },
+            "recovered log term decreases at index 4",
         ),
     ];
     for (error, text) in cases {
