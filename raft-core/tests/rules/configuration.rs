@@ -96,3 +96,9 @@ fn a_voter_is_listed_once() {
     );
     assert_eq!(with(|c| c.voters.push(n(4))), Ok(()));
 }
+
+#[test]
+fn default_append_batch_is_nrgs_256_kib() {
+    assert_eq!(Config::DEFAULT_MAX_BYTES_PER_MESSAGE, 262_144);
+    assert_eq!(config(THREE, SEED).max_bytes_per_message, 262_144);
+}
