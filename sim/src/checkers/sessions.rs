@@ -97,7 +97,6 @@ impl Checkers {
     /// `leader`, leading in `term`, handled `peer`'s acknowledgement of its term up to
     /// `index`, which left `peer` at `departs`; its match index for `peer` went from `before`
     /// to `after`.
-    #[allow(clippy::too_many_arguments)]
     pub fn on_ack_handled(
         &mut self,
         now: Micros,
