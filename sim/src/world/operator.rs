@@ -465,7 +465,11 @@ impl<A: Application> World<A> {
                 self.step_done(then);
             }
             Err(Refusal { why, for_now }) => {
-                if !for_now {
+                if !for_now && matches!(change, OperatorChange::Readd { .. }) {
+                    // A re-add refused for good (in the term of the removal) is dropped
+                    // alone: the rest of the plan goes on.
+                    self.step_done(None);
+                } else if !for_now {
                     // Refused for good: the tool gives up, with the rest of its plan.
                     self.operator.plan.clear();
                 }
