@@ -22,6 +22,7 @@
 //! | `fsync-error-ignored` | a persist the host reports failed (a write or fsync error) is treated as durable, as a retried fsync claims after the kernel dropped the dirty pages, so the messages that waited for it leave | PostgreSQL fsyncgate (2018); NRG before its sticky `werr` | a follower's WAL write or fsync failing while it holds an acknowledgement (the simulator's write-error fault drops the unsynced bytes) | persist-before-send, committed-durable-on-quorum |
 //! | `ack-beyond-verified` | a follower acknowledges its own last index instead of the last index the append verified, so a stale suffix after an "already have it" append is counted as replicated | CCF #6001, Apache Ratis #1519 | a follower with a stale uncommitted suffix (partition or crash of a leader that appended it) that receives a heartbeat or a short append from the next leader | committed-durable-on-quorum, state-machine safety |
 //! | `snapshot-resent-after-install` | the leader takes a follower's "done" answer to the snapshot in transfer as a request to start it over, so the same snapshot is sent again and again, the follower's match index never moves past it and it never receives the entries after it | camunda/camunda #9820 (a finished snapshot replication reset the member's position, and the leader chose the snapshot again), jgroups-raft #23 | a follower that falls behind a compaction (a crash, a partition, a slow link while the leader snapshots) | no-loop-without-progress, convergence |
+//! | `late-ack-after-readd` | a leader re-adds a peer it removed in the same term, and the new session's progress takes the old session's late acknowledgements as its own (an acknowledgement names only the peer, the term and an index, nothing of the session), so the leader's match index for the peer is one the peer never gave the new session | etcd-io/raft#349 (remove and re-add of the same id in one term) | a peer removed and re-added at once by the operator while answers to the removed session are still on the wire (latency spread, duplication, clogs) | progress-from-current-session (at the acknowledgement) |
 //!
 //! **Regressions.** Bugs the simulator found in this project's own core, fixed, and
 //! re-plantable here so that their regression fixtures (`fixtures/regressions/`) can prove
@@ -58,6 +59,7 @@ pub enum PlantedBug {
     FsyncErrorIgnored,
     SnapshotResentAfterInstall,
     RescueKeptAfterNaturalQuorum,
+    LateAckAfterReadd,
     PreVoteJudgedOnTerm,
     RecoveryRefusesLogAboveTerm,
     RemovedLeaderNeverCampaigns,
@@ -67,7 +69,7 @@ pub enum PlantedBug {
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 23] = [
+    pub const ALL: [PlantedBug; 24] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -86,6 +88,7 @@ impl PlantedBug {
         PlantedBug::FsyncErrorIgnored,
         PlantedBug::SnapshotResentAfterInstall,
         PlantedBug::RescueKeptAfterNaturalQuorum,
+        PlantedBug::LateAckAfterReadd,
         PlantedBug::PreVoteJudgedOnTerm,
         PlantedBug::RecoveryRefusesLogAboveTerm,
         PlantedBug::RemovedLeaderNeverCampaigns,
@@ -126,6 +129,7 @@ impl PlantedBug {
             PlantedBug::FsyncErrorIgnored => "fsync-error-ignored",
             PlantedBug::SnapshotResentAfterInstall => "snapshot-resent-after-install",
             PlantedBug::RescueKeptAfterNaturalQuorum => "rescue-kept-after-natural-quorum",
+            PlantedBug::LateAckAfterReadd => "late-ack-after-readd",
             PlantedBug::PreVoteJudgedOnTerm => "prevote-judged-on-term",
             PlantedBug::RecoveryRefusesLogAboveTerm => "recovery-refuses-log-above-term",
             PlantedBug::RemovedLeaderNeverCampaigns => "removed-leader-never-campaigns",

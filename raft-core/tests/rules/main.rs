@@ -7,6 +7,7 @@
 mod check_quorum;
 mod checkpoint;
 mod commit;
+mod configuration;
 mod contract;
 mod election;
 mod error_messages;

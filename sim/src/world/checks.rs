@@ -74,6 +74,12 @@ impl CheckerFeed {
                 self.checkers
                     .on_leader_commit(node, raft.commit_index(), voters);
             }
+            if raft.role() == Role::Leader {
+                self.checkers
+                    .on_leader_sessions(now, node, raft.term(), |peer| {
+                        raft.match_index(id(peer)).is_some()
+                    });
+            }
         }
         let leading = raft.filter(|r| r.role() == Role::Leader).map(|r| r.term());
         for action in actions {
@@ -147,6 +153,43 @@ impl CheckerFeed {
             let match_index = raft.match_index(id(from));
             self.checkers
                 .on_rejection_handled(now, leader, from, rejection, match_index);
+        }
+    }
+
+    /// `to` received `message` from `from`, which left `from` at `departs`: an append of
+    /// `from`'s current session with `to` (progress from the current session).
+    pub(super) fn append_received(
+        &mut self,
+        now: Micros,
+        (from, to): (usize, usize),
+        message: &Message,
+        departs: Micros,
+    ) {
+        let term = match message {
+            Message::AppendEntries(m) => m.term,
+            Message::InstallSnapshot(m) => m.term,
+            _ => return,
+        };
+        if self.on {
+            self.checkers
+                .on_append_received(now, from, to, term, departs);
+        }
+    }
+
+    /// `leader` handled `from`'s acknowledgement (`ack`: its term, index, and when it left
+    /// `from`); its match index for `from` was `before`, and `raft` is the node after it.
+    pub(super) fn ack_handled(
+        &mut self,
+        now: Micros,
+        (leader, from): (usize, usize),
+        ack: (u64, u64, Micros),
+        before: Option<u64>,
+        raft: Option<&Node>,
+    ) {
+        if let Some(raft) = raft.filter(|_| self.on) {
+            let after = raft.match_index(id(from));
+            self.checkers
+                .on_ack_handled(now, leader, from, ack, before, after);
         }
     }
 
