@@ -7,7 +7,7 @@
 use raft_core::codec::{self, decode_envelope, encode_envelope};
 use raft_core::storage::{
     decode_hard_state, decode_peer_state_file, decode_snapshot_file, encode_hard_state,
-    encode_peer_state_file, encode_snapshot_file, recover_wal,
+    encode_peer_state_file, encode_snapshot_file, recover_term_vote, recover_wal, VoteRecord,
 };
 use raft_core::{Config, Node, NodeId, Recovered};
 use std::path::PathBuf;
@@ -84,6 +84,15 @@ fn term_vote_corpus_decodes_or_is_refused_and_round_trips() {
             assert_eq!(
                 decode_hard_state(&encode_hard_state(&hs)).ok(),
                 Some(hs),
+                "{name}"
+            );
+        }
+        let (a, b) = data.split_at(data.len() / 2);
+        let r = recover_term_vote(&[a, b]);
+        if r.record != VoteRecord::Lost && !(a.is_empty() && b.is_empty()) {
+            let from = |c: &[u8]| decode_hard_state(c).ok().filter(|_| !c.is_empty());
+            assert!(
+                from(a) == Some(r.hard_state) || from(b) == Some(r.hard_state),
                 "{name}"
             );
         }

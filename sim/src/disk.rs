@@ -118,7 +118,10 @@ pub struct CrashEffect {
 #[derive(Clone, Debug, Default)]
 pub struct Disk {
     pub wal: AppendFile,
+    /// The term/vote file (`tav.idx`) and its copy (`tav.idx.copy`), written with the same
+    /// bytes one after the other in each persist (see `raft_core::storage::recover_term_vote`).
     pub term_vote: AtomicFile,
+    pub term_vote_copy: AtomicFile,
     /// The peer-state file (`peers.idx`), replaced atomically like the term/vote file.
     pub peers: AtomicFile,
     /// The newest snapshot file, replaced atomically.
@@ -188,8 +191,15 @@ impl Disk {
             effect.kept_bytes = keep_to - wal.synced_len;
         }
         wal.synced_len = wal.data.len();
-        let files = [&mut self.term_vote, &mut self.peers, &mut self.snapshot];
-        for (i, file) in files.into_iter().enumerate() {
+        // The copy is renamed right after the term/vote file, in the same directory: it
+        // survives with it (the draw has one bit per directory entry written in a persist).
+        let files = [
+            (&mut self.term_vote, 0),
+            (&mut self.term_vote_copy, 0),
+            (&mut self.peers, 1),
+            (&mut self.snapshot, 2),
+        ];
+        for (file, i) in files {
             if let Some((bytes, renamed)) = file.pending.take() {
                 if renamed {
                     let survived = draw.renames_kept & (1 << i) != 0;
@@ -221,6 +231,42 @@ impl Disk {
     pub fn corrupt_synced(&mut self, draw: CorruptionDraw) -> Option<String> {
         let synced = self.wal.synced_len;
         damage_bytes(&mut self.wal.data[..synced], draw)
+    }
+}
+
+impl Disk {
+    /// The bytes of the term/vote file's copies, in the order they are written.
+    pub fn term_vote_copies(&self) -> [&[u8]; 2] {
+        [self.term_vote.bytes(), self.term_vote_copy.bytes()]
+    }
+
+    /// Writes the term/vote record to every copy at once (a host's completed replaces).
+    pub fn write_term_vote_now(&mut self, bytes: Vec<u8>) {
+        self.term_vote_copy.write_now(bytes.clone());
+        self.term_vote.write_now(bytes);
+    }
+}
+
+impl Disk {
+    /// Damages one copy of the term/vote record (which one, the draw's high bits say), or
+    /// both with `every_copy`. None when the record was never written.
+    pub fn corrupt_term_vote(&mut self, draw: CorruptionDraw, every_copy: bool) -> Option<String> {
+        let roll = match draw {
+            CorruptionDraw::BitFlip { roll, .. } | CorruptionDraw::ZeroSector { roll } => roll,
+        };
+        let names = raft_core::storage::TERM_VOTE_COPIES;
+        let mut what = Vec::new();
+        for (i, file) in [&mut self.term_vote, &mut self.term_vote_copy]
+            .into_iter()
+            .enumerate()
+        {
+            if every_copy || (roll >> 40) % 2 == i as u64 {
+                if let Some(damage) = file.corrupt_durable(draw) {
+                    what.push(format!("{} {damage}", names[i]));
+                }
+            }
+        }
+        (!what.is_empty()).then(|| what.join(", "))
     }
 }
 

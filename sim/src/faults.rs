@@ -157,6 +157,9 @@ pub enum DamagedFile {
     Snapshot,
     /// The peer-state file (`peers.idx`).
     PeerState,
+    /// One copy of the term/vote record (`tav.idx` or `tav.idx.copy`, as the draw says);
+    /// with `damage_every_copy`, both.
+    TermVote,
 }
 
 impl fmt::Display for DamagedFile {
@@ -165,6 +168,7 @@ impl fmt::Display for DamagedFile {
             DamagedFile::Wal => "wal",
             DamagedFile::Snapshot => "snapshot",
             DamagedFile::PeerState => "peer-state",
+            DamagedFile::TermVote => "term-vote",
         })
     }
 }
@@ -494,6 +498,7 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
             let file = match rng.below(8) {
                 0 => DamagedFile::Snapshot,
                 1 => DamagedFile::PeerState,
+                2 => DamagedFile::TermVote,
                 _ => DamagedFile::Wal,
             };
             script.push(ScriptedFault {
@@ -618,7 +623,7 @@ mod tests {
             }
         }
         assert!(nodes.len() >= 5, "{nodes:?}");
-        assert_eq!(files.len(), 3, "{files:?}");
+        assert_eq!(files.len(), 4, "{files:?}");
         assert!(leader);
     }
 

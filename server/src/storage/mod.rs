@@ -227,6 +227,7 @@ pub fn open(dir: &Path) -> Result<Opened, StorageError> {
             snapshot,
             membership,
             damage: None,
+            vote_record: raft_core::storage::VoteRecord::Intact,
         },
         mirror,
         report,
