@@ -7,12 +7,15 @@
 //! - the term/vote file is replaced atomically (write temp, fsync, rename, fsync directory); a
 //!   crash after the rename but before the directory fsync may or may not keep the new file;
 //! - synced data can be damaged later: a flipped bit or a zeroed 512-byte sector, in the WAL
-//!   or in the durable copy of a small file (which file, and on which node, is the fault
-//!   atlas's choice: `world/atlas.rs`);
+//!   or in the durable copy of a small file, or a lost or misdirected WAL write
+//!   (`lost_writes.rs`) (which file, and on which node, is the fault atlas's choice:
+//!   `world/atlas.rs`);
 //! - reading the disk at recovery can fail (a transient read error).
 
 use crate::decisions::{CorruptionDraw, PowerLossDraw, Unsynced};
 use crate::rng::{Ppm, Stream};
+
+mod lost_writes;
 
 pub const SECTOR: usize = 512;
 
@@ -21,12 +24,19 @@ pub const SECTOR: usize = 512;
 pub struct AppendFile {
     data: Vec<u8>,
     synced_len: usize,
+    /// Where each write landed (start, end), in order: what a lost or misdirected write
+    /// picks from.
+    writes: Vec<(usize, usize)>,
 }
 
 impl AppendFile {
     /// Appends bytes (volatile until synced); returns the new end offset.
     pub fn append(&mut self, bytes: &[u8]) -> usize {
+        let start = self.data.len();
         self.data.extend_from_slice(bytes);
+        if !bytes.is_empty() {
+            self.writes.push((start, self.data.len()));
+        }
         self.data.len()
     }
 
@@ -55,6 +65,11 @@ impl AppendFile {
     /// done when its persist completes).
     pub fn replace(&mut self, bytes: Vec<u8>) {
         self.synced_len = bytes.len();
+        self.writes = if bytes.is_empty() {
+            Vec::new()
+        } else {
+            vec![(0, bytes.len())]
+        };
         self.data = bytes;
     }
 
@@ -69,6 +84,10 @@ impl AppendFile {
     pub fn truncate(&mut self, len: usize) {
         self.data.truncate(len);
         self.synced_len = self.synced_len.min(len);
+        self.writes.retain(|&(start, _)| start < len);
+        if let Some(last) = self.writes.last_mut() {
+            last.1 = last.1.min(len);
+        }
     }
 }
 
@@ -187,7 +206,7 @@ impl Disk {
                 Unsynced::Kept => wal.data.len(),
                 Unsynced::Lost => wal.synced_len,
             };
-            wal.data.truncate(keep_to);
+            wal.truncate(keep_to);
             effect.kept_bytes = keep_to - wal.synced_len;
         }
         wal.synced_len = wal.data.len();
@@ -226,11 +245,39 @@ impl Disk {
         }
     }
 
+    /// The random part of damage to the WAL: as [`Disk::draw_corruption`], then one time in
+    /// four a lost write and one in four a misdirected one instead (drawn last, so the other
+    /// half are the bit flips and zeroed sectors the same stream always drew).
+    pub fn draw_wal_corruption(rng: &mut Stream) -> CorruptionDraw {
+        let bytes = Disk::draw_corruption(rng);
+        let roll = match bytes {
+            CorruptionDraw::BitFlip { roll, .. } | CorruptionDraw::ZeroSector { roll } => roll,
+            other => return other,
+        };
+        match rng.below(4) {
+            0 => CorruptionDraw::LostWrite { roll },
+            1 => CorruptionDraw::MisdirectedWrite {
+                roll,
+                target: rng.next_u64(),
+            },
+            _ => bytes,
+        }
+    }
+
     /// Damages synced WAL data as `draw` says: a flipped bit, or a zeroed sector, somewhere in
-    /// the synced bytes. Returns a description, or None when nothing is synced yet.
+    /// the synced bytes, or a lost or misdirected write. Returns a description, or None when
+    /// nothing is synced yet.
     pub fn corrupt_synced(&mut self, draw: CorruptionDraw) -> Option<String> {
-        let synced = self.wal.synced_len;
-        damage_bytes(&mut self.wal.data[..synced], draw)
+        match draw {
+            CorruptionDraw::LostWrite { roll } => self.wal.lose_write(roll),
+            CorruptionDraw::MisdirectedWrite { roll, target } => {
+                self.wal.misdirect_write(roll, target)
+            }
+            _ => {
+                let synced = self.wal.synced_len;
+                damage_bytes(&mut self.wal.data[..synced], draw)
+            }
+        }
     }
 }
 
@@ -252,7 +299,10 @@ impl Disk {
     /// both with `every_copy`. None when the record was never written.
     pub fn corrupt_term_vote(&mut self, draw: CorruptionDraw, every_copy: bool) -> Option<String> {
         let roll = match draw {
-            CorruptionDraw::BitFlip { roll, .. } | CorruptionDraw::ZeroSector { roll } => roll,
+            CorruptionDraw::BitFlip { roll, .. }
+            | CorruptionDraw::ZeroSector { roll }
+            | CorruptionDraw::LostWrite { roll }
+            | CorruptionDraw::MisdirectedWrite { roll, .. } => roll,
         };
         let names = raft_core::storage::TERM_VOTE_COPIES;
         let mut what = Vec::new();
@@ -304,6 +354,10 @@ fn damage_bytes(data: &mut [u8], draw: CorruptionDraw) -> Option<String> {
             let end = (start + SECTOR).min(len);
             data[start..end].fill(0);
             Some(format!("zero-sector@{start}..{end}"))
+        }
+        // Drawn for the WAL only; a small file is one write: its first sector reads as zeros.
+        CorruptionDraw::LostWrite { .. } | CorruptionDraw::MisdirectedWrite { .. } => {
+            damage_bytes(data, CorruptionDraw::ZeroSector { roll: 0 })
         }
     }
 }

@@ -42,8 +42,9 @@ pub struct Overrides {
     #[arg(long, value_name = "kv|stream", value_parser = parse_state_machine)]
     state_machine: Option<sim::StateMachine>,
     /// Weight of disk damage among the nemesis's actions, 0..=1000 (the seed draws 0..=3
-    /// against about 50 for the rest). Damage strikes any node, the leader, the WAL, the
-    /// snapshot, the peer-state file or one copy of the term/vote record; the fault atlas lets
+    /// against about 50 for the rest). Damage strikes any node, the leader, the WAL (a bit
+    /// flip, a zeroed sector, a lost or a misdirected write), the snapshot, the peer-state
+    /// file or one copy of the term/vote record; the fault atlas lets
     /// a strike through only while a majority of the voters stays undamaged, an intact voter
     /// can still win an election and every node keeps an intact copy of its term/vote
     /// record, and the damaged node must be repaired (from the leader, or from its other

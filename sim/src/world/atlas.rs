@@ -1,6 +1,7 @@
 //! The storage fault atlas (after TigerBeetle's `src/testing/storage.zig`): which disk damage
 //! a run may suffer. Damage may strike any node, the leader, several nodes over the run, and
-//! the WAL, the snapshot, the peer-state file or a copy of the term/vote record.
+//! the WAL (bit flips, zeroed sectors, lost and misdirected writes), the snapshot, the
+//! peer-state file or a copy of the term/vote record.
 //!
 //! A strike arms damage on the node's disk; the bytes are damaged when the node next boots
 //! (at once with `then_crash`), which is when damage to synced data matters: a running node
@@ -41,7 +42,12 @@ impl<A: Application> World<A> {
     ) {
         if self.config.faults.damage_every_copy {
             for n in 0..self.config.nodes {
-                let what = self.damage(n, file, 0);
+                let before = self.hosts[n].disk.wal.clone();
+                let mut what = self.damage(n, file, 0);
+                if undetected_wal_damage(&before, &self.hosts[n].disk.wal) {
+                    self.hosts[n].disk.wal = before;
+                    what += " declined: recovery could not tell it";
+                }
                 if file == DamagedFile::TermVote {
                     // Every copy of the record is gone: the node will not start, and the
                     // checkers must know the nemesis is why.
@@ -100,7 +106,12 @@ impl<A: Application> World<A> {
             .map(|(i, &file)| self.damage(node, file, i as u64))
             .collect();
         let what = what.join(", ");
-        match self.declines_at_boot(node) {
+        let undetected =
+            undetected_wal_damage(&before.wal, &self.hosts[node].disk.wal).then(|| {
+                "recovery could not tell it (a misdirected record that links where it landed)"
+                    .to_string()
+            });
+        match undetected.or_else(|| self.declines_at_boot(node)) {
             Some(why) => {
                 self.hosts[node].disk = before;
                 if self.hosts[node].damage == DiskDamage::Latent {
@@ -248,7 +259,10 @@ impl<A: Application> World<A> {
             node: node as u8,
             at: self.now + nth,
         };
-        let draw = self.decisions.corruption(key, Disk::draw_corruption);
+        let draw = match file {
+            DamagedFile::Wal => self.decisions.corruption(key, Disk::draw_wal_corruption),
+            _ => self.decisions.corruption(key, Disk::draw_corruption),
+        };
         let disk = &mut self.hosts[node].disk;
         let what = match file {
             DamagedFile::Wal => disk.corrupt_synced(draw),
@@ -280,4 +294,24 @@ fn durable_position(raft: &Node) -> (u64, u64) {
         })
         .unwrap_or(0);
     (term, index)
+}
+
+/// Damage to the WAL that recovery would not see: the bytes changed, yet recovery reads no
+/// damaged record, or reads the log as starting elsewhere. Only a misdirected write does
+/// that (checksums cover a record's bytes, not its place): a record that links where it
+/// landed, or one that landed on the first record, which recovery reads as a log starting
+/// after a snapshot.
+fn undetected_wal_damage(
+    before: &crate::disk::AppendFile,
+    after: &crate::disk::AppendFile,
+) -> bool {
+    if before.bytes() == after.bytes() {
+        return false;
+    }
+    let (was, now) = (
+        raft_core::storage::recover_wal(before.bytes()),
+        raft_core::storage::recover_wal(after.bytes()),
+    );
+    was.log_start != now.log_start
+        || !matches!(now.verdict, raft_core::storage::WalVerdict::Corrupt { .. })
 }
