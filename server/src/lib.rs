@@ -96,6 +96,8 @@ pub async fn run(config: ServerConfig, shutdown: impl Future) -> Result<(), Serv
         torn_tail_bytes = report.torn_tail_bytes,
         snapshot = ?report.snapshot_index,
         log_entries = report.log_entries,
+        wal_damage = report.wal_damage.as_deref().unwrap_or("none"),
+        answers_for = %report.answers_for.map_or("nothing".to_string(), |d| d.to_string()),
         term = opened.recovered.hard_state.term,
         "recovered"
     );

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{request, wait_for_leader, wait_up, Server};
+use common::{request, wait_up, Server, ThreeServers};
 use std::time::{Duration, Instant};
 
 fn status_field(body: &str, field: &str) -> u64 {
@@ -15,17 +15,13 @@ fn status_field(body: &str, field: &str) -> u64 {
 #[test]
 fn a_follower_behind_a_compacted_log_installs_the_leaders_snapshot() {
     let dir = common::temp_dir("snapshot");
-    let book = common::book(3);
-    let mut servers: Vec<Option<Server>> = (1..=3)
-        .map(|id| Some(Server::start(id, &book, &[1, 2, 3], &dir)))
-        .collect();
-    let refs: Vec<&Server> = servers.iter().flatten().collect();
-    let leader = wait_for_leader(&refs);
-    let lagging = (1..=3u64).find(|&id| id != leader.0).unwrap();
-    let leader_http = book.get(leader).unwrap().http;
+    let mut cluster = ThreeServers::start(&dir);
+    let lagging = cluster.follower;
+    let leader_http = cluster.http(cluster.leader);
+    let book = cluster.book.clone();
 
     // The follower goes down; the cluster writes on and the leader compacts its log.
-    servers[lagging as usize - 1]
+    cluster.servers[lagging as usize - 1]
         .take()
         .unwrap()
         .stop()
@@ -86,7 +82,5 @@ fn a_follower_behind_a_compacted_log_installs_the_leaders_snapshot() {
         "v17"
     );
     again.stop().unwrap();
-    for server in servers.into_iter().flatten() {
-        server.stop().unwrap();
-    }
+    cluster.stop();
 }

@@ -38,9 +38,11 @@ pub enum Fault {
     OneWay { from: usize, to: usize },
     /// Two sides plus a bridge node that sees both.
     Bridge { side_a: Vec<usize>, bridge: usize },
-    /// Restore full connectivity and release clogged links.
+    /// Restore full connectivity; no link holds new messages (what a clog holds arrives at
+    /// its release).
     Heal,
-    /// Hold every message on a link for a while, then release them together.
+    /// Hold every message on a link for a while, then release them together; never past the
+    /// end of the faults.
     Clog {
         from: usize,
         to: usize,

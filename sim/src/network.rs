@@ -156,15 +156,11 @@ impl Network {
         self.topology = topology;
     }
 
+    /// Full connectivity, and no link holds new messages; what a clog already holds arrives
+    /// at its release (the nemesis never lets a clog outlast the faults).
     pub fn heal(&mut self) {
         self.set_topology(Topology::Full);
         self.clogged_until.fill(0);
-    }
-
-    /// When the last clogged link releases what it held (0 when none is clogged): a heal
-    /// stops new messages being held, but what a clog already holds arrives at its release.
-    pub fn clogs_release_at(&self) -> Micros {
-        self.clogged_until.iter().copied().max().unwrap_or(0)
     }
 
     /// Holds every message on the link `from -> to` until `until`, then releases them.

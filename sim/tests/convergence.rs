@@ -23,12 +23,12 @@ fn the_correct_core_converges_where_the_planted_loop_does_not() {
     }
 }
 
-/// Seed 642 with the stream: a clog held a follower's rejections past the heal; released at
-/// once, each made the leader resend the same entries (a rejection below its match index
+/// Seed 642 with the stream: a clog held a follower's rejections; released together at the
+/// heal, each made the leader resend the same entries (a rejection below its match index
 /// resets the match, for a replaced disk). Stale answers arriving are not a loop: the count
-/// starts once every held message has arrived.
+/// starts once every message sent while the faults acted has arrived.
 #[test]
-fn answers_a_clog_held_past_the_heal_are_not_a_loop_without_progress() {
+fn answers_a_clog_held_until_the_heal_are_not_a_loop_without_progress() {
     let mut config = SimConfig::draw(642);
     config.state_machine = sim::config::StateMachine::Stream;
     let report = run(config, None);

@@ -45,6 +45,15 @@ impl LogDamage {
             LogDamage::Unknown { term_bound } => (term_bound, u64::MAX),
         }
     }
+
+    /// Of two findings of what a node must answer for (its WAL's, a damage file's), the one
+    /// that asks more of it: the later position. A host merges its findings with this.
+    pub fn worst(a: Option<LogDamage>, b: Option<LogDamage>) -> Option<LogDamage> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if a.position() >= b.position() { a } else { b }),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 impl std::fmt::Display for LogDamage {

@@ -78,6 +78,8 @@ pub struct Status {
     pub applied: u64,
     pub last_index: u64,
     pub snapshot_index: u64,
+    /// The log the node answers for while its leader repairs damage to its WAL.
+    pub repairing: Option<String>,
     pub voters: Vec<NodeId>,
     pub observers: Vec<NodeId>,
     pub persists: u64,
@@ -100,6 +102,7 @@ impl Status {
             "applied": self.applied,
             "last_index": self.last_index,
             "snapshot_index": self.snapshot_index,
+            "repairing": self.repairing,
             "voters": ids(&self.voters),
             "observers": ids(&self.observers),
             "persists": self.persists,
@@ -124,6 +127,8 @@ pub struct Host {
     storage_counters: Arc<Counters>,
     transport_counters: Arc<TransportCounters>,
     fatal: Option<Fatal>,
+    /// The node started on a damaged WAL and has not reported itself repaired yet.
+    repairing: bool,
 }
 
 /// The channels the host reads.
@@ -144,6 +149,7 @@ impl Host {
         transport_counters: Arc<TransportCounters>,
     ) -> Host {
         Host {
+            repairing: node.repairing().is_some(),
             clients: Clients::new(config.request_timeout),
             node,
             kv,
@@ -209,8 +215,19 @@ impl Host {
                     Ok(()) => self.execute(actions),
                     Err(e) => self.fatal = Some(Fatal::Contract(e)),
                 }
+                self.note_repair();
             }
             writer::Event::Failed(e) => self.fatal = Some(Fatal::Storage(e)),
+        }
+    }
+
+    /// A node repairing damage is repaired once its durable log caught up with the log it
+    /// held: only then may the damage file go (after everything already issued is durable).
+    fn note_repair(&mut self) {
+        if self.repairing && self.node.repairing().is_none() {
+            self.repairing = false;
+            self.persists.push(writer::Request::Repaired);
+            tracing::info!(id = %self.node.id(), last_index = self.node.last_index(), "repaired");
         }
     }
 
@@ -363,6 +380,7 @@ impl Host {
             applied: node.applied_index(),
             last_index: node.last_index(),
             snapshot_index: node.snapshot_index(),
+            repairing: node.repairing().map(|d| d.to_string()),
             voters: node.voters().collect(),
             observers: node.observers().collect(),
             persists: load(&self.storage_counters.persists),

@@ -8,18 +8,23 @@
 //! | `tav.idx`                     | term/vote file                      | replaced atomically |
 //! | `peers.idx`                   | peer-state file                     | replaced atomically |
 //! | `snapshots/snap.<term>.<index>` | snapshot file                     | written atomically; older ones deleted |
+//! | `damage.idx`                  | damage file                         | replaced atomically while the node repairs; emptied once repaired |
 //!
 //! Nothing here encodes or decodes a byte of those formats: [`open`] reads the files and hands
 //! them to raft-core's decoders and its WAL recovery (`recover_wal`), and the [`writer`]
 //! writes what raft-core's encoders produce. The WAL verdict is acted on as the simulator's
-//! host does: a torn tail (an unsynced append cut short) is truncated away, damage inside
-//! complete records refuses the start, because the node may have acknowledged what it lost.
+//! host does: a torn tail (an unsynced append cut short) is truncated away. Damage inside
+//! complete records does not stop the node (protocol-aware recovery): the log it may have
+//! acknowledged is recorded in the damage file first, then the WAL is replaced by its intact
+//! records, and the node starts answering votes for the log it held until its leader has
+//! repaired it (raft-core's `LogDamage`); the writer empties the damage file once the node
+//! reports itself repaired. A crash at any point in between finds the same damage again.
 
 pub mod files;
 pub mod writer;
 
 use raft_core::storage::{self as formats, WalVerdict};
-use raft_core::{Entry, Recovered, Snapshot};
+use raft_core::{Entry, LogDamage, Recovered, Snapshot};
 use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io;
@@ -29,6 +34,7 @@ pub const WAL_FILE: &str = "wal.log";
 pub const TERM_VOTE_FILE: &str = "tav.idx";
 pub const PEERS_FILE: &str = "peers.idx";
 pub const SNAPSHOT_DIR: &str = "snapshots";
+pub const DAMAGE_FILE: &str = "damage.idx";
 
 /// What went wrong with the data directory, and where.
 #[derive(Debug)]
@@ -41,8 +47,6 @@ pub enum StorageError {
     },
     /// The `fsync` failpoint made an fsync fail.
     Injected { op: &'static str, path: PathBuf },
-    /// The WAL has damage inside complete records: not safe to truncate silently.
-    WalCorrupt { path: PathBuf, verdict: WalVerdict },
     /// A term/vote, peer-state or snapshot file does not decode.
     Format {
         path: PathBuf,
@@ -73,11 +77,6 @@ impl fmt::Display for StorageError {
             StorageError::Injected { op, path } => {
                 write!(f, "{op} {}: failed by the fsync failpoint", path.display())
             }
-            StorageError::WalCorrupt { path, verdict } => write!(
-                f,
-                "{}: {verdict}; refusing to start (acknowledged entries may be lost; restore the node from its peers)",
-                path.display()
-            ),
             StorageError::Format { path, error } => write!(f, "{}: {error}", path.display()),
             StorageError::SnapshotName { path } => write!(
                 f,
@@ -107,6 +106,11 @@ pub struct RecoveryReport {
     pub torn_tail_bytes: usize,
     pub snapshot_index: Option<u64>,
     pub log_entries: usize,
+    /// The WAL's damage, as recovery described it, when complete records were damaged.
+    pub wal_damage: Option<String>,
+    /// The log the node answers for until its leader repairs it (from the WAL's damage or a
+    /// damage file a repair in progress left).
+    pub answers_for: Option<LogDamage>,
 }
 
 /// The durable log as the writer last wrote it: the WAL's start point and its entries. The
@@ -161,7 +165,9 @@ pub struct Opened {
 
 /// Opens (creating if needed) a data directory and recovers the node's state with
 /// raft-core's decoders and WAL recovery. A torn WAL tail is truncated away (and the
-/// truncation synced); damage anywhere else is an error.
+/// truncation synced); damage inside the WAL's complete records makes the node answer for
+/// the log it held (see the module's text); a term/vote, peer-state or snapshot file that does
+/// not decode is an error.
 pub fn open(dir: &Path) -> Result<Opened, StorageError> {
     let snapshots = dir.join(SNAPSHOT_DIR);
     fs::create_dir_all(&snapshots)
@@ -208,17 +214,28 @@ pub fn open(dir: &Path) -> Result<Opened, StorageError> {
             files::fsync(&file, &wal_path)?;
             report.torn_tail_bytes = dropped_bytes;
         }
-        WalVerdict::Corrupt { .. } => {
-            return Err(StorageError::WalCorrupt {
-                path: wal_path,
-                verdict: wal.verdict,
-            })
-        }
+        WalVerdict::Corrupt { .. } => report.wal_damage = Some(wal.verdict.to_string()),
     }
+    let answers_for = LogDamage::worst(
+        wal.damage(hard_state.term),
+        read_damage_file(dir, hard_state.term.max(wal.last_term()))?,
+    );
     let mirror = LogMirror {
         start: wal.log_start,
         entries: wal.entries.clone(),
     };
+    if let Some(damage) = answers_for {
+        // What the node answers for is durable before the damaged records go: a crash
+        // between the two finds the WAL's damage again, one after finds the damage file.
+        files::replace_atomically(dir, DAMAGE_FILE, &formats::encode_damage_file(&damage))?;
+        if report.wal_damage.is_some() {
+            let intact =
+                formats::encode_wal_append(mirror.start.0, mirror.start.1, &mirror.entries, 0)
+                    .map_err(StorageError::Encode)?;
+            files::replace_atomically(dir, WAL_FILE, &intact)?;
+        }
+    }
+    report.answers_for = answers_for;
     Ok(Opened {
         dir: dir.to_path_buf(),
         recovered: Recovered {
@@ -226,11 +243,26 @@ pub fn open(dir: &Path) -> Result<Opened, StorageError> {
             log: wal.entries,
             snapshot,
             membership,
-            damage: None,
+            damage: answers_for,
             vote_record: raft_core::storage::VoteRecord::Intact,
         },
         mirror,
         report,
+    })
+}
+
+/// What a damage file left by a repair in progress says the node answers for. A damage file
+/// that does not decode is itself damage: the node then answers for an unknown log whose
+/// terms are at most `term_bound` (the highest term it can prove), never for less.
+fn read_damage_file(dir: &Path, term_bound: u64) -> Result<Option<LogDamage>, StorageError> {
+    let path = dir.join(DAMAGE_FILE);
+    let bytes = files::read_optional(&path)?;
+    Ok(match formats::decode_damage_file(&bytes) {
+        Ok(damage) => damage,
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "damage file does not decode");
+            Some(LogDamage::Unknown { term_bound })
+        }
     })
 }
 

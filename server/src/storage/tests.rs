@@ -1,6 +1,8 @@
 use super::writer::{Counters, Event, Request, Writer};
 use super::*;
-use raft_core::{Entry, HardState, LogWrite, NodeId, PeerState, PersistId, SnapshotMeta};
+use raft_core::{
+    Entry, HardState, LogDamage, LogWrite, NodeId, PeerState, PersistId, SnapshotMeta,
+};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -140,9 +142,9 @@ fn a_torn_tail_is_dropped_with_raft_cores_recovery_and_appends_continue() {
     assert_eq!(opened.report.torn_tail_bytes, 0);
 }
 
-#[test]
-fn damage_inside_a_complete_record_refuses_the_start() {
-    let tmp = TempDir::new("corrupt");
+/// A data directory whose WAL held entries 1..=4 of term 1 in two records, the first of
+/// them damaged by a flipped bit in its payload.
+fn damaged_wal(tmp: &TempDir) {
     write(
         &tmp.0,
         vec![vec![
@@ -156,24 +158,66 @@ fn damage_inside_a_complete_record_refuses_the_start() {
     // Flip a bit in the payload of the first record (after its 12-byte header).
     bytes[20] ^= 0x01;
     fs::write(&wal, &bytes).unwrap();
-    match open(&tmp.0) {
-        Err(StorageError::WalCorrupt { path, verdict }) => {
-            assert_eq!(path, wal);
-            assert!(
-                matches!(
-                    verdict,
-                    WalVerdict::Corrupt {
-                        record_number: 0,
-                        offset: 0,
-                        ..
-                    }
-                ),
-                "{verdict}"
-            );
-        }
-        Err(e) => panic!("wrong error: {e}"),
-        Ok(_) => panic!("a damaged WAL was accepted"),
-    }
+}
+
+#[test]
+fn damage_inside_a_complete_record_starts_the_node_answering_for_the_log_it_held() {
+    let tmp = TempDir::new("corrupt");
+    damaged_wal(&tmp);
+    let opened = open(&tmp.0).unwrap();
+    let held = LogDamage::HeldThrough { index: 4, term: 1 };
+    // Nothing before the damage survived; the intact record after it shows where the log
+    // ended, and the node answers votes for that log until it is repaired.
+    assert!(opened.recovered.log.is_empty());
+    assert_eq!(opened.recovered.damage, Some(held));
+    assert_eq!(opened.report.answers_for, Some(held));
+    let described = opened.report.wal_damage.expect("the damage is reported");
+    assert!(described.contains("record #0"), "{described}");
+    // What it answers for is durable, and the WAL holds only its intact records now.
+    let damage_file = fs::read(tmp.0.join(DAMAGE_FILE)).unwrap();
+    assert_eq!(formats::decode_damage_file(&damage_file), Ok(Some(held)));
+    let wal = formats::recover_wal(&fs::read(tmp.0.join(WAL_FILE)).unwrap());
+    assert_eq!(wal.verdict, WalVerdict::Clean);
+    assert!(wal.entries.is_empty());
+}
+
+#[test]
+fn a_restart_during_repair_answers_for_the_same_log_and_the_end_of_repair_clears_it() {
+    let tmp = TempDir::new("repairing");
+    damaged_wal(&tmp);
+    open(&tmp.0).unwrap();
+    // A crash before the repair finished: the WAL is clean now, the damage file remembers.
+    let again = open(&tmp.0).unwrap();
+    let held = LogDamage::HeldThrough { index: 4, term: 1 };
+    assert_eq!(again.recovered.damage, Some(held));
+    assert_eq!(again.report.wal_damage, None);
+    // The leader repairs the log and the node reports itself repaired: the damage file is
+    // emptied after the repaired entries are durable, and the next start finds no damage.
+    write(
+        &tmp.0,
+        vec![vec![
+            persist(1, (0, 0), entries(1, 1, 4)),
+            Request::Repaired,
+        ]],
+        1,
+    );
+    let repaired = open(&tmp.0).unwrap();
+    assert_eq!(repaired.recovered.damage, None);
+    assert_eq!(repaired.report.answers_for, None);
+    let got: Vec<u64> = repaired.recovered.log.iter().map(|e| e.index).collect();
+    assert_eq!(got, [1, 2, 3, 4]);
+}
+
+#[test]
+fn a_damage_file_that_does_not_decode_answers_for_an_unknown_log_up_to_the_highest_term() {
+    let tmp = TempDir::new("damage-file");
+    write(&tmp.0, vec![vec![persist(1, (0, 0), entries(3, 1, 2))]], 1);
+    fs::write(tmp.0.join(DAMAGE_FILE), b"not a damage file").unwrap();
+    let opened = open(&tmp.0).unwrap();
+    assert_eq!(
+        opened.recovered.damage,
+        Some(LogDamage::Unknown { term_bound: 3 })
+    );
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! durable with one fsync, and then reports the highest persist id: raft-core's rule that
 //! reporting an id reports every earlier one makes one report enough. A snapshot is a barrier:
 //! the persists before it are made durable first, then the snapshot file is written, then the
-//! WAL is reset or compacted.
+//! WAL is reset or compacted. The end of a repair is a barrier too: the damage file is
+//! emptied only after the persists before it are durable.
 //!
 //! A failed fsync stops the thread and is reported as fatal. After a failed fsync the page
 //! cache may hold writes the disk lost, so the only safe continuation is a restart through
@@ -14,7 +15,9 @@
 //! reported durable.
 
 use super::files::{self, fsync};
-use super::{LogMirror, StorageError, PEERS_FILE, SNAPSHOT_DIR, TERM_VOTE_FILE, WAL_FILE};
+use super::{
+    LogMirror, StorageError, DAMAGE_FILE, PEERS_FILE, SNAPSHOT_DIR, TERM_VOTE_FILE, WAL_FILE,
+};
 use bytes::Bytes;
 use raft_core::storage as formats;
 use raft_core::{HardState, LogWrite, PeerState, PersistId, SnapshotMeta};
@@ -40,6 +43,9 @@ pub enum Request {
         data: Bytes,
         discard_log: bool,
     },
+    /// The node reports itself repaired (its durable log caught up with the log it held
+    /// before damage): once everything before is durable, the damage file is emptied.
+    Repaired,
 }
 
 /// What the thread tells the node loop.
@@ -215,6 +221,16 @@ impl State {
                     self.snapshot(&meta, &data, discard_log)
                         .map_err(|e| (done, e))?;
                     done = Some(id);
+                }
+                Request::Repaired => {
+                    if let Some(id) = self
+                        .flush(std::mem::take(&mut group))
+                        .map_err(|e| (done, e))?
+                    {
+                        done = Some(id);
+                    }
+                    files::replace_atomically(&self.dir, DAMAGE_FILE, &[])
+                        .map_err(|e| (done, e))?;
                 }
             }
         }

@@ -194,3 +194,41 @@ pub fn wait_up(server: &Server) {
         thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Three servers (ids 1..=3, all voters) in `dir` and, once one leads, its id and a
+/// follower's. Each server is an `Option` so a test can take one down and start it again.
+pub struct ThreeServers {
+    pub book: AddressBook,
+    pub servers: Vec<Option<Server>>,
+    pub leader: NodeId,
+    pub follower: u64,
+}
+
+impl ThreeServers {
+    pub fn start(dir: &Path) -> ThreeServers {
+        let book = book(3);
+        let servers: Vec<Option<Server>> = (1..=3)
+            .map(|id| Some(Server::start(id, &book, &[1, 2, 3], dir)))
+            .collect();
+        let refs: Vec<&Server> = servers.iter().flatten().collect();
+        let leader = wait_for_leader(&refs);
+        let follower = (1..=3u64).find(|&id| id != leader.0).unwrap();
+        ThreeServers {
+            book,
+            servers,
+            leader,
+            follower,
+        }
+    }
+
+    pub fn http(&self, id: NodeId) -> SocketAddr {
+        self.book.get(id).unwrap().http
+    }
+
+    /// Stops every server still running.
+    pub fn stop(self) {
+        for server in self.servers.into_iter().flatten() {
+            server.stop().unwrap();
+        }
+    }
+}

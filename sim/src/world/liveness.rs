@@ -41,10 +41,11 @@ pub(super) struct LivenessPhase {
     backlog_allowance: Micros,
     /// Set once the run was extended for damaged nodes still being repaired.
     repair_deadline: Option<Micros>,
-    /// When every message a clog held at the heal has arrived: a heal stops new messages
-    /// being held, but what a clog holds arrives at its release (stale answers a leader
-    /// still reacts to, such as rejections below its match index).
-    network_clear_at: Micros,
+    /// When every message sent while the faults acted has arrived: the heal plus the
+    /// longest latency (a clog releases what it holds by the heal). Until then stale
+    /// answers still arrive in bulk, and a leader still reacts to them (a rejection below
+    /// its match index resets the match, for a replaced disk).
+    faults_drained_at: Micros,
 }
 
 impl LivenessPhase {
@@ -59,7 +60,7 @@ impl LivenessPhase {
             last_win: None,
             backlog_allowance: 0,
             repair_deadline: None,
-            network_clear_at: starts_at,
+            faults_drained_at: starts_at + config.latency.max_us.max(config.latency.tail_max_us),
         }
     }
 
@@ -73,8 +74,8 @@ impl LivenessPhase {
         self.starts_at
     }
 
-    pub(super) fn network_clear_at(&self) -> Micros {
-        self.network_clear_at
+    pub(super) fn faults_drained_at(&self) -> Micros {
+        self.faults_drained_at
     }
 
     pub(super) fn end_at(&self) -> Micros {
@@ -98,14 +99,6 @@ impl<A: Application> World<A> {
             "the faults stop; liveness phase"
         );
         self.liveness.started = true;
-        // A held message arrives at the release plus its own latency (`Network::fate`); the
-        // answers to what was held leave by then too.
-        let latency = &self.config.latency;
-        let held_arrive_by = match self.network.clogs_release_at() {
-            0 => 0,
-            release => release + latency.max_us.max(latency.tail_max_us),
-        };
-        self.liveness.network_clear_at = now.max(held_arrive_by);
         self.network.heal();
         self.network.stop_loss_and_duplication();
         let loop_limit = self.loop_limit();

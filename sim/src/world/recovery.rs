@@ -344,7 +344,7 @@ pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
                     // The log starts after the lost snapshot: without it, nothing of the log
                     // can be used; the leader sends both again.
                     log.clear();
-                    damage = worst(damage, held_through(wal_end, hard_state.term));
+                    damage = LogDamage::worst(damage, held_through(wal_end, hard_state.term));
                 }
                 None
             }
@@ -363,17 +363,17 @@ pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
             if snapshot.is_none() && !log_has_membership {
                 // The membership the node was in is unknown until the leader tells it.
                 let term_bound = hard_state.term.max(log.last().map_or(0, |e| e.term));
-                damage = worst(damage, Some(LogDamage::Unknown { term_bound }));
+                damage = LogDamage::worst(damage, Some(LogDamage::Unknown { term_bound }));
             }
             None
         }
     };
     match storage::decode_damage_file(disk.repair.bytes()) {
-        Ok(answered) => damage = worst(damage, answered),
+        Ok(answered) => damage = LogDamage::worst(damage, answered),
         Err(e) => {
             found.push(format!("damage file: {e}"));
             let term_bound = hard_state.term.max(log.last().map_or(0, |e| e.term));
-            damage = worst(damage, Some(LogDamage::Unknown { term_bound }));
+            damage = LogDamage::worst(damage, Some(LogDamage::Unknown { term_bound }));
         }
     }
     Ok(DiskRead {
@@ -386,14 +386,6 @@ pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
         damage,
         found,
     })
-}
-
-/// The damage that asks more of the node: the later position it must answer for.
-fn worst(a: Option<LogDamage>, b: Option<LogDamage>) -> Option<LogDamage> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(if a.position() >= b.position() { a } else { b }),
-        (a, b) => a.or(b),
-    }
 }
 
 /// The position of a log that ended at `(index, term)`, or an unknown end when it was empty.

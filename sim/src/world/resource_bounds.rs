@@ -31,10 +31,9 @@ impl<A: Application> World<A> {
     }
 
     /// `message` from `from`, which left it at `departs`, is about to be delivered to `to`:
-    /// a snapshot's last chunk or an append with entries sent once the faults stopped and
-    /// every clog released what it held (answers held by a clog past the heal would
-    /// otherwise look like a follower that never answers), from a node that
-    /// still leads that term, is shown to the checker with the leader's match index for `to`.
+    /// a snapshot's last chunk or an append with entries sent once every message sent while
+    /// the faults acted has arrived, from a node that still leads that term, is shown to the checker with the leader's match index
+    /// for `to`.
     pub(super) fn observe_replication(
         &mut self,
         from: usize,
@@ -42,7 +41,7 @@ impl<A: Application> World<A> {
         departs: Micros,
         message: &Message,
     ) {
-        if !self.liveness.started() || departs < self.liveness.network_clear_at() {
+        if !self.liveness.started() || departs < self.liveness.faults_drained_at() {
             return;
         }
         let (term, what) = match message {
