@@ -140,6 +140,10 @@ pub struct Recovered {
     /// log above is what survived, and the node answers for the log it held until the leader
     /// repaired it (see [`crate::node::LogDamage`]). `None` for undamaged storage.
     pub damage: Option<crate::node::LogDamage>,
+    /// Whether `hard_state` came from every copy of the term/vote record or from the one
+    /// that survived damage to another ([`crate::storage::recover_term_vote`]). A host does
+    /// not start a node whose record was lost in every copy.
+    pub vote_record: crate::storage::VoteRecord,
 }
 
 /// A configuration or recovered state that cannot be used.

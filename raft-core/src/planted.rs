@@ -16,6 +16,7 @@
 //! | `membership-before-own-term-commit` | a new leader starts a membership change before an entry of its own term is committed, so a change of a previous leader that it never saw and its own can both take effect, each with a majority of its own configuration | Ongaro, raft-dev 2015 (single-server changes) | a configuration with an even number of voters (after an earlier change), a multi-step reconfiguration whose step the leader accepts just before it loses power (its unsent messages lost with it), and the next step asked of the next leader as soon as it wins | configuration-overlap (at the append), commit-guarded-by-votes, state-machine safety |
 //! | `removed-peer-votes-counted` | a candidate asks every peer it was configured with, as NRG's vote request reaches every peer still listening on the group's subject, and counts the grants of peers that are no longer voters | NATS #8353 | removed peers left running (they never learn their removal and keep an old log), then a voter with a stale log campaigns (crash, partition) | elected-by-quorum (at once), leader completeness, state-machine safety |
 //! | `truncate-damaged-suffix` | a node whose synced log was damaged drops the damaged suffix and votes and campaigns with what is left | NATS #7549 (Jepsen NATS 2.12.1) | damage to synced entries on nodes of a committing quorum, read at their restart, then an election among nodes that lack the entries | committed-durable-on-quorum, leader completeness, state-machine safety |
+//! | `vote-record-forgotten` | recovery that finds the term/vote file damaged starts the node as though it had never written one: from its log's last term, with no vote, though the record's copy survived; the node may vote again in a term it voted in, and its term goes back | NATS #7038 (an empty-log node whose state was lost voted again) | damage to a term/vote file copy, read at the node's restart | term-monotonic or one-vote-per-term (at the restart) |
 //! | `rescue-kept-after-natural-quorum` | a rescued quorum (NRG `RescueQuorum`) stays in effect after the membership shrank so that a natural majority is no larger than it, and counts after the membership grows again | NATS #8408 (the recalculation that ends a rescue) | a majority of the voters lost for good, the survivors rescued, the lost peers removed and replacements added before the rescue expires | committed-durable-on-quorum, elected-by-quorum |
 //! | `no-prevote-checkquorum` | PreVote, CheckQuorum and leader stickiness switched off | Cloudflare 2020 etcd outage | a partial partition (bridge, one-way) that outlasts the chaos | liveness |
 //! | `snapshot-keeps-stale-membership` | installing a received snapshot that discards the log keeps the membership the discarded log implied (an uncommitted change above the snapshot's index), so the node counts quorums, and campaigns, in a configuration no log holds | openraft #1808 | a membership change appended by a leader that is deposed before committing it, then a follower holding it caught up by a snapshot from the next leader (snapshot-heavy configuration, membership changes, failovers) | membership-from-log (at the install), elected-by-quorum |
@@ -54,6 +55,7 @@ pub enum PlantedBug {
     MembershipBeforeOwnTermCommit,
     RemovedPeerVotesCounted,
     TruncateDamagedSuffix,
+    VoteRecordForgotten,
     SnapshotKeepsStaleMembership,
     AckBeyondVerified,
     FsyncErrorIgnored,
@@ -69,7 +71,7 @@ pub enum PlantedBug {
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 24] = [
+    pub const ALL: [PlantedBug; 25] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -83,6 +85,7 @@ impl PlantedBug {
         PlantedBug::MembershipBeforeOwnTermCommit,
         PlantedBug::RemovedPeerVotesCounted,
         PlantedBug::TruncateDamagedSuffix,
+        PlantedBug::VoteRecordForgotten,
         PlantedBug::SnapshotKeepsStaleMembership,
         PlantedBug::AckBeyondVerified,
         PlantedBug::FsyncErrorIgnored,
@@ -124,6 +127,7 @@ impl PlantedBug {
             PlantedBug::MembershipBeforeOwnTermCommit => "membership-before-own-term-commit",
             PlantedBug::RemovedPeerVotesCounted => "removed-peer-votes-counted",
             PlantedBug::TruncateDamagedSuffix => "truncate-damaged-suffix",
+            PlantedBug::VoteRecordForgotten => "vote-record-forgotten",
             PlantedBug::SnapshotKeepsStaleMembership => "snapshot-keeps-stale-membership",
             PlantedBug::AckBeyondVerified => "ack-beyond-verified",
             PlantedBug::FsyncErrorIgnored => "fsync-error-ignored",

@@ -161,8 +161,24 @@ pub enum Unsynced {
 /// What a corruption damages, as rolls over the synced bytes there are when it strikes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CorruptionDraw {
-    BitFlip { roll: u64, bit: u8 },
-    ZeroSector { roll: u64 },
+    BitFlip {
+        roll: u64,
+        bit: u8,
+    },
+    ZeroSector {
+        roll: u64,
+    },
+    /// A WAL write reported durable never reached the medium: the synced write `roll`
+    /// picks reads back as zeros (`disk/lost_writes.rs`).
+    LostWrite {
+        roll: u64,
+    },
+    /// A WAL write landed at the start of another synced write (`target` picks it), and
+    /// its own place reads back as zeros.
+    MisdirectedWrite {
+        roll: u64,
+        target: u64,
+    },
 }
 
 /// One recorded decision.

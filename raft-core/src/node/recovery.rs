@@ -25,6 +25,8 @@ pub(super) struct Restart {
     /// Damage still to repair: `None` when the surviving log already reaches the position
     /// the damaged one held.
     pub(super) repair: Option<LogDamage>,
+    /// What recovery made of the term/vote record's copies.
+    pub(super) vote_record: crate::storage::VoteRecord,
 }
 
 /// Checks what storage recovered and rebuilds the node's state from it: the log without the
@@ -103,6 +105,7 @@ pub(super) fn restart(config: &Config, mut recovered: Recovered) -> Result<Resta
         log,
         snapshot: recovered.snapshot,
         repair,
+        vote_record: recovered.vote_record,
     })
 }
 

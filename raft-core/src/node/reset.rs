@@ -61,10 +61,7 @@ impl Node {
             index: self.log.last_index(),
             term: self.log.last_term(),
         });
-        let answers_for = match (self.repair, held) {
-            (Some(d), Some(h)) => Some(if d.position() >= h.position() { d } else { h }),
-            (d, h) => d.or(h),
-        };
+        let answers_for = LogDamage::worst(self.repair, held);
         let peers = self.membership.current().to_peer_state();
         // Only what is durable: a term adopted at restart and not persisted yet is adopted
         // again from the position the node answers for.
@@ -74,6 +71,8 @@ impl Node {
             snapshot: None,
             membership: Some(peers.clone()),
             damage: answers_for,
+            // The term and vote come from memory, as durable as the node made them.
+            vote_record: crate::storage::VoteRecord::Intact,
         };
         let mut fresh = Node::new(self.config.clone(), recovered)
             .map_err(|error| ResetError::Refused { error })?;

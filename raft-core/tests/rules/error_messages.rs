@@ -215,14 +215,6 @@ fn config_errors_name_the_bound_and_the_figures() {
         ),
         (ConfigError::DuplicateVoter, "a voter is listed twice"),
         (
-            ConfigError::LogGap {
-                position: 2,
-                expected_index: 3,
-                found_index: 5,
-            },
-            "recovered log entry #2 has index 5, expected 3",
-        ),
-        (
             ConfigError::LogTermDecreases { index: 4 },
             "recovered log term decreases at index 4",
         ),

@@ -271,6 +271,7 @@ pub fn open(dir: &Path) -> Result<Opened, StorageError> {
             snapshot,
             membership,
             damage: answers_for,
+            vote_record: raft_core::storage::VoteRecord::Intact,
         },
         mirror,
         report,

@@ -196,6 +196,36 @@ impl Checkers {
         self.check_committed_durable(now);
     }
 
+    /// A restarted node starts with `hs`: never below the term it made durable, and, in
+    /// that term, with the vote it made durable (without it, it could vote again). Recovery
+    /// from a damaged term/vote copy must find both.
+    pub fn on_started(&mut self, now: Micros, node: usize, hs: HardState) {
+        if hs.term < self.max_durable_term[node] {
+            self.fail(
+                Property::TermMonotonic,
+                now,
+                Some(node),
+                format!(
+                    "n{node} starts in term {} below the durable term {} seen before the crash",
+                    hs.term, self.max_durable_term[node]
+                ),
+            );
+            return;
+        }
+        let durable = self.durable_hard_state[node];
+        if let (true, Some(vote), None) = (hs.term == durable.term, durable.vote, hs.vote) {
+            self.fail(
+                Property::OneVotePerTerm,
+                now,
+                Some(node),
+                format!(
+                    "n{node} starts in term {} without its durable vote for {vote}: it could vote again",
+                    hs.term
+                ),
+            );
+        }
+    }
+
     /// A node crashed: it leads nothing any more. Its durable view is unchanged (only synced
     /// data counts as durable) and is replaced at restart by what recovery reads.
     pub fn on_crash(&mut self, node: usize) {

@@ -191,6 +191,10 @@ impl fmt::Display for Decision {
                 write!(f, "flip {roll} {bit}")
             }
             Value::Corruption(CorruptionDraw::ZeroSector { roll }) => write!(f, "zero {roll}"),
+            Value::Corruption(CorruptionDraw::LostWrite { roll }) => write!(f, "lost {roll}"),
+            Value::Corruption(CorruptionDraw::MisdirectedWrite { roll, target }) => {
+                write!(f, "misdirected {roll} {target}")
+            }
             Value::LeaderCrash { after_us, down_us } => write!(f, "{after_us} {down_us}"),
             Value::Node(n) => write!(f, "n{n}"),
             Value::DriftPpm(d) => write!(f, "{d}"),
@@ -362,6 +366,13 @@ impl FromStr for Decision {
                 }),
                 "zero" => Value::Corruption(CorruptionDraw::ZeroSector {
                     roll: w.number("", "sector roll")?,
+                }),
+                "lost" => Value::Corruption(CorruptionDraw::LostWrite {
+                    roll: w.number("", "write roll")?,
+                }),
+                "misdirected" => Value::Corruption(CorruptionDraw::MisdirectedWrite {
+                    roll: w.number("", "write roll")?,
+                    target: w.number("", "target roll")?,
                 }),
                 other => return Err(w.error(format!("unknown damage {other:?}"))),
             },

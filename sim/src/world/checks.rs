@@ -359,6 +359,13 @@ impl CheckerFeed {
     }
 
     /// A node booted from what its disk held.
+    /// A restarted node starts with this term and vote (after `recovered`).
+    pub(super) fn started(&mut self, now: Micros, node: usize, hard_state: HardState) {
+        if self.on {
+            self.checkers.on_started(now, node, hard_state);
+        }
+    }
+
     pub(super) fn recovered(
         &mut self,
         now: Micros,

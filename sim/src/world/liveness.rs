@@ -407,19 +407,32 @@ impl<A: Application> World<A> {
             .collect()
     }
 
+    /// Nodes stopped on damage they cannot answer for (every copy of their term/vote
+    /// record), not machines lost for good.
+    pub(super) fn stopped_on_damage(&self) -> Vec<usize> {
+        (0..self.hosts.len())
+            .filter(|&n| {
+                matches!(&self.hosts[n].status, Status::Stopped(why) if why != "lost for good")
+            })
+            .collect()
+    }
+
     /// The liveness verdict at the end of the run: the probe's write committed in time, and
     /// the term did not keep growing after it.
     pub(super) fn liveness_violation(&mut self) -> Option<Violation> {
         let repairing = self.still_repairing();
+        let stopped = self.stopped_on_damage();
         if self.liveness.probe_done.is_none()
             && self.config.faults.damage_every_copy
-            && !repairing.is_empty()
+            && (!repairing.is_empty() || !stopped.is_empty())
         {
             // Damage destroyed every copy of something the repairing nodes held: they keep
             // refusing every log that lacks it, so the cluster halts instead of serving one.
+            // Or it destroyed every copy of term/vote records: those nodes do not start.
             let detail = repairing
                 .iter()
                 .map(|(n, d)| format!("n{n} {d}"))
+                .chain(stopped.iter().map(|n| format!("n{n} stopped")))
                 .collect::<Vec<_>>()
                 .join(", ");
             self.record(event!(self.now, None, "halted", repairing = detail));

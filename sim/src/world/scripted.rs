@@ -508,9 +508,7 @@ impl<A: Application> World<A> {
     /// start from a state drawn in a figure instead of replaying the history behind it.
     pub fn script_preload(&mut self, node: usize, hard_state: HardState, log: &[raft_core::Entry]) {
         let disk = &mut self.hosts[node].disk;
-        disk.term_vote
-            .begin_replace(storage::encode_hard_state(&hard_state));
-        disk.term_vote.complete();
+        disk.write_term_vote_now(storage::encode_hard_state(&hard_state));
         if !log.is_empty() {
             let bytes = storage::encode_wal_append(0, 0, log, 0).expect("a preloaded log encodes");
             let end = disk.wal.append(&bytes);
@@ -518,11 +516,30 @@ impl<A: Application> World<A> {
         }
     }
 
-    /// Overwrites a node's durable term/vote file with `bytes` (a damaged or short file).
+    /// Flips a bit in one copy (0: `tav.idx`, 1: `tav.idx.copy`) of a node's durable
+    /// term/vote record: damage to synced data. None when that copy was never written.
+    pub fn script_damage_term_vote_copy(&mut self, node: usize, copy: usize) -> Option<()> {
+        let disk = &mut self.hosts[node].disk;
+        let file = [&mut disk.term_vote, &mut disk.term_vote_copy]
+            .into_iter()
+            .nth(copy)?;
+        let draw = crate::decisions::CorruptionDraw::BitFlip { roll: 3, bit: 0 };
+        let what = file.corrupt_durable(draw)?;
+        self.checks.damaged(node);
+        let name = raft_core::storage::TERM_VOTE_COPIES[copy];
+        self.record(event!(
+            self.now,
+            Some(node),
+            "fault",
+            what = format!("corrupt {name} {what}")
+        ));
+        Some(())
+    }
+
+    /// Overwrites every copy of a node's durable term/vote record with `bytes` (a damaged
+    /// or short file).
     pub fn script_write_term_vote(&mut self, node: usize, bytes: Vec<u8>) {
-        let file = &mut self.hosts[node].disk.term_vote;
-        file.begin_replace(bytes);
-        file.complete();
+        self.hosts[node].disk.write_term_vote_now(bytes);
         self.checks.damaged(node);
         self.record(event!(
             self.now,
