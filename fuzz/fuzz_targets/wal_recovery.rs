@@ -3,18 +3,8 @@
 //! panic).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use raft_core::storage::recover_wal;
-use raft_core::{Config, Node, NodeId, Recovered};
 
-fuzz_target!(|data: &[u8]| {
-    let recovery = recover_wal(data);
-    assert!(recovery.valid_len <= data.len());
-    if recovery.is_usable() && recovery.log_start == (0, 0) {
-        let id = NodeId(1);
-        let recovered = Recovered {
-            log: recovery.entries,
-            ..Recovered::default()
-        };
-        let _ = Node::new(Config::new(id, vec![id, NodeId(2), NodeId(3)], 1), recovered);
-    }
-});
+#[path = "../fuzz_inputs.rs"]
+mod fuzz_inputs;
+
+fuzz_target!(|data: &[u8]| fuzz_inputs::wal_recovery(data));

@@ -85,6 +85,22 @@ pub enum Action {
         snapshot: Box<SnapshotMeta>,
         data: Bytes,
     },
+    /// Start the storage and the application over ([`crate::Node::reset`]; no persist is in
+    /// flight), before any later action, in this order:
+    ///
+    /// 1. A host that keeps the position a damaged node answers for (a damage file) writes
+    ///    `answers_for` to it durably (a host that keeps none must not reset a node that
+    ///    held entries: it would forget what the node may have acknowledged).
+    /// 2. Replace the WAL atomically with an empty one, delete every snapshot file (the
+    ///    orphans too), and replace the peer-state file with `peers`. The term/vote file is
+    ///    kept.
+    /// 3. Replace the application's state with the empty state: the [`Action::Apply`]s that
+    ///    follow start at index 1.
+    ResetStorage {
+        /// Boxed: rare, and large enough to make every action bigger inline.
+        peers: Box<PeerState>,
+        answers_for: Option<crate::node::LogDamage>,
+    },
     /// Deliver `message` to `to`. Delivery may be lost, duplicated or reordered: the protocol
     /// tolerates all three.
     Send { to: NodeId, message: Message },

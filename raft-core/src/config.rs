@@ -121,7 +121,10 @@ pub struct Recovered {
     /// snapshot, anywhere from 1 to just after the snapshot's index (the WAL as it is,
     /// compacted or not). Entries the snapshot covers are dropped, and so is the whole log
     /// when its entry at the snapshot's index has another term (a crash between writing a
-    /// received snapshot and resetting the WAL).
+    /// received snapshot and resetting the WAL). Entries that do not link (a WAL compacted
+    /// past the snapshot, or with no snapshot) are dropped from the first one out of place,
+    /// and the node answers for the log they made up until the leader gave it back, as
+    /// after damage ([`crate::node::LogDamage`]).
     pub log: Vec<Entry>,
     /// The newest snapshot file ([`crate::storage::decode_snapshot_file`]), if any. The node
     /// starts with everything up to its index committed and applied: the host restores the
@@ -137,6 +140,10 @@ pub struct Recovered {
     /// log above is what survived, and the node answers for the log it held until the leader
     /// repaired it (see [`crate::node::LogDamage`]). `None` for undamaged storage.
     pub damage: Option<crate::node::LogDamage>,
+    /// Whether `hard_state` came from every copy of the term/vote record or from the one
+    /// that survived damage to another ([`crate::storage::recover_term_vote`]). A host does
+    /// not start a node whose record was lost in every copy.
+    pub vote_record: crate::storage::VoteRecord,
 }
 
 /// A configuration or recovered state that cannot be used.
@@ -154,13 +161,6 @@ pub enum ConfigError {
         name: &'static str,
     },
     DuplicateVoter,
-    /// The recovered log is not a run of consecutive indexes starting at 1 (or, with a
-    /// snapshot, at most just after the snapshot's index).
-    LogGap {
-        position: usize,
-        expected_index: u64,
-        found_index: u64,
-    },
     /// The recovered log has a term that goes down.
     LogTermDecreases {
         index: u64,
@@ -180,10 +180,6 @@ impl fmt::Display for ConfigError {
             ),
             ConfigError::Limit { name } => write!(f, "limit {name} is out of range"),
             ConfigError::DuplicateVoter => write!(f, "a voter is listed twice"),
-            ConfigError::LogGap { position, expected_index, found_index } => write!(
-                f,
-                "recovered log entry #{position} has index {found_index}, expected {expected_index}"
-            ),
             ConfigError::LogTermDecreases { index } => {
                 write!(f, "recovered log term decreases at index {index}")
             }

@@ -145,7 +145,7 @@ pub use membership::{Membership, MembershipChange};
 pub use message::*;
 pub use node::{
     ContractError, Health, LogDamage, Node, PeerInfo, ProposeError, Proposed, ReadError, Rescue,
-    RescueError, SnapshotCheckpoint, SnapshotError, TransferError, WriteError, WriteErrorKind,
-    WriteStage,
+    RescueError, ResetError, SnapshotCheckpoint, SnapshotError, TransferError, WriteError,
+    WriteErrorKind, WriteStage,
 };
 pub use types::*;

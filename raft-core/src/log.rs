@@ -174,4 +174,15 @@ mod tests {
         let l = Log::with_start(10, 4, vec![Entry::normal(5, 11, "")]);
         assert_eq!((l.last_index(), l.term_at(10)), (11, Some(4)));
     }
+
+    #[test]
+    fn truncation_after_a_snapshot_counts_from_the_snapshot() {
+        let entries = (11..=15).map(|i| Entry::normal(5, i, "")).collect();
+        let mut l = Log::with_start(10, 4, entries);
+        l.truncate_after(12);
+        assert_eq!((l.last_index(), l.entries().len()), (12, 2));
+        l.truncate_after(10);
+        assert!(l.entries().is_empty());
+        assert_eq!(l.last_index(), 10);
+    }
 }

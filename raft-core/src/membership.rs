@@ -343,4 +343,19 @@ mod tests {
         assert!(log.reset(m(&[1], &[])));
         assert_eq!(log.current(), &m(&[1], &[]));
     }
+
+    #[test]
+    fn compaction_keeps_the_changes_above_the_compaction_point() {
+        let mut log = MembershipLog::new(m(&[1, 2, 3], &[]));
+        log.appended(&[peer_state_entry(2, &m(&[1, 2, 3], &[4]))]);
+        log.appended(&[peer_state_entry(6, &m(&[1, 2, 3, 4], &[]))]);
+        log.compacted_to(4);
+        assert_eq!(log.at(4), &m(&[1, 2, 3], &[4]), "the base is the one at 4");
+        assert_eq!(
+            log.current(),
+            &m(&[1, 2, 3, 4], &[]),
+            "the change at 6 stays"
+        );
+        assert_eq!(log.last_change_index(), 6);
+    }
 }

@@ -252,3 +252,27 @@ impl Message {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_append_without_entries_is_named_a_heartbeat_in_traces() {
+        let mut append = AppendEntries {
+            leader: NodeId(1),
+            term: 2,
+            commit: 0,
+            prev_term: 0,
+            prev_index: 0,
+            entries: Vec::new(),
+            read_seq: 0,
+        };
+        assert_eq!(
+            Message::AppendEntries(append.clone()).kind_name(),
+            "Heartbeat"
+        );
+        append.entries.push(Entry::normal(2, 1, "x"));
+        assert_eq!(Message::AppendEntries(append).kind_name(), "AppendEntries");
+    }
+}

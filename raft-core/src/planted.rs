@@ -16,12 +16,14 @@
 //! | `membership-before-own-term-commit` | a new leader starts a membership change before an entry of its own term is committed, so a change of a previous leader that it never saw and its own can both take effect, each with a majority of its own configuration | Ongaro, raft-dev 2015 (single-server changes) | a configuration with an even number of voters (after an earlier change), a multi-step reconfiguration whose step the leader accepts just before it loses power (its unsent messages lost with it), and the next step asked of the next leader as soon as it wins | configuration-overlap (at the append), commit-guarded-by-votes, state-machine safety |
 //! | `removed-peer-votes-counted` | a candidate asks every peer it was configured with, as NRG's vote request reaches every peer still listening on the group's subject, and counts the grants of peers that are no longer voters | NATS #8353 | removed peers left running (they never learn their removal and keep an old log), then a voter with a stale log campaigns (crash, partition) | elected-by-quorum (at once), leader completeness, state-machine safety |
 //! | `truncate-damaged-suffix` | a node whose synced log was damaged drops the damaged suffix and votes and campaigns with what is left | NATS #7549 (Jepsen NATS 2.12.1) | damage to synced entries on nodes of a committing quorum, read at their restart, then an election among nodes that lack the entries | committed-durable-on-quorum, leader completeness, state-machine safety |
+//! | `vote-record-forgotten` | recovery that finds the term/vote file damaged starts the node as though it had never written one: from its log's last term, with no vote, though the record's copy survived; the node may vote again in a term it voted in, and its term goes back | NATS #7038 (an empty-log node whose state was lost voted again) | damage to a term/vote file copy, read at the node's restart | term-monotonic or one-vote-per-term (at the restart) |
 //! | `rescue-kept-after-natural-quorum` | a rescued quorum (NRG `RescueQuorum`) stays in effect after the membership shrank so that a natural majority is no larger than it, and counts after the membership grows again | NATS #8408 (the recalculation that ends a rescue) | a majority of the voters lost for good, the survivors rescued, the lost peers removed and replacements added before the rescue expires | committed-durable-on-quorum, elected-by-quorum |
 //! | `no-prevote-checkquorum` | PreVote, CheckQuorum and leader stickiness switched off | Cloudflare 2020 etcd outage | a partial partition (bridge, one-way) that outlasts the chaos | liveness |
 //! | `snapshot-keeps-stale-membership` | installing a received snapshot that discards the log keeps the membership the discarded log implied (an uncommitted change above the snapshot's index), so the node counts quorums, and campaigns, in a configuration no log holds | openraft #1808 | a membership change appended by a leader that is deposed before committing it, then a follower holding it caught up by a snapshot from the next leader (snapshot-heavy configuration, membership changes, failovers) | membership-from-log (at the install), elected-by-quorum |
 //! | `fsync-error-ignored` | a persist the host reports failed (a write or fsync error) is treated as durable, as a retried fsync claims after the kernel dropped the dirty pages, so the messages that waited for it leave | PostgreSQL fsyncgate (2018); NRG before its sticky `werr` | a follower's WAL write or fsync failing while it holds an acknowledgement (the simulator's write-error fault drops the unsynced bytes) | persist-before-send, committed-durable-on-quorum |
 //! | `ack-beyond-verified` | a follower acknowledges its own last index instead of the last index the append verified, so a stale suffix after an "already have it" append is counted as replicated | CCF #6001, Apache Ratis #1519 | a follower with a stale uncommitted suffix (partition or crash of a leader that appended it) that receives a heartbeat or a short append from the next leader | committed-durable-on-quorum, state-machine safety |
 //! | `snapshot-resent-after-install` | the leader takes a follower's "done" answer to the snapshot in transfer as a request to start it over, so the same snapshot is sent again and again, the follower's match index never moves past it and it never receives the entries after it | camunda/camunda #9820 (a finished snapshot replication reset the member's position, and the leader chose the snapshot again), jgroups-raft #23 | a follower that falls behind a compaction (a crash, a partition, a slow link while the leader snapshots) | no-loop-without-progress, convergence |
+//! | `late-ack-after-readd` | a leader re-adds a peer it removed in the same term, and the new session's progress takes the old session's late acknowledgements as its own (an acknowledgement names only the peer, the term and an index, nothing of the session), so the leader's match index for the peer is one the peer never gave the new session | etcd-io/raft#349 (remove and re-add of the same id in one term) | a peer removed and re-added at once by the operator while answers to the removed session are still on the wire (latency spread, duplication, clogs) | progress-from-current-session (at the acknowledgement) |
 //!
 //! **Regressions.** Bugs the simulator found in this project's own core, fixed, and
 //! re-plantable here so that their regression fixtures (`fixtures/regressions/`) can prove
@@ -54,11 +56,13 @@ pub enum PlantedBug {
     MembershipBeforeOwnTermCommit,
     RemovedPeerVotesCounted,
     TruncateDamagedSuffix,
+    VoteRecordForgotten,
     SnapshotKeepsStaleMembership,
     AckBeyondVerified,
     FsyncErrorIgnored,
     SnapshotResentAfterInstall,
     RescueKeptAfterNaturalQuorum,
+    LateAckAfterReadd,
     PreVoteJudgedOnTerm,
     RecoveryRefusesLogAboveTerm,
     RemovedLeaderNeverCampaigns,
@@ -69,7 +73,7 @@ pub enum PlantedBug {
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 24] = [
+    pub const ALL: [PlantedBug; 26] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -83,11 +87,13 @@ impl PlantedBug {
         PlantedBug::MembershipBeforeOwnTermCommit,
         PlantedBug::RemovedPeerVotesCounted,
         PlantedBug::TruncateDamagedSuffix,
+        PlantedBug::VoteRecordForgotten,
         PlantedBug::SnapshotKeepsStaleMembership,
         PlantedBug::AckBeyondVerified,
         PlantedBug::FsyncErrorIgnored,
         PlantedBug::SnapshotResentAfterInstall,
         PlantedBug::RescueKeptAfterNaturalQuorum,
+        PlantedBug::LateAckAfterReadd,
         PlantedBug::PreVoteJudgedOnTerm,
         PlantedBug::RecoveryRefusesLogAboveTerm,
         PlantedBug::RemovedLeaderNeverCampaigns,
@@ -125,11 +131,13 @@ impl PlantedBug {
             PlantedBug::MembershipBeforeOwnTermCommit => "membership-before-own-term-commit",
             PlantedBug::RemovedPeerVotesCounted => "removed-peer-votes-counted",
             PlantedBug::TruncateDamagedSuffix => "truncate-damaged-suffix",
+            PlantedBug::VoteRecordForgotten => "vote-record-forgotten",
             PlantedBug::SnapshotKeepsStaleMembership => "snapshot-keeps-stale-membership",
             PlantedBug::AckBeyondVerified => "ack-beyond-verified",
             PlantedBug::FsyncErrorIgnored => "fsync-error-ignored",
             PlantedBug::SnapshotResentAfterInstall => "snapshot-resent-after-install",
             PlantedBug::RescueKeptAfterNaturalQuorum => "rescue-kept-after-natural-quorum",
+            PlantedBug::LateAckAfterReadd => "late-ack-after-readd",
             PlantedBug::PreVoteJudgedOnTerm => "prevote-judged-on-term",
             PlantedBug::RecoveryRefusesLogAboveTerm => "recovery-refuses-log-above-term",
             PlantedBug::RemovedLeaderNeverCampaigns => "removed-leader-never-campaigns",

@@ -74,6 +74,10 @@ impl Cluster {
                     *self.applied.get_mut(&id).unwrap() = vec![data];
                     self.node(id).applied(snapshot.index).unwrap()
                 }
+                Action::ResetStorage { .. } => {
+                    self.applied.get_mut(&id).unwrap().clear();
+                    vec![]
+                }
                 Action::RoleChanged { .. }
                 | Action::LeaderChanged { .. }
                 | Action::ReadReady { .. }

@@ -384,6 +384,38 @@ proptest! {
     }
 
     #[test]
+    fn term_vote_record_survives_damage_to_one_copy(
+        term in any::<u64>(),
+        vote in proptest::option::of(any::<u64>()),
+        copy in 0usize..2,
+        at in any::<usize>(),
+        mask in 1u8..,
+    ) {
+        let hs = HardState { term, vote: vote.map(NodeId) };
+        let bytes = encode_hard_state(&hs);
+        let mut damaged = bytes.clone();
+        damaged[at % bytes.len()] ^= mask;
+        let copies: [&[u8]; 2] = if copy == 0 { [&damaged, &bytes] } else { [&bytes, &damaged] };
+        let r = recover_term_vote(&copies);
+        prop_assert_eq!(r.hard_state, hs);
+        prop_assert_eq!(r.record, VoteRecord::CopyDamaged);
+    }
+
+    #[test]
+    fn term_vote_recovery_never_panics(
+        a in proptest::collection::vec(any::<u8>(), 0..32),
+        b in proptest::collection::vec(any::<u8>(), 0..32),
+    ) {
+        let r = recover_term_vote(&[&a, &b]);
+        if r.record == VoteRecord::Lost {
+            prop_assert_eq!(r.hard_state, HardState::default());
+        }
+        for (_, e) in &r.damaged {
+            prop_assert!(!e.to_string().is_empty());
+        }
+    }
+
+    #[test]
     fn small_files_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..64)) {
         let _ = decode_hard_state(&raw);
         if let Err(e) = decode_peer_state_file(&raw) {

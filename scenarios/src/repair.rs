@@ -1,9 +1,10 @@
 //! Protocol-aware recovery: the cases of the PAR paper (Alagappan et al., FAST 2018) — damage
 //! on a follower, on the leader, on a majority at different entries, damage that looks like a
 //! torn tail — and the NATS #7549 schedule, where truncating a damaged log would lose an
-//! acknowledged write and repair does not.
+//! acknowledged write and repair does not; and damage to the term/vote record, kept in two
+//! copies.
 
-use crate::Script;
+use crate::{vq, Script};
 
 crate::scenarios!(
     "repair",
@@ -13,6 +14,7 @@ crate::scenarios!(
         (damaged_leader_rejoins_and_is_repaired, "The leader's WAL is damaged and it restarts: it does not campaign, a follower with the whole log leads and repairs it"),
         (majority_damaged_at_different_entries, "Two of three nodes lose different entries: the one intact node wins both their votes and repairs them"),
         (damage_that_looks_like_a_torn_tail, "Synced zeros after a follower's WAL: damage, not a torn tail; the end it held is unknown, so it moves to the next term and is repaired by the next leader's log"),
+        (damaged_vote_record_copy_is_read_from_the_other, "A follower's tav.idx takes a bit flip: it restarts with the term and vote of the copy, refuses a second candidate of that term, and rewrote the damaged copy, so damage to the other later is survived too"),
     ]
 );
 
@@ -99,4 +101,21 @@ fn damage_that_looks_like_a_torn_tail(s: &mut Script) {
     s.elect(0);
     s.run_ticks(3);
     s.expect(1, "repaired kv=a");
+}
+
+fn damaged_vote_record_copy_is_read_from_the_other(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.expect(1, "t1 vote=n0");
+    s.crash(1);
+    s.damage_term_vote_copy(1, 0);
+    s.restart(1);
+    s.expect(1, "follower t1 vote=n0");
+    // NATS #7038's danger: a node that forgot its vote would grant this one.
+    s.inject(2, 1, vq(2, 1, 1, 9));
+    s.expect(1, "t1 vote=n0");
+    // The boot rewrote tav.idx from the copy: now the copy may take damage.
+    s.crash(1);
+    s.damage_term_vote_copy(1, 1);
+    s.restart(1);
+    s.expect(1, "follower t1 vote=n0");
 }

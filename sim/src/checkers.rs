@@ -17,6 +17,8 @@
 //! - `prefix_log.rs`: prefix hashes of every node's memory and durable log;
 //! - `membership.rs`: membership from the log (when a node's log starts at a new snapshot);
 //! - `progress.rs`: monotonic progress per node (commit and applied index, restarts);
+//! - `sessions.rs`: progress from the current session (a leader's match index for a peer
+//!   re-added in its term comes from answers of the new session);
 //! - `resources.rs`: no loop without progress (the same snapshot or entries delivered again
 //!   and again, once the faults stopped);
 //! - `masks.rs`: voter masks and majorities.
@@ -39,6 +41,7 @@ mod prefix_log;
 mod progress;
 mod rescue;
 mod resources;
+mod sessions;
 #[cfg(test)]
 mod tests;
 
@@ -118,6 +121,10 @@ pub enum Property {
     /// told it it lost (a replaced disk). (A match index can run ahead of a follower's disk
     /// only between the loss and the follower's first answer.)
     MatchOnFollowerDisk,
+    /// A leader's match index for a peer rises only on an answer to an append of its current
+    /// session with that peer: a peer removed and re-added in one term is not credited with
+    /// what it acknowledged to the removed session (etcd-io/raft#349; `checkers/sessions.rs`).
+    ProgressFromCurrentSession,
     /// A leader that told a node to campaign (TimeoutNow) appends nothing in that term for
     /// a whole maximum election timeout: the campaign it ordered gets its chance, and the
     /// leader's new entries do not make it fail.
@@ -176,6 +183,7 @@ impl Property {
             Property::MonotonicProgress => "monotonic-progress",
             Property::UndamagedNodeRestarts => "undamaged-node-restarts",
             Property::MatchOnFollowerDisk => "match-on-follower-disk",
+            Property::ProgressFromCurrentSession => "progress-from-current-session",
             Property::TransferWaitsForItsTarget => "transfer-waits-for-its-target",
             Property::Linearizability => "linearizability",
             Property::Liveness => "liveness",
@@ -276,6 +284,8 @@ pub struct Checkers {
     rescues: Rescues,
     /// Repeated deliveries without progress, once the faults stopped.
     loops: resources::Loops,
+    /// Each leader's session with each peer (progress from the current session).
+    sessions: sessions::Sessions,
     pub first_violation: Option<Violation>,
 }
 
@@ -311,6 +321,7 @@ impl Checkers {
             first_timeout_now: FxMap::default(),
             rescues: Rescues::new(nodes),
             loops: resources::Loops::default(),
+            sessions: sessions::Sessions::new(nodes),
             first_violation: None,
         }
     }

@@ -60,6 +60,9 @@ pub enum Key {
     ClockDrift { node: u8 },
     /// The seed of a node life's election timer (raft-core derives each timeout from it).
     Election { node: u8, life: u64 },
+    /// Which of the application's snapshot inputs a snapshot upkeep on a node makes (a roll
+    /// the host reads), and when its second step comes: the node and virtual time.
+    Upkeep { node: u8, at: Micros },
 }
 
 /// Which way a client hop goes (the numbers are part of the key's hash).
@@ -158,8 +161,24 @@ pub enum Unsynced {
 /// What a corruption damages, as rolls over the synced bytes there are when it strikes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CorruptionDraw {
-    BitFlip { roll: u64, bit: u8 },
-    ZeroSector { roll: u64 },
+    BitFlip {
+        roll: u64,
+        bit: u8,
+    },
+    ZeroSector {
+        roll: u64,
+    },
+    /// A WAL write reported durable never reached the medium: the synced write `roll`
+    /// picks reads back as zeros (`disk/lost_writes.rs`).
+    LostWrite {
+        roll: u64,
+    },
+    /// A WAL write landed at the start of another synced write (`target` picks it), and
+    /// its own place reads back as zeros.
+    MisdirectedWrite {
+        roll: u64,
+        target: u64,
+    },
 }
 
 /// One recorded decision.
@@ -211,6 +230,9 @@ pub struct Decisions {
     recorded: HashedMap<Value>,
     made: Vec<Decision>,
     usage: Usage,
+    /// A recording is replayed and holds no snapshot upkeep: it was made before upkeeps
+    /// were drawn, when every snapshot fault was a plain snapshot.
+    recorded_before_upkeeps: bool,
 }
 
 impl Decisions {
@@ -225,8 +247,11 @@ impl Decisions {
                 );
             }
         }
+        let recorded_before_upkeeps =
+            !recorded.is_empty() && !recorded.iter().any(|d| matches!(d.key, Key::Upkeep { .. }));
         Decisions {
             seed,
+            recorded_before_upkeeps,
             extra_draw,
             counts: HashedMap::default(),
             recorded: map,
@@ -377,6 +402,17 @@ impl Decisions {
         }
     }
 
+    /// The roll of a snapshot upkeep (`Key::Upkeep`). A recording made before upkeeps were
+    /// drawn replays as it ran: roll 0, a plain snapshot.
+    pub fn upkeep(&mut self, key: Key, derive: impl FnOnce(&mut Stream) -> u64) -> u64 {
+        let older = self.recorded_before_upkeeps;
+        let derive = |s: &mut Stream| Value::Seed(if older { 0 } else { derive(s) });
+        match self.decide(key, derive, |v| v) {
+            Value::Seed(roll) => roll,
+            other => unreachable!("an upkeep decided {other:?}"),
+        }
+    }
+
     /// A node life's election seed. Derived from the run seed and the label
     /// `election/n<node>/<life>` (not from the key's hash like the other decisions), so that
     /// scripted scenarios, which drive nodes tick by tick, keep their elections when the
@@ -453,6 +489,7 @@ impl Key {
             Key::Bridge => [7, 0, 0, 0, 0, 0, 0, 0, 0],
             Key::ClockDrift { node } => [8, u64::from(node), 0, 0, 0, 0, 0, 0, 0],
             Key::Election { node, life } => [9, u64::from(node), life, 0, 0, 0, 0, 0, 0],
+            Key::Upkeep { node, at } => [10, u64::from(node), at, 0, 0, 0, 0, 0, 0],
         };
         // FxHash's fold (one multiply per part: a key is hashed for every message), then a
         // full mix so that every bit of every part reaches every bit of the hash.
@@ -477,6 +514,7 @@ impl Value {
                 | (Key::Bridge, Value::Node(_))
                 | (Key::ClockDrift { .. }, Value::DriftPpm(_))
                 | (Key::Election { .. }, Value::Seed(_))
+                | (Key::Upkeep { .. }, Value::Seed(_))
         )
     }
 }

@@ -7,12 +7,15 @@
 //! - the term/vote file is replaced atomically (write temp, fsync, rename, fsync directory); a
 //!   crash after the rename but before the directory fsync may or may not keep the new file;
 //! - synced data can be damaged later: a flipped bit or a zeroed 512-byte sector, in the WAL
-//!   or in the durable copy of a small file (which file, and on which node, is the fault
-//!   atlas's choice: `world/atlas.rs`);
+//!   or in the durable copy of a small file, or a lost or misdirected WAL write
+//!   (`lost_writes.rs`) (which file, and on which node, is the fault atlas's choice:
+//!   `world/atlas.rs`);
 //! - reading the disk at recovery can fail (a transient read error).
 
 use crate::decisions::{CorruptionDraw, PowerLossDraw, Unsynced};
 use crate::rng::{Ppm, Stream};
+
+mod lost_writes;
 
 pub const SECTOR: usize = 512;
 
@@ -21,12 +24,19 @@ pub const SECTOR: usize = 512;
 pub struct AppendFile {
     data: Vec<u8>,
     synced_len: usize,
+    /// Where each write landed (start, end), in order: what a lost or misdirected write
+    /// picks from.
+    writes: Vec<(usize, usize)>,
 }
 
 impl AppendFile {
     /// Appends bytes (volatile until synced); returns the new end offset.
     pub fn append(&mut self, bytes: &[u8]) -> usize {
+        let start = self.data.len();
         self.data.extend_from_slice(bytes);
+        if !bytes.is_empty() {
+            self.writes.push((start, self.data.len()));
+        }
         self.data.len()
     }
 
@@ -55,6 +65,11 @@ impl AppendFile {
     /// done when its persist completes).
     pub fn replace(&mut self, bytes: Vec<u8>) {
         self.synced_len = bytes.len();
+        self.writes = if bytes.is_empty() {
+            Vec::new()
+        } else {
+            vec![(0, bytes.len())]
+        };
         self.data = bytes;
     }
 
@@ -69,6 +84,10 @@ impl AppendFile {
     pub fn truncate(&mut self, len: usize) {
         self.data.truncate(len);
         self.synced_len = self.synced_len.min(len);
+        self.writes.retain(|&(start, _)| start < len);
+        if let Some(last) = self.writes.last_mut() {
+            last.1 = last.1.min(len);
+        }
     }
 }
 
@@ -118,7 +137,10 @@ pub struct CrashEffect {
 #[derive(Clone, Debug, Default)]
 pub struct Disk {
     pub wal: AppendFile,
+    /// The term/vote file (`tav.idx`) and its copy (`tav.idx.copy`), written with the same
+    /// bytes one after the other in each persist (see `raft_core::storage::recover_term_vote`).
     pub term_vote: AtomicFile,
+    pub term_vote_copy: AtomicFile,
     /// The peer-state file (`peers.idx`), replaced atomically like the term/vote file.
     pub peers: AtomicFile,
     /// The newest snapshot file, replaced atomically.
@@ -184,12 +206,19 @@ impl Disk {
                 Unsynced::Kept => wal.data.len(),
                 Unsynced::Lost => wal.synced_len,
             };
-            wal.data.truncate(keep_to);
+            wal.truncate(keep_to);
             effect.kept_bytes = keep_to - wal.synced_len;
         }
         wal.synced_len = wal.data.len();
-        let files = [&mut self.term_vote, &mut self.peers, &mut self.snapshot];
-        for (i, file) in files.into_iter().enumerate() {
+        // The copy is renamed right after the term/vote file, in the same directory: it
+        // survives with it (the draw has one bit per directory entry written in a persist).
+        let files = [
+            (&mut self.term_vote, 0),
+            (&mut self.term_vote_copy, 0),
+            (&mut self.peers, 1),
+            (&mut self.snapshot, 2),
+        ];
+        for (file, i) in files {
             if let Some((bytes, renamed)) = file.pending.take() {
                 if renamed {
                     let survived = draw.renames_kept & (1 << i) != 0;
@@ -216,11 +245,78 @@ impl Disk {
         }
     }
 
+    /// The random part of damage to the WAL: as [`Disk::draw_corruption`], then one time in
+    /// four a lost write and one in four a misdirected one instead (drawn last, so the other
+    /// half are the bit flips and zeroed sectors the same stream always drew).
+    pub fn draw_wal_corruption(rng: &mut Stream) -> CorruptionDraw {
+        let bytes = Disk::draw_corruption(rng);
+        let roll = match bytes {
+            CorruptionDraw::BitFlip { roll, .. } | CorruptionDraw::ZeroSector { roll } => roll,
+            other => return other,
+        };
+        match rng.below(4) {
+            0 => CorruptionDraw::LostWrite { roll },
+            1 => CorruptionDraw::MisdirectedWrite {
+                roll,
+                target: rng.next_u64(),
+            },
+            _ => bytes,
+        }
+    }
+
     /// Damages synced WAL data as `draw` says: a flipped bit, or a zeroed sector, somewhere in
-    /// the synced bytes. Returns a description, or None when nothing is synced yet.
+    /// the synced bytes, or a lost or misdirected write. Returns a description, or None when
+    /// nothing is synced yet.
     pub fn corrupt_synced(&mut self, draw: CorruptionDraw) -> Option<String> {
-        let synced = self.wal.synced_len;
-        damage_bytes(&mut self.wal.data[..synced], draw)
+        match draw {
+            CorruptionDraw::LostWrite { roll } => self.wal.lose_write(roll),
+            CorruptionDraw::MisdirectedWrite { roll, target } => {
+                self.wal.misdirect_write(roll, target)
+            }
+            _ => {
+                let synced = self.wal.synced_len;
+                damage_bytes(&mut self.wal.data[..synced], draw)
+            }
+        }
+    }
+}
+
+impl Disk {
+    /// The bytes of the term/vote file's copies, in the order they are written.
+    pub fn term_vote_copies(&self) -> [&[u8]; 2] {
+        [self.term_vote.bytes(), self.term_vote_copy.bytes()]
+    }
+
+    /// Writes the term/vote record to every copy at once (a host's completed replaces).
+    pub fn write_term_vote_now(&mut self, bytes: Vec<u8>) {
+        self.term_vote_copy.write_now(bytes.clone());
+        self.term_vote.write_now(bytes);
+    }
+}
+
+impl Disk {
+    /// Damages one copy of the term/vote record (which one, the draw's high bits say), or
+    /// both with `every_copy`. None when the record was never written.
+    pub fn corrupt_term_vote(&mut self, draw: CorruptionDraw, every_copy: bool) -> Option<String> {
+        let roll = match draw {
+            CorruptionDraw::BitFlip { roll, .. }
+            | CorruptionDraw::ZeroSector { roll }
+            | CorruptionDraw::LostWrite { roll }
+            | CorruptionDraw::MisdirectedWrite { roll, .. } => roll,
+        };
+        let names = raft_core::storage::TERM_VOTE_COPIES;
+        let mut what = Vec::new();
+        for (i, file) in [&mut self.term_vote, &mut self.term_vote_copy]
+            .into_iter()
+            .enumerate()
+        {
+            if every_copy || (roll >> 40) % 2 == i as u64 {
+                if let Some(damage) = file.corrupt_durable(draw) {
+                    what.push(format!("{} {damage}", names[i]));
+                }
+            }
+        }
+        (!what.is_empty()).then(|| what.join(", "))
     }
 }
 
@@ -258,6 +354,10 @@ fn damage_bytes(data: &mut [u8], draw: CorruptionDraw) -> Option<String> {
             let end = (start + SECTOR).min(len);
             data[start..end].fill(0);
             Some(format!("zero-sector@{start}..{end}"))
+        }
+        // Drawn for the WAL only; a small file is one write: its first sector reads as zeros.
+        CorruptionDraw::LostWrite { .. } | CorruptionDraw::MisdirectedWrite { .. } => {
+            damage_bytes(data, CorruptionDraw::ZeroSector { roll: 0 })
         }
     }
 }

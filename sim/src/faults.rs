@@ -169,6 +169,9 @@ pub enum DamagedFile {
     Snapshot,
     /// The peer-state file (`peers.idx`).
     PeerState,
+    /// One copy of the term/vote record (`tav.idx` or `tav.idx.copy`, as the draw says);
+    /// with `damage_every_copy`, both.
+    TermVote,
 }
 
 impl fmt::Display for DamagedFile {
@@ -177,6 +180,7 @@ impl fmt::Display for DamagedFile {
             DamagedFile::Wal => "wal",
             DamagedFile::Snapshot => "snapshot",
             DamagedFile::PeerState => "peer-state",
+            DamagedFile::TermVote => "term-vote",
         })
     }
 }
@@ -514,6 +518,7 @@ pub fn draw_script(config: &SimConfig) -> Vec<ScriptedFault> {
             let file = match rng.below(8) {
                 0 => DamagedFile::Snapshot,
                 1 => DamagedFile::PeerState,
+                2 => DamagedFile::TermVote,
                 _ => DamagedFile::Wal,
             };
             script.push(ScriptedFault {
@@ -638,7 +643,7 @@ mod tests {
             }
         }
         assert!(nodes.len() >= 5, "{nodes:?}");
-        assert_eq!(files.len(), 3, "{files:?}");
+        assert_eq!(files.len(), 4, "{files:?}");
         assert!(leader);
     }
 

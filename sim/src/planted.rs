@@ -14,6 +14,7 @@
 //! | `slow-fsyncs-outlast-the-faults` | slow fsyncs go on after the faults stop: a voter whose acknowledgements wait out a 300 ms fsync looks gone to its leader's CheckQuorum | held-out seed 7010037 (voters {n1,n3,n5,n6}, n5 stopped on damage, the leader stepped down after recovery) | liveness (leadership unstable) |
 //! | `damage-judged-on-a-union-of-memberships` | the fault atlas counts damaged voters against the union of every running node's membership, which a removed node's stale membership inflates: the leader of the two voters {n1,n3} was damaged because the union held four, and n1 could not win alone | seed 6274 before message bytes crossed the wire (fixture `fixtures/regressions/damage-judged-on-a-union-of-memberships.json`) | liveness (no leader) |
 //! | `voter-added-while-a-damaged-node-votes` | the operator adds a voter while a node the nemesis may damage votes: an addition racing a failover can leave the newest log on the added node alone, which is an observer in its own log and never campaigns, once the damaged voter stops | held-out seed 7015702 (voters {n2,n4,n5} plus n6, n4 bit-flipped) | liveness (no leader) |
+//! | `given-up-commits-still-owed` | convergence and the loop checker ask a node that knows as committed an entry a rescue gave up to take the rescued history, which a follower refuses (it never truncates what it committed): the leader's resends look like a loop | seed 1186 after the snapshot-heavy and clock faults joined the swarm (a voter removed before a disaster held the lost majority's commits and was added back after it; fixture `fixtures/regressions/given-up-commits-still-owed.json`) | no loop without progress, convergence |
 //! | `log-loss-unguarded` | a disk loss (`Fault::LoseLog`) strikes whatever the other voters hold: a voter whose acknowledgements counted loses its log while no majority without it holds its entries | not found: planted with the guard it removes (`world/disk_loss.rs`), to show that the guard guards something | committed-durable-on-quorum |
 
 use crate::config::StateMachine;
@@ -129,14 +130,16 @@ pub enum SimBug {
     VoterAddedWhileADamagedNodeVotes,
     DamageJudgedOnAUnionOfMemberships,
     LogLossUnguarded,
+    GivenUpCommitsStillOwed,
 }
 
 impl SimBug {
-    pub const ALL: [SimBug; 4] = [
+    pub const ALL: [SimBug; 5] = [
         SimBug::SlowFsyncsOutlastTheFaults,
         SimBug::VoterAddedWhileADamagedNodeVotes,
         SimBug::DamageJudgedOnAUnionOfMemberships,
         SimBug::LogLossUnguarded,
+        SimBug::GivenUpCommitsStillOwed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -145,6 +148,7 @@ impl SimBug {
             SimBug::VoterAddedWhileADamagedNodeVotes => "voter-added-while-a-damaged-node-votes",
             SimBug::DamageJudgedOnAUnionOfMemberships => "damage-judged-on-a-union-of-memberships",
             SimBug::LogLossUnguarded => "log-loss-unguarded",
+            SimBug::GivenUpCommitsStillOwed => "given-up-commits-still-owed",
         }
     }
 

@@ -66,10 +66,12 @@ mod recovery;
 mod repair;
 mod report;
 mod rescue;
+mod reset;
 mod resource_bounds;
 pub mod scripted;
 mod service;
 mod trace_text;
+mod upkeep;
 mod wire;
 mod write_errors;
 

@@ -42,15 +42,19 @@ pub struct Overrides {
     #[arg(long, value_name = "kv|stream", value_parser = parse_state_machine)]
     state_machine: Option<sim::StateMachine>,
     /// Weight of disk damage among the nemesis's actions, 0..=1000 (the seed draws 0..=3
-    /// against about 50 for the rest). Damage strikes any node, the leader, the WAL, the
-    /// snapshot or the peer-state file; the fault atlas lets a strike through only while a
-    /// majority of the voters stays undamaged and an intact voter can still win an election,
-    /// and the damaged node must be repaired from the leader.
+    /// against about 50 for the rest). Damage strikes any node, the leader, the WAL (a bit
+    /// flip, a zeroed sector, a lost or a misdirected write), the snapshot, the peer-state
+    /// file or one copy of the term/vote record; the fault atlas lets
+    /// a strike through only while a majority of the voters stays undamaged, an intact voter
+    /// can still win an election and every node keeps an intact copy of its term/vote
+    /// record, and the damaged node must be repaired (from the leader, or from its other
+    /// copy).
     #[arg(long, value_name = "W", value_parser = clap::value_parser!(u32).range(0..=1000))]
     corrupt_weight: Option<u32>,
     /// Let disk damage destroy every copy: each strike damages every node at once and
     /// restarts them all. The cluster must then halt (the run reports the nodes still
-    /// repairing as halted) rather than serve a log that lost a committed entry.
+    /// repairing, and those that lost every copy of their term/vote record and did not
+    /// start, as halted) rather than serve a log that lost a committed entry.
     #[arg(long)]
     damage_every_copy: bool,
     /// How many write or fsync errors (write EIO, write ENOSPC, fsync EIO) strike during the

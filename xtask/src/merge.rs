@@ -3,7 +3,7 @@
 //! and build, every shard exactly once, and each report consistent with its shard.
 
 use crate::shared::{check_output, usage_error, Exit};
-use crate::sweep::{ShardSeeds, REPORT_FORMAT};
+use crate::sweep::{ShardSeeds, DAMAGE_KEYS, REPORT_FORMAT};
 use clap::Args;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -35,6 +35,10 @@ struct Shard {
     unknown: u64,
     failures: Vec<Value>,
     unknowns: Vec<Value>,
+    /// The damage section's counts, in the order of `DAMAGE_KEYS`.
+    damage: [u64; 5],
+    /// Persists failed by a write or fsync error.
+    write_errors: u64,
 }
 
 fn field<'a>(report: &'a Value, key: &str) -> Result<&'a Value, String> {
@@ -104,8 +108,19 @@ fn read_shard(path: &std::path::Path) -> Result<Shard, String> {
             .cloned()
             .ok_or_else(|| format!("{key:?} is not a list"))
     };
+    let count = |section: &str, key: &str| -> Result<u64, String> {
+        report[section][key]
+            .as_u64()
+            .ok_or_else(|| format!("has no count {section}.{key}"))
+    };
+    let mut damage = [0; 5];
+    for (total, key) in damage.iter_mut().zip(DAMAGE_KEYS) {
+        *total = count("damage", key)?;
+    }
     let shard = Shard {
         file: path.display().to_string(),
+        damage,
+        write_errors: count("write_errors", "persists_failed")?,
         range,
         k,
         n,
@@ -251,6 +266,13 @@ pub fn merge_command(args: MergeArgs) -> ExitCode {
         sum(|s| s.failed),
         sum(|s| s.unknown),
     );
+    let mut damage = [0u64; 5];
+    for s in &shards {
+        for (total, n) in damage.iter_mut().zip(s.damage) {
+            *total += n;
+        }
+    }
+    let write_errors = sum(|s| s.write_errors);
     let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for f in shards.iter().flat_map(|s| &s.failures) {
         let signature = f["signature"].as_str().unwrap_or("?").to_string();
@@ -281,6 +303,8 @@ pub fn merge_command(args: MergeArgs) -> ExitCode {
             "passed": passed,
             "failed": failed,
             "unknown": unknown,
+            "damage": DAMAGE_KEYS.iter().zip(damage).map(|(k, n)| (k.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "write_errors": { "persists_failed": write_errors },
             "distinct_failures": groups.iter().map(|(signature, failures)| json!({
                 "signature": signature,
                 "count": failures.len(),
@@ -304,6 +328,11 @@ pub fn merge_command(args: MergeArgs) -> ExitCode {
         first.build,
         groups.len()
     );
+    println!(
+        "damage      {} nodes damaged, {} repaired, {} halted, {} stopped ({} term/vote copies rewritten)",
+        damage[0], damage[1], damage[2], damage[3], damage[4]
+    );
+    println!("write errors {write_errors} persists failed");
     for (signature, failures) in &groups {
         let seeds: Vec<String> = failures
             .iter()

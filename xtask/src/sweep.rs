@@ -18,8 +18,18 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The format of the sweep's `--json` report (2: records the build, the overrides and the
-/// unknown verdicts, which `sweep-merge` checks).
-pub const REPORT_FORMAT: u64 = 2;
+/// unknown verdicts, which `sweep-merge` checks; 3: the damage section counts term/vote
+/// copies rewritten, and a write-error section, both summed by `sweep-merge`).
+pub const REPORT_FORMAT: u64 = 3;
+
+/// The keys of the report's `damage` section, in the order of `SeedResult::damage`.
+pub const DAMAGE_KEYS: [&str; 5] = [
+    "nodes_damaged",
+    "nodes_repaired",
+    "nodes_halted",
+    "nodes_stopped",
+    "term_vote_copies_rewritten",
+];
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -163,8 +173,11 @@ struct SeedResult {
     bundle: Option<Result<PathBuf, String>>,
     elapsed: Duration,
     events: u64,
-    /// Disk damage: nodes damaged, repaired, halted (still repairing at the end) and stopped.
-    damage: [u64; 4],
+    /// Disk damage: nodes damaged, repaired, halted (still repairing at the end) and
+    /// stopped, and term/vote copies rewritten ([`DAMAGE_KEYS`]).
+    damage: [u64; 5],
+    /// Persists failed by a write or fsync error.
+    write_errors: u64,
 }
 
 pub fn sweep_command(args: SweepArgs) -> ExitCode {
@@ -252,7 +265,8 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
     );
     let failures: Vec<&SeedResult> = results.iter().filter(|r| r.violation.is_some()).collect();
     let unknowns: Vec<&SeedResult> = results.iter().filter(|r| r.unknown.is_some()).collect();
-    let damage = results.iter().fold([0u64; 4], |mut sum, r| {
+    let write_errors: u64 = results.iter().map(|r| r.write_errors).sum();
+    let damage = results.iter().fold([0u64; 5], |mut sum, r| {
         for (total, n) in sum.iter_mut().zip(r.damage) {
             *total += n;
         }
@@ -285,12 +299,8 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
             "failed": failed,
             "unknown": unknown,
             "events": results.iter().map(|r| r.events).sum::<u64>(),
-            "damage": {
-                "nodes_damaged": damage[0],
-                "nodes_repaired": damage[1],
-                "nodes_halted": damage[2],
-                "nodes_stopped": damage[3],
-            },
+            "damage": DAMAGE_KEYS.iter().zip(damage).map(|(k, n)| (k.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "write_errors": { "persists_failed": write_errors },
             "failures": failures.iter().map(|f| {
                 let (property, text, signature) = f.violation.as_ref().unwrap();
                 json!({
@@ -327,9 +337,10 @@ pub fn sweep_command(args: SweepArgs) -> ExitCode {
         results.len() as f64 / elapsed.max(1e-9)
     );
     println!(
-        "damage      {} nodes damaged, {} repaired, {} halted, {} stopped",
-        damage[0], damage[1], damage[2], damage[3]
+        "damage      {} nodes damaged, {} repaired, {} halted, {} stopped ({} term/vote copies rewritten)",
+        damage[0], damage[1], damage[2], damage[3], damage[4]
     );
+    println!("write errors {write_errors} persists failed");
     let mut by_property: BTreeMap<&str, usize> = BTreeMap::new();
     for f in &failures {
         *by_property
@@ -445,7 +456,9 @@ fn run_seed(seed: u64, overrides: &Overrides, bundles: &Path) -> Result<SeedResu
                     report.stats.nodes_repaired,
                     report.stats.nodes_halted,
                     report.stats.corruption_detected,
+                    report.stats.term_vote_copies_rewritten,
                 ],
+                write_errors: report.stats.write_errors,
             }
         }
         Err(message) => SeedResult {
@@ -460,7 +473,8 @@ fn run_seed(seed: u64, overrides: &Overrides, bundles: &Path) -> Result<SeedResu
             bundle: None,
             elapsed,
             events: 0,
-            damage: [0; 4],
+            damage: [0; 5],
+            write_errors: 0,
         },
     })
 }

@@ -113,6 +113,8 @@ fn shards_merge_into_one_sweep_and_a_missing_shard_is_incomplete() {
             "1",
             "--clients",
             "2",
+            "--corrupt-weight",
+            "300",
             "--jobs",
             "1",
             "--json",
@@ -123,7 +125,10 @@ fn shards_merge_into_one_sweep_and_a_missing_shard_is_incomplete() {
             serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
         assert_eq!(report["range"], serde_json::json!([0, 7]));
         assert_eq!(report["shard"], serde_json::json!([k, 3]));
-        assert_eq!(report["overrides"], "--chaos-secs 1 --clients 2");
+        assert_eq!(
+            report["overrides"],
+            "--chaos-secs 1 --clients 2 --corrupt-weight 300"
+        );
         assert!(report["build"]["commit"].is_string());
         assert!(report["build"]["version"].is_string());
     }
@@ -147,6 +152,36 @@ fn shards_merge_into_one_sweep_and_a_missing_shard_is_incomplete() {
         serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
     assert_eq!(report["seeds_run"], 7);
     assert_eq!(report["complete"], true);
+    // The damage and write-error sections are the sums of the shards'.
+    let shards: Vec<serde_json::Value> = (0..3)
+        .map(|k| {
+            let text = std::fs::read_to_string(s.path(&format!("shard-{k}.json"))).unwrap();
+            serde_json::from_str(&text).unwrap()
+        })
+        .collect();
+    let total = |section: &str, key: &str| -> u64 {
+        shards
+            .iter()
+            .map(|r| r[section][key].as_u64().unwrap())
+            .sum()
+    };
+    for key in [
+        "nodes_damaged",
+        "nodes_repaired",
+        "nodes_halted",
+        "nodes_stopped",
+        "term_vote_copies_rewritten",
+    ] {
+        assert_eq!(report["damage"][key], total("damage", key), "{key}");
+    }
+    assert_eq!(
+        report["write_errors"]["persists_failed"],
+        total("write_errors", "persists_failed")
+    );
+    assert!(
+        total("damage", "nodes_damaged") + total("write_errors", "persists_failed") > 0,
+        "the shards drew no damage and no write error: the sums above test nothing"
+    );
 
     let o = s.run(&[
         "sweep-merge",

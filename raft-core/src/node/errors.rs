@@ -44,6 +44,11 @@ pub enum ProposeError {
     NotAMember { peer: NodeId },
     /// Membership: `peer` is the last voter; a cluster needs one.
     LastVoter { peer: NodeId },
+    /// Membership: this leader removed `peer` during its term, so answers the peer sent to
+    /// the removed session may still be on the wire, and nothing in them tells them from the
+    /// answers of a new session (etcd-io/raft#349). Re-add it after a leader change (the old
+    /// answers then carry an older term and are ignored), or under a new id.
+    RemovedInThisTerm { peer: NodeId },
     /// A persist of this node failed ([`Node::persist_failed`](crate::Node::persist_failed)):
     /// it accepts nothing it would have to write until it restarts.
     WriteFailed { error: WriteError },
@@ -82,6 +87,10 @@ impl fmt::Display for ProposeError {
             ProposeError::LastVoter { peer } => {
                 write!(f, "{peer} is the last voter and cannot be removed")
             }
+            ProposeError::RemovedInThisTerm { peer } => write!(
+                f,
+                "{peer} was removed in this leader's term; re-add it after a leader change or under a new id"
+            ),
             ProposeError::WriteFailed { error } => {
                 write!(f, "this node's storage failed ({error}); restart it")
             }

@@ -28,9 +28,10 @@ fn refusal(error: &ProposeError) -> ForwardRefusal {
         ProposeError::TransferInProgress { .. } => ForwardRefusal::TransferInProgress,
         ProposeError::Overloaded { .. } | ProposeError::EmptyBatch => ForwardRefusal::Overloaded,
         ProposeError::MembershipChangePending { .. } => ForwardRefusal::MembershipChangePending,
-        ProposeError::NotAMember { .. } | ProposeError::AlreadyMember { .. } => {
-            ForwardRefusal::NotAMember
-        }
+        // Only removals are forwarded: a re-add refused for its term never answers one.
+        ProposeError::NotAMember { .. }
+        | ProposeError::AlreadyMember { .. }
+        | ProposeError::RemovedInThisTerm { .. } => ForwardRefusal::NotAMember,
         ProposeError::LastVoter { .. } => ForwardRefusal::LastVoter,
     }
 }

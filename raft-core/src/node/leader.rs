@@ -18,6 +18,9 @@ pub(super) struct Leadership {
     /// added when a membership entry adds one, dropped only once the removal commits (so a
     /// removed member hears of its removal). Never holds this node.
     pub(super) progress: ProgressMap,
+    /// Members whose progress this leadership dropped (their removal committed): they are
+    /// not re-added in this term ([`ProposeError::RemovedInThisTerm`]).
+    pub(super) removed: Vec<NodeId>,
     /// Index of this term's no-op entry; the application hears of the leadership once it is
     /// committed.
     pub(super) noop_index: u64,
@@ -53,6 +56,7 @@ impl Node {
             .collect();
         self.leadership = Some(Leadership {
             progress,
+            removed: Vec::new(),
             noop_index: next,
             ready: false,
             quorum_window_elapsed: 0,

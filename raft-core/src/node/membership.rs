@@ -54,6 +54,16 @@ impl Node {
             return Err(ProposeError::MembershipChangePending { index });
         }
         let peer = change.peer();
+        let adds = !matches!(change, MembershipChange::RemovePeer(_));
+        if adds
+            && self
+                .leadership
+                .as_ref()
+                .is_some_and(|l| l.removed.contains(&peer))
+            && !planted!(self, LateAckAfterReadd)
+        {
+            return Err(ProposeError::RemovedInThisTerm { peer });
+        }
         let next = self
             .membership
             .current()
@@ -119,7 +129,8 @@ impl Node {
     }
 
     /// Rules (membership), when the commit index passed the latest membership change: the
-    /// leader stops replicating to removed members, and a leader that removed itself steps
+    /// leader stops replicating to removed members (and remembers them for the rest of its
+    /// term: a member it removed is not re-added in the same term), and a leader that removed itself steps
     /// down (it is no voter, so it never campaigns again).
     pub(super) fn membership_committed(&mut self, old_commit: u64) {
         let change = self.membership.last_change_index();
@@ -130,9 +141,14 @@ impl Node {
             return;
         };
         let current = self.membership.current();
-        leadership
-            .progress
-            .retain(|&peer, _| current.contains(peer));
+        let removed = &mut leadership.removed;
+        leadership.progress.retain(|&peer, _| {
+            let stays = current.contains(peer);
+            if !stays {
+                removed.push(peer);
+            }
+            stays
+        });
         if !self.voters.contains(&self.config.id) {
             self.become_follower_in_term();
         }

@@ -66,6 +66,7 @@ mod recovery;
 mod repair;
 mod replication;
 mod rescue;
+mod reset;
 mod role;
 mod snapshot;
 mod tally;
@@ -77,6 +78,7 @@ pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, Transfer
 pub use peers::PeerInfo;
 pub use repair::LogDamage;
 pub use rescue::{Rescue, RescueError};
+pub use reset::ResetError;
 pub use write_error::{WriteError, WriteErrorKind, WriteStage};
 
 use checkpoint::OpenCheckpoint;
@@ -204,6 +206,8 @@ pub struct Node {
     /// Damage to the synced log recovery found and replication has not yet repaired: the
     /// position of the log this node held, which it answers votes with (see `repair.rs`).
     repair: Option<LogDamage>,
+    /// What recovery made of the term/vote record's copies (one may have been damaged).
+    vote_record: crate::storage::VoteRecord,
     /// A persist failed in this life (`write_error.rs`): sticky until a restart.
     write_error: Option<WriteError>,
     /// When each peer was last heard from (NRG `trackPeer`), for [`Node::peers`] and
@@ -261,6 +265,7 @@ impl Node {
             checkpoints_begun: 0,
             quorum_paused: false,
             repair: restart.repair,
+            vote_record: restart.vote_record,
             write_error: None,
             peer_tracker: PeerTracker::default(),
             #[cfg(feature = "planted-bugs")]
@@ -286,6 +291,15 @@ impl Node {
             // The bug: the damaged suffix is forgotten, and the node votes and campaigns
             // with what is left (NRG's behaviour).
             self.repair = None;
+        }
+        if bug == PlantedBug::VoteRecordForgotten
+            && self.vote_record != crate::storage::VoteRecord::Intact
+        {
+            // The bug: a damaged term/vote file is read as one never written, though its
+            // copy survived; the node starts from its log's last term with no vote.
+            let term = self.log.last_term();
+            self.hard_state = HardState { term, vote: None };
+            self.reported_role = (Role::Follower, term);
         }
         let durable_term = self.outbox.durable_hard_state().term;
         if bug == PlantedBug::RecoveryRefusesLogAboveTerm && self.log.last_term() > durable_term {

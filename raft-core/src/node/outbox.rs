@@ -324,6 +324,13 @@ impl Outbox {
         self.durable_index
     }
 
+    /// A fresh outbox that replaces `old` in the same life (a reset): persist ids go on
+    /// from where `old`'s stopped, so the host's ids stay one sequence.
+    pub(super) fn continue_ids(&mut self, old: &Outbox) {
+        self.last_issued = old.last_issued;
+        self.last_completed = old.last_completed;
+    }
+
     pub(super) fn persists_in_flight(&self) -> usize {
         self.in_flight.len()
     }

@@ -25,12 +25,20 @@ pub(super) struct Restart {
     /// Damage still to repair: `None` when the surviving log already reaches the position
     /// the damaged one held.
     pub(super) repair: Option<LogDamage>,
+    /// What recovery made of the term/vote record's copies.
+    pub(super) vote_record: crate::storage::VoteRecord,
 }
 
 /// Checks what storage recovered and rebuilds the node's state from it: the log without the
 /// entries a snapshot covers, the term the log proves, the membership the log implies.
 pub(super) fn restart(config: &Config, mut recovered: Recovered) -> Result<Restart, ConfigError> {
-    validate_recovered_log(&recovered)?;
+    validate_recovered_terms(&recovered)?;
+    if let Some(unlinked) = drop_unlinked_entries(&mut recovered) {
+        recovered.damage = Some(match recovered.damage {
+            Some(damage) if damage.position() >= unlinked.position() => damage,
+            _ => unlinked,
+        });
+    }
     recovered.log = entries_after_snapshot(
         std::mem::take(&mut recovered.log),
         recovered.snapshot.as_ref().map(|s| &s.meta),
@@ -97,32 +105,52 @@ pub(super) fn restart(config: &Config, mut recovered: Recovered) -> Result<Resta
         log,
         snapshot: recovered.snapshot,
         repair,
+        vote_record: recovered.vote_record,
     })
 }
 
-fn validate_recovered_log(recovered: &Recovered) -> Result<(), ConfigError> {
-    // Without a snapshot the log starts at 1; with one, anywhere up to just after it.
-    let first_index = match (&recovered.snapshot, recovered.log.first()) {
-        (None, _) => 1,
-        (Some(s), Some(first)) if (1..=s.meta.index + 1).contains(&first.index) => first.index,
-        (Some(s), _) => s.meta.index + 1,
-    };
+fn validate_recovered_terms(recovered: &Recovered) -> Result<(), ConfigError> {
     let mut last_term = 0;
-    for (position, entry) in recovered.log.iter().enumerate() {
-        let expected_index = first_index + position as u64;
-        if entry.index != expected_index {
-            return Err(ConfigError::LogGap {
-                position,
-                expected_index,
-                found_index: entry.index,
-            });
-        }
+    for entry in &recovered.log {
         if entry.term < last_term {
             return Err(ConfigError::LogTermDecreases { index: entry.index });
         }
         last_term = entry.term;
     }
     Ok(())
+}
+
+/// Rule (recovery of an unlinked log): entries that do not link to the snapshot (or, with
+/// none, to the start of the log) are dropped, from the first one out of place on (NRG
+/// `TestNRGTruncateLogWithMisalignedSnapshotGap`, `TestNRGTruncateLogWithMissingSnapshot`).
+///
+/// A WAL compacted past the snapshot, or with no snapshot at all, holds entries the node
+/// cannot use: the ones before them are gone. They were durable, so the node may have
+/// acknowledged them, and a committed entry among them must not be given up by a vote:
+/// the node answers for the position of the log it held, exactly as after damage
+/// (`repair.rs`), and the leader gives the entries back. Returns that position.
+fn drop_unlinked_entries(recovered: &mut Recovered) -> Option<LogDamage> {
+    // Without a snapshot the log starts at 1; with one, anywhere up to just after it.
+    let first_index = match (&recovered.snapshot, recovered.log.first()) {
+        (None, _) => 1,
+        (Some(s), Some(first)) if (1..=s.meta.index + 1).contains(&first.index) => first.index,
+        (Some(s), _) => s.meta.index + 1,
+    };
+    let linked = recovered
+        .log
+        .iter()
+        .zip(first_index..)
+        .take_while(|(entry, expected)| entry.index == *expected)
+        .count();
+    let held = recovered
+        .log
+        .drain(linked..)
+        .map(|e| (e.term, e.index))
+        .max()?;
+    Some(LogDamage::HeldThrough {
+        index: held.1,
+        term: held.0,
+    })
 }
 
 /// The recovered entries after the snapshot: the ones it covers are dropped, and all of them

@@ -62,6 +62,12 @@
 //! preceding bytes; 12 or 20 bytes. An empty file decodes as the default [`HardState`](crate::types::HardState) (a node
 //! that never wrote one).
 //!
+//! The record is kept in two copies with the same bytes ([`TERM_VOTE_COPIES`]: `tav.idx`,
+//! as NRG names it, then `tav.idx.copy`), written one after the other, so damage to one
+//! falls back on the other ([`recover_term_vote`]; TigerBeetle keeps its superblock in
+//! redundant copies for the same reason). Each copy is NRG's layout; the second file is our
+//! extension, and a host that never wrote it (an older disk) recovers from `tav.idx` alone.
+//!
 //! # The peer-state file (`peers.idx`)
 //!
 //! NRG's `peerState` encoding (see [`crate::codec::encode_peer_state`]) followed by crc32c u32
@@ -107,7 +113,10 @@ pub use peer_state::{decode_peer_state_file, encode_peer_state_file};
 pub use snapshot::{
     decode_snapshot_file, encode_snapshot_file, snapshot_file_name, MIN_SNAPSHOT_FILE_LEN,
 };
-pub use term_vote::{decode_hard_state, encode_hard_state};
+pub use term_vote::{
+    decode_hard_state, encode_hard_state, recover_term_vote, TermVoteRecovery, VoteRecord,
+    TERM_VOTE_COPIES,
+};
 pub use wal::{
     append_wal_record, encode_wal_append, encode_wal_record, recover_wal, WalCorruption,
     WalRecovery, WalVerdict, WAL_HEADER_LEN,

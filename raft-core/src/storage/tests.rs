@@ -340,6 +340,84 @@ fn hard_state_golden() {
     ));
 }
 
+fn hs(term: u64, vote: Option<u64>) -> HardState {
+    HardState {
+        term,
+        vote: vote.map(NodeId),
+    }
+}
+
+#[test]
+fn term_vote_copies_fall_back_on_the_intact_one() {
+    let record = encode_hard_state(&hs(7, Some(2)));
+    let mut damaged = record.clone();
+    damaged[3] ^= 0x10;
+    for copies in [[&damaged[..], &record[..]], [&record[..], &damaged[..]]] {
+        let r = recover_term_vote(&copies);
+        assert_eq!(r.hard_state, hs(7, Some(2)));
+        assert_eq!(r.record, VoteRecord::CopyDamaged);
+        assert_eq!(r.damaged.len(), 1);
+        assert!(matches!(r.damaged[0].1, StorageError::Checksum { .. }));
+    }
+    let intact = recover_term_vote(&[&record, &record]);
+    assert_eq!(
+        (intact.hard_state, intact.record),
+        (hs(7, Some(2)), VoteRecord::Intact)
+    );
+}
+
+#[test]
+fn term_vote_copies_all_damaged_is_a_lost_record() {
+    let mut damaged = encode_hard_state(&hs(7, Some(2)));
+    damaged[0] ^= 1;
+    let r = recover_term_vote(&[&damaged, &damaged]);
+    assert_eq!(r.record, VoteRecord::Lost);
+    assert_eq!(r.hard_state, HardState::default());
+    assert_eq!(r.damaged.len(), 2);
+    // A damaged copy beside one never written: the record is still lost, not "never voted".
+    let r = recover_term_vote(&[&damaged, &[]]);
+    assert_eq!(r.record, VoteRecord::Lost);
+}
+
+#[test]
+fn term_vote_copies_never_written_or_written_by_an_older_host() {
+    let none = recover_term_vote(&[&[], &[]]);
+    assert_eq!(
+        (none.hard_state, none.record),
+        (HardState::default(), VoteRecord::Intact)
+    );
+    let record = encode_hard_state(&hs(4, None));
+    let older = recover_term_vote(&[&record, &[]]);
+    assert_eq!(
+        (older.hard_state, older.record),
+        (hs(4, None), VoteRecord::Intact)
+    );
+}
+
+#[test]
+fn term_vote_copies_a_persist_apart_recover_the_newer() {
+    // A crash between replacing the first copy and the second.
+    let old = encode_hard_state(&hs(4, Some(1)));
+    let term = encode_hard_state(&hs(5, None));
+    let voted = encode_hard_state(&hs(5, Some(3)));
+    assert_eq!(recover_term_vote(&[&term, &old]).hard_state, hs(5, None));
+    assert_eq!(
+        recover_term_vote(&[&voted, &term]).hard_state,
+        hs(5, Some(3))
+    );
+    assert_eq!(
+        recover_term_vote(&[&term, &voted]).hard_state,
+        hs(5, Some(3))
+    );
+}
+
+#[test]
+fn term_vote_copies_naming_two_votes_in_one_term_are_a_lost_record() {
+    let a = encode_hard_state(&hs(5, Some(1)));
+    let b = encode_hard_state(&hs(5, Some(2)));
+    assert_eq!(recover_term_vote(&[&a, &b]).record, VoteRecord::Lost);
+}
+
 #[test]
 fn peer_state_file_golden() {
     let ps = PeerState {

@@ -170,7 +170,8 @@ fn answers(actions: &[Action]) -> Vec<Input> {
             Action::RoleChanged { .. }
             | Action::LeaderChanged { .. }
             | Action::ReadReady { .. }
-            | Action::ForwardAnswered { .. } => {}
+            | Action::ForwardAnswered { .. }
+            | Action::ResetStorage { .. } => {}
         }
     }
     inputs

@@ -3,7 +3,8 @@
 
 use crate::support::*;
 use raft_core::{
-    ContractError, LogDamage, PersistId, ProposeError, ReadError, SnapshotError, TransferError,
+    ConfigError, ContractError, LogDamage, PersistId, ProposeError, ReadError, RescueError,
+    SnapshotError, TransferError,
 };
 
 #[test]
@@ -58,6 +59,10 @@ fn propose_errors_name_the_leader_the_terms_and_the_limits() {
         (
             ProposeError::LastVoter { peer: n(1) },
             "n1 is the last voter and cannot be removed",
+        ),
+        (
+            ProposeError::RemovedInThisTerm { peer: n(3) },
+            "n3 was removed in this leader's term; re-add it after a leader change or under a new id",
         ),
     ];
     for (error, text) in cases {
@@ -155,4 +160,66 @@ fn log_damage_names_where_the_damaged_log_ended() {
         LogDamage::Unknown { term_bound: 4 }.to_string(),
         "end unknown, terms <= 4"
     );
+}
+
+#[test]
+fn rescue_errors_name_the_leader_and_the_quorums() {
+    let cases = [
+        (
+            RescueError::Leading,
+            "this node leads; a rescue is for leaderless groups",
+        ),
+        (
+            RescueError::LeaderKnown { leader: n(2) },
+            "n2 leads; a rescue is for leaderless groups",
+        ),
+        (RescueError::NotAVoter, "this node is not a voter"),
+        (RescueError::EmptyLog, "this node's log is empty"),
+        (
+            RescueError::NotBelowNatural {
+                requested: 3,
+                natural: 3,
+                voters: 5,
+            },
+            "a rescued quorum of 3 is not between 1 and the natural quorum 3 of 5 voters",
+        ),
+        (
+            RescueError::NoDuration,
+            "a rescue must last at least one tick",
+        ),
+    ];
+    for (error, text) in cases {
+        assert_eq!(error.to_string(), text);
+    }
+}
+
+#[test]
+fn config_errors_name_the_bound_and_the_figures() {
+    let cases = [
+        (
+            ConfigError::ElectionTimeout { min: 0, max: 20 },
+            "election timeout range [0, 20) ticks is empty or starts at 0",
+        ),
+        (
+            ConfigError::HeartbeatInterval {
+                heartbeat: 10,
+                election_min: 10,
+            },
+            "heartbeat interval 10 must be at least 1 and below the minimum election timeout 10",
+        ),
+        (
+            ConfigError::Limit {
+                name: "max_inflight_messages",
+            },
+            "limit max_inflight_messages is out of range",
+        ),
+        (ConfigError::DuplicateVoter, "a voter is listed twice"),
+        (
+            ConfigError::LogTermDecreases { index: 4 },
+            "recovered log term decreases at index 4",
+        ),
+    ];
+    for (error, text) in cases {
+        assert_eq!(error.to_string(), text);
+    }
 }

@@ -239,6 +239,25 @@ fn removed_follower_is_replicated_to_until_its_removal_commits() {
 }
 
 #[test]
+fn peer_removed_in_this_term_is_not_readded_in_the_same_term() {
+    let mut node = leader();
+    node.propose_remove_peer(2, n(3)).unwrap();
+    node.persisted(PersistId(3)).unwrap();
+    node.receive(n(2), ack(2, 2, 2));
+    assert_eq!(node.match_index(n(3)), None, "the removal committed");
+
+    // n3's answers to the removed session may still be on the wire, and they name only the
+    // peer, the term and an index: a new session in this term would take them as its own.
+    let refused = Err(ProposeError::RemovedInThisTerm { peer: n(3) });
+    assert_eq!(node.propose_add_observer(2, n(3)), refused);
+    assert_eq!(node.propose_add_voter(2, n(3)), refused);
+    assert_eq!(node.last_index(), 2, "nothing appended");
+    assert_eq!(voters(&node), vec![1, 2]);
+    // A peer this leadership never removed is added as usual.
+    assert!(node.propose_add_observer(2, n(4)).is_ok());
+}
+
+#[test]
 fn commit_below_an_uncommitted_removal_keeps_replicating_to_the_removed_follower() {
     let mut node = leader();
     let x = Entry::normal(2, 2, "x");

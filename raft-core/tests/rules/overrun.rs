@@ -101,6 +101,36 @@ fn paused_follower_acknowledges_again_once_its_backlog_drained_to_a_tenth() {
 }
 
 #[test]
+fn follower_whose_unconsumed_commits_reached_but_did_not_pass_the_threshold_acknowledges() {
+    let mut node = follower_with_threshold_10();
+    let entries = log(&[2; 10]);
+
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 0, 0, entries.clone(), 10)),
+        vec![
+            persist(1, None, Some(write(0, 0, entries.clone()))),
+            apply(entries)
+        ]
+    );
+    assert!(!node.is_quorum_paused(), "ten unapplied do not pass 10");
+    assert_eq!(
+        node.persisted(PersistId(1)),
+        Ok(vec![send(2, ack(ME, 2, 10))])
+    );
+}
+
+#[test]
+fn paused_follower_resumes_with_a_tenth_of_the_threshold_still_unapplied() {
+    let mut node = follower_with_threshold_10();
+    node.receive(n(2), twelve_committed());
+    node.persisted(PersistId(1)).expect("issued");
+    assert!(node.is_quorum_paused());
+
+    node.applied(11).expect("handed out");
+    assert!(!node.is_quorum_paused(), "one unapplied is a tenth of 10");
+}
+
+#[test]
 fn candidacy_clears_the_quorum_pause() {
     // A quorum-paused follower cannot campaign by its timer (its commits are not consumed),
     // but a leader transfer's TimeoutNow makes it a candidate.

@@ -655,20 +655,6 @@ fn restart_takes_the_membership_from_the_snapshot() {
 }
 
 #[test]
-fn recovered_log_with_a_gap_after_the_snapshot_is_refused() {
-    let gap = vec![entry(1, 4), entry(1, 5)];
-
-    assert_eq!(
-        restarted(meta(2, 1), gap).err(),
-        Some(ConfigError::LogGap {
-            position: 0,
-            expected_index: 3,
-            found_index: 4
-        })
-    );
-}
-
-#[test]
 fn leader_restarted_from_a_snapshot_sends_it_to_a_follower_that_needs_it() {
     let mut node = restarted(meta(2, 1), vec![]).unwrap();
     node.campaign();

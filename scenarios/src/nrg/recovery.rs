@@ -87,3 +87,82 @@ pub(super) fn multiple_stops_dont_panic(s: &mut Script) {
     s.restart(1);
     s.expect(1, "up follower");
 }
+
+pub(super) fn truncate_log_with_misaligned_snapshot_gap(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.propose(0, "a");
+    s.propose(0, "b");
+    s.settle();
+    s.run_ticks(3);
+    s.snapshot(2).unwrap();
+    s.propose(0, "c");
+    s.propose(0, "d");
+    s.settle();
+    s.run_ticks(3);
+    s.expect(2, "snap=3 last=5 commit=5");
+    // The WAL loses entry 4 as well: it no longer links to the snapshot at 3.
+    s.kill(2);
+    s.compact_wal(2, 4);
+    s.restart(2);
+    // design: NRG truncates the WAL back to the snapshot; so do we, and the node answers for
+    // the dropped log (through 5) until the leader gave it back, as after damage.
+    s.expect(2, "up follower snap=3 last=3 kv=ab repairing");
+    s.run_ticks(3);
+    s.expect(2, "last=5 commit=5 kv=abcd repaired");
+    s.propose(0, "e");
+    s.settle();
+    s.run_ticks(3);
+    s.expect(2, "last=6 kv=abcde");
+}
+
+pub(super) fn truncate_log_with_missing_snapshot(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.propose(0, "a");
+    s.propose(0, "b");
+    s.settle();
+    s.run_ticks(3);
+    // A WAL compacted through 1 with no snapshot written: nothing of it links to the start.
+    s.kill(2);
+    s.compact_wal(2, 1);
+    s.restart(2);
+    s.expect(2, "up follower last=0 commit=0 repairing");
+    s.run_ticks(3);
+    s.expect(2, "last=3 commit=3 kv=ab repaired");
+}
+
+pub(super) fn reset(s: &mut Script) {
+    s.cluster_with_leader(3, 0);
+    s.propose(0, "a");
+    s.propose(0, "b");
+    s.settle();
+    s.run_ticks(3);
+    s.snapshot(2).unwrap();
+    s.propose(0, "c");
+    s.settle();
+    s.run_ticks(3);
+    let checkpoint = s.begin_snapshot(2, false).unwrap();
+    s.expect(
+        2,
+        "follower leader=n0 t1 vote=n0 snap=3 last=4 commit=4 kv=abc",
+    );
+    // Refused while a persist is in flight: the storage is started over in place.
+    s.propose(0, "d");
+    assert!(s.reset(0).is_err());
+    s.settle();
+    s.run_ticks(3);
+    s.reset(2).unwrap();
+    // design: the term and vote are kept (NRG clears them: a node that forgot its vote could
+    // vote twice in a term), and the node answers for the log it held until it has it back.
+    s.expect(
+        2,
+        "follower leader=- t1 vote=n0 snap=0 last=0 commit=0 applied=0 kv=- repairing",
+    );
+    // The open checkpoint went with the snapshot it built on.
+    assert!(s.finish_snapshot(&checkpoint).is_err());
+    // The disk was started over too: a restart finds no log and no snapshot.
+    s.kill(2);
+    s.restart(2);
+    s.expect(2, "follower t1 vote=n0 snap=0 last=0 kv=- repairing");
+    s.run_ticks(3);
+    s.expect(2, "last=5 commit=5 kv=abcd repaired");
+}

@@ -81,6 +81,21 @@ impl<A: Application> Script<A> {
         self.end();
     }
 
+    /// Flips a bit in one copy of the node's term/vote record (0: `tav.idx`, 1: its copy):
+    /// damage to synced data (the node should be down).
+    #[track_caller]
+    pub fn damage_term_vote_copy(&mut self, node: usize, copy: usize) {
+        let name = raft_core::storage::TERM_VOTE_COPIES.get(copy).copied();
+        self.begin(format!(
+            "corrupt {} on n{node}",
+            name.unwrap_or("a copy that does not exist")
+        ));
+        if self.w().script_damage_term_vote_copy(node, copy).is_none() {
+            self.fail(format!("n{node} has no written term/vote copy {copy}"));
+        }
+        self.end();
+    }
+
     /// Appends `len` synced zero bytes to the node's WAL: damage that looks like a torn tail.
     pub fn zero_wal_tail(&mut self, node: usize, len: usize) {
         self.begin(format!("zero {len} bytes after the WAL of n{node}"));
@@ -100,6 +115,17 @@ impl<A: Application> Script<A> {
     pub fn fail_next_persist(&mut self, node: usize, error: WriteFailure) {
         self.begin(format!("fail the next persist of n{node} ({error})"));
         self.w().script_fail_next_persist(node, error);
+        self.end();
+    }
+
+    /// Rewrites the node's WAL without its entries up to `through`, whatever its snapshot
+    /// holds: a WAL compacted past the snapshot, or with none (the node should be down).
+    #[track_caller]
+    pub fn compact_wal(&mut self, node: usize, through: u64) {
+        self.begin(format!("compact the wal of n{node} through {through}"));
+        if let Err(e) = self.w().script_compact_wal(node, through) {
+            self.fail(e);
+        }
         self.end();
     }
 

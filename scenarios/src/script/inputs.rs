@@ -298,6 +298,19 @@ impl<A: Application> Script<A> {
         result
     }
 
+    /// `node` drops its log and snapshots and starts over as an empty follower keeping its
+    /// term and vote (NRG `Reset`), answering for the log it held.
+    pub fn reset(&mut self, node: usize) -> Result<(), String> {
+        self.begin(format!("reset n{node}"));
+        let result = self
+            .w()
+            .script_reset(node)
+            .unwrap_or_else(|| Err("not running".into()));
+        self.note_result(&result);
+        self.end();
+        result
+    }
+
     /// The operator's rescue (NRG `RescueQuorum`): `node` counts `quorum` as the quorum for
     /// `ticks` ticks, or until the natural quorum is back.
     pub fn rescue_quorum(&mut self, node: usize, quorum: usize, ticks: u32) -> Result<(), String> {

@@ -402,6 +402,16 @@ impl Clients {
         }
     }
 
+    /// The node was reset: its log may give the indexes writes wait for to other entries, so
+    /// every waiting write is answered as unknown.
+    pub(super) fn storage_reset(&mut self) {
+        for (_, waiter) in std::mem::take(&mut self.waiters) {
+            let _ = waiter.reply.send(Outcome::Unknown(
+                "the node was reset before its result was known".into(),
+            ));
+        }
+    }
+
     /// Reads waiting for confirmation die with the leadership (raft-core drops them); they
     /// had no effect, so they are refused. Waiting writes stay: their entries may commit.
     pub(super) fn leadership_lost(&mut self, leader: Option<NodeId>) {

@@ -330,6 +330,16 @@ impl Host {
                     self.clients
                         .serve_reads(&self.kv, self.node.applied_index());
                 }
+                Action::ResetStorage { peers, answers_for } => {
+                    self.persists.push(writer::Request::Reset {
+                        peers: *peers,
+                        answers_for,
+                    });
+                    self.repairing = answers_for.is_some();
+                    self.clients.storage_reset();
+                    self.kv = KvStore::default();
+                    tracing::info!(answers_for = ?answers_for, "storage reset");
+                }
                 // This server never forwards with a reply inbox (it redirects clients).
                 Action::ForwardAnswered { reply, outcome, .. } => {
                     tracing::debug!(reply, ?outcome, "forward answered");

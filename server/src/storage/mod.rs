@@ -216,13 +216,40 @@ pub fn open(dir: &Path) -> Result<Opened, StorageError> {
         }
         WalVerdict::Corrupt { .. } => report.wal_damage = Some(wal.verdict.to_string()),
     }
-    let answers_for = LogDamage::worst(
+    let mut answers_for = LogDamage::worst(
         wal.damage(hard_state.term),
         read_damage_file(dir, hard_state.term.max(wal.last_term()))?,
     );
-    let mirror = LogMirror {
-        start: wal.log_start,
-        entries: wal.entries.clone(),
+    // A WAL that does not link to the snapshot (compacted past it, or with none): raft-core
+    // drops its entries and answers for them, so the WAL starts over at the snapshot (later
+    // writes then link), once the damage file holds what the node answers for.
+    let snapshot_point = snapshot
+        .as_ref()
+        .map_or((0, 0), |s| (s.meta.index, s.meta.term));
+    let unlinked = !wal.entries.is_empty() && wal.log_start.0 > snapshot_point.0;
+    let mirror = if unlinked {
+        answers_for = LogDamage::worst(
+            answers_for,
+            Some(LogDamage::HeldThrough {
+                index: wal.last_index(),
+                term: wal.last_term(),
+            }),
+        );
+        report.wal_damage.get_or_insert_with(|| {
+            format!(
+                "the WAL starts after index {}, past the snapshot at {}",
+                wal.log_start.0, snapshot_point.0
+            )
+        });
+        LogMirror {
+            start: snapshot_point,
+            entries: Vec::new(),
+        }
+    } else {
+        LogMirror {
+            start: wal.log_start,
+            entries: wal.entries,
+        }
     };
     if let Some(damage) = answers_for {
         // What the node answers for is durable before the damaged records go: a crash
@@ -240,10 +267,11 @@ pub fn open(dir: &Path) -> Result<Opened, StorageError> {
         dir: dir.to_path_buf(),
         recovered: Recovered {
             hard_state,
-            log: wal.entries,
+            log: mirror.entries.clone(),
             snapshot,
             membership,
             damage: answers_for,
+            vote_record: raft_core::storage::VoteRecord::Intact,
         },
         mirror,
         report,

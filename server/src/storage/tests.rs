@@ -209,6 +209,62 @@ fn a_restart_during_repair_answers_for_the_same_log_and_the_end_of_repair_clears
 }
 
 #[test]
+fn a_wal_compacted_with_no_snapshot_starts_over_and_the_node_answers_for_it() {
+    let tmp = TempDir::new("unlinked");
+    // A WAL that starts after index 2 with no snapshot file beside it.
+    write(&tmp.0, vec![vec![persist(1, (2, 1), entries(1, 3, 4))]], 1);
+    let opened = open(&tmp.0).unwrap();
+    let held = LogDamage::HeldThrough { index: 4, term: 1 };
+    assert!(opened.recovered.log.is_empty());
+    assert_eq!(opened.recovered.damage, Some(held));
+    let described = opened
+        .report
+        .wal_damage
+        .expect("the unlinked WAL is reported");
+    assert!(described.contains("starts after index 2"), "{described}");
+    // What it answers for is durable, and the WAL starts over where later writes link.
+    let damage_file = fs::read(tmp.0.join(DAMAGE_FILE)).unwrap();
+    assert_eq!(formats::decode_damage_file(&damage_file), Ok(Some(held)));
+    let wal = formats::recover_wal(&fs::read(tmp.0.join(WAL_FILE)).unwrap());
+    assert_eq!((wal.verdict, wal.log_start), (WalVerdict::Clean, (0, 0)));
+    assert!(wal.entries.is_empty());
+    assert_eq!(open(&tmp.0).unwrap().recovered.damage, Some(held));
+}
+
+#[test]
+fn a_reset_starts_the_storage_over_answering_for_the_log_it_held() {
+    let tmp = TempDir::new("reset");
+    let held = LogDamage::HeldThrough { index: 4, term: 1 };
+    let members = PeerState {
+        cluster_size: 3,
+        peers: vec![NodeId(1), NodeId(2), NodeId(3)],
+        domain_ext: 0,
+        observers: Vec::new(),
+    };
+    write(
+        &tmp.0,
+        vec![
+            vec![persist(1, (0, 0), entries(1, 1, 4))],
+            // One batch: the report of 2 comes once the reset after it is done too.
+            vec![
+                snapshot_request(2, 2, 1, false),
+                Request::Reset {
+                    peers: members.clone(),
+                    answers_for: Some(held),
+                },
+            ],
+        ],
+        2,
+    );
+    let opened = open(&tmp.0).unwrap();
+    assert!(opened.recovered.log.is_empty());
+    assert_eq!(opened.recovered.snapshot, None);
+    assert_eq!(opened.recovered.membership, Some(members));
+    assert_eq!(opened.recovered.damage, Some(held));
+    assert_eq!(fs::read_dir(tmp.0.join(SNAPSHOT_DIR)).unwrap().count(), 0);
+}
+
+#[test]
 fn a_damage_file_that_does_not_decode_answers_for_an_unknown_log_up_to_the_highest_term() {
     let tmp = TempDir::new("damage-file");
     write(&tmp.0, vec![vec![persist(1, (0, 0), entries(3, 1, 2))]], 1);

@@ -46,6 +46,13 @@ pub enum Request {
     /// The node reports itself repaired (its durable log caught up with the log it held
     /// before damage): once everything before is durable, the damage file is emptied.
     Repaired,
+    /// `ResetStorage`: once everything before is durable, the damage file holds
+    /// `answers_for`, the WAL starts over empty, every snapshot file goes and the peer-state
+    /// file holds `peers`; the term/vote file stays.
+    Reset {
+        peers: PeerState,
+        answers_for: Option<raft_core::LogDamage>,
+    },
 }
 
 /// What the thread tells the node loop.
@@ -232,6 +239,15 @@ impl State {
                     files::replace_atomically(&self.dir, DAMAGE_FILE, &[])
                         .map_err(|e| (done, e))?;
                 }
+                Request::Reset { peers, answers_for } => {
+                    if let Some(id) = self
+                        .flush(std::mem::take(&mut group))
+                        .map_err(|e| (done, e))?
+                    {
+                        done = Some(id);
+                    }
+                    self.reset(&peers, answers_for).map_err(|e| (done, e))?;
+                }
             }
         }
         if let Some(id) = self.flush(group).map_err(|e| (done, e))? {
@@ -265,6 +281,32 @@ impl State {
             )?;
         }
         Ok(group.last)
+    }
+
+    /// `ResetStorage`: what the node answers for is durable before the log it held goes, so
+    /// a crash at any point restarts a node that still answers for it.
+    fn reset(
+        &mut self,
+        peers: &PeerState,
+        answers_for: Option<raft_core::LogDamage>,
+    ) -> Result<(), StorageError> {
+        let damage = answers_for.map_or(Vec::new(), |d| formats::encode_damage_file(&d));
+        files::replace_atomically(&self.dir, DAMAGE_FILE, &damage)?;
+        // An empty record that only sets the log's start cannot fail to encode.
+        let empty = formats::encode_wal_append(0, 0, &[], 0).expect("an empty WAL record encodes");
+        files::replace_atomically(&self.dir, WAL_FILE, &empty)?;
+        self.wal = open_wal(&self.dir.join(WAL_FILE))?;
+        self.mirror = LogMirror {
+            start: (0, 0),
+            entries: Vec::new(),
+        };
+        // No snapshot file is named "": every one goes, orphans too.
+        super::remove_older_snapshots(&self.dir, "")?;
+        files::replace_atomically(
+            &self.dir,
+            PEERS_FILE,
+            &formats::encode_peer_state_file(peers),
+        )
     }
 
     /// `PersistSnapshot`: the snapshot file atomically, older ones deleted, then the WAL reset

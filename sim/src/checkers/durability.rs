@@ -169,6 +169,7 @@ impl Checkers {
         }
         self.durable_hard_state[node] = hs;
         self.max_durable_term[node] = self.max_durable_term[node].max(hs.term);
+        let log = linked_entries(log, snapshot);
         match snapshot {
             None => {
                 self.durable[node].reset(log);
@@ -193,6 +194,36 @@ impl Checkers {
         }
         self.roles[node] = (Role::Follower, hs.term);
         self.check_committed_durable(now);
+    }
+
+    /// A restarted node starts with `hs`: never below the term it made durable, and, in
+    /// that term, with the vote it made durable (without it, it could vote again). Recovery
+    /// from a damaged term/vote copy must find both.
+    pub fn on_started(&mut self, now: Micros, node: usize, hs: HardState) {
+        if hs.term < self.max_durable_term[node] {
+            self.fail(
+                Property::TermMonotonic,
+                now,
+                Some(node),
+                format!(
+                    "n{node} starts in term {} below the durable term {} seen before the crash",
+                    hs.term, self.max_durable_term[node]
+                ),
+            );
+            return;
+        }
+        let durable = self.durable_hard_state[node];
+        if let (true, Some(vote), None) = (hs.term == durable.term, durable.vote, hs.vote) {
+            self.fail(
+                Property::OneVotePerTerm,
+                now,
+                Some(node),
+                format!(
+                    "n{node} starts in term {} without its durable vote for {vote}: it could vote again",
+                    hs.term
+                ),
+            );
+        }
     }
 
     /// A node crashed: it leads nothing any more. Its durable view is unchanged (only synced
@@ -311,4 +342,21 @@ impl Checkers {
         };
         self.fail(Property::AckMatchesLeader, now, Some(node), detail);
     }
+}
+
+/// The recovered entries the node keeps, as recovery does: a run of consecutive indexes from
+/// 1 (or, with a snapshot, from anywhere up to just after it), up to the first entry out of
+/// place. The rest does not link to anything the node holds; it answers for it instead.
+fn linked_entries(log: &[Entry], snapshot: Option<(u64, u64)>) -> &[Entry] {
+    let first = match (snapshot, log.first()) {
+        (None, _) => 1,
+        (Some((index, _)), Some(e)) if (1..=index + 1).contains(&e.index) => e.index,
+        (Some((index, _)), _) => index + 1,
+    };
+    let linked = log
+        .iter()
+        .zip(first..)
+        .take_while(|(e, expected)| e.index == *expected)
+        .count();
+    &log[..linked]
 }

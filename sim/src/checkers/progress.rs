@@ -18,6 +18,13 @@ pub(super) struct NodeProgress {
     durable_snapshot: u64,
 }
 
+impl NodeProgress {
+    /// The commit index the node reached in this lifetime.
+    pub(super) fn commit(&self) -> u64 {
+        self.commit
+    }
+}
+
 impl Checkers {
     /// After a step of `node`: its commit and applied index now.
     pub fn check_progress(&mut self, now: Micros, node: usize, commit: u64, applied: u64) {

@@ -27,6 +27,13 @@
 //!   of that term may sit in a surviving log and match a new entry's index and term without
 //!   being the same entry. Such a term is marked reused; other terms keep both guarantees.
 //!
+//! - *convergence* and *no loop without progress*, for a node that knows as committed an
+//!   entry a rescue gave up: a follower never truncates what it knows committed, so it can
+//!   never take the rescued history, and a leader resends to it in vain. Until it restarts
+//!   (a restart forgets the commit index; the leader's log then replaces what it held), an
+//!   operator would have to wipe it (held-out seed 1186: a voter removed before the
+//!   disaster held the lost majority's commits and was added back after it).
+//!
 //! Nothing else is suspended: leader append-only, term and vote rules, persist-before-send
 //! and commit within the log hold with or without a rescue.
 //! The checkers keep their own account of when a rescue ends (latched: once the node's
@@ -170,6 +177,22 @@ impl Checkers {
     /// Whether `term` was led by a node lost for good and won again.
     pub(super) fn is_reused_term(&self, term: u64) -> bool {
         self.rescues.reused_terms.contains(&term)
+    }
+
+    /// Whether `node` knows as committed, in this lifetime, an entry a rescue gave up: its
+    /// commit index reaches a given-up index where its log does not hold the committed
+    /// history (see the module documentation for what is suspended for it).
+    pub fn holds_given_up_commits(&self, node: usize) -> bool {
+        let commit = self.progress[node].commit();
+        let log = &self.memory[node];
+        self.rescues.given_up.iter().any(|g| {
+            g.first <= commit
+                && match self.committed.get(g.first as usize - 1) {
+                    Some(&prefix) => !log.holds(g.first, prefix),
+                    // Not committed again yet: what the node holds there was given up.
+                    None => !log.covers(g.first),
+                }
+        })
     }
 
     /// Committed entries that rescued wins gave up, in order (empty without a rescue).

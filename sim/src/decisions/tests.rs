@@ -111,6 +111,16 @@ fn every_kind() -> Vec<Decision> {
             Value::Corruption(CorruptionDraw::ZeroSector { roll: 1 }),
         ),
         d(
+            Key::Corruption { node: 1, at: 10 },
+            0,
+            Value::Corruption(CorruptionDraw::LostWrite { roll: 7 }),
+        ),
+        d(
+            Key::Corruption { node: 2, at: 11 },
+            0,
+            Value::Corruption(CorruptionDraw::MisdirectedWrite { roll: 8, target: 9 }),
+        ),
+        d(
             Key::LeaderCrash {
                 node: 2,
                 life: 1,
@@ -128,6 +138,14 @@ fn every_kind() -> Vec<Decision> {
             Key::Election { node: 0, life: 0 },
             0,
             Value::Seed(1_234_567_890),
+        ),
+        d(
+            Key::Upkeep {
+                node: 1,
+                at: 2_500_000,
+            },
+            0,
+            Value::Seed(987_654_321),
         ),
     ]
 }

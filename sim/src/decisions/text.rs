@@ -150,6 +150,7 @@ impl fmt::Display for Decision {
             Key::Bridge => write!(f, "bridge")?,
             Key::ClockDrift { node } => write!(f, "drift n{node}")?,
             Key::Election { node, life } => write!(f, "election n{node} life{life}")?,
+            Key::Upkeep { node, at } => write!(f, "upkeep n{node} at{at}")?,
         }
         write!(f, " #{} = ", self.ordinal)?;
         match self.value {
@@ -190,6 +191,10 @@ impl fmt::Display for Decision {
                 write!(f, "flip {roll} {bit}")
             }
             Value::Corruption(CorruptionDraw::ZeroSector { roll }) => write!(f, "zero {roll}"),
+            Value::Corruption(CorruptionDraw::LostWrite { roll }) => write!(f, "lost {roll}"),
+            Value::Corruption(CorruptionDraw::MisdirectedWrite { roll, target }) => {
+                write!(f, "misdirected {roll} {target}")
+            }
             Value::LeaderCrash { after_us, down_us } => write!(f, "{after_us} {down_us}"),
             Value::Node(n) => write!(f, "n{n}"),
             Value::DriftPpm(d) => write!(f, "{d}"),
@@ -292,6 +297,10 @@ impl FromStr for Decision {
                 term: w.number("t", "term")?,
             },
             "bridge" => Key::Bridge,
+            "upkeep" => Key::Upkeep {
+                node: w.node("node")?,
+                at: w.number("at", "time")?,
+            },
             "drift" => Key::ClockDrift {
                 node: w.node("node")?,
             },
@@ -358,6 +367,13 @@ impl FromStr for Decision {
                 "zero" => Value::Corruption(CorruptionDraw::ZeroSector {
                     roll: w.number("", "sector roll")?,
                 }),
+                "lost" => Value::Corruption(CorruptionDraw::LostWrite {
+                    roll: w.number("", "write roll")?,
+                }),
+                "misdirected" => Value::Corruption(CorruptionDraw::MisdirectedWrite {
+                    roll: w.number("", "write roll")?,
+                    target: w.number("", "target roll")?,
+                }),
                 other => return Err(w.error(format!("unknown damage {other:?}"))),
             },
             Key::LeaderCrash { .. } => Value::LeaderCrash {
@@ -367,6 +383,7 @@ impl FromStr for Decision {
             Key::Bridge => Value::Node(w.node("bridge")?),
             Key::ClockDrift { .. } => Value::DriftPpm(w.number("", "drift")?),
             Key::Election { .. } => Value::Seed(w.number("", "seed")?),
+            Key::Upkeep { .. } => Value::Seed(w.number("", "roll")?),
         };
         w.end()?;
         Ok(Decision {

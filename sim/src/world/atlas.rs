@@ -1,6 +1,7 @@
 //! The storage fault atlas (after TigerBeetle's `src/testing/storage.zig`): which disk damage
 //! a run may suffer. Damage may strike any node, the leader, several nodes over the run, and
-//! the WAL, the snapshot or the peer-state file.
+//! the WAL (bit flips, zeroed sectors, lost and misdirected writes), the snapshot, the
+//! peer-state file or a copy of the term/vote record.
 //!
 //! A strike arms damage on the node's disk; the bytes are damaged when the node next boots
 //! (at once with `then_crash`), which is when damage to synced data matters: a running node
@@ -11,7 +12,9 @@
 //!   committed entry; and
 //! - the log the damaged node answers for no further ahead than the most up-to-date intact
 //!   voter's durable log, so that voter can still win its vote (a repairing node does not
-//!   campaign; uncommitted entries only it held would otherwise block every election).
+//!   campaign; uncommitted entries only it held would otherwise block every election);
+//! - an intact copy of every node's term/vote record (a boot rewrites a damaged copy from
+//!   the other, so only damage to both before one boot could lose it).
 //!
 //! A strike that would break either is declined (its bytes are restored) and traced.
 //! With `Faults::damage_every_copy` each strike damages every node at once and restarts them
@@ -39,7 +42,17 @@ impl<A: Application> World<A> {
     ) {
         if self.config.faults.damage_every_copy {
             for n in 0..self.config.nodes {
-                let what = self.damage(n, file, 0);
+                let before = self.hosts[n].disk.wal.clone();
+                let mut what = self.damage(n, file, 0);
+                if undetected_wal_damage(&before, &self.hosts[n].disk.wal) {
+                    self.hosts[n].disk.wal = before;
+                    what += " declined: recovery could not tell it";
+                }
+                if file == DamagedFile::TermVote {
+                    // Every copy of the record is gone: the node will not start, and the
+                    // checkers must know the nemesis is why.
+                    self.checks.damaged(n);
+                }
                 self.record(event!(self.now, Some(n), "fault", what = what));
                 if !self.hosts[n].damage.unrepaired() {
                     self.hosts[n].damage = DiskDamage::Latent;
@@ -93,7 +106,12 @@ impl<A: Application> World<A> {
             .map(|(i, &file)| self.damage(node, file, i as u64))
             .collect();
         let what = what.join(", ");
-        match self.declines_at_boot(node) {
+        let undetected =
+            undetected_wal_damage(&before.wal, &self.hosts[node].disk.wal).then(|| {
+                "recovery could not tell it (a misdirected record that links where it landed)"
+                    .to_string()
+            });
+        match undetected.or_else(|| self.declines_at_boot(node)) {
             Some(why) => {
                 self.hosts[node].disk = before;
                 if self.hosts[node].damage == DiskDamage::Latent {
@@ -180,17 +198,23 @@ impl<A: Application> World<A> {
         masks
     }
 
-    /// The atlas's judgement at the boot of a damaged voter: still a minority damaged, and
-    /// the log it would answer for no further ahead than some intact voter's durable log.
+    /// The atlas's judgement at the boot of a damaged node: an intact copy of its term/vote
+    /// record and, for a voter, still a minority damaged and the log it would answer for no
+    /// further ahead than some intact voter's durable log.
     fn declines_at_boot(&self, node: usize) -> Option<String> {
         if let Some(why) = self.too_many_damaged(node) {
             return Some(why);
         }
+        let read = match read_disk(&self.hosts[node].disk) {
+            // The term/vote record is lost only if every copy is: the default atlas keeps one.
+            Err(why) => return Some(why),
+            Ok(read) => read,
+        };
         let voters = self.voters_now();
         if voters & (1 << node) == 0 {
             return None;
         }
-        let damage = read_disk(&self.hosts[node].disk).ok()?.damage?;
+        let damage = read.damage?;
         let best = (0..self.config.nodes)
             .filter(|&n| n != node && voters & (1 << n) != 0 && !self.hosts[n].damage.unrepaired())
             .filter_map(|n| self.hosts[n].node.as_ref().map(durable_position))
@@ -235,12 +259,18 @@ impl<A: Application> World<A> {
             node: node as u8,
             at: self.now + nth,
         };
-        let draw = self.decisions.corruption(key, Disk::draw_corruption);
+        let draw = match file {
+            DamagedFile::Wal => self.decisions.corruption(key, Disk::draw_wal_corruption),
+            _ => self.decisions.corruption(key, Disk::draw_corruption),
+        };
         let disk = &mut self.hosts[node].disk;
         let what = match file {
             DamagedFile::Wal => disk.corrupt_synced(draw),
             DamagedFile::Snapshot => disk.snapshot.corrupt_durable(draw),
             DamagedFile::PeerState => disk.peers.corrupt_durable(draw),
+            DamagedFile::TermVote => {
+                disk.corrupt_term_vote(draw, self.config.faults.damage_every_copy)
+            }
         };
         match (file, what) {
             (DamagedFile::Wal, Some(what)) => format!("corrupt {what}"),
@@ -264,4 +294,24 @@ fn durable_position(raft: &Node) -> (u64, u64) {
         })
         .unwrap_or(0);
     (term, index)
+}
+
+/// Damage to the WAL that recovery would not see: the bytes changed, yet recovery reads no
+/// damaged record, or reads the log as starting elsewhere. Only a misdirected write does
+/// that (checksums cover a record's bytes, not its place): a record that links where it
+/// landed, or one that landed on the first record, which recovery reads as a log starting
+/// after a snapshot.
+fn undetected_wal_damage(
+    before: &crate::disk::AppendFile,
+    after: &crate::disk::AppendFile,
+) -> bool {
+    if before.bytes() == after.bytes() {
+        return false;
+    }
+    let (was, now) = (
+        raft_core::storage::recover_wal(before.bytes()),
+        raft_core::storage::recover_wal(after.bytes()),
+    );
+    was.log_start != now.log_start
+        || !matches!(now.verdict, raft_core::storage::WalVerdict::Corrupt { .. })
 }

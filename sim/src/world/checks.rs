@@ -74,6 +74,12 @@ impl CheckerFeed {
                 self.checkers
                     .on_leader_commit(node, raft.commit_index(), voters);
             }
+            if raft.role() == Role::Leader {
+                self.checkers
+                    .on_leader_sessions(now, node, raft.term(), |peer| {
+                        raft.match_index(id(peer)).is_some()
+                    });
+            }
         }
         let leading = raft.filter(|r| r.role() == Role::Leader).map(|r| r.term());
         for action in actions {
@@ -147,6 +153,43 @@ impl CheckerFeed {
             let match_index = raft.match_index(id(from));
             self.checkers
                 .on_rejection_handled(now, leader, from, rejection, match_index);
+        }
+    }
+
+    /// `to` received `message` from `from`, which left `from` at `departs`: an append of
+    /// `from`'s current session with `to` (progress from the current session).
+    pub(super) fn append_received(
+        &mut self,
+        now: Micros,
+        (from, to): (usize, usize),
+        message: &Message,
+        departs: Micros,
+    ) {
+        let term = match message {
+            Message::AppendEntries(m) => m.term,
+            Message::InstallSnapshot(m) => m.term,
+            _ => return,
+        };
+        if self.on {
+            self.checkers
+                .on_append_received(now, from, to, term, departs);
+        }
+    }
+
+    /// `leader` handled `from`'s acknowledgement (`ack`: its term, index, and when it left
+    /// `from`); its match index for `from` was `before`, and `raft` is the node after it.
+    pub(super) fn ack_handled(
+        &mut self,
+        now: Micros,
+        (leader, from): (usize, usize),
+        ack: (u64, u64, Micros),
+        before: Option<u64>,
+        raft: Option<&Node>,
+    ) {
+        if let Some(raft) = raft.filter(|_| self.on) {
+            let after = raft.match_index(id(from));
+            self.checkers
+                .on_ack_handled(now, leader, from, ack, before, after);
         }
     }
 
@@ -305,12 +348,24 @@ impl CheckerFeed {
         }
     }
 
+    /// Whether `node` knows as committed an entry a rescue gave up (see `checkers/rescue.rs`).
+    pub(super) fn holds_given_up_commits(&self, node: usize) -> bool {
+        self.on && self.checkers.holds_given_up_commits(node)
+    }
+
     /// Committed entries that rescued wins gave up (see `checkers/rescue.rs`).
     pub(super) fn given_up(&self) -> &[crate::checkers::GivenUp] {
         self.checkers.given_up()
     }
 
     /// A node booted from what its disk held.
+    /// A restarted node starts with this term and vote (after `recovered`).
+    pub(super) fn started(&mut self, now: Micros, node: usize, hard_state: HardState) {
+        if self.on {
+            self.checkers.on_started(now, node, hard_state);
+        }
+    }
+
     pub(super) fn recovered(
         &mut self,
         now: Micros,
@@ -326,6 +381,23 @@ impl CheckerFeed {
                 .on_recovered(now, node, hard_state, log, snapshot, answers_for_lost_log);
             let from = snapshot.map_or(0, |(index, _)| index);
             self.checkers.check_restart_progress(now, node, from);
+        }
+    }
+
+    /// A node started its storage and application over (a reset): a new lifetime from an
+    /// empty log, answering for the one it held when `answers_for_lost_log`.
+    pub(super) fn reset(
+        &mut self,
+        now: Micros,
+        node: usize,
+        hard_state: HardState,
+        answers_for_lost_log: bool,
+    ) {
+        if self.on {
+            self.checkers.on_progress_crash(node);
+            self.checkers.on_progress_disk_replaced(node);
+            self.checkers
+                .on_recovered(now, node, hard_state, &[], None, answers_for_lost_log);
         }
     }
 

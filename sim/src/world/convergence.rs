@@ -29,7 +29,8 @@
 //!
 //! Not checked: a run without a leader when the probe commits (liveness judges that), nodes
 //! that were not members then (a disaster recovery may add spares later), nodes down or
-//! stopped at the end.
+//! stopped at the end, and nodes that know as committed an entry a rescue gave up (they can
+//! never take the rescued history; see `checkers/rescue.rs`).
 
 use super::{Status, World};
 use crate::app::Application;
@@ -49,6 +50,14 @@ pub(super) struct ConvergenceTarget {
 }
 
 impl<A: Application> World<A> {
+    /// Whether `node` knows as committed an entry a rescue gave up: it cannot take the
+    /// rescued history until it restarts, so convergence and no loop without progress are
+    /// suspended for it (see `checkers/rescue.rs`).
+    pub(super) fn owes_nothing_after_a_rescue(&self, node: usize) -> bool {
+        !self.sim_bug(crate::planted::SimBug::GivenUpCommitsStillOwed)
+            && self.checks.holds_given_up_commits(node)
+    }
+
     /// The probe's write committed: fix the target and make the run last until the bound.
     pub(super) fn arm_convergence(&mut self) {
         let Some(leader) = self.current_leader() else {
@@ -62,6 +71,7 @@ impl<A: Application> World<A> {
         let members = self.leader_members();
         let slowest = (0..self.config.nodes)
             .filter(|&n| members & (1 << n) != 0 && self.hosts[n].status == Status::Up)
+            .filter(|&n| !self.owes_nothing_after_a_rescue(n))
             .filter_map(|n| self.hosts[n].node.as_ref().map(|r| r.applied_index()))
             .min()
             .unwrap_or(index);
@@ -110,6 +120,7 @@ impl<A: Application> World<A> {
         let members = target.members & self.leader_members();
         let (node, applied) = (0..self.config.nodes)
             .filter(|&n| members & (1 << n) != 0 && self.hosts[n].status == Status::Up)
+            .filter(|&n| !self.owes_nothing_after_a_rescue(n))
             .filter_map(|n| Some((n, self.hosts[n].node.as_ref()?.applied_index())))
             .find(|&(_, applied)| applied < target.index)?;
         Some(Violation {

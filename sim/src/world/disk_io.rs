@@ -283,6 +283,10 @@ impl<A: Application> World<A> {
     ) {
         if self.hosts[node].incarnation == incarnation {
             let disk = &mut self.hosts[node].disk;
+            if file == SmallFile::TermVote {
+                disk.term_vote_copy.begin_replace(bytes.clone());
+                disk.term_vote_copy.rename();
+            }
             let file = match file {
                 SmallFile::TermVote => &mut disk.term_vote,
                 SmallFile::Peers => &mut disk.peers,
@@ -315,6 +319,7 @@ impl<A: Application> World<A> {
         host.disk.wal.sync_to(done.wal_end);
         if done.hard_state.is_some() {
             host.disk.term_vote.complete();
+            host.disk.term_vote_copy.complete();
         }
         if done.peers {
             host.disk.peers.complete();

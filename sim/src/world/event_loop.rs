@@ -100,6 +100,11 @@ impl<A: Application> World<A> {
                     self.resume_apply(node);
                 }
             }
+            Event::CheckpointDue {
+                node,
+                incarnation,
+                finish,
+            } => self.checkpoint_due(node, incarnation, finish),
             Event::ClientWake { client } => self.client_issue(client),
             Event::ClientRequest {
                 node,

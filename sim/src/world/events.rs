@@ -82,6 +82,12 @@ pub(super) enum Event<A: Application> {
         node: usize,
         incarnation: u64,
     },
+    /// The second step of a snapshot checkpoint the application began (`upkeep.rs`).
+    CheckpointDue {
+        node: usize,
+        incarnation: u64,
+        finish: bool,
+    },
     ClientWake {
         client: usize,
     },
@@ -123,6 +129,7 @@ impl<A: Application> Event<A> {
             Event::Tick { node, .. }
             | Event::PersistDone { node, .. }
             | Event::ResumeApply { node, .. }
+            | Event::CheckpointDue { node, .. }
             | Event::ClientRequest { node, .. } => Some(*node),
             Event::Deliver { to, .. } => Some(*to),
             _ => None,

@@ -79,6 +79,8 @@ pub(super) struct Host<A: Application> {
     pub(super) reads_waiting: Vec<ConfirmedRead>,
     /// The leader the node last knew of, for redirecting clients.
     pub(super) leader_hint: Option<usize>,
+    /// The snapshot checkpoint the application began and has not finished (`upkeep.rs`).
+    pub(super) checkpoint: Option<super::upkeep::OpenCheckpoint>,
 }
 
 impl<A: Application> Host<A> {
@@ -102,6 +104,7 @@ impl<A: Application> Host<A> {
             reads: HashMap::new(),
             reads_waiting: Vec::new(),
             leader_hint: None,
+            checkpoint: None,
         }
     }
 
@@ -268,6 +271,9 @@ impl<A: Application> World<A> {
                 } => self.submit_snapshot(node, persist, *snapshot, data, discard_log),
                 Action::ApplySnapshot { snapshot, data } => {
                     self.apply_snapshot(node, &snapshot, &data)
+                }
+                Action::ResetStorage { peers, answers_for } => {
+                    self.reset_storage(node, &peers, answers_for)
                 }
                 // The operator's tool forwards removals; clients forward without a reply.
                 Action::ForwardAnswered {

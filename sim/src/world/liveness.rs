@@ -41,10 +41,11 @@ pub(super) struct LivenessPhase {
     backlog_allowance: Micros,
     /// Set once the run was extended for damaged nodes still being repaired.
     repair_deadline: Option<Micros>,
-    /// When every message sent while the faults acted has arrived: the heal plus the
-    /// longest latency (a clog releases what it holds by the heal). Until then stale
-    /// answers still arrive in bulk, and a leader still reacts to them (a rejection below
-    /// its match index resets the match, for a replaced disk).
+    /// When what the faults set in motion has finished: every message sent while they acted
+    /// has arrived (a clog releases what it holds by the heal), and every write a slow fsync
+    /// held up is durable and its answer has arrived. Until then stale answers still arrive
+    /// in bulk, and a leader still reacts to them (a rejection below its match index resets
+    /// the match, for a replaced disk), or a follower's answers wait for its disk.
     faults_drained_at: Micros,
 }
 
@@ -60,7 +61,7 @@ impl LivenessPhase {
             last_win: None,
             backlog_allowance: 0,
             repair_deadline: None,
-            faults_drained_at: starts_at + config.latency.max_us.max(config.latency.tail_max_us),
+            faults_drained_at: starts_at,
         }
     }
 
@@ -99,6 +100,15 @@ impl<A: Application> World<A> {
             "the faults stop; liveness phase"
         );
         self.liveness.started = true;
+        let latency = &self.config.latency;
+        let disks_done = self
+            .hosts
+            .iter()
+            .map(|h| h.io_busy_until)
+            .max()
+            .unwrap_or(0);
+        self.liveness.faults_drained_at =
+            now.max(disks_done) + latency.max_us.max(latency.tail_max_us);
         self.network.heal();
         self.network.stop_loss_and_duplication();
         let loop_limit = self.loop_limit();
@@ -397,19 +407,32 @@ impl<A: Application> World<A> {
             .collect()
     }
 
+    /// Nodes stopped on damage they cannot answer for (every copy of their term/vote
+    /// record), not machines lost for good.
+    pub(super) fn stopped_on_damage(&self) -> Vec<usize> {
+        (0..self.hosts.len())
+            .filter(|&n| {
+                matches!(&self.hosts[n].status, Status::Stopped(why) if why != "lost for good")
+            })
+            .collect()
+    }
+
     /// The liveness verdict at the end of the run: the probe's write committed in time, and
     /// the term did not keep growing after it.
     pub(super) fn liveness_violation(&mut self) -> Option<Violation> {
         let repairing = self.still_repairing();
+        let stopped = self.stopped_on_damage();
         if self.liveness.probe_done.is_none()
             && self.config.faults.damage_every_copy
-            && !repairing.is_empty()
+            && (!repairing.is_empty() || !stopped.is_empty())
         {
             // Damage destroyed every copy of something the repairing nodes held: they keep
             // refusing every log that lacks it, so the cluster halts instead of serving one.
+            // Or it destroyed every copy of term/vote records: those nodes do not start.
             let detail = repairing
                 .iter()
                 .map(|(n, d)| format!("n{n} {d}"))
+                .chain(stopped.iter().map(|n| format!("n{n} stopped")))
                 .collect::<Vec<_>>()
                 .join(", ");
             self.record(event!(self.now, None, "halted", repairing = detail));

@@ -19,7 +19,7 @@
 use super::events::Event;
 use super::operator::OperatorChange;
 use super::{id, Status, World};
-use crate::app::{Application, Replica};
+use crate::app::Application;
 use crate::config::{Micros, SimConfig};
 use crate::decisions::Key;
 use crate::event;
@@ -202,29 +202,7 @@ impl<A: Application> World<A> {
             }
             Fault::Snapshot { target } => {
                 let node = self.resolve(target);
-                let host = &mut self.hosts[node];
-                let data = host.replica.snapshot();
-                let Some(raft) = host.running() else {
-                    return;
-                };
-                let index = raft.applied_index();
-                match raft.install_snapshot(index, data) {
-                    Ok(actions) => {
-                        self.record(event!(
-                            now,
-                            Some(node),
-                            "fault",
-                            what = format!("snapshot at {index}")
-                        ));
-                        self.execute(node, actions);
-                    }
-                    Err(e) => self.record(event!(
-                        now,
-                        Some(node),
-                        "fault",
-                        what = format!("snapshot refused: {e}")
-                    )),
-                }
+                self.snapshot_upkeep(node);
             }
             Fault::Membership {
                 node: peer,

@@ -15,6 +15,12 @@
 //! (`Node::forward_remove_peer`, NRG `ProposeRemovePeer` on a follower); the leader's answer
 //! ends the step, or the polling finds the removal done, or asks again.
 //!
+//! In about one seed in two (a draw of its own, `operator/readd`) the tool re-adds each peer
+//! it removes, as an observer, as soon as the leader takes it: an operator re-provisioning
+//! a server under its old id. It polls every tick while the re-add is held, so the re-add
+//! often reaches the leader that committed the removal, in the same term, while the removed
+//! peer's answers are still on the wire (etcd-io/raft#349).
+//!
 //! Architecture invariant: the operator changes the cluster only through a leader's
 //! `Node::propose_membership`, or a removal forwarded to it, as a real tool does through
 //! the API; it never edits a membership. It skips (and says so in the trace) a change after which a correct
@@ -53,6 +59,8 @@ pub(super) struct Operator {
     routes_drawn: u64,
     /// The held step's removal, forwarded with this reply inbox, and not answered yet.
     forwarded: Option<(u64, OperatorChange)>,
+    /// This run's tool re-adds every peer it removes (a draw of its own per seed).
+    readds: bool,
 }
 
 /// The operator's reply inboxes: the top bit set, so they never meet a client's.
@@ -69,6 +77,7 @@ impl Operator {
             disaster: None,
             routes_drawn: 0,
             forwarded: None,
+            readds: crate::rng::Stream::new(config.seed, "operator/readd").below(2) == 0,
         }
     }
 }
@@ -90,6 +99,9 @@ pub(super) enum OperatorChange {
     /// `Fault::ReplaceObserverDisk`: make `peer` an observer if it is not a member, and once
     /// it has caught up, replace its disk with an empty one.
     ReplaceDisk { peer: usize },
+    /// Add `peer` back as an observer right after the tool removed it (the held step after
+    /// a removal, in runs whose tool re-adds).
+    Readd { peer: usize },
 }
 
 /// Why an operator's step proposes nothing now.
@@ -125,7 +137,8 @@ impl OperatorChange {
             OperatorChange::Toggle { peer, .. }
             | OperatorChange::Add { peer, .. }
             | OperatorChange::Remove { peer, .. }
-            | OperatorChange::ReplaceDisk { peer } => peer,
+            | OperatorChange::ReplaceDisk { peer }
+            | OperatorChange::Readd { peer } => peer,
         }
     }
 
@@ -203,6 +216,13 @@ impl OperatorChange {
                     Err(Skip::ReplaceDisk)
                 } else {
                     Err(Skip::NotYet)
+                }
+            }
+            OperatorChange::Readd { .. } => {
+                if is_voter || is_observer {
+                    Err(Skip::Done)
+                } else {
+                    propose(MembershipChange::AddObserver(id(peer)), None, false)
                 }
             }
             OperatorChange::Remove { crash_leader, .. } => {
@@ -303,9 +323,13 @@ impl<A: Application> World<A> {
         if let Some(leader) = self.current_leader() {
             self.ask_held_change(leader, true);
         }
-        if !self.operator.plan.is_empty() {
-            let every = self.config.tick_us * u64::from(self.config.heartbeat_ticks);
-            self.schedule_operator_retry(self.now + every);
+        if let Some(held) = self.operator.plan.front() {
+            // A re-add is asked for at every tick: the tool re-adds as soon as it can.
+            let ticks = match held {
+                OperatorChange::Readd { .. } => 1,
+                _ => u64::from(self.config.heartbeat_ticks),
+            };
+            self.schedule_operator_retry(self.now + self.config.tick_us * ticks);
         }
     }
 
@@ -432,10 +456,20 @@ impl<A: Application> World<A> {
                     }
                     self.crash_leader_soon(leader);
                 }
-                self.step_done(proposal.then);
+                let then = match proposal.change {
+                    MembershipChange::RemovePeer(_) if self.operator.readds => {
+                        Some(OperatorChange::Readd { peer })
+                    }
+                    _ => proposal.then,
+                };
+                self.step_done(then);
             }
             Err(Refusal { why, for_now }) => {
-                if !for_now {
+                if !for_now && matches!(change, OperatorChange::Readd { .. }) {
+                    // A re-add refused for good (in the term of the removal) is dropped
+                    // alone: the rest of the plan goes on.
+                    self.step_done(None);
+                } else if !for_now {
                     // Refused for good: the tool gives up, with the rest of its plan.
                     self.operator.plan.clear();
                 }

@@ -21,6 +21,7 @@ use crate::decisions::{Key, PowerLossDraw};
 use crate::disk::{CrashEffect, Disk};
 use crate::event;
 use raft_core::storage;
+use raft_core::storage::VoteRecord;
 use raft_core::{Config, EntryKind, LogDamage, Node, Recovered};
 
 impl<A: Application> Host<A> {
@@ -33,6 +34,7 @@ impl<A: Application> Host<A> {
         self.incarnation += 1;
         self.io.clear();
         self.compact_wal_to = None;
+        self.checkpoint = None;
         self.io_busy_until = now;
         self.waiting.clear();
         self.paused_inbox.clear();
@@ -150,6 +152,7 @@ impl<A: Application> World<A> {
         };
         let DiskRead {
             hard_state,
+            vote_record,
             torn_tail,
             log,
             membership,
@@ -184,7 +187,15 @@ impl<A: Application> World<A> {
             membership,
             snapshot,
             damage,
+            vote_record,
         };
+        if vote_record == VoteRecord::CopyDamaged {
+            // The surviving copy is the record: both copies hold it again before the node
+            // acts, so damage to the other one later still leaves one.
+            let bytes = storage::encode_hard_state(&hard_state);
+            self.hosts[node].disk.write_term_vote_now(bytes);
+            self.stats.term_vote_copies_rewritten += 1;
+        }
         let config = self.node_config(node);
         let log_for_checks = recovered.log.clone();
         match Node::new(config, recovered) {
@@ -196,6 +207,7 @@ impl<A: Application> World<A> {
                         return self.stop(node, format!("recovered state refused: {e}"));
                     }
                 }
+                self.checks.started(now, node, raft.hard_state());
                 let answers_for = raft.repairing();
                 // What the node answers for is durable before it acts: a later crash (after
                 // a snapshot reset the WAL, say) must not let it answer for less.
@@ -280,6 +292,8 @@ impl<A: Application> World<A> {
 /// What a boot reads from a disk, through raft-core's decoders.
 pub(super) struct DiskRead {
     pub(super) hard_state: raft_core::HardState,
+    /// Whether a copy of the term/vote record was damaged (the host rewrites it).
+    pub(super) vote_record: VoteRecord,
     /// A torn unsynced tail to cut: (valid length, bytes dropped).
     pub(super) torn_tail: Option<(usize, usize)>,
     pub(super) log: Vec<raft_core::Entry>,
@@ -295,9 +309,20 @@ pub(super) struct DiskRead {
 /// for what it lost: the term/vote record.
 pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
     let wal = storage::recover_wal(disk.wal.bytes());
-    let hard_state = storage::decode_hard_state(disk.term_vote.bytes())
-        .map_err(|e| format!("term/vote file: {e}"))?;
+    let term_vote = storage::recover_term_vote(&disk.term_vote_copies());
     let mut found = Vec::new();
+    for (copy, error) in &term_vote.damaged {
+        found.push(format!("{}: {error}", storage::TERM_VOTE_COPIES[*copy]));
+    }
+    if term_vote.record == VoteRecord::Lost {
+        // Without the record of its term a node could vote twice in a term, and acknowledge
+        // a deposed leader's appends it had promised to refuse (ARCHITECTURE.md).
+        return Err(format!(
+            "every copy of the term/vote record is lost: {}",
+            found.join("; ")
+        ));
+    }
+    let hard_state = term_vote.hard_state;
     let mut damage = wal.damage(hard_state.term);
     if damage.is_some() {
         found.push(format!("wal {}", wal.verdict));
@@ -326,6 +351,16 @@ pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
             }
         }
     };
+    let snapshot_index = snapshot.as_ref().map_or(0, |s| s.meta.index);
+    if !log.is_empty() && wal_start > snapshot_index {
+        // raft-core drops a log that does not link to the snapshot and answers for it.
+        found.push(match snapshot_index {
+            0 => format!("wal starts after {wal_start}, with no snapshot"),
+            _ => {
+                format!("wal starts after {wal_start}, past the snapshot's index {snapshot_index}")
+            }
+        });
+    }
     let membership = match storage::decode_peer_state_file(disk.peers.bytes()) {
         Ok(m) => m,
         Err(e) => {
@@ -354,6 +389,7 @@ pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
     }
     Ok(DiskRead {
         hard_state,
+        vote_record: term_vote.record,
         torn_tail,
         log,
         membership,

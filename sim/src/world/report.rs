@@ -38,17 +38,23 @@ pub struct Stats {
     pub entries_committed: u64,
     pub faults: BTreeMap<String, u64>,
     pub torn_tails_dropped: u64,
-    /// Nodes stopped for the run on damage they cannot answer for (the term/vote record).
+    /// Nodes stopped for the run on damage they cannot answer for (every copy of the
+    /// term/vote record).
     pub corruption_detected: u64,
-    /// Boots that found damage to synced data (WAL, snapshot or peer-state file) and
-    /// rejoined to be repaired.
+    /// Boots that found damage to synced data (WAL, snapshot, peer-state file or a copy of
+    /// the term/vote record) and rejoined to be repaired.
     #[serde(default)]
     pub nodes_damaged: u64,
     /// Damaged nodes whose log the leader repaired.
     #[serde(default)]
     pub nodes_repaired: u64,
+    /// Boots that found one copy of the term/vote record damaged and rewrote it from the
+    /// other (counted in `nodes_damaged` and `nodes_repaired` too).
+    #[serde(default)]
+    pub term_vote_copies_rewritten: u64,
     /// Nodes still repairing at the end of the run: with `Faults::damage_every_copy`, the
-    /// cluster halted on entries no intact copy was left of.
+    /// cluster halted on entries no intact copy was left of; with it, nodes stopped because
+    /// every copy of their term/vote record was lost count too.
     #[serde(default)]
     pub nodes_halted: u64,
     pub read_errors: u64,
@@ -221,6 +227,9 @@ impl<A: Application> World<A> {
             .iter()
             .filter(|(n, _)| members == 0 || members & (1 << n) != 0)
             .count() as u64;
+        if self.config.faults.damage_every_copy {
+            self.stats.nodes_halted += self.stopped_on_damage().len() as u64;
+        }
         if violation.is_none() {
             violation = self.liveness_violation();
         }

@@ -31,9 +31,9 @@ impl<A: Application> World<A> {
     }
 
     /// `message` from `from`, which left it at `departs`, is about to be delivered to `to`:
-    /// a snapshot's last chunk or an append with entries sent once every message sent while
-    /// the faults acted has arrived, from a node that still leads that term, is shown to the checker with the leader's match index
-    /// for `to`.
+    /// a snapshot's last chunk or an append with entries sent once what the faults set in
+    /// motion has finished (`LivenessPhase::faults_drained_at`), from a node that still leads
+    /// that term, is shown to the checker with the leader's match index for `to`.
     pub(super) fn observe_replication(
         &mut self,
         from: usize,
@@ -42,6 +42,9 @@ impl<A: Application> World<A> {
         message: &Message,
     ) {
         if !self.liveness.started() || departs < self.liveness.faults_drained_at() {
+            return;
+        }
+        if self.owes_nothing_after_a_rescue(to) {
             return;
         }
         let (term, what) = match message {

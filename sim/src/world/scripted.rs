@@ -278,6 +278,19 @@ impl<A: Application> World<A> {
         })
     }
 
+    /// A running node starts its storage and application over (NRG `Reset`); refused while
+    /// it has persists in flight.
+    pub fn script_reset(&mut self, node: usize) -> Option<Result<(), String>> {
+        let raft = self.hosts[node].running()?;
+        Some(match raft.reset() {
+            Ok(actions) => {
+                self.execute(node, actions);
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        })
+    }
+
     /// Delivers the in-flight message `id` (a cut link loses it; a node that is not
     /// running loses it too). Returns false if no such message is in flight.
     pub fn script_deliver(&mut self, id: u64) -> bool {
@@ -495,9 +508,7 @@ impl<A: Application> World<A> {
     /// start from a state drawn in a figure instead of replaying the history behind it.
     pub fn script_preload(&mut self, node: usize, hard_state: HardState, log: &[raft_core::Entry]) {
         let disk = &mut self.hosts[node].disk;
-        disk.term_vote
-            .begin_replace(storage::encode_hard_state(&hard_state));
-        disk.term_vote.complete();
+        disk.write_term_vote_now(storage::encode_hard_state(&hard_state));
         if !log.is_empty() {
             let bytes = storage::encode_wal_append(0, 0, log, 0).expect("a preloaded log encodes");
             let end = disk.wal.append(&bytes);
@@ -505,11 +516,30 @@ impl<A: Application> World<A> {
         }
     }
 
-    /// Overwrites a node's durable term/vote file with `bytes` (a damaged or short file).
+    /// Flips a bit in one copy (0: `tav.idx`, 1: `tav.idx.copy`) of a node's durable
+    /// term/vote record: damage to synced data. None when that copy was never written.
+    pub fn script_damage_term_vote_copy(&mut self, node: usize, copy: usize) -> Option<()> {
+        let disk = &mut self.hosts[node].disk;
+        let file = [&mut disk.term_vote, &mut disk.term_vote_copy]
+            .into_iter()
+            .nth(copy)?;
+        let draw = crate::decisions::CorruptionDraw::BitFlip { roll: 3, bit: 0 };
+        let what = file.corrupt_durable(draw)?;
+        self.checks.damaged(node);
+        let name = raft_core::storage::TERM_VOTE_COPIES[copy];
+        self.record(event!(
+            self.now,
+            Some(node),
+            "fault",
+            what = format!("corrupt {name} {what}")
+        ));
+        Some(())
+    }
+
+    /// Overwrites every copy of a node's durable term/vote record with `bytes` (a damaged
+    /// or short file).
     pub fn script_write_term_vote(&mut self, node: usize, bytes: Vec<u8>) {
-        let file = &mut self.hosts[node].disk.term_vote;
-        file.begin_replace(bytes);
-        file.complete();
+        self.hosts[node].disk.write_term_vote_now(bytes);
         self.checks.damaged(node);
         self.record(event!(
             self.now,
@@ -572,6 +602,46 @@ impl<A: Application> World<A> {
             "fault",
             what = "snapshot file truncated"
         ));
+    }
+
+    /// Rewrites a node's WAL without the entries up to `through`, whatever the snapshot
+    /// holds (NRG tests compact the WAL by hand past, or without, a snapshot). `Err` names
+    /// what is missing: a WAL that does not recover cleanly or does not hold `through`.
+    pub fn script_compact_wal(&mut self, node: usize, through: u64) -> Result<(), String> {
+        let wal = storage::recover_wal(self.hosts[node].disk.wal.bytes());
+        if !wal.is_usable() {
+            return Err(format!("n{node}'s WAL is damaged ({})", wal.verdict));
+        }
+        let term = if through == wal.log_start.0 {
+            Some(wal.log_start.1)
+        } else {
+            wal.entries
+                .iter()
+                .find(|e| e.index == through)
+                .map(|e| e.term)
+        };
+        let Some(term) = term else {
+            return Err(format!(
+                "n{node}'s WAL holds {}..={}, not {through}",
+                wal.log_start.0 + 1,
+                wal.last_index()
+            ));
+        };
+        let rest: Vec<_> = wal
+            .entries
+            .into_iter()
+            .filter(|e| e.index > through)
+            .collect();
+        let bytes = storage::encode_wal_append(through, term, &rest, 0)
+            .map_err(|e| format!("n{node}'s compacted WAL does not encode: {e}"))?;
+        self.hosts[node].disk.wal.replace(bytes);
+        self.record(event!(
+            self.now,
+            Some(node),
+            "fault",
+            what = format!("wal compacted through {through}")
+        ));
+        Ok(())
     }
 
     pub fn script_delete_wal(&mut self, node: usize) {

@@ -190,7 +190,21 @@ impl<A: Application> World<A> {
         match decode_envelope(&bytes) {
             Ok(message) => {
                 self.observe_replication(from, to, departs, &message);
-                self.receive(from, to, message)
+                self.checks
+                    .append_received(self.now, (from, to), &message, departs);
+                let ack = match &message {
+                    Message::AppendResponse(r) if r.success && r.peer == id(from) => {
+                        Some((r.term, r.index, departs))
+                    }
+                    _ => None,
+                };
+                let before = ack.and_then(|_| self.hosts[to].node.as_ref()?.match_index(id(from)));
+                self.receive(from, to, message);
+                if let Some(ack) = ack {
+                    let raft = self.hosts[to].node.as_ref();
+                    self.checks
+                        .ack_handled(self.now, (to, from), ack, before, raft);
+                }
             }
             Err(error) => {
                 let detail = format!("{} bytes from n{from} do not decode: {error}", bytes.len());
