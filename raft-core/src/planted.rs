@@ -36,6 +36,7 @@
 //! | `removed-leader-never-campaigns` | a node removed by the latest, uncommitted change in its log never campaigns, although it may hold the only log that can finish the removal | this core, simulator seed 2034 (fixed with `Node::may_campaign`) | a leader that appends its own removal and loses power (or its quorum) before replicating it | liveness |
 //! | `rejection-below-match-ignored` | the leader ignores a rejection below the follower's match index, so a follower that lost entries it had acknowledged (a replaced disk) is never repaired by that leader | this core, a scenario of a follower with a replaced disk (fixed in `handle_append_response` and `Progress::reject`) | an observer's disk replaced while a leader replicates to it (the nemesis's replace-observer-disk) | match-on-follower-disk (at the follower's first rejection) |
 //! | `late-transfer-abandoned` | a leader transfer times out counted from its start, not from the first TimeoutNow, so a target that caught up late (slow fsyncs) is abandoned while it campaigns and the old leader's new entries make its election fail | this core, simulator seed 19014 (fixed in `send_timeout_now_once_caught_up`) | a transfer to a target that is behind (slow fsyncs, a long backlog) whose campaign takes a while | transfer-waits-for-its-target (at the leader's first append), liveness |
+//! | `stale-snapshot-answer-resends` | the leader answers every snapshot response of the transfer with a chunk, a duplicated or late one that asks for the chunk already in flight too: a second chunk stream starts, and since each of its answers is taken for a request as well, both streams run for the rest of the transfer (and every further duplicate adds one) | this core, simulator seed 265 with 64-byte chunks (`--compact-every 28 --snapshot-chunk-bytes 64`), found with snapshot-heavy seeds (fixed in `handle_snapshot_response`) | a snapshot sent in many small chunks to a follower while the network duplicates and delays messages | no-loop-without-progress |
 
 use std::fmt;
 
@@ -67,11 +68,12 @@ pub enum PlantedBug {
     RemovedLeaderNeverCampaigns,
     RejectionBelowMatchIgnored,
     LateTransferAbandoned,
+    StaleSnapshotAnswerResends,
 }
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 25] = [
+    pub const ALL: [PlantedBug; 26] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -97,6 +99,7 @@ impl PlantedBug {
         PlantedBug::RemovedLeaderNeverCampaigns,
         PlantedBug::RejectionBelowMatchIgnored,
         PlantedBug::LateTransferAbandoned,
+        PlantedBug::StaleSnapshotAnswerResends,
     ];
 
     /// Whether this is a bug the simulator found in this project's own core (a regression
@@ -109,6 +112,7 @@ impl PlantedBug {
                 | PlantedBug::RemovedLeaderNeverCampaigns
                 | PlantedBug::RejectionBelowMatchIgnored
                 | PlantedBug::LateTransferAbandoned
+                | PlantedBug::StaleSnapshotAnswerResends
         )
     }
 
@@ -139,6 +143,7 @@ impl PlantedBug {
             PlantedBug::RemovedLeaderNeverCampaigns => "removed-leader-never-campaigns",
             PlantedBug::RejectionBelowMatchIgnored => "rejection-below-match-ignored",
             PlantedBug::LateTransferAbandoned => "late-transfer-abandoned",
+            PlantedBug::StaleSnapshotAnswerResends => "stale-snapshot-answer-resends",
         }
     }
 

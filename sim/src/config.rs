@@ -511,7 +511,9 @@ impl SimConfig {
         let mut compaction_rng = knob("compaction");
         let compaction = (compaction_rng.below(6) == 0).then(|| Compaction {
             every_entries: compaction_rng.between(4, 32),
-            max_bytes_per_message: *compaction_rng.pick(&[1024usize, 4096]),
+            // Small chunks (hundreds of them for one snapshot) give duplicated and late
+            // chunk answers the most room to multiply the transfer.
+            max_bytes_per_message: *compaction_rng.pick(&[64usize, 256, 1024, 4096]),
         });
         SimConfig {
             compaction,

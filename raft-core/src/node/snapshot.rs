@@ -106,7 +106,8 @@ impl Node {
     /// tracks): "done" means the follower durably holds everything up to `index` — it counts
     /// toward commit like an acknowledgement, and replication resumes after it; otherwise the
     /// follower asks for the snapshot in transfer from `next_offset` (the next chunk, or 0
-    /// after a restart lost what it had), which leaves at once.
+    /// after a restart lost what it had), which leaves at once — unless that chunk is the one
+    /// already in flight (the answer is a duplicate or a late one: one chunk in flight).
     pub(super) fn handle_snapshot_response(&mut self, from: NodeId, response: SnapshotResponse) {
         if self.role != Role::Leader
             || response.term != self.hard_state.term
@@ -116,6 +117,7 @@ impl Node {
         }
         let last_index = self.log.last_index();
         let resend_after_install = planted!(self, SnapshotResentAfterInstall);
+        let resend_stale_answer = planted!(self, StaleSnapshotAnswerResends);
         let Some(progress) = self
             .leadership
             .as_mut()
@@ -140,6 +142,15 @@ impl Node {
         } else if progress.state == ProgressState::Snapshot
             && response.index == progress.snapshot_index
         {
+            if progress.snapshot_chunk_sent
+                && response.next_offset == progress.snapshot_offset
+                && !resend_stale_answer
+            {
+                // Asks for the chunk already in flight: a duplicated or late answer. Sending
+                // that chunk again would put a second chunk stream on the wire, and each of
+                // its answers would be taken for a request too, for the rest of the transfer.
+                return;
+            }
             progress.snapshot_requested(response.next_offset);
         } else {
             return; // about a snapshot no longer in transfer

@@ -246,6 +246,27 @@ fn follower_that_lost_the_transfer_is_sent_the_snapshot_from_offset_0_again() {
 }
 
 #[test]
+fn duplicated_snapshot_answer_asking_for_the_chunk_in_flight_sends_nothing() {
+    let mut node = leader_sending_snapshot(4);
+    assert_eq!(
+        node.receive(n(3), snapshot_response(3, 2, 2, 4, false)),
+        vec![send(3, chunk(ME, 2, &meta(2, 2), 4, 8))]
+    );
+
+    // The same answer again (duplicated, or late after a resent chunk): the chunk at 4 is
+    // already in flight, and a second copy would start a second chunk stream.
+    assert_eq!(
+        node.receive(n(3), snapshot_response(3, 2, 2, 4, false)),
+        vec![]
+    );
+    // The transfer goes on from the chunk in flight's own answer.
+    assert_eq!(
+        node.receive(n(3), snapshot_response(3, 2, 2, 8, false)),
+        vec![send(3, chunk(ME, 2, &meta(2, 2), 8, 10))]
+    );
+}
+
+#[test]
 fn installed_snapshot_resumes_replication_after_it() {
     let mut node = leader_sending_snapshot(4);
     node.propose(2, "y").unwrap();
