@@ -66,6 +66,12 @@ impl std::fmt::Display for LogDamage {
 }
 
 impl Node {
+    /// What recovery made of the term/vote record's copies at this start: intact, one copy
+    /// damaged (the host rewrites it from the other), or lost.
+    pub fn vote_record(&self) -> crate::storage::VoteRecord {
+        self.vote_record
+    }
+
     /// The damage this node is still repairing: `None` once its durable log is at least as
     /// up to date as the log it held.
     pub fn repairing(&self) -> Option<LogDamage> {

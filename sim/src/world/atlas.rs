@@ -281,8 +281,9 @@ impl<A: Application> World<A> {
     }
 }
 
-/// (term, index) of the last entry a node's disk holds.
-fn durable_position(raft: &Node) -> (u64, u64) {
+/// (term, index) of the last entry a node's disk holds (its snapshot's when the log after it
+/// is empty).
+pub(super) fn durable_position(raft: &Node) -> (u64, u64) {
     let index = raft.durable_index();
     let term = raft
         .entry(index)

@@ -54,7 +54,7 @@ impl<A: Application> World<A> {
         if self.disaster_recovery_in_progress() {
             return Some("a disaster's recovery is under way".into());
         }
-        let (term, index) = durable_end(raft);
+        let (term, index) = super::atlas::durable_position(raft);
         let mut memberships: Vec<u64> = Vec::new();
         for raft in self.hosts.iter().filter_map(|h| h.node.as_ref()) {
             let mask = voters_mask(raft);
@@ -82,22 +82,6 @@ impl<A: Application> World<A> {
             })
         })
     }
-}
-
-/// (term, index) of the last entry `raft`'s disk holds (its snapshot's when the log after
-/// it is empty).
-fn durable_end(raft: &Node) -> (u64, u64) {
-    let index = raft.durable_index();
-    let term = raft
-        .entry(index)
-        .map(|e| e.term)
-        .or_else(|| {
-            raft.snapshot()
-                .filter(|s| s.meta.index == index)
-                .map(|s| s.meta.term)
-        })
-        .unwrap_or(0);
-    (term, index)
 }
 
 /// Whether `raft`'s disk holds the entry `index`@`term`: in its durable log, or in its
