@@ -153,17 +153,12 @@ impl Checkers {
         } else if self.answered_for[node].is_none() {
             self.answered_for[node] = Some(self.durable[node].clone());
         }
-        if hs.term < self.max_durable_term[node] {
-            self.fail(
-                Property::TermMonotonic,
-                now,
-                Some(node),
-                format!(
-                    "recovered term {} is below the durable term {} seen before the crash",
-                    hs.term, self.max_durable_term[node]
-                ),
-            );
-        }
+        self.check_term_not_below_durable(now, node, hs.term, |durable| {
+            format!(
+                "recovered term {} is below the durable term {durable} seen before the crash",
+                hs.term
+            )
+        });
         if let Some(vote) = hs.vote {
             self.record_vote(now, node, hs.term, vote);
         }
@@ -200,16 +195,13 @@ impl Checkers {
     /// that term, with the vote it made durable (without it, it could vote again). Recovery
     /// from a damaged term/vote copy must find both.
     pub fn on_started(&mut self, now: Micros, node: usize, hs: HardState) {
-        if hs.term < self.max_durable_term[node] {
-            self.fail(
-                Property::TermMonotonic,
-                now,
-                Some(node),
-                format!(
-                    "n{node} starts in term {} below the durable term {} seen before the crash",
-                    hs.term, self.max_durable_term[node]
-                ),
-            );
+        let term_held = self.check_term_not_below_durable(now, node, hs.term, |durable| {
+            format!(
+                "n{node} starts in term {} below the durable term {durable} seen before the crash",
+                hs.term
+            )
+        });
+        if !term_held {
             return;
         }
         let durable = self.durable_hard_state[node];

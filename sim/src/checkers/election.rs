@@ -94,19 +94,28 @@ impl Checkers {
         }
     }
 
+    /// Term monotonic: `term`, which `node` now holds, is not below any term it made durable
+    /// (`what` says how it came to hold it, given the durable term). Returns whether it held.
+    pub(super) fn check_term_not_below_durable(
+        &mut self,
+        now: Micros,
+        node: usize,
+        term: u64,
+        what: impl FnOnce(u64) -> String,
+    ) -> bool {
+        let durable = self.max_durable_term[node];
+        if term >= durable {
+            return true;
+        }
+        self.fail(Property::TermMonotonic, now, Some(node), what(durable));
+        false
+    }
+
     /// Term monotonic and one vote per term, on durable state.
     pub(super) fn record_durable_hard_state(&mut self, now: Micros, node: usize, hs: HardState) {
-        if hs.term < self.max_durable_term[node] {
-            self.fail(
-                Property::TermMonotonic,
-                now,
-                Some(node),
-                format!(
-                    "durable term went from {} down to {}",
-                    self.max_durable_term[node], hs.term
-                ),
-            );
-        }
+        self.check_term_not_below_durable(now, node, hs.term, |durable| {
+            format!("durable term went from {durable} down to {}", hs.term)
+        });
         self.max_durable_term[node] = self.max_durable_term[node].max(hs.term);
         if let Some(vote) = hs.vote {
             self.record_vote(now, node, hs.term, vote);
