@@ -153,3 +153,22 @@ fn leader_counting_an_eviction_records_it_in_the_log() {
     assert_eq!(node.eviction(), None);
     assert_eq!(voters(&node), vec![1, 4, 5]);
 }
+
+#[test]
+fn eviction_lasts_until_the_logs_membership_changes() {
+    let mut node = managed_follower(FIVE, log(&[1]));
+    assert_eq!(evicted(&mut node, &[2, 3]), Ok(vec![2, 3]));
+
+    // A leader's entries that change no membership leave it in effect.
+    node.receive(n(4), append(4, 2, 1, 1, vec![entry(2, 2)], 1));
+    assert!(node.eviction().is_some());
+    assert_eq!(voters(&node), vec![1, 4, 5]);
+
+    // A membership entry: the log speaks again, and is counted as it is.
+    node.receive(
+        n(4),
+        append(4, 2, 2, 2, vec![peers_entry(2, 3, &[1, 2, 4, 5], &[])], 1),
+    );
+    assert_eq!(node.eviction(), None);
+    assert_eq!(voters(&node), vec![1, 2, 4, 5]);
+}
