@@ -306,3 +306,45 @@ fn a_rollup_purges_the_subject_but_keeps_its_sequences() {
     ];
     assert!(verdict(&history));
 }
+
+#[test]
+fn the_memory_budget_counts_the_messages_each_visited_state_holds() {
+    // 2,000 publishes one after the other: every configuration the search keeps holds every
+    // message stored so far, so the copies grow with the square of the history (tens of
+    // megabytes here) while the states' inline sizes stay a few kilobytes. A stream history
+    // of a few hundred operations of unknown outcome once took the search past 9 GB this way,
+    // inside a 256 MB budget that counted inline sizes only.
+    let history: Vec<_> = (1..=2_000u64)
+        .map(|i| {
+            op(
+                1,
+                2 * i,
+                2 * i + 1,
+                StreamInput::Publish(msg(0, i as u32, None)),
+                StreamOutput::Stored { seq: i },
+            )
+        })
+        .collect();
+    let roomy = StreamModel {
+        max_msgs: 10_000,
+        dedupe_window: 100,
+    };
+    let tight = CheckOptions::default().with_max_cache_bytes(4 << 20);
+    let v = check(&roomy, &history, &tight);
+    assert!(
+        matches!(
+            v,
+            sim::linearizability::Verdict::Unknown {
+                budget: sim::linearizability::Budget::Memory,
+                ..
+            }
+        ),
+        "{v}"
+    );
+    assert!(check(
+        &roomy,
+        &history,
+        &CheckOptions::default().with_max_cache_bytes(1 << 30)
+    )
+    .is_linearizable());
+}

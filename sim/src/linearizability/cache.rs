@@ -27,6 +27,9 @@ pub(super) struct Cache<S> {
     chain: Vec<u32>,
     bits: Vec<u64>,
     states: Vec<S>,
+    /// What the stored states hold on the heap (a stream state's messages, for example),
+    /// as the model reports it: a state's inline size is counted by `states`' capacity.
+    heap_bytes: u64,
     live: usize,
 }
 
@@ -41,6 +44,7 @@ impl<S: Eq + Clone> Cache<S> {
             chain: Vec::new(),
             bits: Vec::new(),
             states: Vec::new(),
+            heap_bytes: 0,
             live: 0,
         }
     }
@@ -50,13 +54,14 @@ impl<S: Eq + Clone> Cache<S> {
         self.live
     }
 
-    /// Bytes the cache holds (its buffers' capacities; superseded entries are not freed).
+    /// Bytes the cache holds (its buffers' capacities and what the stored states hold on the
+    /// heap; superseded entries are not freed).
     pub(super) fn bytes(&self) -> u64 {
         let heads = self.heads.capacity() * (std::mem::size_of::<(u64, u32)>() + 1);
         let chain = self.chain.capacity() * std::mem::size_of::<u32>();
         let bits = self.bits.capacity() * std::mem::size_of::<u64>();
         let states = self.states.capacity() * std::mem::size_of::<S>();
-        (heads + chain + bits + states) as u64
+        (heads + chain + bits + states) as u64 + self.heap_bytes
     }
 
     fn stored(&self, at: usize) -> &[u64] {
@@ -86,8 +91,8 @@ impl<S: Eq + Clone> Cache<S> {
     }
 
     /// Records the configuration as visited; false if it was covered already. Entries it
-    /// covers are dropped from the chain.
-    pub(super) fn insert(&mut self, hash: u64, bits: &[u64], state: &S) -> bool {
+    /// covers are dropped from the chain. `heap` is what `state` holds on the heap.
+    pub(super) fn insert(&mut self, hash: u64, bits: &[u64], state: &S, heap: u64) -> bool {
         let index = self.states.len() as u32;
         let head = self.heads.get(&hash).copied().unwrap_or(NO_ENTRY);
         let mut first = head;
@@ -119,6 +124,7 @@ impl<S: Eq + Clone> Cache<S> {
         self.heads.insert(hash, index);
         self.bits.extend_from_slice(bits);
         self.states.push(state.clone());
+        self.heap_bytes += heap;
         self.live += 1;
         true
     }

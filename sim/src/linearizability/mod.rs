@@ -215,6 +215,13 @@ pub trait Model {
         0
     }
 
+    /// Bytes `state` holds on the heap (beyond its inline size), counted against
+    /// [`CheckOptions::max_cache_bytes`] for every state the search keeps. A model whose
+    /// states own buffers must report them, or the budget undercounts. Default 0.
+    fn state_heap_bytes(&self, _state: &Self::State) -> u64 {
+        0
+    }
+
     /// Renders an operation for explanations.
     fn describe_operation(&self, input: &Self::Input, output: &Self::Output) -> String {
         format!("{input:?} -> {output:?}")

@@ -267,13 +267,13 @@ impl<S: Clone + Eq + Hash> Search<S> {
 
     /// Enters the node reached by linearizing (or leaving out) the operation of call entry `e`,
     /// if that configuration was not explored before; returns false if it was.
-    fn enter(&mut self, e: u32, new_state: S, how: Move) -> bool {
+    /// `heap` is what the state holds on the heap ([`Model::state_heap_bytes`]), counted
+    /// against the memory budget once the cache keeps a copy.
+    fn enter(&mut self, e: u32, new_state: S, how: Move, heap: u64) -> bool {
         let l = self.entry_op[e as usize];
         self.toggle(l);
-        if !self
-            .cache
-            .insert(key_hash(self.set_hash, &new_state), &self.bits, &new_state)
-        {
+        let hash = key_hash(self.set_hash, &new_state);
+        if !self.cache.insert(hash, &self.bits, &new_state, heap) {
             self.toggle(l);
             return false;
         }
@@ -339,7 +339,8 @@ impl<S: Clone + Eq + Hash> Search<S> {
                         if let Some(new_state) = model.step(&self.state, &op.input, &op.output) {
                             // If that is covered by a visited configuration, this node
                             // need not be searched further (see `Cache`).
-                            entered = self.enter(e, new_state, Move::ReadOnly);
+                            let heap = model.state_heap_bytes(&new_state);
+                            entered = self.enter(e, new_state, Move::ReadOnly, heap);
                             dead = !entered;
                             break;
                         }
@@ -407,7 +408,8 @@ impl<S: Clone + Eq + Hash> Search<S> {
                                     &self.bits,
                                     &new_state,
                                 );
-                            if !dominated && self.enter(entry, new_state, Move::Choice) {
+                            let heap = model.state_heap_bytes(&new_state);
+                            if !dominated && self.enter(entry, new_state, Move::Choice, heap) {
                                 continue;
                             }
                         }
@@ -423,7 +425,8 @@ impl<S: Clone + Eq + Hash> Search<S> {
                         // It may also never have taken effect: leave it out (a forced move).
                         spend!();
                         let c = self.call_entry[l as usize];
-                        if self.enter(c, self.state.clone(), Move::Skip) {
+                        let heap = model.state_heap_bytes(&self.state);
+                        if self.enter(c, self.state.clone(), Move::Skip, heap) {
                             continue;
                         }
                     }

@@ -250,6 +250,12 @@ impl Model for StreamModel {
         StreamState::default()
     }
 
+    /// A state owns every message stored so far: without counting them, a search over a
+    /// long history kept gigabytes of copies within the cache budget.
+    fn state_heap_bytes(&self, state: &StreamState) -> u64 {
+        (state.slots.capacity() * std::mem::size_of::<Slot>()) as u64
+    }
+
     fn step(
         &self,
         state: &StreamState,
