@@ -1,0 +1,130 @@
+//! Edges the golden tests in `tests.rs` do not reach: encoders that size their buffer once
+//! (every message the simulator sends is encoded; an over-sized reservation is memory held
+//! for nothing), an entry past the size limit, and where a truncated entry is reported.
+
+use super::*;
+use crate::message::{AppendEntries, ForwardProposal, InstallSnapshot, Message};
+use crate::types::{Entry, EntryKind, NodeId, PeerState, SnapshotMeta};
+use bytes::Bytes;
+
+/// The encoder reserved exactly the bytes it wrote: one allocation, no slack. (`Vec` grows
+/// by doubling, so a reservation that was too small ends with spare capacity too.)
+fn assert_allocated_once(what: &str, bytes: &[u8], capacity: usize) {
+    assert!(
+        bytes.len() >= 8,
+        "{what}: too short to tell (Vec allocates at least 8)"
+    );
+    assert_eq!(
+        capacity,
+        bytes.len(),
+        "{what}: capacity is not the encoded length"
+    );
+}
+
+fn install_snapshot(data: &'static [u8]) -> InstallSnapshot {
+    InstallSnapshot {
+        term: 5,
+        leader: NodeId(1),
+        meta: SnapshotMeta {
+            index: 9,
+            term: 4,
+            peers: PeerState {
+                cluster_size: 3,
+                peers: vec![NodeId(1), NodeId(2), NodeId(3)],
+                domain_ext: 0,
+                observers: vec![],
+            },
+        },
+        offset: 0,
+        data: Bytes::from_static(data),
+        done: false,
+    }
+}
+
+#[test]
+fn an_install_snapshot_chunk_is_encoded_into_one_allocation_of_its_length() {
+    for data in [&b""[..], b"x", b"a chunk of snapshot data"] {
+        let m = install_snapshot(data);
+        let bytes = encode_install_snapshot(&m);
+        assert_allocated_once("install snapshot", &bytes, bytes.capacity());
+        let envelope = encode_envelope(&Message::InstallSnapshot(Box::new(m))).unwrap();
+        assert_allocated_once("install snapshot envelope", &envelope, envelope.capacity());
+    }
+}
+
+#[test]
+fn a_forwarded_proposal_with_a_reply_inbox_is_encoded_into_one_allocation_of_its_length() {
+    for data in [&b""[..], b"p", b"a proposal forwarded to the leader"] {
+        let m = Message::ForwardProposal(ForwardProposal {
+            data: Bytes::from_static(data),
+            reply: 77,
+        });
+        let envelope = encode_envelope(&m).unwrap();
+        assert_eq!(envelope.len(), 1 + 8 + data.len());
+        assert_allocated_once("forward proposal envelope", &envelope, envelope.capacity());
+    }
+}
+
+/// An entry one byte past [`MAX_ENTRY_DATA_LEN`] is refused before anything is written. The
+/// 2 GiB of zeroes come from `calloc`, which maps pages lazily: refusing the entry never
+/// touches them, so the test costs address space, not memory.
+#[test]
+fn an_entry_longer_than_the_nrg_limit_is_refused() {
+    let data = Bytes::from(vec![0u8; MAX_ENTRY_DATA_LEN + 1]);
+    let m = AppendEntries {
+        leader: NodeId(1),
+        term: 2,
+        commit: 0,
+        prev_term: 0,
+        prev_index: 0,
+        entries: vec![Entry {
+            term: 2,
+            index: 1,
+            kind: EntryKind::Normal,
+            data,
+        }],
+        read_seq: 0,
+    };
+    let mut out = Vec::new();
+    assert_eq!(
+        encode_append_entries_into(&m, &mut out),
+        Err(EncodeError::EntryTooLarge {
+            index_in_message: 0,
+            len: MAX_ENTRY_DATA_LEN + 1,
+        })
+    );
+    assert!(out.is_empty(), "a refused message writes nothing");
+}
+
+/// A complete length prefix with nothing after it is an entry that runs past the end, not
+/// a truncated prefix: the four bytes of the prefix are there.
+#[test]
+fn an_entry_whose_input_ends_right_after_its_length_prefix_extends_beyond_the_end() {
+    let m = AppendEntries {
+        leader: NodeId(1),
+        term: 2,
+        commit: 0,
+        prev_term: 0,
+        prev_index: 0,
+        entries: vec![Entry::normal(2, 1, &b"ab"[..])],
+        read_seq: 0,
+    };
+    let good = encode_append_entries(&m).unwrap();
+    let prefix_end = APPEND_ENTRIES_HEADER_LEN + 4;
+    assert_eq!(
+        decode_append_entries(&good[..prefix_end]),
+        Err(DecodeError::BadEntry {
+            index_in_message: 0,
+            offset: APPEND_ENTRIES_HEADER_LEN,
+            reason: "entry extends beyond the end of the input",
+        })
+    );
+    assert_eq!(
+        decode_append_entries(&good[..prefix_end - 1]),
+        Err(DecodeError::BadEntry {
+            index_in_message: 0,
+            offset: APPEND_ENTRIES_HEADER_LEN,
+            reason: "length prefix truncated",
+        })
+    );
+}
