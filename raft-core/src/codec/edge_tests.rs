@@ -1,10 +1,11 @@
 //! Edges the golden tests in `tests.rs` do not reach: encoders that size their buffer once
 //! (every message the simulator sends is encoded; an over-sized reservation is memory held
-//! for nothing), an entry past the size limit, and where a truncated entry is reported.
+//! for nothing) and where a truncated entry is reported. The entry size limit is tested in
+//! `nrg.rs`, next to the check.
 
 use super::*;
 use crate::message::{AppendEntries, ForwardProposal, InstallSnapshot, Message};
-use crate::types::{Entry, EntryKind, NodeId, PeerState, SnapshotMeta};
+use crate::types::{Entry, NodeId, PeerState, SnapshotMeta};
 use bytes::Bytes;
 
 /// The encoder reserved exactly the bytes it wrote: one allocation, no slack. (`Vec` grows
@@ -63,37 +64,6 @@ fn a_forwarded_proposal_with_a_reply_inbox_is_encoded_into_one_allocation_of_its
         assert_eq!(envelope.len(), 1 + 8 + data.len());
         assert_allocated_once("forward proposal envelope", &envelope, envelope.capacity());
     }
-}
-
-/// An entry one byte past [`MAX_ENTRY_DATA_LEN`] is refused before anything is written. The
-/// 2 GiB of zeroes come from `calloc`, which maps pages lazily: refusing the entry never
-/// touches them, so the test costs address space, not memory.
-#[test]
-fn an_entry_longer_than_the_nrg_limit_is_refused() {
-    let data = Bytes::from(vec![0u8; MAX_ENTRY_DATA_LEN + 1]);
-    let m = AppendEntries {
-        leader: NodeId(1),
-        term: 2,
-        commit: 0,
-        prev_term: 0,
-        prev_index: 0,
-        entries: vec![Entry {
-            term: 2,
-            index: 1,
-            kind: EntryKind::Normal,
-            data,
-        }],
-        read_seq: 0,
-    };
-    let mut out = Vec::new();
-    assert_eq!(
-        encode_append_entries_into(&m, &mut out),
-        Err(EncodeError::EntryTooLarge {
-            index_in_message: 0,
-            len: MAX_ENTRY_DATA_LEN + 1,
-        })
-    );
-    assert!(out.is_empty(), "a refused message writes nothing");
 }
 
 /// A complete length prefix with nothing after it is an entry that runs past the end, not
