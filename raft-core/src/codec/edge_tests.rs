@@ -98,3 +98,32 @@ fn an_entry_whose_input_ends_right_after_its_length_prefix_extends_beyond_the_en
         })
     );
 }
+
+#[test]
+fn a_peer_state_is_encoded_into_one_allocation_of_its_length() {
+    let voters = PeerState {
+        cluster_size: 3,
+        peers: vec![NodeId(1), NodeId(2), NodeId(3)],
+        domain_ext: 0,
+        observers: vec![],
+    };
+    let bytes = encode_peer_state(&voters);
+    assert_eq!(bytes.len(), 4 + 4 + 3 * 8 + 2);
+    assert_allocated_once("peer state", &bytes, bytes.capacity());
+}
+
+/// The observer extension is reserved when it is written. With one voter and three
+/// observers it needs more than the doubling `Vec` would grow by, so a reservation of the
+/// wrong size shows in the capacity.
+#[test]
+fn a_peer_state_with_observers_reserves_exactly_the_observer_extension() {
+    let with_observers = PeerState {
+        cluster_size: 1,
+        peers: vec![NodeId(1)],
+        domain_ext: 0,
+        observers: vec![NodeId(2), NodeId(3), NodeId(4)],
+    };
+    let bytes = encode_peer_state(&with_observers);
+    assert_eq!(bytes.len(), (4 + 4 + 8 + 2) + (4 + 3 * 8));
+    assert_allocated_once("peer state with observers", &bytes, bytes.capacity());
+}
