@@ -117,3 +117,34 @@ fn file_errors_read_as_what_and_where() {
     assert_eq!(invalid.to_string(), "snapshot file: lastIndex is 0");
     assert!(invalid.source().is_none());
 }
+
+/// Four bytes are a checksum over an empty body: the file is long enough to check, so what
+/// is wrong with it is the checksum or the (empty) peer state, not its length.
+#[test]
+fn a_peer_state_file_of_only_a_checksum_is_checked_not_refused_for_its_length() {
+    assert_eq!(
+        decode_peer_state_file(&[1, 2, 3, 4]),
+        Err(StorageError::Checksum {
+            what: "peer-state file",
+            offset: 0,
+            stored: 0x0403_0201,
+            computed: 0,
+        })
+    );
+    assert_eq!(
+        decode_peer_state_file(&[0, 0, 0, 0]),
+        Err(StorageError::Decode {
+            what: "peer-state file",
+            error: DecodeError::TooShort {
+                what: "peer state header",
+                offset: 0,
+                need: 4,
+                got: 0,
+            },
+        })
+    );
+    assert!(matches!(
+        decode_peer_state_file(&[0, 0, 0]),
+        Err(StorageError::BadLength { got: 3, .. })
+    ));
+}
