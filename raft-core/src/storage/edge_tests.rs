@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::codec::DecodeError;
+use crate::types::{HardState, NodeId};
 
 /// Every verdict and every reason a WAL record is damaged names what is wrong and where.
 #[test]
@@ -147,4 +148,24 @@ fn a_peer_state_file_of_only_a_checksum_is_checked_not_refused_for_its_length() 
         decode_peer_state_file(&[0, 0, 0]),
         Err(StorageError::BadLength { got: 3, .. })
     ));
+}
+
+/// Two intact copies naming different votes in one term: the record is lost and neither
+/// copy's term or vote is handed to the node (whichever it took, it could vote twice).
+#[test]
+fn term_vote_copies_naming_two_votes_in_one_term_hand_over_neither() {
+    let a = encode_hard_state(&HardState {
+        term: 5,
+        vote: Some(NodeId(1)),
+    });
+    let b = encode_hard_state(&HardState {
+        term: 5,
+        vote: Some(NodeId(2)),
+    });
+    for copies in [[&a[..], &b[..]], [&b[..], &a[..]]] {
+        let r = recover_term_vote(&copies);
+        assert_eq!(r.record, VoteRecord::Lost);
+        assert_eq!(r.hard_state, HardState::default());
+        assert!(r.damaged.is_empty(), "both copies are intact");
+    }
 }
