@@ -169,3 +169,21 @@ fn term_vote_copies_naming_two_votes_in_one_term_hand_over_neither() {
         assert!(r.damaged.is_empty(), "both copies are intact");
     }
 }
+
+/// The last term a replayed WAL reports: its last entry's, or the log start's when it holds
+/// no entry (a WAL that starts after a snapshot), or 0 for an empty WAL.
+#[test]
+fn a_replayed_wal_reports_the_term_of_its_last_entry_or_of_its_start() {
+    use crate::types::Entry;
+    assert_eq!(recover_wal(&[]).last_term(), 0);
+    let after_snapshot = encode_wal_append(9, 4, &[], 0).unwrap();
+    let r = recover_wal(&after_snapshot);
+    assert_eq!((r.last_index(), r.last_term()), (9, 4));
+    let entries = [
+        Entry::normal(4, 10, &b"a"[..]),
+        Entry::normal(6, 11, &b"b"[..]),
+    ];
+    let r = recover_wal(&encode_wal_append(9, 4, &entries, 0).unwrap());
+    assert_eq!(r.verdict, WalVerdict::Clean);
+    assert_eq!((r.last_index(), r.last_term()), (11, 6));
+}
