@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::codec::DecodeError;
+use crate::node::LogDamage;
 use crate::types::{HardState, NodeId};
 
 /// Every verdict and every reason a WAL record is damaged names what is wrong and where.
@@ -186,4 +187,156 @@ fn a_replayed_wal_reports_the_term_of_its_last_entry_or_of_its_start() {
     let r = recover_wal(&encode_wal_append(9, 4, &entries, 0).unwrap());
     assert_eq!(r.verdict, WalVerdict::Clean);
     assert_eq!((r.last_index(), r.last_term()), (11, 6));
+}
+
+/// Appends one WAL record storing `entries` after `(prev_index, prev_term)`; returns where
+/// it starts.
+fn record(
+    wal: &mut Vec<u8>,
+    prev_index: u64,
+    prev_term: u64,
+    entries: Vec<crate::types::Entry>,
+) -> usize {
+    let start = wal.len();
+    let term = entries.first().map_or(prev_term, |e| e.term);
+    let ae = crate::message::AppendEntries {
+        leader: NodeId(1),
+        term,
+        commit: 0,
+        prev_term,
+        prev_index,
+        entries,
+        read_seq: 0,
+    };
+    append_wal_record(wal, &ae).unwrap();
+    start
+}
+
+fn entry(term: u64, index: u64, data: &[u8]) -> crate::types::Entry {
+    crate::types::Entry::normal(term, index, bytes::Bytes::copy_from_slice(data))
+}
+
+/// After damage, an unsynced tail too short to hold a header, right after an intact
+/// record, is a torn tail like any other: the intact record still shows where the log ended.
+#[test]
+fn a_torn_tail_shorter_than_a_header_after_damage_does_not_hide_the_end() {
+    let mut wal = Vec::new();
+    let first = record(&mut wal, 0, 0, vec![entry(1, 1, b"a")]);
+    record(&mut wal, 1, 1, vec![entry(2, 2, b"b")]);
+    let mut unsynced = Vec::new();
+    record(&mut unsynced, 2, 2, vec![entry(2, 3, b"c")]);
+    wal.extend_from_slice(&unsynced[..5]);
+    wal[first + WAL_HEADER_LEN] ^= 0x01;
+    let r = recover_wal(&wal);
+    assert!(matches!(
+        r.verdict,
+        WalVerdict::Corrupt {
+            record_number: 0,
+            ..
+        }
+    ));
+    assert_eq!(r.held_through, Some((2, 2)));
+}
+
+/// A last record that is intact but does not link to the log before it is damage at the
+/// end: where the log ended is unknown, bounded by the terms the WAL shows (the cautious
+/// answer; its own end would claim a position the log never had).
+#[test]
+fn a_last_record_that_does_not_link_leaves_the_end_unknown() {
+    let mut wal = Vec::new();
+    record(&mut wal, 0, 0, vec![entry(1, 1, b"a")]);
+    let gap = record(&mut wal, 9, 3, vec![entry(3, 10, b"z")]);
+    let r = recover_wal(&wal);
+    assert_eq!(
+        r.verdict,
+        WalVerdict::Corrupt {
+            offset: gap,
+            record_number: 1,
+            reason: WalCorruption::Gap {
+                prev_index: 9,
+                last_index: 1
+            },
+        }
+    );
+    assert_eq!(r.held_through, None);
+    assert_eq!(r.damage(1), Some(LogDamage::Unknown { term_bound: 3 }));
+}
+
+/// The scan for intact records after damage looks past anything inside the damaged bytes,
+/// even what reads as the header of a record running past the end of the file (here: an
+/// entry whose data holds such a header). Only right after an intact record is that a torn
+/// tail.
+#[test]
+fn a_header_inside_damaged_bytes_does_not_end_the_scan_for_intact_records() {
+    let len = 0x00ff_ffffu32.to_le_bytes();
+    let mut fake_header = len.to_vec();
+    fake_header.extend_from_slice(&crc32c::crc32c(&len).to_le_bytes());
+    fake_header.extend_from_slice(&[0; 4]);
+    let mut wal = Vec::new();
+    record(&mut wal, 0, 0, vec![entry(1, 1, b"a")]);
+    let damaged = record(&mut wal, 1, 1, vec![entry(1, 2, &fake_header)]);
+    record(&mut wal, 2, 1, vec![entry(2, 3, b"c")]);
+    wal[damaged + 8] ^= 0x01; // the payload checksum
+    let r = recover_wal(&wal);
+    assert!(matches!(
+        r.verdict,
+        WalVerdict::Corrupt {
+            record_number: 1,
+            reason: WalCorruption::PayloadChecksum { .. },
+            ..
+        }
+    ));
+    assert_eq!(r.held_through, Some((3, 2)));
+}
+
+/// After damage, an intact record followed by bytes that are not a record (no valid header,
+/// whatever length they claim) is not a torn tail: the WAL was damaged after the record too,
+/// so where the log ended is unknown. Likewise a complete last record with a damaged payload.
+/// (Not 0xff: CRC-32C of four 0xff bytes is 0xffffffff, so `ff ff ff ff ff ff ff ff` is a
+/// good header of a record longer than the file, a torn tail.)
+#[test]
+fn damage_after_the_last_intact_record_leaves_the_end_unknown() {
+    let wal_with = |tail: &dyn Fn(&mut Vec<u8>)| {
+        let mut wal = Vec::new();
+        let first = record(&mut wal, 0, 0, vec![entry(1, 1, b"a")]);
+        record(&mut wal, 1, 1, vec![entry(2, 2, b"b")]);
+        tail(&mut wal);
+        wal[first + WAL_HEADER_LEN] ^= 0x01;
+        recover_wal(&wal)
+    };
+    let zeroes = wal_with(&|wal| wal.extend_from_slice(&[0; WAL_HEADER_LEN]));
+    assert_eq!(zeroes.held_through, None, "a zero-filled header after it");
+    let garbage = wal_with(&|wal| wal.extend_from_slice(&[0xee; 16]));
+    assert_eq!(
+        garbage.held_through, None,
+        "a bad header claiming more than is left"
+    );
+    let damaged_last = wal_with(&|wal| {
+        let last = record(wal, 2, 2, vec![entry(2, 3, b"c")]);
+        wal[last + WAL_HEADER_LEN] ^= 0x01;
+    });
+    assert_eq!(damaged_last.held_through, None, "a damaged last record");
+    let intact_last = wal_with(&|wal| {
+        record(wal, 2, 2, vec![entry(2, 3, b"c")]);
+    });
+    assert_eq!(intact_last.held_through, Some((3, 2)));
+}
+
+/// Exactly a header's worth of zeroes after the last record is a header that does not
+/// check, damage, not a torn tail (a torn tail is shorter than a header, or a good header
+/// whose payload runs past the end).
+#[test]
+fn a_zeroed_header_at_the_end_of_a_clean_wal_is_damage() {
+    let mut wal = Vec::new();
+    record(&mut wal, 0, 0, vec![entry(1, 1, b"a")]);
+    let end = wal.len();
+    wal.extend_from_slice(&[0; WAL_HEADER_LEN]);
+    assert!(matches!(
+        recover_wal(&wal).verdict,
+        WalVerdict::Corrupt {
+            offset,
+            reason: WalCorruption::HeaderChecksum { .. },
+            ..
+        } if offset == end
+    ));
 }
