@@ -95,6 +95,8 @@
 //! [`Message::PreVoteResponse`]: crate::message::Message::PreVoteResponse
 //! [`Message::TransferVoteRequest`]: crate::message::Message::TransferVoteRequest
 
+#[cfg(test)]
+mod edge_tests;
 mod envelope;
 mod errors;
 mod extensions;

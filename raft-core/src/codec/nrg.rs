@@ -461,3 +461,50 @@ pub fn decode_peer_state(buf: &[u8]) -> Result<PeerState, DecodeError> {
         observers,
     })
 }
+
+/// The entry size limit, at its edge. The 2 GiB of zeroes come from `calloc`, which maps
+/// pages lazily: checking an entry's length never touches them, so these tests cost address
+/// space, not memory.
+#[cfg(test)]
+mod entry_size_limit_tests {
+    use super::*;
+
+    fn one_entry_of(len: usize) -> AppendEntries {
+        AppendEntries {
+            leader: NodeId(1),
+            term: 2,
+            commit: 0,
+            prev_term: 0,
+            prev_index: 0,
+            entries: vec![Entry {
+                term: 2,
+                index: 1,
+                kind: EntryKind::Normal,
+                data: Bytes::from(vec![0u8; len]),
+            }],
+            read_seq: 0,
+        }
+    }
+
+    #[test]
+    fn an_entry_of_exactly_the_nrg_limit_is_encodable() {
+        assert_eq!(
+            append_entries_wire_terms(&one_entry_of(MAX_ENTRY_DATA_LEN)),
+            Ok((2, 0))
+        );
+    }
+
+    #[test]
+    fn an_entry_one_byte_past_the_nrg_limit_is_refused_before_anything_is_written() {
+        let m = one_entry_of(MAX_ENTRY_DATA_LEN + 1);
+        let mut out = Vec::new();
+        assert_eq!(
+            encode_append_entries_into(&m, &mut out),
+            Err(EncodeError::EntryTooLarge {
+                index_in_message: 0,
+                len: MAX_ENTRY_DATA_LEN + 1,
+            })
+        );
+        assert!(out.is_empty(), "a refused message writes nothing");
+    }
+}

@@ -101,6 +101,8 @@
 //! trailing checksum.
 
 mod damage;
+#[cfg(test)]
+mod edge_tests;
 mod peer_state;
 mod snapshot;
 mod term_vote;
