@@ -216,6 +216,60 @@ pub struct Workload {
     /// bundles written before forwarding was in the mix.
     #[serde(default)]
     pub forward_requests: bool,
+    /// Readers that stick to a node (connection affinity), if any. Absent in bundles written
+    /// before sticky readers were in the mix: then no client sticks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sticky_readers: Option<StickyReaders>,
+}
+
+/// Clients with connection affinity for their reads: after a read succeeds at a node, the
+/// client sends its reads to that node for a drawn while, even when the node was deposed or
+/// cut off since (it does not follow a redirect or move on at a timeout), as real clients
+/// reading over the connection where they last succeeded do. Their writes look for the
+/// leader as every client's do. This is what puts a deposed or isolated leader's reads in
+/// the history while other clients write through the new leader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StickyReaders {
+    /// How many clients stick: the lowest-numbered ones (all of them when there are fewer).
+    pub clients: usize,
+    /// How long after a successful read a client keeps reading at its node, drawn for each
+    /// successful read between these (`workload/stick`, keyed by the client and the
+    /// operation).
+    pub hold_min_us: Micros,
+    pub hold_max_us: Micros,
+}
+
+impl StickyReaders {
+    /// Drawn from a stream of its own (`config/sticky-readers`), so the other knobs of every
+    /// seed stay as they were: about two seeds in three have sticky readers, half of the
+    /// clients or more (a deposed leader's reads are rare: it must not know it was deposed,
+    /// which takes a partition without CheckQuorum or a stalled clock, and a reader must be
+    /// there then).
+    pub fn draw(seed: u64, clients: usize) -> Option<StickyReaders> {
+        let mut rng = Stream::new(seed, "config/sticky-readers");
+        let clients = clients as u64;
+        (rng.below(3) != 0)
+            .then(|| StickyReaders::some(rng.between(clients.div_ceil(2), clients) as usize))
+    }
+
+    /// `config` with `clients` sticky readers (0: none), keeping the drawn stays if any.
+    pub fn set(config: &mut SimConfig, clients: usize) {
+        let drawn = config.workload.sticky_readers;
+        config.workload.sticky_readers = (clients > 0).then(|| StickyReaders {
+            clients,
+            ..drawn.unwrap_or(StickyReaders::some(clients))
+        });
+    }
+
+    /// `clients` sticky readers with the usual stays: half a second (a few heartbeats) to
+    /// four seconds (past a partition's usual length, so a reader outlasts a failover).
+    pub fn some(clients: usize) -> StickyReaders {
+        StickyReaders {
+            clients,
+            hold_min_us: 500_000,
+            hold_max_us: 4_000_000,
+        }
+    }
 }
 
 /// The state machine the hosts run on top of Raft.
@@ -486,6 +540,7 @@ impl SimConfig {
             max_attempts: *knob("max_attempts").pick(&[8u32, 30]),
             read_index_gets: knob("read_index_gets").below(3) != 0,
             forward_requests: false,
+            sticky_readers: None,
         };
         // From a stream of its own, so that adding the stream left every other draw as it
         // was: about one seed in four runs the stream.
@@ -500,6 +555,7 @@ impl SimConfig {
         let mut workload = workload;
         workload.forward_requests =
             state_machine == StateMachine::Kv && knob("forwarding").below(3) == 0;
+        workload.sticky_readers = StickyReaders::draw(seed, workload.clients);
         // About one seed in five has an overrun threshold low enough to be reached.
         let mut overrun_rng = knob("overrun");
         let overrun_threshold = if overrun_rng.below(5) == 0 {

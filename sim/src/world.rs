@@ -16,8 +16,8 @@
 //!   power losses; `service.rs` the key-value application each host runs (applies, client
 //!   requests, ReadIndex reads, replies).
 //! - The policy: `nemesis.rs` injects the fault script; `operator.rs` carries out the
-//!   operator's membership plans; `clients.rs` runs the workload; `liveness.rs` stops the
-//!   faults and judges liveness.
+//!   operator's membership plans; `clients.rs` runs the workload (`sticky.rs`: readers with
+//!   connection affinity); `liveness.rs` stops the faults and judges liveness.
 //! - What observes: `checks.rs` is the one place that feeds the safety checkers;
 //!   `report.rs` counts the run's figures and writes the report; `trace_text.rs` is how the
 //!   events read in the trace.
@@ -70,6 +70,7 @@ mod reset;
 mod resource_bounds;
 pub mod scripted;
 mod service;
+mod sticky;
 mod trace_text;
 mod upkeep;
 mod wire;

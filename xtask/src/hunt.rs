@@ -54,6 +54,13 @@ pub struct HuntArgs {
     /// sample). The correct core then runs the whole budget too.
     #[arg(long, conflicts_with = "ci")]
     rate: bool,
+    /// Sticky readers in every seed, 0..=64 (0: none), instead of what each seed draws (about
+    /// two seeds in three have half of the clients or more): how many clients keep reading at the node of
+    /// their last successful read for a while, even when it was deposed (`sim
+    /// --sticky-readers`). Comparing a bug's rate with 0 and with some shows what stickiness
+    /// adds; the correct core runs the same seeds.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=64))]
+    sticky_readers: Option<u64>,
     /// Write the results as JSON.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -67,11 +74,15 @@ pub struct HuntArgs {
     fixture: Option<PathBuf>,
 }
 
-/// The configuration seed `seed` draws, with the state machine forced when given.
-fn config(seed: u64, state_machine: Option<StateMachine>) -> SimConfig {
+/// The configuration seed `seed` draws, with the state machine and the number of sticky
+/// readers forced when given.
+fn config(seed: u64, state_machine: Option<StateMachine>, sticky: Option<u64>) -> SimConfig {
     let mut config = SimConfig::draw(seed);
     if let Some(m) = state_machine {
         config.state_machine = m;
+    }
+    if let Some(n) = sticky {
+        sim::config::StickyReaders::set(&mut config, n as usize);
     }
     config
 }
@@ -92,6 +103,7 @@ fn hunt_seeds(
     jobs: usize,
     planted: Option<&str>,
     state_machine: Option<StateMachine>,
+    sticky: Option<u64>,
     every_seed: bool,
 ) -> (Option<Found>, u64) {
     let next = AtomicU64::new(first);
@@ -111,7 +123,7 @@ fn hunt_seeds(
                     planted_bug: planted.map(str::to_string),
                     ..RunOptions::default()
                 };
-                let outcome = catch_run(|| sim::run(config(seed, state_machine), &options));
+                let outcome = catch_run(|| sim::run(config(seed, state_machine, sticky), &options));
                 let found = match outcome {
                     Ok(report) => report.violation.clone().map(|violation| Found {
                         seed,
@@ -217,6 +229,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             jobs,
             Some(bug.name),
             bug.state_machine,
+            args.sticky_readers,
             args.rate,
         );
         if args.rate || args.ci {
@@ -250,9 +263,12 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                     "violation": violation.to_string(),
                     "seconds": elapsed,
                 });
-                let flag = bug
+                let mut flag = bug
                     .state_machine
                     .map_or(String::new(), |m| format!(" --state-machine {}", m.name()));
+                if let Some(n) = args.sticky_readers {
+                    flag += &format!(" --sticky-readers {n}");
+                }
                 let repro = format!("cargo xtask sim --seed {seed}{flag} --plant {}", bug.name);
                 row["repro"] = json!(repro);
                 repros.push((bug.name.to_string(), repro.clone()));
@@ -316,11 +332,30 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
     let t = Instant::now();
     // The stream layer's bugs ran their seeds with the stream: the correct code runs those
     // too.
-    let mut control = hunt_seeds(first, max_seeds_used.max(1), jobs, None, None, false).0;
+    let sticky = args.sticky_readers;
+    let mut control = hunt_seeds(
+        first,
+        max_seeds_used.max(1),
+        jobs,
+        None,
+        None,
+        sticky,
+        false,
+    )
+    .0;
     let with_stream = bugs.iter().any(|b| b.state_machine.is_some());
     if control.is_none() && with_stream {
         let stream = Some(StateMachine::Stream);
-        control = hunt_seeds(first, max_seeds_used.max(1), jobs, None, stream, false).0;
+        control = hunt_seeds(
+            first,
+            max_seeds_used.max(1),
+            jobs,
+            None,
+            stream,
+            sticky,
+            false,
+        )
+        .0;
     }
     let control_seconds = t.elapsed().as_secs_f64();
 
@@ -479,16 +514,16 @@ mod tests {
     fn every_seed_counts_all_failures_and_first_failure_stops_early() {
         // vote-before-durable fails on every seed (its persist-before-send fires at the
         // first election).
-        let (found, failing) = hunt_seeds(0, 12, 2, Some("vote-before-durable"), None, true);
+        let (found, failing) = hunt_seeds(0, 12, 2, Some("vote-before-durable"), None, None, true);
         assert_eq!(found.map(|f| f.seed), Some(0));
         assert_eq!(failing, 12);
-        let (found, failing) = hunt_seeds(0, 12, 2, Some("vote-before-durable"), None, false);
+        let (found, failing) = hunt_seeds(0, 12, 2, Some("vote-before-durable"), None, None, false);
         assert_eq!(found.map(|f| f.seed), Some(0));
         assert!(failing < 12, "{failing}");
     }
 
     #[test]
     fn the_correct_core_finds_nothing() {
-        assert_eq!(hunt_seeds(0, 6, 2, None, None, true).1, 0);
+        assert_eq!(hunt_seeds(0, 6, 2, None, None, None, true).1, 0);
     }
 }

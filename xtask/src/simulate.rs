@@ -267,6 +267,14 @@ fn print_config(c: &SimConfig) {
         w.attempt_timeout_us / 1000
     );
     }
+    if let Some(sticky) = w.sticky_readers {
+        println!(
+            "sticky      {} of the clients read where their last read succeeded, for {:.1}..{:.1}s after it",
+            sticky.clients.min(w.clients),
+            sticky.hold_min_us as f64 / 1e6,
+            sticky.hold_max_us as f64 / 1e6
+        );
+    }
     println!(
         "phases      chaos {:.1}s, then liveness within {:.1}s",
         c.chaos_us as f64 / 1e6,
@@ -317,8 +325,17 @@ pub fn print_summary(r: &RunReport) {
         s.nodes_damaged, s.nodes_repaired, s.nodes_halted, s.corruption_detected
     );
     println!(
-        "clients     {} ok, {} fail, {} unknown",
-        s.ops_ok, s.ops_fail, s.ops_unknown
+        "clients     {} ok, {} fail, {} unknown{}",
+        s.ops_ok,
+        s.ops_fail,
+        s.ops_unknown,
+        match s.sticky_reads {
+            0 => String::new(),
+            n => format!(
+                "; {n} reads sent by affinity, {} of them to a deposed leader",
+                s.sticky_reads_to_deposed_leader
+            ),
+        }
     );
     if let Some(t) = r.recovery_time {
         println!(

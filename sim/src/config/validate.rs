@@ -100,6 +100,23 @@ impl SimConfig {
                 ),
             );
         }
+        if let Some(sticky) = self.workload.sticky_readers {
+            if sticky.hold_max_us > MAX_CHAOS_US {
+                return err(
+                    "workload.sticky_readers.hold_max_us",
+                    format!(
+                        "is {}, above the limit of {MAX_CHAOS_US}",
+                        sticky.hold_max_us
+                    ),
+                );
+            }
+            if sticky.hold_min_us > sticky.hold_max_us {
+                return err(
+                    "workload.sticky_readers.hold_min_us",
+                    "is above workload.sticky_readers.hold_max_us".into(),
+                );
+            }
+        }
         if self.workload.attempt_timeout_us == 0 {
             return err("workload.attempt_timeout_us", "must be positive".into());
         }

@@ -132,6 +132,8 @@ struct InFlight<A: Application> {
     tries: u32,
     /// The part the next request carries (from 0; a batch has one per message).
     part: u32,
+    /// The node the latest request went to.
+    node: usize,
     history_index: usize,
     /// A request that could have reached the log timed out: the outcome is unknown, not
     /// failed, unless an answer comes.
@@ -150,6 +152,8 @@ pub(super) struct Client<A: Application> {
     memory: A::ClientMemory,
     /// The liveness probe: one write issued when the faults stop.
     probe: bool,
+    /// Where the client reads when it is a sticky reader (`sticky.rs`).
+    pub(super) affinity: super::sticky::Affinity,
 }
 
 impl<A: Application> Client<A> {
@@ -162,7 +166,13 @@ impl<A: Application> Client<A> {
             hinted_by: None,
             memory: A::ClientMemory::default(),
             probe,
+            affinity: super::sticky::Affinity::default(),
         }
+    }
+
+    /// The client's number in the history and the trace.
+    pub(super) fn id(&self) -> u32 {
+        self.id
     }
 
     /// Whether this is the liveness probe.
@@ -182,6 +192,7 @@ impl<A: Application> Clients<A> {
     /// (the bundle names its state machine, so only a hand-edited bundle does).
     pub(super) fn new(config: &SimConfig, replay: Option<&WorkloadScript>) -> Clients<A> {
         let n = config.nodes;
+        let sticky = config.workload.sticky_readers.map_or(0, |s| s.clients);
         let replay = replay.map(|w| {
             w.iter()
                 .map(|ops| {
@@ -198,7 +209,11 @@ impl<A: Application> Clients<A> {
         });
         Clients {
             list: (0..config.workload.clients)
-                .map(|c| Client::new(c, c % n, false))
+                .map(|c| {
+                    let mut client = Client::new(c, c % n, false);
+                    client.affinity = super::sticky::Affinity::new(c < sticky);
+                    client
+                })
                 .collect(),
             seed: config.seed,
             replay,
@@ -264,6 +279,7 @@ impl<A: Application> World<A> {
             attempt: 0,
             tries: 0,
             part: 0,
+            node: 0,
             history_index,
             timed_out: false,
         });
@@ -287,8 +303,12 @@ impl<A: Application> World<A> {
         if op.part == 0 {
             op.tries += 1;
         }
-        let (seq, attempt, part, node) = (op.seq, op.attempt, op.part, c.guess);
+        let (seq, attempt, part, guess) = (op.seq, op.attempt, op.part, c.guess);
         let op = op.op.clone();
+        let node = self.sticky_target(client, &op).unwrap_or(guess);
+        if let Some(current) = self.clients.list[client].current.as_mut() {
+            current.node = node;
+        }
         let delay = self.client_hop(client, seq, attempt, Leg::Request);
         self.schedule(
             now + delay,
@@ -357,6 +377,10 @@ impl<A: Application> World<A> {
                     return;
                 }
                 A::observe(&mut c.memory, &op.op, &result);
+                if A::is_read(&op.op) && attempt == op.attempt {
+                    let node = op.node;
+                    self.read_succeeded(client, seq, node);
+                }
                 self.complete(client, Outcome::Ok(result), true);
             }
             Reply::EarlierCopy => {
@@ -369,6 +393,7 @@ impl<A: Application> World<A> {
                     return;
                 }
                 op.part = 0;
+                let stays = A::is_read(&op.op) && c.affinity.node(self.now).is_some();
                 c.guess = match hint {
                     Some(leader) => {
                         c.hinted_by = Some(c.guess);
@@ -379,8 +404,9 @@ impl<A: Application> World<A> {
                         c.guess
                     }
                 };
-                // Without a known leader, back off a little before asking again.
-                let backoff = if hint.is_some() {
+                // Without a known leader, back off a little before asking again; a sticky
+                // reader asks the node it stays at again, so it backs off too.
+                let backoff = if hint.is_some() && !stays {
                     0
                 } else {
                     self.config.tick_us * 5
@@ -477,7 +503,7 @@ impl<A: Application> World<A> {
     }
 
     /// The generator of one workload draw (`what`) for client `client`'s operation `seq`.
-    fn workload_draws(&self, what: &str, client: usize, seq: u64) -> Stream {
+    pub(super) fn workload_draws(&self, what: &str, client: usize, seq: u64) -> Stream {
         let mut rng = Stream::keyed(self.clients.seed, what, &[client as u64, seq]);
         if self.perturbed(crate::perturbation::Perturbation::ExtraDraw) {
             rng.next_u64();

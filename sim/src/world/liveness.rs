@@ -202,9 +202,20 @@ impl<A: Application> World<A> {
 
     /// `node` won an election (reported by the event loop).
     pub(super) fn liveness_node_won(&mut self, node: usize) {
-        if let Some(raft) = self.hosts[node].node.as_ref() {
-            self.liveness.last_win = Some((self.now, raft.term()));
+        let Some(term) = self.hosts[node].node.as_ref().map(|raft| raft.term()) else {
+            return;
+        };
+        // A win of a term another node has already passed is no election the cluster
+        // settles on: a node paused through the faults handles the votes it queued when it
+        // resumes, and wins a term a later leader had already ended.
+        let highest = self
+            .hosts
+            .iter()
+            .filter_map(|h| h.node.as_ref().map(|raft| raft.term()));
+        if highest.max().is_some_and(|highest| term < highest) {
+            return;
         }
+        self.liveness.last_win = Some((self.now, term));
     }
 
     /// Stability without PreVote and CheckQuorum: a node that lost its leader during the

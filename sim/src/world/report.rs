@@ -75,6 +75,13 @@ pub struct Stats {
     /// Ticks of followers whose quorum was paused by an overrun.
     #[serde(default)]
     pub quorum_paused_ticks: u64,
+    /// Reads sticky readers sent to the node they stay at (`Workload::sticky_readers`).
+    #[serde(default)]
+    pub sticky_reads: u64,
+    /// Of those, reads sent to a leader another node had deposed (it led a term below the
+    /// highest term a node held when the read left).
+    #[serde(default)]
+    pub sticky_reads_to_deposed_leader: u64,
 }
 
 impl Stats {
