@@ -20,6 +20,7 @@
 //! | `peers.rs` | peer tracking: when each peer was last heard, its lag, `Peers()` and `Quorum()` |
 //! | `overrun.rs` | backlogs past the threshold: leader step-down, follower quorum pause |
 //! | `rescue.rs` | rescue quorum: a lowered quorum for a group that lost its majority |
+//! | `log_cache.rs` | the bounded log cache: payloads evicted past the bound, read back to send them |
 //! | `apply.rs` | handing committed entries to the application; pause and resume |
 //! | `outbox.rs` | durability: pending changes become a Persist; attesting messages wait for it |
 //! | `recovery.rs` | the state a node restarts from |
@@ -57,6 +58,7 @@ mod errors;
 mod follower;
 mod forwarding;
 mod leader;
+mod log_cache;
 mod membership;
 mod outbox;
 mod overrun;
@@ -84,6 +86,7 @@ pub use write_error::{WriteError, WriteErrorKind, WriteStage};
 use checkpoint::OpenCheckpoint;
 use election::ElectionTimer;
 use leader::Leadership;
+use log_cache::LogReads;
 use outbox::Outbox;
 use peers::PeerTracker;
 use role::adopts_sender_term;
@@ -213,6 +216,8 @@ pub struct Node {
     /// When each peer was last heard from (NRG `trackPeer`), for [`Node::peers`] and
     /// [`Node::quorum`]; monitoring only.
     peer_tracker: PeerTracker,
+    /// The read of evicted payloads in flight and the payloads read back (`log_cache.rs`).
+    log_reads: LogReads,
 }
 
 impl Node {
@@ -268,6 +273,7 @@ impl Node {
             vote_record: restart.vote_record,
             write_error: None,
             peer_tracker: PeerTracker::default(),
+            log_reads: LogReads::default(),
             #[cfg(feature = "planted-bugs")]
             planted: None,
             config,
@@ -370,10 +376,13 @@ impl Node {
         self.outbox.durable_index()
     }
 
+    /// The log after the snapshot. With a cache bound ([`Config::log_cache_bytes`]) the
+    /// `Normal` entries up to [`Node::payloads_evicted_through`] have an empty payload.
     pub fn log(&self) -> &[Entry] {
         self.log.entries()
     }
 
+    /// The entry at `index` (its payload empty if evicted, see [`Node::log`]).
     pub fn entry(&self, index: u64) -> Option<&Entry> {
         self.log.get(index)
     }
@@ -513,6 +522,7 @@ impl Node {
                 }
             }
         }
+        self.hand_out_after_failed_read();
         self.finish_into(out)
     }
 
@@ -680,6 +690,7 @@ impl Node {
     /// [`Node::finish`] into the host's buffer (see [`Outbox::finish_into`]).
     fn finish_into(&mut self, out: &mut Vec<Action>) {
         debug_assert_eq!(self.outbox.log_end(), self.log.last_index());
+        self.evict_cached_payloads();
         self.outbox.finish_into(out);
     }
 }

@@ -13,6 +13,7 @@ mod election;
 mod error_messages;
 mod flow_control;
 mod forwarding;
+mod log_cache;
 mod membership;
 mod observers;
 mod overrun;
