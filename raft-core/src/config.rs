@@ -48,6 +48,12 @@ pub struct Config {
     /// entries are evicted: the membership is read from the others. Entries not yet
     /// durable or applied are never evicted, so the bound can be exceeded while they wait.
     pub log_cache_bytes: Option<usize>,
+    /// A managed group (NRG `Managed`): the layer above owns the membership. Its nodes only
+    /// record unknown peers they hear from ([`crate::Node::observed_peers`]), and an
+    /// operator may evict peers of a leaderless group ([`crate::Node::evict_peers`]).
+    /// Unmanaged (the default, as in NRG): a leader that hears an append response from an
+    /// unknown peer proposes adding it as a voter.
+    pub managed: bool,
 }
 
 impl Config {
@@ -73,6 +79,7 @@ impl Config {
             pre_vote: true,
             check_quorum: true,
             log_cache_bytes: None,
+            managed: false,
         }
     }
 

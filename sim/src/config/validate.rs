@@ -353,6 +353,7 @@ impl SimConfig {
             pre_vote: true,
             check_quorum: true,
             log_cache_bytes: self.log_cache.map(|c| c.bytes),
+            managed: false,
         }
         .validate()
         .map_err(|e| ConfigError {

@@ -118,6 +118,7 @@ impl<A: Application> World<A> {
             pre_vote: c.pre_vote_check_quorum,
             check_quorum: c.pre_vote_check_quorum,
             log_cache_bytes: c.log_cache.map(|cache| cache.bytes),
+            managed: false,
         };
         match &self.scripted {
             Some(script) => script.configure(node, config),
