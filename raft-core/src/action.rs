@@ -101,6 +101,13 @@ pub enum Action {
         peers: Box<PeerState>,
         answers_for: Option<crate::node::LogDamage>,
     },
+    /// Read the entries `from..=to` of the durable log (the WAL) and hand them back with
+    /// [`crate::Node::log_read`], in index order; on a read error call
+    /// [`crate::Node::log_read_failed`] instead. Asked only of a host whose node has a
+    /// cache bound ([`crate::Config::log_cache_bytes`]), one read at a time, and only for
+    /// entries that are durable and applied (their payloads left memory). A host that never
+    /// sets the bound never sees it.
+    ReadLog { from: u64, to: u64 },
     /// Deliver `message` to `to`. Delivery may be lost, duplicated or reordered: the protocol
     /// tolerates all three.
     Send { to: NodeId, message: Message },

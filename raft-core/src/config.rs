@@ -41,6 +41,13 @@ pub struct Config {
     /// election timeout ignores vote requests for a higher term, unless they come from a
     /// leader transfer.
     pub check_quorum: bool,
+    /// Most entry payload bytes the node keeps in memory (`None`: the whole log, the
+    /// default). Past it, the payloads of the oldest entries that are durable and applied
+    /// are dropped (their index, term and kind stay); a leader that must send them asks the
+    /// host to read them back from its log ([`crate::Action::ReadLog`]). Only `Normal`
+    /// entries are evicted: the membership is read from the others. Entries not yet
+    /// durable or applied are never evicted, so the bound can be exceeded while they wait.
+    pub log_cache_bytes: Option<usize>,
     /// A managed group (NRG `Managed`): the layer above owns the membership. Its nodes only
     /// record unknown peers they hear from ([`crate::Node::observed_peers`]), and an
     /// operator may evict peers of a leaderless group ([`crate::Node::evict_peers`]).
@@ -71,6 +78,7 @@ impl Config {
             max_uncommitted_entries: Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES,
             pre_vote: true,
             check_quorum: true,
+            log_cache_bytes: None,
             managed: false,
         }
     }

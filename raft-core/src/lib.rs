@@ -13,6 +13,7 @@
 //! | [`Node::propose_membership`] | add a voter or an observer, or remove a peer (leader) |
 //! | [`Node::persisted`]         | an [`Action::Persist`] is durable                     |
 //! | [`Node::applied`]           | entries from an [`Action::Apply`] (or the snapshot of an [`Action::ApplySnapshot`]) are applied |
+//! | [`Node::log_read`] / [`Node::log_read_failed`] | the answer to an [`Action::ReadLog`] (only with [`Config::log_cache_bytes`]) |
 //! | [`Node::install_snapshot`]  | the application's state at an applied index: compact the log |
 //! | [`Node::begin_snapshot`] / [`Node::finish_snapshot`] | the same in two steps (a checkpoint), other inputs in between |
 //! | [`Node::force_install_snapshot`] | compact now, aborting an open checkpoint |
@@ -53,6 +54,10 @@
 //! - **Flow control**: [`Config::max_inflight_messages`], [`Config::max_entries_per_message`],
 //!   [`Config::max_bytes_per_message`] per follower and message, and
 //!   [`Config::max_uncommitted_entries`] ([`ProposeError::Overloaded`]) for the leader's log.
+//! - **Bounded log cache** ([`Config::log_cache_bytes`], off by default): payloads of
+//!   entries that are durable and applied leave memory past the bound; a leader reads them
+//!   back from the host's log ([`Action::ReadLog`]) to send them, and sends nothing built on
+//!   a read that failed.
 //!
 //! ## The host's contract: durable before attested
 //!

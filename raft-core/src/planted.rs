@@ -25,6 +25,7 @@
 //! | `snapshot-resent-after-install` | the leader takes a follower's "done" answer to the snapshot in transfer as a request to start it over, so the same snapshot is sent again and again, the follower's match index never moves past it and it never receives the entries after it | camunda/camunda #9820 (a finished snapshot replication reset the member's position, and the leader chose the snapshot again), jgroups-raft #23 | a follower that falls behind a compaction (a crash, a partition, a slow link while the leader snapshots) | no-loop-without-progress, convergence |
 //! | `late-ack-after-readd` | a leader re-adds a peer it removed in the same term, and the new session's progress takes the old session's late acknowledgements as its own (an acknowledgement names only the peer, the term and an index, nothing of the session), so the leader's match index for the peer is one the peer never gave the new session | etcd-io/raft#349 (remove and re-add of the same id in one term) | a peer removed and re-added at once by the operator while answers to the removed session are still on the wire (latency spread, duplication, clogs) | progress-from-current-session (at the acknowledgement) |
 //! | `read-without-quorum-check` | a leader answers a read from its own state as soon as it is asked, trusting its role (a lease with no clock bound) instead of confirming with a heartbeat round to a quorum, so a leader deposed by a partition it has not noticed yet serves reads that miss the new leader's writes | hashicorp/consul#54 (reads served from the leader's state under a lease; fixed with a quorum round, hashicorp/raft#4 `VerifyLeader`), etcd-io/etcd#741 (Jepsen 2014: reads from a deposed leader, fixed with `?quorum=true`) | a leader cut off from its followers (partition, clog, pause) while a new leader commits writes, with clients still reading at the old one (sticky readers; without CheckQuorum it never steps down) | linearizability |
+//! | `read-error-ends-log` | a leader whose read of evicted payloads from its log fails takes the failure for the end of what storage holds, and sends a follower waiting for those entries the entries still in memory after them, after the follower's last confirmed match: entries that do not follow the message's previous index | openraft #1795 (fixed in openraft #1798) | a bounded log cache (payloads of applied entries leave memory), a follower that falls behind (crash, partition), and read errors while the leader reads its log to catch it up | wire-codec (the append does not encode: its first entry does not follow its previous index; a host whose format derives indexes from the previous index would store them at the wrong indexes) |
 //!
 //! **Regressions.** Bugs the simulator found in this project's own core, fixed, and
 //! re-plantable here so that their regression fixtures (`fixtures/regressions/`) can prove
@@ -65,6 +66,7 @@ pub enum PlantedBug {
     RescueKeptAfterNaturalQuorum,
     LateAckAfterReadd,
     ReadWithoutQuorumCheck,
+    ReadErrorEndsLog,
     PreVoteJudgedOnTerm,
     RecoveryRefusesLogAboveTerm,
     RemovedLeaderNeverCampaigns,
@@ -97,6 +99,7 @@ impl PlantedBug {
         PlantedBug::RescueKeptAfterNaturalQuorum,
         PlantedBug::LateAckAfterReadd,
         PlantedBug::ReadWithoutQuorumCheck,
+        PlantedBug::ReadErrorEndsLog,
         PlantedBug::PreVoteJudgedOnTerm,
         PlantedBug::RecoveryRefusesLogAboveTerm,
         PlantedBug::RemovedLeaderNeverCampaigns,
@@ -142,6 +145,7 @@ impl PlantedBug {
             PlantedBug::RescueKeptAfterNaturalQuorum => "rescue-kept-after-natural-quorum",
             PlantedBug::LateAckAfterReadd => "late-ack-after-readd",
             PlantedBug::ReadWithoutQuorumCheck => "read-without-quorum-check",
+            PlantedBug::ReadErrorEndsLog => "read-error-ends-log",
             PlantedBug::PreVoteJudgedOnTerm => "prevote-judged-on-term",
             PlantedBug::RecoveryRefusesLogAboveTerm => "recovery-refuses-log-above-term",
             PlantedBug::RemovedLeaderNeverCampaigns => "removed-leader-never-campaigns",

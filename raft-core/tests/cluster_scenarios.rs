@@ -82,6 +82,9 @@ impl Cluster {
                 | Action::LeaderChanged { .. }
                 | Action::ReadReady { .. }
                 | Action::ForwardAnswered { .. } => vec![],
+                Action::ReadLog { from, to } => panic!(
+                    "read of {from}..={to} asked, but these clusters never set a log cache bound"
+                ),
             };
             queue.extend(more);
         }

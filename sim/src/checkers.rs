@@ -37,6 +37,7 @@ mod leader_view;
 mod log;
 pub(crate) mod masks;
 mod membership;
+mod memory;
 mod prefix_log;
 mod progress;
 mod rescue;
@@ -152,6 +153,10 @@ pub enum Property {
     /// After the faults stop, no leader keeps delivering the same snapshot or entries to a
     /// follower without its match index moving (`checkers/resources.rs`).
     NoLoopWithoutProgress,
+    /// A node with a log cache bound keeps at most that many payload bytes of entries that
+    /// are durable and applied in memory; only entries still waiting for the disk or the
+    /// application, and the membership entries, may add to it (`checkers/memory.rs`).
+    MemoryWithinBound,
     /// The run panicked (a bug in the core or the simulator); reported by sweeps and hunts.
     Panic,
 }
@@ -189,6 +194,7 @@ impl Property {
             Property::Liveness => "liveness",
             Property::Convergence => "convergence",
             Property::NoLoopWithoutProgress => "no-loop-without-progress",
+            Property::MemoryWithinBound => "memory-within-bound",
             Property::Panic => "panic",
         }
     }

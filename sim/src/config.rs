@@ -414,6 +414,20 @@ pub struct SimConfig {
     /// Absent in bundles written before the knob: none.
     #[serde(default)]
     pub compaction: Option<Compaction>,
+    /// A bounded log cache on every node, and read errors of the leader's log reads
+    /// (`crate::log_read_errors`). Absent in bundles written before the knob: none.
+    #[serde(default)]
+    pub log_cache: Option<LogCache>,
+}
+
+/// A bounded log cache: each node keeps at most `bytes` of entry payloads in memory
+/// (`raft_core::Config::log_cache_bytes`), so a leader catching a follower up reads the
+/// payloads back from its simulated WAL; each such read fails with probability
+/// `read_error_ppm` (an EIO), and a read of a damaged WAL fails too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogCache {
+    pub bytes: usize,
+    pub read_error_ppm: Ppm,
 }
 
 /// Aggressive compaction: the application snapshots as soon as `every_entries` entries
@@ -573,6 +587,7 @@ impl SimConfig {
         });
         SimConfig {
             compaction,
+            log_cache: crate::log_read_errors::draw(seed),
             pre_vote_check_quorum,
             state_machine,
             stream,
@@ -598,6 +613,9 @@ impl SimConfig {
     /// Switches every fault off (the network stays lossless and every disk stays healthy).
     pub fn without_faults(mut self) -> SimConfig {
         self.faults = Faults::none();
+        if let Some(cache) = self.log_cache.as_mut() {
+            cache.read_error_ppm = 0;
+        }
         self
     }
 

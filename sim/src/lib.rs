@@ -44,6 +44,7 @@ pub mod disk_loss;
 pub mod faults;
 pub mod history;
 pub mod linearizability;
+pub mod log_read_errors;
 pub mod network;
 pub mod perturbation;
 pub mod planted;

@@ -60,6 +60,7 @@ mod event_loop;
 mod events;
 mod host;
 mod liveness;
+mod log_reads;
 mod nemesis;
 mod operator;
 mod recovery;

@@ -97,6 +97,18 @@ pub struct Overrides {
     /// half of the clients or more.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=64))]
     sticky_readers: Option<u64>,
+    /// Bounded log cache: each node keeps at most B bytes of entry payloads in memory,
+    /// 0..=1073741824 (about one seed in four draws 0 to 4096). Payloads of entries that are
+    /// durable and applied leave memory past it, and a leader reads them back from its WAL
+    /// to catch a follower up.
+    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u64).range(0..=1_073_741_824))]
+    log_cache_bytes: Option<u64>,
+    /// Probability that a leader's read of its log (for payloads the cache dropped) fails
+    /// with EIO, parts per million, 0..=900000 (two seeds of three with a cache draw 50000
+    /// to 300000). The leader must send nothing built on a failed read. On a seed without a
+    /// cache, gives it a 256-byte one.
+    #[arg(long, value_name = "PPM", value_parser = clap::value_parser!(u32).range(0..=900_000))]
+    read_error_ppm: Option<u32>,
     /// Plant a catalogued bug in every node (`cargo xtask hunt --list` shows them; the
     /// hunt's repro lines use this). A stream-layer bug runs the stream unless
     /// --state-machine says otherwise.
@@ -195,6 +207,20 @@ impl Overrides {
         if let Some(n) = self.sticky_readers {
             sim::config::StickyReaders::set(&mut config, n as usize);
         }
+        if let Some(bytes) = self.log_cache_bytes {
+            let ppm = config.log_cache.map_or(0, |c| c.read_error_ppm);
+            config.log_cache = Some(sim::config::LogCache {
+                bytes: bytes as usize,
+                read_error_ppm: ppm,
+            });
+        }
+        if let Some(ppm) = self.read_error_ppm {
+            let cache = config.log_cache.get_or_insert(sim::config::LogCache {
+                bytes: 256,
+                read_error_ppm: 0,
+            });
+            cache.read_error_ppm = ppm;
+        }
         let planted_needs = self
             .plant
             .as_deref()
@@ -268,6 +294,12 @@ impl Overrides {
         if let Some(n) = self.sticky_readers {
             out += &format!(" --sticky-readers {n}");
         }
+        if let Some(b) = self.log_cache_bytes {
+            out += &format!(" --log-cache-bytes {b}");
+        }
+        if let Some(p) = self.read_error_ppm {
+            out += &format!(" --read-error-ppm {p}");
+        }
         if let Some(bug) = &self.plant {
             out += &format!(" --plant {bug}");
         }
@@ -290,6 +322,8 @@ fn flag_of(field: &str) -> String {
         "faults.clock_faults" => "--clock-faults",
         "compaction.every_entries" => "--compact-every",
         "compaction.max_bytes_per_message" => "--snapshot-chunk-bytes",
+        "log_cache.bytes" => "--log-cache-bytes",
+        "log_cache.read_error_ppm" => "--read-error-ppm",
         other => return format!("the drawn {other}"),
     }
     .to_string()

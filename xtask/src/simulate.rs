@@ -210,6 +210,12 @@ fn print_config(c: &SimConfig) {
             compaction.every_entries, compaction.max_bytes_per_message
         );
     }
+    if let Some(cache) = c.log_cache {
+        println!(
+            "log cache   {} payload bytes in memory per node, log reads fail {}ppm",
+            cache.bytes, cache.read_error_ppm
+        );
+    }
     println!(
         "nemesis     every ~{}ms: partition {} crash {} pause {} clog {} corrupt {} read-error {} transfer {} pause-apply {} snapshot {} membership {} (weights); clock drift {}ppm{}",
         f.nemesis_interval_us / 1000,

@@ -77,14 +77,29 @@ impl Node {
     }
 
     /// Rule: committed entries are handed out in order, each once, except while paused.
+    /// Payloads a bounded log cache dropped (handed out again after a drain and replay) come
+    /// from a log read: the hand-out stops before the first that is not back yet and asks
+    /// for it (`log_cache.rs`).
     pub(super) fn hand_out_committed(&mut self) {
         debug_assert!(self.commit_index <= self.log.last_index());
         if !self.paused && self.commit_index > self.apply_handed_out {
-            let entries = self
-                .log
-                .slice(self.apply_handed_out + 1, self.commit_index)
-                .to_vec();
-            self.apply_handed_out = self.commit_index;
+            let from = self.apply_handed_out + 1;
+            let slice = self.log.slice(from, self.commit_index);
+            let evicted = self.log.evicted_through();
+            let entries = if slice.first().is_some_and(|e| e.index > evicted) {
+                slice.to_vec()
+            } else {
+                let (entries, missing) = self.log_reads.with_payloads(&self.log, slice);
+                if let Some(missing) = missing {
+                    self.log_reads
+                        .request(&self.log, missing, &self.config, &mut self.outbox);
+                }
+                entries
+            };
+            let Some(last) = entries.last().map(|e| e.index) else {
+                return;
+            };
+            self.apply_handed_out = last;
             self.outbox.apply(entries);
         }
     }

@@ -180,6 +180,12 @@ pub enum ContractError {
         last_completed: PersistId,
         last_issued: PersistId,
     },
+    /// `log_read` or `log_read_failed` answered a read the node did not ask for (`asked`
+    /// is the read in flight, if any).
+    UnexpectedLogRead {
+        from: u64,
+        asked: Option<(u64, u64)>,
+    },
 }
 
 impl fmt::Display for ContractError {
@@ -210,6 +216,16 @@ impl fmt::Display for ContractError {
                 last_completed.0 + 1,
                 last_issued.0
             ),
+            ContractError::UnexpectedLogRead { from, asked } => match asked {
+                Some((a, b)) => write!(
+                    f,
+                    "a log read from index {from} was answered but the read in flight is {a}..={b}"
+                ),
+                None => write!(
+                    f,
+                    "a log read from index {from} was answered but no read is in flight"
+                ),
+            },
         }
     }
 }

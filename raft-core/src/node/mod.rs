@@ -22,6 +22,7 @@
 //! | `evict.rs` | evicting peers of a leaderless managed group without the log |
 //! | `overrun.rs` | backlogs past the threshold: leader step-down, follower quorum pause |
 //! | `rescue.rs` | rescue quorum: a lowered quorum for a group that lost its majority |
+//! | `log_cache.rs` | the bounded log cache: payloads evicted past the bound, read back to send them |
 //! | `apply.rs` | handing committed entries to the application; pause and resume |
 //! | `outbox.rs` | durability: pending changes become a Persist; attesting messages wait for it |
 //! | `recovery.rs` | the state a node restarts from |
@@ -60,6 +61,7 @@ mod evict;
 mod follower;
 mod forwarding;
 mod leader;
+mod log_cache;
 mod managed;
 mod membership;
 mod outbox;
@@ -89,6 +91,7 @@ pub use write_error::{WriteError, WriteErrorKind, WriteStage};
 use checkpoint::OpenCheckpoint;
 use election::ElectionTimer;
 use leader::Leadership;
+use log_cache::LogReads;
 use managed::ObservedPeers;
 use outbox::Outbox;
 use peers::PeerTracker;
@@ -220,6 +223,8 @@ pub struct Node {
     /// When each peer was last heard from (NRG `trackPeer`), for [`Node::peers`] and
     /// [`Node::quorum`]; monitoring only.
     peer_tracker: PeerTracker,
+    /// The read of evicted payloads in flight and the payloads read back (`log_cache.rs`).
+    log_reads: LogReads,
     /// Peers heard that are not members (managed groups only, `managed.rs`).
     observed: ObservedPeers,
     /// [`Node::evict_peers`]: the membership counted instead of the log's, until the log's
@@ -280,6 +285,7 @@ impl Node {
             vote_record: restart.vote_record,
             write_error: None,
             peer_tracker: PeerTracker::default(),
+            log_reads: LogReads::default(),
             observed: ObservedPeers::default(),
             eviction: None,
             #[cfg(feature = "planted-bugs")]
@@ -384,10 +390,13 @@ impl Node {
         self.outbox.durable_index()
     }
 
+    /// The log after the snapshot. With a cache bound ([`Config::log_cache_bytes`]) the
+    /// `Normal` entries up to [`Node::payloads_evicted_through`] have an empty payload.
     pub fn log(&self) -> &[Entry] {
         self.log.entries()
     }
 
+    /// The entry at `index` (its payload empty if evicted, see [`Node::log`]).
     pub fn entry(&self, index: u64) -> Option<&Entry> {
         self.log.get(index)
     }
@@ -528,6 +537,7 @@ impl Node {
                 }
             }
         }
+        self.hand_out_after_failed_read();
         self.finish_into(out)
     }
 
@@ -698,6 +708,7 @@ impl Node {
     /// [`Node::finish`] into the host's buffer (see [`Outbox::finish_into`]).
     fn finish_into(&mut self, out: &mut Vec<Action>) {
         debug_assert_eq!(self.outbox.log_end(), self.log.last_index());
+        self.evict_cached_payloads();
         self.outbox.finish_into(out);
     }
 }

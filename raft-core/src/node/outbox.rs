@@ -364,6 +364,12 @@ impl Outbox {
         self.actions.push(Action::Send { to, message });
     }
 
+    /// Asks the host for the durable entries `from..=to` (their payloads left memory). No
+    /// write need precede it: only durable entries are evicted.
+    pub(super) fn read_log(&mut self, from: u64, to: u64) {
+        self.actions.push(Action::ReadLog { from, to });
+    }
+
     /// Hands a proposal to the leader, or a leader's answer to its forwarder. Neither attests
     /// anything, and each is sent as it is, without issuing pending writes first (a follower
     /// has none of its own to start; a leader's answer follows the append it reports, whose

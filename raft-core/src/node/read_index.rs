@@ -107,7 +107,7 @@ impl Node {
         for (&peer, progress) in followers.iter() {
             // At the snapshot for a follower that matches less than the leader keeps.
             let prev_index = progress.match_index.max(replicator.log.start_index());
-            let heartbeat = replicator.append_from(prev_index + 1, false);
+            let heartbeat = replicator.heartbeat_from(prev_index + 1);
             replicator
                 .outbox
                 .send_unattested(peer, Message::AppendEntries(heartbeat));

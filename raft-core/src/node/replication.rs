@@ -6,6 +6,7 @@
 //! [`Progress`] and update it as it sends: no second lookup of the progress, and no
 //! allocation to walk the followers.
 
+use super::log_cache::LogReads;
 use super::outbox::Outbox;
 use super::Node;
 use crate::config::Config;
@@ -27,6 +28,8 @@ pub(super) struct Replicator<'a> {
     /// The latest snapshot, for followers that need compacted entries.
     pub(super) snapshot: Option<&'a Snapshot>,
     pub(super) outbox: &'a mut Outbox,
+    /// Payloads read back from storage, and the read in flight (`log_cache.rs`).
+    pub(super) log_reads: &'a mut LogReads,
 }
 
 impl Node {
@@ -42,6 +45,7 @@ impl Node {
             log: &self.log,
             snapshot: self.snapshot.as_ref(),
             outbox: &mut self.outbox,
+            log_reads: &mut self.log_reads,
         };
         Some((&mut leadership.progress, replicator))
     }
@@ -79,7 +83,7 @@ impl Node {
             if progress.next_index <= last_index || progress.state == ProgressState::Snapshot {
                 replicator.send_append(peer, progress);
             } else {
-                let heartbeat = replicator.append_from(progress.next_index, false);
+                let heartbeat = replicator.heartbeat_from(progress.next_index);
                 replicator
                     .outbox
                     .send_unattested(peer, Message::AppendEntries(heartbeat));
@@ -109,50 +113,71 @@ impl Replicator<'_> {
                 self.send_snapshot_chunk(peer, progress);
                 return;
             }
-            let append = self.append_from(from, true);
+            let Some(append) = self.append_from(from) else {
+                // Its next payloads left memory: they are read back first, and the answer
+                // sends them (`log_cache.rs`).
+                self.log_reads
+                    .request(self.log, from, self.config, self.outbox);
+                return;
+            };
             progress.sent(append.prev_index + append.entries.len() as u64);
             self.outbox
                 .send_unattested(peer, Message::AppendEntries(append));
         }
     }
 
-    /// The AppendEntries that continues a follower's log at `from`: with entries (flow
+    /// The AppendEntries that continues a follower's log at `from` with entries (flow
     /// control: at most [`Config::max_entries_per_message`] entries and
     /// [`Config::max_bytes_per_message`] data bytes, but always at least one entry so an
-    /// oversized entry still travels) or as a heartbeat.
-    pub(super) fn append_from(&self, from: u64, with_entries: bool) -> AppendEntries {
+    /// oversized entry still travels). Entries whose payload left memory come from the
+    /// payloads read back; the message stops before the first that is not there, and there
+    /// is none (`None`) when that is the first.
+    pub(super) fn append_from(&self, from: u64) -> Option<AppendEntries> {
+        let mut append = self.heartbeat_from(from);
+        let limit = from + self.config.max_entries_per_message as u64 - 1;
+        let mut bytes = 0usize;
+        let slice = self.log.slice(from, limit);
+        append.entries.reserve_exact(slice.len());
+        for entry in slice {
+            if append
+                .entries
+                .first()
+                .is_some_and(|first: &Entry| first.term != entry.term)
+            {
+                break;
+            }
+            let entry = if self.log.payload_evicted(entry.index) {
+                match self.log_reads.payload(entry) {
+                    Some(read) => read,
+                    None => break,
+                }
+            } else {
+                entry
+            };
+            bytes = bytes.saturating_add(entry.data.len());
+            if !append.entries.is_empty() && bytes > self.config.max_bytes_per_message {
+                break;
+            }
+            append.entries.push(entry.clone());
+        }
+        (!append.entries.is_empty() || slice.is_empty()).then_some(append)
+    }
+
+    /// The AppendEntries without entries that continues a follower's log at `from`: a
+    /// heartbeat.
+    pub(super) fn heartbeat_from(&self, from: u64) -> AppendEntries {
         let prev_index = from - 1;
         let prev_term = self
             .log
             .term_at(prev_index)
             .expect("next index within the log");
-        let mut entries = Vec::new();
-        if with_entries {
-            let limit = from + self.config.max_entries_per_message as u64 - 1;
-            let mut bytes = 0usize;
-            let slice = self.log.slice(from, limit);
-            entries.reserve_exact(slice.len());
-            for entry in slice {
-                if entries
-                    .first()
-                    .is_some_and(|first: &Entry| first.term != entry.term)
-                {
-                    break;
-                }
-                bytes = bytes.saturating_add(entry.data.len());
-                if !entries.is_empty() && bytes > self.config.max_bytes_per_message {
-                    break;
-                }
-                entries.push(entry.clone());
-            }
-        }
         AppendEntries {
             leader: self.id,
             term: self.term,
             commit: self.commit,
             prev_term,
             prev_index,
-            entries,
+            entries: Vec::new(),
             read_seq: self.read_seq,
         }
     }

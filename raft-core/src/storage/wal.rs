@@ -265,6 +265,26 @@ fn intact_record_at(rest: &[u8]) -> Option<(usize, AppendEntries)> {
     Some((WAL_HEADER_LEN + len, ae))
 }
 
+/// Every intact record of a WAL image, in file order, for a host that reads entries back
+/// by index ([`crate::Action::ReadLog`]): damaged bytes are skipped by scanning for the next
+/// offset where a header and its payload both check, as after damage at recovery. An
+/// entry's (index, term) names its content, so any intact record holding it will do; the
+/// node checks the term of what it gets back. Never panics.
+pub fn intact_wal_records(bytes: &[u8]) -> Vec<AppendEntries> {
+    let mut records = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        match intact_record_at(&bytes[at..]) {
+            Some((len, ae)) => {
+                records.push(ae);
+                at += len;
+            }
+            None => at += 1,
+        }
+    }
+    records
+}
+
 /// The (term, index) a record leaves the log ending at.
 fn record_end(ae: &AppendEntries) -> (u64, u64) {
     ae.entries

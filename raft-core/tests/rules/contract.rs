@@ -172,6 +172,9 @@ fn answers(actions: &[Action]) -> Vec<Input> {
             | Action::ReadReady { .. }
             | Action::ForwardAnswered { .. }
             | Action::ResetStorage { .. } => {}
+            Action::ReadLog { from, to } => {
+                panic!("read of {from}..={to} asked, but this host never sets a log cache bound")
+            }
         }
     }
     inputs

@@ -49,6 +49,10 @@ pub enum Fatal {
     BadSnapshot { index: u64 },
     /// The node refused a completion the host reported (a host bug, never bad input).
     Contract(raft_core::ContractError),
+    /// The node asked to read entries back from its log (`Action::ReadLog`), which only a
+    /// node with a log cache bound does: this server keeps the whole log in memory and never
+    /// sets one, so the request is a configuration bug.
+    LogReadUnsupported { from: u64, to: u64 },
 }
 
 impl fmt::Display for Fatal {
@@ -60,6 +64,11 @@ impl fmt::Display for Fatal {
                 write!(f, "the snapshot at index {index} is not a key-value store")
             }
             Fatal::Contract(e) => write!(f, "host broke raft-core's contract: {e}"),
+            Fatal::LogReadUnsupported { from, to } => write!(
+                f,
+                "the node asked to read log entries {from}..={to} back from storage, but this \
+                 server keeps the whole log in memory (log_cache_bytes must stay unset)"
+            ),
         }
     }
 }
@@ -339,6 +348,10 @@ impl Host {
                     self.clients.storage_reset();
                     self.kv = KvStore::default();
                     tracing::info!(answers_for = ?answers_for, "storage reset");
+                }
+                Action::ReadLog { from, to } => {
+                    self.fatal = Some(Fatal::LogReadUnsupported { from, to });
+                    return;
                 }
                 // This server never forwards with a reply inbox (it redirects clients).
                 Action::ForwardAnswered { reply, outcome, .. } => {

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The largest log cache a configuration may ask for (1 GiB: in effect, no bound).
+pub const MAX_LOG_CACHE_BYTES: usize = 1 << 30;
+
 impl SimConfig {
     /// Checks a configuration made by hand, by overrides or read from a bundle: every value
     /// within the bounds a run can handle (no arithmetic on it can overflow, no run can grow
@@ -211,6 +214,24 @@ impl SimConfig {
                 );
             }
         }
+        if let Some(c) = self.log_cache {
+            if c.bytes > MAX_LOG_CACHE_BYTES {
+                return err(
+                    "log_cache.bytes",
+                    format!("is {}, above the limit of {MAX_LOG_CACHE_BYTES}", c.bytes),
+                );
+            }
+            if c.read_error_ppm > crate::log_read_errors::MAX_READ_ERROR_PPM {
+                return err(
+                    "log_cache.read_error_ppm",
+                    format!(
+                        "is {}, above the limit of {} (a read must succeed sometimes)",
+                        c.read_error_ppm,
+                        crate::log_read_errors::MAX_READ_ERROR_PPM
+                    ),
+                );
+            }
+        }
         let w = &self.workload;
         if w.clients > MAX_CLIENTS {
             return err(
@@ -348,6 +369,7 @@ impl SimConfig {
             max_uncommitted_entries: self.overrun_threshold,
             pre_vote: true,
             check_quorum: true,
+            log_cache_bytes: self.log_cache.map(|c| c.bytes),
             managed: false,
         }
         .validate()

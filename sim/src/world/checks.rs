@@ -134,6 +134,10 @@ impl CheckerFeed {
                 .check_commit_within_log(now, node, commit, last);
             self.checkers
                 .check_progress(now, node, commit, raft.applied_index());
+            if let Some(bound) = raft.config().log_cache_bytes {
+                self.checkers
+                    .check_memory_within_bound(now, node, raft, bound);
+            }
         }
     }
 

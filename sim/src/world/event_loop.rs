@@ -82,6 +82,12 @@ impl<A: Application> World<A> {
                 incarnation,
                 id,
             } => self.on_persist_done(node, incarnation, id),
+            Event::LogRead {
+                node,
+                incarnation,
+                from,
+                to,
+            } => self.on_log_read(node, incarnation, from, to),
             Event::Fault(i) => self.on_fault(i),
             Event::MembershipAtLeader { node, incarnation } => {
                 self.on_membership_at_leader(node, incarnation)

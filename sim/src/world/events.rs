@@ -51,6 +51,13 @@ pub(super) enum Event<A: Application> {
         incarnation: u64,
         id: PersistId,
     },
+    /// A read of a node's log is done (`log_reads.rs`).
+    LogRead {
+        node: usize,
+        incarnation: u64,
+        from: u64,
+        to: u64,
+    },
     Fault(usize),
     /// The held membership change goes to a node that just won or just became ready (after
     /// the step that made it so has been carried out).
@@ -128,6 +135,7 @@ impl<A: Application> Event<A> {
         match self {
             Event::Tick { node, .. }
             | Event::PersistDone { node, .. }
+            | Event::LogRead { node, .. }
             | Event::ResumeApply { node, .. }
             | Event::CheckpointDue { node, .. }
             | Event::ClientRequest { node, .. } => Some(*node),

@@ -66,6 +66,9 @@ pub(super) struct Host<A: Application> {
     pub(super) armed_damage: Vec<crate::faults::DamagedFile>,
     /// A write error armed: the next persist fails (`write_errors.rs`).
     pub(super) armed_write_error: Option<super::write_errors::ArmedWriteError>,
+    /// Log reads answered in this node's life, the key of each read's fault draw
+    /// (`log_reads.rs`).
+    pub(super) log_reads: u64,
 
     // The application (`service.rs`).
     pub(super) replica: A::Replica,
@@ -99,6 +102,7 @@ impl<A: Application> Host<A> {
             damage: DiskDamage::Intact,
             armed_damage: Vec::new(),
             armed_write_error: None,
+            log_reads: 0,
             replica,
             waiting: HashMap::new(),
             reads: HashMap::new(),
@@ -275,6 +279,7 @@ impl<A: Application> World<A> {
                 Action::ResetStorage { peers, answers_for } => {
                     self.reset_storage(node, &peers, answers_for)
                 }
+                Action::ReadLog { from, to } => self.submit_log_read(node, from, to),
                 // The operator's tool forwards removals; clients forward without a reply.
                 Action::ForwardAnswered {
                     reply,

@@ -117,6 +117,7 @@ impl<A: Application> World<A> {
             max_uncommitted_entries: c.overrun_threshold,
             pre_vote: c.pre_vote_check_quorum,
             check_quorum: c.pre_vote_check_quorum,
+            log_cache_bytes: c.log_cache.map(|cache| cache.bytes),
             managed: false,
         };
         match &self.scripted {

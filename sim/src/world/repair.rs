@@ -75,6 +75,11 @@ pub(super) fn rewrite_repaired_wal<A: Application>(host: &mut Host<A>) -> Option
     let (index, term) = raft
         .snapshot()
         .map_or((0, 0), |s| (s.meta.index, s.meta.term));
+    if raft.payloads_evicted_through() > index {
+        // Payloads left the node's memory (a bounded log cache): its log cannot be written
+        // out whole; recovery judges the WAL at the next restart instead.
+        return None;
+    }
     let bytes =
         storage::encode_wal_append(index, term, raft.log(), 0).expect("the node's own log encodes");
     let len = bytes.len();

@@ -1,0 +1,134 @@
+//! The bounded log cache (`Config::log_cache_bytes`): payloads of entries that are durable
+//! and applied leave memory past the bound, and a leader reads them back from its host's
+//! log before it sends them; a read that failed sends nothing built on it.
+
+use crate::support::*;
+use raft_core::{Action, ContractError, Entry, Node};
+
+fn read_log(from: u64, to: u64) -> Action {
+    Action::ReadLog { from, to }
+}
+
+/// A ready leader of term 2 over `[1, 1, 1]` plus its no-op at 4, with a cache bound of
+/// `bytes`, everything committed and reported applied.
+fn applied_leader(bytes: usize) -> Node {
+    let mut config = config(THREE, SEED);
+    config.log_cache_bytes = Some(bytes);
+    let mut node = ready_leader_with(config, 2, &[1, 1, 1]);
+    assert_eq!(node.applied(4), Ok(vec![]));
+    node
+}
+
+fn noop4() -> Entry {
+    noop(2, 4, THREE)
+}
+
+#[test]
+fn payloads_of_durable_applied_entries_past_the_cache_bound_leave_memory() {
+    let mut config = config(THREE, SEED);
+    config.log_cache_bytes = Some(3);
+    let mut node = ready_leader_with(config, 2, &[1, 1, 1]);
+    let held = node.cached_payload_bytes();
+    assert_eq!(
+        held,
+        9 + noop4().data.len(),
+        "nothing applied: nothing leaves"
+    );
+
+    assert_eq!(node.applied(2), Ok(vec![]));
+    assert_eq!(
+        node.cached_payload_bytes(),
+        held - 6,
+        "applied entries only"
+    );
+    assert_eq!(node.payloads_evicted_through(), 2);
+    assert_eq!(node.entry(2).map(|e| (e.term, e.data.len())), Some((1, 0)));
+    assert_eq!(node.entry(3), Some(&entry(1, 3)));
+    assert_eq!(node.applied(4), Ok(vec![]));
+    assert_eq!(
+        node.entry(4),
+        Some(&noop4()),
+        "a peer state keeps its payload: the membership is read from it"
+    );
+}
+
+#[test]
+fn a_leader_reads_evicted_payloads_back_before_it_sends_them() {
+    let mut node = applied_leader(0);
+    assert_eq!(node.receive(n(2), nack(2, 2, 0)), vec![read_log(1, 4)]);
+}
+
+#[test]
+fn a_log_read_sends_what_followers_miss_with_the_payloads_read_back() {
+    let mut node = applied_leader(0);
+    node.receive(n(2), nack(2, 2, 0));
+    let read = vec![entry(1, 1), entry(1, 2), entry(1, 3), noop4()];
+    assert_eq!(
+        node.log_read(1, read),
+        Ok(vec![send(2, append(ME, 2, 0, 0, log(&[1, 1, 1]), 4))])
+    );
+}
+
+#[test]
+fn a_failed_log_read_sends_nothing_and_the_next_heartbeat_reads_again() {
+    let mut node = applied_leader(0);
+    node.receive(n(2), nack(2, 2, 0));
+    assert_eq!(node.log_read_failed(1), Ok(vec![]));
+    let mut actions = Vec::new();
+    for _ in 0..3 {
+        actions.extend(node.tick());
+    }
+    assert_eq!(
+        actions,
+        vec![read_log(1, 4), send(3, append(ME, 2, 4, 2, vec![], 4))]
+    );
+}
+
+#[test]
+fn a_log_read_answer_that_does_not_match_the_log_sends_nothing() {
+    let mut node = applied_leader(0);
+    node.receive(n(2), nack(2, 2, 0));
+    let other_history = vec![entry(1, 1), entry(2, 2)];
+    assert_eq!(
+        node.log_read(1, other_history),
+        Ok(vec![send(2, append(ME, 2, 0, 0, log(&[1]), 4))])
+    );
+}
+
+#[test]
+fn a_log_read_answer_nobody_asked_for_is_a_contract_error() {
+    let mut node = applied_leader(0);
+    assert_eq!(
+        node.log_read(1, vec![entry(1, 1)]),
+        Err(ContractError::UnexpectedLogRead {
+            from: 1,
+            asked: None
+        })
+    );
+    node.receive(n(2), nack(2, 2, 0));
+    assert_eq!(
+        node.log_read_failed(2),
+        Err(ContractError::UnexpectedLogRead {
+            from: 2,
+            asked: Some((1, 4))
+        })
+    );
+}
+
+#[test]
+fn entries_handed_out_again_whose_payloads_left_memory_are_read_back_before_they_are_applied() {
+    let mut node = applied_leader(0);
+    node.install_snapshot(2, bytes::Bytes::from_static(b"state at 2"))
+        .expect("applied");
+    let replay = node.drain_and_replay_snapshot().expect("a snapshot");
+    assert!(
+        matches!(replay.last(), Some(Action::ApplySnapshot { .. })),
+        "{replay:?}"
+    );
+    node.applied(2).expect("the snapshot is applied");
+    assert_eq!(node.resume_apply(), vec![read_log(3, 4)]);
+    assert_eq!(
+        node.log_read(3, vec![entry(1, 3), noop4()]),
+        Ok(vec![apply(vec![entry(1, 3), noop4()])])
+    );
+}
