@@ -57,6 +57,7 @@ pub enum PlantedBug {
     RemovedPeerVotesCounted,
     TruncateDamagedSuffix,
     VoteRecordForgotten,
+    NackQuorumOfOne,
     SnapshotKeepsStaleMembership,
     AckBeyondVerified,
     FsyncErrorIgnored,
@@ -73,7 +74,7 @@ pub enum PlantedBug {
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 26] = [
+    pub const ALL: [PlantedBug; 27] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -88,6 +89,7 @@ impl PlantedBug {
         PlantedBug::RemovedPeerVotesCounted,
         PlantedBug::TruncateDamagedSuffix,
         PlantedBug::VoteRecordForgotten,
+        PlantedBug::NackQuorumOfOne,
         PlantedBug::SnapshotKeepsStaleMembership,
         PlantedBug::AckBeyondVerified,
         PlantedBug::FsyncErrorIgnored,
@@ -132,6 +134,7 @@ impl PlantedBug {
             PlantedBug::RemovedPeerVotesCounted => "removed-peer-votes-counted",
             PlantedBug::TruncateDamagedSuffix => "truncate-damaged-suffix",
             PlantedBug::VoteRecordForgotten => "vote-record-forgotten",
+            PlantedBug::NackQuorumOfOne => "nack-quorum-of-one",
             PlantedBug::SnapshotKeepsStaleMembership => "snapshot-keeps-stale-membership",
             PlantedBug::AckBeyondVerified => "ack-beyond-verified",
             PlantedBug::FsyncErrorIgnored => "fsync-error-ignored",

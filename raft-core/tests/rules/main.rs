@@ -13,6 +13,7 @@ mod election;
 mod error_messages;
 mod flow_control;
 mod forwarding;
+mod leader_repair;
 mod membership;
 mod observers;
 mod overrun;
