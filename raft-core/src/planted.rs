@@ -57,7 +57,6 @@ pub enum PlantedBug {
     RemovedPeerVotesCounted,
     TruncateDamagedSuffix,
     VoteRecordForgotten,
-    NackQuorumOfOne,
     SnapshotKeepsStaleMembership,
     AckBeyondVerified,
     FsyncErrorIgnored,
@@ -74,7 +73,7 @@ pub enum PlantedBug {
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 27] = [
+    pub const ALL: [PlantedBug; 26] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -89,7 +88,6 @@ impl PlantedBug {
         PlantedBug::RemovedPeerVotesCounted,
         PlantedBug::TruncateDamagedSuffix,
         PlantedBug::VoteRecordForgotten,
-        PlantedBug::NackQuorumOfOne,
         PlantedBug::SnapshotKeepsStaleMembership,
         PlantedBug::AckBeyondVerified,
         PlantedBug::FsyncErrorIgnored,
@@ -134,7 +132,6 @@ impl PlantedBug {
             PlantedBug::RemovedPeerVotesCounted => "removed-peer-votes-counted",
             PlantedBug::TruncateDamagedSuffix => "truncate-damaged-suffix",
             PlantedBug::VoteRecordForgotten => "vote-record-forgotten",
-            PlantedBug::NackQuorumOfOne => "nack-quorum-of-one",
             PlantedBug::SnapshotKeepsStaleMembership => "snapshot-keeps-stale-membership",
             PlantedBug::AckBeyondVerified => "ack-beyond-verified",
             PlantedBug::FsyncErrorIgnored => "fsync-error-ignored",

@@ -324,10 +324,6 @@ impl Node {
     /// commit quorum of the current voters (`n - q + 1`, with the quorum in effect, a rescue
     /// one included), and at least a majority of them.
     pub(super) fn nack_quorum_size(&self) -> usize {
-        if planted!(self, NackQuorumOfOne) {
-            // The bug: one peer's answer is taken for the nack quorum.
-            return 1;
-        }
         let n = self.voters.len();
         (n + 1 - self.quorum_needed().min(n)).max(n / 2 + 1)
     }
