@@ -8,8 +8,9 @@
 
 use raft_core::codec::{self, decode_envelope, encode_envelope};
 use raft_core::storage::{
-    decode_hard_state, decode_peer_state_file, decode_snapshot_file, encode_hard_state,
-    encode_peer_state_file, encode_snapshot_file, recover_term_vote, recover_wal, VoteRecord,
+    decode_damage_file, decode_hard_state, decode_peer_state_file, decode_snapshot_file,
+    encode_damage_file, encode_hard_state, encode_peer_state_file, encode_snapshot_file,
+    recover_term_vote, recover_wal, VoteRecord,
 };
 use raft_core::{Config, Node, NodeId, Recovered};
 
@@ -74,6 +75,15 @@ pub fn term_vote(data: &[u8]) {
     if recovered.record != VoteRecord::Lost && !(a.is_empty() && b.is_empty()) {
         let from = |copy: &[u8]| decode_hard_state(copy).ok().filter(|_| !copy.is_empty());
         assert!(from(a) == Some(recovered.hard_state) || from(b) == Some(recovered.hard_state));
+    }
+}
+
+/// The damage file (`damage.idx`): what a node under repair answers for. A decoded record
+/// re-encodes to bytes that decode to it again.
+pub fn damage_file(data: &[u8]) {
+    if let Ok(Some(damage)) = decode_damage_file(data) {
+        let again = decode_damage_file(&encode_damage_file(&damage));
+        assert_eq!(again.ok(), Some(Some(damage)), "decode(encode(d)) != d");
     }
 }
 

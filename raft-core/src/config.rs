@@ -41,6 +41,12 @@ pub struct Config {
     /// election timeout ignores vote requests for a higher term, unless they come from a
     /// leader transfer.
     pub check_quorum: bool,
+    /// A managed group (NRG `Managed`): the layer above owns the membership. Its nodes only
+    /// record unknown peers they hear from ([`crate::Node::observed_peers`]), and an
+    /// operator may evict peers of a leaderless group ([`crate::Node::evict_peers`]).
+    /// Unmanaged (the default, as in NRG): a leader that hears an append response from an
+    /// unknown peer proposes adding it as a voter.
+    pub managed: bool,
 }
 
 impl Config {
@@ -65,6 +71,7 @@ impl Config {
             max_uncommitted_entries: Config::DEFAULT_MAX_UNCOMMITTED_ENTRIES,
             pre_vote: true,
             check_quorum: true,
+            managed: false,
         }
     }
 

@@ -144,8 +144,8 @@ pub use config::{Config, ConfigError, Recovered};
 pub use membership::{Membership, MembershipChange};
 pub use message::*;
 pub use node::{
-    ContractError, Health, LogDamage, Node, PeerInfo, ProposeError, Proposed, ReadError, Rescue,
-    RescueError, ResetError, SnapshotCheckpoint, SnapshotError, TransferError, WriteError,
-    WriteErrorKind, WriteStage,
+    ContractError, EvictError, Eviction, Health, LogDamage, Node, PeerInfo, ProposeError, Proposed,
+    ReadError, Rescue, RescueError, ResetError, SnapshotCheckpoint, SnapshotError, TransferError,
+    WriteError, WriteErrorKind, WriteStage,
 };
 pub use types::*;

@@ -44,6 +44,11 @@ fn wal_corpus_recovers_and_restarts_a_node_or_is_refused() {
 }
 
 #[test]
+fn damage_file_corpus_decodes_or_is_refused_and_round_trips() {
+    replay_corpus("damage_file", fuzz_inputs::damage_file);
+}
+
+#[test]
 fn term_vote_corpus_decodes_or_is_refused_and_round_trips() {
     replay_corpus("term_vote", fuzz_inputs::term_vote);
 }

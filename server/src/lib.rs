@@ -97,6 +97,7 @@ pub async fn run(config: ServerConfig, shutdown: impl Future) -> Result<(), Serv
         snapshot = ?report.snapshot_index,
         log_entries = report.log_entries,
         wal_damage = report.wal_damage.as_deref().unwrap_or("none"),
+        term_vote_copy_damaged = report.term_vote_copy_damaged.as_deref().unwrap_or("none"),
         answers_for = %report.answers_for.map_or("nothing".to_string(), |d| d.to_string()),
         term = opened.recovered.hard_state.term,
         "recovered"

@@ -113,6 +113,7 @@ impl Node {
     /// with the next persist; a leader starts replicating to added members. (A removed
     /// member's progress is kept until the removal commits, so it hears of its removal.)
     pub(super) fn membership_changed(&mut self) {
+        self.end_eviction_on_membership_change();
         let current = self.membership.current();
         self.voters.clear();
         self.voters.extend(current.voters.iter().copied());

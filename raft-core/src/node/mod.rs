@@ -18,6 +18,8 @@
 //! | `membership.rs` | membership changes |
 //! | `forwarding.rs` | proposals and removals forwarded to the leader, and its answers |
 //! | `peers.rs` | peer tracking: when each peer was last heard, its lag, `Peers()` and `Quorum()` |
+//! | `managed.rs` | managed and unmanaged groups: an unknown peer heard is observed, or proposed as a voter |
+//! | `evict.rs` | evicting peers of a leaderless managed group without the log |
 //! | `overrun.rs` | backlogs past the threshold: leader step-down, follower quorum pause |
 //! | `rescue.rs` | rescue quorum: a lowered quorum for a group that lost its majority |
 //! | `apply.rs` | handing committed entries to the application; pause and resume |
@@ -55,10 +57,12 @@ mod apply;
 mod checkpoint;
 mod election;
 mod errors;
+mod evict;
 mod follower;
 mod forwarding;
 mod leader;
 mod leader_repair;
+mod managed;
 mod membership;
 mod outbox;
 mod overrun;
@@ -77,6 +81,7 @@ mod write_error;
 
 pub use checkpoint::SnapshotCheckpoint;
 pub use errors::{ContractError, ProposeError, ReadError, SnapshotError, TransferError};
+pub use evict::{EvictError, Eviction};
 pub use peers::PeerInfo;
 pub use repair::LogDamage;
 pub use rescue::{Rescue, RescueError};
@@ -86,6 +91,7 @@ pub use write_error::{WriteError, WriteErrorKind, WriteStage};
 use checkpoint::OpenCheckpoint;
 use election::ElectionTimer;
 use leader::Leadership;
+use managed::ObservedPeers;
 use outbox::Outbox;
 use peers::PeerTracker;
 use role::adopts_sender_term;
@@ -121,14 +127,15 @@ pub struct Node {
     //   log.last_index()` and
     //   `log.start_index() <= commit_index`; the commit index never decreases while the node
     //   runs.
-    // - `voters` is `membership.current()`'s voters.
+    // - `voters` is the voters of `counted_membership()`: `membership.current()`'s, or an
+    //   eviction's while one is in effect.
     // - Between two inputs nothing is pending in the outbox, and its log end is the log's:
     //   every input ends in `finish_into`, which checks the one and ensures the other.
     #[cfg(feature = "planted-bugs")]
     planted: Option<crate::planted::PlantedBug>,
     config: Config,
-    /// The voters of the current membership (a copy of `membership.current().voters`, renewed
-    /// by `membership_changed`), in id order. A `Vec`: it is walked for every
+    /// The voters counted (a copy of the voters of `membership.current()`, renewed by
+    /// `membership_changed`, or of an eviction's membership), in id order. A `Vec`: it is walked for every
     /// acknowledgement, and holds a handful of ids.
     voters: Vec<NodeId>,
     /// The membership as a function of the log (see [`crate::membership`]): the latest
@@ -218,6 +225,11 @@ pub struct Node {
     /// When each peer was last heard from (NRG `trackPeer`), for [`Node::peers`] and
     /// [`Node::quorum`]; monitoring only.
     peer_tracker: PeerTracker,
+    /// Peers heard that are not members (managed groups only, `managed.rs`).
+    observed: ObservedPeers,
+    /// [`Node::evict_peers`]: the membership counted instead of the log's, until the log's
+    /// membership changes; memory only.
+    eviction: Option<Eviction>,
 }
 
 impl Node {
@@ -274,6 +286,8 @@ impl Node {
             vote_record: restart.vote_record,
             write_error: None,
             peer_tracker: PeerTracker::default(),
+            observed: ObservedPeers::default(),
+            eviction: None,
             #[cfg(feature = "planted-bugs")]
             planted: None,
             config,
@@ -505,6 +519,7 @@ impl Node {
                 if self.check_quorum_at_window_end() || self.step_down_if_overrun() {
                     return self.finish_into(out);
                 }
+                self.record_eviction_in_log();
                 self.expire_transfer();
                 self.heartbeat_elapsed += 1;
                 if self.heartbeat_elapsed >= self.config.heartbeat_interval {
@@ -555,7 +570,7 @@ impl Node {
         if message.term() > self.hard_state.term && adopts_sender_term(&message) {
             self.observe_higher_term(from, &message);
         }
-        self.track_peer(from, &message);
+        let unknown_peer = self.track_peer(from, &message);
         match message {
             Message::VoteRequest(m) => self.handle_vote_request(m),
             Message::VoteResponse(m) => self.handle_vote_response(from, m),
@@ -573,6 +588,9 @@ impl Node {
             Message::SnapshotResponse(m) => self.handle_snapshot_response(from, m),
             Message::RepairRequest(m) => self.handle_repair_request(m),
             Message::RepairResponse(m) => self.handle_repair_response(from, *m),
+        }
+        if let Some(peer) = unknown_peer {
+            self.add_unknown_peer(peer);
         }
         self.finish_into(out)
     }

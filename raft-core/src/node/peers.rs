@@ -42,7 +42,12 @@ impl PeerTracker {
         self.now += 1;
     }
 
-    fn ticks_since(&self, peer: NodeId) -> Option<u64> {
+    /// Ticks this node has run.
+    pub(super) fn now(&self) -> u64 {
+        self.now
+    }
+
+    pub(super) fn ticks_since(&self, peer: NodeId) -> Option<u64> {
         self.heard.get(&peer).map(|&at| self.now - at)
     }
 }
@@ -53,8 +58,9 @@ impl Node {
     /// or candidate hears only the leader of its term, through its AppendEntries. Learning a
     /// new leader forgets when the other peers were heard (a former leader's timestamps are
     /// kept until then, NRG `updateLeader`). Runs before the message is handled, after a
-    /// higher term in it was adopted.
-    pub(super) fn track_peer(&mut self, from: NodeId, message: &Message) {
+    /// higher term in it was adopted. A peer heard that is not a member goes to
+    /// `managed.rs`; returns the one an unmanaged group's leader is to propose adding.
+    pub(super) fn track_peer(&mut self, from: NodeId, message: &Message) -> Option<NodeId> {
         let term = self.hard_state.term;
         let leading = self.role == Role::Leader;
         let heard = match message {
@@ -65,7 +71,7 @@ impl Node {
             _ => false,
         };
         if !heard {
-            return;
+            return None;
         }
         let tracker = &mut self.peer_tracker;
         let leader = if leading { self.config.id } else { from };
@@ -74,6 +80,11 @@ impl Node {
         }
         tracker.leader = Some(leader);
         tracker.heard.insert(from, tracker.now);
+        // As NRG, an unknown peer makes itself known through its append responses.
+        if matches!(message, Message::AppendResponse(_)) {
+            return self.hear_peer_outside_membership(from);
+        }
+        None
     }
 
     /// NRG `Peers()`: every member of the membership in effect (voters and observers, this

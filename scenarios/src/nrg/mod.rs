@@ -11,12 +11,14 @@
 //! The scenarios live in one file per theme: `elections.rs`, `replication.rs` (and
 //! catch-up), `snapshots.rs`, `membership.rs`, `transfer.rs`, `proposals.rs` (and health),
 //! `recovery.rs` (crashes and restarts), `rescue.rs` (rescue quorum), `forwarding.rs`
-//! (forwarded proposals and removals, and the leader's answer), `peers.rs` (peer tracking). The table below registers them all in one list, whose
+//! (forwarded proposals and removals, and the leader's answer), `peers.rs` (peer tracking),
+//! `managed.rs` (managed and unmanaged groups, evicting peers, a new node's votes). The table below registers them all in one list, whose
 //! order is the order of `all()` and of `cargo xtask scenario --list`; a new port goes into its
 //! theme's file and into this table.
 
 mod elections;
 mod forwarding;
+mod managed;
 mod membership;
 mod peers;
 mod proposals;
@@ -28,6 +30,7 @@ mod transfer;
 
 use elections::*;
 use forwarding::*;
+use managed::*;
 use membership::*;
 use peers::*;
 use proposals::*;
@@ -168,5 +171,9 @@ crate::scenarios!(
         (track_peer_lag, "With every entry acknowledged the leader sees no lag and every member current, a follower sees the leader current and knows nothing of the other follower; the same after a leader transfer"),
         (peers_response, "Peers() as leader: a cut-off follower lags by the commits it did not acknowledge and is not current; as follower: the leader is current until two heartbeat intervals pass without it, the other follower never"),
         (rescue_quorum_empty_votes_require_rescue, "design: empty-log votes count as any grant (the Raft paper), so what keeps two of five survivors from electing is the natural quorum: without a rescue the candidate stays a candidate"),
+        (evict_peers, "A managed group lost three of five voters for good: eviction is refused while a leader is known or while the peers left could make a quorum without the evicting node, never evicts itself or a non-member; evicting the lost three, a survivor is elected by the other, records the eviction in the log (a peer-state entry) and commits with it"),
+        (track_peer_observed, "A managed group's leader records an unknown peer that answers it as observed and proposes nothing; heard as a member once added, it is no longer observed; a removed peer is not observed again"),
+        (track_peer_auto_add_only_unmanaged, "An unmanaged group's leader that hears an unknown peer's append response proposes adding it as a voter through the log, and observes nothing; the new voter commits and applies (the managed half is nrg_track_peer_observed)"),
+        (initialize_and_scale_up, "design: votes from empty logs always count (no initializing flag is needed): a node scaling up is no voter in the membership it knows and never campaigns until its first entries make it one; a fresh follower's empty vote elects with a quorum, not every server; after a reset its vote, flagged empty, still counts, answering for the log it held"),
     ]
 );

@@ -17,7 +17,9 @@ impl<A: Application> Script<A> {
     /// `write-error` / `no-write-error` (a persist failed in this life / none did),
     /// `paused`, `unpaused`, `current`, `healthy`, `unhealthy`, `changing=N` / `changing=-`
     /// (the index of an uncommitted membership change), `heard-quorum` /
-    /// `no-heard-quorum` (NRG `Quorum()`), `peer=nX:current,lag=N,heard=T` (NRG `Peers()`: `stale` for not current,
+    /// `no-heard-quorum` (NRG `Quorum()`), `observed=3` / `observed=-` (peers that are not
+    /// members a managed group's node heard from), `evicted=1,2` / `evicted=-` (the eviction
+    /// in effect), `peer=nX:current,lag=N,heard=T` (NRG `Peers()`: `stale` for not current,
     /// `heard=-` for never; T in ticks ago), `pending=N`
     /// (persists not yet completed), `match=nX:N` (a leader's match index for nX), `inflight=N` (messages on the wire from this node).
     #[track_caller]
@@ -162,6 +164,20 @@ impl<A: Application> Script<A> {
             ),
             "processed" => eq("processed", value.into(), n.processed_index().to_string()),
             "quorum" => eq("quorum needed", value.into(), n.quorum_needed().to_string()),
+            "observed" => eq(
+                "observed peers",
+                value.into(),
+                list_or_dash(n.observed_peers().iter().map(|(p, _)| p.0)),
+            ),
+            "evicted" => eq(
+                "evicted peers",
+                value.into(),
+                list_or_dash(
+                    n.eviction()
+                        .into_iter()
+                        .flat_map(|e| e.evicted.iter().map(|p| p.0)),
+                ),
+            ),
             "rescue" => eq(
                 "rescued quorum",
                 value.into(),
@@ -296,4 +312,14 @@ impl<A: Application> Script<A> {
 
 fn fmt_node(node: Option<NodeId>) -> String {
     node.map_or("-".into(), |n| format!("n{}", n.0))
+}
+
+/// Ids joined by commas, or `-` for none.
+fn list_or_dash(ids: impl Iterator<Item = u64>) -> String {
+    let ids: Vec<String> = ids.map(|id| id.to_string()).collect();
+    if ids.is_empty() {
+        "-".into()
+    } else {
+        ids.join(",")
+    }
 }

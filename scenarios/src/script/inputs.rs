@@ -326,6 +326,34 @@ impl<A: Application> Script<A> {
         result
     }
 
+    /// The operator's eviction (NRG `EvictPeers`): `node`, of a leaderless managed group,
+    /// stops counting `peers` as members. Returns the peers evicted.
+    pub fn evict_peers(&mut self, node: usize, peers: &[usize]) -> Result<Vec<usize>, String> {
+        self.begin(format!("evict-peers n{node} {}", super::list(peers)));
+        let ids: Vec<NodeId> = peers.iter().map(|&p| NodeId(p as u64)).collect();
+        let mut evicted = Vec::new();
+        let outcome = self.w().script_input(node, |n| {
+            n.evict_peers(&ids).map(|(gone, actions)| {
+                evicted = gone.iter().map(|p| p.0 as usize).collect();
+                actions
+            })
+        });
+        let result = flatten(outcome).map(|()| evicted);
+        match &result {
+            Ok(gone) => {
+                let text = if gone.is_empty() {
+                    "evicted none".to_string()
+                } else {
+                    format!("evicted {}", super::list(gone))
+                };
+                self.w().script_note(&text);
+            }
+            Err(_) => self.note_result(&result),
+        }
+        self.end();
+        result
+    }
+
     /// Hands `node` a message as if `from` had sent it (a stale or forged message from the
     /// past, as NATS's single-node tests build by hand).
     pub fn inject(&mut self, from: usize, node: usize, message: raft_core::Message) {

@@ -17,6 +17,7 @@ pub struct Setup {
     check_quorum: bool,
     max_bytes_per_message: Option<usize>,
     max_uncommitted_entries: Option<u64>,
+    managed: bool,
     preload: Vec<(usize, u64, Option<usize>, Vec<u64>)>,
 }
 
@@ -32,6 +33,7 @@ impl Setup {
             check_quorum: true,
             max_bytes_per_message: None,
             max_uncommitted_entries: None,
+            managed: false,
             preload: Vec::new(),
         }
     }
@@ -68,6 +70,12 @@ impl Setup {
         self.max_bytes_per_message = Some(bytes);
         self
     }
+    /// A managed group (`raft_core::Config::managed`): unknown peers are only observed, and
+    /// the operator may evict peers.
+    pub fn managed(mut self) -> Setup {
+        self.managed = true;
+        self
+    }
     pub fn max_uncommitted_entries(mut self, entries: u64) -> Setup {
         self.max_uncommitted_entries = Some(entries);
         self
@@ -93,6 +101,7 @@ impl<A: Application> Script<A> {
             }
             c.pre_vote = s.pre_vote;
             c.check_quorum = s.check_quorum;
+            c.managed = s.managed;
             if let Some(b) = s.max_bytes_per_message {
                 c.max_bytes_per_message = b;
             }
@@ -133,6 +142,9 @@ impl<A: Application> Script<A> {
         }
         if let Some(u) = setup.max_uncommitted_entries {
             text.push_str(&format!(", max {u} uncommitted"));
+        }
+        if setup.managed {
+            text.push_str(", managed");
         }
         for (node, term, vote, terms) in &setup.preload {
             let v = vote.map_or("-".into(), |v| format!("n{v}"));

@@ -5,7 +5,7 @@
 //! | file                          | format (raft-core `storage`)        | written |
 //! |-------------------------------|-------------------------------------|---------|
 //! | `wal.log`                     | WAL records                         | appended, fsynced once per group of persists |
-//! | `tav.idx`                     | term/vote file                      | replaced atomically |
+//! | `tav.idx`, `tav.idx.copy`     | term/vote file, in two copies       | replaced atomically, one after the other |
 //! | `peers.idx`                   | peer-state file                     | replaced atomically |
 //! | `snapshots/snap.<term>.<index>` | snapshot file                     | written atomically; older ones deleted |
 //! | `damage.idx`                  | damage file                         | replaced atomically while the node repairs; emptied once repaired |
@@ -19,6 +19,13 @@
 //! records, and the node starts answering votes for the log it held until its leader has
 //! repaired it (raft-core's `LogDamage`); the writer empties the damage file once the node
 //! reports itself repaired. A crash at any point in between finds the same damage again.
+//!
+//! The term/vote record is kept in two copies with the same bytes (raft-core's
+//! `TERM_VOTE_COPIES`; a directory written before there were two holds only the first, which
+//! reads as the whole record). A damaged copy falls back on the intact one, which is written
+//! to both before the node starts; when every written copy is damaged the node does not start
+//! ([`StorageError::TermVoteLost`]): without the record of its term and vote it could vote
+//! twice in a term.
 
 pub mod files;
 pub mod writer;
@@ -31,7 +38,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub const WAL_FILE: &str = "wal.log";
-pub const TERM_VOTE_FILE: &str = "tav.idx";
+/// The term/vote record's first copy (NRG's file); [`TERM_VOTE_COPIES`] names both.
+pub const TERM_VOTE_FILE: &str = formats::TERM_VOTE_COPIES[0];
+pub use formats::TERM_VOTE_COPIES;
 pub const PEERS_FILE: &str = "peers.idx";
 pub const SNAPSHOT_DIR: &str = "snapshots";
 pub const DAMAGE_FILE: &str = "damage.idx";
@@ -54,6 +63,11 @@ pub enum StorageError {
     },
     /// A snapshot file name that is not `snap.<term>.<index>`.
     SnapshotName { path: PathBuf },
+    /// Every written copy of the term/vote record is damaged (or two intact copies disagree
+    /// on the vote of one term): each copy's path and what is wrong with it.
+    TermVoteLost {
+        copies: Vec<(PathBuf, formats::StorageError)>,
+    },
     /// A log write the WAL format cannot hold (raft-core produces none: a broken contract).
     Encode(raft_core::codec::EncodeError),
 }
@@ -84,6 +98,20 @@ impl fmt::Display for StorageError {
                 path.display()
             ),
             StorageError::Encode(error) => write!(f, "log write cannot be encoded: {error}"),
+            StorageError::TermVoteLost { copies } => {
+                write!(
+                    f,
+                    "every copy of the term/vote record is lost, so the node could vote twice \
+                     in a term; it can rejoin only as a new member with an empty data directory"
+                )?;
+                for (path, error) in copies {
+                    write!(f, "; {}: {error}", path.display())?;
+                }
+                if copies.is_empty() {
+                    write!(f, "; the copies name different votes in one term")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -111,6 +139,8 @@ pub struct RecoveryReport {
     /// The log the node answers for until its leader repairs it (from the WAL's damage or a
     /// damage file a repair in progress left).
     pub answers_for: Option<LogDamage>,
+    /// A damaged copy of the term/vote record (the other held it, and both hold it again).
+    pub term_vote_copy_damaged: Option<String>,
 }
 
 /// The durable log as the writer last wrote it: the WAL's start point and its entries. The
@@ -175,14 +205,7 @@ pub fn open(dir: &Path) -> Result<Opened, StorageError> {
     files::remove_temporaries(dir)?;
     files::remove_temporaries(&snapshots)?;
 
-    let tav_path = dir.join(TERM_VOTE_FILE);
-    let hard_state =
-        formats::decode_hard_state(&files::read_optional(&tav_path)?).map_err(|error| {
-            StorageError::Format {
-                path: tav_path,
-                error,
-            }
-        })?;
+    let (hard_state, vote_record, term_vote_copy_damaged) = recover_term_vote(dir)?;
     let peers_path = dir.join(PEERS_FILE);
     let membership =
         formats::decode_peer_state_file(&files::read_optional(&peers_path)?).map_err(|error| {
@@ -200,6 +223,7 @@ pub fn open(dir: &Path) -> Result<Opened, StorageError> {
         wal_records: wal.records,
         snapshot_index: snapshot.as_ref().map(|s| s.meta.index),
         log_entries: wal.entries.len(),
+        term_vote_copy_damaged,
         ..RecoveryReport::default()
     };
     match wal.verdict {
@@ -271,11 +295,55 @@ pub fn open(dir: &Path) -> Result<Opened, StorageError> {
             snapshot,
             membership,
             damage: answers_for,
-            vote_record: raft_core::storage::VoteRecord::Intact,
+            vote_record,
         },
         mirror,
         report,
     })
+}
+
+/// The term/vote record from its copies. A damaged copy is rewritten from the intact one
+/// before the node acts, so damage to the other copy later still leaves one.
+fn recover_term_vote(
+    dir: &Path,
+) -> Result<(raft_core::HardState, formats::VoteRecord, Option<String>), StorageError> {
+    let paths: Vec<PathBuf> = TERM_VOTE_COPIES.iter().map(|n| dir.join(n)).collect();
+    let bytes = paths
+        .iter()
+        .map(|p| files::read_optional(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let copies: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+    let recovery = formats::recover_term_vote(&copies);
+    let damaged: Vec<(PathBuf, formats::StorageError)> = recovery
+        .damaged
+        .into_iter()
+        .map(|(copy, error)| (paths[copy].clone(), error))
+        .collect();
+    match recovery.record {
+        formats::VoteRecord::Lost => Err(StorageError::TermVoteLost { copies: damaged }),
+        formats::VoteRecord::Intact => Ok((recovery.hard_state, recovery.record, None)),
+        formats::VoteRecord::CopyDamaged => {
+            let found = damaged
+                .iter()
+                .map(|(path, error)| format!("{}: {error}", path.display()))
+                .collect::<Vec<_>>()
+                .join("; ");
+            tracing::warn!(%found, "a term/vote copy is damaged; rewriting it from the intact one");
+            write_term_vote(dir, &recovery.hard_state)?;
+            Ok((recovery.hard_state, recovery.record, Some(found)))
+        }
+    }
+}
+
+/// Replaces every copy of the term/vote record, one after the other: a crash between them
+/// leaves one copy a persist ahead, which recovery takes as the record (a term and a vote
+/// only move forward).
+pub fn write_term_vote(dir: &Path, hard_state: &raft_core::HardState) -> Result<(), StorageError> {
+    let bytes = formats::encode_hard_state(hard_state);
+    for name in TERM_VOTE_COPIES {
+        files::replace_atomically(dir, name, &bytes)?;
+    }
+    Ok(())
 }
 
 /// What a damage file left by a repair in progress says the node answers for. A damage file

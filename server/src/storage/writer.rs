@@ -15,9 +15,7 @@
 //! reported durable.
 
 use super::files::{self, fsync};
-use super::{
-    LogMirror, StorageError, DAMAGE_FILE, PEERS_FILE, SNAPSHOT_DIR, TERM_VOTE_FILE, WAL_FILE,
-};
+use super::{LogMirror, StorageError, DAMAGE_FILE, PEERS_FILE, SNAPSHOT_DIR, WAL_FILE};
 use bytes::Bytes;
 use raft_core::storage as formats;
 use raft_core::{HardState, LogWrite, PeerState, PersistId, SnapshotMeta};
@@ -256,13 +254,13 @@ impl State {
         Ok(done)
     }
 
-    /// Makes a group durable: the term/vote file, then the WAL records with one fsync, then
+    /// Makes a group durable: the term/vote record (both copies), then the WAL records with one fsync, then
     /// the peer-state file (raft-core's order for one persist; within a group nothing is
     /// reported before all of it is durable, so only the last term/vote and peer state of
     /// the group are written).
     fn flush(&mut self, group: Group) -> Result<Option<PersistId>, StorageError> {
         if let Some(hs) = group.hard_state {
-            files::replace_atomically(&self.dir, TERM_VOTE_FILE, &formats::encode_hard_state(&hs))?;
+            super::write_term_vote(&self.dir, &hs)?;
         }
         if !self.buffer.is_empty() {
             let path = self.dir.join(WAL_FILE);

@@ -331,6 +331,7 @@ impl SimConfig {
             max_uncommitted_entries: self.overrun_threshold,
             pre_vote: true,
             check_quorum: true,
+            managed: false,
         }
         .validate()
         .map_err(|e| ConfigError {

@@ -18,6 +18,13 @@ use crate::checkers::{Checkers, Violation};
 use crate::config::Micros;
 use raft_core::{Action, Entry, HardState, LogWrite, Membership, Message, Node, NodeId, Role};
 
+/// An acknowledgement on its way into a leader ([`CheckerFeed::ack_arriving`]): its term,
+/// index and when it left the follower, and the leader's match index for the follower before.
+pub(super) struct ArrivingAck {
+    ack: (u64, u64, Micros),
+    match_before: Option<u64>,
+}
+
 pub(super) struct CheckerFeed {
     checkers: Checkers,
     /// `RunOptions::checkers`.
@@ -179,20 +186,46 @@ impl CheckerFeed {
         }
     }
 
-    /// `leader` handled `from`'s acknowledgement (`ack`: its term, index, and when it left
-    /// `from`); its match index for `from` was `before`, and `raft` is the node after it.
+    /// An acknowledgement from `from` (a successful append response naming it) is about to
+    /// be handled by `leader`: what the checkers compare once it is, with the leader's match
+    /// index for `from` before it. `None` for any other message, or with the checkers off.
+    pub(super) fn ack_arriving(
+        &self,
+        from: usize,
+        message: &Message,
+        departs: Micros,
+        leader: Option<&Node>,
+    ) -> Option<ArrivingAck> {
+        match message {
+            Message::AppendResponse(r) if self.on && r.success && r.peer == id(from) => {
+                Some(ArrivingAck {
+                    ack: (r.term, r.index, departs),
+                    match_before: leader.and_then(|l| l.match_index(id(from))),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// `leader` handled `from`'s acknowledgement ([`CheckerFeed::ack_arriving`]), and `raft`
+    /// is the node after it.
     pub(super) fn ack_handled(
         &mut self,
         now: Micros,
         (leader, from): (usize, usize),
-        ack: (u64, u64, Micros),
-        before: Option<u64>,
+        arriving: ArrivingAck,
         raft: Option<&Node>,
     ) {
         if let Some(raft) = raft.filter(|_| self.on) {
             let after = raft.match_index(id(from));
-            self.checkers
-                .on_ack_handled(now, leader, from, ack, before, after);
+            self.checkers.on_ack_handled(
+                now,
+                leader,
+                from,
+                arriving.ack,
+                arriving.match_before,
+                after,
+            );
         }
     }
 

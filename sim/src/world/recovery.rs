@@ -117,6 +117,7 @@ impl<A: Application> World<A> {
             max_uncommitted_entries: c.overrun_threshold,
             pre_vote: c.pre_vote_check_quorum,
             check_quorum: c.pre_vote_check_quorum,
+            managed: false,
         };
         match &self.scripted {
             Some(script) => script.configure(node, config),

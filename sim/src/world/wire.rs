@@ -192,18 +192,13 @@ impl<A: Application> World<A> {
                 self.observe_replication(from, to, departs, &message);
                 self.checks
                     .append_received(self.now, (from, to), &message, departs);
-                let ack = match &message {
-                    Message::AppendResponse(r) if r.success && r.peer == id(from) => {
-                        Some((r.term, r.index, departs))
-                    }
-                    _ => None,
-                };
-                let before = ack.and_then(|_| self.hosts[to].node.as_ref()?.match_index(id(from)));
+                let ack =
+                    self.checks
+                        .ack_arriving(from, &message, departs, self.hosts[to].node.as_ref());
                 self.receive(from, to, message);
                 if let Some(ack) = ack {
                     let raft = self.hosts[to].node.as_ref();
-                    self.checks
-                        .ack_handled(self.now, (to, from), ack, before, raft);
+                    self.checks.ack_handled(self.now, (to, from), ack, raft);
                 }
             }
             Err(error) => {
