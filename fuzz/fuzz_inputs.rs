@@ -24,7 +24,7 @@ pub fn message(data: &[u8]) {
         }
     }
     if let Some((&which, body)) = data.split_first() {
-        let _ = match which % 12 {
+        let _ = match which % 14 {
             0 => codec::decode_append_entries(body).map(drop),
             1 => codec::decode_append_response(body).map(drop),
             2 => codec::decode_vote_request(body).map(drop),
@@ -36,6 +36,8 @@ pub fn message(data: &[u8]) {
             8 => codec::decode_install_snapshot(body).map(drop),
             9 => codec::decode_forward_remove_peer(body).map(drop),
             10 => codec::decode_forward_response(body).map(drop),
+            11 => codec::decode_repair_request(body).map(drop),
+            12 => codec::decode_repair_response(body).map(drop),
             _ => codec::decode_snapshot_response(body).map(drop),
         };
     }

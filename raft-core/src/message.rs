@@ -182,6 +182,53 @@ pub struct ForwardResponse {
     pub outcome: ForwardOutcome,
 }
 
+/// Protocol-aware recovery, leader side: a leader elected while repairing damage to its log
+/// asks every peer what it holds before it relies on its own log (`node/leader_repair.rs`).
+///
+/// `after_index`/`after_term` is the end of the leader's intact log. `fetch` false asks only
+/// for the positions ([`RepairResponse::held`], [`RepairResponse::log`]); `fetch` true also
+/// asks for the entries after `after_index`, sent only when the peer's entry at
+/// `after_index` has `after_term` (so they extend the leader's log, by log matching).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepairRequest {
+    pub term: u64,
+    pub leader: NodeId,
+    pub after_index: u64,
+    pub after_term: u64,
+    pub fetch: bool,
+}
+
+/// What a peer's log offers a repairing leader (see [`RepairResponse`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RepairOffer {
+    /// Positions only (the request did not fetch, or the peer has nothing after
+    /// `after_index`).
+    Positions,
+    /// The entries after `after_index`, all of one term (the leader asks again from its new
+    /// end for the rest).
+    Entries(Vec<Entry>),
+    /// The peer's entry at `after_index` is not of `after_term` (or compacted): retry after
+    /// `hint`, the highest index below where the two logs may still agree.
+    Mismatch { hint: u64 },
+}
+
+/// Reply to [`RepairRequest`]: the peer's answer for the leader's nack quorum. Sent once the
+/// peer's term is durable, so it never again acknowledges an entry of an earlier term.
+///
+/// `held` is the position (last term, last index) the peer answers votes with: its log's,
+/// or, while it repairs damage of its own, the position of the log it held. A peer whose
+/// `held` is below an entry "never had it, or no longer does because it was never
+/// committed". `log` is the position of the peer's intact log: a donor's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepairResponse {
+    pub term: u64,
+    pub peer: NodeId,
+    pub held: (u64, u64),
+    pub log: (u64, u64),
+    pub after_index: u64,
+    pub offer: RepairOffer,
+}
+
 /// Every message a node sends or receives.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
@@ -207,6 +254,9 @@ pub enum Message {
     /// Boxed: rare, and large enough to make every message (and action) bigger inline.
     InstallSnapshot(Box<InstallSnapshot>),
     SnapshotResponse(SnapshotResponse),
+    RepairRequest(RepairRequest),
+    /// Boxed: rare, and the largest body after the snapshot chunk.
+    RepairResponse(Box<RepairResponse>),
 }
 
 impl Message {
@@ -228,6 +278,8 @@ impl Message {
             Message::ReadAck(m) => m.term,
             Message::InstallSnapshot(m) => m.term,
             Message::SnapshotResponse(m) => m.term,
+            Message::RepairRequest(m) => m.term,
+            Message::RepairResponse(m) => m.term,
         }
     }
 
@@ -249,6 +301,8 @@ impl Message {
             Message::ReadAck(_) => "ReadAck",
             Message::InstallSnapshot(_) => "InstallSnapshot",
             Message::SnapshotResponse(_) => "SnapshotResponse",
+            Message::RepairRequest(_) => "RepairRequest",
+            Message::RepairResponse(_) => "RepairResponse",
         }
     }
 }

@@ -7,7 +7,8 @@ use raft_core::codec::*;
 use raft_core::{
     AppendEntries, AppendResponse, Entry, EntryKind, ForwardOutcome, ForwardProposal,
     ForwardRefusal, ForwardRemovePeer, ForwardResponse, InstallSnapshot, Message, NodeId,
-    PeerState, ReadAck, SnapshotMeta, SnapshotResponse, TimeoutNow, VoteRequest, VoteResponse,
+    PeerState, ReadAck, RepairOffer, RepairRequest, RepairResponse, SnapshotMeta, SnapshotResponse,
+    TimeoutNow, VoteRequest, VoteResponse,
 };
 
 fn node_id() -> impl Strategy<Value = NodeId> {
@@ -213,6 +214,52 @@ fn snapshot_response() -> impl Strategy<Value = SnapshotResponse> {
     )
 }
 
+fn repair_request() -> impl Strategy<Value = RepairRequest> {
+    (number(), node_id(), number(), number(), any::<bool>()).prop_map(
+        |(term, leader, after_index, after_term, fetch)| RepairRequest {
+            term,
+            leader,
+            after_index,
+            after_term,
+            fetch,
+        },
+    )
+}
+
+/// A valid RepairResponse: an entries offer carries the entries of a valid append after
+/// `after_index` (one term, consecutive, at least one).
+fn repair_response() -> impl Strategy<Value = RepairResponse> {
+    let offer = prop_oneof![
+        Just(None),
+        number().prop_map(|hint| Some(RepairOffer::Mismatch { hint })),
+        append_entries()
+            .prop_filter("an entries offer holds entries", |m| !m.entries.is_empty())
+            .prop_map(|m| Some(RepairOffer::Entries(m.entries))),
+    ];
+    (
+        (number(), node_id(), number(), number()),
+        (number(), number(), number()),
+        offer,
+    )
+        .prop_map(|((term, peer, ht, hi), (lt, li, after), offer)| {
+            let (after_index, offer) = match offer {
+                Some(RepairOffer::Entries(entries)) => {
+                    (entries[0].index - 1, RepairOffer::Entries(entries))
+                }
+                Some(offer) => (after, offer),
+                None => (after, RepairOffer::Positions),
+            };
+            RepairResponse {
+                term,
+                peer,
+                held: (ht, hi),
+                log: (lt, li),
+                after_index,
+                offer,
+            }
+        })
+}
+
 fn message() -> impl Strategy<Value = Message> {
     prop_oneof![
         append_entries().prop_map(Message::AppendEntries),
@@ -229,6 +276,8 @@ fn message() -> impl Strategy<Value = Message> {
         snapshot_response().prop_map(Message::SnapshotResponse),
         forward_remove_peer().prop_map(Message::ForwardRemovePeer),
         forward_response().prop_map(Message::ForwardResponse),
+        repair_request().prop_map(Message::RepairRequest),
+        repair_response().prop_map(|m| Message::RepairResponse(Box::new(m))),
     ]
 }
 
@@ -246,6 +295,8 @@ fn decode_all(bytes: &[u8]) {
     let _ = decode_peer_state(bytes);
     let _ = decode_install_snapshot(bytes);
     let _ = decode_snapshot_response(bytes);
+    let _ = decode_repair_request(bytes);
+    let _ = decode_repair_response(bytes);
     let _ = decode_envelope(bytes);
 }
 
@@ -378,6 +429,29 @@ proptest! {
         let accepted = matches!(m.outcome, ForwardOutcome::Accepted { .. });
         prop_assert_eq!(bytes.len(), if accepted { FORWARD_RESPONSE_ACCEPTED_LEN } else { 17 });
         prop_assert_eq!(decode_forward_response(&bytes).unwrap(), m);
+        decode_all_prefixes(&bytes);
+    }
+
+    #[test]
+    fn repair_request_round_trip(m in repair_request()) {
+        let bytes = encode_repair_request(&m);
+        prop_assert_eq!(bytes.len(), REPAIR_REQUEST_LEN);
+        prop_assert_eq!(decode_repair_request(&bytes).unwrap(), m);
+        decode_all_prefixes(&bytes);
+    }
+
+    #[test]
+    fn repair_response_round_trip(m in repair_response()) {
+        let bytes = encode_repair_response(&m).unwrap();
+        prop_assert!(bytes.len() >= REPAIR_RESPONSE_FIXED_LEN);
+        prop_assert_eq!(decode_repair_response(&bytes).unwrap(), m.clone());
+        // Every strict prefix is refused: the fixed part, the hint and the append body
+        // (whose entries are counted) are all checked.
+        for cut in 0..bytes.len() {
+            let lost_only_a_trailer = matches!(m.offer, RepairOffer::Entries(_))
+                && cut >= bytes.len().saturating_sub(10);
+            prop_assert!(decode_repair_response(&bytes[..cut]).is_err() || lost_only_a_trailer);
+        }
         decode_all_prefixes(&bytes);
     }
 

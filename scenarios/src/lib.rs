@@ -10,8 +10,9 @@
 //! Families: [`paper`] (Raft paper figures), [`nrg`] (ports of the NATS server's raft tests),
 //! [`outages`] (real outages and bug reports), [`membership`] (membership and leadership
 //! rules the random membership nemesis exercises), [`repair`] (protocol-aware recovery of
-//! damaged storage). Every scenario is listed in [`all`].
+//! damaged storage; [`leader_repair`] when no intact node can lead). Every scenario is listed in [`all`].
 
+pub mod leader_repair;
 pub mod membership;
 pub mod nrg;
 pub mod outages;
@@ -68,6 +69,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend_from_slice(outages::SCENARIOS);
     all.extend_from_slice(membership::SCENARIOS);
     all.extend_from_slice(repair::SCENARIOS);
+    all.extend_from_slice(leader_repair::SCENARIOS);
     all.extend_from_slice(stream::SCENARIOS);
     all
 }

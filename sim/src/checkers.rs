@@ -259,6 +259,9 @@ pub struct Checkers {
     node_voters: Vec<u64>,
     leader_of_term: FxMap<u64, usize>,
     roles: Vec<(Role, u64)>,
+    /// A leader repairing its log from its peers before its no-op (protocol-aware recovery):
+    /// the term whose leader completeness is checked once the repair is done.
+    completeness_pending: Vec<Option<u64>>,
     /// (index, term) -> prefix hash, over every log ever seen.
     seen: FxMap<(u64, u64), u64>,
     memory: Vec<PrefixLog>,
@@ -309,6 +312,7 @@ impl Checkers {
             node_voters: vec![0; nodes],
             leader_of_term: FxMap::default(),
             roles: vec![(Role::Follower, 0); nodes],
+            completeness_pending: vec![None; nodes],
             seen: FxMap::default(),
             memory: vec![PrefixLog::default(); nodes],
             durable: vec![PrefixLog::default(); nodes],

@@ -104,6 +104,8 @@ pub enum MessageKind {
     Ping = 13,
     ForwardRemovePeer = 14,
     ForwardResponse = 15,
+    RepairRequest = 16,
+    RepairResponse = 17,
 }
 
 /// A decided value.
@@ -566,6 +568,14 @@ impl MessageKey {
                 MessageKind::SnapshotResponse,
                 [m.index, m.next_offset, flag(m.done), 0],
             ),
+            M::RepairRequest(m) => (
+                MessageKind::RepairRequest,
+                [m.after_index, flag(m.fetch), 0, 0],
+            ),
+            M::RepairResponse(m) => (
+                MessageKind::RepairResponse,
+                [m.after_index, repair_offer_code(&m.offer), 0, 0],
+            ),
         };
         MessageKey {
             from: from as u8,
@@ -585,6 +595,15 @@ impl MessageKey {
             term: 0,
             fields: [0; 4],
         }
+    }
+}
+
+/// Which offer a repair response carries: 0 positions, 1 entries, 2 a retry point.
+fn repair_offer_code(offer: &raft_core::RepairOffer) -> u64 {
+    match offer {
+        raft_core::RepairOffer::Positions => 0,
+        raft_core::RepairOffer::Entries(_) => 1,
+        raft_core::RepairOffer::Mismatch { .. } => 2,
     }
 }
 

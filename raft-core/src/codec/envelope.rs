@@ -13,6 +13,9 @@ use super::nrg::{
     decode_vote_response, write_append_entries, write_append_response, write_vote_request,
     write_vote_response,
 };
+use super::repair::{
+    decode_repair_request, decode_repair_response, write_repair_request, write_repair_response,
+};
 use super::wire::Writer;
 use super::{DecodeError, EncodeError};
 use crate::message::Message;
@@ -48,6 +51,10 @@ pub const TAG_FORWARD_PROPOSAL_WITH_REPLY: u8 = 13;
 pub const TAG_FORWARD_REMOVE_PEER: u8 = 14;
 /// Envelope tag of [`Message::ForwardResponse`] (not in NRG).
 pub const TAG_FORWARD_RESPONSE: u8 = 15;
+/// Envelope tag of [`Message::RepairRequest`] (not in NRG).
+pub const TAG_REPAIR_REQUEST: u8 = 16;
+/// Envelope tag of [`Message::RepairResponse`] (not in NRG).
+pub const TAG_REPAIR_RESPONSE: u8 = 17;
 
 /// The envelope tag of a message.
 pub fn envelope_tag(m: &Message) -> u8 {
@@ -67,12 +74,15 @@ pub fn envelope_tag(m: &Message) -> u8 {
         Message::ReadAck(_) => TAG_READ_ACK,
         Message::InstallSnapshot(_) => TAG_INSTALL_SNAPSHOT,
         Message::SnapshotResponse(_) => TAG_SNAPSHOT_RESPONSE,
+        Message::RepairRequest(_) => TAG_REPAIR_REQUEST,
+        Message::RepairResponse(_) => TAG_REPAIR_RESPONSE,
     }
 }
 
 /// Encodes any message as one tag byte followed by its NRG body, for hosts that carry all
 /// messages on one channel. Fails only for an AppendEntries that
-/// [`super::encode_append_entries`] rejects.
+/// [`super::encode_append_entries`] rejects, or a repair response whose entries could not
+/// travel in one.
 pub fn encode_envelope(m: &Message) -> Result<Vec<u8>, EncodeError> {
     let mut out = vec![envelope_tag(m)];
     let w = &mut Writer::new(&mut out);
@@ -93,6 +103,8 @@ pub fn encode_envelope(m: &Message) -> Result<Vec<u8>, EncodeError> {
         Message::ReadAck(x) => write_read_ack(w, x),
         Message::InstallSnapshot(x) => write_install_snapshot(w, x),
         Message::SnapshotResponse(x) => write_snapshot_response(w, x),
+        Message::RepairRequest(x) => write_repair_request(w, x),
+        Message::RepairResponse(x) => write_repair_response(w, x)?,
     }
     Ok(out)
 }
@@ -121,6 +133,8 @@ pub fn decode_envelope(buf: &[u8]) -> Result<Message, DecodeError> {
             Message::ForwardRemovePeer(decode_forward_remove_peer_with_reply(body)?)
         }
         TAG_FORWARD_RESPONSE => Message::ForwardResponse(decode_forward_response(body)?),
+        TAG_REPAIR_REQUEST => Message::RepairRequest(decode_repair_request(body)?),
+        TAG_REPAIR_RESPONSE => Message::RepairResponse(Box::new(decode_repair_response(body)?)),
         tag => return Err(DecodeError::UnknownTag { tag }),
     })
 }

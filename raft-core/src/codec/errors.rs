@@ -126,6 +126,8 @@ pub enum EncodeError {
     TermBelowPrevTerm { entry_term: u64, prev_term: u64 },
     /// A WAL record payload does not fit the `u32` length field.
     RecordTooLarge { len: usize },
+    /// A repair response offers entries but holds none (it offers positions then).
+    EmptyRepairOffer,
 }
 
 impl fmt::Display for EncodeError {
@@ -160,6 +162,9 @@ impl fmt::Display for EncodeError {
             ),
             EncodeError::RecordTooLarge { len } => {
                 write!(f, "WAL record payload of {len} bytes does not fit a u32 length")
+            }
+            EncodeError::EmptyRepairOffer => {
+                write!(f, "repair response: an entries offer holds no entry")
             }
         }
     }

@@ -18,6 +18,8 @@
 //! | [`ReadAck`] | `term u64 · seq u64 · peer [8]` (24 bytes) |
 //! | [`InstallSnapshot`] | `term u64 · leader [8] · lastTerm u64 · lastIndex u64 · peerstateLen u32 · peerstate · offset u64 · done u8 · data` (the rest) |
 //! | [`SnapshotResponse`] | `term u64 · peer [8] · index u64 · nextOffset u64 · done u8` (33 bytes) |
+//! | [`RepairRequest`] | `term u64 · leader [8] · afterIndex u64 · afterTerm u64 · fetch u8` (33 bytes) |
+//! | [`RepairResponse`] | `term u64 · peer [8] · heldTerm u64 · heldIndex u64 · logTerm u64 · logIndex u64 · afterIndex u64 · offer u8`, then an append entry body holding the entries (offer 1) or `hint u64` (offer 2) |
 //! | [`PeerState`] | `clusterSize u32 · nPeers u32 · n × peer [8] · domainExt u16`, then (only with observers) `nObservers u32 · m × peer [8]` |
 //!
 //! ## AppendEntries term mapping
@@ -51,6 +53,8 @@
 //!   reply inbox (one without keeps tag 5 and NRG's body), tag 14 (`reply u64 · peer [8]`)
 //!   for a forwarded removal. The answer, [`ForwardResponse`], is new: it says where the
 //!   entry landed, or why the leader refused it (NRG stays silent then).
+//! - Leader-side repair ([`RepairRequest`], [`RepairResponse`]) is new: NRG truncates a
+//!   damaged log instead. The entries a peer offers travel as an NRG append entry body.
 //! - The ReadIndex round number rides in a second uvarint after the `lterm` trailer of an
 //!   append entry, written only when non-zero. NRG decoders ignore bytes after `lterm`, and an
 //!   append entry without reads in flight (and every WAL record) is byte-identical to NRG's.
@@ -64,7 +68,8 @@
 //! | 5 | ForwardProposal | 10 | ReadAck |
 //! | 11 | InstallSnapshot | 12 | SnapshotResponse |
 //! | 13 | ForwardProposal with reply | 14 | ForwardRemovePeer |
-//! | 15 | ForwardResponse | | |
+//! | 15 | ForwardResponse | 16 | RepairRequest |
+//! | 17 | RepairResponse | | |
 //!
 //! Decoders never panic, never allocate from an untrusted count before checking the input is
 //! long enough for it, and reject trailing bytes. Every [`DecodeError`] names what is wrong and
@@ -75,6 +80,7 @@
 //! | `wire.rs` | [`put_uvarint`] and the crate's `Writer` / `Reader` cursors every layout uses |
 //! | `nrg.rs` | the NRG layouts |
 //! | `extensions.rs` | the layouts of the messages NRG does not have |
+//! | `repair.rs` | the layouts of the leader-side repair messages |
 //! | `envelope.rs` | the tag byte |
 //! | `errors.rs` | [`DecodeError`], [`EncodeError`] |
 //!
@@ -90,6 +96,8 @@
 //! [`ReadAck`]: crate::message::ReadAck
 //! [`InstallSnapshot`]: crate::message::InstallSnapshot
 //! [`SnapshotResponse`]: crate::message::SnapshotResponse
+//! [`RepairRequest`]: crate::message::RepairRequest
+//! [`RepairResponse`]: crate::message::RepairResponse
 //! [`PeerState`]: crate::types::PeerState
 //! [`Message::PreVoteRequest`]: crate::message::Message::PreVoteRequest
 //! [`Message::PreVoteResponse`]: crate::message::Message::PreVoteResponse
@@ -101,6 +109,7 @@ mod envelope;
 mod errors;
 mod extensions;
 mod nrg;
+mod repair;
 #[cfg(test)]
 mod tests;
 mod wire;
@@ -128,6 +137,10 @@ pub use nrg::{
     APPEND_ENTRIES_HEADER_LEN, APPEND_RESPONSE_LEN, FORWARD_REMOVE_PEER_LEN,
     MAX_ENTRIES_PER_MESSAGE, MAX_ENTRY_DATA_LEN, VOTE_FLAG_EMPTY_LOG, VOTE_FLAG_GRANTED,
     VOTE_REQUEST_LEN, VOTE_RESPONSE_LEN,
+};
+pub use repair::{
+    decode_repair_request, decode_repair_response, encode_repair_request, encode_repair_response,
+    REPAIR_REQUEST_LEN, REPAIR_RESPONSE_FIXED_LEN,
 };
 pub use wire::put_uvarint;
 pub(crate) use wire::Writer;

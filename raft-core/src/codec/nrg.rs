@@ -30,7 +30,7 @@ pub const VOTE_FLAG_EMPTY_LOG: u8 = 0b10;
 // ----- AppendEntries -------------------------------------------------------------------------
 
 /// Checks the invariants NRG's layout relies on and returns the wire `(term, lterm)`.
-fn append_entries_wire_terms(m: &AppendEntries) -> Result<(u64, u64), EncodeError> {
+pub(super) fn append_entries_wire_terms(m: &AppendEntries) -> Result<(u64, u64), EncodeError> {
     if m.entries.len() > MAX_ENTRIES_PER_MESSAGE {
         return Err(EncodeError::TooManyEntries {
             count: m.entries.len(),

@@ -810,8 +810,8 @@ fn envelope_golden() {
         Err(DecodeError::UnknownTag { tag: 0 })
     );
     assert_eq!(
-        decode_envelope(&[16, 1, 2]),
-        Err(DecodeError::UnknownTag { tag: 16 })
+        decode_envelope(&[18, 1, 2]),
+        Err(DecodeError::UnknownTag { tag: 18 })
     );
 
     // PreVote and transfer votes: the NRG vote bodies behind their own tags.

@@ -101,6 +101,9 @@ impl Node {
     /// asks whether it could win. Not while a snapshot it received is unapplied.
     pub(super) fn election_timeout_fired(&mut self) {
         self.election_timer.fired();
+        if self.repair.is_some() {
+            self.repair_waits = self.repair_waits.saturating_add(1);
+        }
         if self.snapshot_unapplied() || self.commits_unprocessed() {
             self.reset_election_timer();
             return;
@@ -135,8 +138,8 @@ impl Node {
         self.pre_votes = Some(pre_votes);
         let request = VoteRequest {
             term: self.hard_state.term + 1,
-            last_term: self.log.last_term(),
-            last_index: self.log.last_index(),
+            last_term: self.vote_log_position().0,
+            last_index: self.vote_log_position().1,
             candidate: self.config.id,
         };
         for peer in self.vote_request_recipients() {
@@ -248,8 +251,8 @@ impl Node {
         self.votes = Some(VoteTally::default());
         let request = VoteRequest {
             term,
-            last_term: self.log.last_term(),
-            last_index: self.log.last_index(),
+            last_term: self.vote_log_position().0,
+            last_index: self.vote_log_position().1,
             candidate: self.config.id,
         };
         for peer in self.vote_request_recipients() {
@@ -287,10 +290,12 @@ impl Node {
     /// no one else could win. It asks the voters of its latest membership and does not count
     /// its own vote (`count_own_vote_once_durable` and the pre-vote skip it). An observer
     /// never campaigns, nor does a node repairing damage to its log (`repair.rs`): its log
-    /// is behind the one it answers votes with; nor one with a write error
+    /// is behind the one it answers votes with — unless no leader came to repair it
+    /// (`campaigns_to_repair`); then it campaigns with the position it held, and repairs
+    /// from its peers once elected (`leader_repair.rs`); nor one with a write error
     /// (`write_error.rs`): it could not make its own vote durable.
     pub(super) fn may_campaign(&self) -> bool {
-        if self.repair.is_some() || self.write_error.is_some() {
+        if (self.repair.is_some() && !self.campaigns_to_repair()) || self.write_error.is_some() {
             return false;
         }
         let id = self.config.id;

@@ -52,6 +52,10 @@ pub enum ProposeError {
     /// A persist of this node failed ([`Node::persist_failed`](crate::Node::persist_failed)):
     /// it accepts nothing it would have to write until it restarts.
     WriteFailed { error: WriteError },
+    /// This leader was elected while repairing damage to its log and is still fetching
+    /// intact copies from its peers; it appends nothing before. Retry once
+    /// [`Action::LeaderChanged`](crate::Action::LeaderChanged) names this node.
+    LeaderRepairing,
 }
 
 impl fmt::Display for ProposeError {
@@ -77,6 +81,10 @@ impl fmt::Display for ProposeError {
             ProposeError::MembershipChangePending { index } => write!(
                 f,
                 "the membership change at index {index} is not committed yet"
+            ),
+            ProposeError::LeaderRepairing => write!(
+                f,
+                "this leader is still repairing damage to its log from its peers; retry once it is ready"
             ),
             ProposeError::NotYetCommittedInTerm => write!(
                 f,

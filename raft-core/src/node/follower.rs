@@ -142,6 +142,7 @@ impl Node {
         }
         self.reset_election_timer();
         self.ticks_since_leader = 0;
+        self.repair_waits = 0;
         self.pre_votes = None;
         true
     }
@@ -207,7 +208,7 @@ impl Node {
         let _ = suffix;
     }
 
-    fn truncate_and_append(&mut self, entries: Vec<Entry>) {
+    pub(super) fn truncate_and_append(&mut self, entries: Vec<Entry>) {
         let Some(first) = entries.first() else { return };
         let prev_index = first.index - 1;
         let truncates = prev_index < self.log.last_index();

@@ -24,7 +24,9 @@ fn refusal(error: &ProposeError) -> ForwardRefusal {
         ProposeError::NotLeader { .. }
         | ProposeError::WrongTerm { .. }
         | ProposeError::WriteFailed { .. } => ForwardRefusal::NotLeader,
-        ProposeError::NotYetCommittedInTerm => ForwardRefusal::NotReady,
+        ProposeError::NotYetCommittedInTerm | ProposeError::LeaderRepairing => {
+            ForwardRefusal::NotReady
+        }
         ProposeError::TransferInProgress { .. } => ForwardRefusal::TransferInProgress,
         ProposeError::Overloaded { .. } | ProposeError::EmptyBatch => ForwardRefusal::Overloaded,
         ProposeError::MembershipChangePending { .. } => ForwardRefusal::MembershipChangePending,

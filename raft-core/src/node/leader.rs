@@ -1,5 +1,6 @@
 //! The leader: becoming one, proposals, append responses, commit advancement and CheckQuorum.
 
+use super::leader_repair::LeaderRepair;
 use super::read_index::ReadRounds;
 use super::transfer::Transfer;
 use super::{Node, ProposeError};
@@ -34,11 +35,14 @@ pub(super) struct Leadership {
     pub(super) transfer: Option<Transfer>,
     /// ReadIndex: the read rounds and the reads waiting for them.
     pub(super) reads: ReadRounds,
+    /// Elected while repairing damage: the repair before the no-op (`leader_repair.rs`).
+    pub(super) repair: Option<LeaderRepair>,
 }
 
 impl Node {
     /// Rule: a new leader appends a no-op (its peer state) and tells the application it leads
-    /// only once that entry is committed.
+    /// only once that entry is committed. A leader elected while repairing damage to its log
+    /// first repairs it from its peers (`leader_repair.rs`).
     pub(super) fn become_leader(&mut self) {
         self.votes = None;
         self.incoming_snapshot = None;
@@ -62,7 +66,24 @@ impl Node {
             quorum_window_elapsed: 0,
             transfer: None,
             reads: ReadRounds::default(),
+            repair: None,
         });
+        if self.repair.is_some() {
+            // No no-op yet: nothing of this leadership is counted or committed before it.
+            if let Some(leadership) = self.leadership.as_mut() {
+                leadership.noop_index = u64::MAX;
+            }
+            return self.start_leader_repair();
+        }
+        self.append_noop_and_replicate();
+    }
+
+    /// The no-op of a new leader (after its repair, when it had one) and its first appends.
+    pub(super) fn append_noop_and_replicate(&mut self) {
+        let next = self.log.last_index() + 1;
+        if let Some(leadership) = self.leadership.as_mut() {
+            leadership.noop_index = next;
+        }
         let peer_state = self.membership.current().to_peer_state();
         self.append_as_leader(
             EntryKind::PeerState,
@@ -87,6 +108,9 @@ impl Node {
                 proposal_term: term,
                 current_term: self.hard_state.term,
             });
+        }
+        if self.is_leader_repairing() {
+            return Err(ProposeError::LeaderRepairing);
         }
         if let Some(transfer) = self.leadership.as_ref().and_then(|l| l.transfer.as_ref()) {
             return Err(ProposeError::TransferInProgress {

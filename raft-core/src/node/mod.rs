@@ -27,6 +27,7 @@
 //! | `outbox.rs` | durability: pending changes become a Persist; attesting messages wait for it |
 //! | `recovery.rs` | the state a node restarts from |
 //! | `repair.rs` | protocol-aware recovery: a damaged node votes as though it held its log, and is repaired from the leader |
+//! | `leader_repair.rs` | protocol-aware recovery when no leader repairs: a damaged node campaigns, and before its no-op fetches intact copies from its peers (the nack quorum) |
 //! | `write_error.rs` | a failed write or fsync: nothing of it is durable, the error is sticky until a restart |
 //! | `errors.rs` | the error types |
 
@@ -61,6 +62,7 @@ mod evict;
 mod follower;
 mod forwarding;
 mod leader;
+mod leader_repair;
 mod log_cache;
 mod managed;
 mod membership;
@@ -216,6 +218,9 @@ pub struct Node {
     /// Damage to the synced log recovery found and replication has not yet repaired: the
     /// position of the log this node held, which it answers votes with (see `repair.rs`).
     repair: Option<LogDamage>,
+    /// Election timeouts that fired while repairing since a leader was last heard: a
+    /// repairing node campaigns only after a few (`leader_repair.rs`).
+    repair_waits: u32,
     /// What recovery made of the term/vote record's copies (one may have been damaged).
     vote_record: crate::storage::VoteRecord,
     /// A persist failed in this life (`write_error.rs`): sticky until a restart.
@@ -282,6 +287,7 @@ impl Node {
             checkpoints_begun: 0,
             quorum_paused: false,
             repair: restart.repair,
+            repair_waits: 0,
             vote_record: restart.vote_record,
             write_error: None,
             peer_tracker: PeerTracker::default(),
@@ -527,7 +533,11 @@ impl Node {
                 self.heartbeat_elapsed += 1;
                 if self.heartbeat_elapsed >= self.config.heartbeat_interval {
                     self.heartbeat_elapsed = 0;
-                    self.broadcast_heartbeat();
+                    if self.is_leader_repairing() {
+                        self.send_repair_requests();
+                    } else {
+                        self.broadcast_heartbeat();
+                    }
                 }
             }
             Role::Follower | Role::Candidate => {
@@ -586,6 +596,8 @@ impl Node {
             Message::ReadAck(m) => self.handle_read_ack(from, m),
             Message::InstallSnapshot(m) => self.handle_install_snapshot(*m),
             Message::SnapshotResponse(m) => self.handle_snapshot_response(from, m),
+            Message::RepairRequest(m) => self.handle_repair_request(m),
+            Message::RepairResponse(m) => self.handle_repair_response(from, *m),
         }
         if let Some(peer) = unknown_peer {
             self.add_unknown_peer(peer);
@@ -654,7 +666,10 @@ impl Node {
             self.finish_repair_once_durable();
             match self.role {
                 Role::Candidate => self.count_own_vote_once_durable(),
-                Role::Leader => self.advance_leader_commit(),
+                Role::Leader => {
+                    self.finish_leader_repair_once_durable();
+                    self.advance_leader_commit();
+                }
                 Role::Follower => {}
             }
         }

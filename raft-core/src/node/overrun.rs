@@ -35,8 +35,12 @@ impl Node {
         };
         let limit = self.config.max_uncommitted_entries;
         // Only this leadership's own proposals count: a leader that restarted re-learns its
-        // commit index, and the entries it inherited commit with its no-op.
-        let uncommitted = self.log.last_index() - self.commit_index.max(noop_index);
+        // commit index, and the entries it inherited commit with its no-op (none counts
+        // before the no-op: a leader repairing its log has none yet).
+        let uncommitted = self
+            .log
+            .last_index()
+            .saturating_sub(self.commit_index.max(noop_index));
         if uncommitted < limit && self.unprocessed() <= limit {
             return false;
         }

@@ -14,6 +14,7 @@ mod error_messages;
 mod evict;
 mod flow_control;
 mod forwarding;
+mod leader_repair;
 mod log_cache;
 mod managed;
 mod membership;

@@ -85,6 +85,8 @@ fn short_kind(message: &raft_core::Message) -> &'static str {
         ReadAck(_) => "RA",
         InstallSnapshot(_) => "IS",
         SnapshotResponse(_) => "SR",
+        RepairRequest(_) => "RQ",
+        RepairResponse(_) => "RP",
     }
 }
 

@@ -31,6 +31,36 @@ impl Checkers {
             }
         }
         self.check_elected_by_quorum(now, node, term);
+        if self.completeness_pending[node] == Some(term) {
+            return;
+        }
+        self.check_leader_completeness(now, node, term);
+    }
+
+    /// The host reports the term `node` leads (`leading`) and whether it is still repairing
+    /// its log from its peers: such a leader relies on its log only once that repair is done,
+    /// so leader completeness is checked then, not when it wins.
+    pub fn on_leader_repair(
+        &mut self,
+        now: Micros,
+        node: usize,
+        leading: Option<u64>,
+        repairing: bool,
+    ) {
+        match (self.completeness_pending[node], leading) {
+            (_, Some(term)) if repairing => self.completeness_pending[node] = Some(term),
+            (Some(pending), Some(term)) if pending == term => {
+                self.completeness_pending[node] = None;
+                self.check_leader_completeness(now, node, term);
+            }
+            (Some(_), _) => self.completeness_pending[node] = None,
+            (None, _) => {}
+        }
+    }
+
+    /// Leader completeness: everything committed in an earlier term is in the log `node`
+    /// leads `term` with.
+    fn check_leader_completeness(&mut self, now: Micros, node: usize, term: u64) {
         // Leader completeness: everything committed in an earlier term is in this leader's log.
         // Entries committed in this term or later (seen first when a paused leader wakes up
         // late) are not owed.

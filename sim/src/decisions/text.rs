@@ -22,7 +22,8 @@
 //! a forwarded proposal (`FP`) a hash of its bytes; a forwarded removal (`FRP`) peer / reply
 //! inbox; the leader's answer (`FR`) reply inbox / index (0 for a refusal); ReadAck (`RA`) round; InstallSnapshot
 //! (`IS`) snapshot index / offset / done; SnapshotResponse (`SR`) index / next offset /
-//! done; TimeoutNow (`TN`) and the perturbation test's `PING` none (`-`).
+//! done; RepairRequest (`RQ`) after index / fetch; RepairResponse (`RP`) after index / offer
+//! (0 positions, 1 entries, 2 retry point); TimeoutNow (`TN`) and the perturbation test's `PING` none (`-`).
 
 use super::{
     CorruptionDraw, Decision, FateDraw, FsyncDraw, Key, Leg, MessageKey, MessageKind,
@@ -47,7 +48,7 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 impl MessageKind {
-    const ALL: [MessageKind; 15] = [
+    const ALL: [MessageKind; 17] = [
         MessageKind::AppendEntries,
         MessageKind::AppendResponse,
         MessageKind::VoteRequest,
@@ -63,6 +64,8 @@ impl MessageKind {
         MessageKind::Ping,
         MessageKind::ForwardRemovePeer,
         MessageKind::ForwardResponse,
+        MessageKind::RepairRequest,
+        MessageKind::RepairResponse,
     ];
 
     fn tag(self) -> &'static str {
@@ -82,6 +85,8 @@ impl MessageKind {
             MessageKind::Ping => "PING",
             MessageKind::ForwardRemovePeer => "FRP",
             MessageKind::ForwardResponse => "FR",
+            MessageKind::RepairRequest => "RQ",
+            MessageKind::RepairResponse => "RP",
         }
     }
 
@@ -95,7 +100,9 @@ impl MessageKind {
             | MessageKind::PreVoteRequest
             | MessageKind::TransferVoteRequest
             | MessageKind::ForwardRemovePeer
-            | MessageKind::ForwardResponse => 2,
+            | MessageKind::ForwardResponse
+            | MessageKind::RepairRequest
+            | MessageKind::RepairResponse => 2,
             MessageKind::VoteResponse
             | MessageKind::PreVoteResponse
             | MessageKind::ForwardProposal

@@ -70,6 +70,9 @@ impl CheckerFeed {
             return;
         }
         if let Some(raft) = raft {
+            let leading = (raft.role() == Role::Leader).then(|| raft.term());
+            self.checkers
+                .on_leader_repair(now, node, leading, raft.is_leader_repairing());
             // Before any Apply below is checked against the voters that committed it; also
             // when the step that committed made it step down (its own removal committed).
             let voters = voters_mask(raft);

@@ -153,6 +153,31 @@ pub fn write_message(message: &Message, out: &mut Line) {
             );
             put!(out, done(m.done), ")")
         }
+        Message::RepairRequest(m) => {
+            let fetch = if m.fetch { " fetch" } else { "" };
+            put!(
+                out,
+                "RQ(t",
+                m.term,
+                " after=",
+                m.after_term,
+                "/",
+                m.after_index
+            );
+            put!(out, fetch, ")")
+        }
+        Message::RepairResponse(m) => {
+            put!(out, "RP(t", m.term, " held=", m.held.0, "/", m.held.1);
+            put!(out, " log=", m.log.0, "/", m.log.1, " ");
+            match &m.offer {
+                raft_core::RepairOffer::Positions => put!(out, "positions)"),
+                raft_core::RepairOffer::Entries(e) => match (e.first(), e.last()) {
+                    (Some(a), Some(b)) => put!(out, "entries=", a.index, "..", b.index, ")"),
+                    _ => put!(out, "entries=-)"),
+                },
+                raft_core::RepairOffer::Mismatch { hint } => put!(out, "retry after ", hint, ")"),
+            }
+        }
     }
 }
 

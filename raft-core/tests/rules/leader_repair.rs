@@ -1,0 +1,337 @@
+//! Protocol-aware recovery, leader side: a repairing node that no leader repairs campaigns;
+//! elected, it asks its peers what they hold before its no-op, discards faulty entries only
+//! past what a nack quorum answers for, and otherwise fetches them from a donor whose intact
+//! log reaches that point.
+
+use crate::support::*;
+use raft_core::{
+    LogDamage, Message, Node, PersistId, ProposeError, Recovered, RepairOffer, RepairRequest,
+    RepairResponse, Role,
+};
+
+/// `n1` of three, in term 2, whose WAL held `1 1 2 2` but only `1 1` survived damage.
+fn damaged() -> Node {
+    Node::new(
+        config(THREE, SEED),
+        Recovered {
+            hard_state: hs(2, None),
+            log: log(&[1, 1]),
+            damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+            ..Recovered::default()
+        },
+    )
+    .expect("valid recovery")
+}
+
+fn repair_request(term: u64, after_index: u64, after_term: u64, fetch: bool) -> Message {
+    Message::RepairRequest(RepairRequest {
+        term,
+        leader: n(ME),
+        after_index,
+        after_term,
+        fetch,
+    })
+}
+
+fn repair_response(
+    peer: u64,
+    term: u64,
+    held: (u64, u64),
+    log: (u64, u64),
+    after_index: u64,
+    offer: RepairOffer,
+) -> Message {
+    Message::RepairResponse(Box::new(RepairResponse {
+        term,
+        peer: n(peer),
+        held,
+        log,
+        after_index,
+        offer,
+    }))
+}
+
+/// [`damaged`] after three election timeouts without a leader: a candidate of term 3 whose
+/// vote requests have left.
+fn repairing_candidate() -> Node {
+    let mut node = damaged();
+    assert_eq!(node.campaign(), vec![]);
+    assert_eq!(node.campaign(), vec![]);
+    node.campaign();
+    node.persisted(PersistId(1)).unwrap();
+    node
+}
+
+/// [`repairing_candidate`] elected by `n2`: its repair requests have left.
+fn repairing_leader() -> Node {
+    let mut node = repairing_candidate();
+    node.receive(n(2), grant(2, 3));
+    assert_eq!(node.role(), Role::Leader);
+    node
+}
+
+#[test]
+fn repairing_node_campaigns_only_after_three_election_timeouts_without_a_leader() {
+    let mut node = damaged();
+    assert_eq!(node.campaign(), vec![], "first timeout");
+    assert_eq!(node.campaign(), vec![], "second timeout");
+    assert_eq!(
+        node.campaign(),
+        vec![
+            role(Role::Candidate, 3),
+            persist(1, Some(hs(3, Some(ME))), None)
+        ]
+    );
+    // It asks with the position it held, not its surviving log's (1, 2).
+    assert_eq!(
+        node.persisted(PersistId(1)).unwrap(),
+        vec![
+            send(2, vote_request(ME, 3, 4, 2)),
+            send(3, vote_request(ME, 3, 4, 2)),
+        ]
+    );
+}
+
+#[test]
+fn a_heard_leader_restarts_the_repairing_nodes_wait_to_campaign() {
+    let mut node = damaged();
+    node.campaign();
+    node.campaign();
+    // The leader of term 2 is heard (its heartbeat cannot repair yet: it rejects).
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 2, 1, vec![], 0)),
+        vec![leader_changed(2, Some(2)), send(2, ack(ME, 2, 2))]
+    );
+    assert_eq!(node.campaign(), vec![], "the count starts again");
+    assert_eq!(node.campaign(), vec![]);
+    assert_eq!(node.role(), Role::Follower);
+}
+
+#[test]
+fn leader_elected_while_repairing_asks_its_peers_before_any_noop() {
+    let mut node = repairing_candidate();
+    assert_eq!(
+        node.receive(n(2), grant(2, 3)),
+        vec![
+            role(Role::Leader, 3),
+            send(2, repair_request(3, 2, 1, false)),
+            send(3, repair_request(3, 2, 1, false)),
+        ]
+    );
+    assert_eq!(node.last_index(), 2, "no no-op");
+}
+
+#[test]
+fn repairing_leader_refuses_proposals() {
+    let mut node = repairing_leader();
+    assert_eq!(
+        node.propose(3, "x").unwrap_err(),
+        ProposeError::LeaderRepairing
+    );
+}
+
+#[test]
+fn repairing_leader_asks_again_at_each_heartbeat_interval() {
+    let mut node = repairing_leader();
+    let interval = node.config().heartbeat_interval;
+    for _ in 1..interval {
+        assert_eq!(node.tick(), vec![]);
+    }
+    assert_eq!(
+        node.tick(),
+        vec![
+            send(2, repair_request(3, 2, 1, false)),
+            send(3, repair_request(3, 2, 1, false)),
+        ]
+    );
+}
+
+#[test]
+fn one_answer_below_the_faulty_entries_is_not_a_nack_quorum() {
+    let mut node = repairing_leader();
+    let answer = repair_response(2, 3, (1, 2), (1, 2), 2, RepairOffer::Positions);
+    assert_eq!(node.receive(n(2), answer), vec![]);
+    assert_eq!(node.last_index(), 2);
+}
+
+#[test]
+fn nack_quorum_below_the_faulty_entries_discards_them_and_the_leader_appends_its_noop() {
+    let mut node = repairing_leader();
+    node.receive(
+        n(2),
+        repair_response(2, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    let noop = noop(3, 3, THREE);
+    assert_eq!(
+        node.receive(
+            n(3),
+            repair_response(3, 3, (1, 1), (1, 1), 2, RepairOffer::Positions)
+        ),
+        vec![
+            persist(2, None, Some(write(2, 1, vec![noop.clone()]))),
+            send(2, append(ME, 3, 2, 1, vec![noop.clone()], 0)),
+            send(3, append(ME, 3, 2, 1, vec![noop], 0)),
+        ]
+    );
+    assert_eq!(node.repairing(), None);
+}
+
+#[test]
+fn leader_fetches_from_a_donor_whose_intact_log_reaches_the_nack_quorums_target() {
+    let mut node = repairing_leader();
+    // n2 still holds 3..4 of term 2; n3 never had them. The target is n2's (2, 4).
+    node.receive(
+        n(3),
+        repair_response(3, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Positions)
+        ),
+        vec![send(2, repair_request(3, 2, 1, true))]
+    );
+    let entries = vec![entry(2, 3), entry(2, 4)];
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(
+                2,
+                3,
+                (2, 4),
+                (2, 4),
+                2,
+                RepairOffer::Entries(entries.clone())
+            )
+        ),
+        vec![persist(2, None, Some(write(2, 1, entries)))]
+    );
+    assert_eq!(node.last_index(), 4, "not led on until durable");
+    let noop = noop(3, 5, THREE);
+    assert_eq!(
+        node.persisted(PersistId(2)).unwrap(),
+        vec![
+            persist(3, None, Some(write(4, 2, vec![noop.clone()]))),
+            send(2, append(ME, 3, 4, 2, vec![noop.clone()], 0)),
+            send(3, append(ME, 3, 4, 2, vec![noop], 0)),
+        ]
+    );
+    assert_eq!(node.repairing(), None);
+}
+
+#[test]
+fn a_repairing_peer_never_serves_as_donor_beyond_its_intact_log() {
+    let mut node = repairing_leader();
+    // n2 answers for (2, 4) but its intact log ends at (1, 1): no donor reaches the target.
+    node.receive(
+        n(3),
+        repair_response(3, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(2, 3, (2, 4), (1, 1), 2, RepairOffer::Positions)
+        ),
+        vec![]
+    );
+    assert_eq!(node.last_index(), 2);
+    assert!(!node.is_ready_leader());
+}
+
+#[test]
+fn repair_request_is_answered_with_both_positions_once_the_term_is_durable() {
+    let mut node = follower(2, &[1, 1, 2]);
+    assert_eq!(
+        node.receive(
+            n(2),
+            Message::RepairRequest(RepairRequest {
+                term: 3,
+                leader: n(2),
+                after_index: 2,
+                after_term: 1,
+                fetch: false,
+            })
+        ),
+        vec![
+            role(Role::Follower, 3),
+            leader_changed(3, Some(2)),
+            persist(1, Some(hs(3, None)), None)
+        ]
+    );
+    let answer = Message::RepairResponse(Box::new(RepairResponse {
+        term: 3,
+        peer: n(ME),
+        held: (2, 3),
+        log: (2, 3),
+        after_index: 2,
+        offer: RepairOffer::Positions,
+    }));
+    assert_eq!(node.persisted(PersistId(1)).unwrap(), vec![send(2, answer)]);
+}
+
+#[test]
+fn repair_offer_holds_the_entries_after_the_leaders_point_of_one_term() {
+    let mut node = follower(3, &[1, 1, 2, 2, 3]);
+    let request = Message::RepairRequest(RepairRequest {
+        term: 3,
+        leader: n(2),
+        after_index: 2,
+        after_term: 1,
+        fetch: true,
+    });
+    let answer = Message::RepairResponse(Box::new(RepairResponse {
+        term: 3,
+        peer: n(ME),
+        held: (3, 5),
+        log: (3, 5),
+        after_index: 2,
+        offer: RepairOffer::Entries(vec![entry(2, 3), entry(2, 4)]),
+    }));
+    assert_eq!(
+        node.receive(n(2), request),
+        vec![leader_changed(3, Some(2)), send(2, answer)]
+    );
+}
+
+#[test]
+fn repair_offer_names_a_retry_point_where_the_logs_disagree() {
+    let mut node = follower(3, &[1, 1, 3, 3]);
+    // The leader's entry at 4 is of term 2; ours of term 3, as is the one at 3.
+    let request = Message::RepairRequest(RepairRequest {
+        term: 3,
+        leader: n(2),
+        after_index: 4,
+        after_term: 2,
+        fetch: true,
+    });
+    let answer = Message::RepairResponse(Box::new(RepairResponse {
+        term: 3,
+        peer: n(ME),
+        held: (3, 4),
+        log: (3, 4),
+        after_index: 4,
+        offer: RepairOffer::Mismatch { hint: 2 },
+    }));
+    assert_eq!(
+        node.receive(n(2), request),
+        vec![leader_changed(3, Some(2)), send(2, answer)]
+    );
+}
+
+#[test]
+fn an_index_fewer_voters_than_a_quorum_answer_for_bounds_no_target() {
+    let mut node = repairing_leader();
+    // Only n2 answers for index 5 (its intact log ends at 4): nothing there is committed,
+    // so n2 counts for (2, 4) and its intact log is a donor.
+    node.receive(
+        n(3),
+        repair_response(3, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(2, 3, (2, 5), (2, 4), 2, RepairOffer::Positions)
+        ),
+        vec![send(2, repair_request(3, 2, 1, true))]
+    );
+}
