@@ -77,7 +77,7 @@ pub enum PlantedBug {
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 27] = [
+    pub const ALL: [PlantedBug; 28] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,

@@ -143,3 +143,28 @@ fn lost_and_misdirected_writes_are_drawn_detected_and_repaired() {
         "only {misdirected} misdirected writes applied"
     );
 }
+
+/// A misdirected write that lays a copy of the WAL's first records over its tail is damage
+/// recovery sees, but not its extent: the copy's end reads as the end of the log, so the node
+/// would answer for less than it held, and entries a quorum acknowledged through it would be
+/// left on a minority. Seed 478 drew one (a node holding 38 entries would have answered for
+/// 8, and committed-durable-on-quorum failed on the correct core); the atlas declines it.
+#[test]
+fn a_misdirected_write_that_hides_the_end_of_the_log_is_declined() {
+    let options = RunOptions {
+        keep_trace: true,
+        ..RunOptions::default()
+    };
+    let report = sim::run(SimConfig::draw(478), &options);
+    assert!(report.passed(), "{:?}", report.violation);
+    let declined = report.trace.iter().any(|e| {
+        e.kind == "fault"
+            && e.fields.iter().any(|(k, v)| {
+                *k == "what" && v.contains("misdirected-write@") && v.contains("declined")
+            })
+    });
+    assert!(
+        declined,
+        "seed 478 no longer draws the misdirected write; pick another"
+    );
+}

@@ -108,8 +108,7 @@ impl<A: Application> World<A> {
         let what = what.join(", ");
         let undetected =
             undetected_wal_damage(&before.wal, &self.hosts[node].disk.wal).then(|| {
-                "recovery could not tell it (a misdirected record that links where it landed)"
-                    .to_string()
+                "recovery could not tell it, or not all of it (a misdirected write)".to_string()
             });
         match undetected.or_else(|| self.declines_at_boot(node)) {
             Some(why) => {
@@ -297,11 +296,13 @@ pub(super) fn durable_position(raft: &Node) -> (u64, u64) {
     (term, index)
 }
 
-/// Damage to the WAL that recovery would not see: the bytes changed, yet recovery reads no
-/// damaged record, or reads the log as starting elsewhere. Only a misdirected write does
-/// that (checksums cover a record's bytes, not its place): a record that links where it
-/// landed, or one that landed on the first record, which recovery reads as a log starting
-/// after a snapshot.
+/// Damage to the WAL that recovery would not see, or not all of: the bytes changed, yet
+/// recovery reads no damaged record, reads the log as starting elsewhere, or answers for less
+/// than the log held. Only a misdirected write does that (checksums cover a record's bytes,
+/// not its place): a record that links where it landed, one that landed on the first record,
+/// which recovery reads as a log starting after a snapshot, or a copy of early records laid
+/// over the tail, whose end recovery takes for the end of the log (seed 478: a node holding
+/// 38 entries answered for 8, and entries a quorum acknowledged were left on one voter).
 fn undetected_wal_damage(
     before: &crate::disk::AppendFile,
     after: &crate::disk::AppendFile,
@@ -313,6 +314,12 @@ fn undetected_wal_damage(
         raft_core::storage::recover_wal(before.bytes()),
         raft_core::storage::recover_wal(after.bytes()),
     );
+    // What each answers for; `u64::MAX` as the durable term keeps an unknown end unbeaten.
+    let held = |wal: &raft_core::storage::WalRecovery| {
+        wal.damage(u64::MAX)
+            .map_or((wal.last_term(), wal.last_index()), |d| d.position())
+    };
     was.log_start != now.log_start
         || !matches!(now.verdict, raft_core::storage::WalVerdict::Corrupt { .. })
+        || held(&now) < held(&was)
 }
