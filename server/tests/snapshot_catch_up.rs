@@ -43,6 +43,11 @@ fn a_follower_behind_a_compacted_log_installs_the_leaders_snapshot() {
         status.body
     );
 
+    // Appends the leader sent while the follower was down wait in its transport's queue until
+    // the next failed attempt to reach it drops them: let one such attempt pass, or a queued
+    // append from before the snapshot could catch the follower up without it (under load).
+    std::thread::sleep(2 * raft_kv::transport::BACKOFF_MAX);
+
     // Back up, it can only catch up from the snapshot: the entries it lacks are gone.
     let back = Server::start(lagging, &book, &[1, 2, 3], &dir);
     wait_up(&back);

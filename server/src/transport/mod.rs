@@ -37,7 +37,9 @@ pub const USER_TIMEOUT: Duration = Duration::from_millis(1500);
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 const BACKOFF_MIN: Duration = Duration::from_millis(20);
-const BACKOFF_MAX: Duration = Duration::from_millis(1000);
+/// The longest wait between two attempts to reach a peer; every failed attempt drops what
+/// was queued for it, so nothing queued longer ago than this reaches a peer that comes back.
+pub const BACKOFF_MAX: Duration = Duration::from_millis(1000);
 
 /// A message from a peer, for the node loop.
 pub type Inbound = (NodeId, Message);
