@@ -94,6 +94,9 @@ impl<A: Application> Script<A> {
         config.max_entries_per_message = 64;
         config.max_inflight_messages = 8;
         config.faults.clock_drift_ppm = 0;
+        // A scenario states its own conditions: no bounded log cache (a seed may draw one),
+        // so a leader sends from memory unless a scenario asks otherwise.
+        config.log_cache = None;
         let s = setup.clone();
         let configure = Box::new(move |_node: usize, mut c: raft_core::Config| {
             if let Some(v) = &s.voters {
