@@ -54,6 +54,14 @@ pub struct Config {
     /// Unmanaged (the default, as in NRG): a leader that hears an append response from an
     /// unknown peer proposes adding it as a voter.
     pub managed: bool,
+    /// Leader-side repair (`leader_repair.rs`): a repairing node that hears no leader for a
+    /// few election timeouts campaigns, and repairs its log from a nack quorum of its peers
+    /// before its no-op. Off by default: the nack quorum is counted in the membership of the
+    /// node's intact log, which is sound across one single-server change in the damaged
+    /// range but not two (a node whose damaged range removed it and another voter can be
+    /// elected by that voter in a term the remaining member already led; simulator seed
+    /// 1327). With it off a repairing node never campaigns and waits for a leader.
+    pub repair_by_election: bool,
 }
 
 impl Config {
@@ -80,6 +88,7 @@ impl Config {
             check_quorum: true,
             log_cache_bytes: None,
             managed: false,
+            repair_by_election: false,
         }
     }
 

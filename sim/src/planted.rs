@@ -64,6 +64,11 @@ impl Section {
 pub struct CatalogueBug {
     pub name: &'static str,
     pub state_machine: Option<StateMachine>,
+    /// The sticky readers its seeds run with (`None`: as drawn). `prevote-judged-on-term`
+    /// was found by seeds without them (its elections-only schedule is rare, 2 in 1,000,
+    /// and the sticky readers' routing moves those seeds' schedules off it), so it runs
+    /// them off, as a stream bug runs the stream.
+    pub sticky_readers: Option<u64>,
     pub section: Section,
 }
 
@@ -77,6 +82,8 @@ pub fn catalogue() -> Vec<CatalogueBug> {
             .map(|b| CatalogueBug {
                 name: b.name(),
                 state_machine: None,
+                sticky_readers: (b == raft_core::planted::PlantedBug::PreVoteJudgedOnTerm)
+                    .then_some(0),
                 section: if b.is_regression() {
                     Section::Regression
                 } else {
@@ -86,6 +93,7 @@ pub fn catalogue() -> Vec<CatalogueBug> {
         let simulator = SimBug::ALL.into_iter().map(|b| CatalogueBug {
             name: b.name(),
             state_machine: None,
+            sticky_readers: None,
             section: Section::Simulator,
         });
         let stream = state_machines::stream::planted::StreamBug::ALL
@@ -93,6 +101,7 @@ pub fn catalogue() -> Vec<CatalogueBug> {
             .map(|b| CatalogueBug {
                 name: b.name(),
                 state_machine: Some(StateMachine::Stream),
+                sticky_readers: None,
                 section: Section::Stream,
             });
         core.chain(simulator).chain(stream).collect()

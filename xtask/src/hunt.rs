@@ -174,13 +174,16 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 section = bug.section;
                 println!("{}:", section.heading());
             }
-            match bug.state_machine {
-                Some(m) => println!(
+            match (bug.state_machine, bug.sticky_readers) {
+                (Some(m), _) => println!(
                     "{}  (stream layer: runs its seeds with --state-machine {})",
                     bug.name,
                     m.name()
                 ),
-                None => println!("{}", bug.name),
+                (None, Some(n)) => {
+                    println!("{}  (runs its seeds with --sticky-readers {n})", bug.name)
+                }
+                (None, None) => println!("{}", bug.name),
             }
         }
         println!(
@@ -229,7 +232,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             jobs,
             Some(bug.name),
             bug.state_machine,
-            args.sticky_readers,
+            args.sticky_readers.or(bug.sticky_readers),
             args.rate,
         );
         if args.rate || args.ci {
@@ -266,7 +269,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 let mut flag = bug
                     .state_machine
                     .map_or(String::new(), |m| format!(" --state-machine {}", m.name()));
-                if let Some(n) = args.sticky_readers {
+                if let Some(n) = args.sticky_readers.or(bug.sticky_readers) {
                     flag += &format!(" --sticky-readers {n}");
                 }
                 let repro = format!("cargo xtask sim --seed {seed}{flag} --plant {}", bug.name);

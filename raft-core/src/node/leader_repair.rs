@@ -70,10 +70,13 @@ pub(super) struct LeaderRepair {
 }
 
 impl Node {
-    /// Rule (leader-side repair: campaigning): a repairing node campaigns only once it has
-    /// gone [`REPAIR_CAMPAIGN_AFTER_TIMEOUTS`] election timeouts without hearing a leader.
+    /// Rule (leader-side repair: campaigning): with [`crate::Config::repair_by_election`],
+    /// a repairing node campaigns only once it has gone [`REPAIR_CAMPAIGN_AFTER_TIMEOUTS`]
+    /// election timeouts without hearing a leader; without it, never.
     pub(super) fn campaigns_to_repair(&self) -> bool {
-        self.repair.is_some() && self.repair_waits >= REPAIR_CAMPAIGN_AFTER_TIMEOUTS
+        self.config.repair_by_election
+            && self.repair.is_some()
+            && self.repair_waits >= REPAIR_CAMPAIGN_AFTER_TIMEOUTS
     }
 
     /// Leading, and still repairing its log from its peers before its no-op: it appends

@@ -11,8 +11,10 @@ use raft_core::{
 
 /// `n1` of three, in term 2, whose WAL held `1 1 2 2` but only `1 1` survived damage.
 fn damaged() -> Node {
+    let mut config = config(THREE, SEED);
+    config.repair_by_election = true;
     Node::new(
-        config(THREE, SEED),
+        config,
         Recovered {
             hard_state: hs(2, None),
             log: log(&[1, 1]),
@@ -334,4 +336,25 @@ fn an_index_fewer_voters_than_a_quorum_answer_for_bounds_no_target() {
         ),
         vec![send(2, repair_request(3, 2, 1, true))]
     );
+}
+
+#[test]
+fn without_repair_by_election_a_repairing_node_never_campaigns() {
+    let mut config = config(THREE, SEED);
+    assert!(!config.repair_by_election, "off by default");
+    config.repair_by_election = false;
+    let mut node = Node::new(
+        config,
+        Recovered {
+            hard_state: hs(2, None),
+            log: log(&[1, 1]),
+            damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+            ..Recovered::default()
+        },
+    )
+    .expect("valid recovery");
+    for _ in 0..10 {
+        assert_eq!(node.campaign(), vec![]);
+    }
+    assert_eq!(node.role(), Role::Follower);
 }

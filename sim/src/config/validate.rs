@@ -371,6 +371,7 @@ impl SimConfig {
             check_quorum: true,
             log_cache_bytes: self.log_cache.map(|c| c.bytes),
             managed: false,
+            repair_by_election: false,
         }
         .validate()
         .map_err(|e| ConfigError {
