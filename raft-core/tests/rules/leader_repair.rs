@@ -506,3 +506,55 @@ fn repair_offer_reaches_the_last_entry_of_this_log() {
         ]
     );
 }
+
+/// A follower in term 3 holding `terms`, whose messages carry at most `max_bytes` of payload.
+fn follower_sending_at_most(max_bytes: usize, terms: &[u64]) -> Node {
+    let config = raft_core::Config {
+        max_bytes_per_message: max_bytes,
+        ..config(THREE, SEED)
+    };
+    recovered_with(config, hs(3, None), log(terms))
+}
+
+#[test]
+fn repair_offer_stops_at_the_message_byte_limit() {
+    // Each payload is 3 bytes ("2/3"): two would be 6, past the limit of 5.
+    let mut node = follower_sending_at_most(5, &[1, 1, 2, 2, 2]);
+    assert_eq!(
+        node.receive(n(2), fetch_after(2, 1)),
+        vec![
+            leader_changed(3, Some(2)),
+            answer_from_me((2, 5), 2, RepairOffer::Entries(vec![entry(2, 3)]))
+        ]
+    );
+}
+
+#[test]
+fn repair_offer_holds_one_entry_larger_than_the_message_byte_limit() {
+    let mut node = follower_sending_at_most(2, &[1, 1, 2, 2]);
+    assert_eq!(
+        node.receive(n(2), fetch_after(2, 1)),
+        vec![
+            leader_changed(3, Some(2)),
+            answer_from_me((2, 4), 2, RepairOffer::Entries(vec![entry(2, 3)]))
+        ]
+    );
+}
+
+#[test]
+fn repair_answer_naming_another_peer_than_its_sender_is_ignored() {
+    let mut node = repairing_leader();
+    node.receive(
+        n(2),
+        repair_response(2, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    // From n3, but claiming to be n2's: not n3's answer, so still no nack quorum.
+    assert_eq!(
+        node.receive(
+            n(3),
+            repair_response(2, 3, (1, 1), (1, 1), 2, RepairOffer::Positions)
+        ),
+        vec![]
+    );
+    assert_eq!(node.last_index(), 2);
+}
