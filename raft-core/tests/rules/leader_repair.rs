@@ -558,3 +558,87 @@ fn repair_answer_naming_another_peer_than_its_sender_is_ignored() {
     );
     assert_eq!(node.last_index(), 2);
 }
+
+#[test]
+fn repairing_leader_takes_entries_only_from_its_donor() {
+    let mut node = fetching_leader();
+    // n3 is not the donor: its offer, at the very point asked of n2, is not taken.
+    let entries = vec![entry(2, 3), entry(2, 4)];
+    assert_eq!(
+        node.receive(
+            n(3),
+            repair_response(3, 3, (1, 2), (2, 4), 2, RepairOffer::Entries(entries))
+        ),
+        vec![]
+    );
+    assert_eq!(node.last_index(), 2);
+}
+
+#[test]
+fn donor_hint_below_the_leaders_snapshot_gives_up_that_donor() {
+    // As `damaged`, but with 1..2 in a snapshot: the log starts after index 2.
+    let mut config = config(THREE, SEED);
+    config.repair_by_election = true;
+    let mut node = Node::new(
+        config,
+        Recovered {
+            hard_state: hs(2, None),
+            snapshot: Some(raft_core::Snapshot {
+                meta: raft_core::SnapshotMeta {
+                    index: 2,
+                    term: 1,
+                    peers: peers(THREE, &[]),
+                },
+                data: bytes::Bytes::from_static(b"state"),
+            }),
+            damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+            ..Recovered::default()
+        },
+    )
+    .expect("valid recovery");
+    for _ in 0..3 {
+        node.campaign();
+    }
+    node.persisted(PersistId(1)).unwrap();
+    node.receive(n(2), grant(2, 3));
+    assert!(node.is_leader_repairing());
+    node.receive(
+        n(3),
+        repair_response(3, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Positions)
+        ),
+        vec![send(2, repair_request(3, 2, 1, true))]
+    );
+    // n2 points below the snapshot, where this log cannot follow: n2 is no donor now.
+    node.receive(
+        n(2),
+        repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Mismatch { hint: 1 }),
+    );
+    let interval = node.config().heartbeat_interval;
+    for _ in 1..interval {
+        node.tick();
+    }
+    assert_eq!(
+        node.tick(),
+        vec![
+            send(2, repair_request(3, 2, 1, false)),
+            send(3, repair_request(3, 2, 1, false)),
+        ]
+    );
+}
+
+#[test]
+fn donor_hint_within_the_leaders_log_is_asked_from_at_once() {
+    let mut node = fetching_leader();
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Mismatch { hint: 1 })
+        ),
+        vec![send(2, repair_request(3, 1, 1, true))]
+    );
+}
