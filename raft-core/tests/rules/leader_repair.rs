@@ -642,3 +642,46 @@ fn donor_hint_within_the_leaders_log_is_asked_from_at_once() {
         vec![send(2, repair_request(3, 1, 1, true))]
     );
 }
+
+#[test]
+fn nack_quorum_of_four_voters_is_three_answers_besides_the_leader() {
+    let mut config = config(&[1, 2, 3, 4], SEED);
+    config.repair_by_election = true;
+    let mut node = Node::new(
+        config,
+        Recovered {
+            hard_state: hs(2, None),
+            log: log(&[1, 1]),
+            damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+            ..Recovered::default()
+        },
+    )
+    .expect("valid recovery");
+    for _ in 0..3 {
+        node.campaign();
+    }
+    node.persisted(PersistId(1)).unwrap();
+    node.receive(n(2), grant(2, 3));
+    node.receive(n(3), grant(3, 3));
+    assert!(node.is_leader_repairing());
+    node.receive(
+        n(2),
+        repair_response(2, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    // Two answers of four voters: a quorum of three could still hold an entry past them.
+    assert_eq!(
+        node.receive(
+            n(3),
+            repair_response(3, 3, (1, 1), (1, 1), 2, RepairOffer::Positions)
+        ),
+        vec![]
+    );
+    assert_eq!(node.last_index(), 2);
+    // The third answer makes the nack quorum: the no-op follows.
+    node.receive(
+        n(4),
+        repair_response(4, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    assert_eq!(node.last_index(), 3);
+    assert!(!node.is_leader_repairing());
+}
