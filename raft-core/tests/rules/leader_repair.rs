@@ -574,9 +574,8 @@ fn repairing_leader_takes_entries_only_from_its_donor() {
     assert_eq!(node.last_index(), 2);
 }
 
-#[test]
-fn donor_hint_below_the_leaders_snapshot_gives_up_that_donor() {
-    // As `damaged`, but with 1..2 in a snapshot: the log starts after index 2.
+/// As [`fetching_leader`], but with 1..2 in a snapshot: the log starts after index 2.
+fn fetching_leader_after_a_snapshot() -> Node {
     let mut config = config(THREE, SEED);
     config.repair_by_election = true;
     let mut node = Node::new(
@@ -613,6 +612,12 @@ fn donor_hint_below_the_leaders_snapshot_gives_up_that_donor() {
         ),
         vec![send(2, repair_request(3, 2, 1, true))]
     );
+    node
+}
+
+#[test]
+fn donor_hint_below_the_leaders_snapshot_gives_up_that_donor() {
+    let mut node = fetching_leader_after_a_snapshot();
     // n2 points below the snapshot, where this log cannot follow: n2 is no donor now.
     node.receive(
         n(2),
@@ -684,4 +689,56 @@ fn nack_quorum_of_four_voters_is_three_answers_besides_the_leader() {
     );
     assert_eq!(node.last_index(), 3);
     assert!(!node.is_leader_repairing());
+}
+
+#[test]
+fn donor_entries_from_the_leaders_snapshot_index_are_not_taken() {
+    let mut node = fetching_leader_after_a_snapshot();
+    let entries = vec![entry(1, 2), entry(2, 3)];
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Entries(entries))
+        ),
+        vec![]
+    );
+    assert_eq!(node.last_index(), 2);
+}
+
+#[test]
+fn target_is_the_highest_index_a_quorum_of_holders_answers_for() {
+    let mut node = repairing_leader();
+    // n2 and n3 both answer for (2, 5), past the 4 this node held: a quorum may hold index 5,
+    // so the target is (2, 5), not this node's 4.
+    node.receive(
+        n(3),
+        repair_response(3, 3, (2, 5), (1, 2), 2, RepairOffer::Positions),
+    );
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(2, 3, (2, 5), (2, 5), 2, RepairOffer::Positions)
+        ),
+        vec![send(2, repair_request(3, 2, 1, true))]
+    );
+    let entries = vec![entry(2, 3), entry(2, 4)];
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(
+                2,
+                3,
+                (2, 5),
+                (2, 5),
+                2,
+                RepairOffer::Entries(entries.clone())
+            )
+        ),
+        vec![
+            persist(2, None, Some(write(2, 1, entries))),
+            send(2, repair_request(3, 4, 2, true)),
+        ]
+    );
+    node.persisted(PersistId(2)).unwrap();
+    assert!(node.is_leader_repairing(), "index 5 is not fetched yet");
 }
