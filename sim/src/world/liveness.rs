@@ -39,6 +39,9 @@ pub(super) struct LivenessPhase {
     /// Added to the bound for the entries left uncommitted when the faults stopped
     /// (`World::allow_for_backlog`); 0 when the bound's own slack covers them.
     backlog_allowance: Micros,
+    /// Added to the bound for a snapshot a voter needs when the faults stop
+    /// (`World::allow_for_backlog`); 0 when the bound's own slack covers it.
+    snapshot_allowance: Micros,
     /// Set once the run was extended for damaged nodes still being repaired.
     repair_deadline: Option<Micros>,
     /// When what the faults set in motion has finished: every message sent while they acted
@@ -60,6 +63,7 @@ impl LivenessPhase {
             probe_term: 0,
             last_win: None,
             backlog_allowance: 0,
+            snapshot_allowance: 0,
             repair_deadline: None,
             faults_drained_at: starts_at,
         }
@@ -246,30 +250,65 @@ impl<A: Application> World<A> {
 
     /// Without leader stickiness a server removed from the membership that never learnt it
     /// campaigns with ever higher terms and deposes every leader (Raft thesis §4.2.3, which
-    /// is what PreVote and CheckQuorum prevent): the operator shuts such servers down when
-    /// the faults stop. The membership is that of the most up-to-date log of a node that is
-    /// a member by its own log (the log the next leader will hold; it replicates to its
-    /// members only).
+    /// is what PreVote and CheckQuorum prevent): the operator shuts such servers down once
+    /// their removal is committed, as a deployment tool does when the leader reports the
+    /// change done. It looks when the faults stop and at every tick of a leader after
+    /// (`decommission_on_leader_tick`). Committed is the membership of a ready leader whose
+    /// latest change is committed: every later leader holds it, and no change follows it
+    /// once the faults stopped. A removal not committed yet may still be undone: the node
+    /// that can win may lack it and need the removed voter's vote (two voters and an
+    /// observer, the leader removing the other voter and losing power before its write was
+    /// durable: the follower and the observer held the removal, and shutting the removed
+    /// voter down at once left the restarted leader one vote short for good). A server that
+    /// another running node's log still counts as a member (a lagging follower, or a re-add
+    /// on its way) is left running until that log moves on.
     fn decommission_removed_nodes(&mut self) {
-        let Some(latest) = self
-            .hosts
-            .iter()
-            .filter(|h| matches!(h.status, Status::Up))
-            .filter_map(|h| h.node.as_ref())
-            .filter(|raft| {
-                let me = raft.id();
-                raft.voters().chain(raft.observers()).any(|m| m == me)
-            })
-            .max_by_key(|raft| (raft.last_term(), raft.last_index()))
-        else {
+        let Some(leader) = self.current_leader() else {
             return;
         };
-        let members: Vec<raft_core::NodeId> = latest.voters().chain(latest.observers()).collect();
-        for v in 0..self.config.nodes {
-            if matches!(self.hosts[v].status, Status::Up) && !members.contains(&super::id(v)) {
-                self.record(event!(self.now, Some(v), "decommission"));
-                self.crash(v, Micros::MAX / 4);
-            }
+        let Some(raft) = self.hosts[leader].node.as_ref() else {
+            return;
+        };
+        if !raft.is_ready_leader() || raft.pending_membership_change().is_some() {
+            return;
+        }
+        let members = |raft: &raft_core::Node| {
+            raft.voters()
+                .chain(raft.observers())
+                .filter(|m| m.0 < 64)
+                .fold(0u64, |mask, m| mask | (1 << m.0))
+        };
+        let committed = members(raft);
+        let counted_elsewhere = |v: usize| {
+            self.hosts
+                .iter()
+                .enumerate()
+                .filter(|&(n, h)| n != v && matches!(h.status, Status::Up))
+                .filter_map(|(_, h)| h.node.as_ref())
+                .any(|raft| members(raft) & (1 << v) != 0)
+        };
+        let removed: Vec<usize> = (0..self.config.nodes)
+            .filter(|&v| matches!(self.hosts[v].status, Status::Up))
+            .filter(|&v| committed & (1 << v) == 0 && !counted_elsewhere(v))
+            .collect();
+        for v in removed {
+            self.record(event!(self.now, Some(v), "decommission"));
+            self.crash(v, Micros::MAX / 4);
+        }
+    }
+
+    /// A leader's tick once the faults stopped, without PreVote and CheckQuorum: the
+    /// operator looks for servers whose removal has committed since
+    /// (`decommission_removed_nodes`).
+    pub(super) fn decommission_on_leader_tick(&mut self, node: usize) {
+        if self.liveness.started
+            && !self.config.pre_vote_check_quorum
+            && self.hosts[node]
+                .node
+                .as_ref()
+                .is_some_and(|raft| raft.is_ready_leader())
+        {
+            self.decommission_removed_nodes();
         }
     }
 
@@ -284,7 +323,11 @@ impl<A: Application> World<A> {
     /// Entries appended but not committed when the faults stop must replicate before any new
     /// write can commit: the bound grows by the time the pipeline needs for them
     /// (`SimConfig::backlog_allowance_us`), so that a slow pipeline is not taken for a stuck
-    /// one. A core that stops replicating still fails: the allowance is finite.
+    /// one. Likewise a voter whose log ends before the snapshot of a node that may lead can
+    /// only be caught up by that snapshot, and a new write may need its acknowledgement (the
+    /// leader's own removal leaves it out of the quorum): the bound grows by the time the
+    /// snapshot's transfer needs (`SimConfig::snapshot_transfer_us`). A core that stops
+    /// replicating, or sends the snapshot in a loop, still fails: the allowance is finite.
     fn allow_for_backlog(&mut self) {
         let running = || {
             self.hosts
@@ -295,21 +338,63 @@ impl<A: Application> World<A> {
         let newest = running().map(|r| r.last_index()).max().unwrap_or(0);
         let committed = running().map(|r| r.commit_index()).max().unwrap_or(0);
         let backlog = newest.saturating_sub(committed);
-        let allowance = self.config.backlog_allowance_us(backlog);
+        let snapshot_bytes = self.snapshot_owed_bytes();
+        let backlog_allowance = self.config.backlog_allowance_us(backlog);
+        let snapshot_allowance = self.config.snapshot_transfer_us(snapshot_bytes);
+        let allowance = backlog_allowance.saturating_add(snapshot_allowance);
         if allowance <= self.config.liveness_bound_us() / 4 {
             return; // within the bound's own slack: the run stays as it always was
         }
-        self.liveness.backlog_allowance = allowance;
+        self.liveness.backlog_allowance = backlog_allowance;
+        self.liveness.snapshot_allowance = snapshot_allowance;
         self.liveness.end_at = self.liveness.end_at.saturating_add(allowance);
         let now = self.now;
-        self.record(event!(
-            now,
-            None,
-            "backlog",
-            entries = backlog,
-            allowance_us = allowance
-        ));
+        if backlog_allowance > 0 {
+            self.record(event!(
+                now,
+                None,
+                "backlog",
+                entries = backlog,
+                allowance_us = backlog_allowance
+            ));
+        }
+        if snapshot_allowance > 0 {
+            self.record(event!(
+                now,
+                None,
+                "snapshot-owed",
+                bytes = snapshot_bytes,
+                allowance_us = snapshot_allowance
+            ));
+        }
         self.schedule(self.liveness.end_at, super::events::Event::End);
+    }
+
+    /// The largest snapshot a running node holds that a running voter of its membership
+    /// needs (its log ends before the snapshot's index), in bytes: what a leader may have to
+    /// send before a new write commits. 0 when no voter is behind a snapshot.
+    fn snapshot_owed_bytes(&self) -> u64 {
+        let running = || {
+            self.hosts
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.status == Status::Up)
+                .filter_map(|(n, h)| Some((n, h.node.as_ref()?)))
+        };
+        running()
+            .filter_map(|(holder, raft)| {
+                let snapshot = raft.snapshot()?;
+                let voters = voters_mask(raft);
+                running()
+                    .any(|(n, follower)| {
+                        n != holder
+                            && voters & (1 << n) != 0
+                            && follower.last_index() < snapshot.meta.index
+                    })
+                    .then_some(snapshot.data.len() as u64)
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// The liveness probe: one more client, whose first write must commit in time.
@@ -398,6 +483,7 @@ impl<A: Application> World<A> {
         let deadline = self.liveness.starts_at
             + self.config.liveness_bound_us()
             + self.liveness.backlog_allowance
+            + self.liveness.snapshot_allowance
             + allowance;
         self.liveness.repair_deadline = Some(deadline);
         if deadline <= self.now {
@@ -456,11 +542,17 @@ impl<A: Application> World<A> {
                 node: None,
                 detail: format!(
                     "no leader committed a new write within {}us after the faults stopped at {}us{}",
-                    self.config.liveness_bound_us() + self.liveness.backlog_allowance,
+                    self.config.liveness_bound_us()
+                        + self.liveness.backlog_allowance
+                        + self.liveness.snapshot_allowance,
                     self.liveness.starts_at,
-                    match self.liveness.backlog_allowance {
-                        0 => String::new(),
-                        a => format!(" (of which {a}us for the uncommitted backlog)"),
+                    match (self.liveness.backlog_allowance, self.liveness.snapshot_allowance) {
+                        (0, 0) => String::new(),
+                        (a, 0) => format!(" (of which {a}us for the uncommitted backlog)"),
+                        (0, s) => format!(" (of which {s}us to send a voter the snapshot it needs)"),
+                        (a, s) => format!(
+                            " (of which {a}us for the uncommitted backlog and {s}us to send a voter the snapshot it needs)"
+                        ),
                     }
                 ),
             });
