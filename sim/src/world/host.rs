@@ -136,7 +136,6 @@ impl<A: Application> World<A> {
         self.schedule(next, Event::Tick { node, incarnation });
         self.tick_once(node);
         self.compact_if_due(node);
-        self.decommission_on_leader_tick(node);
     }
 
     /// One tick of a running node's clock.

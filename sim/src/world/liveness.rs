@@ -250,65 +250,42 @@ impl<A: Application> World<A> {
 
     /// Without leader stickiness a server removed from the membership that never learnt it
     /// campaigns with ever higher terms and deposes every leader (Raft thesis §4.2.3, which
-    /// is what PreVote and CheckQuorum prevent): the operator shuts such servers down once
-    /// their removal is committed, as a deployment tool does when the leader reports the
-    /// change done. It looks when the faults stop and at every tick of a leader after
-    /// (`decommission_on_leader_tick`). Committed is the membership of a ready leader whose
-    /// latest change is committed: every later leader holds it, and no change follows it
-    /// once the faults stopped. A removal not committed yet may still be undone: the node
-    /// that can win may lack it and need the removed voter's vote (two voters and an
-    /// observer, the leader removing the other voter and losing power before its write was
-    /// durable: the follower and the observer held the removal, and shutting the removed
-    /// voter down at once left the restarted leader one vote short for good). A server that
-    /// another running node's log still counts as a member (a lagging follower, or a re-add
-    /// on its way) is left running until that log moves on.
+    /// is what PreVote and CheckQuorum prevent): the operator shuts such servers down when
+    /// the faults stop. The membership is that of the most up-to-date log of a node that is
+    /// a voter by its own log: the log the next leader will hold (it replicates to its
+    /// members only). An observer's log, or that of a server whose own removal is its latest
+    /// change, may be longer, but it cannot lead, so the change it holds is finished only if
+    /// a voter takes it up; a server such a longer log still counts as a voter is not shut
+    /// down either, since that log may win with its vote. (Taking an observer's longer log
+    /// shut down a voter whose removal that log held while the only node that could win
+    /// lacked it and needed the removed voter's vote: the cluster never elected a leader
+    /// again, held-out seeds 7667 and 8019.)
     fn decommission_removed_nodes(&mut self) {
-        let Some(leader) = self.current_leader() else {
-            return;
-        };
-        let Some(raft) = self.hosts[leader].node.as_ref() else {
-            return;
-        };
-        if !raft.is_ready_leader() || raft.pending_membership_change().is_some() {
-            return;
-        }
-        let members = |raft: &raft_core::Node| {
-            raft.voters()
-                .chain(raft.observers())
-                .filter(|m| m.0 < 64)
-                .fold(0u64, |mask, m| mask | (1 << m.0))
-        };
-        let committed = members(raft);
-        let counted_elsewhere = |v: usize| {
+        let running = || {
             self.hosts
                 .iter()
-                .enumerate()
-                .filter(|&(n, h)| n != v && matches!(h.status, Status::Up))
-                .filter_map(|(_, h)| h.node.as_ref())
-                .any(|raft| members(raft) & (1 << v) != 0)
+                .filter(|h| matches!(h.status, Status::Up))
+                .filter_map(|h| h.node.as_ref())
         };
-        let removed: Vec<usize> = (0..self.config.nodes)
-            .filter(|&v| matches!(self.hosts[v].status, Status::Up))
-            .filter(|&v| committed & (1 << v) == 0 && !counted_elsewhere(v))
-            .collect();
-        for v in removed {
-            self.record(event!(self.now, Some(v), "decommission"));
-            self.crash(v, Micros::MAX / 4);
-        }
-    }
-
-    /// A leader's tick once the faults stopped, without PreVote and CheckQuorum: the
-    /// operator looks for servers whose removal has committed since
-    /// (`decommission_removed_nodes`).
-    pub(super) fn decommission_on_leader_tick(&mut self, node: usize) {
-        if self.liveness.started
-            && !self.config.pre_vote_check_quorum
-            && self.hosts[node]
-                .node
-                .as_ref()
-                .is_some_and(|raft| raft.is_ready_leader())
-        {
-            self.decommission_removed_nodes();
+        let up_to_date = |raft: &raft_core::Node| (raft.last_term(), raft.last_index());
+        let Some(latest) = running()
+            .filter(|raft| raft.id().0 < 64 && voters_mask(raft) & (1 << raft.id().0) != 0)
+            .max_by_key(|raft| up_to_date(raft))
+        else {
+            return;
+        };
+        let members: Vec<raft_core::NodeId> = latest.voters().chain(latest.observers()).collect();
+        let voters_of_longer_logs = running()
+            .filter(|raft| up_to_date(raft) > up_to_date(latest))
+            .fold(0, |mask, raft| mask | voters_mask(raft));
+        for v in 0..self.config.nodes {
+            if matches!(self.hosts[v].status, Status::Up)
+                && !members.contains(&super::id(v))
+                && voters_of_longer_logs & (1 << v) == 0
+            {
+                self.record(event!(self.now, Some(v), "decommission"));
+                self.crash(v, Micros::MAX / 4);
+            }
         }
     }
 
