@@ -687,6 +687,7 @@ impl SimConfig {
     }
 }
 
+mod scripted;
 mod validate;
 
 #[cfg(test)]
