@@ -223,3 +223,80 @@ fn config_errors_name_the_bound_and_the_figures() {
         assert_eq!(error.to_string(), text);
     }
 }
+
+#[test]
+fn evict_errors_name_the_leader_and_the_quorum_figures() {
+    let cases = [
+        (
+            raft_core::EvictError::NotManaged,
+            "the group is not managed; its membership changes only through its log",
+        ),
+        (
+            raft_core::EvictError::Leading,
+            "this node leads; it removes peers through the log",
+        ),
+        (
+            raft_core::EvictError::LeaderKnown { leader: n(2) },
+            "n2 leads; it removes peers through the log",
+        ),
+        (
+            raft_core::EvictError::QuorumPossible {
+                remaining: 2,
+                voters: 3,
+            },
+            "the 2 voters left besides this node still make a quorum of 3",
+        ),
+    ];
+    for (error, text) in cases {
+        assert_eq!(error.to_string(), text);
+    }
+}
+
+#[test]
+fn write_errors_name_the_failed_step_and_the_device_error() {
+    use raft_core::{WriteError, WriteErrorKind, WriteStage};
+    let cases = [
+        (
+            WriteErrorKind::Io,
+            WriteStage::Write,
+            "write failed: I/O error (EIO)",
+        ),
+        (
+            WriteErrorKind::NoSpace,
+            WriteStage::Fsync,
+            "fsync failed: no space left on device (ENOSPC)",
+        ),
+    ];
+    for (kind, stage, text) in cases {
+        assert_eq!(WriteError { kind, stage }.to_string(), text);
+    }
+}
+
+#[test]
+fn reset_errors_name_the_persists_in_flight_and_the_cause() {
+    use raft_core::{ResetError, WriteError, WriteErrorKind, WriteStage};
+    let cases = [
+        (
+            ResetError::PersistsInFlight { count: 2 },
+            "2 persists are in flight; reset once they are reported durable",
+        ),
+        (
+            ResetError::WriteFailed {
+                error: WriteError {
+                    kind: WriteErrorKind::Io,
+                    stage: WriteStage::Fsync,
+                },
+            },
+            "this node's storage failed (fsync failed: I/O error (EIO)); restart it",
+        ),
+        (
+            ResetError::Refused {
+                error: ConfigError::DuplicateVoter,
+            },
+            "the reset state was refused: a voter is listed twice",
+        ),
+    ];
+    for (error, text) in cases {
+        assert_eq!(error.to_string(), text);
+    }
+}

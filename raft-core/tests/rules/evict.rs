@@ -172,3 +172,117 @@ fn eviction_lasts_until_the_logs_membership_changes() {
     assert_eq!(node.eviction(), None);
     assert_eq!(voters(&node), vec![1, 2, 4, 5]);
 }
+
+#[test]
+fn eviction_reverting_a_pending_change_keeps_the_observers_not_evicted() {
+    // n5 observes since index 2; n3's addition at index 3 is pending.
+    let mut node = managed_follower(
+        &[1, 2],
+        vec![
+            entry(1, 1),
+            peers_entry(1, 2, &[1, 2], &[5]),
+            peers_entry(1, 3, &[1, 2, 3], &[5]),
+        ],
+    );
+    assert_eq!(evicted(&mut node, &[3]), Ok(vec![]));
+    let eviction = node.eviction().expect("n3's addition is reverted");
+    assert_eq!(
+        eviction
+            .membership
+            .voters
+            .iter()
+            .map(|p| p.0)
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert_eq!(
+        eviction
+            .membership
+            .observers
+            .iter()
+            .map(|p| p.0)
+            .collect::<Vec<_>>(),
+        vec![5]
+    );
+}
+
+#[test]
+fn candidate_whose_grants_make_a_quorum_of_the_evicted_membership_wins_at_once() {
+    let mut node = candidate_with(managed(FIVE), 2, &[1]);
+    node.receive(n(4), grant(4, 2));
+    assert_eq!(node.role(), Role::Candidate, "2 grants of 5 voters");
+
+    let (evicted, actions) = node.evict_peers(&ids(&[2, 3])).unwrap();
+    assert_eq!(evicted, ids(&[2, 3]));
+    assert_eq!(node.role(), Role::Leader, "2 grants of the 3 voters left");
+    assert_eq!(actions[0], role(Role::Leader, 2));
+}
+
+#[test]
+fn eviction_does_not_count_peers_evicted_before_as_voters_left() {
+    let mut node = managed_follower(FIVE, log(&[1]));
+    assert_eq!(evicted(&mut node, &[2, 3]), Ok(vec![2, 3]));
+    // Left besides n1 and n4: n5 alone, not the 3 of 5 a quorum needs (n2 and n3 are gone).
+    assert_eq!(evicted(&mut node, &[4]), Ok(vec![4]));
+    assert_eq!(voters(&node), vec![1, 5]);
+    let gone: Vec<u64> = node
+        .eviction()
+        .unwrap()
+        .evicted
+        .iter()
+        .map(|p| p.0)
+        .collect();
+    assert_eq!(gone, vec![2, 3, 4]);
+}
+
+/// `n1` of a managed five-voter group that evicted n2 and n3 as a candidate of term 2 and
+/// won with n4's grant: its no-op (index 2, Persist 2) is neither durable nor committed.
+fn leader_counting_an_eviction(config: Config) -> Node {
+    let mut node = candidate_with(config, 2, &[1]);
+    assert_eq!(evicted(&mut node, &[2, 3]), Ok(vec![2, 3]));
+    node.receive(n(4), grant(4, 2));
+    assert_eq!(node.role(), Role::Leader);
+    node
+}
+
+#[test]
+fn leader_records_an_eviction_only_once_its_noop_is_committed() {
+    let mut node = leader_counting_an_eviction(managed(FIVE));
+    assert!(!node.is_ready_leader());
+    node.tick();
+    assert_eq!(
+        node.last_index(),
+        2,
+        "nothing recorded before the no-op commits"
+    );
+    assert!(node.eviction().is_some());
+
+    node.persisted(PersistId(2)).unwrap();
+    node.receive(n(4), ack(4, 2, 2));
+    assert!(node.is_ready_leader());
+    node.tick();
+    assert_eq!(node.last_index(), 3);
+    assert_eq!(node.eviction(), None);
+}
+
+#[test]
+fn leader_records_an_eviction_only_within_the_uncommitted_limit() {
+    let config = Config {
+        max_uncommitted_entries: 2,
+        ..managed(FIVE)
+    };
+    let mut node = leader_counting_an_eviction(config);
+    node.persisted(PersistId(2)).unwrap();
+    node.receive(n(4), ack(4, 2, 2));
+    assert!(node.is_ready_leader());
+    node.propose(2, "a").unwrap();
+    node.propose(2, "b").unwrap();
+
+    node.tick();
+    assert_eq!(
+        node.last_index(),
+        4,
+        "a third uncommitted entry is over the limit"
+    );
+    assert!(node.eviction().is_some());
+}

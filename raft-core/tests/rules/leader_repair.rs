@@ -5,8 +5,8 @@
 
 use crate::support::*;
 use raft_core::{
-    LogDamage, Message, Node, PersistId, ProposeError, Recovered, RepairOffer, RepairRequest,
-    RepairResponse, Role,
+    Action, LogDamage, Message, Node, PersistId, ProposeError, Recovered, RepairOffer,
+    RepairRequest, RepairResponse, Role,
 };
 
 /// `n1` of three, in term 2, whose WAL held `1 1 2 2` but only `1 1` survived damage.
@@ -357,4 +357,388 @@ fn without_repair_by_election_a_repairing_node_never_campaigns() {
         assert_eq!(node.campaign(), vec![]);
     }
     assert_eq!(node.role(), Role::Follower);
+}
+
+/// [`repairing_leader`] whose nack quorum's target is n2's (2, 4): n2, the donor, has been
+/// asked for its entries after index 2.
+fn fetching_leader() -> Node {
+    let mut node = repairing_leader();
+    node.receive(
+        n(3),
+        repair_response(3, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Positions)
+        ),
+        vec![send(2, repair_request(3, 2, 1, true))]
+    );
+    node
+}
+
+#[test]
+fn repairing_leader_asks_its_donor_again_for_entries_at_each_heartbeat_interval() {
+    let mut node = fetching_leader();
+    let interval = node.config().heartbeat_interval;
+    for _ in 1..interval {
+        assert_eq!(node.tick(), vec![]);
+    }
+    assert_eq!(
+        node.tick(),
+        vec![
+            send(2, repair_request(3, 2, 1, true)),
+            send(3, repair_request(3, 2, 1, false)),
+        ]
+    );
+}
+
+/// The answer `n1` sends leader `n2` in term 3, for a fetch after `after_index`.
+fn answer_from_me(held: (u64, u64), after_index: u64, offer: RepairOffer) -> Action {
+    send(
+        2,
+        Message::RepairResponse(Box::new(RepairResponse {
+            term: 3,
+            peer: n(ME),
+            held,
+            log: held,
+            after_index,
+            offer,
+        })),
+    )
+}
+
+fn fetch_after(after_index: u64, after_term: u64) -> Message {
+    Message::RepairRequest(RepairRequest {
+        term: 3,
+        leader: n(2),
+        after_index,
+        after_term,
+        fetch: true,
+    })
+}
+
+/// `n1` of three in term 3, restarted from a snapshot at (term 3, index 4) with `log` after it.
+fn compacted_follower(log: Vec<raft_core::Entry>) -> Node {
+    Node::new(
+        config(THREE, SEED),
+        Recovered {
+            hard_state: hs(3, None),
+            log,
+            snapshot: Some(raft_core::Snapshot {
+                meta: raft_core::SnapshotMeta {
+                    index: 4,
+                    term: 3,
+                    peers: peers(THREE, &[]),
+                },
+                data: bytes::Bytes::from_static(b"state"),
+            }),
+            ..Recovered::default()
+        },
+    )
+    .expect("valid recovery")
+}
+
+#[test]
+fn repair_offer_below_a_compacted_log_is_positions_only() {
+    let mut node = compacted_follower(vec![entry(3, 5)]);
+    assert_eq!(
+        node.receive(n(2), fetch_after(2, 1)),
+        vec![
+            leader_changed(3, Some(2)),
+            answer_from_me((3, 5), 2, RepairOffer::Positions)
+        ]
+    );
+}
+
+#[test]
+fn repair_offer_past_this_log_names_its_last_index_as_the_retry_point() {
+    let mut node = follower(3, &[1, 1]);
+    assert_eq!(
+        node.receive(n(2), fetch_after(4, 2)),
+        vec![
+            leader_changed(3, Some(2)),
+            answer_from_me((1, 2), 4, RepairOffer::Mismatch { hint: 2 })
+        ]
+    );
+}
+
+#[test]
+fn repair_retry_point_never_goes_below_the_snapshot() {
+    // Every entry from the snapshot on is of term 3, above the leader's 2 at index 6: the
+    // retry point walks back to the snapshot's index and no further.
+    let mut node = compacted_follower(vec![entry(3, 5), entry(3, 6)]);
+    assert_eq!(
+        node.receive(n(2), fetch_after(6, 2)),
+        vec![
+            leader_changed(3, Some(2)),
+            answer_from_me((3, 6), 6, RepairOffer::Mismatch { hint: 4 })
+        ]
+    );
+}
+
+#[test]
+fn repair_retry_point_stops_at_an_entry_of_the_leaders_term_at_its_point() {
+    // Ours at 4 is of term 3, the leader's of term 2; ours at 3 is of term 2 as well, so
+    // the leader may hold it: the retry point is 3, not further back.
+    let mut node = follower(3, &[1, 2, 2, 3]);
+    assert_eq!(
+        node.receive(n(2), fetch_after(4, 2)),
+        vec![
+            leader_changed(3, Some(2)),
+            answer_from_me((3, 4), 4, RepairOffer::Mismatch { hint: 3 })
+        ]
+    );
+}
+
+#[test]
+fn repair_offer_reaches_the_last_entry_of_this_log() {
+    let mut node = follower(3, &[1, 1, 2, 2]);
+    assert_eq!(
+        node.receive(n(2), fetch_after(2, 1)),
+        vec![
+            leader_changed(3, Some(2)),
+            answer_from_me(
+                (2, 4),
+                2,
+                RepairOffer::Entries(vec![entry(2, 3), entry(2, 4)])
+            )
+        ]
+    );
+}
+
+/// A follower in term 3 holding `terms`, whose messages carry at most `max_bytes` of payload.
+fn follower_sending_at_most(max_bytes: usize, terms: &[u64]) -> Node {
+    let config = raft_core::Config {
+        max_bytes_per_message: max_bytes,
+        ..config(THREE, SEED)
+    };
+    recovered_with(config, hs(3, None), log(terms))
+}
+
+#[test]
+fn repair_offer_stops_at_the_message_byte_limit() {
+    // Each payload is 3 bytes ("2/3"): two would be 6, past the limit of 5.
+    let mut node = follower_sending_at_most(5, &[1, 1, 2, 2, 2]);
+    assert_eq!(
+        node.receive(n(2), fetch_after(2, 1)),
+        vec![
+            leader_changed(3, Some(2)),
+            answer_from_me((2, 5), 2, RepairOffer::Entries(vec![entry(2, 3)]))
+        ]
+    );
+}
+
+#[test]
+fn repair_offer_holds_one_entry_larger_than_the_message_byte_limit() {
+    let mut node = follower_sending_at_most(2, &[1, 1, 2, 2]);
+    assert_eq!(
+        node.receive(n(2), fetch_after(2, 1)),
+        vec![
+            leader_changed(3, Some(2)),
+            answer_from_me((2, 4), 2, RepairOffer::Entries(vec![entry(2, 3)]))
+        ]
+    );
+}
+
+#[test]
+fn repair_answer_naming_another_peer_than_its_sender_is_ignored() {
+    let mut node = repairing_leader();
+    node.receive(
+        n(2),
+        repair_response(2, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    // From n3, but claiming to be n2's: not n3's answer, so still no nack quorum.
+    assert_eq!(
+        node.receive(
+            n(3),
+            repair_response(2, 3, (1, 1), (1, 1), 2, RepairOffer::Positions)
+        ),
+        vec![]
+    );
+    assert_eq!(node.last_index(), 2);
+}
+
+#[test]
+fn repairing_leader_takes_entries_only_from_its_donor() {
+    let mut node = fetching_leader();
+    // n3 is not the donor: its offer, at the very point asked of n2, is not taken.
+    let entries = vec![entry(2, 3), entry(2, 4)];
+    assert_eq!(
+        node.receive(
+            n(3),
+            repair_response(3, 3, (1, 2), (2, 4), 2, RepairOffer::Entries(entries))
+        ),
+        vec![]
+    );
+    assert_eq!(node.last_index(), 2);
+}
+
+/// As [`fetching_leader`], but with 1..2 in a snapshot: the log starts after index 2.
+fn fetching_leader_after_a_snapshot() -> Node {
+    let mut config = config(THREE, SEED);
+    config.repair_by_election = true;
+    let mut node = Node::new(
+        config,
+        Recovered {
+            hard_state: hs(2, None),
+            snapshot: Some(raft_core::Snapshot {
+                meta: raft_core::SnapshotMeta {
+                    index: 2,
+                    term: 1,
+                    peers: peers(THREE, &[]),
+                },
+                data: bytes::Bytes::from_static(b"state"),
+            }),
+            damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+            ..Recovered::default()
+        },
+    )
+    .expect("valid recovery");
+    for _ in 0..3 {
+        node.campaign();
+    }
+    node.persisted(PersistId(1)).unwrap();
+    node.receive(n(2), grant(2, 3));
+    assert!(node.is_leader_repairing());
+    node.receive(
+        n(3),
+        repair_response(3, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Positions)
+        ),
+        vec![send(2, repair_request(3, 2, 1, true))]
+    );
+    node
+}
+
+#[test]
+fn donor_hint_below_the_leaders_snapshot_gives_up_that_donor() {
+    let mut node = fetching_leader_after_a_snapshot();
+    // n2 points below the snapshot, where this log cannot follow: n2 is no donor now.
+    node.receive(
+        n(2),
+        repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Mismatch { hint: 1 }),
+    );
+    let interval = node.config().heartbeat_interval;
+    for _ in 1..interval {
+        node.tick();
+    }
+    assert_eq!(
+        node.tick(),
+        vec![
+            send(2, repair_request(3, 2, 1, false)),
+            send(3, repair_request(3, 2, 1, false)),
+        ]
+    );
+}
+
+#[test]
+fn donor_hint_within_the_leaders_log_is_asked_from_at_once() {
+    let mut node = fetching_leader();
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Mismatch { hint: 1 })
+        ),
+        vec![send(2, repair_request(3, 1, 1, true))]
+    );
+}
+
+#[test]
+fn nack_quorum_of_four_voters_is_three_answers_besides_the_leader() {
+    let mut config = config(&[1, 2, 3, 4], SEED);
+    config.repair_by_election = true;
+    let mut node = Node::new(
+        config,
+        Recovered {
+            hard_state: hs(2, None),
+            log: log(&[1, 1]),
+            damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+            ..Recovered::default()
+        },
+    )
+    .expect("valid recovery");
+    for _ in 0..3 {
+        node.campaign();
+    }
+    node.persisted(PersistId(1)).unwrap();
+    node.receive(n(2), grant(2, 3));
+    node.receive(n(3), grant(3, 3));
+    assert!(node.is_leader_repairing());
+    node.receive(
+        n(2),
+        repair_response(2, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    // Two answers of four voters: a quorum of three could still hold an entry past them.
+    assert_eq!(
+        node.receive(
+            n(3),
+            repair_response(3, 3, (1, 1), (1, 1), 2, RepairOffer::Positions)
+        ),
+        vec![]
+    );
+    assert_eq!(node.last_index(), 2);
+    // The third answer makes the nack quorum: the no-op follows.
+    node.receive(
+        n(4),
+        repair_response(4, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+    );
+    assert_eq!(node.last_index(), 3);
+    assert!(!node.is_leader_repairing());
+}
+
+#[test]
+fn donor_entries_from_the_leaders_snapshot_index_are_not_taken() {
+    let mut node = fetching_leader_after_a_snapshot();
+    let entries = vec![entry(1, 2), entry(2, 3)];
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Entries(entries))
+        ),
+        vec![]
+    );
+    assert_eq!(node.last_index(), 2);
+}
+
+#[test]
+fn target_is_the_highest_index_a_quorum_of_holders_answers_for() {
+    let mut node = repairing_leader();
+    // n2 and n3 both answer for (2, 5), past the 4 this node held: a quorum may hold index 5,
+    // so the target is (2, 5), not this node's 4.
+    node.receive(
+        n(3),
+        repair_response(3, 3, (2, 5), (1, 2), 2, RepairOffer::Positions),
+    );
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(2, 3, (2, 5), (2, 5), 2, RepairOffer::Positions)
+        ),
+        vec![send(2, repair_request(3, 2, 1, true))]
+    );
+    let entries = vec![entry(2, 3), entry(2, 4)];
+    assert_eq!(
+        node.receive(
+            n(2),
+            repair_response(
+                2,
+                3,
+                (2, 5),
+                (2, 5),
+                2,
+                RepairOffer::Entries(entries.clone())
+            )
+        ),
+        vec![
+            persist(2, None, Some(write(2, 1, entries))),
+            send(2, repair_request(3, 4, 2, true)),
+        ]
+    );
+    node.persisted(PersistId(2)).unwrap();
+    assert!(node.is_leader_repairing(), "index 5 is not fetched yet");
 }

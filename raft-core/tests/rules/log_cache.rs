@@ -132,3 +132,13 @@ fn entries_handed_out_again_whose_payloads_left_memory_are_read_back_before_they
         Ok(vec![apply(vec![entry(1, 3), noop4()])])
     );
 }
+
+#[test]
+fn a_leader_reads_back_at_most_a_messages_worth_of_evicted_payloads() {
+    let mut config = config(THREE, SEED);
+    config.log_cache_bytes = Some(0);
+    config.max_entries_per_message = 2;
+    let mut node = ready_leader_with(config, 2, &[1, 1, 1]);
+    assert_eq!(node.applied(4), Ok(vec![]));
+    assert_eq!(node.receive(n(2), nack(2, 2, 0)), vec![read_log(1, 2)]);
+}
