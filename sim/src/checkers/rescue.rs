@@ -31,11 +31,12 @@
 //!   Configuration overlap still asks a rescued candidate for the rescued quorum. Held-out
 //!   seed 5447 showed both.
 //!
-//! - *election safety* and *log matching*, for a term a node lost for good led: the lost
-//!   majority may have elected leaders in terms the survivors never heard of, and a
-//!   survivor can win such a term again. The lost leader never runs again, but its entries
+//! - *election safety*, *log matching* and *ack matches leader*, for a term a node lost for
+//!   good led: the lost majority may have elected leaders in terms the survivors never heard
+//!   of, and a survivor can win such a term again. The lost leader never runs again, but its entries
 //!   of that term may sit in a surviving log and match a new entry's index and term without
-//!   being the same entry. Such a term is marked reused; other terms keep both guarantees.
+//!   being the same entry, and a follower acknowledges an append past it by index and term
+//!   alone. Such a term is marked reused; other terms keep all three guarantees.
 //!
 //! - *convergence* and *no loop without progress*, for a node that knows as committed an
 //!   entry a rescue gave up: a follower never truncates what it knows committed, so it can

@@ -498,3 +498,38 @@ fn a_rescued_node_that_lacks_an_index_a_majority_committed_is_no_candidate_of_th
     c.on_committed(4, 1, &[entry(1, 1, "a"), entry(2, 2, "b")]);
     assert_eq!(c.first_violation.map(|v| v.property), None);
 }
+
+#[test]
+fn an_acknowledgement_past_an_entry_of_a_reused_term_is_not_judged_against_the_leader() {
+    // n2 led term 2 and is lost for good; n0 holds its entry at index 2. The rescued n1 wins
+    // term 2 again, appends another entry at index 2 of term 2, and leads term 3: n0's
+    // acknowledgement of index 2 matches by index and term alone, which the rescue trades.
+    let mut c = Checkers::new(3);
+    for node in 0..3 {
+        write_durable(&mut c, node, 0, vec![entry(1, 1, "a")]);
+        c.on_voters(1, node, 0b111, None);
+    }
+    for node in [0, 2] {
+        c.on_durable(1, node, Some(vote(2, 2)), None);
+    }
+    c.on_role(1, 2, Role::Leader, 2);
+    for node in [0, 2] {
+        write_durable(&mut c, node, 1, vec![entry(2, 2, "lost")]);
+    }
+    c.on_lost(2);
+    c.on_rescue_state(1, Some(1));
+    c.on_durable(2, 1, Some(vote(2, 1)), None);
+    c.on_role(2, 1, Role::Leader, 2);
+    write_durable(&mut c, 1, 1, vec![entry(2, 2, "rescued")]);
+    c.on_durable(3, 1, Some(vote(3, 1)), None);
+    c.on_role(3, 1, Role::Leader, 3);
+    c.on_durable(3, 0, Some(vote(3, 1)), None);
+    let ack = Message::AppendResponse(raft_core::AppendResponse {
+        term: 3,
+        index: 2,
+        peer: NodeId(0),
+        success: true,
+    });
+    c.on_send(4, 0, NodeId(0), NodeId(1), &ack);
+    assert_eq!(c.first_violation.map(|v| v.property), None);
+}
