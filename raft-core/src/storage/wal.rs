@@ -262,16 +262,49 @@ fn intact_record_decoded_by(
     rest: &[u8],
     decode: impl FnOnce(&[u8]) -> Result<AppendEntries, DecodeError>,
 ) -> Option<(usize, AppendEntries)> {
-    if rest.len() < WAL_HEADER_LEN || read_u32(rest, 4) != crc32c::crc32c(&rest[0..4]) {
-        return None;
+    match record_at(rest, decode) {
+        RecordAt::Intact(len, ae) => Some((len, ae)),
+        RecordAt::Damaged | RecordAt::Short => None,
+    }
+}
+
+/// What the bytes at one offset of a WAL image hold.
+pub(super) enum RecordAt {
+    /// An intact record of this many bytes: checksums match and the payload decodes.
+    Intact(usize, AppendEntries),
+    /// No intact record, whatever follows the image's end.
+    Damaged,
+    /// No intact record because the image ends too soon (a header cut short, or a checked
+    /// header whose record runs past the end): bytes appended later may complete one.
+    Short,
+}
+
+/// The one reading of a record at the start of `rest`, its payload decoded by `decode`.
+#[inline(always)]
+pub(super) fn record_at(
+    rest: &[u8],
+    decode: impl FnOnce(&[u8]) -> Result<AppendEntries, DecodeError>,
+) -> RecordAt {
+    if rest.len() < WAL_HEADER_LEN {
+        return RecordAt::Short;
+    }
+    if read_u32(rest, 4) != crc32c::crc32c(&rest[0..4]) {
+        return RecordAt::Damaged;
     }
     let len = read_u32(rest, 0) as usize;
-    let payload = rest.get(WAL_HEADER_LEN..WAL_HEADER_LEN.checked_add(len)?)?;
+    let Some(payload) = WAL_HEADER_LEN
+        .checked_add(len)
+        .and_then(|end| rest.get(WAL_HEADER_LEN..end))
+    else {
+        return RecordAt::Short;
+    };
     if read_u32(rest, 8) != crc32c::crc32c(payload) {
-        return None;
+        return RecordAt::Damaged;
     }
-    let ae = decode(payload).ok()?;
-    Some((WAL_HEADER_LEN + len, ae))
+    match decode(payload) {
+        Ok(ae) => RecordAt::Intact(WAL_HEADER_LEN + len, ae),
+        Err(_) => RecordAt::Damaged,
+    }
 }
 
 /// Every intact record of a WAL image, in file order, for a host that reads entries back
