@@ -667,6 +667,7 @@ impl SimConfig {
     }
 }
 
+mod scripted;
 mod validate;
 
 #[cfg(test)]

@@ -85,18 +85,13 @@ impl Setup {
 impl<A: Application> Script<A> {
     /// Builds the cluster and boots its nodes. The first step of every scenario.
     pub fn setup(&mut self, setup: Setup) {
-        let mut config = SimConfig::draw(1).without_faults();
-        config.seed = 1;
+        let mut config = SimConfig::scripted();
         config.nodes = setup.nodes;
         config.election_timeout_min_ticks = 10;
         config.election_timeout_max_ticks = 20;
         config.heartbeat_ticks = 3;
         config.max_entries_per_message = 64;
         config.max_inflight_messages = 8;
-        config.faults.clock_drift_ppm = 0;
-        // A scenario states its own conditions: no bounded log cache (a seed may draw one),
-        // so a leader sends from memory unless a scenario asks otherwise.
-        config.log_cache = None;
         let s = setup.clone();
         let configure = Box::new(move |_node: usize, mut c: raft_core::Config| {
             if let Some(v) = &s.voters {

@@ -4,7 +4,7 @@
 //! overlap (when a leader appends a membership change) is its counterpart for membership.
 //! Correct Raft can fire neither.
 
-use super::masks::{fmt_mask, in_mask, majorities_can_be_disjoint};
+use super::masks::{fmt_mask, in_mask, majorities_can_be_disjoint, quorum};
 use super::{Checkers, Property};
 use crate::config::Micros;
 
@@ -20,7 +20,10 @@ impl Checkers {
             return;
         };
         let index = self.committed.len() as u64;
-        let (voters, _) = self.committing_voters(index);
+        let (voters, rescued) = self.committing_voters(index);
+        if rescued.is_some_and(|q| q < quorum(voters)) {
+            return; // counted by a rescued quorum: suspended, see the rescue module
+        }
         let mut unguarded = None;
         'candidates: for candidate in 0..self.memory.len() {
             if self.is_lost(candidate) {
@@ -33,8 +36,12 @@ impl Checkers {
                 0 => voters,
                 own => own,
             };
-            // A node repairing damage does not campaign.
-            if !in_mask(own, candidate) || self.answered_for[candidate].is_some() {
+            // A node repairing damage does not campaign. A rescued node's win may give up
+            // committed entries: that is what the rescue trades (see the rescue module).
+            if !in_mask(own, candidate)
+                || self.answered_for[candidate].is_some()
+                || self.rescued_quorum(candidate).is_some()
+            {
                 continue;
             }
             let quorum = self.quorum_of(candidate, own);

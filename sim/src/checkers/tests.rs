@@ -452,3 +452,49 @@ fn a_restart_starts_a_new_lifetime_but_not_below_the_durable_snapshot() {
         Property::MonotonicProgress
     );
 }
+
+/// Three voters, where n0 leads under a rescued quorum of one (rescued when its group was
+/// larger and lost a majority; the rescue lasts while a majority of {n0,n1,n2} is more than
+/// one). It commits index 2 alone.
+fn commit_by_a_rescued_leader_alone() -> Option<Property> {
+    let mut c = Checkers::new(3);
+    for node in 0..3 {
+        write_durable(&mut c, node, 0, vec![entry(1, 1, "a")]);
+        c.on_voters(1, node, 0b111, None);
+    }
+    c.on_rescue_state(0, Some(1));
+    c.on_durable(2, 0, Some(vote(2, 0)), None);
+    c.on_role(2, 0, Role::Leader, 2);
+    write_durable(&mut c, 0, 1, vec![entry(2, 2, "b")]);
+    c.on_leader_commit(0, 2, 0b111);
+    c.on_committed(4, 0, &[entry(1, 1, "a"), entry(2, 2, "b")]);
+    c.first_violation.map(|v| v.property)
+}
+
+#[test]
+fn an_index_a_rescued_leader_commits_alone_is_not_guarded_by_votes() {
+    // n1 and n2 lack it and could elect n1: what the operator's rescue trades.
+    assert_eq!(commit_by_a_rescued_leader_alone(), None);
+}
+
+#[test]
+fn a_rescued_node_that_lacks_an_index_a_majority_committed_is_no_candidate_of_the_guard() {
+    // n0's rescue of one is still in effect while n1 leads {n0,n1,n2}; n1 and n2 commit
+    // index 2 without n0. n0 could win alone: a given-up commit, not an unguarded one.
+    let mut c = Checkers::new(3);
+    for node in 0..3 {
+        write_durable(&mut c, node, 0, vec![entry(1, 1, "a")]);
+        c.on_voters(1, node, 0b111, None);
+    }
+    c.on_rescue_state(0, Some(1));
+    for node in [1, 2] {
+        c.on_durable(2, node, Some(vote(2, 1)), None);
+    }
+    c.on_role(2, 1, Role::Leader, 2);
+    for node in [1, 2] {
+        write_durable(&mut c, node, 1, vec![entry(2, 2, "b")]);
+    }
+    c.on_leader_commit(1, 2, 0b111);
+    c.on_committed(4, 1, &[entry(1, 1, "a"), entry(2, 2, "b")]);
+    assert_eq!(c.first_violation.map(|v| v.property), None);
+}
