@@ -112,7 +112,8 @@ pub fn encode_envelope(m: &Message) -> Result<Vec<u8>, EncodeError> {
 }
 
 /// The body's length for the messages sent most (exact), so that encoding one allocates
-/// once; a small guess for the rest, whose buffer grows as needed.
+/// once instead of allocating the tag and then reallocating for the body; 0 for the rest,
+/// whose writers reserve their exact length (one reallocation, no slack).
 fn body_len_hint(m: &Message) -> usize {
     match m {
         Message::AppendEntries(x) => append_entries_encoded_len(x),
@@ -121,7 +122,7 @@ fn body_len_hint(m: &Message) -> usize {
             VOTE_REQUEST_LEN
         }
         Message::VoteResponse(_) | Message::PreVoteResponse(_) => VOTE_RESPONSE_LEN,
-        _ => 64,
+        _ => 0,
     }
 }
 
