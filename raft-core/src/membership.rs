@@ -188,6 +188,12 @@ impl MembershipLog {
             .map_or(&self.base, |(_, m)| m)
     }
 
+    /// Every membership the log holds: the one at its start, then each change, in index
+    /// order.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Membership> {
+        std::iter::once(&self.base).chain(self.changes.iter().map(|(_, m)| m))
+    }
+
     /// Index of the last entry that changed the membership (0: none in the log).
     pub(crate) fn last_change_index(&self) -> u64 {
         self.changes.last().map_or(0, |(i, _)| *i)
@@ -342,6 +348,22 @@ mod tests {
         assert_eq!(log.last_change_index(), 0);
         assert!(log.reset(m(&[1], &[])));
         assert_eq!(log.current(), &m(&[1], &[]));
+    }
+
+    #[test]
+    fn every_membership_the_log_holds_is_listed_oldest_first_until_compacted_away() {
+        let mut log = MembershipLog::new(m(&[1, 2, 3], &[]));
+        log.appended(&[peer_state_entry(2, &m(&[1, 2], &[]))]);
+        log.appended(&[peer_state_entry(4, &m(&[1, 2], &[3]))]);
+        let all: Vec<&Membership> = log.all().collect();
+        assert_eq!(
+            all,
+            [&m(&[1, 2, 3], &[]), &m(&[1, 2], &[]), &m(&[1, 2], &[3])]
+        );
+        log.truncated_after(3);
+        assert_eq!(log.all().count(), 2, "a truncated change is gone");
+        log.compacted_to(2);
+        assert_eq!(log.all().collect::<Vec<_>>(), [&m(&[1, 2], &[])]);
     }
 
     #[test]

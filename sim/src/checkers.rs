@@ -153,6 +153,10 @@ pub enum Property {
     /// After the faults stop, no leader keeps delivering the same snapshot or entries to a
     /// follower without its match index moving (`checkers/resources.rs`).
     NoLoopWithoutProgress,
+    /// No link holds more than `MAX_IN_FLIGHT_PER_LINK` messages at once: a node that
+    /// answers messages with more messages than it received floods the network and the run
+    /// (`checkers/resources.rs`).
+    MessagesInFlightBounded,
     /// A node with a log cache bound keeps at most that many payload bytes of entries that
     /// are durable and applied in memory; only entries still waiting for the disk or the
     /// application, and the membership entries, may add to it (`checkers/memory.rs`).
@@ -194,6 +198,7 @@ impl Property {
             Property::Liveness => "liveness",
             Property::Convergence => "convergence",
             Property::NoLoopWithoutProgress => "no-loop-without-progress",
+            Property::MessagesInFlightBounded => "messages-in-flight-bounded",
             Property::MemoryWithinBound => "memory-within-bound",
             Property::Panic => "panic",
         }

@@ -16,6 +16,8 @@
 //! | `voter-added-while-a-damaged-node-votes` | the operator adds a voter while a node the nemesis may damage votes: an addition racing a failover can leave the newest log on the added node alone, which is an observer in its own log and never campaigns, once the damaged voter stops | held-out seed 7015702 (voters {n2,n4,n5} plus n6, n4 bit-flipped) | liveness (no leader) |
 //! | `given-up-commits-still-owed` | convergence and the loop checker ask a node that knows as committed an entry a rescue gave up to take the rescued history, which a follower refuses (it never truncates what it committed): the leader's resends look like a loop | seed 1186 after the snapshot-heavy and clock faults joined the swarm (a voter removed before a disaster held the lost majority's commits and was added back after it; fixture `fixtures/regressions/given-up-commits-still-owed.json`) | no loop without progress, convergence |
 //! | `log-loss-unguarded` | a disk loss (`Fault::LoseLog`) strikes whatever the other voters hold: a voter whose acknowledgements counted loses its log while no majority without it holds its entries | not found: planted with the guard it removes (`world/disk_loss.rs`), to show that the guard guards something | committed-durable-on-quorum |
+//! | `log-loss-judged-on-current-memberships` | the disk-loss guard asks a majority of the voters of the membership each running node has in effect, not of every membership their logs hold: a node loses its log while an earlier membership that counted it (the one that committed the entries before a change in flight, or one a follower caught up from an empty log passes through) keeps its entries on a minority | seeds 2026, 9380 and 9472 of the 10,000-seed sweep (fixture `fixtures/regressions/log-loss-judged-on-current-memberships.json`) | committed-durable-on-quorum, commit-guarded-by-votes |
+//! | `repaired-damage-left-on-disk` | the host leaves a damaged node's damaged WAL records on disk after the repair (the WAL was rewritten only at a quiet moment with the whole log in memory, which a bounded log cache never has): a later boot finds the old damage again and the node, counted repaired, answers for its whole log once more, with only its prefix before the damage intact | seeds 2182 (the sole voter, so no leader could repair it), 2613 and 9092 (an uncommitted tail only it held, so the other voter could not win) in the 10,000-seed sweep (fixture `fixtures/regressions/repaired-damage-left-on-disk.json`) | liveness (no leader) |
 
 use crate::config::StateMachine;
 use std::fmt;
@@ -139,16 +141,20 @@ pub enum SimBug {
     VoterAddedWhileADamagedNodeVotes,
     DamageJudgedOnAUnionOfMemberships,
     LogLossUnguarded,
+    LogLossJudgedOnCurrentMemberships,
     GivenUpCommitsStillOwed,
+    RepairedDamageLeftOnDisk,
 }
 
 impl SimBug {
-    pub const ALL: [SimBug; 5] = [
+    pub const ALL: [SimBug; 7] = [
         SimBug::SlowFsyncsOutlastTheFaults,
         SimBug::VoterAddedWhileADamagedNodeVotes,
         SimBug::DamageJudgedOnAUnionOfMemberships,
         SimBug::LogLossUnguarded,
+        SimBug::LogLossJudgedOnCurrentMemberships,
         SimBug::GivenUpCommitsStillOwed,
+        SimBug::RepairedDamageLeftOnDisk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -157,7 +163,9 @@ impl SimBug {
             SimBug::VoterAddedWhileADamagedNodeVotes => "voter-added-while-a-damaged-node-votes",
             SimBug::DamageJudgedOnAUnionOfMemberships => "damage-judged-on-a-union-of-memberships",
             SimBug::LogLossUnguarded => "log-loss-unguarded",
+            SimBug::LogLossJudgedOnCurrentMemberships => "log-loss-judged-on-current-memberships",
             SimBug::GivenUpCommitsStillOwed => "given-up-commits-still-owed",
+            SimBug::RepairedDamageLeftOnDisk => "repaired-damage-left-on-disk",
         }
     }
 

@@ -122,3 +122,67 @@ fn without_the_guard_the_second_loss_leaves_committed_entries_on_a_minority() {
     );
     assert!(violation.time < 2_500_000, "{violation:?}");
 }
+
+/// The losses `seed` drew that the guard declined, and whether the run passed.
+fn declined_losses(seed: u64) -> (Option<String>, Vec<String>) {
+    let options = RunOptions {
+        keep_trace: true,
+        ..RunOptions::default()
+    };
+    let report = sim::run(SimConfig::draw(seed), &options);
+    let declined = report
+        .trace
+        .iter()
+        .filter(|e| e.kind == "fault")
+        .filter_map(|e| e.field("what"))
+        .filter(|what| what.starts_with("lose the log declined"))
+        .map(str::to_string)
+        .collect();
+    (report.violation.map(|v| v.to_string()), declined)
+}
+
+/// Seed 9380: the voters {n1,n2} committed index 81, then n2 appended the addition of n0 and
+/// lost its log. In the membership every node had in effect, n0 and n1 held n2's log, but
+/// the entries had been committed by {n1,n2}, where n1 alone still held them. The guard
+/// judges every membership the logs hold and declines.
+#[test]
+fn a_loss_is_judged_against_the_membership_before_a_change_in_flight() {
+    let (violation, declined) = declined_losses(9380);
+    assert_eq!(violation, None);
+    assert!(
+        declined.iter().any(|d| d.contains("of the voters {n1,n2}")),
+        "seed 9380 no longer draws the loss during the addition of n0; pick another: {declined:?}"
+    );
+}
+
+/// Seed 2026: the latest membership removes n2 (not committed) and the leader n1, which
+/// committed index 117 with n0 and n2 before its own write of it was synced, is down. Judged
+/// only on the membership without n2, the loss of n2's log would leave 117 on n0 alone,
+/// where n1, back with a log ending at 116, could win n2's vote.
+#[test]
+fn a_node_a_change_in_flight_removes_still_counts_for_what_it_acknowledged() {
+    let (violation, declined) = declined_losses(2026);
+    assert_eq!(violation, None);
+    assert!(
+        declined
+            .iter()
+            .any(|d| d.contains("its log through 119@t12")),
+        "seed 2026 no longer draws the loss of the removed n2; pick another: {declined:?}"
+    );
+}
+
+/// Seed 9472: n0 and n2, once voters, are observers of the sole voter n1 when they lose
+/// their logs. Rebuilt from index 1, n0 passes through the initial membership {n0,n1,n2},
+/// where n2's empty log would grant it the vote n1 refuses: a leader without the committed
+/// entries. The guard declines (the earlier memberships the leader's log holds count).
+#[test]
+fn a_loss_is_judged_against_the_memberships_a_rebuilt_log_passes_through() {
+    let (violation, declined) = declined_losses(9472);
+    assert_eq!(violation, None);
+    assert!(
+        declined
+            .iter()
+            .any(|d| d.contains("of the voters {n0,n1,n2}")),
+        "seed 9472 no longer draws the losses of the two observers; pick another: {declined:?}"
+    );
+}

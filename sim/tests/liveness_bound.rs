@@ -52,3 +52,43 @@ fn the_probe_counts_an_earlier_copy_as_proof_of_a_commit() {
     let report = sim::run(config, &RunOptions::default());
     assert!(report.passed(), "{:?}", report.violation);
 }
+
+/// Seed 2983 (snapshot-heavy: a snapshot every 11 entries, 64-byte chunks, a slow network)
+/// ends its chaos phase with the leader's own removal appended, so a new write needs the
+/// other voter, which is behind the leader's 13 kB snapshot: 211 chunks, one per round
+/// trip, about 9 s. The bound grows by the time the transfer needs.
+#[test]
+fn the_bound_allows_for_a_snapshot_a_needed_voter_must_receive() {
+    let config = SimConfig::draw(2983);
+    assert_eq!(config.max_bytes_per_message(), 64);
+    let options = RunOptions {
+        keep_trace: true,
+        ..RunOptions::default()
+    };
+    let report = sim::run(config, &options);
+    assert!(report.passed(), "{:?}", report.violation);
+    let owed = report
+        .trace
+        .iter()
+        .find(|e| e.kind == "snapshot-owed")
+        .expect("a voter was behind the leader's snapshot when the faults stopped");
+    assert!(owed.field("bytes").is_some_and(|b| b != "0"));
+    let recovery = report.recovery_time.expect("the probe committed");
+    assert!(
+        recovery > 6_400_000,
+        "the probe committed within the unextended bound: {recovery}us"
+    );
+}
+
+#[test]
+fn the_snapshot_allowance_is_one_round_trip_per_chunk() {
+    let mut config = SimConfig::draw(2983);
+    config.latency.max_us = 10_000;
+    config.fsync_max_us = 1_000;
+    assert_eq!(config.max_bytes_per_message(), 64);
+    assert_eq!(config.snapshot_transfer_us(0), 0);
+    assert_eq!(config.snapshot_transfer_us(1), 21_000);
+    assert_eq!(config.snapshot_transfer_us(64), 21_000);
+    assert_eq!(config.snapshot_transfer_us(65), 42_000);
+    assert_eq!(config.snapshot_transfer_us(u64::MAX), u64::MAX);
+}

@@ -412,6 +412,16 @@ impl Node {
         self.voters.iter().copied()
     }
 
+    /// The voters of every membership the log holds, oldest first: the one at its start (the
+    /// snapshot's, the peer-state file's or the configured one), then the one after each
+    /// membership entry, committed or not. A truncation can bring back an earlier one, and a
+    /// follower the leader catches up from before a change passes through it.
+    pub fn voters_of_log_memberships(
+        &self,
+    ) -> impl Iterator<Item = &std::collections::BTreeSet<NodeId>> + '_ {
+        self.membership.all().map(|m| &m.voters)
+    }
+
     /// The observers (non-voting members) of the membership in effect.
     pub fn observers(&self) -> impl Iterator<Item = NodeId> + '_ {
         self.membership.current().observers.iter().copied()

@@ -153,6 +153,20 @@ impl CheckerFeed {
         }
     }
 
+    /// A message (or one copy of a duplicated one) from `from` to `to` is on the wire.
+    pub(super) fn queued(&mut self, now: Micros, from: usize, to: usize) {
+        if self.on {
+            self.checkers.on_message_queued(now, from, to);
+        }
+    }
+
+    /// A message from `from` to `to` left the wire (delivered, or dropped on arrival).
+    pub(super) fn left_wire(&mut self, from: usize, to: usize) {
+        if self.on {
+            self.checkers.on_message_left_wire(from, to);
+        }
+    }
+
     /// `leader` handled `from`'s rejection (of an append of term `rejection.0`, hint
     /// `rejection.1`); `raft` is the node after it.
     pub(super) fn rejection_handled(

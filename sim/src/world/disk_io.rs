@@ -361,9 +361,6 @@ impl<A: Application> World<A> {
             Err(e) => panic!("simulated host broke the persist contract: {e}"),
         }
         self.note_repair(node);
-        if let Some(bytes) = super::repair::rewrite_repaired_wal(&mut self.hosts[node]) {
-            self.record(event!(now, Some(node), "wal-rewritten", bytes = bytes));
-        }
     }
 }
 

@@ -8,6 +8,19 @@
 //! voters of every membership that counts it, without it. Otherwise a quorum that counted
 //! its acknowledgement could be left without a committed entry, which no Raft survives: the
 //! loss is declined and traced. Its term and vote survive, so it never votes twice in a term.
+//!
+//! "Every membership that counts it" is every membership a running node's log holds, not
+//! only the one in effect: an earlier one is back in effect when a change in flight is
+//! truncated, it is the one that committed the entries before the change (seed 9380: the
+//! voters {n1,n2} committed index 81, then n2 appended the addition of n0 and lost its log,
+//! leaving 81 on one of the two; seed 2026: n2, removed by a change in flight, lost its
+//! log while the voters {n0,n1,n2} had committed 117 on n0 and n2 only, the leader n1 down
+//! before its own write of it was synced), and a follower the leader catches up from an empty log
+//! passes through every one of them (seed 9472: two observers that had been voters lost
+//! their logs; the first, rebuilt from index 1, was a voter again in the initial membership,
+//! where the second's empty log would grant it the vote the sole voter refused). Judging
+//! only the latest ones is the planted simulator bug
+//! `log-loss-judged-on-current-memberships`. A node that is down holds nothing here.
 //! Once it boots, its leader must notice the empty log (a rejection below the match index)
 //! and bring it back by appends or a snapshot.
 
@@ -55,11 +68,18 @@ impl<A: Application> World<A> {
             return Some("a disaster's recovery is under way".into());
         }
         let (term, index) = super::atlas::durable_position(raft);
+        let latest_only = self.sim_bug(crate::planted::SimBug::LogLossJudgedOnCurrentMemberships);
         let mut memberships: Vec<u64> = Vec::new();
         for raft in self.hosts.iter().filter_map(|h| h.node.as_ref()) {
-            let mask = voters_mask(raft);
-            if mask & (1 << node) != 0 && !memberships.contains(&mask) {
-                memberships.push(mask);
+            let masks: Vec<u64> = if latest_only {
+                vec![voters_mask(raft)]
+            } else {
+                raft.voters_of_log_memberships().map(mask_of).collect()
+            };
+            for mask in masks {
+                if mask & (1 << node) != 0 && !memberships.contains(&mask) {
+                    memberships.push(mask);
+                }
             }
         }
         memberships.into_iter().find_map(|voters| {
@@ -82,6 +102,14 @@ impl<A: Application> World<A> {
             })
         })
     }
+}
+
+/// The voters `voters` as a mask (bit `i` = node `i`).
+fn mask_of(voters: &std::collections::BTreeSet<raft_core::NodeId>) -> u64 {
+    voters
+        .iter()
+        .filter(|v| v.0 < 64)
+        .fold(0, |mask, v| mask | 1 << v.0)
 }
 
 /// Whether `raft`'s disk holds the entry `index`@`term`: in its durable log, or in its

@@ -39,6 +39,9 @@ pub(super) struct LivenessPhase {
     /// Added to the bound for the entries left uncommitted when the faults stopped
     /// (`World::allow_for_backlog`); 0 when the bound's own slack covers them.
     backlog_allowance: Micros,
+    /// Added to the bound for a snapshot a voter needs when the faults stop
+    /// (`World::allow_for_backlog`); 0 when the bound's own slack covers it.
+    snapshot_allowance: Micros,
     /// Set once the run was extended for damaged nodes still being repaired.
     repair_deadline: Option<Micros>,
     /// When what the faults set in motion has finished: every message sent while they acted
@@ -60,6 +63,7 @@ impl LivenessPhase {
             probe_term: 0,
             last_win: None,
             backlog_allowance: 0,
+            snapshot_allowance: 0,
             repair_deadline: None,
             faults_drained_at: starts_at,
         }
@@ -248,25 +252,37 @@ impl<A: Application> World<A> {
     /// campaigns with ever higher terms and deposes every leader (Raft thesis §4.2.3, which
     /// is what PreVote and CheckQuorum prevent): the operator shuts such servers down when
     /// the faults stop. The membership is that of the most up-to-date log of a node that is
-    /// a member by its own log (the log the next leader will hold; it replicates to its
-    /// members only).
+    /// a voter by its own log: the log the next leader will hold (it replicates to its
+    /// members only). An observer's log, or that of a server whose own removal is its latest
+    /// change, may be longer, but it cannot lead, so the change it holds is finished only if
+    /// a voter takes it up; a server such a longer log still counts as a voter is not shut
+    /// down either, since that log may win with its vote. (Taking an observer's longer log
+    /// shut down a voter whose removal that log held while the only node that could win
+    /// lacked it and needed the removed voter's vote: the cluster never elected a leader
+    /// again, held-out seeds 7667 and 8019.)
     fn decommission_removed_nodes(&mut self) {
-        let Some(latest) = self
-            .hosts
-            .iter()
-            .filter(|h| matches!(h.status, Status::Up))
-            .filter_map(|h| h.node.as_ref())
-            .filter(|raft| {
-                let me = raft.id();
-                raft.voters().chain(raft.observers()).any(|m| m == me)
-            })
-            .max_by_key(|raft| (raft.last_term(), raft.last_index()))
+        let running = || {
+            self.hosts
+                .iter()
+                .filter(|h| matches!(h.status, Status::Up))
+                .filter_map(|h| h.node.as_ref())
+        };
+        let up_to_date = |raft: &raft_core::Node| (raft.last_term(), raft.last_index());
+        let Some(latest) = running()
+            .filter(|raft| raft.id().0 < 64 && voters_mask(raft) & (1 << raft.id().0) != 0)
+            .max_by_key(|raft| up_to_date(raft))
         else {
             return;
         };
         let members: Vec<raft_core::NodeId> = latest.voters().chain(latest.observers()).collect();
+        let voters_of_longer_logs = running()
+            .filter(|raft| up_to_date(raft) > up_to_date(latest))
+            .fold(0, |mask, raft| mask | voters_mask(raft));
         for v in 0..self.config.nodes {
-            if matches!(self.hosts[v].status, Status::Up) && !members.contains(&super::id(v)) {
+            if matches!(self.hosts[v].status, Status::Up)
+                && !members.contains(&super::id(v))
+                && voters_of_longer_logs & (1 << v) == 0
+            {
                 self.record(event!(self.now, Some(v), "decommission"));
                 self.crash(v, Micros::MAX / 4);
             }
@@ -284,7 +300,11 @@ impl<A: Application> World<A> {
     /// Entries appended but not committed when the faults stop must replicate before any new
     /// write can commit: the bound grows by the time the pipeline needs for them
     /// (`SimConfig::backlog_allowance_us`), so that a slow pipeline is not taken for a stuck
-    /// one. A core that stops replicating still fails: the allowance is finite.
+    /// one. Likewise a voter whose log ends before the snapshot of a node that may lead can
+    /// only be caught up by that snapshot, and a new write may need its acknowledgement (the
+    /// leader's own removal leaves it out of the quorum): the bound grows by the time the
+    /// snapshot's transfer needs (`SimConfig::snapshot_transfer_us`). A core that stops
+    /// replicating, or sends the snapshot in a loop, still fails: the allowance is finite.
     fn allow_for_backlog(&mut self) {
         let running = || {
             self.hosts
@@ -295,21 +315,63 @@ impl<A: Application> World<A> {
         let newest = running().map(|r| r.last_index()).max().unwrap_or(0);
         let committed = running().map(|r| r.commit_index()).max().unwrap_or(0);
         let backlog = newest.saturating_sub(committed);
-        let allowance = self.config.backlog_allowance_us(backlog);
+        let snapshot_bytes = self.snapshot_owed_bytes();
+        let backlog_allowance = self.config.backlog_allowance_us(backlog);
+        let snapshot_allowance = self.config.snapshot_transfer_us(snapshot_bytes);
+        let allowance = backlog_allowance.saturating_add(snapshot_allowance);
         if allowance <= self.config.liveness_bound_us() / 4 {
             return; // within the bound's own slack: the run stays as it always was
         }
-        self.liveness.backlog_allowance = allowance;
+        self.liveness.backlog_allowance = backlog_allowance;
+        self.liveness.snapshot_allowance = snapshot_allowance;
         self.liveness.end_at = self.liveness.end_at.saturating_add(allowance);
         let now = self.now;
-        self.record(event!(
-            now,
-            None,
-            "backlog",
-            entries = backlog,
-            allowance_us = allowance
-        ));
+        if backlog_allowance > 0 {
+            self.record(event!(
+                now,
+                None,
+                "backlog",
+                entries = backlog,
+                allowance_us = backlog_allowance
+            ));
+        }
+        if snapshot_allowance > 0 {
+            self.record(event!(
+                now,
+                None,
+                "snapshot-owed",
+                bytes = snapshot_bytes,
+                allowance_us = snapshot_allowance
+            ));
+        }
         self.schedule(self.liveness.end_at, super::events::Event::End);
+    }
+
+    /// The largest snapshot a running node holds that a running voter of its membership
+    /// needs (its log ends before the snapshot's index), in bytes: what a leader may have to
+    /// send before a new write commits. 0 when no voter is behind a snapshot.
+    fn snapshot_owed_bytes(&self) -> u64 {
+        let running = || {
+            self.hosts
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.status == Status::Up)
+                .filter_map(|(n, h)| Some((n, h.node.as_ref()?)))
+        };
+        running()
+            .filter_map(|(holder, raft)| {
+                let snapshot = raft.snapshot()?;
+                let voters = voters_mask(raft);
+                running()
+                    .any(|(n, follower)| {
+                        n != holder
+                            && voters & (1 << n) != 0
+                            && follower.last_index() < snapshot.meta.index
+                    })
+                    .then_some(snapshot.data.len() as u64)
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// The liveness probe: one more client, whose first write must commit in time.
@@ -398,6 +460,7 @@ impl<A: Application> World<A> {
         let deadline = self.liveness.starts_at
             + self.config.liveness_bound_us()
             + self.liveness.backlog_allowance
+            + self.liveness.snapshot_allowance
             + allowance;
         self.liveness.repair_deadline = Some(deadline);
         if deadline <= self.now {
@@ -456,11 +519,17 @@ impl<A: Application> World<A> {
                 node: None,
                 detail: format!(
                     "no leader committed a new write within {}us after the faults stopped at {}us{}",
-                    self.config.liveness_bound_us() + self.liveness.backlog_allowance,
+                    self.config.liveness_bound_us()
+                        + self.liveness.backlog_allowance
+                        + self.liveness.snapshot_allowance,
                     self.liveness.starts_at,
-                    match self.liveness.backlog_allowance {
-                        0 => String::new(),
-                        a => format!(" (of which {a}us for the uncommitted backlog)"),
+                    match (self.liveness.backlog_allowance, self.liveness.snapshot_allowance) {
+                        (0, 0) => String::new(),
+                        (a, 0) => format!(" (of which {a}us for the uncommitted backlog)"),
+                        (0, s) => format!(" (of which {s}us to send a voter the snapshot it needs)"),
+                        (a, s) => format!(
+                            " (of which {a}us for the uncommitted backlog and {s}us to send a voter the snapshot it needs)"
+                        ),
                     }
                 ),
             });

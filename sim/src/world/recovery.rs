@@ -20,6 +20,7 @@ use crate::config::Micros;
 use crate::decisions::{Key, PowerLossDraw};
 use crate::disk::{CrashEffect, Disk};
 use crate::event;
+use crate::planted::SimBug;
 use raft_core::storage;
 use raft_core::storage::VoteRecord;
 use raft_core::{Config, EntryKind, LogDamage, Node, Recovered};
@@ -164,6 +165,7 @@ impl<A: Application> World<A> {
             snapshot,
             damage,
             found,
+            wal_unusable,
         } = read;
         if let Some((valid_len, dropped_bytes)) = torn_tail {
             self.stats.torn_tails_dropped += 1;
@@ -229,6 +231,14 @@ impl<A: Application> World<A> {
                     answers_for.is_some(),
                 );
                 self.found_damage(node, &found, answers_for);
+                if wal_unusable && !self.sim_bug(SimBug::RepairedDamageLeftOnDisk) {
+                    // Only now that the damage file holds what the node answers for: a crash
+                    // before this finds the damaged WAL again, one after finds the file.
+                    let bytes = super::repair::wal_of(&raft);
+                    let len = bytes.len();
+                    self.hosts[node].disk.wal.replace(bytes);
+                    self.record(event!(now, Some(node), "wal-rewritten", bytes = len));
+                }
                 // The log it starts with, a snapshot included (the WAL may hold only the tail).
                 let last_index = raft.last_index();
                 let host = &mut self.hosts[node];
@@ -270,7 +280,7 @@ impl<A: Application> World<A> {
         host.damage = if answers_for.is_some() {
             DiskDamage::Repairing
         } else {
-            DiskDamage::Rewrite
+            DiskDamage::Intact
         };
         if !again {
             self.stats.nodes_damaged += 1;
@@ -308,6 +318,10 @@ pub(super) struct DiskRead {
     pub(super) damage: Option<LogDamage>,
     /// What was found damaged, for the trace.
     pub(super) found: Vec<String>,
+    /// The WAL holds records the node's log does not take (damaged ones, those after
+    /// them, or a log that does not link to the snapshot): the host replaces it by the
+    /// node's log once what the node answers for is durable.
+    pub(super) wal_unusable: bool,
 }
 
 /// Decodes a disk as a boot does, without changing it. `Err` when the node cannot answer
@@ -329,6 +343,7 @@ pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
     }
     let hard_state = term_vote.hard_state;
     let mut damage = wal.damage(hard_state.term);
+    let mut wal_unusable = damage.is_some();
     if damage.is_some() {
         found.push(format!("wal {}", wal.verdict));
     }
@@ -350,6 +365,7 @@ pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
                     // The log starts after the lost snapshot: without it, nothing of the log
                     // can be used; the leader sends both again.
                     log.clear();
+                    wal_unusable = true;
                     damage = LogDamage::worst(damage, held_through(wal_end, hard_state.term));
                 }
                 None
@@ -359,6 +375,7 @@ pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
     let snapshot_index = snapshot.as_ref().map_or(0, |s| s.meta.index);
     if !log.is_empty() && wal_start > snapshot_index {
         // raft-core drops a log that does not link to the snapshot and answers for it.
+        wal_unusable = true;
         found.push(match snapshot_index {
             0 => format!("wal starts after {wal_start}, with no snapshot"),
             _ => {
@@ -401,6 +418,7 @@ pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
         snapshot,
         damage,
         found,
+        wal_unusable,
     })
 }
 

@@ -1,14 +1,21 @@
-//! Protocol-aware recovery on the host's side: what a boot found damaged, when the node is
-//! repaired, and the WAL rewritten once it is.
+//! Protocol-aware recovery on the host's side: what a boot found damaged, and when the node
+//! is repaired.
 //!
 //! The node decides everything that matters for safety (raft-core's `node/repair.rs`: it
 //! answers votes with the log it held and does not campaign until its durable log caught
-//! up); the host only carries it out and counts it. *Invariant:* the damaged bytes stay on
-//! the disk until the node is repaired, so a crash during repair finds the same damage (and
-//! the records appended since, after it) and answers for the same log again; only then is
-//! the WAL replaced by the node's durable log, atomically, as WAL compaction is.
+//! up); the host only carries it out and counts it. As the server's storage does, a boot
+//! that finds damage writes what the node answers for to the damage file, then replaces the
+//! WAL by the node's log (`wal_of`, atomically, as WAL compaction is); the node's repair
+//! appends to that WAL, and its repair empties the damage file. *Invariant:* a crash at any
+//! point answers for the same log until the repair (the damaged WAL before the replace, the
+//! damage file after it), and a repaired node's disk holds no damage: a later boot finds
+//! none, so a node counted repaired stays a healthy voter (seeds 2182, 2613 and 9092 left
+//! the damaged bytes in place until a quiet moment with the whole log in memory, which a
+//! bounded log cache never has; a later crash then found the old damage again and the node
+//! answered for its whole log, the sole voter of its cluster, or with an uncommitted tail
+//! no other voter could win without: planted as `repaired-damage-left-on-disk`).
 
-use super::{Host, World};
+use super::World;
 use crate::app::Application;
 use crate::event;
 use raft_core::storage;
@@ -22,8 +29,6 @@ pub(super) enum DiskDamage {
     Latent,
     /// A boot found damage; the node answers for the log it held until repaired.
     Repairing,
-    /// Repaired; the WAL is rewritten without the damaged bytes at the next quiet moment.
-    Rewrite,
 }
 
 impl DiskDamage {
@@ -47,7 +52,7 @@ impl<A: Application> World<A> {
         if raft.repairing().is_some() {
             return;
         }
-        host.damage = DiskDamage::Rewrite;
+        host.damage = DiskDamage::Intact;
         host.disk.repair.write_now(Vec::new());
         let last_index = raft.last_index();
         self.stats.nodes_repaired += 1;
@@ -61,29 +66,17 @@ impl<A: Application> World<A> {
     }
 }
 
-/// Replaces a repaired node's WAL by its durable log when no write is in flight (every byte
-/// synced, no pending offset to move): a restart then reads no damage. Returns the new
-/// WAL's length when it rewrote.
-pub(super) fn rewrite_repaired_wal<A: Application>(host: &mut Host<A>) -> Option<usize> {
-    if host.damage != DiskDamage::Rewrite || !host.io.is_empty() {
-        return None;
-    }
-    let raft = host.node.as_ref()?;
-    if raft.persists_in_flight() > 0 || raft.durable_index() != raft.last_index() {
-        return None;
-    }
+/// The WAL that holds exactly the log a node booted with (after its snapshot, if any): what
+/// replaces a WAL whose damaged records, or records the node's log does not take, a boot
+/// found. At a boot the log's payloads are all in memory (a bounded cache evicts only once
+/// the node handles inputs).
+pub(super) fn wal_of(raft: &raft_core::Node) -> Vec<u8> {
     let (index, term) = raft
         .snapshot()
         .map_or((0, 0), |s| (s.meta.index, s.meta.term));
-    if raft.payloads_evicted_through() > index {
-        // Payloads left the node's memory (a bounded log cache): its log cannot be written
-        // out whole; recovery judges the WAL at the next restart instead.
-        return None;
-    }
-    let bytes =
-        storage::encode_wal_append(index, term, raft.log(), 0).expect("the node's own log encodes");
-    let len = bytes.len();
-    host.disk.wal.replace(bytes);
-    host.damage = DiskDamage::Intact;
-    Some(len)
+    assert!(
+        raft.payloads_evicted_through() <= index,
+        "a node that has not handled an input yet holds every payload"
+    );
+    storage::encode_wal_append(index, term, raft.log(), 0).expect("the node's own log encodes")
 }

@@ -91,6 +91,9 @@ impl<A: Application> World<A> {
                 // The sender's share of the latency: its kernel and network card still hold
                 // the message until then.
                 let departs = now + self.config.latency.min_us / 2;
+                for _ in arrive {
+                    self.checks.queued(now, from, to);
+                }
                 for &at in earlier {
                     let bytes = bytes.clone();
                     self.schedule(
@@ -182,6 +185,7 @@ impl<A: Application> World<A> {
     /// A queued delivery is due: the receiver gets the message if it left the sender and the
     /// receiver is running.
     pub(super) fn deliver(&mut self, from: usize, to: usize, bytes: Bytes, departs: Micros) {
+        self.checks.left_wire(from, to);
         if departs == LOST || self.hosts[to].running().is_none() {
             self.stats.messages_dropped += 1;
             return;
