@@ -14,6 +14,8 @@
 
 use crate::decisions::{CorruptionDraw, PowerLossDraw, Unsynced};
 use crate::rng::{Ppm, Stream};
+use raft_core::storage::WalIndex;
+use raft_core::Entry;
 
 mod lost_writes;
 
@@ -27,6 +29,10 @@ pub struct AppendFile {
     /// Where each write landed (start, end), in order: what a lost or misdirected write
     /// picks from.
     writes: Vec<(usize, usize)>,
+    /// Which record holds each entry, for reads by index ([`AppendFile::read_entries`]):
+    /// what a real host keeps in memory beside its log file. Grown as bytes are appended;
+    /// every other change of the bytes starts it afresh.
+    index: WalIndex,
 }
 
 impl AppendFile {
@@ -47,6 +53,21 @@ impl AppendFile {
 
     pub fn bytes(&self) -> &[u8] {
         &self.data
+    }
+
+    /// The entries `from..=to` the file's intact records hold (the last record holding an
+    /// index wins), as far as they run without a gap: what
+    /// [`raft_core::storage::intact_wal_entries_in`] finds, without checking every record
+    /// of the file per read.
+    pub fn read_entries(&mut self, from: u64, to: u64) -> Vec<Entry> {
+        self.index.catch_up(&self.data);
+        self.index.entries(&self.data, from, to)
+    }
+
+    /// The bytes are about to change other than by an append.
+    fn rewriting(&mut self) -> &mut Vec<u8> {
+        self.index = WalIndex::default();
+        &mut self.data
     }
 
     pub fn len(&self) -> usize {
@@ -70,19 +91,19 @@ impl AppendFile {
         } else {
             vec![(0, bytes.len())]
         };
-        self.data = bytes;
+        *self.rewriting() = bytes;
     }
 
     /// Flips the low bit of the byte at `offset` (scripted damage).
     pub fn flip_bit(&mut self, offset: usize) {
-        if let Some(byte) = self.data.get_mut(offset) {
+        if let Some(byte) = self.rewriting().get_mut(offset) {
             *byte ^= 1;
         }
     }
 
     /// Drops everything after `len` (the host cutting off a torn tail after recovery).
     pub fn truncate(&mut self, len: usize) {
-        self.data.truncate(len);
+        self.rewriting().truncate(len);
         self.synced_len = self.synced_len.min(len);
         self.writes.retain(|&(start, _)| start < len);
         if let Some(last) = self.writes.last_mut() {
@@ -275,7 +296,7 @@ impl Disk {
             }
             _ => {
                 let synced = self.wal.synced_len;
-                damage_bytes(&mut self.wal.data[..synced], draw)
+                damage_bytes(&mut self.wal.rewriting()[..synced], draw)
             }
         }
     }

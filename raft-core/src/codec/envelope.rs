@@ -9,9 +9,10 @@ use super::extensions::{
     write_timeout_now,
 };
 use super::nrg::{
-    decode_append_entries, decode_append_response, decode_forward_proposal, decode_vote_request,
-    decode_vote_response, write_append_entries, write_append_response, write_vote_request,
-    write_vote_response,
+    append_entries_encoded_len, decode_append_entries, decode_append_response,
+    decode_forward_proposal, decode_vote_request, decode_vote_response, write_append_entries,
+    write_append_response, write_vote_request, write_vote_response, APPEND_RESPONSE_LEN,
+    VOTE_REQUEST_LEN, VOTE_RESPONSE_LEN,
 };
 use super::repair::{
     decode_repair_request, decode_repair_response, write_repair_request, write_repair_response,
@@ -84,7 +85,8 @@ pub fn envelope_tag(m: &Message) -> u8 {
 /// [`super::encode_append_entries`] rejects, or a repair response whose entries could not
 /// travel in one.
 pub fn encode_envelope(m: &Message) -> Result<Vec<u8>, EncodeError> {
-    let mut out = vec![envelope_tag(m)];
+    let mut out = Vec::with_capacity(1 + body_len_hint(m));
+    out.push(envelope_tag(m));
     let w = &mut Writer::new(&mut out);
     match m {
         Message::AppendEntries(x) => write_append_entries(w, x)?,
@@ -107,6 +109,21 @@ pub fn encode_envelope(m: &Message) -> Result<Vec<u8>, EncodeError> {
         Message::RepairResponse(x) => write_repair_response(w, x)?,
     }
     Ok(out)
+}
+
+/// The body's length for the messages sent most (exact), so that encoding one allocates
+/// once instead of allocating the tag and then reallocating for the body; 0 for the rest,
+/// whose writers reserve their exact length (one reallocation, no slack).
+fn body_len_hint(m: &Message) -> usize {
+    match m {
+        Message::AppendEntries(x) => append_entries_encoded_len(x),
+        Message::AppendResponse(_) => APPEND_RESPONSE_LEN,
+        Message::VoteRequest(_) | Message::PreVoteRequest(_) | Message::TransferVoteRequest(_) => {
+            VOTE_REQUEST_LEN
+        }
+        Message::VoteResponse(_) | Message::PreVoteResponse(_) => VOTE_RESPONSE_LEN,
+        _ => 0,
+    }
 }
 
 /// Decodes an envelope made by [`encode_envelope`]. Offsets in errors are relative to the body

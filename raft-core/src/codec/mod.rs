@@ -127,9 +127,9 @@ pub use extensions::{
     INSTALL_SNAPSHOT_FIXED_LEN, READ_ACK_LEN, SNAPSHOT_RESPONSE_LEN, TIMEOUT_NOW_LEN,
 };
 pub use nrg::{
-    append_entries_encoded_len, decode_append_entries, decode_append_response,
-    decode_forward_proposal, decode_forward_remove_peer, decode_peer_state, decode_vote_request,
-    decode_vote_response, encode_append_entries, encode_append_entries_into,
+    append_entries_encoded_len, decode_append_entries, decode_append_entries_filtered,
+    decode_append_response, decode_forward_proposal, decode_forward_remove_peer, decode_peer_state,
+    decode_vote_request, decode_vote_response, encode_append_entries, encode_append_entries_into,
     encode_append_response, encode_forward_proposal, encode_forward_remove_peer, encode_peer_state,
     encode_peer_state_into, encode_vote_request, encode_vote_response,
 };

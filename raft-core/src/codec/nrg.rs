@@ -133,6 +133,26 @@ pub fn encode_append_entries(m: &AppendEntries) -> Result<Vec<u8>, EncodeError> 
 /// `read_seq` uvarint after it; an explicit zero `read_seq` is rejected (it is written by
 /// leaving it out), so every message has exactly one encoding.
 pub fn decode_append_entries(buf: &[u8]) -> Result<AppendEntries, DecodeError> {
+    decode_append_entries_keeping::<true>(buf, |_| true)
+}
+
+/// [`decode_append_entries`], checking every entry as strictly but copying out only the
+/// entries whose index `keep` accepts (the others are left out of `entries`): for a reader
+/// that wants a few indexes out of many records, such as a host reading entries back from
+/// its WAL.
+pub fn decode_append_entries_filtered(
+    buf: &[u8],
+    keep: impl FnMut(u64) -> bool,
+) -> Result<AppendEntries, DecodeError> {
+    decode_append_entries_keeping::<false>(buf, keep)
+}
+
+/// The one decoder of an AppendEntries; `ALL` (every entry kept) sizes `entries` up front.
+#[inline(always)]
+fn decode_append_entries_keeping<const ALL: bool>(
+    buf: &[u8],
+    mut keep: impl FnMut(u64) -> bool,
+) -> Result<AppendEntries, DecodeError> {
     const WHAT: &str = "append entries header";
     if buf.len() < APPEND_ENTRIES_HEADER_LEN {
         return Err(DecodeError::TooShort {
@@ -151,7 +171,11 @@ pub fn decode_append_entries(buf: &[u8]) -> Result<AppendEntries, DecodeError> {
     let count = usize::from(r.u16()?);
 
     // Each entry needs at least 5 bytes; never reserve more than the input can hold.
-    let mut entries = Vec::with_capacity(count.min(r.remaining() / 5));
+    let mut entries = if ALL {
+        Vec::with_capacity(count.min(r.remaining() / 5))
+    } else {
+        Vec::new()
+    };
     for i in 0..count {
         let start = r.pos;
         let bad = |reason| DecodeError::BadEntry {
@@ -178,6 +202,9 @@ pub fn decode_append_entries(buf: &[u8]) -> Result<AppendEntries, DecodeError> {
         let index = prev_index
             .checked_add(i as u64 + 1)
             .ok_or_else(|| bad("entry index overflows u64"))?;
+        if !ALL && !keep(index) {
+            continue;
+        }
         entries.push(Entry {
             term: wire_term,
             index,

@@ -994,3 +994,42 @@ fn errors_display_what_and_where() {
     let e: Box<dyn std::error::Error> = Box::new(EncodeError::TooManyEntries { count: 70_000 });
     assert!(e.to_string().contains("70000"));
 }
+
+/// The messages sent most are encoded into a buffer sized exactly once (one allocation, no
+/// growth): its capacity is its length.
+#[test]
+fn envelopes_of_the_common_messages_allocate_their_exact_length() {
+    let mut with_trailer = ae(
+        9,
+        3,
+        vec![Entry::normal(7, 4, "abc"), Entry::normal(7, 5, "")],
+    );
+    with_trailer.read_seq = 300;
+    let messages = [
+        Message::AppendEntries(ae(2, 0, vec![])),
+        Message::AppendEntries(with_trailer),
+        Message::AppendResponse(AppendResponse {
+            term: 1,
+            index: 2,
+            peer: NodeId(3),
+            success: true,
+        }),
+        Message::PreVoteRequest(VoteRequest {
+            term: 1,
+            last_term: 0,
+            last_index: 0,
+            candidate: NodeId(2),
+        }),
+        Message::VoteResponse(VoteResponse {
+            term: 1,
+            peer: NodeId(3),
+            granted: true,
+            empty_log: false,
+        }),
+    ];
+    for m in messages {
+        let bytes = encode_envelope(&m).unwrap();
+        assert_eq!(bytes.capacity(), bytes.len(), "{m:?}");
+        assert_eq!(decode_envelope(&bytes).unwrap(), m);
+    }
+}

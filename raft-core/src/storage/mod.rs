@@ -109,6 +109,7 @@ mod term_vote;
 #[cfg(test)]
 mod tests;
 mod wal;
+mod wal_index;
 
 pub use damage::{decode_damage_file, encode_damage_file};
 pub use peer_state::{decode_peer_state_file, encode_peer_state_file};
@@ -120,9 +121,10 @@ pub use term_vote::{
     TERM_VOTE_COPIES,
 };
 pub use wal::{
-    append_wal_record, encode_wal_append, encode_wal_record, intact_wal_records, recover_wal,
-    WalCorruption, WalRecovery, WalVerdict, WAL_HEADER_LEN,
+    append_wal_record, encode_wal_append, encode_wal_record, intact_wal_entries_in,
+    intact_wal_records, recover_wal, WalCorruption, WalRecovery, WalVerdict, WAL_HEADER_LEN,
 };
+pub use wal_index::WalIndex;
 
 use crate::codec::DecodeError;
 use std::fmt;

@@ -253,16 +253,58 @@ impl WalRecovery {
 
 /// An intact record: checksums match and the payload decodes.
 fn intact_record_at(rest: &[u8]) -> Option<(usize, AppendEntries)> {
-    if rest.len() < WAL_HEADER_LEN || read_u32(rest, 4) != crc32c::crc32c(&rest[0..4]) {
-        return None;
+    intact_record_decoded_by(rest, codec::decode_append_entries)
+}
+
+/// [`intact_record_at`] with the payload decoded by `decode`.
+#[inline(always)]
+fn intact_record_decoded_by(
+    rest: &[u8],
+    decode: impl FnOnce(&[u8]) -> Result<AppendEntries, DecodeError>,
+) -> Option<(usize, AppendEntries)> {
+    match record_at(rest, decode) {
+        RecordAt::Intact(len, ae) => Some((len, ae)),
+        RecordAt::Damaged | RecordAt::Short => None,
+    }
+}
+
+/// What the bytes at one offset of a WAL image hold.
+pub(super) enum RecordAt {
+    /// An intact record of this many bytes: checksums match and the payload decodes.
+    Intact(usize, AppendEntries),
+    /// No intact record, whatever follows the image's end.
+    Damaged,
+    /// No intact record because the image ends too soon (a header cut short, or a checked
+    /// header whose record runs past the end): bytes appended later may complete one.
+    Short,
+}
+
+/// The one reading of a record at the start of `rest`, its payload decoded by `decode`.
+#[inline(always)]
+pub(super) fn record_at(
+    rest: &[u8],
+    decode: impl FnOnce(&[u8]) -> Result<AppendEntries, DecodeError>,
+) -> RecordAt {
+    if rest.len() < WAL_HEADER_LEN {
+        return RecordAt::Short;
+    }
+    if read_u32(rest, 4) != crc32c::crc32c(&rest[0..4]) {
+        return RecordAt::Damaged;
     }
     let len = read_u32(rest, 0) as usize;
-    let payload = rest.get(WAL_HEADER_LEN..WAL_HEADER_LEN.checked_add(len)?)?;
+    let Some(payload) = WAL_HEADER_LEN
+        .checked_add(len)
+        .and_then(|end| rest.get(WAL_HEADER_LEN..end))
+    else {
+        return RecordAt::Short;
+    };
     if read_u32(rest, 8) != crc32c::crc32c(payload) {
-        return None;
+        return RecordAt::Damaged;
     }
-    let ae = codec::decode_append_entries(payload).ok()?;
-    Some((WAL_HEADER_LEN + len, ae))
+    match decode(payload) {
+        Ok(ae) => RecordAt::Intact(WAL_HEADER_LEN + len, ae),
+        Err(_) => RecordAt::Damaged,
+    }
 }
 
 /// Every intact record of a WAL image, in file order, for a host that reads entries back
@@ -283,6 +325,25 @@ pub fn intact_wal_records(bytes: &[u8]) -> Vec<AppendEntries> {
         }
     }
     records
+}
+
+/// The entries with an index in `from..=to` of every intact record of a WAL image, record
+/// by record in file order: [`intact_wal_records`]' entries in that range, without copying
+/// out the others (every record is still checked whole). Never panics.
+pub fn intact_wal_entries_in(bytes: &[u8], from: u64, to: u64, mut visit: impl FnMut(Entry)) {
+    let mut at = 0;
+    while at < bytes.len() {
+        let decode = |payload: &[u8]| {
+            codec::decode_append_entries_filtered(payload, |i| (from..=to).contains(&i))
+        };
+        match intact_record_decoded_by(&bytes[at..], decode) {
+            Some((len, ae)) => {
+                ae.entries.into_iter().for_each(&mut visit);
+                at += len;
+            }
+            None => at += 1,
+        }
+    }
 }
 
 /// The (term, index) a record leaves the log ending at.

@@ -23,7 +23,7 @@ impl AppendFile {
     pub(super) fn lose_write(&mut self, roll: u64) -> Option<String> {
         let writes = self.synced_writes();
         let (start, end) = *writes.get((roll % writes.len().max(1) as u64) as usize)?;
-        self.data[start..end].fill(0);
+        self.rewriting()[start..end].fill(0);
         Some(format!("lost-write@{start}..{end}"))
     }
 
@@ -39,9 +39,10 @@ impl AppendFile {
         }
         let at = writes[t].0;
         let bytes = self.data[start..end].to_vec();
-        self.data[start..end].fill(0);
         let landed = (at + bytes.len()).min(self.synced_len);
-        self.data[at..landed].copy_from_slice(&bytes[..landed - at]);
+        let data = self.rewriting();
+        data[start..end].fill(0);
+        data[at..landed].copy_from_slice(&bytes[..landed - at]);
         Some(format!("misdirected-write@{start}..{end}->{at}"))
     }
 }

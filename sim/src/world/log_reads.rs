@@ -11,8 +11,8 @@
 use super::events::Event;
 use super::World;
 use crate::app::Application;
+use crate::disk::AppendFile;
 use crate::event;
-use raft_core::storage;
 
 impl<A: Application> World<A> {
     /// A node asked to read its log's entries `from..=to`: the answer comes after a disk
@@ -46,7 +46,7 @@ impl<A: Application> World<A> {
         let entries = if injected {
             None
         } else {
-            read_wal(host.disk.wal.bytes(), from, to)
+            read_wal(&mut host.disk.wal, from, to)
         };
         let Some(raft) = host.node.as_mut() else {
             return;
@@ -87,32 +87,24 @@ impl<A: Application> World<A> {
 
 /// The entries `from..=to` the WAL holds in intact records (the latest record holding an
 /// index wins: a repair's rewrite follows the damaged record it replaces), as far as they
-/// run without a gap; `None` when the first is in no intact record (a read error: a
-/// checksum that fails, or entries compacted away).
-fn read_wal(wal: &[u8], from: u64, to: u64) -> Option<Vec<raft_core::Entry>> {
-    let width = usize::try_from(to.checked_sub(from)?)
-        .ok()?
-        .checked_add(1)?;
-    let mut slots: Vec<Option<raft_core::Entry>> = vec![None; width.min(1 << 16)];
-    for record in storage::intact_wal_records(wal) {
-        for entry in record.entries {
-            if let Some(slot) = entry
-                .index
-                .checked_sub(from)
-                .and_then(|i| slots.get_mut(usize::try_from(i).ok()?))
-            {
-                *slot = Some(entry);
-            }
-        }
-    }
-    let entries: Vec<raft_core::Entry> = slots.into_iter().map_while(|e| e).collect();
+/// run without a gap and at most 65,536 of them; `None` when the first is in no intact
+/// record (a read error: a checksum that fails, or entries compacted away).
+fn read_wal(wal: &mut AppendFile, from: u64, to: u64) -> Option<Vec<raft_core::Entry>> {
+    let width = to.checked_sub(from)?.min((1 << 16) - 1);
+    let entries = wal.read_entries(from, from + width);
     (!entries.is_empty()).then_some(entries)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use raft_core::Entry;
+    use raft_core::{storage, Entry};
+
+    fn read_image(wal: &[u8], from: u64, to: u64) -> Option<Vec<Entry>> {
+        let mut file = AppendFile::default();
+        file.append(wal);
+        read_wal(&mut file, from, to)
+    }
 
     #[test]
     fn a_read_answers_what_the_wal_holds_and_fails_on_what_it_does_not() {
@@ -120,20 +112,24 @@ mod tests {
             .map(|i| Entry::normal(2, i, format!("e{i}")))
             .collect();
         let wal = storage::encode_wal_append(3, 1, &entries, 0).unwrap();
-        let read = read_wal(&wal, 5, 7).unwrap();
-        assert_eq!(read, entries[1..=3].to_vec());
-        assert_eq!(read_wal(&wal, 8, 20).unwrap(), entries[4..].to_vec());
-        assert_eq!(read_wal(&wal, 3, 5), None, "compacted away");
-        assert_eq!(read_wal(&wal, 10, 12), None, "beyond the log");
+        let got = read_image(&wal, 5, 7).unwrap();
+        assert_eq!(got, entries[1..=3].to_vec());
+        assert_eq!(read_image(&wal, 8, 20).unwrap(), entries[4..].to_vec());
+        assert_eq!(read_image(&wal, 3, 5), None, "compacted away");
+        assert_eq!(read_image(&wal, 10, 12), None, "beyond the log");
         let mut damaged = wal.clone();
         let last = damaged.len() - 3;
         damaged[last] ^= 0xff;
-        assert_eq!(read_wal(&damaged, 5, 7), None, "the only record is damaged");
+        assert_eq!(
+            read_image(&damaged, 5, 7),
+            None,
+            "the only record is damaged"
+        );
         let mut repaired = damaged.clone();
         let rewrite = storage::encode_wal_append(4, 2, &entries[1..3], 0).unwrap();
         repaired.extend_from_slice(&rewrite);
         assert_eq!(
-            read_wal(&repaired, 5, 7).unwrap(),
+            read_image(&repaired, 5, 7).unwrap(),
             entries[1..3].to_vec(),
             "a rewrite after the damage is read; the entry it lacks is not"
         );
