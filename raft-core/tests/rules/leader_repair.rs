@@ -180,19 +180,8 @@ fn nack_quorum_below_the_faulty_entries_discards_them_and_the_leader_appends_its
 
 #[test]
 fn leader_fetches_from_a_donor_whose_intact_log_reaches_the_nack_quorums_target() {
-    let mut node = repairing_leader();
     // n2 still holds 3..4 of term 2; n3 never had them. The target is n2's (2, 4).
-    node.receive(
-        n(3),
-        repair_response(3, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
-    );
-    assert_eq!(
-        node.receive(
-            n(2),
-            repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Positions)
-        ),
-        vec![send(2, repair_request(3, 2, 1, true))]
-    );
+    let mut node = fetching_leader();
     let entries = vec![entry(2, 3), entry(2, 4)];
     assert_eq!(
         node.receive(
@@ -362,15 +351,22 @@ fn without_repair_by_election_a_repairing_node_never_campaigns() {
 /// [`repairing_leader`] whose nack quorum's target is n2's (2, 4): n2, the donor, has been
 /// asked for its entries after index 2.
 fn fetching_leader() -> Node {
+    leader_answered_by([((1, 2), (1, 2)), ((2, 4), (2, 4))])
+}
+
+/// [`repairing_leader`] answered by n3, then by n2 (each: the position it answers for and
+/// its log's last position), after which it asks n2, the donor, for its entries after 2.
+fn leader_answered_by(answers: [((u64, u64), (u64, u64)); 2]) -> Node {
     let mut node = repairing_leader();
+    let [(n3_held, n3_log), (n2_held, n2_log)] = answers;
     node.receive(
         n(3),
-        repair_response(3, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
+        repair_response(3, 3, n3_held, n3_log, 2, RepairOffer::Positions),
     );
     assert_eq!(
         node.receive(
             n(2),
-            repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Positions)
+            repair_response(2, 3, n2_held, n2_log, 2, RepairOffer::Positions)
         ),
         vec![send(2, repair_request(3, 2, 1, true))]
     );
@@ -707,20 +703,9 @@ fn donor_entries_from_the_leaders_snapshot_index_are_not_taken() {
 
 #[test]
 fn target_is_the_highest_index_a_quorum_of_holders_answers_for() {
-    let mut node = repairing_leader();
     // n2 and n3 both answer for (2, 5), past the 4 this node held: a quorum may hold index 5,
     // so the target is (2, 5), not this node's 4.
-    node.receive(
-        n(3),
-        repair_response(3, 3, (2, 5), (1, 2), 2, RepairOffer::Positions),
-    );
-    assert_eq!(
-        node.receive(
-            n(2),
-            repair_response(2, 3, (2, 5), (2, 5), 2, RepairOffer::Positions)
-        ),
-        vec![send(2, repair_request(3, 2, 1, true))]
-    );
+    let mut node = leader_answered_by([((2, 5), (1, 2)), ((2, 5), (2, 5))]);
     let entries = vec![entry(2, 3), entry(2, 4)];
     assert_eq!(
         node.receive(
