@@ -6,8 +6,10 @@
 //! 1. rescue: every survivor that is a leaderless voter is given a rescued quorum
 //!    (`Node::rescue_quorum`) — a majority of the survivors, so two rescued survivors can
 //!    never both win a term — again whenever one restarted (a rescue lives in memory);
-//! 2. evict: the leader, once ready, is asked to remove the lost peers one at a time; its
-//!    rescue ends by itself once a majority of its voters is no more than the rescued quorum;
+//! 2. evict: the leader, once ready, is asked to remove every member of its log that is not
+//!    a survivor, one at a time: the lost peers, and any node the lost majority had removed
+//!    whose removal the rescue gave up; its rescue ends by itself once a majority of its
+//!    voters is no more than the rescued quorum;
 //! 3. grow back: once no lost peer is in the leader's membership and its last change is
 //!    committed, spare machines (running nodes outside the membership, as many as were
 //!    lost, when there are any) join: the leader adds each as an observer, promoted to voter
@@ -194,7 +196,7 @@ impl<A: Application> World<A> {
         let Some(d) = self.operator.disaster.as_ref() else {
             return;
         };
-        let (lost, joiners) = (d.lost.clone(), d.joiners.clone());
+        let (survivors, lost, joiners) = (d.survivors.clone(), d.lost.clone(), d.joiners.clone());
         let Some(raft) = self.hosts[leader].node.as_ref() else {
             return;
         };
@@ -203,12 +205,19 @@ impl<A: Application> World<A> {
         }
         let is_voter = |raft: &raft_core::Node, n: usize| raft.voters().any(|v| v == id(n));
         let is_observer = |raft: &raft_core::Node, n: usize| raft.observers().any(|v| v == id(n));
+        // Every member of the rescued log that is not a survivor goes: the lost, and a node
+        // the lost majority had removed (so it was not lost with it) whose removal the
+        // rescue gave up. Its log may hold the lost majority's commits, and a follower never
+        // gives up what it knows committed: kept a voter, it could end up the one voter a
+        // commit needs, never able to take the rescued history (held-out seed 16153).
+        let outsider = raft
+            .voters()
+            .chain(raft.observers())
+            .map(|v| v.0 as usize)
+            .find(|n| !survivors.contains(n));
         let change = match joiners {
-            None => match lost
-                .iter()
-                .find(|&&n| is_voter(raft, n) || is_observer(raft, n))
-            {
-                Some(&n) => Some(MembershipChange::RemovePeer(id(n))),
+            None => match outsider {
+                Some(n) => Some(MembershipChange::RemovePeer(id(n))),
                 None if raft.pending_membership_change().is_none() => {
                     return self.pick_joiners(leader, lost.len());
                 }
