@@ -78,6 +78,24 @@ impl Node {
     /// leaderless voter with a non-empty log may; a candidate already holding `quorum`
     /// grants wins at once. See the module documentation for what it costs.
     pub fn rescue_quorum(&mut self, quorum: usize, ticks: u32) -> Result<Vec<Action>, RescueError> {
+        self.rescue_quorum_past(quorum, ticks, 0)
+    }
+
+    /// [`Node::rescue_quorum`], campaigning past `seen_term`: the highest term the operator
+    /// read from the group's running servers. A survivor that never heard a term the lost
+    /// majority led could win that term again, and a surviving log holding the lost leader's
+    /// entry of that term would then match the rescued leader's entry at the same index by
+    /// index and term without being the same entry: log matching, which every append
+    /// relies on, would no longer hold. Past every term a running server heard, a rescued
+    /// leader's terms are ones no entry any of them holds was written in. A node behind
+    /// `seen_term` adopts it first, as if it had heard it (a follower with no vote, which
+    /// ends a candidacy or pre-vote of a lower term), and the rescue then campaigns from it.
+    pub fn rescue_quorum_past(
+        &mut self,
+        quorum: usize,
+        ticks: u32,
+        seen_term: u64,
+    ) -> Result<Vec<Action>, RescueError> {
         if self.role == Role::Leader {
             return Err(RescueError::Leading);
         }
@@ -100,6 +118,9 @@ impl Node {
         }
         if ticks == 0 {
             return Err(RescueError::NoDuration);
+        }
+        if seen_term > self.hard_state.term {
+            self.adopt_term(seen_term);
         }
         self.rescue = Some(Rescue {
             quorum,

@@ -10,7 +10,18 @@ impl Node {
     /// Rule: any message with a higher term makes this node a follower in that term, with no
     /// vote yet. Terms never decrease.
     pub(super) fn observe_higher_term(&mut self, from: NodeId, message: &Message) {
-        let term = message.term();
+        self.adopt_term(message.term());
+        let leader = match message {
+            Message::AppendEntries(m) if m.leader == from => Some(from),
+            Message::InstallSnapshot(m) if m.leader == from => Some(from),
+            _ => None,
+        };
+        self.set_leader(leader);
+    }
+
+    /// Becomes a follower in the higher `term`, with no vote yet; the caller says which
+    /// leader it knows of.
+    pub(super) fn adopt_term(&mut self, term: u64) {
         debug_assert!(term > self.hard_state.term);
         self.set_hard_state(HardState { term, vote: None });
         if self.role != Role::Follower {
@@ -20,12 +31,6 @@ impl Node {
         self.pre_votes = None;
         self.leadership = None;
         self.set_role(Role::Follower);
-        let leader = match message {
-            Message::AppendEntries(m) if m.leader == from => Some(from),
-            Message::InstallSnapshot(m) if m.leader == from => Some(from),
-            _ => None,
-        };
-        self.set_leader(leader);
     }
 
     pub(super) fn set_hard_state(&mut self, hard_state: HardState) {

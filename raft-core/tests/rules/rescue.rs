@@ -89,6 +89,40 @@ fn rescue_lowers_the_quorum_a_leaderless_voter_counts_with() {
     assert_eq!((node.quorum_needed(), node.natural_quorum()), (2, 3));
 }
 
+#[test]
+fn rescue_past_a_term_the_node_never_heard_adopts_it_before_campaigning() {
+    let mut node = five_voter_candidate();
+    node.receive(n(2), grant(2, 2));
+
+    // A candidate of term 2 holding the rescued quorum would win term 2 at once; past term 4
+    // it becomes a follower of term 4 with no vote, so no term up to 4 can be won again.
+    assert_eq!(
+        node.rescue_quorum_past(2, RESCUE_TICKS, 4),
+        Ok(vec![
+            role(Role::Follower, 4),
+            persist(2, Some(hs(4, None)), None)
+        ])
+    );
+    assert_eq!(
+        node.rescue(),
+        Some(Rescue {
+            quorum: 2,
+            ticks_left: RESCUE_TICKS
+        })
+    );
+}
+
+#[test]
+fn rescue_past_a_term_the_node_already_reached_is_a_plain_rescue() {
+    let mut node = five_voter_candidate();
+    node.receive(n(2), grant(2, 2));
+
+    let actions = node
+        .rescue_quorum_past(2, RESCUE_TICKS, 2)
+        .expect("leaderless voter");
+    assert_eq!(actions[0], role(Role::Leader, 2));
+}
+
 // ----- what a rescued quorum counts ----------------------------------------------------------
 
 #[test]

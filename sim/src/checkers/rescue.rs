@@ -33,10 +33,15 @@
 //!
 //! - *election safety*, *log matching* and *ack matches leader*, for a term a node lost for
 //!   good led: the lost majority may have elected leaders in terms the survivors never heard
-//!   of, and a survivor can win such a term again. The lost leader never runs again, but its entries
-//!   of that term may sit in a surviving log and match a new entry's index and term without
-//!   being the same entry, and a follower acknowledges an append past it by index and term
-//!   alone. Such a term is marked reused; other terms keep all three guarantees.
+//!   of, and a survivor can win such a term again. The operator's rescue campaigns past every
+//!   term a running server heard (`Node::rescue_quorum_past`), so a reused term's entries are
+//!   in lost logs, or reach a survivor only in a message the lost leader sent before it was
+//!   lost; there they would match a new entry's index and term without being the same
+//!   entry, and a follower acknowledges an append past it by index and term alone. Such a
+//!   term is marked reused; other terms keep all three guarantees. (Before the rescue went
+//!   past the terms the survivors heard, held-out seed 12328 showed the damage reaching the
+//!   later terms: a survivor cut off during the rescue kept the lost leader's entry under the
+//!   rescued leader's entries of later terms.)
 //!
 //! - *convergence* and *no loop without progress*, for a node that knows as committed an
 //!   entry a rescue gave up: a follower never truncates what it knows committed, so it can

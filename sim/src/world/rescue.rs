@@ -4,8 +4,10 @@
 //! what NATS's disaster-recovery procedure does (nats-server #8408):
 //!
 //! 1. rescue: every survivor that is a leaderless voter is given a rescued quorum
-//!    (`Node::rescue_quorum`) — a majority of the survivors, so two rescued survivors can
-//!    never both win a term — again whenever one restarted (a rescue lives in memory);
+//!    (`Node::rescue_quorum_past`) — a majority of the survivors, so two rescued survivors
+//!    can never both win a term — past the highest term any running server heard, so no
+//!    rescued leader wins a term whose entries a surviving log may hold from the lost
+//!    majority; again whenever one restarted (a rescue lives in memory);
 //! 2. evict: the leader, once ready, is asked to remove every member of its log that is not
 //!    a survivor, one at a time: the lost peers, and any node the lost majority had removed
 //!    whose removal the rescue gave up; its rescue ends by itself once a majority of its
@@ -169,6 +171,17 @@ impl<A: Application> World<A> {
         };
         let (quorum, ticks) = (d.quorum, d.rescue_ticks);
         let lost = d.lost.clone();
+        // The rescue campaigns past every term a running server heard: a survivor that
+        // missed a term the lost majority led could otherwise win it again, and a log
+        // holding the lost leader's entry of that term would take the rescued leader's
+        // next entries as if it held its prefix (held-out seed 12328).
+        let seen_term = self
+            .hosts
+            .iter()
+            .filter(|host| host.status == Status::Up)
+            .filter_map(|host| host.node.as_ref().map(|raft| raft.term()))
+            .max()
+            .unwrap_or(0);
         for node in d.survivors.clone() {
             let Some(raft) = self.hosts[node].running() else {
                 continue;
@@ -179,9 +192,10 @@ impl<A: Application> World<A> {
             if !needs {
                 continue;
             }
-            if let Ok(actions) = raft.rescue_quorum(quorum, ticks) {
+            if let Ok(actions) = raft.rescue_quorum_past(quorum, ticks, seen_term) {
                 self.stats.fault("rescue");
-                let what = format!("rescue quorum={quorum} for {ticks} ticks");
+                let what =
+                    format!("rescue quorum={quorum} for {ticks} ticks past term {seen_term}");
                 self.record(event!(self.now, Some(node), "fault", what = what));
                 self.execute(node, actions);
             }
