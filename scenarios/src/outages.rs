@@ -14,6 +14,7 @@ crate::scenarios!(
         (follower_behind_fully_compacted_log, "A new follower joins after the leader compacted its whole log: it is brought up by snapshot"),
         (follower_crashes_mid_snapshot, "A follower crashes after the first chunk of a snapshot: after restart it receives the snapshot from the start"),
         (etcd_13527_leader_disk_stall, "etcd-io/etcd#13527: the leader's disk stalls; the followers' acknowledgements still commit, and the leader counts itself only once its disk catches up"),
+        (rescue_past_a_term_the_lost_majority_led, "A disaster leaves a survivor that never heard the term the lost majority last led: rescued past the highest term a running server heard, it wins the next term, and the survivor holding the lost leader's entry of that term takes the rescued history instead of keeping it under the rescued leader's entries"),
         (crash_between_term_and_vote, "A crash after the WAL got entries of a new term but before the term/vote file was replaced: recovery adopts the term with no vote"),
     ]
 );
@@ -171,4 +172,59 @@ fn crash_between_term_and_vote(s: &mut Script) {
     s.settle();
     s.run_ticks(3);
     s.expect(2, "commit=2");
+}
+
+/// Seven voters; n1 wins term 2 with n0..n4 while n5 and n6 are cut off, and its no-op
+/// reaches n4 but not the commit of it. Then n0..n3 are lost for good: n4 holds the lost
+/// leader's entry 3 of term 2, which n5 and n6 never heard of.
+fn seven_voters_lose_four_after_a_term_two_survivors_missed(s: &mut Script) {
+    s.setup(Setup::new(7).classic());
+    s.elect(0);
+    s.propose(0, "a");
+    s.settle();
+    s.run_ticks(3);
+    s.partition(&[&[0, 1, 2, 3, 4], &[5, 6]]);
+    s.campaign(1);
+    s.sync(1);
+    s.deliver(Sel::kind("VQ"));
+    for voter in [0, 2, 3, 4] {
+        s.sync(voter);
+    }
+    s.deliver(Sel::kind("VR"));
+    s.expect(1, "leader t2 last=3");
+    s.deliver(Sel::link(1, 4).and_kind("AE"));
+    s.sync(4);
+    s.cut(1, 4);
+    s.settle();
+    s.expect(4, "follower t2 log=1,1,2 commit=2");
+    for lost in 0..4 {
+        s.lose(lost);
+    }
+}
+
+fn rescue_past_a_term_the_lost_majority_led(s: &mut Script) {
+    seven_voters_lose_four_after_a_term_two_survivors_missed(s);
+    // n5 stops waiting for n0 and campaigns for term 2, which n6 would grant.
+    s.campaign(5);
+    s.sync(5);
+    s.expect(5, "candidate t2 log=1,1");
+    // The operator read term 2 (n4's and n5's): n5 gives up its candidacy of term 2, which
+    // lost n1 led, and campaigns for term 3; n6's grant is then a rescued quorum of the
+    // survivors {n4,n5,n6}.
+    s.rescue_quorum_past(5, 2, 10_000, 2).unwrap();
+    s.expect(5, "follower t2 vote=n5 rescue=2");
+    s.campaign(5);
+    s.settle();
+    s.expect(5, "leader t3 ready log=1,1,3 commit=3");
+    s.propose(5, "b");
+    s.settle();
+    s.run_ticks(3);
+    s.expect(5, "commit=4 kv=ab");
+    // Healed, n4's entry 3 of term 2 conflicts with the leader's entry 3 of term 3 and is
+    // replaced: one history, the rescued one.
+    s.heal();
+    s.run_ticks(5);
+    s.settle();
+    s.run_ticks(3);
+    s.expect(4, "follower t3 leader=n5 log=1,1,3,3 commit=4 kv=ab");
 }

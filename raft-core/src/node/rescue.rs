@@ -89,7 +89,8 @@ impl Node {
     /// relies on, would no longer hold. Past every term a running server heard, a rescued
     /// leader's terms are ones no entry any of them holds was written in. A node behind
     /// `seen_term` adopts it first, as if it had heard it (a follower with no vote, which
-    /// ends a candidacy or pre-vote of a lower term), and the rescue then campaigns from it.
+    /// ends a candidacy or pre-vote of a lower term); a candidate of `seen_term` itself
+    /// gives up that candidacy. Either way its next campaign is for a later term.
     pub fn rescue_quorum_past(
         &mut self,
         quorum: usize,
@@ -121,6 +122,10 @@ impl Node {
         }
         if seen_term > self.hard_state.term {
             self.adopt_term(seen_term);
+        } else if seen_term == self.hard_state.term && self.role == Role::Candidate {
+            // Its candidacy is for a term a lost server may have led; it campaigns again
+            // past it (its vote of this term stays: a vote is never cleared).
+            self.become_follower_in_term();
         }
         self.rescue = Some(Rescue {
             quorum,

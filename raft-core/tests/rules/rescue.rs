@@ -113,12 +113,26 @@ fn rescue_past_a_term_the_node_never_heard_adopts_it_before_campaigning() {
 }
 
 #[test]
-fn rescue_past_a_term_the_node_already_reached_is_a_plain_rescue() {
+fn rescue_past_the_term_a_candidate_campaigns_in_gives_up_that_candidacy() {
+    let mut node = five_voter_candidate();
+    node.receive(n(2), grant(2, 2));
+
+    // A lost server may have led term 2 too: the candidate stays in term 2 as a follower,
+    // its own vote kept, and campaigns next for term 3.
+    assert_eq!(
+        node.rescue_quorum_past(2, RESCUE_TICKS, 2),
+        Ok(vec![role(Role::Follower, 2)])
+    );
+    assert_eq!((node.term(), node.vote()), (2, Some(n(ME))));
+}
+
+#[test]
+fn rescue_past_a_term_below_the_node_s_own_is_a_plain_rescue() {
     let mut node = five_voter_candidate();
     node.receive(n(2), grant(2, 2));
 
     let actions = node
-        .rescue_quorum_past(2, RESCUE_TICKS, 2)
+        .rescue_quorum_past(2, RESCUE_TICKS, 1)
         .expect("leaderless voter");
     assert_eq!(actions[0], role(Role::Leader, 2));
 }

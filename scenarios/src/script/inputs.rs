@@ -317,9 +317,32 @@ impl<A: Application> Script<A> {
         self.begin(format!(
             "rescue-quorum n{node} quorum={quorum} for {ticks} ticks"
         ));
-        let outcome = self
-            .w()
-            .script_input(node, |n| n.rescue_quorum(quorum, ticks));
+        self.rescue(node, |n| n.rescue_quorum(quorum, ticks))
+    }
+
+    /// [`Script::rescue_quorum`] past `seen_term`, the highest term the operator read from
+    /// the running servers: `node` adopts it first if it is behind.
+    pub fn rescue_quorum_past(
+        &mut self,
+        node: usize,
+        quorum: usize,
+        ticks: u32,
+        seen_term: u64,
+    ) -> Result<(), String> {
+        self.begin(format!(
+            "rescue-quorum n{node} quorum={quorum} for {ticks} ticks past term {seen_term}"
+        ));
+        self.rescue(node, |n| n.rescue_quorum_past(quorum, ticks, seen_term))
+    }
+
+    fn rescue(
+        &mut self,
+        node: usize,
+        input: impl FnOnce(
+            &mut raft_core::Node,
+        ) -> Result<Vec<raft_core::Action>, raft_core::RescueError>,
+    ) -> Result<(), String> {
+        let outcome = self.w().script_input(node, input);
         let result = flatten(outcome);
         self.note_result(&result);
         self.end();
