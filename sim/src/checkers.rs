@@ -157,6 +157,11 @@ pub enum Property {
     /// answers messages with more messages than it received floods the network and the run
     /// (`checkers/resources.rs`).
     MessagesInFlightBounded,
+    /// A node reports a rescued quorum only while the rescue is in effect as the checkers
+    /// account for it: a rescue ends for good once a majority of the node's voters is no
+    /// more than the rescued quorum (it is not restored when the membership grows again),
+    /// when the node reports it over, or at a crash (`checkers/rescue.rs`).
+    RescueEndsAtNaturalQuorum,
     /// A node with a log cache bound keeps at most that many payload bytes of entries that
     /// are durable and applied in memory; only entries still waiting for the disk or the
     /// application, and the membership entries, may add to it (`checkers/memory.rs`).
@@ -199,6 +204,7 @@ impl Property {
             Property::Convergence => "convergence",
             Property::NoLoopWithoutProgress => "no-loop-without-progress",
             Property::MessagesInFlightBounded => "messages-in-flight-bounded",
+            Property::RescueEndsAtNaturalQuorum => "rescue-ends-at-natural-quorum",
             Property::MemoryWithinBound => "memory-within-bound",
             Property::Panic => "panic",
         }

@@ -143,6 +143,8 @@ impl Node {
                 membership,
                 evicted: evicted_before,
             });
+            // The voters counted shrank as a membership change would shrink them.
+            self.end_rescue_once_natural_quorum_suffices();
         }
         match self.role {
             Role::Candidate => self.check_election_result(),

@@ -286,3 +286,13 @@ fn leader_records_an_eviction_only_within_the_uncommitted_limit() {
     );
     assert!(node.eviction().is_some());
 }
+
+#[test]
+fn rescue_ends_once_an_eviction_brings_the_natural_quorum_down_to_it() {
+    let mut node = managed_follower(FIVE, log(&[1]));
+    node.rescue_quorum(2, 1_000).expect("leaderless voter");
+
+    assert_eq!(evicted(&mut node, &[4, 5]), Ok(vec![4, 5]));
+    assert_eq!(voters(&node), vec![1, 2, 3]);
+    assert_eq!((node.rescue(), node.quorum_needed()), (None, 2));
+}

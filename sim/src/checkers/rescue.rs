@@ -55,10 +55,13 @@
 //! The checkers keep their own account of when a rescue ends (latched: once the node's
 //! voters' majority is no more than the rescued quorum, or the node reports it over, or the
 //! node crashes), so a node that keeps counting a rescued quorum after that is judged by a
-//! majority again — the planted bug `rescue-kept-after-natural-quorum`.
+//! majority again — the planted bug `rescue-kept-after-natural-quorum` — and *rescue ends at
+//! natural quorum* fails as soon as a node reports a rescue the checkers counted as ended:
+//! the node would count fewer than a majority with nothing suspended once its voters grow
+//! back.
 
 use super::masks::{in_mask, quorum};
-use super::Checkers;
+use super::{Checkers, Property};
 use crate::config::Micros;
 use serde::{Deserialize, Serialize};
 
@@ -106,8 +109,10 @@ impl Checkers {
     /// After a step of `node`: the rescued quorum it reports (`Node::rescue`). A rescue
     /// starts when one appears; it ends when the node reports none, and once its voters'
     /// majority (`on_voters` ran first) is no more than the rescued quorum, whatever the node
-    /// reports after that.
-    pub fn on_rescue_state(&mut self, node: usize, reported: Option<usize>) {
+    /// reports after that. *Rescue ends at natural quorum*: a node that still reports the
+    /// rescue it ended that way keeps what the operator meant to last only until the natural
+    /// quorum is back, and counts fewer than a majority once its voters grow again.
+    pub fn on_rescue_state(&mut self, now: Micros, node: usize, reported: Option<usize>) {
         let r = &mut self.rescues;
         let before = std::mem::replace(&mut r.reported[node], reported);
         match (before, reported) {
@@ -120,6 +125,14 @@ impl Checkers {
             if voters != 0 && quorum(voters) <= q {
                 r.active[node] = None;
             }
+        }
+        if let (Some(q), None) = (reported, r.active[node]) {
+            let detail = format!(
+                "n{node} reports a rescued quorum of {q} with {} voters (a majority is {}), after a majority of its voters was no more than {q}: the rescue should have ended then",
+                voters.count_ones(),
+                quorum(voters)
+            );
+            self.fail(Property::RescueEndsAtNaturalQuorum, now, Some(node), detail);
         }
     }
 

@@ -462,7 +462,7 @@ fn commit_by_a_rescued_leader_alone() -> Option<Property> {
         write_durable(&mut c, node, 0, vec![entry(1, 1, "a")]);
         c.on_voters(1, node, 0b111, None);
     }
-    c.on_rescue_state(0, Some(1));
+    c.on_rescue_state(1, 0, Some(1));
     c.on_durable(2, 0, Some(vote(2, 0)), None);
     c.on_role(2, 0, Role::Leader, 2);
     write_durable(&mut c, 0, 1, vec![entry(2, 2, "b")]);
@@ -486,7 +486,7 @@ fn a_rescued_node_that_lacks_an_index_a_majority_committed_is_no_candidate_of_th
         write_durable(&mut c, node, 0, vec![entry(1, 1, "a")]);
         c.on_voters(1, node, 0b111, None);
     }
-    c.on_rescue_state(0, Some(1));
+    c.on_rescue_state(1, 0, Some(1));
     for node in [1, 2] {
         c.on_durable(2, node, Some(vote(2, 1)), None);
     }
@@ -517,7 +517,7 @@ fn an_acknowledgement_past_an_entry_of_a_reused_term_is_not_judged_against_the_l
         write_durable(&mut c, node, 1, vec![entry(2, 2, "lost")]);
     }
     c.on_lost(2);
-    c.on_rescue_state(1, Some(1));
+    c.on_rescue_state(1, 1, Some(1));
     c.on_durable(2, 1, Some(vote(2, 1)), None);
     c.on_role(2, 1, Role::Leader, 2);
     write_durable(&mut c, 1, 1, vec![entry(2, 2, "rescued")]);
@@ -531,5 +531,56 @@ fn an_acknowledgement_past_an_entry_of_a_reused_term_is_not_judged_against_the_l
         success: true,
     });
     c.on_send(4, 0, NodeId(0), NodeId(1), &ack);
+    assert_eq!(c.first_violation.map(|v| v.property), None);
+}
+
+/// n0 of {n0..n4} is rescued at a quorum of two; its membership shrinks to {n0,n1,n2}
+/// (a majority is two: the rescue has ended), then grows back to five voters while n0
+/// still reports `rescued`.
+fn rescue_reported_through_shrink_and_growth(rescued: Option<usize>) -> Option<Property> {
+    let mut c = Checkers::new(5);
+    c.on_voters(1, 0, 0b11111, None);
+    c.on_rescue_state(1, 0, Some(2));
+    c.on_voters(2, 0, 0b00111, None);
+    c.on_rescue_state(2, 0, Some(2).filter(|_| rescued.is_some()));
+    c.on_voters(3, 0, 0b11111, None);
+    c.on_rescue_state(3, 0, rescued);
+    c.first_violation.map(|v| v.property)
+}
+
+#[test]
+fn a_rescue_kept_after_the_natural_quorum_returned_violates_rescue_ends_at_natural_quorum() {
+    assert_eq!(
+        rescue_reported_through_shrink_and_growth(Some(2)),
+        Some(Property::RescueEndsAtNaturalQuorum)
+    );
+}
+
+#[test]
+fn a_rescue_reported_once_a_majority_is_down_to_it_violates_rescue_ends_at_natural_quorum() {
+    let mut c = Checkers::new(5);
+    c.on_voters(1, 0, 0b11111, None);
+    c.on_rescue_state(1, 0, Some(2));
+    c.on_voters(2, 0, 0b00111, None);
+    c.on_rescue_state(2, 0, Some(2));
+    let v = c.first_violation.expect("the rescue outlived the shrink");
+    assert_eq!(
+        (v.property, v.time, v.node),
+        (Property::RescueEndsAtNaturalQuorum, 2, Some(0))
+    );
+}
+
+#[test]
+fn a_rescue_ended_at_the_natural_quorum_passes() {
+    assert_eq!(rescue_reported_through_shrink_and_growth(None), None);
+}
+
+#[test]
+fn a_rescue_in_effect_while_a_majority_is_above_it_passes() {
+    let mut c = Checkers::new(5);
+    c.on_voters(1, 0, 0b11111, None);
+    c.on_rescue_state(1, 0, Some(2));
+    c.on_voters(2, 0, 0b01111, None);
+    c.on_rescue_state(2, 0, Some(2));
     assert_eq!(c.first_violation.map(|v| v.property), None);
 }

@@ -79,7 +79,7 @@ impl CheckerFeed {
             let leading = (raft.role() == Role::Leader).then(|| raft.term());
             self.checkers.on_voters(now, node, voters, leading);
             self.checkers
-                .on_rescue_state(node, raft.rescue().map(|r| r.quorum));
+                .on_rescue_state(now, node, raft.rescue().map(|r| r.quorum));
             if raft.role() == Role::Leader || self.checkers.is_leader(node) {
                 self.checkers
                     .on_leader_commit(node, raft.commit_index(), voters);
