@@ -92,6 +92,10 @@ pub enum Property {
     /// changes away from a configuration with an even number of voters the majorities can
     /// be disjoint (Ongaro, raft-dev 2015). Checked at the append, before either commits.
     ConfigurationOverlap,
+    /// A leader appends a membership change only once an entry of its own term is
+    /// committed (its no-op): the rule that keeps single-server changes safe across a
+    /// failover (`checkers/guards.rs`).
+    MembershipChangeAfterOwnTermCommit,
     /// A node's durable term never decreases, across restarts.
     TermMonotonic,
     /// A node grants at most one vote per term, across restarts.
@@ -182,6 +186,9 @@ impl Property {
             Property::CommittedDurableOnQuorum => "committed-durable-on-quorum",
             Property::CommitGuardedByVotes => "commit-guarded-by-votes",
             Property::ConfigurationOverlap => "configuration-overlap",
+            Property::MembershipChangeAfterOwnTermCommit => {
+                "membership-change-after-own-term-commit"
+            }
             Property::BatchContiguous => "batch-contiguous",
             Property::NoPartialBatch => "no-partial-batch",
             Property::DenseSequences => "dense-sequences",
@@ -268,6 +275,9 @@ pub struct Checkers {
     /// Each node's own voters (a mask), as its log last said: the configuration it would
     /// campaign in. 0 until the host reports it.
     node_voters: Vec<u64>,
+    /// The commit index each node last reported as a leader (kept after it steps down,
+    /// replaced at every step of a later leadership).
+    leader_commit_index: Vec<u64>,
     leader_of_term: FxMap<u64, usize>,
     roles: Vec<(Role, u64)>,
     /// A leader repairing its log from its peers before its no-op (protocol-aware recovery):
@@ -321,6 +331,7 @@ impl Checkers {
             },
             leader_commits: std::collections::VecDeque::new(),
             node_voters: vec![0; nodes],
+            leader_commit_index: vec![0; nodes],
             leader_of_term: FxMap::default(),
             roles: vec![(Role::Follower, 0); nodes],
             completeness_pending: vec![None; nodes],

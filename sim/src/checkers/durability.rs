@@ -12,6 +12,7 @@ impl Checkers {
     /// were its voters, and `node` is that leader (whose rescued quorum, if the checkers
     /// count one in effect, is what the commit needed).
     pub fn on_leader_commit(&mut self, node: usize, index: u64, voters: u64) {
+        self.leader_commit_index[node] = index;
         if self.roles[node].1 < self.rescues.given_up_in_term {
             return; // its commits past what the rescue kept were given up
         }

@@ -81,7 +81,41 @@ impl Checkers {
         if let Some(term) = leading.filter(|_| self.is_leader(node)) {
             if before != 0 && before != voters {
                 self.check_configuration_overlap(now, node, term, voters);
+                self.check_change_after_own_term_commit(now, node, term, before, voters);
             }
+        }
+    }
+
+    /// Membership change after own-term commit, when `leader` (leading `term`) appended a
+    /// change from `before` to `voters`: the commit index it reported before this step
+    /// holds an entry of `term`. Configuration overlap judges what an early change can
+    /// lead to, which needs the sizes and the logs to line up; this is the rule that keeps
+    /// it from happening (Ongaro's correction of single-server changes), judged at every
+    /// change.
+    fn check_change_after_own_term_commit(
+        &mut self,
+        now: Micros,
+        leader: usize,
+        term: u64,
+        before: u64,
+        voters: u64,
+    ) {
+        let commit = self.leader_commit_index[leader];
+        let committed_term = self.memory[leader].term_at(commit);
+        if committed_term != Some(term) {
+            let held = committed_term.map_or("an entry below its log".to_string(), |t| {
+                format!("an entry of term {t}")
+            });
+            self.fail(
+                Property::MembershipChangeAfterOwnTermCommit,
+                now,
+                Some(leader),
+                format!(
+                    "leader n{leader} of term {term} changed its voters {} to {} while its commit index {commit} holds {held}: no entry of its term is committed",
+                    fmt_mask(before),
+                    fmt_mask(voters)
+                ),
+            );
         }
     }
 

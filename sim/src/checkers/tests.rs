@@ -276,8 +276,42 @@ fn ongaro_change_after_failover(noop_holders: &[usize]) -> Option<Property> {
     }
     c.on_voters(4, 1, 0b1111, Some(2));
     assert!(!c.violated(), "the no-op changes no voters");
+    if noop_holders.len() >= 2 {
+        c.on_leader_commit(1, 2, 0b1111);
+    }
     c.on_voters(5, 1, 0b1110, Some(2));
     c.first_violation.map(|v| v.property)
+}
+
+/// n1 leads term 2 of {n0..n3} and removes n0, its commit index at entry `commit` (entry 1
+/// of term 1, entry 2 its no-op); the verdict of the checkers at the change.
+fn removal_by_a_leader_whose_commit_index_is(commit: u64) -> Option<Property> {
+    let mut c = Checkers::new(4);
+    for node in 0..4 {
+        write_durable(&mut c, node, 0, vec![entry(1, 1, "a"), entry(2, 2, "noop")]);
+        c.on_voters(1, node, 0b1111, None);
+    }
+    for voter in [1, 2, 3] {
+        c.on_durable(2, voter, Some(vote(2, 1)), None);
+    }
+    c.on_role(2, 1, Role::Leader, 2);
+    c.on_voters(3, 1, 0b1111, Some(2));
+    c.on_leader_commit(1, commit, 0b1111);
+    c.on_voters(4, 1, 0b1110, Some(2));
+    c.first_violation.map(|v| v.property)
+}
+
+#[test]
+fn a_change_before_the_leader_s_no_op_commits_violates_membership_change_after_own_term_commit() {
+    assert_eq!(
+        removal_by_a_leader_whose_commit_index_is(1),
+        Some(Property::MembershipChangeAfterOwnTermCommit)
+    );
+}
+
+#[test]
+fn a_change_once_the_leader_s_no_op_committed_passes() {
+    assert_eq!(removal_by_a_leader_whose_commit_index_is(2), None);
 }
 
 #[test]
