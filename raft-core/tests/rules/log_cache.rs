@@ -142,3 +142,31 @@ fn a_leader_reads_back_at_most_a_messages_worth_of_evicted_payloads() {
     assert_eq!(node.applied(4), Ok(vec![]));
     assert_eq!(node.receive(n(2), nack(2, 2, 0)), vec![read_log(1, 2)]);
 }
+
+#[test]
+fn payloads_read_back_count_in_the_cached_bytes_with_the_logs() {
+    let mut node = applied_leader(0);
+    let in_log = node.cached_payload_bytes();
+    assert_eq!(in_log, noop4().data.len(), "only the peer state stays");
+    node.receive(n(2), nack(2, 2, 0));
+    let read = vec![entry(1, 1), entry(1, 2), entry(1, 3), noop4()];
+    let read_bytes: usize = read.iter().map(|e| e.data.len()).sum();
+    node.log_read(1, read).expect("asked for");
+    assert_eq!(node.cached_payload_bytes(), in_log + read_bytes);
+}
+
+#[test]
+fn committed_entries_whose_read_back_failed_are_asked_for_again_at_the_next_tick() {
+    let mut node = applied_leader(0);
+    node.install_snapshot(2, bytes::Bytes::from_static(b"state at 2"))
+        .expect("applied");
+    node.drain_and_replay_snapshot().expect("a snapshot");
+    node.applied(2).expect("the snapshot is applied");
+    assert_eq!(node.resume_apply(), vec![read_log(3, 4)]);
+    assert_eq!(node.log_read_failed(3), Ok(vec![]));
+    assert_eq!(node.tick(), vec![read_log(3, 4)]);
+    assert_eq!(
+        node.log_read(3, vec![entry(1, 3), noop4()]),
+        Ok(vec![apply(vec![entry(1, 3), noop4()])])
+    );
+}
