@@ -139,29 +139,35 @@ fn leader_tracks_a_peer_through_its_read_acknowledgements() {
     assert_eq!(node.peers()[2], info(3, Some(2), 0, true));
 }
 
+/// A snapshot response from `peer` in `term` for no snapshot this node sent.
+fn snapshot_response(peer: u64, term: u64) -> Message {
+    Message::SnapshotResponse(SnapshotResponse {
+        term,
+        peer: n(peer),
+        index: 0,
+        next_offset: 0,
+        done: false,
+    })
+}
+
 #[test]
 fn leader_tracks_a_peer_through_its_snapshot_responses() {
     let mut node = ready_leader(THREE, 2, &[]);
     ticks(&mut node, 2);
 
-    let response = Message::SnapshotResponse(SnapshotResponse {
-        term: 2,
-        peer: n(2),
-        index: 0,
-        next_offset: 0,
-        done: false,
-    });
-    assert_eq!(node.receive(n(2), response), vec![]);
+    assert_eq!(node.receive(n(2), snapshot_response(2, 2)), vec![]);
     assert_eq!(node.peers()[1], info(2, Some(0), 0, true));
 }
 
 #[test]
 fn leader_does_not_track_a_peer_through_an_answer_of_an_older_term() {
-    let mut node = ready_leader(THREE, 3, &[]);
-    ticks(&mut node, 2);
+    for stale in [ack(2, 2, 0), read_ack(2, 2, 0), snapshot_response(2, 2)] {
+        let mut node = ready_leader(THREE, 3, &[]);
+        ticks(&mut node, 2);
 
-    assert_eq!(node.receive(n(2), ack(2, 2, 0)), vec![]);
-    assert_eq!(node.peers()[1], info(2, Some(2), 0, true));
+        assert_eq!(node.receive(n(2), stale.clone()), vec![], "{stale:?}");
+        assert_eq!(node.peers()[1], info(2, Some(2), 0, true), "{stale:?}");
+    }
 }
 
 #[test]
