@@ -170,3 +170,16 @@ fn committed_entries_whose_read_back_failed_are_asked_for_again_at_the_next_tick
         Ok(vec![apply(vec![entry(1, 3), noop4()])])
     );
 }
+
+#[test]
+fn a_log_read_answer_that_does_not_start_at_the_asked_index_is_ignored() {
+    let mut node = applied_leader(0);
+    assert_eq!(node.receive(n(2), nack(2, 2, 1)), vec![read_log(2, 4)]);
+    assert_eq!(node.receive(n(3), nack(3, 2, 2)), vec![]);
+
+    // Asked from 2, answered from 3: n3, which needs 3 on, is sent nothing built on it.
+    assert_eq!(
+        node.log_read(2, vec![entry(1, 3), noop4()]),
+        Ok(vec![read_log(2, 4)])
+    );
+}
