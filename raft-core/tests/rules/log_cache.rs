@@ -183,3 +183,31 @@ fn a_log_read_answer_that_does_not_start_at_the_asked_index_is_ignored() {
         Ok(vec![read_log(2, 4)])
     );
 }
+
+#[test]
+fn a_payload_read_back_for_an_entry_since_replaced_is_not_used() {
+    let mut node = applied_leader(0);
+    node.propose(2, "x").expect("ready leader");
+    node.persisted(raft_core::PersistId(3)).expect("issued");
+    node.receive(n(2), nack(2, 2, 0));
+    // A host answering past what was asked (1..=4) adds the uncommitted entry 5 of term 2,
+    // which matches the log when the answer arrives.
+    let term_2_entry_5 = Entry::normal(2, 5, "x");
+    let mut read = vec![entry(1, 1), entry(1, 2), entry(1, 3), noop4()];
+    read.push(term_2_entry_5);
+    node.log_read(1, read).expect("asked for");
+
+    // The leader of term 3 replaces entry 5 and commits it; it is applied and leaves memory.
+    let replaced = entry(3, 5);
+    node.receive(n(3), append(3, 3, 4, 2, vec![replaced.clone()], 5));
+    node.persisted(raft_core::PersistId(4)).expect("issued");
+    node.applied(5).expect("handed out");
+    assert_eq!(node.payloads_evicted_through(), 5);
+
+    // Handed out again, entry 5 is read back, not taken from the answer that held term 2's.
+    node.install_snapshot(4, bytes::Bytes::from_static(b"state at 4"))
+        .expect("applied");
+    node.drain_and_replay_snapshot().expect("a snapshot");
+    node.applied(4).expect("the snapshot is applied");
+    assert_eq!(node.resume_apply(), vec![read_log(5, 5)]);
+}
