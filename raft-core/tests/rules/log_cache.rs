@@ -211,3 +211,17 @@ fn a_payload_read_back_for_an_entry_since_replaced_is_not_used() {
     node.applied(4).expect("the snapshot is applied");
     assert_eq!(node.resume_apply(), vec![read_log(5, 5)]);
 }
+
+#[test]
+fn a_log_read_answer_is_used_only_up_to_its_first_entry_of_another_term() {
+    let mut node = applied_leader(0);
+    assert_eq!(node.receive(n(2), nack(2, 2, 1)), vec![read_log(2, 4)]);
+    assert_eq!(node.receive(n(3), nack(3, 2, 2)), vec![]);
+
+    // Entry 2 of another term: the entries after it, though they match, are not used
+    // either, so n3, which needs 3 on, is sent nothing.
+    assert_eq!(
+        node.log_read(2, vec![entry(2, 2), entry(1, 3), noop4()]),
+        Ok(vec![read_log(2, 4)])
+    );
+}
