@@ -266,7 +266,9 @@ fn leader_records_an_eviction_only_once_its_noop_is_committed() {
 }
 
 #[test]
-fn leader_records_an_eviction_only_within_the_uncommitted_limit() {
+fn leader_at_the_uncommitted_limit_steps_down_without_recording_its_eviction() {
+    // The uncommitted limit and the overrun threshold are one bound: a ready leader that
+    // could not append the eviction's entry within the limit steps down at that tick first.
     let config = Config {
         max_uncommitted_entries: 2,
         ..managed(FIVE)
@@ -278,12 +280,11 @@ fn leader_records_an_eviction_only_within_the_uncommitted_limit() {
     node.propose(2, "a").unwrap();
     node.propose(2, "b").unwrap();
 
-    node.tick();
     assert_eq!(
-        node.last_index(),
-        4,
-        "a third uncommitted entry is over the limit"
+        node.tick(),
+        vec![role(Role::Follower, 2), leader_changed(2, None)]
     );
+    assert_eq!(node.last_index(), 4, "nothing recorded");
     assert!(node.eviction().is_some());
 }
 

@@ -175,3 +175,23 @@ fn leader_decides_its_own_forward_and_answers_its_application() {
         Some(&answered(2, 6, ForwardOutcome::Accepted { index: 2 }))
     );
 }
+
+#[test]
+fn follower_never_forwards_to_itself_even_when_an_append_names_it_the_leader() {
+    // No correct peer sends this: n2 sends an append whose leader field names n1.
+    let mut node = follower(2, &[]);
+    assert_eq!(
+        node.receive(n(2), append(ME, 2, 0, 0, vec![], 0)),
+        vec![send(ME, ack(ME, 2, 0))]
+    );
+    assert_eq!(node.leader(), Some(n(ME)));
+
+    assert_eq!(
+        node.forward("x"),
+        Err(ProposeError::NotLeader { leader: None })
+    );
+    assert_eq!(
+        node.forward_remove_peer(5, n(3)),
+        Err(ProposeError::NotLeader { leader: None })
+    );
+}

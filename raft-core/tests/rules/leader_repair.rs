@@ -10,7 +10,7 @@ use raft_core::{
 };
 
 /// `n1` of three, in term 2, whose WAL held `1 1 2 2` but only `1 1` survived damage.
-fn damaged() -> Node {
+pub(crate) fn damaged() -> Node {
     let mut config = config(THREE, SEED);
     config.repair_by_election = true;
     Node::new(
@@ -25,7 +25,7 @@ fn damaged() -> Node {
     .expect("valid recovery")
 }
 
-fn repair_request(term: u64, after_index: u64, after_term: u64, fetch: bool) -> Message {
+pub(crate) fn repair_request(term: u64, after_index: u64, after_term: u64, fetch: bool) -> Message {
     Message::RepairRequest(RepairRequest {
         term,
         leader: n(ME),
@@ -35,7 +35,7 @@ fn repair_request(term: u64, after_index: u64, after_term: u64, fetch: bool) -> 
     })
 }
 
-fn repair_response(
+pub(crate) fn repair_response(
     peer: u64,
     term: u64,
     held: (u64, u64),

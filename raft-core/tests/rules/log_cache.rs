@@ -142,3 +142,86 @@ fn a_leader_reads_back_at_most_a_messages_worth_of_evicted_payloads() {
     assert_eq!(node.applied(4), Ok(vec![]));
     assert_eq!(node.receive(n(2), nack(2, 2, 0)), vec![read_log(1, 2)]);
 }
+
+#[test]
+fn payloads_read_back_count_in_the_cached_bytes_with_the_logs() {
+    let mut node = applied_leader(0);
+    let in_log = node.cached_payload_bytes();
+    assert_eq!(in_log, noop4().data.len(), "only the peer state stays");
+    node.receive(n(2), nack(2, 2, 0));
+    let read = vec![entry(1, 1), entry(1, 2), entry(1, 3), noop4()];
+    let read_bytes: usize = read.iter().map(|e| e.data.len()).sum();
+    node.log_read(1, read).expect("asked for");
+    assert_eq!(node.cached_payload_bytes(), in_log + read_bytes);
+}
+
+#[test]
+fn committed_entries_whose_read_back_failed_are_asked_for_again_at_the_next_tick() {
+    let mut node = applied_leader(0);
+    node.install_snapshot(2, bytes::Bytes::from_static(b"state at 2"))
+        .expect("applied");
+    node.drain_and_replay_snapshot().expect("a snapshot");
+    node.applied(2).expect("the snapshot is applied");
+    assert_eq!(node.resume_apply(), vec![read_log(3, 4)]);
+    assert_eq!(node.log_read_failed(3), Ok(vec![]));
+    assert_eq!(node.tick(), vec![read_log(3, 4)]);
+    assert_eq!(
+        node.log_read(3, vec![entry(1, 3), noop4()]),
+        Ok(vec![apply(vec![entry(1, 3), noop4()])])
+    );
+}
+
+#[test]
+fn a_log_read_answer_that_does_not_start_at_the_asked_index_is_ignored() {
+    let mut node = applied_leader(0);
+    assert_eq!(node.receive(n(2), nack(2, 2, 1)), vec![read_log(2, 4)]);
+    assert_eq!(node.receive(n(3), nack(3, 2, 2)), vec![]);
+
+    // Asked from 2, answered from 3: n3, which needs 3 on, is sent nothing built on it.
+    assert_eq!(
+        node.log_read(2, vec![entry(1, 3), noop4()]),
+        Ok(vec![read_log(2, 4)])
+    );
+}
+
+#[test]
+fn a_payload_read_back_for_an_entry_since_replaced_is_not_used() {
+    let mut node = applied_leader(0);
+    node.propose(2, "x").expect("ready leader");
+    node.persisted(raft_core::PersistId(3)).expect("issued");
+    node.receive(n(2), nack(2, 2, 0));
+    // A host answering past what was asked (1..=4) adds the uncommitted entry 5 of term 2,
+    // which matches the log when the answer arrives.
+    let term_2_entry_5 = Entry::normal(2, 5, "x");
+    let mut read = vec![entry(1, 1), entry(1, 2), entry(1, 3), noop4()];
+    read.push(term_2_entry_5);
+    node.log_read(1, read).expect("asked for");
+
+    // The leader of term 3 replaces entry 5 and commits it; it is applied and leaves memory.
+    let replaced = entry(3, 5);
+    node.receive(n(3), append(3, 3, 4, 2, vec![replaced.clone()], 5));
+    node.persisted(raft_core::PersistId(4)).expect("issued");
+    node.applied(5).expect("handed out");
+    assert_eq!(node.payloads_evicted_through(), 5);
+
+    // Handed out again, entry 5 is read back, not taken from the answer that held term 2's.
+    node.install_snapshot(4, bytes::Bytes::from_static(b"state at 4"))
+        .expect("applied");
+    node.drain_and_replay_snapshot().expect("a snapshot");
+    node.applied(4).expect("the snapshot is applied");
+    assert_eq!(node.resume_apply(), vec![read_log(5, 5)]);
+}
+
+#[test]
+fn a_log_read_answer_is_used_only_up_to_its_first_entry_of_another_term() {
+    let mut node = applied_leader(0);
+    assert_eq!(node.receive(n(2), nack(2, 2, 1)), vec![read_log(2, 4)]);
+    assert_eq!(node.receive(n(3), nack(3, 2, 2)), vec![]);
+
+    // Entry 2 of another term: the entries after it, though they match, are not used
+    // either, so n3, which needs 3 on, is sent nothing.
+    assert_eq!(
+        node.log_read(2, vec![entry(2, 2), entry(1, 3), noop4()]),
+        Ok(vec![read_log(2, 4)])
+    );
+}

@@ -15,6 +15,7 @@ mod evict;
 mod flow_control;
 mod forwarding;
 mod leader_repair;
+mod leader_repair_quorum;
 mod log_cache;
 mod managed;
 mod membership;

@@ -91,3 +91,28 @@ fn removed_peer_is_neither_observed_nor_added_back() {
         assert_eq!(node.observed_peers(), vec![]);
     }
 }
+
+#[test]
+fn observed_peer_is_aged_from_the_tick_it_was_last_heard() {
+    let mut node = managed_leader();
+    node.tick();
+    node.receive(n(4), ack(4, 2, 0));
+    node.tick();
+    node.tick();
+
+    assert_eq!(node.observed_peers(), vec![(n(4), 2)]);
+    assert_eq!(node.last_heard_from(n(4)), Some(2));
+}
+
+#[test]
+fn peer_whose_removal_is_pending_is_not_observed() {
+    let mut node = managed_leader();
+    node.propose_remove_peer(2, n(3)).unwrap();
+    node.persisted(PersistId(3)).unwrap();
+
+    // n3 acknowledges its own removal: not a member of the new membership, but one of the
+    // membership before the change, which is not committed yet.
+    assert_eq!(node.receive(n(3), ack(3, 2, 2)), vec![]);
+    assert_eq!(node.pending_membership_change(), Some(2));
+    assert_eq!(node.observed_peers(), vec![]);
+}

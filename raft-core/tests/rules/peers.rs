@@ -4,7 +4,7 @@
 //! `peers()` and `quorum()` report.
 
 use crate::support::*;
-use raft_core::{Node, PeerInfo};
+use raft_core::{Message, Node, PeerInfo, SnapshotResponse};
 
 fn info(id: u64, last_heard: Option<u64>, lag: u64, current: bool) -> PeerInfo {
     PeerInfo {
@@ -127,4 +127,64 @@ fn quorum_needs_a_majority_heard_within_the_maximum_election_timeout() {
     assert!(node.quorum());
     node.tick();
     assert!(!node.quorum(), "n3 was heard too long ago");
+}
+
+#[test]
+fn leader_tracks_a_peer_through_its_read_acknowledgements() {
+    let mut node = ready_leader(THREE, 2, &[]);
+    ticks(&mut node, 2);
+
+    assert_eq!(node.receive(n(2), read_ack(2, 2, 0)), vec![]);
+    assert_eq!(node.peers()[1], info(2, Some(0), 0, true));
+    assert_eq!(node.peers()[2], info(3, Some(2), 0, true));
+}
+
+/// A snapshot response from `peer` in `term` for no snapshot this node sent.
+fn snapshot_response(peer: u64, term: u64) -> Message {
+    Message::SnapshotResponse(SnapshotResponse {
+        term,
+        peer: n(peer),
+        index: 0,
+        next_offset: 0,
+        done: false,
+    })
+}
+
+#[test]
+fn leader_tracks_a_peer_through_its_snapshot_responses() {
+    let mut node = ready_leader(THREE, 2, &[]);
+    ticks(&mut node, 2);
+
+    assert_eq!(node.receive(n(2), snapshot_response(2, 2)), vec![]);
+    assert_eq!(node.peers()[1], info(2, Some(0), 0, true));
+}
+
+#[test]
+fn leader_does_not_track_a_peer_through_an_answer_of_an_older_term() {
+    for stale in [ack(2, 2, 0), read_ack(2, 2, 0), snapshot_response(2, 2)] {
+        let mut node = ready_leader(THREE, 3, &[]);
+        ticks(&mut node, 2);
+
+        assert_eq!(node.receive(n(2), stale.clone()), vec![], "{stale:?}");
+        assert_eq!(node.peers()[1], info(2, Some(2), 0, true), "{stale:?}");
+    }
+}
+
+#[test]
+fn follower_does_not_track_a_deposed_leader_through_its_stale_append() {
+    let mut node = follower_of(3, 3, &[]);
+    ticks(&mut node, 2);
+
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 0, 0, vec![], 0)),
+        vec![send(2, nack(ME, 3, 0))]
+    );
+    assert_eq!(
+        node.peers(),
+        vec![
+            info(1, Some(0), 0, true),
+            info(2, None, 0, false),
+            info(3, Some(2), 0, true),
+        ]
+    );
 }

@@ -1,0 +1,133 @@
+//! Protocol-aware recovery, leader side: which answers make the nack quorum (voters only,
+//! as many as meet every commit quorum of the quorum in effect, a rescue's included), and
+//! which donor entries the repairing leader takes next to its committed ones.
+
+use crate::leader_repair::{damaged, repair_request, repair_response};
+use crate::support::*;
+use raft_core::{LogDamage, Node, PersistId, Recovered, RepairOffer, Role};
+
+/// `n1`, whose WAL held `1 1 2 2` but only `1 1` survived damage, in term 2 of `config`'s
+/// voters and the membership `peers` (recorded in its peer-state file).
+fn damaged_member(config: raft_core::Config, membership: raft_core::PeerState) -> Node {
+    Node::new(
+        config,
+        Recovered {
+            hard_state: hs(2, None),
+            log: log(&[1, 1]),
+            membership: Some(membership),
+            damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+            ..Recovered::default()
+        },
+    )
+    .expect("valid recovery")
+}
+
+fn repair_config(voters: &[u64]) -> raft_core::Config {
+    let mut config = config(voters, SEED);
+    config.repair_by_election = true;
+    config
+}
+
+/// `node` after three election timeouts, its vote durable, elected by `n2`'s grant.
+fn elected_by_n2(mut node: Node) -> Node {
+    for _ in 0..3 {
+        node.campaign();
+    }
+    node.persisted(PersistId(1)).unwrap();
+    node.receive(n(2), grant(2, 3));
+    assert_eq!(node.role(), Role::Leader);
+    assert!(node.is_leader_repairing());
+    node
+}
+
+fn positions(peer: u64, held: (u64, u64)) -> raft_core::Message {
+    repair_response(peer, 3, held, held, 2, RepairOffer::Positions)
+}
+
+#[test]
+fn observers_answer_is_not_counted_in_the_nack_quorum() {
+    let node = damaged_member(repair_config(THREE), peers(THREE, &[4]));
+    let mut node = elected_by_n2(node);
+
+    // The observer's answer counts for nothing: one voter answered of the two needed.
+    assert_eq!(node.receive(n(4), positions(4, (1, 1))), vec![]);
+    assert_eq!(node.receive(n(3), positions(3, (1, 2))), vec![]);
+    assert_eq!(node.last_index(), 2);
+    assert!(node.is_leader_repairing());
+    // n2's answer makes the nack quorum: the no-op follows.
+    node.receive(n(2), positions(2, (1, 2)));
+    assert_eq!(node.last_index(), 3);
+    assert!(!node.is_leader_repairing());
+}
+
+#[test]
+fn under_a_rescued_quorum_the_nack_quorum_meets_every_smaller_commit_quorum() {
+    // Five voters rescued to a quorum of two: any two voters may have committed an entry,
+    // so the answers must come from four voters besides this one, not a majority of three.
+    let mut node = damaged_member(repair_config(FIVE), peers(FIVE, &[]));
+    node.rescue_quorum(2, 1_000).expect("leaderless voter");
+    let mut node = elected_by_n2(node);
+
+    for peer in [2, 3, 4] {
+        assert_eq!(node.receive(n(peer), positions(peer, (1, 2))), vec![]);
+    }
+    assert_eq!(node.last_index(), 2);
+    assert!(node.is_leader_repairing());
+    node.receive(n(5), positions(5, (1, 1)));
+    assert_eq!(node.last_index(), 3);
+    assert!(!node.is_leader_repairing());
+}
+
+/// [`damaged`] that heard the leader of term 2 commit index 2 (and applied it) before it
+/// campaigned, elected
+/// in term 3: n3 answered (1, 2), n2 (2, 4), and n2, the donor, named index 1 as its retry
+/// point, so the leader asks it for its entries after index 1, below its commit index.
+fn fetching_below_its_commit_index() -> Node {
+    let mut node = damaged();
+    assert_eq!(
+        node.receive(n(2), append(2, 2, 2, 1, vec![], 2)),
+        vec![
+            leader_changed(2, Some(2)),
+            apply(log(&[1, 1])),
+            send(2, ack(ME, 2, 2))
+        ]
+    );
+    node.applied(2).expect("handed out");
+    let mut node = elected_by_n2(node);
+    node.receive(n(3), positions(3, (1, 2)));
+    assert_eq!(
+        node.receive(n(2), positions(2, (2, 4))),
+        vec![send(2, repair_request(3, 2, 1, true))]
+    );
+    let retry = repair_response(2, 3, (2, 4), (2, 4), 2, RepairOffer::Mismatch { hint: 1 });
+    assert_eq!(
+        node.receive(n(2), retry),
+        vec![send(2, repair_request(3, 1, 1, true))]
+    );
+    node
+}
+
+#[test]
+fn donor_entries_that_agree_with_committed_ones_are_taken() {
+    let mut node = fetching_below_its_commit_index();
+    let offer = RepairOffer::Entries(vec![entry(1, 2)]);
+    // The donor stays; the entry is written again (the same bytes) and the leader asks on.
+    assert_eq!(
+        node.receive(n(2), repair_response(2, 3, (2, 4), (2, 4), 1, offer)),
+        vec![
+            persist(2, None, Some(write(1, 1, vec![entry(1, 2)]))),
+            send(2, repair_request(3, 2, 1, true)),
+        ]
+    );
+}
+
+#[test]
+fn donor_entries_that_contradict_a_committed_one_are_not_taken() {
+    let mut node = fetching_below_its_commit_index();
+    let offer = RepairOffer::Entries(vec![entry(2, 2)]);
+    assert_eq!(
+        node.receive(n(2), repair_response(2, 3, (2, 4), (2, 4), 1, offer)),
+        vec![]
+    );
+    assert_eq!(node.entry(2), Some(&entry(1, 2)));
+}
