@@ -11,9 +11,10 @@
 //! - `durability.rs`: committed durable on a quorum and persist-before-send, and the durable
 //!   views they read (persists, snapshots, crashes, recoveries);
 //! - `guards.rs`: the forward-looking properties, commit guarded by votes and configuration
-//!   overlap: what a node could still win with the logs it holds now;
-//! - `rescue.rs`: what a rescued quorum (NRG `RescueQuorum`) suspends, and nodes lost for
-//!   good;
+//!   overlap: what a node could still win with the logs it holds now; and membership change
+//!   after own-term commit, the rule that keeps configurations overlapping;
+//! - `rescue.rs`: what a rescued quorum (NRG `RescueQuorum`) suspends, nodes lost for good,
+//!   and rescue ends at natural quorum;
 //! - `prefix_log.rs`: prefix hashes of every node's memory and durable log;
 //! - `membership.rs`: membership from the log (when a node's log starts at a new snapshot);
 //! - `progress.rs`: monotonic progress per node (commit and applied index, restarts);
