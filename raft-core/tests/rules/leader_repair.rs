@@ -11,10 +11,8 @@ use raft_core::{
 
 /// `n1` of three, in term 2, whose WAL held `1 1 2 2` but only `1 1` survived damage.
 pub(crate) fn damaged() -> Node {
-    let mut config = config(THREE, SEED);
-    config.repair_by_election = true;
     Node::new(
-        config,
+        repair_config(THREE),
         Recovered {
             hard_state: hs(2, None),
             log: log(&[1, 1]),
@@ -23,6 +21,31 @@ pub(crate) fn damaged() -> Node {
         },
     )
     .expect("valid recovery")
+}
+
+pub(crate) fn repair_config(voters: &[u64]) -> raft_core::Config {
+    let mut config = config(voters, SEED);
+    config.repair_by_election = true;
+    config
+}
+
+/// A damaged `node` after three election timeouts without a leader: a candidate of term 3
+/// whose vote is durable.
+pub(crate) fn after_three_timeouts(mut node: Node) -> Node {
+    for _ in 0..3 {
+        node.campaign();
+    }
+    node.persisted(PersistId(1)).unwrap();
+    node
+}
+
+/// [`after_three_timeouts`], then elected by `n2`'s grant.
+pub(crate) fn elected_by_n2(node: Node) -> Node {
+    let mut node = after_three_timeouts(node);
+    node.receive(n(2), grant(2, 3));
+    assert_eq!(node.role(), Role::Leader);
+    assert!(node.is_leader_repairing());
+    node
 }
 
 pub(crate) fn repair_request(term: u64, after_index: u64, after_term: u64, fetch: bool) -> Message {
@@ -572,31 +595,25 @@ fn repairing_leader_takes_entries_only_from_its_donor() {
 
 /// As [`fetching_leader`], but with 1..2 in a snapshot: the log starts after index 2.
 fn fetching_leader_after_a_snapshot() -> Node {
-    let mut config = config(THREE, SEED);
-    config.repair_by_election = true;
-    let mut node = Node::new(
-        config,
-        Recovered {
-            hard_state: hs(2, None),
-            snapshot: Some(raft_core::Snapshot {
-                meta: raft_core::SnapshotMeta {
-                    index: 2,
-                    term: 1,
-                    peers: peers(THREE, &[]),
-                },
-                data: bytes::Bytes::from_static(b"state"),
-            }),
-            damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
-            ..Recovered::default()
-        },
-    )
-    .expect("valid recovery");
-    for _ in 0..3 {
-        node.campaign();
-    }
-    node.persisted(PersistId(1)).unwrap();
-    node.receive(n(2), grant(2, 3));
-    assert!(node.is_leader_repairing());
+    let mut node = elected_by_n2(
+        Node::new(
+            repair_config(THREE),
+            Recovered {
+                hard_state: hs(2, None),
+                snapshot: Some(raft_core::Snapshot {
+                    meta: raft_core::SnapshotMeta {
+                        index: 2,
+                        term: 1,
+                        peers: peers(THREE, &[]),
+                    },
+                    data: bytes::Bytes::from_static(b"state"),
+                }),
+                damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+                ..Recovered::default()
+            },
+        )
+        .expect("valid recovery"),
+    );
     node.receive(
         n(3),
         repair_response(3, 3, (1, 2), (1, 2), 2, RepairOffer::Positions),
@@ -646,22 +663,18 @@ fn donor_hint_within_the_leaders_log_is_asked_from_at_once() {
 
 #[test]
 fn nack_quorum_of_four_voters_is_three_answers_besides_the_leader() {
-    let mut config = config(&[1, 2, 3, 4], SEED);
-    config.repair_by_election = true;
-    let mut node = Node::new(
-        config,
-        Recovered {
-            hard_state: hs(2, None),
-            log: log(&[1, 1]),
-            damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
-            ..Recovered::default()
-        },
-    )
-    .expect("valid recovery");
-    for _ in 0..3 {
-        node.campaign();
-    }
-    node.persisted(PersistId(1)).unwrap();
+    let mut node = after_three_timeouts(
+        Node::new(
+            repair_config(&[1, 2, 3, 4]),
+            Recovered {
+                hard_state: hs(2, None),
+                log: log(&[1, 1]),
+                damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+                ..Recovered::default()
+            },
+        )
+        .expect("valid recovery"),
+    );
     node.receive(n(2), grant(2, 3));
     node.receive(n(3), grant(3, 3));
     assert!(node.is_leader_repairing());

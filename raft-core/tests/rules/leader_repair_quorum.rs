@@ -2,9 +2,11 @@
 //! as many as meet every commit quorum of the quorum in effect, a rescue's included), and
 //! which donor entries the repairing leader takes next to its committed ones.
 
-use crate::leader_repair::{damaged, repair_request, repair_response};
+use crate::leader_repair::{
+    damaged, elected_by_n2, repair_config, repair_request, repair_response,
+};
 use crate::support::*;
-use raft_core::{LogDamage, Node, PersistId, Recovered, RepairOffer, Role};
+use raft_core::{LogDamage, Node, Recovered, RepairOffer};
 
 /// `n1`, whose WAL held `1 1 2 2` but only `1 1` survived damage, in term 2 of `config`'s
 /// voters and the membership `peers` (recorded in its peer-state file).
@@ -20,24 +22,6 @@ fn damaged_member(config: raft_core::Config, membership: raft_core::PeerState) -
         },
     )
     .expect("valid recovery")
-}
-
-fn repair_config(voters: &[u64]) -> raft_core::Config {
-    let mut config = config(voters, SEED);
-    config.repair_by_election = true;
-    config
-}
-
-/// `node` after three election timeouts, its vote durable, elected by `n2`'s grant.
-fn elected_by_n2(mut node: Node) -> Node {
-    for _ in 0..3 {
-        node.campaign();
-    }
-    node.persisted(PersistId(1)).unwrap();
-    node.receive(n(2), grant(2, 3));
-    assert_eq!(node.role(), Role::Leader);
-    assert!(node.is_leader_repairing());
-    node
 }
 
 fn positions(peer: u64, held: (u64, u64)) -> raft_core::Message {
