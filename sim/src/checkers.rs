@@ -287,6 +287,8 @@ pub struct Checkers {
     /// (index, term) -> prefix hash, over every log ever seen.
     seen: FxMap<(u64, u64), u64>,
     memory: Vec<PrefixLog>,
+    /// What each node's last walk of its evictable prefix found (the memory bound's check).
+    cache_walks: Vec<memory::CacheWalk>,
     durable: Vec<PrefixLog>,
     /// For a node repairing damage: the durable log it held before the damage, which it
     /// answers votes for (and so still guards every committed entry in it) until repaired.
@@ -338,6 +340,7 @@ impl Checkers {
             completeness_pending: vec![None; nodes],
             seen: FxMap::default(),
             memory: vec![PrefixLog::default(); nodes],
+            cache_walks: vec![memory::CacheWalk::default(); nodes],
             durable: vec![PrefixLog::default(); nodes],
             answered_for: vec![None; nodes],
             durable_hard_state: vec![HardState::default(); nodes],

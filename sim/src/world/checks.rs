@@ -119,6 +119,7 @@ impl CheckerFeed {
                     log: Some(write), ..
                 } => {
                     self.checkers.on_log_write(now, node, write);
+                    self.checkers.on_cache_log_write(node, write.prev_index);
                     if let Some(term) = leading {
                         self.checkers.on_leader_append(now, node, term);
                     }
@@ -250,6 +251,7 @@ impl CheckerFeed {
     /// The nemesis damaged a node's synced data.
     pub(super) fn damaged(&mut self, node: usize) {
         if self.on {
+            self.checkers.forget_cache_walk(node);
             self.checkers.on_damage(node);
             self.checkers.on_progress_damaged(node);
         }
@@ -258,6 +260,7 @@ impl CheckerFeed {
     /// A node's disk was replaced by an empty one.
     pub(super) fn disk_replaced(&mut self, node: usize) {
         if self.on {
+            self.checkers.forget_cache_walk(node);
             self.checkers.on_disk_replaced(node);
             self.checkers.on_progress_disk_replaced(node);
         }
@@ -266,6 +269,7 @@ impl CheckerFeed {
     /// A node lost its log (and snapshot) but kept its term and vote.
     pub(super) fn log_lost(&mut self, node: usize) {
         if self.on {
+            self.checkers.forget_cache_walk(node);
             self.checkers.on_log_lost(node);
             self.checkers.on_progress_disk_replaced(node);
         }
@@ -329,6 +333,7 @@ impl CheckerFeed {
         discard_log: bool,
     ) {
         if self.on {
+            self.checkers.forget_cache_walk(node);
             let SnapshotPoint { index, term } = point;
             self.checkers
                 .on_snapshot(node, index, term, discard_log, false);
@@ -350,6 +355,7 @@ impl CheckerFeed {
             return;
         }
         if let Some((SnapshotPoint { index, term }, discard)) = snapshot {
+            self.checkers.forget_cache_walk(node);
             self.checkers.on_snapshot(node, index, term, discard, true);
             self.checkers.on_durable_snapshot(node, index);
         }
@@ -360,12 +366,14 @@ impl CheckerFeed {
     /// `node`'s application starts over from its snapshot at `index` (drain and replay).
     pub(super) fn replayed(&mut self, node: usize, index: u64) {
         if self.on {
+            self.checkers.forget_cache_walk(node);
             self.checkers.on_progress_replay(node, index);
         }
     }
 
     pub(super) fn crashed(&mut self, node: usize) {
         if self.on {
+            self.checkers.forget_cache_walk(node);
             self.checkers.on_crash(node);
             self.checkers.on_progress_crash(node);
             self.checkers.on_loops_crash(node);
@@ -430,6 +438,7 @@ impl CheckerFeed {
         answers_for_lost_log: bool,
     ) {
         if self.on {
+            self.checkers.forget_cache_walk(node);
             let snapshot = snapshot.map(|p| (p.index, p.term));
             self.checkers
                 .on_recovered(now, node, hard_state, log, snapshot, answers_for_lost_log);
@@ -448,6 +457,7 @@ impl CheckerFeed {
         answers_for_lost_log: bool,
     ) {
         if self.on {
+            self.checkers.forget_cache_walk(node);
             self.checkers.on_progress_crash(node);
             self.checkers.on_progress_disk_replaced(node);
             self.checkers
