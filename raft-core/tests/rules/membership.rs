@@ -428,6 +428,25 @@ fn recovered_log_membership_wins_over_the_peer_state_file() {
     assert_eq!(voters(&node), vec![1, 2]);
 }
 
+#[test]
+fn voters_of_log_memberships_are_the_configured_ones_then_each_membership_entry_oldest_first() {
+    let node = recovered(
+        THREE,
+        hs(1, None),
+        vec![
+            entry(1, 1),
+            peers_entry(1, 2, &[1, 2, 3, 4], &[]),
+            peers_entry(1, 3, &[1, 2, 4], &[5]),
+        ],
+    );
+
+    let all: Vec<Vec<u64>> = node
+        .voters_of_log_memberships()
+        .map(|voters| voters.iter().map(|v| v.0).collect())
+        .collect();
+    assert_eq!(all, vec![vec![1, 2, 3], vec![1, 2, 3, 4], vec![1, 2, 4]]);
+}
+
 // ----- a node removed by an uncommitted change ------------------------------------------------
 
 /// n1's log ends with its own removal ({n2, n3}), not committed: the leader that appended it

@@ -46,6 +46,17 @@ fn leader_below_the_threshold_keeps_leading() {
 }
 
 #[test]
+fn new_leaders_uncommitted_noop_does_not_count_among_its_own_proposals() {
+    // Threshold 2: the no-op (index 1, not yet durable or acknowledged) and one proposal.
+    let mut node = leader_with(with_threshold(THREE, 2), 2, &[]);
+    node.propose(2, "a").expect("room for one");
+    assert_eq!((node.last_index(), node.commit_index()), (2, 0));
+
+    node.tick();
+    assert_eq!(node.role(), Role::Leader, "one own proposal is below 2");
+}
+
+#[test]
 fn leader_whose_unconsumed_commits_passed_the_threshold_steps_down_at_its_next_tick() {
     let mut node = ready_leader_with(with_threshold(THREE, 1), 2, &[]);
     node.applied(1).expect("handed out");

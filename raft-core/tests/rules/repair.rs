@@ -3,6 +3,7 @@
 //! ordinary replication once its durable log is as up to date as that position.
 
 use crate::support::*;
+use raft_core::storage::VoteRecord;
 use raft_core::{LogDamage, Node, PersistId, Recovered, Role};
 
 /// `n1` of three, in term 2, whose WAL held `1 1 2 2` but only `1 1` survived damage.
@@ -182,4 +183,39 @@ fn damaged_node_with_an_unknown_end_moves_to_the_next_term_without_a_vote() {
     node.receive(n(3), append(3, 4, 2, 1, vec![entry(4, 3)], 0));
     node.persisted(PersistId(2)).unwrap();
     assert_eq!(node.repairing(), None);
+}
+
+#[test]
+fn worst_of_two_findings_is_the_later_position_whichever_comes_first() {
+    let earlier = LogDamage::HeldThrough { index: 9, term: 2 };
+    let later = LogDamage::HeldThrough { index: 4, term: 3 };
+    let unknown = LogDamage::Unknown { term_bound: 3 };
+
+    assert_eq!(LogDamage::worst(Some(earlier), Some(later)), Some(later));
+    assert_eq!(LogDamage::worst(Some(later), Some(earlier)), Some(later));
+    assert_eq!(LogDamage::worst(Some(later), Some(unknown)), Some(unknown));
+    assert_eq!(LogDamage::worst(Some(unknown), Some(later)), Some(unknown));
+    assert_eq!(LogDamage::worst(None, Some(earlier)), Some(earlier));
+    assert_eq!(LogDamage::worst(Some(earlier), None), Some(earlier));
+    assert_eq!(LogDamage::worst(None, None), None);
+}
+
+#[test]
+fn node_reports_what_recovery_made_of_its_term_vote_record() {
+    for record in [
+        VoteRecord::Intact,
+        VoteRecord::CopyDamaged,
+        VoteRecord::Lost,
+    ] {
+        let node = Node::new(
+            config(THREE, SEED),
+            Recovered {
+                hard_state: hs(2, None),
+                vote_record: record,
+                ..Recovered::default()
+            },
+        )
+        .expect("valid recovery");
+        assert_eq!(node.vote_record(), record);
+    }
 }

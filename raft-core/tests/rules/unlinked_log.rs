@@ -120,3 +120,55 @@ fn node_with_an_unlinked_log_takes_the_entries_back_from_the_leader() {
     assert_eq!(node.repairing(), None);
     assert_eq!(node.last_index(), 3);
 }
+
+/// `n1` of three restarted from `log` with no snapshot, storage having found `damage` too.
+fn restarted_with_damage(log: Vec<raft_core::Entry>, damage: LogDamage) -> Node {
+    Node::new(
+        config(THREE, SEED),
+        Recovered {
+            hard_state: hs(2, None),
+            log,
+            damage: Some(damage),
+            ..Recovered::default()
+        },
+    )
+    .expect("an unlinked log is not refused")
+}
+
+#[test]
+fn node_answers_for_the_later_of_its_damage_and_its_unlinked_entries() {
+    // The unlinked entries (dropped from 3 on) held through 4 in term 2.
+    let unlinked = || vec![entry(1, 1), entry(2, 3), entry(2, 4)];
+
+    let later_damage = LogDamage::HeldThrough { index: 6, term: 2 };
+    let node = restarted_with_damage(unlinked(), later_damage);
+    assert_eq!(node.repairing(), Some(later_damage));
+
+    let earlier_damage = LogDamage::HeldThrough { index: 2, term: 2 };
+    let node = restarted_with_damage(unlinked(), earlier_damage);
+    assert_eq!(
+        node.repairing(),
+        Some(LogDamage::HeldThrough { index: 4, term: 2 })
+    );
+}
+
+#[test]
+fn entry_at_index_zero_never_links_to_the_snapshot_and_is_answered_for() {
+    // Index 0 comes before every log: it is out of place even for a snapshot ending at 1,
+    // whose log may start at 1 or 2.
+    let node = restarted(Some(1), vec![entry(2, 0)]);
+
+    assert_eq!(node.log(), &[][..]);
+    assert_eq!(
+        node.repairing(),
+        Some(LogDamage::HeldThrough { index: 0, term: 2 })
+    );
+
+    // Nor to a snapshot at 0, whose log starts at 1.
+    let node = restarted(Some(0), vec![entry(2, 0)]);
+    assert_eq!(node.log(), &[][..]);
+    assert_eq!(
+        node.repairing(),
+        Some(LogDamage::HeldThrough { index: 0, term: 2 })
+    );
+}
