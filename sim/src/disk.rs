@@ -57,8 +57,8 @@ impl AppendFile {
 
     /// The entries `from..=to` the file's intact records hold (the last record holding an
     /// index wins), as far as they run without a gap: what
-    /// [`raft_core::storage::intact_wal_entries_in`] finds, without checking every record
-    /// of the file per read.
+    /// [`raft_core::storage::intact_wal_records`] holds, without checking every record of
+    /// the file per read.
     pub fn read_entries(&mut self, from: u64, to: u64) -> Vec<Entry> {
         self.index.catch_up(&self.data);
         self.index.entries(&self.data, from, to)

@@ -121,8 +121,8 @@ pub use term_vote::{
     TERM_VOTE_COPIES,
 };
 pub use wal::{
-    append_wal_record, encode_wal_append, encode_wal_record, intact_wal_entries_in,
-    intact_wal_records, recover_wal, WalCorruption, WalRecovery, WalVerdict, WAL_HEADER_LEN,
+    append_wal_record, encode_wal_append, encode_wal_record, intact_wal_records, recover_wal,
+    WalCorruption, WalRecovery, WalVerdict, WAL_HEADER_LEN,
 };
 pub use wal_index::WalIndex;
 

@@ -253,16 +253,7 @@ impl WalRecovery {
 
 /// An intact record: checksums match and the payload decodes.
 fn intact_record_at(rest: &[u8]) -> Option<(usize, AppendEntries)> {
-    intact_record_decoded_by(rest, codec::decode_append_entries)
-}
-
-/// [`intact_record_at`] with the payload decoded by `decode`.
-#[inline(always)]
-fn intact_record_decoded_by(
-    rest: &[u8],
-    decode: impl FnOnce(&[u8]) -> Result<AppendEntries, DecodeError>,
-) -> Option<(usize, AppendEntries)> {
-    match record_at(rest, decode) {
+    match record_at(rest, codec::decode_append_entries) {
         RecordAt::Intact(len, ae) => Some((len, ae)),
         RecordAt::Damaged | RecordAt::Short => None,
     }
@@ -325,25 +316,6 @@ pub fn intact_wal_records(bytes: &[u8]) -> Vec<AppendEntries> {
         }
     }
     records
-}
-
-/// The entries with an index in `from..=to` of every intact record of a WAL image, record
-/// by record in file order: [`intact_wal_records`]' entries in that range, without copying
-/// out the others (every record is still checked whole). Never panics.
-pub fn intact_wal_entries_in(bytes: &[u8], from: u64, to: u64, mut visit: impl FnMut(Entry)) {
-    let mut at = 0;
-    while at < bytes.len() {
-        let decode = |payload: &[u8]| {
-            codec::decode_append_entries_filtered(payload, |i| (from..=to).contains(&i))
-        };
-        match intact_record_decoded_by(&bytes[at..], decode) {
-            Some((len, ae)) => {
-                ae.entries.into_iter().for_each(&mut visit);
-                at += len;
-            }
-            None => at += 1,
-        }
-    }
 }
 
 /// The (term, index) a record leaves the log ending at.

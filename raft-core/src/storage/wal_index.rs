@@ -1,7 +1,7 @@
 //! Which record of a WAL image holds each entry, for a host that reads entries back by
-//! index ([`crate::Action::ReadLog`]) often: reading them with [`super::intact_wal_entries_in`]
-//! checks every record of the file per read; the index checks each record once, as the file
-//! grows, and a read decodes only the records that hold what it asks for.
+//! index ([`crate::Action::ReadLog`]) often: reading them from [`super::intact_wal_records`]
+//! checks and decodes every record of the file per read; the index checks each record once,
+//! as the file grows, and a read decodes only the records that hold what it asks for.
 //!
 //! It answers exactly as a scan of the whole image would: the same records count as intact
 //! (found by the same scan for the next offset where a header and its payload both check),
