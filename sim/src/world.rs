@@ -156,7 +156,13 @@ fn id(node: usize) -> NodeId {
 
 /// A node's voters as a mask (bit `i` = node `i`).
 fn voters_mask(raft: &Node) -> u64 {
-    raft.voters()
+    mask_of(raft.voters())
+}
+
+/// Node ids as a mask (bit `i` = node `i`).
+fn mask_of(nodes: impl IntoIterator<Item = NodeId>) -> u64 {
+    nodes
+        .into_iter()
         .filter(|v| v.0 < 64)
         .fold(0, |mask, v| mask | 1 << v.0)
 }
@@ -309,18 +315,20 @@ impl<A: Application> World<A> {
             .unwrap_or(0)
     }
 
-    /// The leader of the highest term among the nodes that are up, if any.
-    fn current_leader(&self) -> Option<usize> {
+    /// The nodes that are up, with their numbers.
+    fn running_nodes(&self) -> impl Iterator<Item = (usize, &Node)> + '_ {
         self.hosts
             .iter()
             .enumerate()
             .filter(|(_, h)| h.status == Status::Up)
-            .filter_map(|(i, h)| {
-                h.node
-                    .as_ref()
-                    .filter(|n| n.role() == Role::Leader)
-                    .map(|n| (n.term(), i))
-            })
+            .filter_map(|(i, h)| Some((i, h.node.as_ref()?)))
+    }
+
+    /// The leader of the highest term among the nodes that are up, if any.
+    fn current_leader(&self) -> Option<usize> {
+        self.running_nodes()
+            .filter(|(_, n)| n.role() == Role::Leader)
+            .map(|(i, n)| (n.term(), i))
             .max()
             .map(|(_, i)| i)
     }

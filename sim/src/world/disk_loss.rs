@@ -24,7 +24,7 @@
 //! Once it boots, its leader must notice the empty log (a rejection below the match index)
 //! and bring it back by appends or a snapshot.
 
-use super::{voters_mask, Status, World};
+use super::{mask_of, voters_mask, Status, World};
 use crate::app::Application;
 use crate::config::Micros;
 use crate::disk::{AppendFile, AtomicFile};
@@ -74,7 +74,9 @@ impl<A: Application> World<A> {
             let masks: Vec<u64> = if latest_only {
                 vec![voters_mask(raft)]
             } else {
-                raft.voters_of_log_memberships().map(mask_of).collect()
+                raft.voters_of_log_memberships()
+                    .map(|voters| mask_of(voters.iter().copied()))
+                    .collect()
             };
             for mask in masks {
                 if mask & (1 << node) != 0 && !memberships.contains(&mask) {
@@ -102,14 +104,6 @@ impl<A: Application> World<A> {
             })
         })
     }
-}
-
-/// The voters `voters` as a mask (bit `i` = node `i`).
-fn mask_of(voters: &std::collections::BTreeSet<raft_core::NodeId>) -> u64 {
-    voters
-        .iter()
-        .filter(|v| v.0 < 64)
-        .fold(0, |mask, v| mask | 1 << v.0)
 }
 
 /// Whether `raft`'s disk holds the entry `index`@`term`: in its durable log, or in its

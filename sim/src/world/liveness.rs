@@ -261,12 +261,7 @@ impl<A: Application> World<A> {
     /// lacked it and needed the removed voter's vote: the cluster never elected a leader
     /// again, held-out seeds 7667 and 8019.)
     fn decommission_removed_nodes(&mut self) {
-        let running = || {
-            self.hosts
-                .iter()
-                .filter(|h| matches!(h.status, Status::Up))
-                .filter_map(|h| h.node.as_ref())
-        };
+        let running = || self.running_nodes().map(|(_, raft)| raft);
         let up_to_date = |raft: &raft_core::Node| (raft.last_term(), raft.last_index());
         let Some(latest) = running()
             .filter(|raft| raft.id().0 < 64 && voters_mask(raft) & (1 << raft.id().0) != 0)
@@ -306,12 +301,7 @@ impl<A: Application> World<A> {
     /// snapshot's transfer needs (`SimConfig::snapshot_transfer_us`). A core that stops
     /// replicating, or sends the snapshot in a loop, still fails: the allowance is finite.
     fn allow_for_backlog(&mut self) {
-        let running = || {
-            self.hosts
-                .iter()
-                .filter(|h| h.status == Status::Up)
-                .filter_map(|h| h.node.as_ref())
-        };
+        let running = || self.running_nodes().map(|(_, raft)| raft);
         let newest = running().map(|r| r.last_index()).max().unwrap_or(0);
         let committed = running().map(|r| r.commit_index()).max().unwrap_or(0);
         let backlog = newest.saturating_sub(committed);
@@ -351,18 +341,11 @@ impl<A: Application> World<A> {
     /// needs (its log ends before the snapshot's index), in bytes: what a leader may have to
     /// send before a new write commits. 0 when no voter is behind a snapshot.
     fn snapshot_owed_bytes(&self) -> u64 {
-        let running = || {
-            self.hosts
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| h.status == Status::Up)
-                .filter_map(|(n, h)| Some((n, h.node.as_ref()?)))
-        };
-        running()
+        self.running_nodes()
             .filter_map(|(holder, raft)| {
                 let snapshot = raft.snapshot()?;
                 let voters = voters_mask(raft);
-                running()
+                self.running_nodes()
                     .any(|(n, follower)| {
                         n != holder
                             && voters & (1 << n) != 0

@@ -176,10 +176,8 @@ impl<A: Application> World<A> {
         // holding the lost leader's entry of that term would take the rescued leader's
         // next entries as if it held its prefix (held-out seed 12328).
         let seen_term = self
-            .hosts
-            .iter()
-            .filter(|host| host.status == Status::Up)
-            .filter_map(|host| host.node.as_ref().map(|raft| raft.term()))
+            .running_nodes()
+            .map(|(_, raft)| raft.term())
             .max()
             .unwrap_or(0);
         for node in d.survivors.clone() {
@@ -202,8 +200,8 @@ impl<A: Application> World<A> {
         }
     }
 
-    /// At a ready leader: remove the next lost peer; once none is left and the last change
-    /// is committed, pick the machines that join in their place (running non-members that
+    /// At a ready leader: remove the next member that is not a survivor; once none is left
+    /// and the last change is committed, pick the machines that join in their place (running non-members that
     /// are not voters in their own view: spare nodes); then add each (observer, then voter
     /// once caught up); done when all are voters.
     fn recovery_step(&mut self, leader: usize) {
@@ -224,13 +222,14 @@ impl<A: Application> World<A> {
         // rescue gave up. Its log may hold the lost majority's commits, and a follower never
         // gives up what it knows committed: kept a voter, it could end up the one voter a
         // commit needs, never able to take the rescued history (held-out seed 16153).
-        let outsider = raft
-            .voters()
-            .chain(raft.observers())
-            .map(|v| v.0 as usize)
-            .find(|n| !survivors.contains(n));
+        let outsider = || {
+            raft.voters()
+                .chain(raft.observers())
+                .map(|v| v.0 as usize)
+                .find(|n| !survivors.contains(n))
+        };
         let change = match joiners {
-            None => match outsider {
+            None => match outsider() {
                 Some(n) => Some(MembershipChange::RemovePeer(id(n))),
                 None if raft.pending_membership_change().is_none() => {
                     return self.pick_joiners(leader, lost.len());
