@@ -128,13 +128,17 @@ fn rescue_past_the_term_a_candidate_campaigns_in_gives_up_that_candidacy() {
 
 #[test]
 fn rescue_past_a_term_below_the_node_s_own_is_a_plain_rescue() {
-    let mut node = five_voter_candidate();
-    node.receive(n(2), grant(2, 2));
+    let granted = || {
+        let mut node = five_voter_candidate();
+        node.receive(n(2), grant(2, 2));
+        node
+    };
+    let (mut past, mut plain) = (granted(), granted());
 
-    let actions = node
-        .rescue_quorum_past(2, RESCUE_TICKS, 1)
-        .expect("leaderless voter");
-    assert_eq!(actions[0], role(Role::Leader, 2));
+    let actions = past.rescue_quorum_past(2, RESCUE_TICKS, 1);
+    assert_eq!(actions, plain.rescue_quorum(2, RESCUE_TICKS));
+    assert_eq!(actions.expect("leaderless voter")[0], role(Role::Leader, 2));
+    assert_eq!((past.term(), past.rescue()), (plain.term(), plain.rescue()));
 }
 
 // ----- what a rescued quorum counts ----------------------------------------------------------
