@@ -427,6 +427,19 @@ fn answer_from_me(held: (u64, u64), after_index: u64, offer: RepairOffer) -> Act
     )
 }
 
+/// What `n1`, a follower of term 3 that knew no leader, sends for `n2`'s fetch: it learns of
+/// the leader, then answers as [`answer_from_me`].
+fn learns_leader_and_answers(
+    held: (u64, u64),
+    after_index: u64,
+    offer: RepairOffer,
+) -> Vec<Action> {
+    vec![
+        leader_changed(3, Some(2)),
+        answer_from_me(held, after_index, offer),
+    ]
+}
+
 fn fetch_after(after_index: u64, after_term: u64) -> Message {
     Message::RepairRequest(RepairRequest {
         term: 3,
@@ -463,10 +476,7 @@ fn repair_offer_below_a_compacted_log_is_positions_only() {
     let mut node = compacted_follower(vec![entry(3, 5)]);
     assert_eq!(
         node.receive(n(2), fetch_after(2, 1)),
-        vec![
-            leader_changed(3, Some(2)),
-            answer_from_me((3, 5), 2, RepairOffer::Positions)
-        ]
+        learns_leader_and_answers((3, 5), 2, RepairOffer::Positions)
     );
 }
 
@@ -475,10 +485,7 @@ fn repair_offer_past_this_log_names_its_last_index_as_the_retry_point() {
     let mut node = follower(3, &[1, 1]);
     assert_eq!(
         node.receive(n(2), fetch_after(4, 2)),
-        vec![
-            leader_changed(3, Some(2)),
-            answer_from_me((1, 2), 4, RepairOffer::Mismatch { hint: 2 })
-        ]
+        learns_leader_and_answers((1, 2), 4, RepairOffer::Mismatch { hint: 2 })
     );
 }
 
@@ -489,10 +496,7 @@ fn repair_retry_point_never_goes_below_the_snapshot() {
     let mut node = compacted_follower(vec![entry(3, 5), entry(3, 6)]);
     assert_eq!(
         node.receive(n(2), fetch_after(6, 2)),
-        vec![
-            leader_changed(3, Some(2)),
-            answer_from_me((3, 6), 6, RepairOffer::Mismatch { hint: 4 })
-        ]
+        learns_leader_and_answers((3, 6), 6, RepairOffer::Mismatch { hint: 4 })
     );
 }
 
@@ -503,10 +507,7 @@ fn repair_retry_point_stops_at_an_entry_of_the_leaders_term_at_its_point() {
     let mut node = follower(3, &[1, 2, 2, 3]);
     assert_eq!(
         node.receive(n(2), fetch_after(4, 2)),
-        vec![
-            leader_changed(3, Some(2)),
-            answer_from_me((3, 4), 4, RepairOffer::Mismatch { hint: 3 })
-        ]
+        learns_leader_and_answers((3, 4), 4, RepairOffer::Mismatch { hint: 3 })
     );
 }
 
@@ -515,14 +516,11 @@ fn repair_offer_reaches_the_last_entry_of_this_log() {
     let mut node = follower(3, &[1, 1, 2, 2]);
     assert_eq!(
         node.receive(n(2), fetch_after(2, 1)),
-        vec![
-            leader_changed(3, Some(2)),
-            answer_from_me(
-                (2, 4),
-                2,
-                RepairOffer::Entries(vec![entry(2, 3), entry(2, 4)])
-            )
-        ]
+        learns_leader_and_answers(
+            (2, 4),
+            2,
+            RepairOffer::Entries(vec![entry(2, 3), entry(2, 4)])
+        )
     );
 }
 
@@ -541,10 +539,7 @@ fn repair_offer_stops_at_the_message_byte_limit() {
     let mut node = follower_sending_at_most(5, &[1, 1, 2, 2, 2]);
     assert_eq!(
         node.receive(n(2), fetch_after(2, 1)),
-        vec![
-            leader_changed(3, Some(2)),
-            answer_from_me((2, 5), 2, RepairOffer::Entries(vec![entry(2, 3)]))
-        ]
+        learns_leader_and_answers((2, 5), 2, RepairOffer::Entries(vec![entry(2, 3)]))
     );
 }
 
@@ -553,10 +548,7 @@ fn repair_offer_holds_one_entry_larger_than_the_message_byte_limit() {
     let mut node = follower_sending_at_most(2, &[1, 1, 2, 2]);
     assert_eq!(
         node.receive(n(2), fetch_after(2, 1)),
-        vec![
-            leader_changed(3, Some(2)),
-            answer_from_me((2, 4), 2, RepairOffer::Entries(vec![entry(2, 3)]))
-        ]
+        learns_leader_and_answers((2, 4), 2, RepairOffer::Entries(vec![entry(2, 3)]))
     );
 }
 
