@@ -144,11 +144,9 @@ fn followers_redirect_to_the_leader_and_membership_changes_through_the_admin_end
     );
     let four = &servers[3];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while request(four.http, "GET", "/kv/r?read=local", "")
-        .unwrap()
-        .body
-        != "v"
-    {
+    // A request that fails (node 4 busy catching up on a loaded machine) is "not yet", as
+    // the wait for a leader takes it; only the deadline fails the test.
+    while request(four.http, "GET", "/kv/r?read=local", "").map(|r| r.body) != Some("v".into()) {
         assert!(
             std::time::Instant::now() < deadline,
             "node 4 never caught up"
