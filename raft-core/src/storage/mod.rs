@@ -74,6 +74,11 @@
 //! of it. An empty file decodes as `Ok(None)` (never written; the host bootstraps membership
 //! from its configuration).
 //!
+//! # The membership-bound file (`members.idx`)
+//!
+//! `index u64 · crc32c u32`: no log entry above `index` ever changed the membership; see
+//! `membership_bound.rs` for why a damaged node needs it. An empty file decodes as 0.
+//!
 //! # The snapshot file (`snapshots/snap.<term>.<index>`)
 //!
 //! NRG's layout with a CRC-32C in place of NRG's keyed HighwayHash-64 (4 bytes, not 8; no
@@ -97,12 +102,13 @@
 //! # Where each format lives
 //!
 //! `wal.rs` (records, [`encode_wal_append`], [`recover_wal`]), `term_vote.rs`,
-//! `peer_state.rs`, `snapshot.rs`; this file holds what they share: [`StorageError`] and the
-//! trailing checksum.
+//! `peer_state.rs`, `membership_bound.rs`, `damage.rs`, `snapshot.rs`; this file holds what
+//! they share: [`StorageError`] and the trailing checksum.
 
 mod damage;
 #[cfg(test)]
 mod edge_tests;
+mod membership_bound;
 mod peer_state;
 mod snapshot;
 mod term_vote;
@@ -112,6 +118,7 @@ mod wal;
 mod wal_index;
 
 pub use damage::{decode_damage_file, encode_damage_file};
+pub use membership_bound::{decode_membership_bound_file, encode_membership_bound_file};
 pub use peer_state::{decode_peer_state_file, encode_peer_state_file};
 pub use snapshot::{
     decode_snapshot_file, encode_snapshot_file, snapshot_file_name, MIN_SNAPSHOT_FILE_LEN,
