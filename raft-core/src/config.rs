@@ -56,11 +56,14 @@ pub struct Config {
     pub managed: bool,
     /// Leader-side repair (`leader_repair.rs`): a repairing node that hears no leader for a
     /// few election timeouts campaigns, and repairs its log from a nack quorum of its peers
-    /// before its no-op. Off by default: the nack quorum is counted in the membership of the
-    /// node's intact log, which is sound across one single-server change in the damaged
-    /// range but not two (a node whose damaged range removed it and another voter can be
-    /// elected by that voter in a term the remaining member already led; simulator seed
-    /// 1327). With it off a repairing node never campaigns and waits for a leader.
+    /// before its no-op. It counts votes and the nack quorum in the membership of its intact
+    /// log, which is the membership of the log it held only when no damaged entry changed
+    /// the membership (two single-server changes apart, majorities need not meet: a node
+    /// whose damaged range removed it and another voter could be elected by that voter in a
+    /// term the remaining member already led, simulator seed 1327). So it campaigns only
+    /// when [`Recovered::membership_bound`] shows no membership change past its intact log;
+    /// a host that does not keep that file leaves it `None`, and its repairing nodes wait
+    /// for a leader as they do with this off. On by default.
     pub repair_by_election: bool,
 }
 
@@ -88,7 +91,7 @@ impl Config {
             check_quorum: true,
             log_cache_bytes: None,
             managed: false,
-            repair_by_election: false,
+            repair_by_election: true,
         }
     }
 
@@ -168,6 +171,12 @@ pub struct Recovered {
     /// that survived damage to another ([`crate::storage::recover_term_vote`]). A host does
     /// not start a node whose record was lost in every copy.
     pub vote_record: crate::storage::VoteRecord,
+    /// The membership-bound file (`members.idx`,
+    /// [`crate::storage::decode_membership_bound_file`]): no entry of the log the node held
+    /// above this index changed its membership. `None` when the host does not keep that
+    /// file or could not read it; a repairing node then never campaigns to repair
+    /// ([`Config::repair_by_election`]).
+    pub membership_bound: Option<u64>,
 }
 
 /// A configuration or recovered state that cannot be used.

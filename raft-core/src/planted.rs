@@ -39,6 +39,7 @@
 //! | `rejection-below-match-ignored` | the leader ignores a rejection below the follower's match index, so a follower that lost entries it had acknowledged (a replaced disk) is never repaired by that leader | this core, a scenario of a follower with a replaced disk (fixed in `handle_append_response` and `Progress::reject`) | an observer's disk replaced while a leader replicates to it (the nemesis's replace-observer-disk) | match-on-follower-disk (at the follower's first rejection) |
 //! | `late-transfer-abandoned` | a leader transfer times out counted from its start, not from the first TimeoutNow, so a target that caught up late (slow fsyncs) is abandoned while it campaigns and the old leader's new entries make its election fail | this core, simulator seed 19014 (fixed in `send_timeout_now_once_caught_up`) | a transfer to a target that is behind (slow fsyncs, a long backlog) whose campaign takes a while | transfer-waits-for-its-target (at the leader's first append), liveness |
 //! | `stale-snapshot-answer-resends` | the leader answers every snapshot response of the transfer with a chunk, a duplicated or late one that asks for the chunk already in flight too: a second chunk stream starts, and since each of its answers is taken for a request as well, both streams run for the rest of the transfer (and every further duplicate adds one) | this core, simulator seed 265 with 64-byte chunks (`--compact-every 28 --snapshot-chunk-bytes 64`), found with snapshot-heavy seeds (fixed in `handle_snapshot_response`) | a snapshot sent in many small chunks to a follower while the network duplicates and delays messages | no-loop-without-progress |
+//! | `repair-membership-unknown` | a repairing node campaigns to repair (leader-side repair) counting votes and the nack quorum in the membership of the log it has, though the log it answers for may have had another: damaged entries past its intact log that changed it, or, after a reset, a log it held only partway (an observer caught up to a prefix older than its addition is a voter there) | this core, simulator seeds 1327 (its own removal and another voter's in the damaged range: a removed voter elected it in a term the remaining voter led) and 2256 (a reset observer), with leader-side repair on (fixed with the membership-bound file and `knows_membership_it_held`) | damage to synced entries holding membership changes, or a reset of a node still catching up, then no leader heard for three election timeouts (partitions, the leader removing the node) | election-safety |
 
 use std::fmt;
 
@@ -73,11 +74,12 @@ pub enum PlantedBug {
     RejectionBelowMatchIgnored,
     LateTransferAbandoned,
     StaleSnapshotAnswerResends,
+    RepairMembershipUnknown,
 }
 
 impl PlantedBug {
     /// Every planted bug: the classic catalogue, then the regressions.
-    pub const ALL: [PlantedBug; 28] = [
+    pub const ALL: [PlantedBug; 29] = [
         PlantedBug::VoteBeforeDurable,
         PlantedBug::DuplicateVoteCounted,
         PlantedBug::CommitPreviousTerm,
@@ -106,6 +108,7 @@ impl PlantedBug {
         PlantedBug::RejectionBelowMatchIgnored,
         PlantedBug::LateTransferAbandoned,
         PlantedBug::StaleSnapshotAnswerResends,
+        PlantedBug::RepairMembershipUnknown,
     ];
 
     /// Whether this is a bug the simulator found in this project's own core (a regression
@@ -119,6 +122,7 @@ impl PlantedBug {
                 | PlantedBug::RejectionBelowMatchIgnored
                 | PlantedBug::LateTransferAbandoned
                 | PlantedBug::StaleSnapshotAnswerResends
+                | PlantedBug::RepairMembershipUnknown
         )
     }
 
@@ -152,6 +156,7 @@ impl PlantedBug {
             PlantedBug::RejectionBelowMatchIgnored => "rejection-below-match-ignored",
             PlantedBug::LateTransferAbandoned => "late-transfer-abandoned",
             PlantedBug::StaleSnapshotAnswerResends => "stale-snapshot-answer-resends",
+            PlantedBug::RepairMembershipUnknown => "repair-membership-unknown",
         }
     }
 

@@ -9,7 +9,7 @@ crate::scenarios!(
     "repair_",
     [
         (every_node_damaged_at_different_entries_recovers_by_leader_repair, "Every node of three loses a different part of its log; none is intact, so none repairs the others by replication. After three election timeouts without a leader one campaigns, asks its peers what they hold, fetches the committed entries it lost from the one whose intact log reaches what the nack quorum answers for, and only then appends its no-op"),
-        (uncommitted_entry_without_an_intact_copy_waits_for_a_nack_quorum, "An entry only the leader appended is damaged on it and every node is damaged: a repairing leader with one answer below it waits; once both other nodes answered (a nack quorum) the entry is given up and the committed one fetched from the node whose intact log holds it"),
+        (uncommitted_entry_without_an_intact_copy_waits_for_a_nack_quorum, "Entries only the leader appended are damaged on it (the first of two; the second shows where its log ended) and every node is damaged: a repairing leader with one answer below them waits; once both other nodes answered (a nack quorum) they are given up and the committed one fetched from the node whose intact log holds it"),
     ]
 );
 
@@ -48,20 +48,24 @@ fn uncommitted_entry_without_an_intact_copy_waits_for_a_nack_quorum(s: &mut Scri
     s.cluster_with_leader(3, 0);
     s.propose(0, "a");
     s.settle();
-    // n0 appends "x" alone, then every node is damaged: n0 loses x, n1 and n2 lose a.
+    // n0 appends "x" and "y" alone, then every node is damaged: n0 loses x (and y after
+    // it, whose intact record still shows where its log ended: a node that cannot tell
+    // does not campaign), n1 and n2 lose a.
     s.isolate(0);
     s.propose(0, "x");
+    s.settle();
+    s.propose(0, "y");
     s.settle();
     for node in 0..3 {
         s.crash(node);
     }
-    s.corrupt_wal(0, 0);
+    s.corrupt_wal(0, 1);
     s.corrupt_wal(1, 1);
     s.corrupt_wal(2, 1);
     for node in 0..3 {
         s.restart(node);
     }
-    // n2 stays cut off: n0 (answering for x) can win with n1, but one answer below x is not
+    // n2 stays cut off: n0 (answering for y) can win with n1, but one answer below x is not
     // a nack quorum.
     s.heal();
     s.partition(&[&[0, 1], &[2]]);
@@ -70,7 +74,7 @@ fn uncommitted_entry_without_an_intact_copy_waits_for_a_nack_quorum(s: &mut Scri
     s.expect(1, "repairing");
     // Healed, n2's higher term (it campaigned alone) deposes n0, and n2 wins with n1. Now
     // both others answer: the nack quorum's target is index 2, and n0's intact log reaches
-    // it, so n2 fetches a from n0 and x is given up (its no-op replaces it on n0).
+    // it, so n2 fetches a from n0 and x and y are given up (its no-op replaces x on n0).
     s.heal();
     s.run_ticks(100);
     s.expect(2, "leader repaired kv=a");

@@ -169,6 +169,10 @@ pub struct Disk {
     /// The damage file (`repair.idx`): the log a repairing node answers for, written at the
     /// boot that found damage and emptied at the repair (each a completed atomic replace).
     pub repair: AtomicFile,
+    /// The membership-bound file (`members.idx`, `raft_core::storage`): an index at or above
+    /// every entry that changed the membership, replaced (a completed atomic replace) before
+    /// the WAL bytes of such an entry are written.
+    pub members: AtomicFile,
     /// Set by a read-error fault: the next recovery read fails.
     pub read_error_armed: bool,
 }
@@ -306,6 +310,21 @@ impl Disk {
     /// The bytes of the term/vote file's copies, in the order they are written.
     pub fn term_vote_copies(&self) -> [&[u8]; 2] {
         [self.term_vote.bytes(), self.term_vote_copy.bytes()]
+    }
+
+    /// Before the WAL bytes of `write`, which changed the membership: the membership-bound
+    /// file covers every entry it holds (an index at or above the change; it only rises, so
+    /// a truncation leaves it where it was).
+    pub fn raise_membership_bound(&mut self, write: &raft_core::LogWrite) {
+        let last = write.entries.last().map_or(write.prev_index, |e| e.index);
+        // An unreadable file is left unreadable: the node must not learn a bound below an
+        // entry it may have held.
+        if let Ok(bound) = raft_core::storage::decode_membership_bound_file(self.members.bytes()) {
+            if last > bound {
+                self.members
+                    .write_now(raft_core::storage::encode_membership_bound_file(last));
+            }
+        }
     }
 
     /// Writes the term/vote record to every copy at once (a host's completed replaces).

@@ -33,25 +33,34 @@
 //! log matching gives it that leader's prefix, `e` included; if above `c`, the leader of that
 //! term held `e` (Leader Completeness) and `Y`'s prefix is that leader's. That is Raft's own
 //! election argument, applied to the logs the nack quorum answers for rather than to a
-//! candidate's. It does not depend on the position the leader campaigned with, so a node
-//! whose log end is unknown may lead the repair too.
+//! candidate's. It does not depend on the position the leader campaigned with; what keeps a
+//! node whose log end is unknown from campaigning is election safety across membership
+//! changes (`campaigns_to_repair`).
 //!
 //! Membership: the nack quorum is counted in the membership of the leader's intact log and
 //! is at least a majority of its voters, so it meets every quorum of a membership one
-//! single-server change away (Raft's argument for single-server changes).
+//! single-server change away (Raft's argument for single-server changes). That is the
+//! membership of the log the node held only when no damaged entry changed it, which the
+//! membership-bound file tells (`knows_membership_it_held`); a node that cannot tell waits
+//! for a leader. Two changes in the damaged range would put the membership it counts in two
+//! changes from the one its peers decide in, where majorities need not meet.
 //!
 //! [`RepairRequest`]: crate::message::RepairRequest
 
-use super::Node;
+use super::{LogDamage, Node};
 use crate::message::{Message, RepairOffer, RepairRequest, RepairResponse};
 use crate::progress::Progress;
-use crate::types::{Entry, NodeId};
+use crate::types::NodeId;
 use std::collections::BTreeMap;
 
 /// Election timeouts a repairing node waits without hearing a leader before it campaigns
 /// itself: long enough for an intact node to win first (it campaigns at its first timeout),
 /// so the common case stays follower-side repair.
 pub(super) const REPAIR_CAMPAIGN_AFTER_TIMEOUTS: u32 = 3;
+
+/// Maximum election timeouts a repairing leader leads without finishing its repair before it
+/// steps down (`give_up_stalled_repair`).
+const REPAIR_LEADS_AT_MOST_TIMEOUTS: u32 = 2;
 
 /// A (last term, last index) position, compared as Raft §5.4.1 does.
 type Position = (u64, u64);
@@ -67,16 +76,59 @@ pub(super) struct LeaderRepair {
     target: Option<Position>,
     /// The peer whose intact log reaches the target, fetched from after `after_index`.
     donor: Option<(NodeId, u64)>,
+    /// Ticks this leadership has been repairing.
+    ticks: u32,
 }
 
 impl Node {
     /// Rule (leader-side repair: campaigning): with [`crate::Config::repair_by_election`],
     /// a repairing node campaigns only once it has gone [`REPAIR_CAMPAIGN_AFTER_TIMEOUTS`]
-    /// election timeouts without hearing a leader; without it, never.
+    /// election timeouts without hearing a leader, only when it knows where the log it held
+    /// ended, and only when no entry past its intact log changed the membership; without
+    /// it, never.
+    ///
+    /// A node whose log end is unknown answers votes as though it held every index of its
+    /// highest term: right for refusing candidates, but as a candidate that claim would win
+    /// the votes of nodes holding membership changes its log never had, which Raft's
+    /// single-server argument counts on to refuse it (simulator seed 15486: a removed node,
+    /// two changes behind, elected by an observer in a term the sole voter led).
     pub(super) fn campaigns_to_repair(&self) -> bool {
         self.config.repair_by_election
-            && self.repair.is_some()
+            && matches!(self.repair, Some(LogDamage::HeldThrough { .. }))
             && self.repair_waits >= REPAIR_CAMPAIGN_AFTER_TIMEOUTS
+            && self.knows_membership_it_held()
+    }
+
+    /// Rule (leader-side repair: membership held): the membership of this node's intact
+    /// log is that of the log it held when the membership-bound file shows no membership
+    /// change past the intact log's end. Otherwise a damaged entry may have changed it, and
+    /// neither the election nor the nack quorum can be counted in a membership it knows.
+    fn knows_membership_it_held(&self) -> bool {
+        if planted!(self, RepairMembershipUnknown) {
+            return true;
+        }
+        self.membership_bound
+            .is_some_and(|bound| bound <= self.log.last_index())
+    }
+
+    /// Rule (leader-side repair: bounded): a leader still repairing after
+    /// [`REPAIR_LEADS_AT_MOST_TIMEOUTS`] maximum election timeouts steps down. The entries
+    /// it needs may be in every donor's snapshot (a donor offers log entries only), or its
+    /// target out of reach; and while it leads, its requests keep every follower from
+    /// timing out, so an intact node that could lead never campaigns (simulator seed 1640).
+    /// It waits for a leader again as any repairing node does.
+    pub(super) fn give_up_stalled_repair(&mut self) -> bool {
+        let limit = REPAIR_LEADS_AT_MOST_TIMEOUTS * self.config.election_timeout_max;
+        let Some(repair) = self.leadership.as_mut().and_then(|l| l.repair.as_mut()) else {
+            return false;
+        };
+        repair.ticks += 1;
+        if repair.ticks < limit {
+            return false;
+        }
+        self.repair_waits = 0;
+        self.become_follower_in_term();
+        true
     }
 
     /// Leading, and still repairing its log from its peers before its no-op: it appends
@@ -159,7 +211,13 @@ impl Node {
     }
 
     /// The entries after `after_index` when this log agrees there, else where to retry.
-    fn repair_offer(&self, after_index: u64, after_term: u64) -> RepairOffer {
+    ///
+    /// Rule (leader-side repair: offer from a bounded log cache): only entries whose
+    /// payloads are in memory or read back are offered; at the first that is neither the
+    /// offer stops and the node asks its host to read it back
+    /// ([`crate::Action::ReadLog`]), so the leader's next request (it asks again every
+    /// heartbeat interval) finds it. An entry without its payload is never offered.
+    fn repair_offer(&mut self, after_index: u64, after_term: u64) -> RepairOffer {
         match self.log.term_at(after_index) {
             Some(t) if t == after_term => {}
             // Compacted: the entries the leader needs are in a snapshot this node cannot
@@ -179,17 +237,28 @@ impl Node {
         let Some(first) = after.first() else {
             return RepairOffer::Positions;
         };
-        let mut bytes = 0;
-        let entries: Vec<Entry> = after
+        let one_term = after
             .iter()
             .take_while(|e| e.term == first.term)
             .take(self.config.max_entries_per_message)
+            .count();
+        let (mut entries, missing) = self.log_reads.with_payloads(&self.log, &after[..one_term]);
+        let mut bytes = 0;
+        let fit = entries
+            .iter()
             .take_while(|e| {
                 bytes += e.data.len();
                 bytes <= self.config.max_bytes_per_message || bytes == e.data.len()
             })
-            .cloned()
-            .collect();
+            .count();
+        entries.truncate(fit);
+        if let Some(from) = missing {
+            self.log_reads
+                .request(&self.log, from, &self.config, &mut self.outbox);
+        }
+        if entries.is_empty() {
+            return RepairOffer::Positions;
+        }
         RepairOffer::Entries(entries)
     }
 

@@ -221,6 +221,10 @@ pub struct Node {
     /// Election timeouts that fired while repairing since a leader was last heard: a
     /// repairing node campaigns only after a few (`leader_repair.rs`).
     repair_waits: u32,
+    /// No entry of the log this node held above this index changed its membership
+    /// ([`Recovered::membership_bound`]); `None` when unknown. Set at recovery only: what
+    /// the node appends later it holds intact.
+    membership_bound: Option<u64>,
     /// What recovery made of the term/vote record's copies (one may have been damaged).
     vote_record: crate::storage::VoteRecord,
     /// A persist failed in this life (`write_error.rs`): sticky until a restart.
@@ -288,6 +292,7 @@ impl Node {
             quorum_paused: false,
             repair: restart.repair,
             repair_waits: 0,
+            membership_bound: restart.membership_bound,
             vote_record: restart.vote_record,
             write_error: None,
             peer_tracker: PeerTracker::default(),
@@ -535,7 +540,10 @@ impl Node {
         self.expire_rescue();
         match self.role {
             Role::Leader => {
-                if self.check_quorum_at_window_end() || self.step_down_if_overrun() {
+                if self.check_quorum_at_window_end()
+                    || self.step_down_if_overrun()
+                    || self.give_up_stalled_repair()
+                {
                     return self.finish_into(out);
                 }
                 self.record_eviction_in_log();

@@ -27,6 +27,8 @@ pub(super) struct Restart {
     pub(super) repair: Option<LogDamage>,
     /// What recovery made of the term/vote record's copies.
     pub(super) vote_record: crate::storage::VoteRecord,
+    /// [`Recovered::membership_bound`].
+    pub(super) membership_bound: Option<u64>,
 }
 
 /// Checks what storage recovered and rebuilds the node's state from it: the log without the
@@ -106,6 +108,7 @@ pub(super) fn restart(config: &Config, mut recovered: Recovered) -> Result<Resta
         snapshot: recovered.snapshot,
         repair,
         vote_record: recovered.vote_record,
+        membership_bound: recovered.membership_bound,
     })
 }
 

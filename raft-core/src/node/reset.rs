@@ -73,6 +73,12 @@ impl Node {
             damage: answers_for,
             // The term and vote come from memory, as durable as the node made them.
             vote_record: crate::storage::VoteRecord::Intact,
+            // A reset node does not campaign to repair: it dropped its log on purpose and
+            // catches up from the leader. Its membership is the one of a log it may hold
+            // only partway (an observer caught up to a prefix older than its addition is a
+            // voter there), and with nothing left to compare it elects itself on that
+            // membership's votes (simulator seed 2256).
+            membership_bound: None,
         };
         let mut fresh = Node::new(self.config.clone(), recovered)
             .map_err(|error| ResetError::Refused { error })?;

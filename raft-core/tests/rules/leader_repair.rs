@@ -17,6 +17,7 @@ pub(crate) fn damaged() -> Node {
             hard_state: hs(2, None),
             log: log(&[1, 1]),
             damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+            membership_bound: Some(0),
             ..Recovered::default()
         },
     )
@@ -353,7 +354,7 @@ fn an_index_fewer_voters_than_a_quorum_answer_for_bounds_no_target() {
 #[test]
 fn without_repair_by_election_a_repairing_node_never_campaigns() {
     let mut config = config(THREE, SEED);
-    assert!(!config.repair_by_election, "off by default");
+    assert!(config.repair_by_election, "on by default");
     config.repair_by_election = false;
     let mut node = Node::new(
         config,
@@ -361,6 +362,7 @@ fn without_repair_by_election_a_repairing_node_never_campaigns() {
             hard_state: hs(2, None),
             log: log(&[1, 1]),
             damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+            membership_bound: Some(0),
             ..Recovered::default()
         },
     )
@@ -601,6 +603,7 @@ fn fetching_leader_after_a_snapshot() -> Node {
                     data: bytes::Bytes::from_static(b"state"),
                 }),
                 damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+                membership_bound: Some(0),
                 ..Recovered::default()
             },
         )
@@ -662,6 +665,7 @@ fn nack_quorum_of_four_voters_is_three_answers_besides_the_leader() {
                 hard_state: hs(2, None),
                 log: log(&[1, 1]),
                 damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+                membership_bound: Some(0),
                 ..Recovered::default()
             },
         )

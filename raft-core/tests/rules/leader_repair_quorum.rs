@@ -1,12 +1,93 @@
-//! Protocol-aware recovery, leader side: which answers make the nack quorum (voters only,
-//! as many as meet every commit quorum of the quorum in effect, a rescue's included), and
-//! which donor entries the repairing leader takes next to its committed ones.
+//! Protocol-aware recovery, leader side: when a repairing node knows the membership it
+//! counts in (no damaged entry changed it), which answers make the nack quorum (voters
+//! only, as many as meet every commit quorum of the quorum in effect, a rescue's included),
+//! and which donor entries the repairing leader takes next to its committed ones.
 
 use crate::leader_repair::{
     damaged, elected_by_n2, repair_config, repair_request, repair_response,
 };
 use crate::support::*;
-use raft_core::{LogDamage, Node, Recovered, RepairOffer};
+use raft_core::{LogDamage, Node, PersistId, Recovered, RepairOffer, Role};
+
+/// `n1` of three, whose WAL held `1 1 2 2` but only `1 1` survived damage, with the
+/// membership-bound file reading `bound`.
+fn damaged_with_membership_bound(bound: Option<u64>) -> Node {
+    Node::new(
+        repair_config(THREE),
+        Recovered {
+            hard_state: hs(2, None),
+            log: log(&[1, 1]),
+            damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+            membership_bound: bound,
+            ..Recovered::default()
+        },
+    )
+    .expect("valid recovery")
+}
+
+#[test]
+fn repairing_node_whose_damaged_entries_may_have_changed_the_membership_never_campaigns() {
+    // Entry 3 or 4, both damaged, may have changed the membership (bound 3), or the host
+    // keeps no bound (None): the node cannot know the membership it held, so it waits for a
+    // leader however long none is heard.
+    for bound in [Some(3), Some(4), None] {
+        let mut node = damaged_with_membership_bound(bound);
+        for _ in 0..10 {
+            assert_eq!(node.campaign(), vec![], "bound {bound:?}");
+        }
+        assert_eq!(node.role(), Role::Follower);
+    }
+}
+
+#[test]
+fn repairing_node_that_does_not_know_where_its_log_ended_never_campaigns() {
+    // Its last WAL record was damaged: it answers votes for every index of term 2, a claim
+    // it must not campaign with.
+    let mut node = Node::new(
+        repair_config(THREE),
+        Recovered {
+            hard_state: hs(2, None),
+            log: log(&[1, 1]),
+            damage: Some(LogDamage::Unknown { term_bound: 2 }),
+            membership_bound: Some(0),
+            ..Recovered::default()
+        },
+    )
+    .expect("valid recovery");
+    assert_eq!(
+        node.campaign(),
+        vec![persist(1, Some(hs(3, None)), None)],
+        "only the term past the one it answers for, adopted at recovery"
+    );
+    node.persisted(PersistId(1)).unwrap();
+    for _ in 0..10 {
+        assert_eq!(node.campaign(), vec![]);
+    }
+    assert_eq!(node.role(), Role::Follower);
+}
+
+#[test]
+fn repairing_node_whose_last_membership_change_is_intact_campaigns_after_three_timeouts() {
+    // The last change is at most entry 2, which survived: the intact log's membership is
+    // the one the node held.
+    let mut node = damaged_with_membership_bound(Some(2));
+    assert_eq!(node.campaign(), vec![], "first timeout");
+    assert_eq!(node.campaign(), vec![], "second timeout");
+    assert_eq!(
+        node.campaign(),
+        vec![
+            role(Role::Candidate, 3),
+            persist(1, Some(hs(3, Some(ME))), None)
+        ]
+    );
+    assert_eq!(
+        node.persisted(PersistId(1)).unwrap(),
+        vec![
+            send(2, vote_request(ME, 3, 4, 2)),
+            send(3, vote_request(ME, 3, 4, 2)),
+        ]
+    );
+}
 
 /// `n1`, whose WAL held `1 1 2 2` but only `1 1` survived damage, in term 2 of `config`'s
 /// voters and the membership `peers` (recorded in its peer-state file).
@@ -18,6 +99,7 @@ fn damaged_member(config: raft_core::Config, membership: raft_core::PeerState) -
             log: log(&[1, 1]),
             membership: Some(membership),
             damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
+            membership_bound: Some(0),
             ..Recovered::default()
         },
     )
@@ -114,4 +196,22 @@ fn donor_entries_that_contradict_a_committed_one_are_not_taken() {
         vec![]
     );
     assert_eq!(node.entry(2), Some(&entry(1, 2)));
+}
+
+#[test]
+fn repairing_leader_that_cannot_finish_steps_down_after_two_election_timeouts() {
+    let mut config = repair_config(THREE);
+    // Check-quorum would depose a leader nobody answers first: this rule is for a leader
+    // its peers answer (only positions, never the entries it needs).
+    config.check_quorum = false;
+    let mut node = elected_by_n2(damaged_member(config, peers(THREE, &[])));
+    let limit = 2 * node.config().election_timeout_max;
+    for _ in 1..limit {
+        node.tick();
+    }
+    assert!(node.is_leader_repairing(), "one tick short of the bound");
+    assert_eq!(node.tick(), vec![role(Role::Follower, 3)]);
+    // It waits for a leader again: an intact node campaigns before it does.
+    assert_eq!(node.campaign(), vec![], "first timeout");
+    assert_eq!(node.campaign(), vec![], "second timeout");
 }

@@ -1,9 +1,11 @@
 //! The bounded log cache (`Config::log_cache_bytes`): payloads of entries that are durable
 //! and applied leave memory past the bound, and a leader reads them back from its host's
-//! log before it sends them; a read that failed sends nothing built on it.
+//! log before it sends them (to followers, and a donor to a repairing leader); a read that
+//! failed sends nothing built on it.
 
+use crate::leader_repair::repair_response;
 use crate::support::*;
-use raft_core::{Action, ContractError, Entry, Node};
+use raft_core::{Action, ContractError, Entry, Node, RepairOffer};
 
 fn read_log(from: u64, to: u64) -> Action {
     Action::ReadLog { from, to }
@@ -223,5 +225,45 @@ fn a_log_read_answer_is_used_only_up_to_its_first_entry_of_another_term() {
     assert_eq!(
         node.log_read(2, vec![entry(2, 2), entry(1, 3), noop4()]),
         Ok(vec![read_log(2, 4)])
+    );
+}
+
+/// A follower of n2 in term 2 over `[1, 1, 1]`, everything committed and applied, with a
+/// cache bound of 0: the payloads of entries 1 to 3 have left memory.
+fn applied_follower() -> Node {
+    let mut config = config(THREE, SEED);
+    config.log_cache_bytes = Some(0);
+    let mut node = follower_of_with(config, 2, 2, &[1, 1, 1]);
+    node.receive(n(2), append(2, 2, 3, 1, vec![], 3));
+    assert_eq!(node.applied(3), Ok(vec![]));
+    assert_eq!(node.payloads_evicted_through(), 3);
+    node
+}
+
+fn fetch_from_n2(term: u64, after_index: u64, after_term: u64) -> raft_core::Message {
+    raft_core::Message::RepairRequest(raft_core::RepairRequest {
+        term,
+        leader: n(2),
+        after_index,
+        after_term,
+        fetch: true,
+    })
+}
+
+#[test]
+fn a_repair_offer_never_holds_an_entry_whose_payload_left_memory_and_reads_it_back() {
+    let mut node = applied_follower();
+    let offer = |offer| send(2, repair_response(ME, 2, (1, 3), (1, 3), 1, offer));
+    // Entries 2 and 3 are asked for, but their payloads left memory: none is offered, and
+    // the host is asked to read them back.
+    assert_eq!(
+        node.receive(n(2), fetch_from_n2(2, 1, 1)),
+        vec![read_log(2, 3), offer(RepairOffer::Positions)]
+    );
+    assert_eq!(node.log_read(2, vec![entry(1, 2), entry(1, 3)]), Ok(vec![]));
+    // The leader asks again (every heartbeat interval): the entries read back are offered.
+    assert_eq!(
+        node.receive(n(2), fetch_from_n2(2, 1, 1)),
+        vec![offer(RepairOffer::Entries(vec![entry(1, 2), entry(1, 3)]))]
     );
 }

@@ -100,8 +100,6 @@ impl<A: Application> Script<A> {
             c.pre_vote = s.pre_vote;
             c.check_quorum = s.check_quorum;
             c.managed = s.managed;
-            // Scenarios of damage on every node need leader-side repair (off by default).
-            c.repair_by_election = true;
             if let Some(b) = s.max_bytes_per_message {
                 c.max_bytes_per_message = b;
             }

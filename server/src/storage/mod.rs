@@ -296,6 +296,9 @@ pub fn open(dir: &Path) -> Result<Opened, StorageError> {
             membership,
             damage: answers_for,
             vote_record,
+            // The server keeps no membership-bound file: a damaged node waits for a leader
+            // to repair it rather than campaigning to repair itself.
+            membership_bound: None,
         },
         mirror,
         report,

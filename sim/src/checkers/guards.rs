@@ -73,7 +73,8 @@ impl Checkers {
     }
 
     /// The voters in `node`'s own configuration (a mask), after a step; `leading` is the
-    /// node's term when it is a leader after the step.
+    /// node's term when it is a leader after the step (and not repairing its log from its
+    /// peers: what it fetches are changes of earlier leaders).
     pub fn on_voters(&mut self, now: Micros, node: usize, voters: u64, leading: Option<u64>) {
         let before = std::mem::replace(&mut self.node_voters[node], voters);
         // A leader's configuration changes only when it appends a change itself (a leader

@@ -71,12 +71,16 @@ impl CheckerFeed {
         }
         if let Some(raft) = raft {
             let leading = (raft.role() == Role::Leader).then(|| raft.term());
+            let repairing = raft.is_leader_repairing();
             self.checkers
-                .on_leader_repair(now, node, leading, raft.is_leader_repairing());
+                .on_leader_repair(now, node, leading, repairing);
             // Before any Apply below is checked against the voters that committed it; also
             // when the step that committed made it step down (its own removal committed).
+            // A repairing leader's voters change with the entries of earlier terms it
+            // fetches from a donor (it proposes no change of its own before its no-op), so
+            // it is not judged as a leader appending a change (simulator seed 2256).
             let voters = voters_mask(raft);
-            let leading = (raft.role() == Role::Leader).then(|| raft.term());
+            let leading = leading.filter(|_| !repairing);
             self.checkers.on_voters(now, node, voters, leading);
             self.checkers
                 .on_rescue_state(now, node, raft.rescue().map(|r| r.quorum));

@@ -188,6 +188,9 @@ impl<A: Application> World<A> {
     ) {
         let now = self.now;
         let host = &mut self.hosts[node];
+        if let (Some(write), Some(_)) = (&log, &peers) {
+            host.disk.raise_membership_bound(write);
+        }
         if let Some(write) = &log {
             let bytes =
                 storage::encode_wal_append(write.prev_index, write.prev_term, &write.entries, 0)

@@ -120,9 +120,7 @@ impl<A: Application> World<A> {
             check_quorum: c.pre_vote_check_quorum,
             log_cache_bytes: c.log_cache.map(|cache| cache.bytes),
             managed: false,
-            // Off in random runs: the nack quorum does not yet count every membership a
-            // damaged range may hide (raft_core::Config::repair_by_election).
-            repair_by_election: false,
+            repair_by_election: true,
         };
         match &self.scripted {
             Some(script) => script.configure(node, config),
@@ -162,6 +160,7 @@ impl<A: Application> World<A> {
             torn_tail,
             log,
             membership,
+            membership_bound,
             snapshot,
             damage,
             found,
@@ -195,6 +194,7 @@ impl<A: Application> World<A> {
             snapshot,
             damage,
             vote_record,
+            membership_bound,
         };
         if vote_record == VoteRecord::CopyDamaged {
             // The surviving copy is the record: both copies hold it again before the node
@@ -313,6 +313,8 @@ pub(super) struct DiskRead {
     pub(super) torn_tail: Option<(usize, usize)>,
     pub(super) log: Vec<raft_core::Entry>,
     pub(super) membership: Option<raft_core::PeerState>,
+    /// The membership-bound file's index; `None` when it cannot be read.
+    pub(super) membership_bound: Option<u64>,
     pub(super) snapshot: Option<raft_core::Snapshot>,
     /// The log the node must answer for, when damage took part of it.
     pub(super) damage: Option<LogDamage>,
@@ -409,12 +411,21 @@ pub(super) fn read_disk(disk: &Disk) -> Result<DiskRead, String> {
             damage = LogDamage::worst(damage, Some(LogDamage::Unknown { term_bound }));
         }
     }
+    let membership_bound = match storage::decode_membership_bound_file(disk.members.bytes()) {
+        Ok(bound) => Some(bound),
+        Err(e) => {
+            // The node then cannot tell the membership it held and waits for a leader.
+            found.push(format!("membership-bound file: {e}"));
+            None
+        }
+    };
     Ok(DiskRead {
         hard_state,
         vote_record: term_vote.record,
         torn_tail,
         log,
         membership,
+        membership_bound,
         snapshot,
         damage,
         found,

@@ -28,6 +28,11 @@ impl<A: Application> World<A> {
             .repair
             .write_now(answers_for.map_or(Vec::new(), |d| storage::encode_damage_file(&d)));
         host.disk.wal = AppendFile::default();
+        // A reset node never campaigns to repair, after a restart either: no bound covers
+        // a log it no longer has.
+        host.disk
+            .members
+            .write_now(storage::encode_membership_bound_file(u64::MAX));
         host.disk.snapshot.write_now(Vec::new());
         host.disk
             .peers
