@@ -1,14 +1,30 @@
 //! The trace is the record of a run: every event as a structured record with virtual time and
-//! node. It renders as canonical text (golden files, the trace hash) and JSON lines (tools).
+//! node. It renders as canonical text (golden files, `--trace`) and JSON lines (tools), and is
+//! hashed into the trace hash printed with every verdict.
 //!
 //! Every event of every run is hashed, but most runs keep no event. So
-//! [`event!`](crate::event!) builds a [`LazyEvent`]: its field values keep their types
-//! ([`TraceValue`]) and are written straight into the line buffer that is hashed; the owned
-//! [`TraceEvent`] (a `String` per field) is built only when the trace is kept or echoed.
-//! Both render the same text.
+//! [`event!`](crate::event!) builds a [`LazyEvent`] whose field values keep their types
+//! ([`TraceValue`]). Each value writes itself as pieces (strings and integers) into a
+//! [`Line`], which mixes every piece into the hash as machine words ([`hash`]) and renders
+//! the text only when the trace is kept or echoed. One `write` per value serves both, so the
+//! text and the hash cannot disagree about what a value is.
+//!
+//! The hash is a function of the typed events as `event!` records them: the time, the node,
+//! the kind, and each key and value piece by piece (see [`hash`]). It is not a function of
+//! the text: an integer and the same digits as a string render alike and hash apart. A kept
+//! [`TraceEvent`] is a rendering (a `String` per value) and is never hashed; a run's hash is
+//! checked by running it again (as a bundle's replay does), never recomputed from a trace.
+//! Every hash there is (the pinned seeds, bundles, the commands' verdicts) comes from a live
+//! run, so kept events with typed values that could be hashed again would only be a second
+//! path to keep equal to the first.
 
 use crate::config::Micros;
 use std::fmt;
+
+pub mod hash;
+
+pub use hash::Name;
+use hash::TraceHasher;
 
 /// One traced event. `fields` keep their insertion order, which is fixed per event kind, so
 /// the canonical text is stable.
@@ -24,22 +40,13 @@ pub struct TraceEvent {
 impl TraceEvent {
     /// One line: `time node kind key=value ...`. No addresses, no hashes of unrelated code.
     pub fn canonical(&self) -> String {
-        let mut line = Line::default();
-        self.write_canonical(&mut line);
-        line.into_string()
-    }
-
-    /// Appends the canonical line to `out`. Hand-formatted (the same text as
-    /// `format!("{:>10} n{:<2} {kind} {key}={value}...")`): this runs for every event of every
-    /// run, to hash it, so it avoids `fmt` machinery and allocation.
-    pub fn write_canonical(&self, out: &mut Line) {
-        write_line_head(self.time, self.node, self.kind, out);
+        let mut text = Vec::new();
+        render_line_head(self.time, self.node, self.kind, &mut text);
         for (key, value) in &self.fields {
-            out.push(' ');
-            out.push_str(key);
-            out.push('=');
-            out.push_str(value);
+            render_key(key, &mut text);
+            text.extend_from_slice(value.as_bytes());
         }
+        String::from_utf8(text).expect("a trace line is built from UTF-8 only")
     }
 
     /// One JSON object (one line of a JSON-lines trace).
@@ -65,68 +72,121 @@ impl TraceEvent {
     }
 }
 
-/// The text of a trace line as it is built: UTF-8 bytes (only `str`s, `char`s and ASCII
-/// digits are appended), kept as bytes so that appending digits needs no UTF-8 check.
-#[derive(Clone, Debug, Default)]
-pub struct Line(Vec<u8>);
+/// A trace line as it is built, piece by piece: every piece is mixed into the hash, and the
+/// text (UTF-8 bytes: only `str`s and ASCII digits and spaces are appended, kept as bytes so
+/// that appending digits needs no UTF-8 check) is rendered only when asked. A new `Line`
+/// renders; the trace's own line renders only when the trace is kept or echoed.
+#[derive(Clone, Debug)]
+pub struct Line {
+    text: Vec<u8>,
+    render: bool,
+    hasher: TraceHasher,
+}
+
+impl Default for Line {
+    fn default() -> Line {
+        Line::new(true)
+    }
+}
 
 impl Line {
+    fn new(render: bool) -> Line {
+        Line {
+            text: Vec::new(),
+            render,
+            hasher: TraceHasher::default(),
+        }
+    }
+
     pub fn push(&mut self, c: char) {
         let mut buf = [0u8; 4];
-        self.0.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        self.push_str(c.encode_utf8(&mut buf));
     }
 
+    /// A string piece.
+    #[inline]
     pub fn push_str(&mut self, s: &str) {
-        self.0.extend_from_slice(s.as_bytes());
+        self.hasher.string(s);
+        if self.render {
+            self.text.extend_from_slice(s.as_bytes());
+        }
     }
 
-    /// ASCII digits or spaces (the only bytes appended that are not from a `str` or `char`).
-    fn push_bytes(&mut self, digits: &[u8]) {
-        debug_assert!(digits.is_ascii());
-        self.0.extend_from_slice(digits);
+    /// An integer piece: one word in the hash, decimal in the text.
+    #[inline]
+    pub fn push_u64(&mut self, value: u64) {
+        self.hasher.word(value);
+        if self.render {
+            self.render_u64(value);
+        }
     }
 
-    /// A fixed number of ASCII bytes: the copy has a constant length, so it is a few moves
-    /// rather than a `memcpy` call.
-    fn push_array<const N: usize>(&mut self, bytes: &[u8; N]) {
-        debug_assert!(bytes.is_ascii());
-        self.0.extend_from_slice(bytes);
+    /// Formatted text, as one string piece however `fmt` splits it into writes (how it does
+    /// is not ours to pin). Rare (a violation's property, tests): rendered even when only
+    /// hashing, into the text buffer, and cut off again.
+    pub fn push_fmt(&mut self, args: fmt::Arguments<'_>) {
+        if let Some(s) = args.as_str() {
+            return self.push_str(s);
+        }
+        let start = self.text.len();
+        std::io::Write::write_fmt(&mut self.text, args).expect("a Vec accepts any text");
+        let piece = std::str::from_utf8(&self.text[start..]).expect("fmt writes UTF-8");
+        self.hasher.string(piece);
+        if !self.render {
+            self.text.truncate(start);
+        }
+    }
+
+    /// `time node kind`, the start of every event: time and node as words (no node is 0,
+    /// node `n` is `n + 1`), then the kind's word (which marks where an event starts).
+    #[inline]
+    fn push_head(&mut self, time: Micros, node: Option<usize>, kind: Name) {
+        self.hasher.word(time);
+        self.hasher.word(node.map_or(0, |n| n as u64 + 1));
+        self.hasher.name(kind);
+        if self.render {
+            render_line_head(time, node, kind.text, &mut self.text);
+        }
+    }
+
+    /// ` key=` before a field's value: the key's word.
+    #[inline]
+    fn push_key(&mut self, key: Name) {
+        self.hasher.name(key);
+        if self.render {
+            render_key(key.text, &mut self.text);
+        }
     }
 
     /// `value` in decimal. The digits are formatted in place at the front of a 20-byte
     /// buffer, which is appended whole (a constant-length copy) and cut back to the digits.
-    fn push_u64(&mut self, value: u64) {
+    fn render_u64(&mut self, value: u64) {
         let len = value.checked_ilog10().map_or(1, |l| l as usize + 1);
         let mut digits = [0u8; 20];
         format_u64(value, &mut digits, len);
-        let start = self.0.len();
-        self.0.extend_from_slice(&digits);
-        self.0.truncate(start + len);
+        let start = self.text.len();
+        self.text.extend_from_slice(&digits);
+        self.text.truncate(start + len);
     }
 
+    /// Empties the text (the hash goes on).
     pub fn clear(&mut self) {
-        self.0.clear();
+        self.text.clear();
     }
 
     /// The text (checked, for the rare paths: echo, keep).
     pub fn as_text(&self) -> &str {
-        std::str::from_utf8(&self.0).expect("a trace line is built from UTF-8 only")
+        std::str::from_utf8(&self.text).expect("a trace line is built from UTF-8 only")
     }
 
     pub fn into_string(self) -> String {
-        String::from_utf8(self.0).expect("a trace line is built from UTF-8 only")
+        String::from_utf8(self.text).expect("a trace line is built from UTF-8 only")
     }
 }
 
-impl fmt::Write for Line {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.push_str(s);
-        Ok(())
-    }
-}
-
-/// A field value of a trace event, written into the canonical line without allocating.
-/// `write` must append exactly what `to_string()` of the value would be.
+/// A field value of a trace event, written into a [`Line`] as pieces without allocating.
+/// The text `write` renders must be exactly what `to_string()` of the value would be; the
+/// pieces it writes are what the hash sees.
 pub trait TraceValue {
     fn write(&self, out: &mut Line);
 }
@@ -134,6 +194,7 @@ pub trait TraceValue {
 macro_rules! unsigned_trace_value {
     ($($t:ty),*) => {$(
         impl TraceValue for $t {
+            #[inline]
             fn write(&self, out: &mut Line) {
                 out.push_u64(*self as u64);
             }
@@ -163,6 +224,7 @@ impl TraceValue for bool {
 }
 
 impl TraceValue for str {
+    #[inline]
     fn write(&self, out: &mut Line) {
         out.push_str(self);
     }
@@ -176,11 +238,12 @@ impl TraceValue for String {
 
 impl TraceValue for fmt::Arguments<'_> {
     fn write(&self, out: &mut Line) {
-        fmt::Write::write_fmt(out, *self).expect("a Line accepts any text");
+        out.push_fmt(*self);
     }
 }
 
 impl<T: TraceValue + ?Sized> TraceValue for &T {
+    #[inline]
     fn write(&self, out: &mut Line) {
         (**self).write(out)
     }
@@ -189,12 +252,12 @@ impl<T: TraceValue + ?Sized> TraceValue for &T {
 /// Rare: only a violation's event carries one.
 impl TraceValue for crate::checkers::Property {
     fn write(&self, out: &mut Line) {
-        fmt::Write::write_fmt(out, format_args!("{self}")).expect("a Line accepts any text");
+        out.push_fmt(format_args!("{self}"));
     }
 }
 
 /// A value written by a function (`Lazy(|out| ...)`): for text that takes some work to
-/// build, done only into the line buffer.
+/// build, done only into the line (so, when only hashing, never rendered).
 pub struct Lazy<F: Fn(&mut Line)>(pub F);
 
 impl<F: Fn(&mut Line)> TraceValue for Lazy<F> {
@@ -208,7 +271,7 @@ pub struct NodeName(pub usize);
 
 impl TraceValue for NodeName {
     fn write(&self, out: &mut Line) {
-        out.push('n');
+        out.push_str("n");
         self.0.write(out);
     }
 }
@@ -220,7 +283,7 @@ impl<T: TraceValue> TraceValue for Joined<'_, T> {
     fn write(&self, out: &mut Line) {
         for (i, value) in self.0.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                out.push_str(",");
             }
             value.write(out);
         }
@@ -245,14 +308,13 @@ pub trait Fields {
 
 macro_rules! tuple_fields {
     ($($v:ident),*) => {
-        impl<$($v: TraceValue),*> Fields for ($((&'static str, $v),)*) {
+        impl<$($v: TraceValue),*> Fields for ($((Name, $v),)*) {
             #[allow(non_snake_case, unused_variables)]
+            #[inline]
             fn write(&self, out: &mut Line) {
                 let ($($v,)*) = self;
                 $(
-                    out.push(' ');
-                    out.push_str($v.0);
-                    out.push('=');
+                    out.push_key($v.0);
                     $v.1.write(out);
                 )*
             }
@@ -262,7 +324,7 @@ macro_rules! tuple_fields {
                 vec![$({
                     let mut value = Line::default();
                     $v.1.write(&mut value);
-                    ($v.0, value.into_string())
+                    ($v.0.text, value.into_string())
                 }),*]
             }
         }
@@ -286,7 +348,7 @@ tuple_fields!(A, B, C, D, E, F, G, H, I, J, K, L);
 pub struct LazyEvent<F: Fields> {
     pub time: Micros,
     pub node: Option<usize>,
-    pub kind: &'static str,
+    pub kind: Name,
     pub fields: F,
 }
 
@@ -296,9 +358,15 @@ impl<F: Fields> LazyEvent<F> {
         TraceEvent {
             time: self.time,
             node: self.node,
-            kind: self.kind,
+            kind: self.kind.text,
             fields: self.fields.into_owned(),
         }
+    }
+
+    /// Writes the whole event into `out`: hashed, and rendered if `out` renders.
+    fn write(&self, out: &mut Line) {
+        out.push_head(self.time, self.node, self.kind);
+        self.fields.write(out);
     }
 }
 
@@ -308,113 +376,91 @@ impl<F: Fields> From<LazyEvent<F>> for TraceEvent {
     }
 }
 
-/// What [`Trace::record`] accepts: a [`LazyEvent`] or an owned [`TraceEvent`].
-pub trait Record {
-    /// Appends the canonical line (without the newline) to `out`.
-    fn write_canonical(&self, out: &mut Line);
-    fn into_event(self) -> TraceEvent;
-}
-
-impl Record for TraceEvent {
-    fn write_canonical(&self, out: &mut Line) {
-        TraceEvent::write_canonical(self, out)
-    }
-    fn into_event(self) -> TraceEvent {
-        self
-    }
-}
-
-impl<F: Fields> Record for LazyEvent<F> {
-    fn write_canonical(&self, out: &mut Line) {
-        write_line_head(self.time, self.node, self.kind, out);
-        self.fields.write(out);
-    }
-    fn into_event(self) -> TraceEvent {
-        LazyEvent::into_event(self)
-    }
+/// ` key=`, before each field's value in a canonical line.
+fn render_key(key: &str, out: &mut Vec<u8>) {
+    out.push(b' ');
+    out.extend_from_slice(key.as_bytes());
+    out.push(b'=');
 }
 
 /// `time node kind`, the start of every canonical line.
-fn write_line_head(time: Micros, node: Option<usize>, kind: &str, out: &mut Line) {
-    // The time right-aligned in 10 columns: digits at the end of a buffer of spaces.
+fn render_line_head(time: Micros, node: Option<usize>, kind: &str, out: &mut Vec<u8>) {
+    // The time right-aligned in 10 columns: digits at the end of a buffer of spaces. The
+    // appends have constant lengths where they can (a few moves rather than a `memcpy`).
     let mut head = [b' '; 20];
     let start = format_u64(time, &mut head, 20);
-    match head[10..].try_into() {
-        Ok(last_ten) if start >= 10 => out.push_array::<10>(last_ten),
-        _ => out.push_bytes(&head[start..]),
+    match <&[u8; 10]>::try_from(&head[10..]) {
+        Ok(last_ten) if start >= 10 => out.extend_from_slice(last_ten),
+        _ => out.extend_from_slice(&head[start..]),
     }
     // Then the node left-aligned in 3 columns (`n` and the number), and a space.
     match node {
-        Some(n @ 0..=9) => out.push_array(&[b' ', b'n', b'0' + n as u8, b' ', b' ']),
+        Some(n @ 0..=9) => out.extend_from_slice(&[b' ', b'n', b'0' + n as u8, b' ', b' ']),
         Some(n) => {
-            out.push_array(b" n");
-            out.push_u64(n as u64);
-            out.push_array(b" ");
+            out.extend_from_slice(b" n");
+            let mut digits = [0u8; 20];
+            let start = format_u64(n as u64, &mut digits, 20);
+            out.extend_from_slice(&digits[start..]);
+            out.push(b' ');
         }
-        None => out.push_array(b" -   "),
+        None => out.extend_from_slice(b" -   "),
     }
-    out.push_str(kind);
+    out.extend_from_slice(kind.as_bytes());
 }
 
 /// Collects the trace: always hashes it, keeps the events only when asked.
 #[derive(Clone, Debug)]
 pub struct Trace {
-    hash: u64,
     events: u64,
     keep: bool,
     kept: Vec<TraceEvent>,
-    /// Echo events to `tracing` as they happen, at debug level with target `sim::trace`
-    /// (`cargo xtask sim -vv`, or `RUST_LOG=sim::trace=debug`).
-    pub echo: bool,
-    /// Scratch buffer for the canonical line of the event being recorded.
+    echo: bool,
+    /// The line of the event being recorded (reused across events: no allocation per
+    /// event), and the hash of every event so far.
     line: Line,
 }
 
 impl Trace {
     pub fn new(keep: bool) -> Trace {
         Trace {
-            hash: 0xcbf2_9ce4_8422_2325,
             events: 0,
             keep,
             kept: Vec::new(),
             echo: false,
-            line: Line::default(),
+            line: Line::new(keep),
         }
     }
 
-    /// Hashes the event's canonical line; keeps the event (as a [`TraceEvent`]) only when
-    /// the trace is kept.
-    pub fn record(&mut self, event: impl Record) {
-        // The line is built in a buffer reused across events: no allocation per event.
-        let mut line = std::mem::take(&mut self.line);
-        line.clear();
-        event.write_canonical(&mut line);
-        line.push('\n');
-        let mut hash = self.hash;
-        for &byte in &line.0 {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.hash = hash;
+    /// Echo events to `tracing` as they happen, at debug level with target `sim::trace`
+    /// (`cargo xtask sim -vv`, or `RUST_LOG=sim::trace=debug`).
+    pub fn set_echo(&mut self, echo: bool) {
+        self.echo = echo;
+        self.line.render = self.keep || echo;
+    }
+
+    /// Hashes the event; renders its line and keeps the event (as a [`TraceEvent`]) only
+    /// when the trace is kept or echoed.
+    pub fn record<F: Fields>(&mut self, event: LazyEvent<F>) {
+        self.line.clear();
+        event.write(&mut self.line);
         self.events += 1;
         if self.echo {
-            tracing::debug!(target: "sim::trace", "{}", line.as_text().trim_end_matches('\n'));
+            tracing::debug!(target: "sim::trace", "{}", self.line.as_text());
         }
         if self.keep {
             let event = event.into_event();
             debug_assert_eq!(
                 event.canonical(),
-                line.as_text().trim_end_matches('\n'),
+                self.line.as_text(),
                 "a lazy event renders as its owned form"
             );
             self.kept.push(event);
         }
-        self.line = line;
     }
 
-    /// FNV-1a over the canonical text of every event, newline-terminated.
+    /// The trace hash: every piece of every event, as words ([`hash`]).
     pub fn hash(&self) -> u64 {
-        self.hash
+        self.line.hasher.finish()
     }
 
     pub fn len(&self) -> u64 {
@@ -479,15 +525,16 @@ const DIGIT_PAIRS: [u8; 200] = {
 
 /// Builds a [`LazyEvent`] tersely: `event!(time, Some(n), "commit", index = 5)`. Each value
 /// is evaluated at once and kept as it is (any [`TraceValue`]); `.into_event()` gives the
-/// owned [`TraceEvent`].
+/// owned [`TraceEvent`]. The kind must be a constant: its word and the keys' words are
+/// worked out at compile time.
 #[macro_export]
 macro_rules! event {
     ($time:expr, $node:expr, $kind:expr $(, $key:ident = $value:expr)* $(,)?) => {
         $crate::trace::LazyEvent {
             time: $time,
             node: $node,
-            kind: $kind,
-            fields: ($((stringify!($key), $value),)*),
+            kind: const { $crate::trace::Name::kind($kind) },
+            fields: ($((const { $crate::trace::Name::key(stringify!($key)) }, $value),)*),
         }
     };
 }
@@ -558,33 +605,145 @@ mod tests {
         assert_eq!(rendered(Joined::<u64>(&[])), "");
     }
 
-    #[test]
-    fn lazy_and_owned_events_hash_alike() {
-        let mut lazy = Trace::new(false);
-        let mut owned = Trace::new(true);
-        lazy.record(event!(
-            3,
-            Some(1),
-            "send",
-            to = NodeName(2),
-            n = 5u64,
-            ok = true
-        ));
-        owned
-            .record(event!(3, Some(1), "send", to = NodeName(2), n = 5u64, ok = true).into_event());
-        assert_eq!(lazy.hash(), owned.hash());
-        assert_eq!(
-            owned.canonical_text(),
-            "         3 n1  send to=n2 n=5 ok=true\n"
-        );
+    /// Records the same events into a trace that keeps, one that echoes and one that does
+    /// neither; checks that the three hashes agree and returns the hash and the kept text.
+    fn in_every_mode(record: impl Fn(&mut Trace)) -> (u64, String) {
+        let mut plain = Trace::new(false);
+        let mut kept = Trace::new(true);
+        let mut echoed = Trace::new(false);
+        echoed.set_echo(true);
+        for trace in [&mut plain, &mut kept, &mut echoed] {
+            record(trace);
+        }
+        assert_eq!(plain.hash(), kept.hash(), "{}", kept.canonical_text());
+        assert_eq!(plain.hash(), echoed.hash(), "{}", kept.canonical_text());
+        (plain.hash(), kept.canonical_text())
     }
 
     #[test]
+    fn every_kind_of_value_hashes_alike_rendered_or_not() {
+        let (_, text) = in_every_mode(|trace| {
+            trace.record(event!(
+                3,
+                Some(1),
+                "send",
+                a = 7u8,
+                b = 8u16,
+                c = 9u32,
+                d = 10u64,
+                e = 11usize,
+                f = -12i32,
+                g = -13i64,
+                h = true,
+                i = "str",
+                j = String::from("string"),
+                k = format_args!("x{}", 1),
+                l = Lazy(|out: &mut Line| put!(out, "AE(t", 3u64, ")"))
+            ));
+            trace.record(event!(
+                u64::MAX,
+                Some(12),
+                "deliver",
+                m = NodeName(2),
+                n = Joined(&[1u64, 20]),
+                o = format_args!("plain"),
+                p = crate::checkers::Property::ElectionSafety,
+                q = &&5u64,
+                r = 14i64,
+                s = ""
+            ));
+            trace.record(event!(0, None, "fault"));
+        });
+        assert_eq!(
+            text,
+            "         3 n1  send a=7 b=8 c=9 d=10 e=11 f=-12 g=-13 h=true i=str j=string k=x1 \
+             l=AE(t3)\n\
+             18446744073709551615 n12 deliver m=n2 n=1,20 o=plain p=election-safety q=5 r=14 s=\n\
+             \x20        0 -   fault\n"
+        );
+    }
+
+    /// Records some events into a trace.
+    type Recording<'a> = &'a dyn Fn(&mut Trace);
+
+    #[test]
     fn hash_depends_on_every_event() {
-        let mut a = Trace::new(false);
-        let mut b = Trace::new(false);
-        a.record(event!(1, Some(0), "x"));
-        b.record(event!(1, Some(1), "x"));
-        assert_ne!(a.hash(), b.hash());
+        let one = |record: Recording| in_every_mode(record);
+        let base = |t: &mut Trace| t.record(event!(1, Some(0), "x", a = 1u64, b = 23u64));
+        let other = |t: &mut Trace| t.record(event!(2, Some(1), "y"));
+        // Pairs that render alike but are different events: the boundary between two
+        // integers moved, an integer against its digits, one string against two, a key
+        // written as text.
+        let alike: [[Recording; 2]; 4] = [
+            [
+                &|t| {
+                    t.record(event!(
+                        1,
+                        Some(0),
+                        "x",
+                        a = Lazy(|o: &mut Line| put!(o, 1u64, 23u64))
+                    ))
+                },
+                &|t| {
+                    t.record(event!(
+                        1,
+                        Some(0),
+                        "x",
+                        a = Lazy(|o: &mut Line| put!(o, 12u64, 3u64))
+                    ))
+                },
+            ],
+            [&base, &|t| {
+                t.record(event!(1, Some(0), "x", a = "1", b = 23u64))
+            }],
+            [&|t| t.record(event!(1, Some(0), "x", a = "bc")), &|t| {
+                t.record(event!(
+                    1,
+                    Some(0),
+                    "x",
+                    a = Lazy(|o: &mut Line| put!(o, "b", "c"))
+                ))
+            }],
+            [&base, &|t| {
+                t.record(event!(
+                    1,
+                    Some(0),
+                    "x",
+                    a = Lazy(|o: &mut Line| put!(o, 1u64, " b=", 23u64))
+                ))
+            }],
+        ];
+        for [a, b] in &alike {
+            let (hash_a, text_a) = one(a);
+            let (hash_b, text_b) = one(b);
+            assert_eq!(text_a, text_b, "the pair renders alike");
+            assert_ne!(hash_a, hash_b, "{text_a}");
+        }
+        let variants: [Recording; 13] = [
+            &base,
+            &|t| t.record(event!(2, Some(0), "x", a = 1u64, b = 23u64)),
+            &|t| t.record(event!(1, Some(1), "x", a = 1u64, b = 23u64)),
+            &|t| t.record(event!(1, None, "x", a = 1u64, b = 23u64)),
+            &|t| t.record(event!(1, Some(0), "z", a = 1u64, b = 23u64)),
+            &|t| t.record(event!(1, Some(0), "x", a = 1u64, c = 23u64)),
+            &|t| t.record(event!(1, Some(0), "x", a = 1u64, b = 24u64)),
+            &|t| t.record(event!(1, Some(0), "x", a = 12u64, b = 3u64)),
+            &|t| t.record(event!(1, Some(0), "x", b = 23u64, a = 1u64)),
+            &|t| t.record(event!(1, Some(0), "x", a = 1u64)),
+            &|t| {
+                base(t);
+                other(t);
+            },
+            &|t| {
+                other(t);
+                base(t);
+            },
+            &|t| {
+                base(t);
+                base(t);
+            },
+        ];
+        let hashes: std::collections::HashSet<u64> = variants.iter().map(|v| one(v).0).collect();
+        assert_eq!(hashes.len(), variants.len());
     }
 }

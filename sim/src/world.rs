@@ -44,7 +44,7 @@ use crate::decisions::{Decisions, Key};
 use crate::disk::Disk;
 use crate::network::Network;
 use crate::perturbation::Perturbation;
-use crate::trace::{Record, Trace};
+use crate::trace::{Fields, LazyEvent, Trace};
 use raft_core::{Action, Node, NodeId, Role};
 use std::collections::BTreeSet;
 
@@ -237,7 +237,9 @@ impl<A: Application> World<A> {
         let mut trace = Trace::new(options.keep_trace);
         // Echoing costs a formatted line per event: only when asked, or when the subscriber
         // would show it.
-        trace.echo = options.echo || tracing::enabled!(target: "sim::trace", tracing::Level::DEBUG);
+        trace.set_echo(
+            options.echo || tracing::enabled!(target: "sim::trace", tracing::Level::DEBUG),
+        );
         World {
             now: 0,
             queue: EventQueue::default(),
@@ -301,7 +303,7 @@ impl<A: Application> World<A> {
     }
 
     #[inline]
-    fn record(&mut self, event: impl Record) {
+    fn record<F: Fields>(&mut self, event: LazyEvent<F>) {
         self.trace.record(event);
     }
 

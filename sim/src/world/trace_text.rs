@@ -1,8 +1,10 @@
 //! How the world's events read in the trace: messages, log writes, roles, client operations
-//! and outcomes, written straight into the hashed line where the trace is hot.
+//! and outcomes, written piece by piece into the trace's line (hashed, and rendered only when
+//! the trace is kept or echoed) where the trace is hot.
 //!
-//! Architecture invariant: the text is behaviour. The trace hash covers every byte, so a
-//! change here changes every pinned hash; the writers that run for every send or persist
+//! Architecture invariant: the pieces are behaviour. The trace hash covers every piece
+//! written here (the strings and the integers, and how they are split), so a change here
+//! changes every pinned hash; the writers that run for every send or persist
 //! (`write_message`, `write_log_write`) do not allocate.
 
 use crate::app::Application;
