@@ -69,9 +69,17 @@ fn uncommitted_entry_without_an_intact_copy_waits_for_a_nack_quorum(s: &mut Scri
     // a nack quorum.
     s.heal();
     s.partition(&[&[0, 1], &[2]]);
-    s.run_ticks(200);
+    for _ in 0..200 {
+        if s.node(0).is_leader_repairing() {
+            break;
+        }
+        s.run_ticks(1);
+    }
     s.expect(0, "leader repairing");
     s.expect(1, "repairing");
+    // Still no nack quorum two election timeouts (of 30 ticks) later: it steps down.
+    s.run_ticks(60);
+    s.expect(0, "follower repairing");
     // Healed, n2's higher term (it campaigned alone) deposes n0, and n2 wins with n1. Now
     // both others answer: the nack quorum's target is index 2, and n0's intact log reaches
     // it, so n2 fetches a from n0 and x and y are given up (its no-op replaces x on n0).
