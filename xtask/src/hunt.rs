@@ -183,6 +183,12 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 (None, Some(n)) => {
                     println!("{}  (runs its seeds with --sticky-readers {n})", bug.name)
                 }
+                (None, None) if bug.by_name_only && bug.section != Section::Simulator => {
+                    println!(
+                        "{}  (by name only: rarer than --all's budget; its fixture guards it)",
+                        bug.name
+                    )
+                }
                 (None, None) => println!("{}", bug.name),
             }
         }
@@ -201,10 +207,11 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 ))
             }
         },
-        // The simulator's regressions are rarer than the 1,000-seed target: by name only.
+        // Bugs rarer than the 1,000-seed target (the simulator's regressions among them) are
+        // hunted by name only; their fixtures guard them.
         (None, true) => sim::planted::catalogue()
             .into_iter()
-            .filter(|b| b.section != Section::Simulator)
+            .filter(|b| !b.by_name_only)
             .collect(),
         (None, false) => {
             return usage_error("name a bug with --bug NAME, or hunt them all with --all")
