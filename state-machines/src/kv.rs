@@ -116,6 +116,64 @@ impl Command {
     }
 
     pub fn decode(bytes: &[u8]) -> Option<Command> {
+        CommandRef::decode(bytes).map(|c| c.to_command())
+    }
+
+    /// The command borrowed as a [`CommandRef`].
+    pub fn borrowed(&self) -> CommandRef<'_> {
+        let op = match &self.op {
+            KvOp::Put { key, value } => KvOpRef::Put { key, value },
+            KvOp::Append { key, value } => KvOpRef::Append { key, value },
+            KvOp::Cas { key, expected, new } => KvOpRef::Cas {
+                key,
+                expected: expected.as_deref(),
+                new,
+            },
+            KvOp::Get { key } => KvOpRef::Get { key },
+        };
+        CommandRef {
+            client: self.client,
+            seq: self.seq,
+            op,
+        }
+    }
+}
+
+/// A [`Command`] whose key and values are borrowed from the bytes it was decoded from: a
+/// host applying committed entries decodes every one of them, and the store copies a key or
+/// value only when it keeps one it did not hold (no `String` per part per decode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandRef<'a> {
+    pub client: u32,
+    pub seq: u64,
+    pub op: KvOpRef<'a>,
+}
+
+/// A [`KvOp`] borrowed (see [`CommandRef`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KvOpRef<'a> {
+    Put {
+        key: &'a str,
+        value: &'a str,
+    },
+    Append {
+        key: &'a str,
+        value: &'a str,
+    },
+    Cas {
+        key: &'a str,
+        expected: Option<&'a str>,
+        new: &'a str,
+    },
+    Get {
+        key: &'a str,
+    },
+}
+
+impl<'a> CommandRef<'a> {
+    /// Decodes [`Command::encode`]'s text (the one parser: [`Command::decode`] is this, then
+    /// owned).
+    pub fn decode(bytes: &'a [u8]) -> Option<CommandRef<'a>> {
         let text = std::str::from_utf8(bytes).ok()?;
         // At most 6 parts (a cas); on the stack, since every applied entry is decoded.
         let mut split = [""; 6];
@@ -127,25 +185,52 @@ impl Command {
         let parts = &split[..len];
         let client = parts.first()?.parse().ok()?;
         let seq = parts.get(1)?.parse().ok()?;
-        let key = parts.get(3)?.to_string();
+        let key = *parts.get(3)?;
         let op = match (*parts.get(2)?, parts.len()) {
-            ("put", 5) => KvOp::Put {
+            ("put", 5) => KvOpRef::Put {
                 key,
-                value: parts[4].to_string(),
+                value: parts[4],
             },
-            ("append", 5) => KvOp::Append {
+            ("append", 5) => KvOpRef::Append {
                 key,
-                value: parts[4].to_string(),
+                value: parts[4],
             },
-            ("cas", 6) => KvOp::Cas {
+            ("cas", 6) => KvOpRef::Cas {
                 key,
-                expected: (parts[4] != "-").then(|| parts[4].to_string()),
-                new: parts[5].to_string(),
+                expected: (parts[4] != "-").then_some(parts[4]),
+                new: parts[5],
             },
-            ("get", 4) => KvOp::Get { key },
+            ("get", 4) => KvOpRef::Get { key },
             _ => return None,
         };
-        Some(Command { client, seq, op })
+        Some(CommandRef { client, seq, op })
+    }
+
+    /// The command with its key and values copied out.
+    pub fn to_command(&self) -> Command {
+        let op = match self.op {
+            KvOpRef::Put { key, value } => KvOp::Put {
+                key: key.to_string(),
+                value: value.to_string(),
+            },
+            KvOpRef::Append { key, value } => KvOp::Append {
+                key: key.to_string(),
+                value: value.to_string(),
+            },
+            KvOpRef::Cas { key, expected, new } => KvOp::Cas {
+                key: key.to_string(),
+                expected: expected.map(str::to_string),
+                new: new.to_string(),
+            },
+            KvOpRef::Get { key } => KvOp::Get {
+                key: key.to_string(),
+            },
+        };
+        Command {
+            client: self.client,
+            seq: self.seq,
+            op,
+        }
     }
 }
 
@@ -159,6 +244,12 @@ pub struct KvStore {
 impl KvStore {
     /// Applies a command, or returns the remembered result of a duplicate.
     pub fn apply(&mut self, command: &Command) -> KvResult {
+        self.apply_ref(&command.borrowed())
+    }
+
+    /// [`KvStore::apply`] of a borrowed command: a key already held keeps its `String`, and
+    /// a value written over one already held reuses its buffer.
+    pub fn apply_ref(&mut self, command: &CommandRef<'_>) -> KvResult {
         if let Some((seq, result)) = self.sessions.get(&command.client) {
             if command.seq == *seq {
                 return result.clone();
@@ -168,29 +259,47 @@ impl KvStore {
                 return KvResult::Done;
             }
         }
-        let result = match &command.op {
-            KvOp::Put { key, value } => {
-                self.data.insert(key.clone(), value.clone());
+        let result = match command.op {
+            KvOpRef::Put { key, value } => {
+                self.put(key, value);
                 KvResult::Done
             }
-            KvOp::Append { key, value } => {
-                self.data.entry(key.clone()).or_default().push_str(value);
+            KvOpRef::Append { key, value } => {
+                match self.data.get_mut(key) {
+                    Some(held) => held.push_str(value),
+                    None => {
+                        self.data.insert(key.to_string(), value.to_string());
+                    }
+                }
                 KvResult::Done
             }
-            KvOp::Cas { key, expected, new } => {
-                let current = self.data.get(key);
-                if current == expected.as_ref() {
-                    self.data.insert(key.clone(), new.clone());
+            KvOpRef::Cas { key, expected, new } => {
+                let current = self.data.get(key).map(String::as_str);
+                if current == expected {
+                    self.put(key, new);
                     KvResult::Swapped(true)
                 } else {
                     KvResult::Swapped(false)
                 }
             }
-            KvOp::Get { key } => KvResult::Value(self.data.get(key).cloned()),
+            KvOpRef::Get { key } => KvResult::Value(self.data.get(key).cloned()),
         };
         self.sessions
             .insert(command.client, (command.seq, result.clone()));
         result
+    }
+
+    /// Sets `key` to `value`, in the `String` it already has if any.
+    fn put(&mut self, key: &str, value: &str) {
+        match self.data.get_mut(key) {
+            Some(held) => {
+                held.clear();
+                held.push_str(value);
+            }
+            None => {
+                self.data.insert(key.to_string(), value.to_string());
+            }
+        }
     }
 
     /// The snapshot of this state machine (what `install_snapshot` is given).
@@ -295,5 +404,27 @@ mod tests {
         assert_eq!(kv.apply(&cas(1, None)), KvResult::Swapped(true));
         assert_eq!(kv.apply(&cas(2, None)), KvResult::Swapped(false));
         assert_eq!(kv.apply(&cas(3, Some("v1"))), KvResult::Swapped(true));
+    }
+
+    /// A put or a swap over a longer held value leaves only the new value (the held buffer
+    /// is reused), and an append to an absent key creates it.
+    #[test]
+    fn a_write_over_a_held_value_replaces_it_whole() {
+        let mut kv = KvStore::default();
+        let mut seq = 0;
+        let mut run = |kv: &mut KvStore, text: &str| {
+            seq += 1;
+            let command = format!("1 {seq} {text}");
+            kv.apply_ref(&CommandRef::decode(command.as_bytes()).unwrap())
+        };
+        run(&mut kv, "append k long-value");
+        assert_eq!(kv.get("k").map(String::as_str), Some("long-value"));
+        run(&mut kv, "put k v");
+        assert_eq!(kv.get("k").map(String::as_str), Some("v"));
+        run(&mut kv, "append k ,w");
+        assert_eq!(kv.get("k").map(String::as_str), Some("v,w"));
+        assert_eq!(run(&mut kv, "cas k v,w x"), KvResult::Swapped(true));
+        assert_eq!(kv.get("k").map(String::as_str), Some("x"));
+        assert_eq!(run(&mut kv, "get k"), KvResult::Value(Some("x".into())));
     }
 }

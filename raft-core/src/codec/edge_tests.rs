@@ -4,7 +4,7 @@
 //! `nrg.rs`, next to the check.
 
 use super::*;
-use crate::message::{AppendEntries, ForwardProposal, InstallSnapshot, Message};
+use crate::message::{AppendEntries, ForwardProposal, InstallSnapshot, Message, VoteRequest};
 use crate::types::{Entry, NodeId, PeerState, SnapshotMeta};
 use bytes::Bytes;
 
@@ -126,4 +126,54 @@ fn a_peer_state_with_observers_reserves_exactly_the_observer_extension() {
     let bytes = encode_peer_state(&with_observers);
     assert_eq!(bytes.len(), (4 + 4 + 8 + 2) + (4 + 3 * 8));
     assert_allocated_once("peer state with observers", &bytes, bytes.capacity());
+}
+
+/// The shared decode gives the message the copying one gives, its payloads slices of the
+/// envelope's buffer; an empty payload is an empty slice, and a bad envelope the same error.
+#[test]
+fn shared_decode_slices_the_envelope() {
+    let entries = vec![
+        Entry::normal(3, 8, "first"),
+        Entry::normal(3, 9, ""),
+        Entry::normal(3, 10, "third payload"),
+    ];
+    let ae = AppendEntries {
+        term: 3,
+        leader: NodeId(1),
+        prev_index: 7,
+        prev_term: 2,
+        commit: 6,
+        entries,
+        read_seq: 4,
+    };
+    let buf = Bytes::from(encode_envelope(&Message::AppendEntries(ae.clone())).unwrap());
+    let shared = decode_envelope_shared(&buf).unwrap();
+    assert_eq!(shared, decode_envelope(&buf).unwrap());
+    assert_eq!(shared, Message::AppendEntries(ae));
+    let Message::AppendEntries(decoded) = shared else {
+        unreachable!()
+    };
+    let range = buf.as_ptr_range();
+    for entry in decoded.entries.iter().filter(|e| !e.data.is_empty()) {
+        assert!(
+            range.contains(&entry.data.as_ptr()),
+            "entry {} was copied, not sliced",
+            entry.index
+        );
+    }
+    let truncated = buf.slice(..buf.len() - 3);
+    assert_eq!(
+        decode_envelope_shared(&truncated),
+        decode_envelope(&truncated)
+    );
+    let vote = Bytes::from(
+        encode_envelope(&Message::VoteRequest(VoteRequest {
+            term: 2,
+            last_term: 1,
+            last_index: 5,
+            candidate: NodeId(2),
+        }))
+        .unwrap(),
+    );
+    assert_eq!(decode_envelope_shared(&vote), decode_envelope(&vote));
 }

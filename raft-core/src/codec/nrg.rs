@@ -133,7 +133,17 @@ pub fn encode_append_entries(m: &AppendEntries) -> Result<Vec<u8>, EncodeError> 
 /// `read_seq` uvarint after it; an explicit zero `read_seq` is rejected (it is written by
 /// leaving it out), so every message has exactly one encoding.
 pub fn decode_append_entries(buf: &[u8]) -> Result<AppendEntries, DecodeError> {
-    decode_append_entries_keeping::<true>(buf, |_| true)
+    decode_append_entries_keeping::<true>(buf, |_| true, Bytes::copy_from_slice)
+}
+
+/// [`decode_append_entries`] with each payload made by `payload` from its bytes in `buf`
+/// (a slice of a shared buffer instead of a copy: [`super::decode_envelope_shared`]).
+#[inline]
+pub(super) fn decode_append_entries_with(
+    buf: &[u8],
+    payload: impl FnMut(&[u8]) -> Bytes,
+) -> Result<AppendEntries, DecodeError> {
+    decode_append_entries_keeping::<true>(buf, |_| true, payload)
 }
 
 /// [`decode_append_entries`], checking every entry as strictly but copying out only the
@@ -144,14 +154,16 @@ pub fn decode_append_entries_filtered(
     buf: &[u8],
     keep: impl FnMut(u64) -> bool,
 ) -> Result<AppendEntries, DecodeError> {
-    decode_append_entries_keeping::<false>(buf, keep)
+    decode_append_entries_keeping::<false>(buf, keep, Bytes::copy_from_slice)
 }
 
-/// The one decoder of an AppendEntries; `ALL` (every entry kept) sizes `entries` up front.
+/// The one decoder of an AppendEntries; `ALL` (every entry kept) sizes `entries` up front;
+/// `payload` makes an entry's data from its bytes in `buf`.
 #[inline(always)]
 fn decode_append_entries_keeping<const ALL: bool>(
     buf: &[u8],
     mut keep: impl FnMut(u64) -> bool,
+    mut payload: impl FnMut(&[u8]) -> Bytes,
 ) -> Result<AppendEntries, DecodeError> {
     const WHAT: &str = "append entries header";
     if buf.len() < APPEND_ENTRIES_HEADER_LEN {
@@ -209,7 +221,7 @@ fn decode_append_entries_keeping<const ALL: bool>(
             term: wire_term,
             index,
             kind,
-            data: Bytes::copy_from_slice(&body[1..]),
+            data: payload(&body[1..]),
         });
     }
 

@@ -5,7 +5,7 @@
 use super::{AppViolation, Application, Completion, Replica, Request};
 use crate::config::SimConfig;
 use crate::history::{History, Outcome};
-use crate::kv::{Command, KvOp, KvResult, KvStore};
+use crate::kv::{Command, CommandRef, KvOp, KvResult, KvStore};
 use crate::linearizability::{
     check_kv, CheckOptions, KvInput, KvOutput, Operation, Verdict, PENDING,
 };
@@ -37,10 +37,11 @@ impl Replica<KvApp> for KvReplica {
         if entry.kind != EntryKind::Normal {
             return Ok(());
         }
-        let Some(command) = Command::decode(&entry.data) else {
+        // Borrowed: the store copies a key or value only when it keeps a new one.
+        let Some(command) = CommandRef::decode(&entry.data) else {
             return Ok(());
         };
-        let output = self.store.apply(&command);
+        let output = self.store.apply_ref(&command);
         done.push(Completion {
             client: command.client,
             seq: command.seq,

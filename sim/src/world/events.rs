@@ -169,15 +169,33 @@ impl<A: Application> Ord for Scheduled<A> {
 }
 
 /// The event queue, popped in (time, sequence number) order like a
-/// `BinaryHeap<Reverse<Scheduled>>`, but the heap holds only the 24-byte keys: the events
-/// stay in place in a slab instead of being moved at every sift (a delivery carries a whole
-/// message).
+/// `BinaryHeap<Reverse<Scheduled>>`, but the heap holds only 16-byte keys (see [`key`]): the
+/// events stay in place in a slab instead of being moved at every sift (a delivery carries a
+/// whole message).
 pub(super) struct EventQueue<A: Application> {
-    keys: BinaryHeap<Reverse<(Micros, u64, u32)>>,
+    keys: BinaryHeap<Reverse<u128>>,
     slots: Vec<Option<Scheduled<A>>>,
     free: Vec<u32>,
     /// The sequence number of the last event scheduled.
     seq: u64,
+}
+
+/// Bits of a [`key`] that hold the event's slot; the sequence number has the other
+/// `64 - SLOT_BITS` of the low word.
+const SLOT_BITS: u32 = 24;
+
+/// An event's heap key: its time in the high word, its sequence number and then its slot in
+/// the low one. One `u128` comparison orders keys by (time, sequence number), as the tuple
+/// did in three steps (every push and pop compares at each level of the heap); the slot
+/// never decides, since sequence numbers are unique. A run would need 2^40 events, or 2^24
+/// events queued at once, to overflow its fields: it stops instead.
+#[inline]
+fn key(at: Micros, seq: u64, slot: u32) -> u128 {
+    assert!(
+        seq < 1 << (64 - SLOT_BITS) && slot < 1 << SLOT_BITS,
+        "event queue key overflow: sequence number {seq}, slot {slot}"
+    );
+    (u128::from(at) << 64) | u128::from(seq << SLOT_BITS | u64::from(slot))
 }
 
 impl<A: Application> Default for EventQueue<A> {
@@ -213,12 +231,13 @@ impl<A: Application> EventQueue<A> {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.keys.push(Reverse((at, seq, slot)));
+        self.keys.push(Reverse(key(at, seq, slot)));
     }
 
     #[inline]
     pub(super) fn pop(&mut self) -> Option<Scheduled<A>> {
-        let Reverse((_, _, slot)) = self.keys.pop()?;
+        let Reverse(key) = self.keys.pop()?;
+        let slot = (key as u32) & ((1 << SLOT_BITS) - 1);
         self.free.push(slot);
         self.slots[slot as usize].take()
     }
@@ -298,6 +317,23 @@ mod tests {
             assert_eq!((a.at, a.seq), (b.at, b.seq));
         }
         assert!(queue.pop().is_none());
+    }
+
+    /// Keys order by time first, then sequence number, whatever the slots; the slot comes
+    /// back out whole.
+    #[test]
+    fn keys_order_by_time_then_sequence_number() {
+        let top_slot = (1 << SLOT_BITS) - 1;
+        assert!(key(1, 0, top_slot) > key(0, (1 << (64 - SLOT_BITS)) - 1, top_slot));
+        assert!(key(5, 2, 0) > key(5, 1, top_slot));
+        assert!(key(Micros::MAX, 0, 0) > key(Micros::MAX - 1, 9, 9));
+        assert_eq!((key(7, 3, top_slot) as u32) & top_slot, top_slot);
+    }
+
+    #[test]
+    #[should_panic(expected = "event queue key overflow")]
+    fn a_slot_beyond_its_bits_stops_the_run() {
+        key(0, 0, 1 << SLOT_BITS);
     }
 
     #[test]

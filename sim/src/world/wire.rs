@@ -32,7 +32,7 @@ use crate::network::Fate;
 use crate::perturbation::Perturbation;
 use crate::trace::{Joined, Lazy, Line, NodeName};
 use bytes::Bytes;
-use raft_core::codec::{decode_envelope, encode_envelope};
+use raft_core::codec::{decode_envelope, decode_envelope_shared, encode_envelope};
 use raft_core::Message;
 
 /// [`Event::Deliver`]'s `departs` for a message a power loss took before it left.
@@ -191,7 +191,9 @@ impl<A: Application> World<A> {
             return;
         }
         self.stats.messages_delivered += 1;
-        match decode_envelope(&bytes) {
+        // The entries' payloads share the message's buffer, as a host that reads messages
+        // into shared buffers would keep them.
+        match decode_envelope_shared(&bytes) {
             Ok(message) => {
                 self.observe_replication(from, to, departs, &message);
                 self.checks
