@@ -463,7 +463,7 @@ pub(super) fn rows(plan: &Plan, rows: &mut Vec<Row>, details: &mut serde_json::M
                     ratio,
                     "ratio",
                 )
-                .target(">= 2", ratio >= 2.0)
+                .target(">= 3", ratio >= 3.0)
                 .note(format!("on CPU time; on wall-clock time {wall_ratio:.2}")),
             );
             entry["raft_rs"] = json!({ "proposals_per_s": rs_p, "messages_per_s": rs_m, "messages_per_proposal": per_proposal(&rs) });
