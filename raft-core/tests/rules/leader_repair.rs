@@ -98,7 +98,12 @@ fn repairing_leader() -> Node {
 
 #[test]
 fn repairing_node_campaigns_only_after_three_election_timeouts_without_a_leader() {
-    let mut node = damaged();
+    campaigns_at_the_third_timeout(damaged());
+}
+
+/// `node`, a repairing `n1` of three in term 2 that held `(2, 4)`, stays put at its first
+/// two election timeouts and campaigns at the third, with the position it held.
+pub(crate) fn campaigns_at_the_third_timeout(mut node: Node) {
     assert_eq!(node.campaign(), vec![], "first timeout");
     assert_eq!(node.campaign(), vec![], "second timeout");
     assert_eq!(

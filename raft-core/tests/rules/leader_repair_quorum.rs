@@ -4,7 +4,8 @@
 //! and which donor entries the repairing leader takes next to its committed ones.
 
 use crate::leader_repair::{
-    damaged, elected_by_n2, repair_config, repair_request, repair_response,
+    campaigns_at_the_third_timeout, damaged, elected_by_n2, repair_config, repair_request,
+    repair_response,
 };
 use crate::support::*;
 use raft_core::{LogDamage, Node, PersistId, Recovered, RepairOffer, Role};
@@ -70,23 +71,7 @@ fn repairing_node_that_does_not_know_where_its_log_ended_never_campaigns() {
 fn repairing_node_whose_last_membership_change_is_intact_campaigns_after_three_timeouts() {
     // The last change is at most entry 2, which survived: the intact log's membership is
     // the one the node held.
-    let mut node = damaged_with_membership_bound(Some(2));
-    assert_eq!(node.campaign(), vec![], "first timeout");
-    assert_eq!(node.campaign(), vec![], "second timeout");
-    assert_eq!(
-        node.campaign(),
-        vec![
-            role(Role::Candidate, 3),
-            persist(1, Some(hs(3, Some(ME))), None)
-        ]
-    );
-    assert_eq!(
-        node.persisted(PersistId(1)).unwrap(),
-        vec![
-            send(2, vote_request(ME, 3, 4, 2)),
-            send(3, vote_request(ME, 3, 4, 2)),
-        ]
-    );
+    campaigns_at_the_third_timeout(damaged_with_membership_bound(Some(2)));
 }
 
 /// `n1`, whose WAL held `1 1 2 2` but only `1 1` survived damage, in term 2 of `config`'s
