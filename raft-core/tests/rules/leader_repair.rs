@@ -457,6 +457,18 @@ fn fetch_after(after_index: u64, after_term: u64) -> Message {
     })
 }
 
+/// A snapshot of the three voters at `index`@`term`.
+fn snapshot_at(index: u64, term: u64) -> raft_core::Snapshot {
+    raft_core::Snapshot {
+        meta: raft_core::SnapshotMeta {
+            index,
+            term,
+            peers: peers(THREE, &[]),
+        },
+        data: bytes::Bytes::from_static(b"state"),
+    }
+}
+
 /// `n1` of three in term 3, restarted from a snapshot at (term 3, index 4) with `log` after it.
 fn compacted_follower(log: Vec<raft_core::Entry>) -> Node {
     Node::new(
@@ -464,14 +476,7 @@ fn compacted_follower(log: Vec<raft_core::Entry>) -> Node {
         Recovered {
             hard_state: hs(3, None),
             log,
-            snapshot: Some(raft_core::Snapshot {
-                meta: raft_core::SnapshotMeta {
-                    index: 4,
-                    term: 3,
-                    peers: peers(THREE, &[]),
-                },
-                data: bytes::Bytes::from_static(b"state"),
-            }),
+            snapshot: Some(snapshot_at(4, 3)),
             ..Recovered::default()
         },
     )
@@ -599,14 +604,7 @@ fn fetching_leader_after_a_snapshot() -> Node {
             repair_config(THREE),
             Recovered {
                 hard_state: hs(2, None),
-                snapshot: Some(raft_core::Snapshot {
-                    meta: raft_core::SnapshotMeta {
-                        index: 2,
-                        term: 1,
-                        peers: peers(THREE, &[]),
-                    },
-                    data: bytes::Bytes::from_static(b"state"),
-                }),
+                snapshot: Some(snapshot_at(2, 1)),
                 damage: Some(LogDamage::HeldThrough { index: 4, term: 2 }),
                 membership_bound: Some(0),
                 ..Recovered::default()
