@@ -183,11 +183,8 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
                 (None, Some(n)) => {
                     println!("{}  (runs its seeds with --sticky-readers {n})", bug.name)
                 }
-                (None, None) if bug.by_name_only && bug.section != Section::Simulator => {
-                    println!(
-                        "{}  (by name only: rarer than --all's budget; its fixture guards it)",
-                        bug.name
-                    )
+                (None, None) if bug.by_name_only => {
+                    println!("{}  (by name only: rarer than --all's budget)", bug.name)
                 }
                 (None, None) => println!("{}", bug.name),
             }

@@ -15,8 +15,8 @@
 //!   and replay) whose payloads left memory are read back first, and the hand-out stops
 //!   before the first that is not back.
 //! - An append (or a repair offer to a repairing leader) is never built on a payload that
-//!   is not there: a message stops before the first missing one, and a read that failed sends nothing (the next heartbeat or
-//!   acknowledgement asks again). openraft #1795 took a failed read for the end of the log
+//!   is not there: a message stops before the first missing one, and a read that failed
+//!   sends nothing (the next heartbeat or acknowledgement asks again). openraft #1795 took a failed read for the end of the log
 //!   and sent entries after a previous index they did not follow; its fix (openraft #1798)
 //!   stops replication at a storage error and checks that an append's first entry follows
 //!   its previous index. A simulated host's read errors are transient, so this core retries.
