@@ -73,10 +73,10 @@ pub struct CatalogueBug {
     pub sticky_readers: Option<u64>,
     pub section: Section,
     /// Hunted by name only, not by `hunt --all` or `--ci`: its schedule is rarer than the
-    /// 1,000-seed budget, so what guards it is its regression fixture (which must keep
-    /// failing with it planted). The simulator's own regressions, and
+    /// 1,000-seed budget, so what guards it is its regression fixture where it has one
+    /// (which must keep failing with it planted). The simulator's own regressions, and
     /// `repair-membership-unknown` (1 seed in 3,000: a repairing node must campaign with a
-    /// hidden membership change, and the change must matter).
+    /// hidden membership change, and the change must matter; its fixture guards it).
     pub by_name_only: bool,
 }
 

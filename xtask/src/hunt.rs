@@ -205,7 +205,7 @@ pub fn hunt_command(args: HuntArgs) -> ExitCode {
             }
         },
         // Bugs rarer than the 1,000-seed target (the simulator's regressions among them) are
-        // hunted by name only; their fixtures guard them.
+        // hunted by name only; a regression fixture guards each that has one.
         (None, true) => sim::planted::catalogue()
             .into_iter()
             .filter(|b| !b.by_name_only)
